@@ -1,0 +1,1 @@
+"""GUI-free logic: the store, replies, search, templates, cadences. Never imports Qt."""

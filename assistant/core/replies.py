@@ -1,0 +1,494 @@
+"""Quick replies (快捷回复) and their groups: create, edit, delete, usage, default library.
+
+Every write runs in one store.write() transaction and updates the search index in that same
+transaction, so the index can never disagree with the replies after a crash.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid as uuidlib
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+
+from ..errors import NotFoundError, ValidationError
+from ..paths import resource_path
+from . import hotkeys, search, templates
+from .clock import to_db
+from .store import Store
+
+UNGROUPED = "未分组"
+ANGLES = ("product", "price", "logistics", "gift", "ask")
+ANGLE_NAMES_ZH = {"product": "商品", "price": "价格", "logistics": "物流", "gift": "赠品", "ask": "询问顾虑"}
+CODE_RE = re.compile(r"^[A-Za-z0-9_\-./#]{1,24}$")
+LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+PLATFORM_RE = re.compile(r"^[a-z0-9_\-]{1,24}$")
+MAX_TITLE = 80
+MAX_BODY = 20_000
+
+
+@dataclass
+class Group:
+    id: int
+    uuid: str
+    name: str
+    parent_id: int | None
+    position: int
+    reply_count: int = 0
+    path: str = ""  # "售前/问候"
+
+
+@dataclass
+class Reply:
+    id: int
+    uuid: str
+    group_id: int
+    title: str
+    body: str
+    code: str | None
+    language: str
+    platforms: list[str]
+    hotkey: str | None
+    angle: str | None
+    position: int
+    created_at: str
+    updated_at: str
+    use_count: int
+    last_used_at: str | None
+    group_path: str = ""
+    fields: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+_REPLY_COLS = ("id, uuid, group_id, title, body, code, language, platforms, hotkey, angle, position, "
+               "created_at, updated_at, use_count, last_used_at")
+
+
+def _row_to_reply(row: dict, paths: dict[int, str] | None = None) -> Reply:
+    data = dict(row)
+    data["platforms"] = json.loads(data["platforms"] or "[]")
+    reply = Reply(**data)
+    if paths is not None:
+        reply.group_path = paths.get(reply.group_id, "")
+    try:
+        reply.fields = templates.fields_in(reply.body)
+    except ValidationError:
+        reply.fields = []
+    return reply
+
+
+# ---------------------------------------------------------------- groups
+
+def list_groups(store: Store) -> list[Group]:
+    rows = store.query(
+        "SELECT g.id, g.uuid, g.name, g.parent_id, g.position, "
+        "(SELECT count(*) FROM replies r WHERE r.group_id = g.id) AS reply_count "
+        "FROM groups g ORDER BY g.position, g.id"
+    )
+    groups = [Group(**r) for r in rows]
+    by_id = {g.id: g for g in groups}
+    for g in groups:
+        parent = by_id.get(g.parent_id) if g.parent_id else None
+        g.path = f"{parent.name}/{g.name}" if parent else g.name
+    # Parents first, each followed by its children: the order a tree view shows.
+    ordered: list[Group] = []
+    for g in groups:
+        if g.parent_id is None:
+            ordered.append(g)
+            ordered.extend(c for c in groups if c.parent_id == g.id)
+    return ordered
+
+
+def group_paths(store: Store) -> dict[int, str]:
+    return {g.id: g.path for g in list_groups(store)}
+
+
+def get_group(store: Store, ref: str | int) -> Group:
+    """A group by id, uuid, path ("售前/问候") or unique name."""
+    groups = list_groups(store)
+    text = str(ref).strip()
+    for g in groups:
+        if str(g.id) == text or g.uuid == text or g.path == text:
+            return g
+    named = [g for g in groups if g.name == text]
+    if len(named) == 1:
+        return named[0]
+    if len(named) > 1:
+        raise ValidationError(
+            f"有多个名为“{text}”的分组，请写完整路径，例如 {named[0].path}",
+            f"Several groups are named '{text}'; give the full path, e.g. {named[0].path}", field="group")
+    raise NotFoundError(f"没有找到分组“{text}”", f"No group '{text}'")
+
+
+def _clean_name(name: str) -> str:
+    cleaned = (name or "").strip()
+    if not cleaned:
+        raise ValidationError("分组名不能为空", "A group name cannot be empty", field="name")
+    if "/" in cleaned:
+        raise ValidationError("分组名不能包含“/”", "A group name cannot contain '/'", field="name")
+    if len(cleaned) > 40:
+        raise ValidationError("分组名最多 40 个字", "A group name has at most 40 characters", field="name")
+    return cleaned
+
+
+def create_group(store: Store, name: str, parent: str | int | None = None) -> Group:
+    name = _clean_name(name)
+    with store.write() as db:
+        parent_id = None
+        if parent not in (None, ""):
+            parent_group = get_group(store, parent)
+            if parent_group.parent_id is not None:
+                raise ValidationError("分组最多两层：不能在子分组下再建分组",
+                                      "Groups nest one level only", field="parent")
+            parent_id = parent_group.id
+        exists = store.query("SELECT id FROM groups WHERE IFNULL(parent_id, 0) = ? AND name = ?",
+                             (parent_id or 0, name))
+        if exists:
+            raise ValidationError(f"分组“{name}”已存在", f"Group '{name}' already exists", field="name")
+        now = to_db(store.clock.now())
+        position = store.query("SELECT IFNULL(max(position), -1) + 1 AS p FROM groups")[0]["p"]
+        db.execute(
+            "INSERT INTO groups (uuid, name, parent_id, position, created_at, updated_at) VALUES (?,?,?,?,?,?)",
+            (str(uuidlib.uuid4()), name, parent_id, position, now, now))
+        new_id = db.execute("SELECT last_insert_rowid()").fetchone()[0]
+    return get_group(store, new_id)
+
+
+def ensure_group_path(store: Store, path: str | Sequence[str]) -> int:
+    """Id of the group at "parent/child" (or [parent, child]), creating what is missing.
+    Call inside a store.write() transaction when part of a bigger write."""
+    parts = [p.strip() for p in (path.split("/") if isinstance(path, str) else path) if p and p.strip()]
+    if not parts:
+        parts = [UNGROUPED]
+    if len(parts) > 2:
+        parts = [parts[0], "·".join(parts[1:])]
+    parent_id: int | None = None
+    with store.write() as db:
+        for name in parts:
+            name = _clean_name(name)
+            rows = store.query("SELECT id FROM groups WHERE IFNULL(parent_id, 0) = ? AND name = ?",
+                               (parent_id or 0, name))
+            if rows:
+                parent_id = rows[0]["id"]
+                continue
+            now = to_db(store.clock.now())
+            position = store.query("SELECT IFNULL(max(position), -1) + 1 AS p FROM groups")[0]["p"]
+            db.execute("INSERT INTO groups (uuid, name, parent_id, position, created_at, updated_at) "
+                       "VALUES (?,?,?,?,?,?)", (str(uuidlib.uuid4()), name, parent_id, position, now, now))
+            parent_id = db.execute("SELECT last_insert_rowid()").fetchone()[0]
+    assert parent_id is not None
+    return parent_id
+
+
+def rename_group(store: Store, ref: str | int, new_name: str) -> Group:
+    new_name = _clean_name(new_name)
+    with store.write() as db:
+        group = get_group(store, ref)
+        clash = store.query("SELECT id FROM groups WHERE IFNULL(parent_id,0) = ? AND name = ? AND id != ?",
+                            (group.parent_id or 0, new_name, group.id))
+        if clash:
+            raise ValidationError(f"分组“{new_name}”已存在", f"Group '{new_name}' already exists", field="name")
+        db.execute("UPDATE groups SET name = ?, updated_at = ? WHERE id = ?",
+                   (new_name, to_db(store.clock.now()), group.id))
+        search.reindex_group(store, group.id)
+    return get_group(store, group.id)
+
+
+def delete_group(store: Store, ref: str | int, move_to: str | int | None = None) -> Group:
+    """Delete an empty group; with move_to, its replies (and sub-groups' replies) move there first."""
+    with store.write() as db:
+        group = get_group(store, ref)
+        children = [g for g in list_groups(store) if g.parent_id == group.id]
+        ids = [group.id] + [c.id for c in children]
+        count = store.query(f"SELECT count(*) AS n FROM replies WHERE group_id IN ({','.join('?' * len(ids))})",
+                            tuple(ids))[0]["n"]
+        if count and move_to is None:
+            raise ValidationError(
+                f"分组“{group.path}”里还有 {count} 条回复；请先移走，或指定要移入的分组",
+                f"Group '{group.path}' still holds {count} replies; move them first or name a target group",
+                field="group")
+        if count:
+            target = get_group(store, move_to)
+            if target.id in ids:
+                raise ValidationError("不能移入要删除的分组本身", "Cannot move replies into the group being deleted")
+            now = to_db(store.clock.now())
+            db.execute(f"UPDATE replies SET group_id = ?, updated_at = ? WHERE group_id IN "
+                       f"({','.join('?' * len(ids))})", (target.id, now, *ids))
+            search.reindex_group(store, target.id)
+        for gid in [c.id for c in children] + [group.id]:
+            db.execute("DELETE FROM groups WHERE id = ?", (gid,))
+    return group
+
+
+# ---------------------------------------------------------------- replies
+
+def _validate_fields(store: Store, values: dict, reply_id: int | None) -> dict:
+    """Check and normalise user-given reply fields; raises ValidationError naming the field."""
+    out = dict(values)
+    if "body" in out:
+        body = (out["body"] or "").replace("\r\n", "\n").replace("\r", "\n")
+        if not body.strip():
+            raise ValidationError("回复内容不能为空", "The reply text cannot be empty", field="body")
+        if len(body) > MAX_BODY:
+            raise ValidationError(f"回复内容过长（最多 {MAX_BODY} 字）", f"The reply is too long (max {MAX_BODY})",
+                                  field="body")
+        if "\x00" in body:
+            raise ValidationError("回复内容含有非法字符（NUL）", "The reply contains a NUL character", field="body")
+        templates.validate(body)
+        out["body"] = body
+    if "title" in out:
+        title = (out["title"] or "").strip().replace("\n", " ")
+        if not title and "body" in out:
+            title = out["body"].strip().splitlines()[0][:20]
+        if not title:
+            raise ValidationError("标题不能为空", "The title cannot be empty", field="title")
+        out["title"] = title[:MAX_TITLE]
+    if "code" in out:
+        code = (out["code"] or "").strip() or None
+        if code is not None:
+            if not CODE_RE.match(code):
+                raise ValidationError(f"短码“{code}”只能包含字母、数字和 _ - . / #，最长 24 位",
+                                      f"Short code '{code}' may hold letters, digits and _ - . / # (max 24)",
+                                      field="code")
+            clash = store.query("SELECT id, title FROM replies WHERE code = ? COLLATE NOCASE AND id != ?",
+                                (code, reply_id or 0))
+            if clash:
+                raise ValidationError(f"短码“{code}”已被回复“{clash[0]['title']}”使用",
+                                      f"Short code '{code}' is already used by '{clash[0]['title']}'", field="code")
+        out["code"] = code
+    if "hotkey" in out:
+        hk = (out["hotkey"] or "").strip() or None
+        if hk is not None:
+            hk = hotkeys.normalize(hk)
+            owner = hotkey_owner(store, hk, exclude_reply=reply_id)
+            if owner:
+                raise ValidationError(f"快捷键 {hk} 已被“{owner[0]}”使用", f"Hotkey {hk} is already used by '{owner[1]}'",
+                                      field="hotkey")
+        out["hotkey"] = hk
+    if "language" in out:
+        lang = (out["language"] or "zh").strip()
+        if not LANG_RE.match(lang):
+            raise ValidationError(f"语言代码“{lang}”无效（例如 zh、en、ru、es）",
+                                  f"Invalid language code '{lang}' (e.g. zh, en, ru, es)", field="language")
+        out["language"] = lang
+    if "platforms" in out:
+        tags = out["platforms"] or []
+        if isinstance(tags, str):
+            tags = [t for t in re.split(r"[,，\s]+", tags) if t]
+        clean: list[str] = []
+        for tag in tags:
+            tag = str(tag).strip().lower()
+            if not PLATFORM_RE.match(tag):
+                raise ValidationError(f"平台标签“{tag}”无效", f"Invalid platform tag '{tag}'", field="platforms")
+            if tag not in clean:
+                clean.append(tag)
+        out["platforms"] = json.dumps(clean, ensure_ascii=False)
+    if "angle" in out:
+        angle = (out["angle"] or "").strip() or None
+        if angle is not None and angle not in ANGLES:
+            raise ValidationError(f"催单角度“{angle}”无效，可选：{'、'.join(ANGLES)}",
+                                  f"Invalid chase angle '{angle}'; one of {', '.join(ANGLES)}", field="angle")
+        out["angle"] = angle
+    return out
+
+
+GLOBAL_ACTION_HOTKEYS_KEY = "hotkeys.actions"
+
+
+def hotkey_owner(store: Store, hotkey: str, exclude_reply: int | None = None,
+                 exclude_action: str | None = None) -> tuple[str, str] | None:
+    """(zh, en) description of whatever already uses this hotkey: a reply or a global action."""
+    rows = store.query("SELECT id, title FROM replies WHERE hotkey = ? AND id != ?", (hotkey, exclude_reply or 0))
+    if rows:
+        return (f"回复：{rows[0]['title']}", f"reply: {rows[0]['title']}")
+    actions = store.query("SELECT value FROM settings WHERE key = ?", (GLOBAL_ACTION_HOTKEYS_KEY,))
+    if actions:
+        for action, key in (json.loads(actions[0]["value"]) or {}).items():
+            if key == hotkey and action != exclude_action:
+                return (f"全局操作：{action}", f"global action: {action}")
+    return None
+
+
+def create_reply(store: Store, *, body: str, title: str = "", group: str | int | None = None,
+                 code: str | None = None, language: str = "zh", platforms: Iterable[str] = (),
+                 hotkey: str | None = None, angle: str | None = None, uuid: str | None = None,
+                 created_at: str | None = None, updated_at: str | None = None, use_count: int = 0,
+                 last_used_at: str | None = None) -> Reply:
+    with store.write() as db:
+        values = _validate_fields(store, {
+            "body": body, "title": title, "code": code, "language": language,
+            "platforms": list(platforms), "hotkey": hotkey, "angle": angle}, None)
+        if isinstance(group, int):
+            group_id = get_group(store, group).id
+        elif group in (None, ""):
+            group_id = ensure_group_path(store, UNGROUPED)
+        else:
+            try:
+                group_id = get_group(store, group).id
+            except NotFoundError:
+                group_id = ensure_group_path(store, str(group))
+        now = to_db(store.clock.now())
+        reply_uuid = uuid or str(uuidlib.uuid4())
+        if store.query("SELECT 1 FROM replies WHERE uuid = ?", (reply_uuid,)):
+            raise ValidationError(f"已存在 ID 为 {reply_uuid} 的回复", f"A reply with id {reply_uuid} exists")
+        position = store.query("SELECT IFNULL(max(position), -1) + 1 AS p FROM replies WHERE group_id = ?",
+                               (group_id,))[0]["p"]
+        cur = db.execute(
+            "INSERT INTO replies (uuid, group_id, title, body, code, language, platforms, hotkey, angle, "
+            "position, created_at, updated_at, use_count, last_used_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (reply_uuid, group_id, values["title"], values["body"], values["code"], values["language"],
+             values["platforms"], values["hotkey"], values["angle"], position, created_at or now,
+             updated_at or now, int(use_count or 0), last_used_at))
+        reply_id = cur.lastrowid
+        reply = get_reply(store, reply_id)
+        search.index_reply(store, reply)
+    return reply
+
+
+EDITABLE = ("title", "body", "code", "language", "platforms", "hotkey", "angle", "group")
+
+
+def update_reply(store: Store, ref: str | int, **changes: object) -> Reply:
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    with store.write() as db:
+        reply = get_reply(store, ref)
+        group = changes.pop("group", None)
+        values = _validate_fields(store, {k: v for k, v in changes.items()}, reply.id)
+        if group not in (None, ""):
+            try:
+                values["group_id"] = get_group(store, group).id  # type: ignore[arg-type]
+            except NotFoundError:
+                values["group_id"] = ensure_group_path(store, str(group))
+        if not values:
+            return reply
+        values["updated_at"] = to_db(store.clock.now())
+        assignments = ", ".join(f"{k} = ?" for k in values)
+        db.execute(f"UPDATE replies SET {assignments} WHERE id = ?", (*values.values(), reply.id))
+        updated = get_reply(store, reply.id)
+        search.index_reply(store, updated)
+    return updated
+
+
+def delete_reply(store: Store, ref: str | int) -> Reply:
+    """Delete and return the reply (the UI keeps it to offer undo through restore_reply)."""
+    with store.write() as db:
+        reply = get_reply(store, ref)
+        search.remove_reply(store, reply.id)
+        db.execute("DELETE FROM replies WHERE id = ?", (reply.id,))
+    return reply
+
+
+def restore_reply(store: Store, reply: Reply) -> Reply:
+    """Undo a delete: the same uuid, texts, usage and timestamps come back."""
+    group: str | int = reply.group_id
+    if not store.query("SELECT 1 FROM groups WHERE id = ?", (reply.group_id,)):
+        group = reply.group_path or UNGROUPED
+    return create_reply(store, body=reply.body, title=reply.title, group=group, code=reply.code,
+                        language=reply.language, platforms=reply.platforms, hotkey=reply.hotkey,
+                        angle=reply.angle, uuid=reply.uuid, created_at=reply.created_at,
+                        updated_at=reply.updated_at, use_count=reply.use_count,
+                        last_used_at=reply.last_used_at)
+
+
+def get_reply(store: Store, ref: str | int) -> Reply:
+    """A reply by numeric id, uuid (or a unique uuid prefix of 6+ characters) or short code."""
+    text = str(ref).strip()
+    rows: list[dict] = []
+    if text.isdigit():
+        rows = store.query(f"SELECT {_REPLY_COLS} FROM replies WHERE id = ?", (int(text),))
+    if not rows and text:
+        rows = store.query(f"SELECT {_REPLY_COLS} FROM replies WHERE uuid = ? OR code = ? COLLATE NOCASE",
+                           (text, text))
+    if not rows and len(text) >= 6 and re.fullmatch(r"[0-9a-fA-F\-]+", text):
+        rows = store.query(f"SELECT {_REPLY_COLS} FROM replies WHERE uuid LIKE ? LIMIT 2", (text.lower() + "%",))
+        if len(rows) > 1:
+            raise ValidationError(f"ID 前缀“{text}”对应多条回复", f"Id prefix '{text}' matches several replies")
+    if not rows:
+        raise NotFoundError(f"没有找到回复“{text}”", f"No reply '{text}'")
+    return _row_to_reply(rows[0], group_paths(store))
+
+
+def list_replies(store: Store, group: str | int | None = None, *, include_children: bool = True,
+                 order: str = "position", limit: int | None = None) -> list[Reply]:
+    where, params = "", []
+    if group not in (None, ""):
+        g = get_group(store, group)
+        ids = [g.id]
+        if include_children:
+            ids += [c.id for c in list_groups(store) if c.parent_id == g.id]
+        where = f"WHERE group_id IN ({','.join('?' * len(ids))})"
+        params = ids
+    orders = {
+        "position": "group_id, position, id",
+        "used": "use_count DESC, last_used_at DESC, id",
+        "recent": "last_used_at DESC, id",
+    }
+    extra = " AND last_used_at IS NOT NULL" if order == "recent" and where else \
+        (" WHERE last_used_at IS NOT NULL" if order == "recent" else "")
+    if order == "used":
+        extra = (" AND " if where else " WHERE ") + "use_count > 0"
+    sql = f"SELECT {_REPLY_COLS} FROM replies {where}{extra} ORDER BY {orders[order]}"
+    if limit:
+        sql += f" LIMIT {int(limit)}"
+    paths = group_paths(store)
+    return [_row_to_reply(r, paths) for r in store.query(sql, tuple(params))]
+
+
+def count_replies(store: Store) -> int:
+    return store.query("SELECT count(*) AS n FROM replies")[0]["n"]
+
+
+def record_use(store: Store, ref: str | int, via: str = "panel") -> Reply:
+    """Count one paste/copy of a reply (usage ranking, KPIs)."""
+    with store.write() as db:
+        reply = get_reply(store, ref)
+        now = to_db(store.clock.now())
+        db.execute("UPDATE replies SET use_count = use_count + 1, last_used_at = ? WHERE id = ?", (now, reply.id))
+        db.execute("INSERT INTO reply_uses (reply_id, used_at, via) VALUES (?,?,?)", (reply.id, now, via))
+    return get_reply(store, reply.id)
+
+
+def render_for_paste(store: Store, ref: str | int, values: dict[str, str] | None = None) -> templates.Rendered:
+    return templates.render(get_reply(store, ref).body, values)
+
+
+# ---------------------------------------------------------------- default library
+
+SEEDED_KEY = "library.seeded"
+
+
+def load_library_file(path) -> list[tuple[list[str], dict]]:
+    """Read a kefu-assistant.library JSON (the shipped defaults): [(group path, reply fields)]."""
+    data = json.loads(open(path, encoding="utf-8").read())
+    if data.get("format") != "kefu-assistant.library":
+        raise ValueError(f"{path}: not a kefu-assistant.library file")
+    items: list[tuple[list[str], dict]] = []
+    for top in data["groups"]:
+        for reply in top.get("replies", []):
+            items.append(([top["name"]], reply))
+        for child in top.get("children", []):
+            for reply in child.get("replies", []):
+                items.append(([top["name"], child["name"]], reply))
+    return items
+
+
+def seed_defaults(store: Store, force: bool = False) -> int:
+    """Fill an empty library with the shipped defaults, once per database. Returns replies added."""
+    with store.write() as db:
+        if not force and store.query("SELECT 1 FROM settings WHERE key = ?", (SEEDED_KEY,)):
+            return 0
+        added = 0
+        if force or count_replies(store) == 0:
+            for group_path, item in load_library_file(resource_path("library", "default.json")):
+                create_reply(store, body=item["body"], title=item.get("title", ""), group="/".join(group_path),
+                             code=item.get("code"), language=item.get("language", "zh"),
+                             platforms=item.get("platforms", []), angle=item.get("angle"))
+                added += 1
+        db.execute("INSERT OR REPLACE INTO settings (key, value, updated_at) VALUES (?,?,?)",
+                   (SEEDED_KEY, json.dumps(True), to_db(store.clock.now())))
+    return added

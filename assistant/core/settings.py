@@ -1,0 +1,160 @@
+"""Settings, declared once as data (name, type, default, description) and stored in the DB.
+
+The settings dialog, `kefu doctor` and the backends all read this one table of declarations, so a
+new setting is one entry here. Values are JSON in the settings table; unknown keys are kept (a newer
+version's settings survive a downgrade) but never returned as declared settings.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import ValidationError
+from . import hotkeys
+from .clock import to_db
+from .store import Store
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    type: str  # bool | int | str | choice | hotkey | json
+    default: Any
+    zh: str
+    en: str
+    choices: tuple[str, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+
+
+# Global actions and their default hotkeys. Ctrl+Alt chords: Ctrl+Space / Ctrl+Shift belong to the
+# Chinese input methods, Ctrl+Alt+A/Z to QQ/WeChat screenshots and messages.
+ACTIONS: dict[str, tuple[str, str, str]] = {
+    # action: (default hotkey, zh label, en label)
+    "focus_search": ("Ctrl+Alt+F", "聚焦搜索框", "Focus the search box"),
+    "star_selection": ("Ctrl+Alt+X", "标星所选买家", "Star the selected buyer"),
+    "next_chase": ("Ctrl+Alt+N", "粘贴下一条催单", "Paste the next chase script"),
+    "add_selection": ("Ctrl+Alt+R", "将所选文字存为回复", "Save the selection as a reply"),
+    "toggle_pause": ("Ctrl+Alt+P", "暂停/恢复全部快捷键", "Pause/resume all hotkeys"),
+}
+
+DECLARED: tuple[Setting, ...] = (
+    Setting("ui.language", "choice", "zh_CN", "界面语言", "Interface language", choices=("zh_CN", "en")),
+    Setting("ui.dock", "choice", "right", "停靠位置", "Dock position", choices=("right", "left", "attach", "free")),
+    Setting("ui.attach_pattern", "str", "", "跟随窗口（标题或程序名包含）", "Attach to window (title or class contains)"),
+    Setting("ui.width", "int", 360, "面板宽度（像素）", "Panel width (px)", minimum=260, maximum=1200),
+    Setting("ui.always_on_top", "bool", True, "窗口置顶", "Always on top"),
+    Setting("ui.geometry", "json", None, "窗口位置（自动保存）", "Window geometry (saved automatically)"),
+    Setting("hotkeys.enabled", "bool", True, "启用全局快捷键", "Global hotkeys enabled"),
+    Setting("hotkeys.actions", "json", {k: v[0] for k, v in ACTIONS.items()}, "全局操作快捷键",
+            "Global action hotkeys"),
+    Setting("paste.chord", "choice", "ctrl+v", "粘贴方式", "Paste method",
+            choices=("ctrl+v", "shift+insert", "type")),
+    Setting("paste.restore_delay_ms", "int", 300, "恢复剪贴板的延迟（毫秒）", "Clipboard restore delay (ms)",
+            minimum=50, maximum=5000),
+    Setting("paste.app_rules", "json", [], "按程序设置粘贴方式", "Per-application paste rules"),
+    Setting("paste.focus_back", "bool", True, "粘贴后回到聊天窗口", "Return focus to the chat window after pasting"),
+    Setting("agent.name", "str", "", "客服昵称", "Agent name"),
+    Setting("backup.keep", "int", 10, "保留备份份数", "Backups to keep", minimum=1, maximum=200),
+    Setting("backup.dir", "str", "", "备份文件夹（空 = 数据目录/backups）", "Backup folder (empty = data dir/backups)"),
+    Setting("backup.interval_hours", "int", 24, "自动备份间隔（小时，0 = 关闭）", "Automatic backup every N hours (0 = off)",
+            minimum=0, maximum=24 * 30),
+)
+BY_NAME = {s.name: s for s in DECLARED}
+
+
+def _check(setting: Setting, value: Any) -> Any:
+    def bad(zh: str, en: str) -> ValidationError:
+        return ValidationError(f"设置“{setting.zh}”：{zh}", f"Setting '{setting.en}': {en}", field=setting.name)
+
+    if setting.type == "bool":
+        if isinstance(value, str) and value.lower() in ("true", "1", "yes", "on", "false", "0", "no", "off"):
+            value = value.lower() in ("true", "1", "yes", "on")
+        if not isinstance(value, bool):
+            raise bad("应为 是/否", "must be true or false")
+    elif setting.type == "int":
+        try:
+            value = int(value)
+        except (TypeError, ValueError):
+            raise bad("应为整数", "must be a whole number") from None
+        if setting.minimum is not None and value < setting.minimum:
+            raise bad(f"不能小于 {setting.minimum}", f"must be at least {setting.minimum}")
+        if setting.maximum is not None and value > setting.maximum:
+            raise bad(f"不能大于 {setting.maximum}", f"must be at most {setting.maximum}")
+    elif setting.type == "choice":
+        if value not in setting.choices:
+            raise bad(f"可选值：{'、'.join(setting.choices)}", f"one of {', '.join(setting.choices)}")
+    elif setting.type == "str":
+        value = "" if value is None else str(value)
+    elif setting.type == "json":
+        json.dumps(value)
+        if setting.name == "hotkeys.actions":
+            value = _check_actions(value)
+    return value
+
+
+def _check_actions(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise ValidationError("全局快捷键设置格式错误", "Global hotkeys must be a mapping", field="hotkeys.actions")
+    out: dict[str, str] = {}
+    seen: dict[str, str] = {}
+    for action, key in value.items():
+        if action not in ACTIONS:
+            raise ValidationError(f"未知的全局操作“{action}”", f"Unknown global action '{action}'",
+                                  field="hotkeys.actions")
+        if not key:
+            out[action] = ""
+            continue
+        norm = hotkeys.normalize(key)
+        if norm in seen:
+            raise ValidationError(
+                f"快捷键 {norm} 同时分配给了“{ACTIONS[seen[norm]][1]}”和“{ACTIONS[action][1]}”",
+                f"Hotkey {norm} is given to both '{ACTIONS[seen[norm]][2]}' and '{ACTIONS[action][2]}'",
+                field="hotkeys.actions")
+        seen[norm] = action
+        out[action] = norm
+    return out
+
+
+def get(store: Store, name: str) -> Any:
+    setting = BY_NAME[name]
+    rows = store.query("SELECT value FROM settings WHERE key = ?", (name,))
+    if not rows:
+        return setting.default
+    try:
+        return _check(setting, json.loads(rows[0]["value"]))
+    except (ValueError, ValidationError):
+        return setting.default  # a hand-edited bad value must not stop the app
+
+
+def get_all(store: Store) -> dict[str, Any]:
+    return {s.name: get(store, s.name) for s in DECLARED}
+
+
+def set(store: Store, name: str, value: Any) -> Any:  # noqa: A001 - mirrors get()
+    if name not in BY_NAME:
+        raise ValidationError(f"没有名为“{name}”的设置", f"No setting named '{name}'")
+    value = _check(BY_NAME[name], value)
+    if name == "hotkeys.actions":
+        for action, key in value.items():
+            clash = store.query("SELECT title FROM replies WHERE hotkey = ?", (key,)) if key else []
+            if clash:
+                raise ValidationError(
+                    f"快捷键 {key}（{ACTIONS[action][1]}）已被回复“{clash[0]['title']}”使用",
+                    f"Hotkey {key} ({ACTIONS[action][2]}) is already used by reply '{clash[0]['title']}'",
+                    field="hotkeys.actions")
+    with store.write() as db:
+        db.execute("INSERT INTO settings (key, value, updated_at) VALUES (?,?,?) "
+                   "ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                   (name, json.dumps(value, ensure_ascii=False), to_db(store.clock.now())))
+    return value
+
+
+def reset(store: Store, names: list[str] | None = None) -> None:
+    """Restore defaults (all declared settings, or the named ones)."""
+    targets = names or [s.name for s in DECLARED]
+    with store.write() as db:
+        for name in targets:
+            db.execute("DELETE FROM settings WHERE key = ?", (name,))

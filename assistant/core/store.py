@@ -1,0 +1,206 @@
+"""Opening the SQLite store: pragmas, migrations, transactions, clear errors.
+
+Decisions (shared/design.md): WAL + synchronous=FULL so a saved chase survives a power cut;
+busy_timeout so the CLI and the panel can share the file; every write is one BEGIN IMMEDIATE
+transaction (a writer takes the lock up front instead of failing halfway through); a corrupt or
+locked file is reported, never recreated or overwritten.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from ..errors import StoreError
+from .clock import Clock, SystemClock
+from .migrations import migrations
+
+log = logging.getLogger(__name__)
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+BUSY_TIMEOUT_MS = 5000
+# Folder names of sync clients: SQLite's locking breaks when such a client rewrites the file.
+SYNC_FOLDER_HINTS = ("dropbox", "onedrive", "icloud", "google drive", "googledrive", "nutstore", "坚果云",
+                     "百度网盘", "baiduyun", "seafile", "syncthing")
+NETWORK_FS = {"nfs", "nfs4", "cifs", "smbfs", "smb3", "sshfs", "fuse.sshfs", "9p", "davfs", "fuse.rclone"}
+
+
+def _corrupt(path: Path) -> StoreError:
+    return StoreError(
+        f"数据库文件已损坏或不是本软件的数据库：{path}。文件未被改动；可用 `kefu restore 备份文件` 从备份恢复。",
+        f"The database file is corrupt or not a kefu database: {path}. It was left untouched; "
+        "use `kefu restore BACKUP` to restore a backup.",
+    )
+
+
+def _locked(path: Path) -> StoreError:
+    return StoreError(
+        f"数据库正被其他程序占用（已等待 {BUSY_TIMEOUT_MS // 1000} 秒）：{path}。请关闭占用它的程序后重试。",
+        f"The database is locked by another program (waited {BUSY_TIMEOUT_MS // 1000} s): {path}. "
+        "Close the other program and try again.",
+    )
+
+
+def translate_sqlite_error(exc: sqlite3.Error, path: Path) -> StoreError:
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return _locked(path)
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return _corrupt(path)
+    if "readonly" in text or "read-only" in text:
+        return StoreError(f"数据库文件只读，无法保存：{path}", f"The database file is read-only: {path}")
+    if "disk is full" in text or "full" in text:
+        return StoreError("磁盘已满，未能保存。", "The disk is full; nothing was saved.")
+    if "unable to open" in text:
+        return StoreError(f"无法打开数据库文件：{path}", f"Cannot open the database file: {path}")
+    return StoreError(f"数据库错误：{exc}", f"Database error: {exc}")
+
+
+def storage_warnings(path: Path) -> list[tuple[str, str]]:
+    """(zh, en) warnings when the DB sits where SQLite's locking is unreliable."""
+    warnings: list[tuple[str, str]] = []
+    lowered = str(path).lower()
+    if any(hint in lowered for hint in SYNC_FOLDER_HINTS):
+        warnings.append((
+            "数据目录位于同步盘文件夹中，同步软件可能损坏数据库，建议改用本地文件夹。",
+            "The data folder is inside a sync folder; sync clients can corrupt the database. Use a local folder.",
+        ))
+    fstype = _filesystem_type(path)
+    if fstype in NETWORK_FS:
+        warnings.append((
+            f"数据目录位于网络文件系统（{fstype}）上，SQLite 在其上无法可靠加锁，建议改用本地文件夹。",
+            f"The data folder is on a network filesystem ({fstype}); SQLite cannot lock reliably there.",
+        ))
+    return warnings
+
+
+def _filesystem_type(path: Path) -> str | None:
+    mounts = Path("/proc/mounts")
+    if not mounts.exists():
+        return None
+    best, best_type = "", None
+    target = str(path.resolve())
+    try:
+        for line in mounts.read_text().splitlines():
+            fields = line.split()
+            if len(fields) >= 3 and (target == fields[1] or target.startswith(fields[1].rstrip("/") + "/")) \
+                    and len(fields[1]) > len(best):
+                best, best_type = fields[1], fields[2]
+    except OSError:
+        return None
+    return best_type
+
+
+class Store:
+    """One connection to the store. Use one Store per thread; the app does all writes from one
+    worker thread, the CLI is another process (the busy timeout covers that)."""
+
+    def __init__(self, path: Path | str, clock: Clock | None = None) -> None:
+        self.path = Path(path)
+        self.clock: Clock = clock or SystemClock()
+        self.warnings: list[tuple[str, str]] = []
+        memory = str(path) == ":memory:"
+        if not memory:
+            self._check_header()
+        try:
+            conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise translate_sqlite_error(exc, self.path) from exc
+        self.conn = conn
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA foreign_keys = ON")
+            if not memory:
+                mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                if str(mode).lower() != "wal":
+                    log.warning("journal_mode is %s, not wal", mode)
+            conn.execute("PRAGMA synchronous = FULL")
+            self.db = Database(conn, execute_plugins=False)
+            migrations.apply(self.db)
+        except sqlite3.Error as exc:
+            conn.close()
+            raise translate_sqlite_error(exc, self.path) from exc
+        if not memory:
+            self._restrict_permissions()
+            self.warnings = storage_warnings(self.path)
+
+    def _check_header(self) -> None:
+        if not self.path.exists() or self.path.stat().st_size == 0:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            return
+        try:
+            with open(self.path, "rb") as fh:
+                header = fh.read(16)
+        except OSError as exc:
+            raise StoreError(f"无法读取数据库文件：{self.path}（{exc.strerror}）",
+                             f"Cannot read the database file: {self.path} ({exc.strerror})") from exc
+        if header != SQLITE_HEADER:
+            raise _corrupt(self.path)
+
+    def _restrict_permissions(self) -> None:
+        if os.name != "posix":
+            return
+        for suffix in ("", "-wal", "-shm"):
+            candidate = Path(str(self.path) + suffix)
+            if candidate.exists():
+                with contextlib.suppress(OSError):
+                    os.chmod(candidate, 0o600)
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Database]:
+        """One all-or-nothing write transaction. Nested calls join the outer transaction."""
+        if self.conn.in_transaction:
+            yield self.db
+            return
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise translate_sqlite_error(exc, self.path) from exc
+        try:
+            yield self.db
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        try:
+            self.conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise translate_sqlite_error(exc, self.path) from exc
+
+    def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
+        try:
+            cur = self.conn.execute(sql, params)
+            cols = [c[0] for c in cur.description or ()]
+            return [dict(zip(cols, row)) for row in cur.fetchall()]
+        except sqlite3.Error as exc:
+            raise translate_sqlite_error(exc, self.path) from exc
+
+    def data_version(self) -> int:
+        """Changes when ANOTHER connection commits: how the panel notices `kefu` CLI edits."""
+        return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def integrity_check(self) -> list[str]:
+        rows = self.conn.execute("PRAGMA integrity_check").fetchall()
+        return [r[0] for r in rows]
+
+    def close(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_store(path: Path | str, clock: Clock | None = None) -> Store:
+    return Store(path, clock)
