@@ -1,0 +1,201 @@
+"""Backups with SQLite's online backup API, rotation, and a verified restore.
+
+A backup is a consistent snapshot even while the panel is writing (the backup API copies pages
+under SQLite's own locking). Restore verifies the file first and writes into the live database
+through the same API, in one step, after saving the current state as another backup: nothing is
+lost if the chosen file turns out to be the wrong one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from ..errors import StoreError
+from .clock import Clock, SystemClock, from_db, to_db
+from .store import SQLITE_HEADER, BUSY_TIMEOUT_MS, translate_sqlite_error
+
+PREFIX = "kefu-"
+SUFFIX = ".db"
+LAST_BACKUP_KEY = "backup.last"
+
+
+@dataclass
+class BackupInfo:
+    path: Path
+    size: int
+    created: datetime
+
+
+def _stamp(clock: Clock) -> str:
+    return clock.now().astimezone().strftime("%Y%m%d-%H%M%S-%f")
+
+
+def _private(path: Path) -> None:
+    if os.name == "posix":
+        with contextlib.suppress(OSError):
+            os.chmod(path, 0o600)
+
+
+def _fsync_dir(folder: Path) -> None:
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def verify(path: Path) -> None:
+    """Raise StoreError unless path is an intact kefu database."""
+    path = Path(path)
+    if not path.is_file():
+        raise StoreError(f"找不到备份文件：{path}", f"Backup file not found: {path}")
+    with open(path, "rb") as fh:
+        if fh.read(16) != SQLITE_HEADER:
+            raise StoreError(f"不是有效的数据库备份：{path}", f"Not a valid database backup: {path}")
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            result = [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()]
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise StoreError(f"备份文件已损坏：{path}（{exc}）", f"The backup file is damaged: {path} ({exc})") from exc
+    if result != ["ok"]:
+        raise StoreError(f"备份文件完整性检查失败：{path}", f"The backup failed its integrity check: {path}")
+    if not {"replies", "groups", "_sqlite_migrations"} <= tables:
+        raise StoreError(f"这不是客服助手的数据库备份：{path}", f"Not a kefu-assistant backup: {path}")
+
+
+def _copy_db(source: sqlite3.Connection, target_path: Path) -> None:
+    target = sqlite3.connect(str(target_path))
+    try:
+        source.backup(target)
+        target.execute("PRAGMA journal_mode = DELETE")  # a backup is one self-contained file
+    finally:
+        target.close()
+
+
+def create_backup(db_path: Path, folder: Path, keep: int = 10, clock: Clock | None = None) -> Path:
+    """Snapshot db_path into folder/kefu-<stamp>.db, verify it, and keep only the newest `keep`."""
+    clock = clock or SystemClock()
+    folder.mkdir(parents=True, exist_ok=True)
+    final = folder / f"{PREFIX}{_stamp(clock)}{SUFFIX}"
+    partial = final.with_suffix(".partial")
+    try:
+        source = sqlite3.connect(str(db_path), timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
+            _copy_db(source, partial)
+        finally:
+            source.close()
+        _private(partial)
+        verify(partial)
+        os.replace(partial, final)
+        _fsync_dir(folder)
+    except sqlite3.Error as exc:
+        with contextlib.suppress(OSError):
+            partial.unlink()
+        raise translate_sqlite_error(exc, db_path) from exc
+    except BaseException:
+        with contextlib.suppress(OSError):
+            partial.unlink()
+        raise
+    _record_last_backup(db_path, clock)
+    rotate(folder, keep)
+    return final
+
+
+def _record_last_backup(db_path: Path, clock: Clock) -> None:
+    with contextlib.suppress(sqlite3.Error):
+        conn = sqlite3.connect(str(db_path), timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(key) "
+                         "DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                         (LAST_BACKUP_KEY, f'"{to_db(clock.now())}"', to_db(clock.now())))
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+
+
+def list_backups(folder: Path) -> list[BackupInfo]:
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in folder.glob(f"{PREFIX}*{SUFFIX}"):
+        stat = path.stat()
+        found.append(BackupInfo(path, stat.st_size, datetime.fromtimestamp(stat.st_mtime).astimezone()))
+    # Names carry the timestamp, so name order is creation order even when mtimes tie.
+    return sorted(found, key=lambda b: b.path.name, reverse=True)
+
+
+def rotate(folder: Path, keep: int) -> list[Path]:
+    removed = []
+    for info in list_backups(folder)[max(1, keep):]:
+        with contextlib.suppress(OSError):
+            info.path.unlink()
+            removed.append(info.path)
+    return removed
+
+
+def restore(db_path: Path, backup_file: Path, folder: Path, keep: int = 10, clock: Clock | None = None) -> Path | None:
+    """Replace the live database's content with backup_file after verifying it.
+
+    The current database is first saved as a backup (returned), unless it is unreadable, in which
+    case its files are moved aside as kefu.db.corrupt-<stamp> (never deleted)."""
+    clock = clock or SystemClock()
+    backup_file = Path(backup_file).resolve()
+    verify(backup_file)
+    saved: Path | None = None
+    healthy = db_path.exists()
+    if healthy:
+        try:
+            saved = create_backup(db_path, folder, keep=max(keep, 2), clock=clock)
+        except StoreError:
+            healthy = False
+    if db_path.exists() and not healthy:
+        stamp = _stamp(clock)
+        for suffix in ("", "-wal", "-shm"):
+            old = Path(str(db_path) + suffix)
+            if old.exists():
+                os.replace(old, Path(f"{db_path}{suffix}.corrupt-{stamp}"))
+        saved = Path(f"{db_path}.corrupt-{stamp}")
+    try:
+        source = sqlite3.connect(f"file:{backup_file}?mode=ro", uri=True)
+        target = sqlite3.connect(str(db_path), timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
+            source.backup(target)  # one locked step: readers see the old or the new, never a mix
+            target.execute("PRAGMA journal_mode = WAL")
+        finally:
+            target.close()
+            source.close()
+    except sqlite3.Error as exc:
+        raise translate_sqlite_error(exc, db_path) from exc
+    _private(db_path)
+    return saved
+
+
+def last_backup_time(db_path: Path) -> datetime | None:
+    with contextlib.suppress(sqlite3.Error):
+        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT value FROM settings WHERE key = ?", (LAST_BACKUP_KEY,)).fetchone()
+        finally:
+            conn.close()
+        if row:
+            return from_db(row[0].strip('"'))
+    return None
+
+
+def backup_due(db_path: Path, interval_hours: int, clock: Clock) -> bool:
+    if interval_hours <= 0:
+        return False
+    last = last_backup_time(db_path)
+    return last is None or (clock.now() - last).total_seconds() >= interval_hours * 3600
