@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 
 from ..errors import NotFoundError, ValidationError
 from ..paths import resource_path
-from . import hotkeys, search, templates
+from . import hotkeys, search, settings, templates
 from .clock import to_db
 from .store import Store
 
@@ -295,20 +295,16 @@ def _validate_fields(store: Store, values: dict, reply_id: int | None) -> dict:
     return out
 
 
-GLOBAL_ACTION_HOTKEYS_KEY = "hotkeys.actions"
-
-
 def hotkey_owner(store: Store, hotkey: str, exclude_reply: int | None = None,
                  exclude_action: str | None = None) -> tuple[str, str] | None:
     """(zh, en) description of whatever already uses this hotkey: a reply or a global action."""
     rows = store.query("SELECT id, title FROM replies WHERE hotkey = ? AND id != ?", (hotkey, exclude_reply or 0))
     if rows:
         return (f"回复：{rows[0]['title']}", f"reply: {rows[0]['title']}")
-    actions = store.query("SELECT value FROM settings WHERE key = ?", (GLOBAL_ACTION_HOTKEYS_KEY,))
-    if actions:
-        for action, key in (json.loads(actions[0]["value"]) or {}).items():
-            if key == hotkey and action != exclude_action:
-                return (f"全局操作：{action}", f"global action: {action}")
+    for action, key in settings.get(store, "hotkeys.actions").items():
+        if key == hotkey and action != exclude_action:
+            _, zh, en = settings.ACTIONS[action]
+            return (f"全局操作：{zh}", f"global action: {en}")
     return None
 
 
@@ -464,7 +460,8 @@ SEEDED_KEY = "library.seeded"
 
 def load_library_file(path) -> list[tuple[list[str], dict]]:
     """Read a kefu-assistant.library JSON (the shipped defaults): [(group path, reply fields)]."""
-    data = json.loads(open(path, encoding="utf-8").read())
+    with open(path, encoding="utf-8") as fh:
+        data = json.load(fh)
     if data.get("format") != "kefu-assistant.library":
         raise ValueError(f"{path}: not a kefu-assistant.library file")
     items: list[tuple[list[str], dict]] = []

@@ -1,0 +1,30 @@
+"""Layering rules from shared/design.md, checked by import-linter (contracts in pyproject.toml)."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_import_contracts_hold():
+    exe = shutil.which("lint-imports")
+    assert exe, "import-linter is not installed (pip install -e .[test])"
+    proc = subprocess.run([exe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "core is GUI-free KEPT" in proc.stdout
+
+
+def test_core_imports_without_qt():
+    code = ("import sys; import assistant.core.replies, assistant.core.search, assistant.core.settings, "
+            "assistant.core.backup, assistant.cli; "
+            "assert not any(m.startswith('PySide6') for m in sys.modules), 'Qt imported'")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, timeout=60)
+
+
+def test_ruff_clean():
+    exe = shutil.which("ruff")
+    assert exe, "ruff is not installed (pip install -e .[test])"
+    proc = subprocess.run([exe, "check", "assistant", "tests"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -1,0 +1,128 @@
+"""`kefu` as a user types it: exit codes, one-line errors on stderr, --json output."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from assistant import cli
+
+
+@pytest.fixture
+def kefu(tmp_path, capsys):
+    def run(*args: str) -> tuple[int, str, str]:
+        code = cli.main(["--data-dir", str(tmp_path / "data"), *args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def test_first_use_seeds_default_library(kefu):
+    code, out, _ = kefu("replies", "list", "--json")
+    assert code == 0
+    items = json.loads(out)
+    assert len(items) >= 100
+    assert {"售前/问候", "催单催付/价格优惠", "English"} <= {i["group_path"] for i in items}
+
+
+def test_add_show_edit_rm(kefu):
+    code, out, _ = kefu("replies", "add", "--body", "{客户}您好，{商品}今天下单送{赠品}", "--group", "测试/新",
+                        "--code", "t1", "--hotkey", "ctrl+alt+7", "--json")
+    assert code == 0
+    reply = json.loads(out)
+    assert reply["hotkey"] == "Ctrl+Alt+7" and reply["fields"] == ["客户", "商品", "赠品"]
+    code, out, err = kefu("replies", "show", "t1", "--set", "客户=小王", "--set", "商品=围巾")
+    assert code == 0 and "小王您好，围巾今天下单送{赠品}" in out and "{赠品}" in err
+    code, out, _ = kefu("replies", "edit", "t1", "--title", "新标题", "--clear-hotkey", "--json")
+    assert json.loads(out)["title"] == "新标题" and json.loads(out)["hotkey"] is None
+    assert kefu("replies", "rm", "t1")[0] == 0
+    code, _, err = kefu("replies", "show", "t1")
+    assert code == 4 and "No reply" in err and "没有找到" in err
+
+
+def test_errors_are_one_bilingual_line(kefu):
+    code, out, err = kefu("replies", "add", "--body", "您的{运单}已发货")
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "Unknown fill-in field {运单}" in err and "未知的填空字段" in err
+    assert "Traceback" not in err
+
+
+def test_duplicate_code_and_bad_hotkey(kefu):
+    kefu("replies", "add", "--body", "a", "--code", "dup")
+    code, _, err = kefu("replies", "add", "--body", "b", "--code", "DUP")
+    assert code == 2 and "dup" in err.lower()
+    code, _, err = kefu("replies", "add", "--body", "b", "--hotkey", "ctrl+v")
+    assert code == 2 and "快捷键" in err
+
+
+def test_search_finds_chinese_and_pinyin(kefu):
+    code, out, _ = kefu("replies", "search", "快递", "--json")
+    assert code == 0 and json.loads(out)
+    code, out, _ = kefu("replies", "search", "\"*)(AND NEAR -", "--json")
+    assert code == 0 and isinstance(json.loads(out), list)
+
+
+def test_groups_commands(kefu):
+    assert kefu("groups", "add", "双十一")[0] == 0
+    assert kefu("groups", "add", "预售", "--parent", "双十一")[0] == 0
+    assert kefu("groups", "rename", "双十一/预售", "定金")[0] == 0
+    code, out, _ = kefu("groups", "list", "--json")
+    assert "双十一/定金" in {g["path"] for g in json.loads(out)}
+    code, _, err = kefu("groups", "rm", "售前")
+    assert code == 2 and "条回复" in err
+    assert kefu("groups", "rm", "双十一")[0] == 0
+
+
+def test_backup_restore_round_trip(kefu, tmp_path):
+    kefu("replies", "add", "--body", "备份前", "--code", "b1")
+    code, out, _ = kefu("backup")
+    assert code == 0
+    backup_file = out.split("Backup written: ")[1].split(" / ")[0]
+    kefu("replies", "rm", "b1")
+    code, out, _ = kefu("restore", backup_file)
+    assert code == 0 and "kept at" in out
+    assert kefu("replies", "show", "b1")[0] == 0
+    code, out, _ = kefu("backup", "--list", "--json")
+    assert len(json.loads(out)) == 2
+
+
+def test_corrupt_database_is_reported_not_replaced(tmp_path, kefu):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "kefu.db").write_bytes(b"\x00garbage" * 100)
+    code, _, err = kefu("replies", "list")
+    assert code == 3 and "corrupt" in err and "损坏" in err
+    assert (data / "kefu.db").read_bytes() == b"\x00garbage" * 100
+
+
+def test_doctor_reports_paths_and_integrity(kefu):
+    code, out, _ = kefu("doctor", "--json")
+    report = json.loads(out)
+    assert code == 0, report["problems"]
+    assert report["integrity"] == ["ok"] and report["journal_mode"] == "wal"
+    assert "hotkey_backend" in report and report["replies"] >= 100
+
+
+def test_settings_set_and_reject(kefu):
+    assert kefu("settings", "set", "ui.width", "420")[0] == 0
+    code, out, _ = kefu("settings", "--json")
+    assert json.loads(out)["ui.width"] == 420
+    code, _, err = kefu("settings", "set", "ui.width", "abc")
+    assert code == 2 and "整数" in err
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["replies", "--help"], ["replies", "import", "--help"],
+                                  ["groups", "rm", "--help"], ["doctor", "--help"], ["restore", "--help"]])
+def test_every_command_has_help(argv, capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(argv)
+    assert info.value.code == 0
+    assert "--data-dir" in capsys.readouterr().out
+
+
+def test_module_entry_point_runs(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "assistant", "--data-dir", str(tmp_path), "groups", "list"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and "售前" in proc.stdout

@@ -1,0 +1,111 @@
+import os
+import sqlite3
+import stat
+
+import pytest
+
+from assistant.core import replies
+from assistant.core.migrations import migrations
+from assistant.core.store import open_store
+from assistant.errors import StoreError
+
+
+def test_fresh_store_has_schema_and_pragmas(store):
+    assert {"groups", "replies", "settings", "reply_uses"} <= set(store.db.table_names())
+    assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert store.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert store.conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
+    assert [m.name for m in migrations.applied(store.db)][0] == "0001_initial"
+
+
+def test_reopening_applies_nothing_again(tmp_path, clock):
+    s = open_store(tmp_path / "kefu.db", clock)
+    replies.create_reply(s, body="在的亲", code="zd")
+    before = [m.name for m in migrations.applied(s.db)]
+    s.close()
+    s2 = open_store(tmp_path / "kefu.db", clock)
+    assert [m.name for m in migrations.applied(s2.db)] == before
+    assert migrations.pending(s2.db) == []
+    assert replies.get_reply(s2, "zd").body == "在的亲"
+    s2.close()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_database_is_private(tmp_path, clock):
+    s = open_store(tmp_path / "kefu.db", clock)
+    replies.create_reply(s, body="x")
+    mode = stat.S_IMODE(os.stat(tmp_path / "kefu.db").st_mode)
+    assert mode == 0o600
+    s.close()
+
+
+def test_garbage_file_is_reported_and_untouched(tmp_path):
+    path = tmp_path / "kefu.db"
+    payload = b"this is my shopping list, not a database" * 10
+    path.write_bytes(payload)
+    with pytest.raises(StoreError) as info:
+        open_store(path)
+    assert "损坏" in info.value.zh and "corrupt" in info.value.en
+    assert path.read_bytes() == payload
+
+
+def test_damaged_database_is_reported_and_untouched(tmp_path, clock):
+    path = tmp_path / "kefu.db"
+    s = open_store(path, clock)
+    for i in range(200):
+        replies.create_reply(s, body=f"回复 {i} " * 20)
+    s.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    s.close()
+    data = bytearray(path.read_bytes())
+    # Keep the header, wreck the schema page and beyond.
+    data[100:4096 * 3] = b"\xff" * (4096 * 3 - 100)
+    path.write_bytes(bytes(data))
+    with pytest.raises(StoreError) as info:
+        open_store(path)
+    assert "kefu restore" in info.value.zh
+    assert path.read_bytes() == bytes(data)
+
+
+def test_locked_database_gives_clear_error(tmp_path, clock, monkeypatch):
+    import assistant.core.store as store_mod
+
+    monkeypatch.setattr(store_mod, "BUSY_TIMEOUT_MS", 100)
+    path = tmp_path / "kefu.db"
+    s = open_store(path, clock)
+    other = sqlite3.connect(str(path))
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(StoreError) as info:
+            replies.create_reply(s, body="会被锁住")
+        assert "占用" in info.value.zh and "locked" in info.value.en
+    finally:
+        other.rollback()
+        other.close()
+    assert replies.count_replies(s) == 0
+    s.close()
+
+
+def test_failed_write_rolls_back_everything(store):
+    replies.create_reply(store, body="第一条", code="a1")
+    with pytest.raises(RuntimeError), store.write():
+        replies.create_reply(store, body="第二条", code="a2")
+        raise RuntimeError("crash in the middle")
+    assert [r.code for r in replies.list_replies(store)] == ["a1"]
+
+
+def test_sync_folder_warning(tmp_path):
+    target = tmp_path / "OneDrive" / "kefu"
+    s = open_store(target / "kefu.db")
+    assert any("sync" in en for _, en in s.warnings)
+    s.close()
+
+
+def test_data_version_sees_other_connections(tmp_path, clock):
+    a = open_store(tmp_path / "kefu.db", clock)
+    b = open_store(tmp_path / "kefu.db", clock)
+    v = a.data_version()
+    replies.create_reply(b, body="另一个进程写入")
+    assert a.data_version() != v
+    a.close()
+    b.close()
