@@ -1,0 +1,1 @@
+"""No global hotkeys: copy and tell the agent to press Ctrl+V."""

@@ -1,0 +1,292 @@
+"""The paste sequence: put a reply into the chat client's text box and leave the clipboard as it was.
+
+    snapshot clipboard (all formats) -> set our text -> raise the target if focus moved
+    -> neutralise held modifiers (synthetic release; else wait for the user to let go)
+    -> send the chord (Ctrl+V / Shift+Insert) or type the text
+    -> after restore_delay_ms: restore the old clipboard, only if it still holds our text
+
+Every step after the first is scheduled through a Scheduler (QTimer.singleShot in the app, a fake
+in tests), so the GUI thread never sleeps: on X11 the pasting app fetches the text FROM our event
+loop, so blocking it would make the paste fail. No Qt import here: the clipboard, keys, windows and
+scheduler are passed in (protocols in base.py).
+
+Why the delay before restoring: the target asks for the clipboard after it has processed the chord,
+at a time we cannot observe. Measured here: restoring at 0 ms always pasted the OLD text, 5-20 ms
+did so 1-2 times in 20 under CPU load, 300 ms never.
+
+Overlapping pastes: a second paste while the first one's restore is pending takes over the first
+one's snapshot (the user's real clipboard) instead of snapshotting our own text.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .base import ClipboardAccess, KeySender, Scheduler, WindowTracker
+from .keys import PASTE_METHODS
+
+log = logging.getLogger(__name__)
+
+TYPE_CHUNK = 16  # characters typed per scheduler tick in "type" mode
+
+
+@dataclass
+class PasteResult:
+    ok: bool
+    tag: Any = None
+    zh: str = ""
+    en: str = ""
+    method: str = ""
+    elapsed_ms: float = 0.0  # start -> chord sent
+
+
+@dataclass
+class PasteRequest:
+    text: str
+    target: int = 0  # window handle captured when the hotkey fired; 0 = whatever has focus
+    method: str = "ctrl+v"  # "ctrl+v" | "shift+insert" | "type"
+    restore_delay_ms: int = 300
+    tag: Any = None  # the caller's id (reply id)
+    on_done: Callable[[PasteResult], None] | None = None
+    # internal state
+    started: float = 0.0
+    snapshot: Any = None
+    released: bool = False
+    waited_ms: int = 0
+    focus_waited_ms: int = 0
+    typed: int = 0
+    extra: dict = field(default_factory=dict)
+
+
+class PasteService:
+    def __init__(self, clipboard: ClipboardAccess, keys: KeySender, windows: WindowTracker | None,
+                 scheduler: Scheduler, *, can_release_modifiers: bool = True, focus_timeout_ms: int = 600,
+                 focus_poll_ms: int = 10, modifier_timeout_ms: int = 3000, modifier_poll_ms: int = 5,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.clipboard = clipboard
+        self.keys = keys
+        self.windows = windows
+        self.scheduler = scheduler
+        self.can_release_modifiers = can_release_modifiers
+        self.focus_timeout_ms = focus_timeout_ms
+        self.focus_poll_ms = focus_poll_ms
+        self.modifier_timeout_ms = modifier_timeout_ms
+        self.modifier_poll_ms = modifier_poll_ms
+        self._monotonic = monotonic
+        self._queue: deque[PasteRequest] = deque()
+        self._current: PasteRequest | None = None
+        # (generation, snapshot, our text) of the restore that is waiting for its timer
+        self._pending_restore: tuple[int, Any, str] | None = None
+        self._generation = 0
+
+    # ------------------------------------------------------------------ public
+
+    @property
+    def busy(self) -> bool:
+        return self._current is not None or bool(self._queue)
+
+    @property
+    def restore_pending(self) -> bool:
+        return self._pending_restore is not None
+
+    def paste(self, request: PasteRequest) -> None:
+        self._queue.append(request)
+        if self._current is None:
+            self._next()
+
+    def flush_restore(self) -> None:
+        """Restore now (app quitting): the clipboard must not keep our text after we exit."""
+        if self._pending_restore is not None:
+            self._restore(self._pending_restore[0])
+
+    # ------------------------------------------------------------------ steps
+
+    def _next(self) -> None:
+        if not self._queue:
+            self._current = None
+            return
+        job = self._current = self._queue.popleft()
+        job.started = self._monotonic()
+        if job.method != "type":
+            if self._pending_restore is not None:
+                # The clipboard holds our previous text: keep the user's original snapshot.
+                _, job.snapshot, _ = self._pending_restore
+                self._pending_restore = None
+                self._generation += 1  # cancels the pending restore timer
+            else:
+                job.snapshot = self.clipboard.snapshot()
+            self.clipboard.set_text(job.text)
+        self._focus(job)
+
+    def _focus(self, job: PasteRequest) -> None:
+        if not job.target or self.windows is None:
+            self._modifiers(job)
+            return
+        if self.windows.foreground() == job.target:
+            self._modifiers(job)
+            return
+        if job.focus_waited_ms == 0 and not self.windows.activate(job.target):
+            self._fail(job, "聊天窗口已关闭或无法切换到它", "The chat window is gone or cannot be activated")
+            return
+        if job.focus_waited_ms >= self.focus_timeout_ms:
+            self._fail(job, "无法切回聊天窗口", "Could not switch back to the chat window")
+            return
+        job.focus_waited_ms += self.focus_poll_ms
+        self.scheduler.call_later(self.focus_poll_ms, lambda: self._focus(job))
+
+    def _modifiers(self, job: PasteRequest) -> None:
+        held = self.keys.held_modifiers()
+        if held and self.can_release_modifiers and not job.released:
+            job.released = True
+            held = self.keys.release_modifiers(held)
+            if held:
+                log.info("synthetic release did not clear %s; waiting for the user to let go", sorted(held))
+        if held:
+            if job.waited_ms >= self.modifier_timeout_ms:
+                names = "+".join(sorted(held))
+                self._fail(job, f"请松开 {names} 键后再试", f"Release {names} and try again")
+                return
+            job.waited_ms += self.modifier_poll_ms
+            self.scheduler.call_later(self.modifier_poll_ms, lambda: self._modifiers(job))
+            return
+        self._send(job)
+
+    def _send(self, job: PasteRequest) -> None:
+        if job.method == "type":
+            size = int(getattr(self.keys, "type_chunk", TYPE_CHUNK))
+            chunk = job.text[job.typed:job.typed + size]
+            if chunk:
+                self.keys.type_text(chunk)
+                job.typed += len(chunk)
+            if job.typed < len(job.text):
+                # Let the event loop breathe between chunks; a user key press meanwhile would
+                # interleave, which is why typing is only for apps that refuse pasting.
+                delay = int(getattr(self.keys, "type_delay_ms", 0))
+                self.scheduler.call_later(delay, lambda: self._modifiers(job))
+                return
+            self._done(job)
+            return
+        self.keys.send_chord(job.method)
+        self._generation += 1
+        generation = self._generation
+        self._pending_restore = (generation, job.snapshot, job.text)
+        self.scheduler.call_later(job.restore_delay_ms, lambda: self._restore(generation))
+        self._done(job)
+
+    def _restore(self, generation: int) -> None:
+        pending = self._pending_restore
+        if pending is None or pending[0] != generation:
+            return  # a newer paste took over this snapshot
+        self._pending_restore = None
+        _, snapshot, text = pending
+        if self.clipboard.holds_text(text):
+            self.clipboard.restore(snapshot)
+            log.debug("clipboard restored")
+        else:
+            log.info("clipboard changed since the paste; left as it is")
+
+    def _done(self, job: PasteRequest) -> None:
+        elapsed = (self._monotonic() - job.started) * 1000
+        log.debug("paste sent by %s in %.1f ms", job.method, elapsed)
+        self._finish(job, PasteResult(True, job.tag, method=job.method, elapsed_ms=elapsed))
+
+    def _fail(self, job: PasteRequest, zh: str, en: str) -> None:
+        # Our text stays on the clipboard so the agent can still paste it by hand.
+        log.warning("paste failed: %s", en)
+        self._finish(job, PasteResult(False, job.tag, f"{zh}；回复已复制，请按 Ctrl+V 粘贴",
+                                      f"{en}; the reply was copied, press Ctrl+V to paste it", job.method))
+
+    def _finish(self, job: PasteRequest, result: PasteResult) -> None:
+        self._current = None
+        if job.on_done is not None:
+            try:
+                job.on_done(result)
+            finally:
+                self._next()
+        else:
+            self._next()
+
+
+# ---------------------------------------------------------------------- per-app rules
+
+@dataclass(frozen=True)
+class AppRule:
+    """One entry of the 'paste.app_rules' setting, e.g.
+    {"name": "千牛", "process": "AliWorkBench", "method": "shift+insert", "restore_delay_ms": 500}.
+    class / process / title are case-insensitive regular expressions searched in the window's
+    WM_CLASS (or Windows class), executable name and title; every pattern given must match; the
+    first matching rule wins."""
+
+    name: str = ""
+    wm_class: str = ""
+    process: str = ""
+    title: str = ""
+    method: str | None = None
+    restore_delay_ms: int | None = None
+
+    def matches(self, info: Any) -> bool:
+        checks = ((self.wm_class, info.wm_class), (self.process, info.process), (self.title, info.title))
+        given = [(pattern, value) for pattern, value in checks if pattern]
+        if not given:
+            return False
+        return all(re.search(pattern, value or "", re.IGNORECASE) for pattern, value in given)
+
+    @property
+    def needs_title(self) -> bool:
+        return bool(self.title)
+
+
+def parse_app_rules(value: Any) -> tuple[list[AppRule], list[tuple[str, str]]]:
+    """Rules from the setting, and a (zh, en) problem for every entry that had to be skipped."""
+    rules: list[AppRule] = []
+    problems: list[tuple[str, str]] = []
+    if not isinstance(value, list):
+        return [], [("按程序粘贴规则应为列表", "paste.app_rules must be a list")] if value else []
+    for index, raw in enumerate(value, 1):
+        if not isinstance(raw, dict):
+            problems.append((f"第 {index} 条粘贴规则格式错误", f"Paste rule {index} is not an object"))
+            continue
+        name = str(raw.get("name") or f"#{index}")
+        patterns = {key: str(raw.get(key) or "") for key in ("class", "process", "title")}
+        try:
+            for pattern in patterns.values():
+                re.compile(pattern)
+        except re.error as exc:
+            problems.append((f"粘贴规则“{name}”的表达式无效：{exc}", f"Paste rule '{name}': bad pattern: {exc}"))
+            continue
+        if not any(patterns.values()):
+            problems.append((f"粘贴规则“{name}”没有匹配条件（class/process/title）",
+                             f"Paste rule '{name}' has no class/process/title pattern"))
+            continue
+        method = raw.get("method", raw.get("chord"))
+        if method is not None:
+            method = str(method).strip().lower().replace(" ", "")
+            if method not in PASTE_METHODS:
+                problems.append((f"粘贴规则“{name}”的粘贴方式无效（可选：{'、'.join(PASTE_METHODS)}）",
+                                 f"Paste rule '{name}': method must be one of {', '.join(PASTE_METHODS)}"))
+                continue
+        delay = raw.get("restore_delay_ms")
+        if delay is not None:
+            try:
+                delay = max(50, min(5000, int(delay)))
+            except (TypeError, ValueError):
+                problems.append((f"粘贴规则“{name}”的延迟应为整数", f"Paste rule '{name}': delay must be a number"))
+                continue
+        rules.append(AppRule(name, patterns["class"], patterns["process"], patterns["title"], method, delay))
+    return rules, problems
+
+
+def choose_method(rules: list[AppRule], info: Any, default_method: str, default_delay_ms: int
+                  ) -> tuple[str, int, str]:
+    """(method, restore delay, matching rule name or "") for the target window."""
+    for rule in rules:
+        if info is not None and rule.matches(info):
+            return (rule.method or default_method,
+                    rule.restore_delay_ms if rule.restore_delay_ms is not None else default_delay_ms, rule.name)
+    return default_method, default_delay_ms, ""

@@ -1,0 +1,511 @@
+"""Linux/X11: python-xlib. XGrabKey for hotkeys, XTest for the paste chord, XGetInputFocus for the
+target window. Everything runs on the GUI thread: a QSocketNotifier watches our own X connection,
+so a hotkey is seen as soon as the server sends its KeyPress, with no extra thread.
+
+One X connection serves grabs, XTest and queries, so requests keep their order (XUngrabKeyboard
+before the chord). python-xlib may read events into its queue while waiting for a reply, after
+which the socket is no longer readable; every round trip outside the event handler therefore
+schedules a drain of that queue.
+
+Held modifiers: when a passive grab fires the keyboard is actively grabbed by us until the hotkey's
+key is released (≈ 20 ms after the press when `xdotool key` types it, longer for a human), and any
+chord we send meanwhile would come back to us. So at the KeyPress we XUngrabKeyboard, and before the
+chord we release the held modifiers through XTest (xdotool's --clearmodifiers does the same); if the
+keyboard state still shows them down, PasteService waits for the user to let go.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QSocketNotifier, QTimer
+from Xlib import XK, X, error
+from Xlib.display import Display
+from Xlib.ext import xtest
+
+from ...errors import KnownError
+from .. import keys
+from ..base import Backend, Capabilities, HotkeyConflict, WindowInfo
+
+log = logging.getLogger(__name__)
+
+_MOD_INDEX_NAMES = ("Shift", "Lock", "Control", "Mod1", "Mod2", "Mod3", "Mod4", "Mod5")
+_MOD_MASKS = (X.ShiftMask, X.LockMask, X.ControlMask, X.Mod1Mask, X.Mod2Mask, X.Mod3Mask, X.Mod4Mask,
+              X.Mod5Mask)
+_MODIFIER_KEYSYMS = {
+    "Shift": ("Shift_L", "Shift_R"),
+    "Ctrl": ("Control_L", "Control_R"),
+    "Alt": ("Alt_L", "Alt_R"),
+    "Meta": ("Super_L", "Super_R", "Meta_L", "Meta_R", "Hyper_L", "Hyper_R"),
+}
+REPEAT_POLL_MS = 30
+
+
+class X11Connection(QObject):
+    """The X display, its modifier layout, and the event pump."""
+
+    def __init__(self, display_name: str | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        try:
+            self.display = Display(display_name)
+        except (error.DisplayError, error.ConnectionClosedError, OSError) as exc:
+            raise KnownError(f"无法连接 X11 显示服务：{exc}", f"Cannot connect to the X11 display: {exc}") from exc
+        self.display.set_error_handler(self._on_async_error)
+        self.root = self.display.screen().root
+        if not self.display.has_extension("XTEST"):
+            log.warning("X server has no XTEST extension: synthetic keys unavailable")
+        self._handlers: list[Callable[[object], None]] = []
+        self._drain_scheduled = False
+        self._closed = False
+        self.load_modifier_layout()
+        self._notifier = QSocketNotifier(self.display.fileno(), QSocketNotifier.Type.Read, self)
+        self._notifier.activated.connect(self.drain)
+
+    # ------------------------------------------------------------ modifier layout
+
+    def load_modifier_layout(self) -> None:
+        """Which ModN mask Alt, Meta(Super), NumLock and ScrollLock sit on, and the keycodes of every
+        modifier key (layouts differ; Xvfb's default puts Alt on Mod1 and Super on Mod4)."""
+        mapping = self.display.get_modifier_mapping()
+        keycode_mask: dict[int, int] = {}
+        for index, codes in enumerate(mapping):
+            for code in codes:
+                if code:
+                    keycode_mask[code] = _MOD_MASKS[index]
+
+        def mask_of(*names: str) -> int:
+            for name in names:
+                code = self.display.keysym_to_keycode(XK.string_to_keysym(name))
+                if code and code in keycode_mask:
+                    return keycode_mask[code]
+            return 0
+
+        self.masks = {
+            "Shift": X.ShiftMask,
+            "Ctrl": X.ControlMask,
+            "Alt": mask_of("Alt_L", "Alt_R", "Meta_L") or X.Mod1Mask,
+            "Meta": mask_of("Super_L", "Super_R", "Hyper_L") or X.Mod4Mask,
+        }
+        self.numlock_mask = mask_of("Num_Lock")
+        self.scrolllock_mask = mask_of("Scroll_Lock")
+        # Lock states a hotkey must work with: CapsLock, NumLock, ScrollLock on or off.
+        lock_masks = [m for m in (X.LockMask, self.numlock_mask, self.scrolllock_mask) if m]
+        self.ignored_combos: list[int] = [0]
+        for mask in lock_masks:
+            self.ignored_combos += [combo | mask for combo in self.ignored_combos]
+        self.ignored_mask = 0
+        for mask in lock_masks:
+            self.ignored_mask |= mask
+        self.modifier_keycodes: dict[str, list[int]] = {}
+        for name, syms in _MODIFIER_KEYSYMS.items():
+            codes: list[int] = []
+            for sym in syms:
+                for code, _index in self.display.keysym_to_keycodes(XK.string_to_keysym(sym)):
+                    if code not in codes:
+                        codes.append(code)
+            # Every keycode on the modifier's mask too (e.g. ISO_Level3 on Mod5 is not ours to touch).
+            self.modifier_keycodes[name] = codes
+        self.modifier_keycodes["Ctrl"] += [c for c in mapping[2] if c and c not in self.modifier_keycodes["Ctrl"]]
+        self.modifier_keycodes["Shift"] += [c for c in mapping[0] if c and c not in self.modifier_keycodes["Shift"]]
+
+    # ------------------------------------------------------------ events
+
+    def add_handler(self, handler: Callable[[object], None]) -> None:
+        self._handlers.append(handler)
+
+    def drain(self, *_args: object) -> None:
+        """Handle every event the server sent (called by the notifier and after round trips)."""
+        self._drain_scheduled = False
+        if self._closed:
+            return
+        try:
+            while self.display.pending_events():
+                event = self.display.next_event()
+                for handler in self._handlers:
+                    handler(event)
+        except (error.ConnectionClosedError, OSError) as exc:
+            log.error("X11 connection lost: %s", exc)
+            self._closed = True
+            self._notifier.setEnabled(False)
+
+    def schedule_drain(self) -> None:
+        if not self._drain_scheduled and not self._closed:
+            self._drain_scheduled = True
+            QTimer.singleShot(0, self.drain)
+
+    def _on_async_error(self, err: object, request: object = None) -> None:
+        log.warning("X11 error: %s", type(err).__name__)
+
+    def sync(self) -> None:
+        self.display.sync()
+        self.schedule_drain()
+
+    # ------------------------------------------------------------ keyboard state
+
+    def keymap(self) -> list[int]:
+        bits = self.display.query_keymap()
+        self.schedule_drain()
+        return bits
+
+    @staticmethod
+    def is_down(keymap: list[int], keycode: int) -> bool:
+        return bool(keymap[keycode // 8] & (1 << (keycode % 8)))
+
+    def keycode(self, keysym_name: str) -> int:
+        sym = XK.string_to_keysym(keysym_name)
+        if not sym:
+            return 0
+        return self.display.keysym_to_keycode(sym)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._notifier.setEnabled(False)
+        with contextlib.suppress(Exception):
+            self.display.close()
+
+
+class X11Hotkeys(QObject):
+    """HotkeyBackend over XGrabKey on the root window."""
+
+    def __init__(self, conn: X11Connection, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.conn = conn
+        self._callback: Callable[[str], None] | None = None
+        self._by_action: dict[str, tuple[str, int, int]] = {}  # action -> (hotkey, keycode, mask)
+        self._by_combo: dict[tuple[int, int], str] = {}  # (keycode, mask) -> action
+        # Keycodes whose hotkey fired and are still held: their auto-repeat presses are swallowed.
+        self._held: set[int] = set()
+        self._repeat_timer = QTimer(self)
+        self._repeat_timer.setInterval(REPEAT_POLL_MS)
+        self._repeat_timer.timeout.connect(self._check_held)
+        self.fired_at: float = 0.0  # monotonic time of the last KeyPress we acted on (diagnostics)
+        conn.add_handler(self._on_event)
+
+    def set_callback(self, on_activated: Callable[[str], None]) -> None:
+        self._callback = on_activated
+
+    def registered(self) -> dict[str, str]:
+        return {action: hk for action, (hk, _, _) in self._by_action.items()}
+
+    def register(self, hotkey: str, action_id: str) -> None:
+        if action_id in self._by_action:
+            self.unregister(action_id)
+        mods, keysym_name = keys.to_x11(hotkey)
+        keycode = self.conn.keycode(keysym_name)
+        if not keycode:
+            raise KnownError(f"当前键盘布局中没有快捷键 {hotkey} 的按键", f"The keyboard layout has no key for {hotkey}")
+        mask = 0
+        for mod in mods:
+            mask |= self.conn.masks[mod]
+        if (keycode, mask) in self._by_combo:
+            other = self._by_combo[(keycode, mask)]
+            raise HotkeyConflict(f"快捷键 {hotkey} 已被本程序的另一项占用", f"Hotkey {hotkey} is already used here",
+                                 hotkey, other, other)
+        catcher = error.CatchError(error.BadAccess)
+        for extra in self.conn.ignored_combos:
+            self.conn.root.grab_key(keycode, mask | extra, False, X.GrabModeAsync, X.GrabModeAsync,
+                                    onerror=catcher)
+        self.conn.sync()
+        if catcher.get_error() is not None:
+            for extra in self.conn.ignored_combos:
+                self.conn.root.ungrab_key(keycode, mask | extra)
+            self.conn.sync()
+            raise HotkeyConflict(
+                f"快捷键 {hotkey} 已被其他程序占用（X11 无法得知是哪个程序），请换一个或关闭那个程序的快捷键",
+                f"Hotkey {hotkey} is already taken by another program (X11 does not say which); "
+                "choose another or free it there",
+                hotkey, "其他程序", "another program")
+        self._by_action[action_id] = (hotkey, keycode, mask)
+        self._by_combo[(keycode, mask)] = action_id
+
+    def unregister(self, action_id: str) -> None:
+        entry = self._by_action.pop(action_id, None)
+        if entry is None:
+            return
+        _, keycode, mask = entry
+        self._by_combo.pop((keycode, mask), None)
+        for extra in self.conn.ignored_combos:
+            self.conn.root.ungrab_key(keycode, mask | extra)
+        self.conn.sync()
+
+    def unregister_all(self) -> None:
+        for action_id in list(self._by_action):
+            self.unregister(action_id)
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.unregister_all()
+        self._repeat_timer.stop()
+
+    def _on_event(self, event: object) -> None:
+        if getattr(event, "type", None) != X.KeyPress:
+            return
+        keycode = event.detail  # type: ignore[attr-defined]
+        mask = event.state & ~self.conn.ignored_mask & 0xFF  # type: ignore[attr-defined]
+        action = self._by_combo.get((keycode, mask))
+        # End the grab the KeyPress started, at once: otherwise the keyboard stays ours until the
+        # key is released and the chord we send would come back to us instead of the chat client.
+        self.conn.display.ungrab_keyboard(X.CurrentTime)
+        self.conn.display.flush()
+        if action is None:
+            return
+        if keycode in self._held:
+            return  # auto-repeat of a hotkey still held down: one press, one paste
+        self._held.add(keycode)
+        self._repeat_timer.start()
+        self.fired_at = time.monotonic()
+        if self._callback is not None:
+            self._callback(action)
+
+    def _check_held(self) -> None:
+        if not self._held:
+            self._repeat_timer.stop()
+            return
+        state = self.conn.keymap()
+        self._held = {code for code in self._held if X11Connection.is_down(state, code)}
+        if not self._held:
+            self._repeat_timer.stop()
+
+
+class X11KeySender:
+    """Synthetic keys through XTest."""
+
+    def __init__(self, conn: X11Connection) -> None:
+        self.conn = conn
+        self.type_delay_ms = 40  # between typed chunks: the target reloads the keymap we changed
+        self._spare: list[int] | None = None
+
+    def held_modifiers(self) -> set[str]:
+        state = self.conn.keymap()
+        return {name for name, codes in self.conn.modifier_keycodes.items()
+                if any(X11Connection.is_down(state, c) for c in codes)}
+
+    def release_modifiers(self, modifiers: set[str]) -> set[str]:
+        state = self.conn.keymap()
+        d = self.conn.display
+        for name in modifiers:
+            for code in self.conn.modifier_keycodes.get(name, ()):
+                if X11Connection.is_down(state, code):
+                    xtest.fake_input(d, X.KeyRelease, code)
+        d.sync()
+        return self.held_modifiers() & set(modifiers)
+
+    def _chord_codes(self, chord: str) -> tuple[list[int], int]:
+        parsed = keys.parse_chord(chord)
+        mods, keysym_name = keys.to_x11(parsed)
+        mod_codes = []
+        for mod in mods:
+            codes = self.conn.modifier_keycodes.get(mod) or []
+            if not codes:
+                raise KnownError(f"键盘布局中没有 {mod} 键", f"The keyboard layout has no {mod} key")
+            mod_codes.append(codes[0])
+        keycode = self.conn.keycode(keysym_name)
+        if not keycode:
+            raise KnownError(f"键盘布局中没有 {chord} 的按键", f"The keyboard layout has no key for {chord}")
+        return mod_codes, keycode
+
+    def send_chord(self, chord: str) -> None:
+        mod_codes, keycode = self._chord_codes(chord)
+        d = self.conn.display
+        for code in mod_codes:
+            xtest.fake_input(d, X.KeyPress, code)
+        xtest.fake_input(d, X.KeyPress, keycode)
+        xtest.fake_input(d, X.KeyRelease, keycode)
+        for code in reversed(mod_codes):
+            xtest.fake_input(d, X.KeyRelease, code)
+        d.flush()
+
+    # -------------------------------------------------------------- typing
+
+    def _spare_keycodes(self) -> list[int]:
+        """Keycodes with no keysym: typing maps each character onto one of them (as xdotool does),
+        so any Unicode character can be typed whatever the layout."""
+        if self._spare is None:
+            d = self.conn.display
+            first, last = d.display.info.min_keycode, d.display.info.max_keycode
+            mapping = d.get_keyboard_mapping(first, last - first + 1)
+            self._spare = [first + i for i, syms in enumerate(mapping) if not any(syms)][-24:]
+        return self._spare
+
+    @property
+    def type_chunk(self) -> int:
+        """Characters per type_text() call: one mapping of the spare keycodes."""
+        return max(1, min(16, len(self._spare_keycodes())))
+
+    def type_text(self, text: str) -> None:
+        """Type up to type_chunk characters. The caller spaces the calls by type_delay_ms: the
+        target must have read the keys before the spare keycodes are mapped to the next ones."""
+        d = self.conn.display
+        spare = self._spare_keycodes()
+        if not spare:
+            raise KnownError("键盘映射中没有空闲按键，无法模拟输入", "No free keycode to type with")
+        shift = (self.conn.modifier_keycodes.get("Shift") or [0])[0]
+        enter = self.conn.keycode("Return")
+        chars = [c for c in dict.fromkeys(text) if c != "\n"][:len(spare)]
+        codes = dict(zip(chars, spare, strict=False))
+        for char, code in codes.items():
+            sym = _keysym_for(char)
+            d.change_keyboard_mapping(code, [(sym, sym, sym, sym)])
+        d.sync()
+        for char in text:
+            if char == "\n":
+                # Enter would SEND the chat message: Shift+Enter is "new line" in chat clients.
+                xtest.fake_input(d, X.KeyPress, shift)
+                xtest.fake_input(d, X.KeyPress, enter)
+                xtest.fake_input(d, X.KeyRelease, enter)
+                xtest.fake_input(d, X.KeyRelease, shift)
+            elif char in codes:
+                xtest.fake_input(d, X.KeyPress, codes[char])
+                xtest.fake_input(d, X.KeyRelease, codes[char])
+        d.sync()
+        self.conn.schedule_drain()
+
+    def clear_typing_map(self) -> None:
+        if not self._spare:
+            return
+        d = self.conn.display
+        for code in self._spare:
+            d.change_keyboard_mapping(code, [(0, 0, 0, 0)])
+        d.sync()
+
+
+def _keysym_for(char: str) -> int:
+    point = ord(char)
+    if char == "\t":
+        return XK.string_to_keysym("Tab")
+    if 0x20 <= point <= 0x7E or 0xA0 <= point <= 0xFF:
+        return point
+    return 0x01000000 | point
+
+
+class X11Windows:
+    """WindowTracker: the focused window, its class/title/process, and giving focus back."""
+
+    def __init__(self, conn: X11Connection) -> None:
+        self.conn = conn
+        d = conn.display
+        self._atoms = {name: d.intern_atom(name) for name in
+                       ("_NET_ACTIVE_WINDOW", "_NET_WM_NAME", "UTF8_STRING", "_NET_WM_PID", "WM_CLASS")}
+        self._own_pid = os.getpid()
+        self._info_cache: dict[int, tuple[str, int, str, int]] = {}  # handle -> (class, pid, process, top)
+
+    def foreground(self) -> int:
+        focus = self.conn.display.get_input_focus().focus
+        self.conn.schedule_drain()
+        if isinstance(focus, int):  # X.NONE / X.PointerRoot
+            return self._active_from_wm()
+        return focus.id
+
+    def _active_from_wm(self) -> int:
+        try:
+            prop = self.conn.root.get_full_property(self._atoms["_NET_ACTIVE_WINDOW"], X.AnyPropertyType)
+        except error.XError:
+            return 0
+        finally:
+            self.conn.schedule_drain()
+        return int(prop.value[0]) if prop and len(prop.value) else 0
+
+    def _top_level(self, handle: int) -> tuple[int, str, int]:
+        """(window carrying WM_CLASS, its class, its pid), walking up from a focus child."""
+        d = self.conn.display
+        window = d.create_resource_object("window", handle)
+        for _ in range(8):
+            try:
+                cls = window.get_wm_class()
+                if cls:
+                    pid_prop = window.get_full_property(self._atoms["_NET_WM_PID"], X.AnyPropertyType)
+                    pid = int(pid_prop.value[0]) if pid_prop and len(pid_prop.value) else 0
+                    return window.id, ".".join(cls), pid
+                tree = window.query_tree()
+            except error.XError:
+                return 0, "", 0
+            if not tree.parent or tree.parent.id == tree.root.id:
+                return window.id, "", 0
+            window = tree.parent
+        return window.id, "", 0
+
+    def describe(self, handle: int) -> WindowInfo:
+        if not handle:
+            return WindowInfo(0)
+        try:
+            cached = self._info_cache.get(handle)
+            if cached is None:
+                top, wm_class, pid = self._top_level(handle)
+                process = ""
+                if pid:
+                    with contextlib.suppress(OSError):
+                        process = Path(f"/proc/{pid}/comm").read_text().strip()
+                cached = (wm_class, pid, process, top)
+                if len(self._info_cache) > 256:
+                    self._info_cache.clear()
+                self._info_cache[handle] = cached
+            wm_class, pid, process, top = cached
+            title = self._title(top or handle)
+        finally:
+            self.conn.schedule_drain()
+        return WindowInfo(handle, wm_class, title, process, pid)
+
+    def _title(self, handle: int) -> str:
+        window = self.conn.display.create_resource_object("window", handle)
+        try:
+            prop = window.get_full_property(self._atoms["_NET_WM_NAME"], self._atoms["UTF8_STRING"])
+            if prop and prop.value:
+                value = prop.value
+                return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+            name = window.get_wm_name()
+            return name.decode("latin-1") if isinstance(name, bytes) else (name or "")
+        except error.XError:
+            return ""
+
+    def activate(self, handle: int) -> bool:
+        d = self.conn.display
+        catcher = error.CatchError(error.BadWindow, error.BadMatch)
+        window = d.create_resource_object("window", handle)
+        top, _, _ = self._top_level(handle)
+        if top and top != handle:
+            data = [2, X.CurrentTime, 0, 0, 0]  # source 2 = pager/tool: WMs honour it
+            from Xlib.protocol import event as xevent
+
+            message = xevent.ClientMessage(window=d.create_resource_object("window", top),
+                                           client_type=self._atoms["_NET_ACTIVE_WINDOW"], data=(32, data))
+            self.conn.root.send_event(message, event_mask=X.SubstructureRedirectMask | X.SubstructureNotifyMask)
+        window.set_input_focus(X.RevertToParent, X.CurrentTime, onerror=catcher)
+        self.conn.sync()
+        return catcher.get_error() is None
+
+    def is_own(self, handle: int) -> bool:
+        return bool(handle) and self.describe(handle).pid == self._own_pid
+
+    def check_target(self, info: WindowInfo) -> tuple[str, str] | None:
+        return None
+
+    def close(self) -> None:
+        pass
+
+
+def create(display_name: str | None = None, reason: str = "") -> Backend:
+    conn = X11Connection(display_name)
+    hotkeys = X11Hotkeys(conn)
+    hotkeys.setParent(conn)
+    sender = X11KeySender(conn)
+    windows = X11Windows(conn)
+    caps = Capabilities(global_hotkeys=True, send_keys=conn.display.has_extension("XTEST"),
+                        release_modifiers=True, name="x11")
+
+    class _X11Backend(Backend):
+        def close(self) -> None:
+            with contextlib.suppress(Exception):
+                sender.clear_typing_map()
+            hotkeys.close()
+            conn.close()
+
+    backend = _X11Backend("x11", reason, hotkeys, sender, windows, caps)
+    backend.connection = conn  # type: ignore[attr-defined]
+    return backend
