@@ -73,6 +73,17 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
     # --- end ui wiring ---
 
     # --- hotkey wiring (platform backend, paste controller) ---
+    from .controller import HotkeyController
+    from .platform.detect import create_backend
+
+    hotkey_backend = create_backend()
+    log.info("hotkey backend: %s (%s)", hotkey_backend.name, hotkey_backend.reason)
+    hotkey_controller = HotkeyController(ctx.db_path, hotkey_backend, parent=qapp)
+    qapp.aboutToQuit.connect(hotkey_controller.shutdown)
+    hotkey_controller.message.connect(lambda zh, en: log.info("hotkey message: %s", en))
+    hotkey_controller.error.connect(lambda zh, en: log.warning("hotkey problem: %s", en))
+    hotkey_controller.conflict.connect(lambda key, zh, en: log.warning("hotkey conflict reported: %s", key))
+    hotkey_controller.start()
     # --- end hotkey wiring ---
 
     return qapp.exec()
