@@ -67,3 +67,150 @@ _INITIAL = [
     )
     """,
 ]
+
+
+@migrations(name="0003_buyers")
+def m0003_buyers(db: Database) -> None:
+    """Starred buyers, their marks, chase history, reminders, promotions and edited cadences."""
+    for statement in _BUYERS:
+        db.execute(statement)
+    now = "1970-01-01T00:00:00.000000Z"  # built-in marks: a fixed stamp keeps the migration deterministic
+    for position, (code, name) in enumerate(_DEFAULT_MARKS):
+        db.execute("INSERT INTO buyer_marks (code, name, shop, position, created_at) VALUES (?,?,?,?,?)",
+                   (code, name, "", position, now))
+
+
+_DEFAULT_MARKS = (
+    ("unpaid", "咨询未付款"),
+    ("intent", "意向明显"),
+    ("high_ticket", "高客单"),
+    ("low_ticket", "低客单"),
+    ("after_sales", "售后中"),
+    ("returning", "老客户"),
+)
+
+_BUYERS = [
+    # Marks are data: built-in ones carry a code the cadence rules refer to; a shop adds its own
+    # (shop = '' for marks every shop sees).
+    """
+    CREATE TABLE buyer_marks (
+        id INTEGER PRIMARY KEY,
+        code TEXT UNIQUE,
+        name TEXT NOT NULL CHECK (length(trim(name)) > 0),
+        shop TEXT NOT NULL DEFAULT '',
+        position INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL
+    )
+    """,
+    "CREATE UNIQUE INDEX buyer_marks_shop_name ON buyer_marks (shop, name)",
+    # platform is validated in Python (customers.PLATFORMS), so a new platform needs no table rebuild.
+    """
+    CREATE TABLE buyers (
+        id INTEGER PRIMARY KEY,
+        uuid TEXT NOT NULL UNIQUE,
+        platform TEXT NOT NULL,
+        shop TEXT NOT NULL DEFAULT '',
+        nickname TEXT NOT NULL CHECK (length(trim(nickname)) > 0),
+        notes TEXT NOT NULL DEFAULT '',
+        phone TEXT,
+        tz TEXT,
+        language TEXT,
+        open_questions INTEGER NOT NULL DEFAULT 0,
+        state TEXT NOT NULL DEFAULT 'following' CHECK (state IN ('following', 'paid', 'lost', 'paused')),
+        starred INTEGER NOT NULL DEFAULT 0,
+        starred_by TEXT,
+        starred_at TEXT,
+        cadence_id TEXT,
+        cadence_started_at TEXT,
+        visit_started_at TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )
+    """,
+    "CREATE UNIQUE INDEX buyers_identity ON buyers (platform, shop, nickname)",
+    "CREATE INDEX buyers_starred ON buyers (starred, state)",
+    """
+    CREATE TABLE buyer_mark_links (
+        buyer_id INTEGER NOT NULL REFERENCES buyers(id) ON DELETE CASCADE,
+        mark_id INTEGER NOT NULL REFERENCES buyer_marks(id) ON DELETE CASCADE,
+        PRIMARY KEY (buyer_id, mark_id)
+    ) WITHOUT ROWID
+    """,
+    "CREATE INDEX buyer_mark_links_mark ON buyer_mark_links (mark_id)",
+    # One row a chase sent. reply_title and angle are kept so the history still reads well after
+    # the reply is deleted (reply_id then becomes NULL).
+    """
+    CREATE TABLE chases (
+        id INTEGER PRIMARY KEY,
+        buyer_id INTEGER NOT NULL REFERENCES buyers(id) ON DELETE CASCADE,
+        reply_id INTEGER REFERENCES replies(id) ON DELETE SET NULL,
+        reply_title TEXT,
+        angle TEXT CHECK (angle IS NULL OR angle IN ('product', 'price', 'logistics', 'gift', 'ask')),
+        reminder_id INTEGER,
+        sent_at TEXT NOT NULL,
+        buyer_replied INTEGER NOT NULL DEFAULT 0,
+        replied_at TEXT,
+        warnings TEXT NOT NULL DEFAULT '[]'
+    )
+    """,
+    "CREATE INDEX chases_buyer ON chases (buyer_id, sent_at)",
+    """
+    CREATE TABLE promotions (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL CHECK (length(trim(name)) > 0),
+        start_at TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    )
+    """,
+    "CREATE UNIQUE INDEX promotions_name_start ON promotions (name, start_at)",
+    # kind: chase (a cadence step for one buyer), wave (the promotion wave, one buyer),
+    # phone (the promotion phone list, no buyer). fired_at: shown to the agent; acted_at: the agent
+    # acted (chased, snoozed, closed) -- KPIs read the delay between due_at and acted_at.
+    """
+    CREATE TABLE reminders (
+        id INTEGER PRIMARY KEY,
+        buyer_id INTEGER REFERENCES buyers(id) ON DELETE CASCADE,
+        promotion_id INTEGER REFERENCES promotions(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL DEFAULT 'chase' CHECK (kind IN ('chase', 'wave', 'phone')),
+        cadence_id TEXT NOT NULL,
+        step INTEGER NOT NULL DEFAULT 0,
+        due_at TEXT NOT NULL,
+        planned_at TEXT,
+        moved_for TEXT NOT NULL DEFAULT '',
+        state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done', 'snoozed', 'cancelled')),
+        outcome TEXT,
+        created_at TEXT NOT NULL,
+        fired_at TEXT,
+        missed INTEGER NOT NULL DEFAULT 0,
+        acted_at TEXT,
+        snoozed_from INTEGER REFERENCES reminders(id) ON DELETE SET NULL,
+        CHECK (buyer_id IS NOT NULL OR promotion_id IS NOT NULL)
+    )
+    """,
+    # The timer asks for the earliest unfired pending reminder; listings ask for pending by time.
+    "CREATE INDEX reminders_next ON reminders (due_at) WHERE state = 'pending' AND fired_at IS NULL",
+    "CREATE INDEX reminders_pending ON reminders (due_at) WHERE state = 'pending'",
+    "CREATE INDEX reminders_buyer ON reminders (buyer_id, state)",
+    "CREATE INDEX reminders_promotion ON reminders (promotion_id)",
+    # What happened to a buyer (starred, paid, lost, replied, ...): conversions and order loss.
+    """
+    CREATE TABLE buyer_events (
+        id INTEGER PRIMARY KEY,
+        buyer_id INTEGER NOT NULL REFERENCES buyers(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        at TEXT NOT NULL,
+        reminder_id INTEGER,
+        detail TEXT NOT NULL DEFAULT ''
+    )
+    """,
+    "CREATE INDEX buyer_events_kind_at ON buyer_events (kind, at)",
+    "CREATE INDEX buyer_events_buyer ON buyer_events (buyer_id)",
+    # Cadences the user edited; a cadence not here is the shipped default (resources/cadences).
+    """
+    CREATE TABLE cadences (
+        id TEXT PRIMARY KEY,
+        definition TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )
+    """,
+]

@@ -1,0 +1,507 @@
+"""Chase cadences (催单节奏) and chase rules, as pure functions.
+
+No Qt, no database, no clock: every function takes the time it needs (aware datetimes) and plain
+data, so the rules are tested exhaustively (tests/core/test_cadence.py, with hypothesis).
+
+Cadences are data (resources/cadences/default.json, user-edited copies in the store). A cadence is
+a list of steps; step i is due:
+- {"wait_minutes": N}: N minutes after the previous chase (after starring, for the first step);
+- {"next_shift": true}: at the start of the agent's next shift after the previous chase;
+- {"day": D, "at": "HH:MM"}: on day D after the day the cadence started, at HH:MM in the buyer's
+  local time (never earlier than min_gap_minutes after the previous chase).
+An in-visit cadence ("visit_minutes") runs while the buyer is in the conversation: the buyer and the
+agent are both there, so its steps are not moved for quiet or shift hours, and a step that would fall
+after the visit ends is dropped (低客单: there is no tomorrow). Every other step that falls in the
+buyer's quiet hours (default 22:00-08:00 buyer-local) or outside the agent's shift moves to the
+earliest instant allowed by both. The promotion cadence carries its own quiet hours (01:00-08:00 by
+default: on the eve of a midnight start, buyers wait up) and is not bounded by the shift.
+
+Chase rules (shared/domain.md, "Chasing unpaid buyers"): each chase takes the next angle not yet used
+with the buyer (product → price → logistics → gift → ask), never a script already sent to the buyer;
+no chase while the buyer has open questions (误区一: too early) unless the agent overrides; a warning
+when a chase follows the previous one too closely or would be the third in a row with no reply
+(误区二: chasing by numbers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Any
+
+from ..errors import ValidationError
+
+ANGLES = ("product", "price", "logistics", "gift", "ask")
+ANGLE_NAMES = {"product": ("商品卖点", "product"), "price": ("价格优惠", "price"),
+               "logistics": ("物流时效", "logistics"), "gift": ("赠品福利", "gift"),
+               "ask": ("询问顾虑", "ask what holds them back")}
+FORMAT = "kefu-assistant.cadences"
+
+# Reasons a step was moved, and why a chase is blocked or warned about: codes, described by describe().
+MOVED_QUIET = "quiet_hours"
+MOVED_SHIFT = "shift"
+BLOCK_OPEN_QUESTIONS = "open_questions"
+WARN_TOO_SOON = "too_soon"
+WARN_THIRD_UNANSWERED = "third_unanswered"
+WARN_NO_SCRIPT = "no_script"
+WARN_OUTSIDE_SHIFT = "outside_shift"
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    MOVED_QUIET: ("买家所在地正是夜间休息时间，已顺延到买家早上", "moved out of the buyer's night"),
+    MOVED_SHIFT: ("不在你的上班时间，已顺延到下次上班", "moved into the agent's shift"),
+    BLOCK_OPEN_QUESTIONS: ("买家还有问题没解答，先把问题答完再催（误区一：催得太早）",
+                           "The buyer still has open questions: answer them before chasing (chasing too early)"),
+    WARN_TOO_SOON: ("离上一次催单太近了，买家可能还在考虑", "Too soon after the previous chase"),
+    WARN_THIRD_UNANSWERED: ("已连续催了两次买家都没回复，第三次请换个理由或先问问顾虑（误区二：只催不给理由）",
+                            "This would be the third chase in a row with no reply: give a new reason or ask "
+                            "what holds the buyer back (chasing by numbers)"),
+    WARN_NO_SCRIPT: ("这位买家没有可用的新催单话术了（每条只发一次），请写一条新的",
+                     "No unused chase script left for this buyer; write a new one"),
+    WARN_OUTSIDE_SHIFT: ("买家的白天和你的上班时间没有重叠，已按买家时间安排",
+                         "The buyer's daytime and the agent's shift never overlap; scheduled by the buyer's day"),
+}
+
+
+def describe(code: str, lang: str = "zh") -> str:
+    zh, en = MESSAGES.get(code, (code, code))
+    return en if lang == "en" else zh
+
+
+def _bad(zh: str, en: str, field_name: str = "cadence") -> ValidationError:
+    return ValidationError(zh, en, field=field_name)
+
+
+def parse_hhmm(text: str | time, what: str = "时间") -> time:
+    """'09:00' → time(9, 0); '24:00' means midnight (00:00)."""
+    if isinstance(text, time):
+        return text.replace(second=0, microsecond=0, tzinfo=None)
+    raw = str(text or "").strip().replace("：", ":")
+    parts = raw.split(":")
+    if len(parts) == 2 and all(p.isdigit() and 1 <= len(p) <= 2 for p in parts):
+        hour, minute = int(parts[0]), int(parts[1])
+        if hour == 24 and minute == 0:
+            return time(0, 0)
+        if 0 <= hour < 24 and 0 <= minute < 60:
+            return time(hour, minute)
+    raise _bad(f"{what}“{raw}”无效，应写成 时:分，例如 09:00", f"Invalid time '{raw}'; write HH:MM, e.g. 09:00", "time")
+
+
+def format_hhmm(value: time) -> str:
+    return f"{value.hour:02d}:{value.minute:02d}"
+
+
+# ---------------------------------------------------------------- daily windows
+
+def _local_instant(day: date, at: time, tz: tzinfo) -> datetime:
+    """The instant of local date+time in tz (a time skipped by a DST change maps just past the gap)."""
+    return datetime.combine(day, at, tzinfo=tz)
+
+
+@dataclass(frozen=True)
+class DailyWindow:
+    """A window repeating every day in a time zone: [start, end) local; start > end spans midnight;
+    start == end is the whole day."""
+
+    start: time
+    end: time
+    tz: tzinfo
+
+    @property
+    def all_day(self) -> bool:
+        return self.start == self.end
+
+    def contains(self, when: datetime) -> bool:
+        if self.all_day:
+            return True
+        local = when.astimezone(self.tz).time().replace(tzinfo=None)
+        if self.start < self.end:
+            return self.start <= local < self.end
+        return local >= self.start or local < self.end
+
+    def _next_local(self, when: datetime, at: time) -> datetime:
+        """The first instant strictly after `when` whose local time is `at`."""
+        local_day = when.astimezone(self.tz).date()
+        for offset in range(-1, 4):
+            candidate = _local_instant(local_day + timedelta(days=offset), at, self.tz)
+            if candidate > when:
+                return candidate
+        return when + timedelta(days=1)  # pragma: no cover - unreachable with real time zones
+
+    def next_start(self, when: datetime) -> datetime:
+        return self._next_local(when, self.start)
+
+    def next_end(self, when: datetime) -> datetime:
+        return self._next_local(when, self.end)
+
+
+@dataclass(frozen=True)
+class Hours:
+    """The agent's shift (agent time zone) and the quiet hours (buyer time zone, applied per buyer).
+    quiet_start == quiet_end turns quiet hours off; shift_start == shift_end is an all-day shift."""
+
+    agent_tz: tzinfo
+    shift_start: time = time(9, 0)
+    shift_end: time = time(23, 0)
+    quiet_start: time = time(22, 0)
+    quiet_end: time = time(8, 0)
+
+    @property
+    def shift(self) -> DailyWindow:
+        return DailyWindow(self.shift_start, self.shift_end, self.agent_tz)
+
+    def quiet(self, buyer_tz: tzinfo | None, override: tuple[time, time] | None = None) -> DailyWindow | None:
+        start, end = override or (self.quiet_start, self.quiet_end)
+        if start == end:
+            return None
+        return DailyWindow(start, end, buyer_tz or self.agent_tz)
+
+
+def earliest_allowed(when: datetime, *, shift: DailyWindow | None, quiet: DailyWindow | None) -> datetime:
+    """The earliest instant >= when that is inside the shift and outside the quiet hours. When the two
+    never overlap (a buyer whose whole day falls outside the shift), the buyer's night wins: the
+    earliest instant outside the quiet hours."""
+    t = when
+    for _ in range(400):
+        in_shift = shift is None or shift.contains(t)
+        in_quiet = quiet is not None and quiet.contains(t)
+        if in_shift and not in_quiet:
+            return t
+        jumps = []
+        if not in_shift:
+            jumps.append(shift.next_start(t))  # type: ignore[union-attr]
+        if in_quiet:
+            jumps.append(quiet.next_end(t))  # type: ignore[union-attr]
+        t = max(jumps)
+    if shift is not None:
+        return earliest_allowed(when, shift=None, quiet=quiet)
+    raise AssertionError("quiet hours cover the whole day")  # pragma: no cover - quiet start == end is off
+
+
+# ---------------------------------------------------------------- cadence definitions
+
+@dataclass(frozen=True)
+class Step:
+    wait_minutes: int | None = None
+    next_shift: bool = False
+    day: int | None = None
+    at: time | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.next_shift:
+            return {"next_shift": True}
+        if self.day is not None:
+            return {"day": self.day, "at": format_hhmm(self.at or time(10, 0))}
+        return {"wait_minutes": self.wait_minutes}
+
+
+@dataclass(frozen=True)
+class Promotion:
+    phone_lead_minutes: int = 180
+    phone_marks: tuple[str, ...] = ("high_ticket", "intent")
+    wave_lead_minutes: int = 120
+    wave_first: tuple[str, ...] = ("intent", "high_ticket", "unpaid")
+
+
+@dataclass(frozen=True)
+class Cadence:
+    id: str
+    zh: str
+    en: str
+    steps: tuple[Step, ...] = ()
+    visit_minutes: int | None = None
+    min_gap_minutes: int = 0
+    quiet_hours: tuple[time, time] | None = None  # overrides the global quiet hours
+    ignore_shift: bool = False
+    promotion: Promotion | None = None
+
+    @property
+    def in_visit(self) -> bool:
+        return self.visit_minutes is not None
+
+    def name(self, lang: str = "zh") -> str:
+        return self.en if lang == "en" else self.zh
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": self.id, "zh": self.zh, "en": self.en}
+        if self.visit_minutes is not None:
+            data["visit_minutes"] = self.visit_minutes
+        if self.min_gap_minutes:
+            data["min_gap_minutes"] = self.min_gap_minutes
+        if self.promotion is not None:
+            p = self.promotion
+            data["promotion"] = {"phone_lead_minutes": p.phone_lead_minutes, "phone_marks": list(p.phone_marks),
+                                 "wave_lead_minutes": p.wave_lead_minutes, "wave_first": list(p.wave_first)}
+        if self.ignore_shift:
+            data["ignore_shift"] = True
+        if self.quiet_hours is not None:
+            data["quiet_hours"] = {"start": format_hhmm(self.quiet_hours[0]), "end": format_hhmm(self.quiet_hours[1])}
+        data["steps"] = [s.to_dict() for s in self.steps]
+        return data
+
+
+def _int(value: Any, what_zh: str, what_en: str, lo: int, hi: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise _bad(f"{what_zh}应为 {lo} 到 {hi} 之间的整数", f"{what_en} must be a whole number from {lo} to {hi}")
+    return value
+
+
+def cadence_from_dict(data: Any) -> Cadence:
+    """Validate one cadence definition (as in resources/cadences/default.json)."""
+    if not isinstance(data, dict):
+        raise _bad("节奏定义格式错误", "A cadence definition must be an object")
+    cid = str(data.get("id") or "").strip()
+    if not cid or not cid.replace("_", "").replace("-", "").isalnum() or len(cid) > 32:
+        raise _bad(f"节奏编号“{cid}”无效（字母、数字、_，最长 32 位）", f"Invalid cadence id '{cid}'")
+    zh = str(data.get("zh") or cid).strip()[:20]
+    en = str(data.get("en") or zh).strip()[:40]
+    steps: list[Step] = []
+    raw_steps = data.get("steps", [])
+    if not isinstance(raw_steps, list) or len(raw_steps) > 20:
+        raise _bad("节奏步骤应为列表，最多 20 步", "Cadence steps must be a list of at most 20 steps")
+    for i, raw in enumerate(raw_steps, 1):
+        if not isinstance(raw, dict):
+            raise _bad(f"第 {i} 步格式错误", f"Step {i} must be an object")
+        if raw.get("next_shift"):
+            steps.append(Step(next_shift=True))
+        elif "day" in raw:
+            day = _int(raw["day"], f"第 {i} 步的天数", f"Step {i} day", 0, 30)
+            steps.append(Step(day=day, at=parse_hhmm(raw.get("at", "10:00"))))
+        elif "wait_minutes" in raw:
+            steps.append(Step(wait_minutes=_int(raw["wait_minutes"], f"第 {i} 步的等待分钟数", f"Step {i} wait_minutes",
+                                                1, 7 * 24 * 60)))
+        else:
+            raise _bad(f"第 {i} 步需要 wait_minutes、day 或 next_shift", f"Step {i} needs wait_minutes, day or next_shift")
+    days = [s.day for s in steps if s.day is not None]
+    if days != sorted(days):
+        raise _bad("按天安排的步骤应按天数从小到大排列", "Day steps must be in increasing day order")
+    visit = data.get("visit_minutes")
+    if visit is not None:
+        visit = _int(visit, "到访时长", "visit_minutes", 1, 24 * 60)
+        if any(s.wait_minutes is None for s in steps):
+            raise _bad("对话内节奏只能用 wait_minutes 步骤", "An in-visit cadence uses wait_minutes steps only")
+    min_gap = _int(data.get("min_gap_minutes", 0), "最小间隔", "min_gap_minutes", 0, 7 * 24 * 60)
+    quiet = None
+    if data.get("quiet_hours") is not None:
+        q = data["quiet_hours"]
+        if not isinstance(q, dict):
+            raise _bad("quiet_hours 应包含 start 和 end", "quiet_hours needs start and end")
+        quiet = (parse_hhmm(q.get("start", "")), parse_hhmm(q.get("end", "")))
+    promotion = None
+    if data.get("promotion") is not None:
+        p = data["promotion"]
+        if not isinstance(p, dict):
+            raise _bad("promotion 格式错误", "promotion must be an object")
+        phone = _int(p.get("phone_lead_minutes", 180), "电话提前分钟数", "phone_lead_minutes", 0, 7 * 24 * 60)
+        wave = _int(p.get("wave_lead_minutes", 120), "催付提前分钟数", "wave_lead_minutes", 0, 7 * 24 * 60)
+        promotion = Promotion(phone, tuple(str(m) for m in p.get("phone_marks", ("high_ticket", "intent"))), wave,
+                              tuple(str(m) for m in p.get("wave_first", ("intent", "high_ticket", "unpaid"))))
+    return Cadence(cid, zh, en, tuple(steps), visit, min_gap, quiet, bool(data.get("ignore_shift")), promotion)
+
+
+def cadences_from_document(doc: Any) -> dict[str, Cadence]:
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise _bad("不是节奏定义文件", f"Not a {FORMAT} document")
+    out: dict[str, Cadence] = {}
+    for item in doc.get("cadences", []):
+        cadence = cadence_from_dict(item)
+        out[cadence.id] = cadence
+    return out
+
+
+# ---------------------------------------------------------------- scheduling
+
+@dataclass(frozen=True)
+class Scheduled:
+    """When a step is due, when it would have been without quiet/shift hours, and why it moved."""
+
+    at: datetime
+    planned: datetime
+    moved_for: tuple[str, ...] = ()
+
+
+def schedule_step(cadence: Cadence, index: int, *, now: datetime, started_at: datetime, anchor: datetime,
+                  hours: Hours, buyer_tz: tzinfo | None = None,
+                  visit_start: datetime | None = None) -> Scheduled | None:
+    """When step `index` of the cadence is due, or None when the cadence is finished (no such step,
+    or an in-visit step that falls after the visit ended).
+
+    started_at: when the cadence started; anchor: the previous chase (or started_at); visit_start:
+    the start of the buyer's current visit (starring or the buyer's last reply). The result is never
+    before now or anchor."""
+    for value in (now, started_at, anchor):
+        if value.tzinfo is None:
+            raise ValueError("aware datetimes only")
+    if index < 0 or index >= len(cadence.steps):
+        return None
+    step = cadence.steps[index]
+    floor = max(now, anchor)
+    btz = buyer_tz or hours.agent_tz
+    if step.wait_minutes is not None:
+        planned = anchor + timedelta(minutes=step.wait_minutes)
+    elif step.next_shift:
+        planned = hours.shift.next_start(anchor) if not hours.shift.all_day else anchor + timedelta(days=1)
+    else:
+        start_day = started_at.astimezone(btz).date()
+        planned = _local_instant(start_day + timedelta(days=step.day or 0), step.at or time(10, 0), btz)
+    planned = max(planned, anchor + timedelta(minutes=cadence.min_gap_minutes), floor)
+    if cadence.in_visit:
+        visit_end = (visit_start or started_at) + timedelta(minutes=cadence.visit_minutes or 0)
+        if planned > visit_end:
+            return None
+        return Scheduled(planned, planned)
+    return place(planned, hours=hours, buyer_tz=btz, quiet_override=cadence.quiet_hours,
+                 ignore_shift=cadence.ignore_shift)
+
+
+def place(planned: datetime, *, hours: Hours, buyer_tz: tzinfo | None, quiet_override: tuple[time, time] | None = None,
+          ignore_shift: bool = False) -> Scheduled:
+    """Move an instant out of the buyer's quiet hours and into the agent's shift."""
+    shift = None if ignore_shift else hours.shift
+    quiet = hours.quiet(buyer_tz, quiet_override)
+    at = earliest_allowed(planned, shift=shift, quiet=quiet)
+    moved: list[str] = []
+    if at != planned:
+        if quiet is not None and quiet.contains(planned):
+            moved.append(MOVED_QUIET)
+        if shift is not None and not shift.contains(planned):
+            moved.append(MOVED_SHIFT)
+        if shift is not None and not shift.contains(at):
+            moved.append(WARN_OUTSIDE_SHIFT)
+    return Scheduled(at, planned, tuple(moved))
+
+
+@dataclass(frozen=True)
+class WaveBuyer:
+    buyer_id: int
+    marks: frozenset[str] = frozenset()  # mark codes
+    tz: tzinfo | None = None
+    starred_at: datetime | None = None
+
+
+def wave_order(buyers: Iterable[WaveBuyer], first: Sequence[str]) -> list[WaveBuyer]:
+    """Buyers with the first-listed marks go first (意向明显 before 高客单 ...), then by starring time."""
+    def key(b: WaveBuyer) -> tuple:
+        rank = next((i for i, code in enumerate(first) if code in b.marks), len(first))
+        starred = b.starred_at.timestamp() if b.starred_at else float("inf")
+        return (rank, starred, b.buyer_id)
+
+    return sorted(buyers, key=key)
+
+
+def plan_wave(buyers: Iterable[WaveBuyer], *, promotion_start: datetime, now: datetime, cadence: Cadence,
+              hours: Hours, per_minute: int, begin_after: datetime | None = None) -> list[tuple[int, Scheduled]]:
+    """The promotion wave: from start − wave_lead (or now, when later) every starred buyer gets one
+    chase slot, per_minute slots a minute so the agent can keep up. begin_after: append after an
+    existing wave's last slot. A slot in the buyer's quiet hours moves out of them."""
+    promo = cadence.promotion or Promotion()
+    if per_minute < 1:
+        raise ValueError("per_minute must be >= 1")
+    begin = max(promotion_start - timedelta(minutes=promo.wave_lead_minutes), now)
+    if begin_after is not None:
+        begin = max(begin, begin_after + timedelta(seconds=60 / per_minute))
+    out: list[tuple[int, Scheduled]] = []
+    for i, buyer in enumerate(wave_order(buyers, promo.wave_first)):
+        slot = begin + timedelta(seconds=60 * i / per_minute)
+        out.append((buyer.buyer_id, place(slot, hours=hours, buyer_tz=buyer.tz, quiet_override=cadence.quiet_hours,
+                                          ignore_shift=cadence.ignore_shift)))
+    return out
+
+
+def phone_list_at(promotion_start: datetime, now: datetime, cadence: Cadence) -> datetime:
+    promo = cadence.promotion or Promotion()
+    return max(promotion_start - timedelta(minutes=promo.phone_lead_minutes), now)
+
+
+# ---------------------------------------------------------------- chase rules
+
+@dataclass(frozen=True)
+class SentChase:
+    sent_at: datetime
+    reply_id: int | None = None
+    angle: str | None = None
+    buyer_replied: bool = False
+
+
+@dataclass(frozen=True)
+class Script:
+    reply_id: int
+    angle: str
+    language: str = "zh"
+    platforms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Proposal:
+    angle: str | None
+    reply_id: int | None
+    blocked: str | None = None  # a code of MESSAGES; the agent may override
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def allowed(self) -> bool:
+        return self.blocked is None
+
+
+def angle_order(history: Sequence[SentChase]) -> list[str]:
+    """Angles in the order to try next: unused ones first (product → price → logistics → gift → ask),
+    then used ones, least recently used first."""
+    last_used: dict[str, datetime] = {}
+    for chase in history:
+        if chase.angle in ANGLES and (chase.angle not in last_used or chase.sent_at > last_used[chase.angle]):
+            last_used[chase.angle] = chase.sent_at
+    unused = [a for a in ANGLES if a not in last_used]
+    used = sorted(last_used, key=lambda a: (last_used[a], ANGLES.index(a)))
+    return unused + used
+
+
+def choose_script(history: Sequence[SentChase], scripts: Sequence[Script], *, language: str | None = "zh",
+                  platform: str | None = None) -> tuple[str | None, int | None]:
+    """(angle, reply id) for the next chase: the first angle in angle_order() that still has a script
+    never sent to this buyer (in the buyer's language, for the buyer's platform). (angle, None) when
+    every script was already sent: the angle to write a new one for."""
+    sent = {c.reply_id for c in history if c.reply_id is not None}
+    fits = [s for s in scripts
+            if s.reply_id not in sent and s.angle in ANGLES
+            and (language is None or s.language == language)
+            and (not s.platforms or platform is None or platform in s.platforms)]
+    order = angle_order(history)
+    for angle in order:
+        for script in fits:
+            if script.angle == angle:
+                return angle, script.reply_id
+    return (order[0] if order else None), None
+
+
+def unanswered_in_a_row(history: Sequence[SentChase]) -> int:
+    count = 0
+    for chase in sorted(history, key=lambda c: c.sent_at, reverse=True):
+        if chase.buyer_replied:
+            break
+        count += 1
+    return count
+
+
+def check_chase(history: Sequence[SentChase], *, now: datetime, open_questions: bool, override: bool = False,
+                min_gap_minutes: int = 2) -> tuple[str | None, tuple[str, ...]]:
+    """(blocked, warnings) for a chase sent now."""
+    blocked = BLOCK_OPEN_QUESTIONS if open_questions and not override else None
+    warnings: list[str] = []
+    if history:
+        last = max(c.sent_at for c in history)
+        if now - last < timedelta(minutes=min_gap_minutes):
+            warnings.append(WARN_TOO_SOON)
+    if unanswered_in_a_row(history) >= 2:
+        warnings.append(WARN_THIRD_UNANSWERED)
+    return blocked, tuple(warnings)
+
+
+def propose(history: Sequence[SentChase], scripts: Sequence[Script], *, now: datetime, open_questions: bool,
+            override: bool = False, min_gap_minutes: int = 2, language: str | None = "zh",
+            platform: str | None = None) -> Proposal:
+    angle, reply_id = choose_script(history, scripts, language=language, platform=platform)
+    blocked, warnings = check_chase(history, now=now, open_questions=open_questions, override=override,
+                                    min_gap_minutes=min_gap_minutes)
+    if reply_id is None:
+        warnings = (*warnings, WARN_NO_SCRIPT)
+    return Proposal(angle, reply_id, blocked, warnings)

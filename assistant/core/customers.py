@@ -1,0 +1,578 @@
+"""Buyers (买家): identity, marks, notes, phone, time zone, state, and their chase history.
+
+Starring and everything that touches reminders lives in core/reminders.py; this module is the plain
+buyer record. Privacy: buyer names, phone numbers and notes are never logged; phone numbers leave this
+module masked (138****5678) except through reveal_phone(), which the UI calls on an explicit request.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import unicodedata
+import uuid as uuidlib
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ..errors import NotFoundError, ValidationError
+from .clock import from_db, to_db
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+# Store code: (zh label, en label). Platform codes match the reply platform tags (taobao, jd, pdd).
+PLATFORMS: dict[str, tuple[str, str]] = {
+    "taobao": ("千牛", "Qianniu (Taobao/Tmall)"),
+    "jd": ("京东", "JD"),
+    "pdd": ("拼多多", "Pinduoduo"),
+    "aliexpress": ("AliExpress", "AliExpress"),
+    "amazon": ("Amazon", "Amazon"),
+    "other": ("其他", "Other"),
+}
+_PLATFORM_ALIASES = {
+    "千牛": "taobao", "淘宝": "taobao", "天猫": "taobao", "tmall": "taobao", "qianniu": "taobao", "tb": "taobao",
+    "京东": "jd", "咚咚": "jd", "京麦": "jd", "jingdong": "jd",
+    "拼多多": "pdd", "pinduoduo": "pdd",
+    "速卖通": "aliexpress", "ae": "aliexpress", "ali": "aliexpress",
+    "亚马逊": "amazon", "amz": "amazon",
+    "其他": "other", "其它": "other",
+}
+STATES: dict[str, tuple[str, str]] = {
+    "following": ("跟进中", "following"),
+    "paid": ("已付款", "paid"),
+    "lost": ("已流失", "lost"),
+    "paused": ("已暂停", "paused"),
+}
+_STATE_ALIASES = {"跟进中": "following", "跟进": "following", "已付款": "paid", "付款": "paid",
+                  "已流失": "lost", "流失": "lost", "已暂停": "paused", "暂停": "paused"}
+
+MAX_NICKNAME = 64
+MAX_SHOP = 40
+MAX_NOTES = 5000
+MAX_MARK = 12
+LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+_PHONE_CHARS = re.compile(r"^\+?[0-9 ()\-.]{5,30}$")
+_UNSET: Any = object()
+
+
+# ---------------------------------------------------------------- normalising user input
+
+def normalize_platform(text: str | None) -> str:
+    raw = unicodedata.normalize("NFKC", str(text or "")).strip()
+    key = raw.lower()
+    if key in PLATFORMS:
+        return key
+    if raw in _PLATFORM_ALIASES or key in _PLATFORM_ALIASES:
+        return _PLATFORM_ALIASES.get(raw) or _PLATFORM_ALIASES[key]
+    choices = "、".join(zh for zh, _ in PLATFORMS.values())
+    raise ValidationError(f"平台“{raw}”无效，可选：{choices}",
+                          f"Unknown platform '{raw}'; one of {', '.join(PLATFORMS)}", field="platform")
+
+
+def normalize_state(text: str | None) -> str:
+    raw = str(text or "").strip()
+    if raw.lower() in STATES:
+        return raw.lower()
+    if raw in _STATE_ALIASES:
+        return _STATE_ALIASES[raw]
+    raise ValidationError(f"状态“{raw}”无效，可选：{'、'.join(zh for zh, _ in STATES.values())}",
+                          f"Unknown state '{raw}'; one of {', '.join(STATES)}", field="state")
+
+
+def _clean_text(text: str | None, limit: int, zh: str, en: str, fieldname: str, required: bool) -> str:
+    value = unicodedata.normalize("NFC", str(text or "")).strip()
+    value = "".join(ch for ch in value if ch == " " or unicodedata.category(ch)[0] != "C")
+    if required and not value:
+        raise ValidationError(f"{zh}不能为空", f"The {en} cannot be empty", field=fieldname)
+    if len(value) > limit:
+        raise ValidationError(f"{zh}最多 {limit} 个字", f"The {en} has at most {limit} characters", field=fieldname)
+    return value
+
+
+def clean_nickname(text: str | None) -> str:
+    return _clean_text(text, MAX_NICKNAME, "买家昵称", "buyer nickname", "nickname", True)
+
+
+def clean_shop(text: str | None) -> str:
+    return _clean_text(text, MAX_SHOP, "店铺名", "shop name", "shop", False)
+
+
+def clean_phone(text: str | None) -> str | None:
+    value = unicodedata.normalize("NFKC", str(text or "")).strip()
+    if not value:
+        return None
+    digits = re.sub(r"\D", "", value)
+    if not _PHONE_CHARS.match(value) or not 5 <= len(digits) <= 20:
+        # The number itself is never echoed: error messages may end up in logs.
+        raise ValidationError("电话号码格式不对（只能包含数字、空格、+ - ( )）",
+                              "Invalid phone number (digits, spaces, + - ( ) only)", field="phone")
+    return ("+" if value.startswith("+") else "") + digits
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """138****5678: the first three and last four digits stay; short numbers keep the last two."""
+    if not phone:
+        return None
+    plus = "+" if phone.startswith("+") else ""
+    digits = re.sub(r"\D", "", phone)
+    if len(digits) >= 9:
+        return f"{plus}{digits[:3]}{'*' * (len(digits) - 7)}{digits[-4:]}"
+    return plus + "*" * max(len(digits) - 2, 3) + digits[-2:]
+
+
+def check_tz(name: str | None) -> str | None:
+    """An IANA time zone name ('Europe/Moscow'), or None for the agent's own zone."""
+    value = str(name or "").strip()
+    if not value:
+        return None
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValidationError(f"时区“{value}”无效，请用 IANA 名称，例如 America/New_York、Europe/Moscow",
+                              f"Unknown time zone '{value}'; use an IANA name such as America/New_York",
+                              field="tz") from None
+    return value
+
+
+def check_language(code: str | None) -> str | None:
+    value = str(code or "").strip()
+    if not value:
+        return None
+    if not LANG_RE.match(value):
+        raise ValidationError(f"语言代码“{value}”无效（例如 zh、en、ru、es）",
+                              f"Invalid language code '{value}' (e.g. zh, en, ru, es)", field="language")
+    return value
+
+
+# ---------------------------------------------------------------- records
+
+@dataclass
+class Mark:
+    id: int
+    code: str | None  # built-in marks carry a code the cadence rules use (high_ticket, intent, ...)
+    name: str
+    shop: str  # '' = every shop
+    position: int
+    buyer_count: int = 0
+
+    @property
+    def builtin(self) -> bool:
+        return self.code is not None
+
+
+@dataclass
+class Buyer:
+    id: int
+    uuid: str
+    platform: str
+    shop: str
+    nickname: str
+    notes: str
+    phone_masked: str | None
+    tz: str | None
+    language: str | None
+    open_questions: bool
+    state: str
+    starred: bool
+    starred_by: str | None
+    starred_at: str | None
+    cadence_id: str | None
+    cadence_started_at: str | None
+    visit_started_at: str | None
+    created_at: str
+    updated_at: str
+    marks: list[str] = field(default_factory=list)
+    mark_codes: list[str] = field(default_factory=list)
+    chase_count: int = 0
+    last_chase_at: str | None = None
+
+    @property
+    def has_phone(self) -> bool:
+        return self.phone_masked is not None
+
+    @property
+    def platform_name(self) -> str:
+        return PLATFORMS.get(self.platform, (self.platform, self.platform))[0]
+
+    @property
+    def state_name(self) -> str:
+        return STATES[self.state][0]
+
+    def zone(self) -> ZoneInfo | None:
+        try:
+            return ZoneInfo(self.tz) if self.tz else None
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            return None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["platform_name"] = self.platform_name
+        data["state_name"] = self.state_name
+        return data
+
+
+@dataclass
+class Chase:
+    id: int
+    buyer_id: int
+    reply_id: int | None
+    reply_title: str | None
+    angle: str | None
+    reminder_id: int | None
+    sent_at: str
+    buyer_replied: bool
+    replied_at: str | None
+    warnings: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+_BUYER_COLS = ("b.id, b.uuid, b.platform, b.shop, b.nickname, b.notes, b.phone, b.tz, b.language, "
+               "b.open_questions, b.state, b.starred, b.starred_by, b.starred_at, b.cadence_id, "
+               "b.cadence_started_at, b.visit_started_at, b.created_at, b.updated_at, "
+               "(SELECT count(*) FROM chases c WHERE c.buyer_id = b.id) AS chase_count, "
+               "(SELECT max(sent_at) FROM chases c WHERE c.buyer_id = b.id) AS last_chase_at")
+
+
+def _marks_of(store: Store, buyer_ids: Sequence[int]) -> dict[int, list[tuple[str, str | None]]]:
+    out: dict[int, list[tuple[str, str | None]]] = {}
+    ids = list(buyer_ids)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        rows = store.query(
+            "SELECT l.buyer_id, m.name, m.code FROM buyer_mark_links l JOIN buyer_marks m ON m.id = l.mark_id "
+            f"WHERE l.buyer_id IN ({','.join('?' * len(chunk))}) ORDER BY m.position, m.id", tuple(chunk))
+        for r in rows:
+            out.setdefault(r["buyer_id"], []).append((r["name"], r["code"]))
+    return out
+
+
+def _rows_to_buyers(store: Store, rows: list[dict]) -> list[Buyer]:
+    marks = _marks_of(store, [r["id"] for r in rows])
+    buyers = []
+    for r in rows:
+        data = dict(r)
+        data["phone_masked"] = mask_phone(data.pop("phone"))
+        data["open_questions"] = bool(data["open_questions"])
+        data["starred"] = bool(data["starred"])
+        buyer = Buyer(**data)
+        buyer.marks = [name for name, _ in marks.get(buyer.id, [])]
+        buyer.mark_codes = [code for _, code in marks.get(buyer.id, []) if code]
+        buyers.append(buyer)
+    return buyers
+
+
+# ---------------------------------------------------------------- buyers
+
+def get_buyer(store: Store, buyer_id: int) -> Buyer:
+    rows = store.query(f"SELECT {_BUYER_COLS} FROM buyers b WHERE b.id = ?", (int(buyer_id),))
+    if not rows:
+        raise NotFoundError(f"没有找到买家（编号 {buyer_id}）", f"No buyer with id {buyer_id}")
+    return _rows_to_buyers(store, rows)[0]
+
+
+def find_buyer(store: Store, nickname: str, platform: str | None = None, shop: str | None = None) -> Buyer:
+    """A buyer by nickname, narrowed by platform/shop when several shops have one of that name.
+    A number that is no buyer's nickname is taken as a buyer id."""
+    nick = clean_nickname(nickname)
+    where, params = ["b.nickname = ?"], [nick]
+    if platform:
+        where.append("b.platform = ?")
+        params.append(normalize_platform(platform))
+    if shop is not None:
+        where.append("b.shop = ?")
+        params.append(clean_shop(shop))
+    rows = store.query(f"SELECT {_BUYER_COLS} FROM buyers b WHERE {' AND '.join(where)} ORDER BY b.id",
+                       tuple(params))
+    if not rows and nick.isdigit() and not platform and shop is None:
+        return get_buyer(store, int(nick))
+    if not rows:
+        raise NotFoundError("没有找到这个买家（可用 --platform / --shop 指定平台和店铺）",
+                            "No such buyer (narrow it with --platform / --shop)")
+    if len(rows) > 1:
+        places = ", ".join(f"{r['platform']}/{r['shop'] or '-'}" for r in rows[:5])
+        raise ValidationError(f"有多个同名买家（{places}），请用 --platform / --shop 指定",
+                              f"Several buyers have this nickname ({places}); give --platform / --shop",
+                              field="nickname")
+    return _rows_to_buyers(store, rows)[0]
+
+
+def _buyer_id_by_identity(store: Store, platform: str, shop: str, nickname: str) -> int | None:
+    rows = store.query("SELECT id FROM buyers WHERE platform = ? AND shop = ? AND nickname = ?",
+                       (platform, shop, nickname))
+    return rows[0]["id"] if rows else None
+
+
+def get_or_create_buyer(store: Store, platform: str, nickname: str, shop: str = "") -> tuple[Buyer, bool]:
+    """(buyer, created). platform accepts labels (千牛, 京东, ...) and codes (taobao, jd, ...)."""
+    platform_code = normalize_platform(platform)
+    nick = clean_nickname(nickname)
+    shop_name = clean_shop(shop)
+    with store.write() as db:
+        existing = _buyer_id_by_identity(store, platform_code, shop_name, nick)
+        if existing is not None:
+            return get_buyer(store, existing), False
+        now = to_db(store.clock.now())
+        cur = db.execute(
+            "INSERT INTO buyers (uuid, platform, shop, nickname, created_at, updated_at) VALUES (?,?,?,?,?,?)",
+            (str(uuidlib.uuid4()), platform_code, shop_name, nick, now, now))
+        buyer_id = int(cur.lastrowid)
+        log_event(store, buyer_id, "created", now)
+    log.info("buyer %s created", buyer_id)
+    return get_buyer(store, buyer_id), True
+
+
+def update_buyer(store: Store, buyer_id: int, *, notes: str | None = _UNSET, phone: str | None = _UNSET,
+                 tz: str | None = _UNSET, language: str | None = _UNSET, open_questions: bool = _UNSET,
+                 nickname: str = _UNSET, shop: str = _UNSET, platform: str = _UNSET) -> Buyer:
+    """Change the given fields (leave the others out). phone=None or '' removes the number."""
+    values: dict[str, Any] = {}
+    if notes is not _UNSET:
+        text = str(notes or "").replace("\r\n", "\n").replace("\x00", "")
+        if len(text) > MAX_NOTES:
+            raise ValidationError(f"备注最多 {MAX_NOTES} 字", f"Notes have at most {MAX_NOTES} characters", field="notes")
+        values["notes"] = text
+    if phone is not _UNSET:
+        values["phone"] = clean_phone(phone)
+    if tz is not _UNSET:
+        values["tz"] = check_tz(tz)
+    if language is not _UNSET:
+        values["language"] = check_language(language)
+    if open_questions is not _UNSET:
+        values["open_questions"] = 1 if open_questions else 0
+    if nickname is not _UNSET:
+        values["nickname"] = clean_nickname(nickname)
+    if shop is not _UNSET:
+        values["shop"] = clean_shop(shop)
+    if platform is not _UNSET:
+        values["platform"] = normalize_platform(platform)
+    with store.write() as db:
+        buyer = get_buyer(store, buyer_id)
+        if not values:
+            return buyer
+        if {"nickname", "shop", "platform"} & set(values):
+            identity = (values.get("platform", buyer.platform), values.get("shop", buyer.shop),
+                        values.get("nickname", buyer.nickname))
+            other = _buyer_id_by_identity(store, *identity)
+            if other is not None and other != buyer.id:
+                raise ValidationError("该平台和店铺下已有同名买家", "Another buyer of that platform and shop has this nickname",
+                                      field="nickname")
+        values["updated_at"] = to_db(store.clock.now())
+        db.execute(f"UPDATE buyers SET {', '.join(f'{k} = ?' for k in values)} WHERE id = ?",
+                   (*values.values(), buyer.id))
+    return get_buyer(store, buyer_id)
+
+
+def append_note(store: Store, buyer_id: int, text: str) -> Buyer:
+    with store.write():
+        buyer = get_buyer(store, buyer_id)
+        addition = str(text or "").strip()
+        if not addition:
+            return buyer
+        notes = f"{buyer.notes}\n{addition}" if buyer.notes else addition
+        return update_buyer(store, buyer_id, notes=notes)
+
+
+def reveal_phone(store: Store, buyer_id: int) -> str | None:
+    """The full phone number, for an explicit request only (a 'show number' click, the promotion
+    phone list). Never log or cache the result."""
+    rows = store.query("SELECT phone FROM buyers WHERE id = ?", (int(buyer_id),))
+    if not rows:
+        raise NotFoundError(f"没有找到买家（编号 {buyer_id}）", f"No buyer with id {buyer_id}")
+    return rows[0]["phone"]
+
+
+def list_buyers(store: Store, *, starred: bool | None = True, state: str | None = None, platform: str | None = None,
+                shop: str | None = None, mark: str | None = None, text: str | None = None,
+                limit: int | None = None, offset: int = 0) -> list[Buyer]:
+    """Buyers for the 客户 tab: filters by star, state, platform, shop, mark (name or code) and a
+    text that matches nickname or notes. Newest activity first."""
+    where, params = _filters(store, starred=starred, state=state, platform=platform, shop=shop, mark=mark, text=text)
+    sql = (f"SELECT {_BUYER_COLS} FROM buyers b {where} "
+           "ORDER BY IFNULL(b.starred_at, b.created_at) DESC, b.id DESC")
+    if limit:
+        sql += f" LIMIT {int(limit)} OFFSET {int(offset)}"
+    return _rows_to_buyers(store, store.query(sql, tuple(params)))
+
+
+def count_buyers(store: Store, **filters: Any) -> int:
+    where, params = _filters(store, **filters)
+    return store.query(f"SELECT count(*) AS n FROM buyers b {where}", tuple(params))[0]["n"]
+
+
+def _filters(store: Store, *, starred: bool | None = True, state: str | None = None, platform: str | None = None,
+             shop: str | None = None, mark: str | None = None, text: str | None = None) -> tuple[str, list]:
+    where: list[str] = []
+    params: list[Any] = []
+    if starred is not None:
+        where.append("b.starred = ?")
+        params.append(1 if starred else 0)
+    if state:
+        where.append("b.state = ?")
+        params.append(normalize_state(state))
+    if platform:
+        where.append("b.platform = ?")
+        params.append(normalize_platform(platform))
+    if shop is not None and shop != "":
+        where.append("b.shop = ?")
+        params.append(clean_shop(shop))
+    if mark:
+        m = resolve_mark(store, mark, shop or "")
+        where.append("EXISTS (SELECT 1 FROM buyer_mark_links l WHERE l.buyer_id = b.id AND l.mark_id = ?)")
+        params.append(m.id)
+    if text:
+        like = "%" + str(text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where.append("(b.nickname LIKE ? ESCAPE '\\' OR b.notes LIKE ? ESCAPE '\\')")
+        params += [like, like]
+    return ("WHERE " + " AND ".join(where)) if where else "", params
+
+
+def shops(store: Store) -> list[str]:
+    """Shop names in use (for the filter box)."""
+    return [r["shop"] for r in store.query("SELECT DISTINCT shop FROM buyers WHERE shop != '' ORDER BY shop")]
+
+
+def delete_buyer(store: Store, buyer_id: int) -> None:
+    """Remove a buyer and everything about them (history, reminders, events): on the buyer's request."""
+    with store.write() as db:
+        get_buyer(store, buyer_id)
+        db.execute("DELETE FROM buyers WHERE id = ?", (int(buyer_id),))
+    log.info("buyer %s deleted", buyer_id)
+
+
+# ---------------------------------------------------------------- marks
+
+def list_marks(store: Store, shop: str | None = None) -> list[Mark]:
+    """Marks every shop sees plus, with shop, that shop's own (all marks when shop is None)."""
+    sql = ("SELECT m.id, m.code, m.name, m.shop, m.position, "
+           "(SELECT count(*) FROM buyer_mark_links l WHERE l.mark_id = m.id) AS buyer_count FROM buyer_marks m")
+    params: tuple = ()
+    if shop is not None:
+        sql += " WHERE m.shop IN ('', ?)"
+        params = (clean_shop(shop),)
+    return [Mark(**r) for r in store.query(sql + " ORDER BY m.shop != '', m.position, m.id", params)]
+
+
+def resolve_mark(store: Store, ref: str | int, shop: str = "") -> Mark:
+    """A mark by id, code (high_ticket) or name (高客单); a shop's own mark wins over a shared one."""
+    text = str(ref).strip()
+    marks = list_marks(store)
+    for m in marks:
+        if str(m.id) == text or (m.code and m.code == text.lower()):
+            return m
+    named = [m for m in marks if m.name == text]
+    own = [m for m in named if m.shop == shop] or [m for m in named if m.shop == ""] or named
+    if len(own) == 1:
+        return own[0]
+    if len(own) > 1:
+        raise ValidationError(f"多个店铺都有标记“{text}”，请用 --shop 指定", f"Several shops have a mark '{text}'; give --shop",
+                              field="mark")
+    names = "、".join(m.name for m in marks if m.shop in ("", shop))
+    raise NotFoundError(f"没有标记“{text}”（现有：{names}）", f"No mark '{text}' (marks: {names})")
+
+
+def create_mark(store: Store, name: str, shop: str = "") -> Mark:
+    mark_name = _clean_text(name, MAX_MARK, "标记名", "mark name", "mark", True)
+    shop_name = clean_shop(shop)
+    with store.write() as db:
+        clash = store.query("SELECT 1 FROM buyer_marks WHERE name = ? AND shop IN ('', ?)", (mark_name, shop_name))
+        if clash:
+            raise ValidationError(f"标记“{mark_name}”已存在", f"Mark '{mark_name}' already exists", field="mark")
+        position = store.query("SELECT IFNULL(max(position), -1) + 1 AS p FROM buyer_marks")[0]["p"]
+        cur = db.execute("INSERT INTO buyer_marks (name, shop, position, created_at) VALUES (?,?,?,?)",
+                         (mark_name, shop_name, position, to_db(store.clock.now())))
+        mark_id = cur.lastrowid
+    return next(m for m in list_marks(store) if m.id == mark_id)
+
+
+def rename_mark(store: Store, ref: str | int, new_name: str) -> Mark:
+    name = _clean_text(new_name, MAX_MARK, "标记名", "mark name", "mark", True)
+    with store.write() as db:
+        mark = resolve_mark(store, ref)
+        clash = store.query("SELECT 1 FROM buyer_marks WHERE name = ? AND shop IN ('', ?) AND id != ?",
+                            (name, mark.shop, mark.id))
+        if clash:
+            raise ValidationError(f"标记“{name}”已存在", f"Mark '{name}' already exists", field="mark")
+        db.execute("UPDATE buyer_marks SET name = ? WHERE id = ?", (name, mark.id))
+    return resolve_mark(store, mark.id)
+
+
+def delete_mark(store: Store, ref: str | int, shop: str = "") -> Mark:
+    """Delete a shop's own mark (built-in marks drive the cadence rules and stay; rename them instead)."""
+    with store.write() as db:
+        mark = resolve_mark(store, ref, shop)
+        if mark.builtin:
+            raise ValidationError(f"内置标记“{mark.name}”不能删除，可以改名", f"Built-in mark '{mark.name}' cannot be "
+                                  "deleted; rename it instead", field="mark")
+        db.execute("DELETE FROM buyer_marks WHERE id = ?", (mark.id,))
+    return mark
+
+
+def set_marks(store: Store, buyer_id: int, add: Iterable[str | int] = (), remove: Iterable[str | int] = (),
+              replace: bool = False) -> Buyer:
+    """Add and remove marks (by name, code or id); replace=True first clears the buyer's marks."""
+    with store.write() as db:
+        buyer = get_buyer(store, buyer_id)
+        to_add = [resolve_mark(store, ref, buyer.shop) for ref in add]
+        to_remove = [resolve_mark(store, ref, buyer.shop) for ref in remove]
+        for m in to_add:
+            if m.shop not in ("", buyer.shop):
+                raise ValidationError(f"标记“{m.name}”属于其他店铺", f"Mark '{m.name}' belongs to another shop", field="mark")
+        if replace:
+            db.execute("DELETE FROM buyer_mark_links WHERE buyer_id = ?", (buyer.id,))
+        for m in to_remove:
+            db.execute("DELETE FROM buyer_mark_links WHERE buyer_id = ? AND mark_id = ?", (buyer.id, m.id))
+        for m in to_add:
+            db.execute("INSERT OR IGNORE INTO buyer_mark_links (buyer_id, mark_id) VALUES (?,?)", (buyer.id, m.id))
+        db.execute("UPDATE buyers SET updated_at = ? WHERE id = ?", (to_db(store.clock.now()), buyer.id))
+    return get_buyer(store, buyer_id)
+
+
+# ---------------------------------------------------------------- history and events
+
+def chase_history(store: Store, buyer_id: int, limit: int | None = None) -> list[Chase]:
+    """The buyer's chases, newest first: which script, which angle, when, and whether they replied."""
+    sql = ("SELECT c.id, c.buyer_id, c.reply_id, IFNULL(r.title, c.reply_title) AS reply_title, c.angle, "
+           "c.reminder_id, c.sent_at, c.buyer_replied, c.replied_at, c.warnings "
+           "FROM chases c LEFT JOIN replies r ON r.id = c.reply_id WHERE c.buyer_id = ? ORDER BY c.sent_at DESC, c.id DESC")
+    if limit:
+        sql += f" LIMIT {int(limit)}"
+    out = []
+    for r in store.query(sql, (int(buyer_id),)):
+        data = dict(r)
+        data["buyer_replied"] = bool(data["buyer_replied"])
+        data["warnings"] = json.loads(data["warnings"] or "[]")
+        out.append(Chase(**data))
+    return out
+
+
+def log_event(store: Store, buyer_id: int, kind: str, at: str | datetime, reminder_id: int | None = None,
+              detail: str = "") -> None:
+    """One line of what happened to a buyer (conversions, order loss). Call inside store.write()."""
+    when = at if isinstance(at, str) else to_db(at)
+    store.conn.execute("INSERT INTO buyer_events (buyer_id, kind, at, reminder_id, detail) VALUES (?,?,?,?,?)",
+                       (buyer_id, kind, when, reminder_id, detail))
+
+
+def events(store: Store, buyer_id: int | None = None, kind: str | None = None) -> list[dict]:
+    where, params = [], []
+    if buyer_id is not None:
+        where.append("buyer_id = ?")
+        params.append(int(buyer_id))
+    if kind:
+        where.append("kind = ?")
+        params.append(kind)
+    sql = "SELECT id, buyer_id, kind, at, reminder_id, detail FROM buyer_events"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    return store.query(sql + " ORDER BY at, id", tuple(params))
+
+
+def when(text: str | None) -> datetime | None:
+    """A stored UTC timestamp as an aware datetime (re-exported for the UI)."""
+    return from_db(text)

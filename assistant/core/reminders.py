@@ -1,0 +1,931 @@
+"""Starring buyers, chase reminders, outcomes and promotions: the store side of core/cadence.py.
+
+The UI arms one timer for next_due(); when it fires, fire_due() hands over the reminders due (each
+exactly once); on start and wake, missed() hands over those that fell due while the app was closed or
+asleep (also once). due() lists without marking (the 提醒 tab, `kefu due`). The paste controller calls
+record_chase() after pasting a chase script for a buyer; the popup's buttons call outcome()
+(paid / lost / snooze / replied) and complete() (the promotion phone list).
+
+Due times are UTC in the store. Every function takes `now` (defaulting to store.clock.now()), so tests
+drive time with a FakeClock. Buyer names, phones and notes are never logged: only ids.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import logging
+import os
+import time as _time
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone, tzinfo
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ..errors import NotFoundError, ValidationError
+from ..paths import resource_path
+from . import cadence as cad
+from . import customers, settings
+from .clock import from_db, to_db
+from .customers import Buyer
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+OUTCOMES: dict[str, tuple[str, str]] = {
+    "paid": ("已付款", "paid"),
+    "lost": ("已流失", "lost"),
+    "snooze": ("暂缓", "snooze"),
+    "replied": ("顾客回复了", "buyer replied"),
+    "pause": ("暂停跟进", "pause"),
+    "resume": ("恢复跟进", "resume"),
+}
+_OUTCOME_ALIASES = {"已付款": "paid", "付款": "paid", "已流失": "lost", "流失": "lost", "暂缓": "snooze",
+                    "稍后": "snooze", "顾客回复了": "replied", "回复": "replied", "已回复": "replied",
+                    "暂停": "pause", "恢复": "resume"}
+KINDS = {"chase": ("催单", "chase"), "wave": ("大促催付", "promotion wave"), "phone": ("大促电话名单", "promotion phone list")}
+PROMO_CADENCE = "promo"
+
+
+# ---------------------------------------------------------------- configuration
+# Stored as JSON in the settings table under these keys. While core/settings.py does not declare
+# them, they are read and written here with plain SQL; once declared, settings.get/set are used.
+
+@dataclass(frozen=True)
+class _Key:
+    name: str
+    default: Any
+    kind: str  # time | tz | int | choice | str | json
+    zh: str
+    en: str
+    lo: int | None = None
+    hi: int | None = None
+    choices: tuple[str, ...] = ()
+
+
+CONFIG_KEYS: tuple[_Key, ...] = (
+    _Key("reminders.agent_tz", "", "tz", "客服所在时区（空 = 本机时区）", "Agent time zone (empty = this computer's)"),
+    _Key("reminders.shift_start", "09:00", "time", "上班时间", "Shift starts"),
+    _Key("reminders.shift_end", "23:00", "time", "下班时间", "Shift ends"),
+    _Key("reminders.quiet_start", "22:00", "time", "买家休息开始（买家当地时间）", "Buyer quiet hours start (buyer's time)"),
+    _Key("reminders.quiet_end", "08:00", "time", "买家休息结束（买家当地时间）", "Buyer quiet hours end (buyer's time)"),
+    _Key("reminders.min_gap_minutes", 2, "int", "两次催单最短间隔（分钟，低于此值提醒）",
+         "Warn when chases are closer than (minutes)", 0, 240),
+    _Key("reminders.on_reply", "restart", "choice", "顾客回复后：从头开始节奏 / 保持原节奏",
+         "When the buyer replies: restart the cadence / keep it", choices=("restart", "keep")),
+    _Key("reminders.wave_per_minute", 4, "int", "大促催付每分钟人数", "Promotion wave: buyers per minute", 1, 60),
+    _Key("reminders.missed_grace_seconds", 60, "int", "超过多少秒算错过提醒", "A reminder later than this is 'missed' (s)",
+         5, 3600),
+    _Key("reminders.default_cadence", "auto", "str", "标星默认节奏（auto = 按标记选择）",
+         "Default cadence when starring (auto = by marks)"),
+    _Key("reminders.snooze_minutes", [5, 10, 30], "json", "稍后提醒的分钟选项", "Snooze choices (minutes)"),
+)
+CONFIG_BY_NAME = {k.name: k for k in CONFIG_KEYS}
+
+
+def validate_config(name: str, value: Any) -> Any:
+    """Check and normalise one reminder setting; raises ValidationError naming it."""
+    key = CONFIG_BY_NAME.get(name)
+    if key is None:
+        raise ValidationError(f"没有名为“{name}”的提醒设置", f"No reminder setting named '{name}'")
+
+    def bad(zh: str, en: str) -> ValidationError:
+        return ValidationError(f"设置“{key.zh}”：{zh}", f"Setting '{key.en}': {en}", field=name)
+
+    if key.kind == "time":
+        return cad.format_hhmm(cad.parse_hhmm(value))
+    if key.kind == "tz":
+        return customers.check_tz(value) or ""
+    if key.kind == "int":
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise bad("应为整数", "must be a whole number") from None
+        if (key.lo is not None and number < key.lo) or (key.hi is not None and number > key.hi):
+            raise bad(f"应在 {key.lo} 到 {key.hi} 之间", f"must be from {key.lo} to {key.hi}")
+        return number
+    if key.kind == "choice":
+        if value not in key.choices:
+            raise bad(f"可选值：{'、'.join(key.choices)}", f"one of {', '.join(key.choices)}")
+        return value
+    if name == "reminders.snooze_minutes":
+        if not isinstance(value, list) or not value or not all(
+                isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 24 * 60 for v in value):
+            raise bad("应为分钟数列表，例如 [5, 10, 30]", "must be a list of minutes, e.g. [5, 10, 30]")
+        return sorted(set(value))
+    return "" if value is None else str(value)
+
+
+def _read_key(store: Store, key: _Key) -> Any:
+    if key.name in settings.BY_NAME:
+        value = settings.get(store, key.name)
+    else:
+        rows = store.query("SELECT value FROM settings WHERE key = ?", (key.name,))
+        if not rows:
+            return key.default
+        try:
+            value = json.loads(rows[0]["value"])
+        except ValueError:
+            return key.default
+    try:
+        return validate_config(key.name, value)
+    except ValidationError:
+        log.warning("setting %s holds an invalid value; using the default", key.name)
+        return key.default
+
+
+def set_config(store: Store, name: str, value: Any) -> Any:
+    value = validate_config(name, value)
+    if name in settings.BY_NAME:
+        return settings.set(store, name, value)
+    with store.write() as db:
+        db.execute("INSERT INTO settings (key, value, updated_at) VALUES (?,?,?) ON CONFLICT(key) DO UPDATE SET "
+                   "value = excluded.value, updated_at = excluded.updated_at",
+                   (name, json.dumps(value, ensure_ascii=False), to_db(store.clock.now())))
+    return value
+
+
+def reset_config(store: Store, names: Iterable[str] | None = None) -> None:
+    with store.write() as db:
+        for name in names or CONFIG_BY_NAME:
+            db.execute("DELETE FROM settings WHERE key = ?", (name,))
+
+
+def system_zone() -> tzinfo:
+    """This computer's time zone: an IANA zone when it can be named, else its current UTC offset."""
+    candidates = []
+    if os.environ.get("TZ"):
+        candidates.append(os.environ["TZ"].lstrip(":"))
+    with contextlib.suppress(OSError):
+        link = os.path.realpath("/etc/localtime")
+        if "zoneinfo/" in link:
+            candidates.append(link.split("zoneinfo/", 1)[1])
+    with contextlib.suppress(OSError):
+        candidates.append(Path("/etc/timezone").read_text(encoding="utf-8").strip())
+    for name in candidates:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            continue
+    return timezone(timedelta(seconds=_time.localtime().tm_gmtoff))
+
+
+@dataclass(frozen=True)
+class Config:
+    values: dict[str, Any]
+
+    def __getitem__(self, name: str) -> Any:
+        return self.values[name]
+
+    @property
+    def agent_tz(self) -> tzinfo:
+        name = self.values["reminders.agent_tz"]
+        return ZoneInfo(name) if name else system_zone()
+
+    @property
+    def hours(self) -> cad.Hours:
+        v = self.values
+        return cad.Hours(self.agent_tz, cad.parse_hhmm(v["reminders.shift_start"]), cad.parse_hhmm(v["reminders.shift_end"]),
+                         cad.parse_hhmm(v["reminders.quiet_start"]), cad.parse_hhmm(v["reminders.quiet_end"]))
+
+
+def get_config(store: Store) -> Config:
+    return Config({k.name: _read_key(store, k) for k in CONFIG_KEYS})
+
+
+# ---------------------------------------------------------------- cadences (data)
+
+@functools.lru_cache(maxsize=1)
+def shipped_cadences() -> dict[str, cad.Cadence]:
+    with open(resource_path("cadences", "default.json"), encoding="utf-8") as fh:
+        return cad.cadences_from_document(json.load(fh))
+
+
+def cadences(store: Store) -> dict[str, cad.Cadence]:
+    """The shipped cadences, each replaced by the user's edited copy when there is one."""
+    out = dict(shipped_cadences())
+    for row in store.query("SELECT id, definition FROM cadences ORDER BY id"):
+        try:
+            out[row["id"]] = cad.cadence_from_dict(json.loads(row["definition"]))
+        except (ValueError, ValidationError):
+            log.warning("stored cadence %s is invalid; using the shipped one", row["id"])
+    return out
+
+
+def get_cadence(store: Store, cadence_id: str) -> cad.Cadence:
+    found = cadences(store).get(str(cadence_id))
+    if found is None:
+        names = "、".join(f"{c.id}（{c.zh}）" for c in cadences(store).values())
+        raise NotFoundError(f"没有节奏“{cadence_id}”（现有：{names}）", f"No cadence '{cadence_id}' ({names})")
+    return found
+
+
+def save_cadence(store: Store, definition: dict) -> cad.Cadence:
+    """Save an edited (or new) cadence; the next steps scheduled use it."""
+    cadence = cad.cadence_from_dict(definition)
+    if cadence.id == PROMO_CADENCE and cadence.promotion is None:
+        raise ValidationError("大促节奏需要 promotion 设置", "The promotion cadence needs a 'promotion' section",
+                              field="cadence")
+    if cadence.id != PROMO_CADENCE and not cadence.steps:
+        raise ValidationError("节奏至少要有一步", "A cadence needs at least one step", field="cadence")
+    with store.write() as db:
+        db.execute("INSERT INTO cadences (id, definition, updated_at) VALUES (?,?,?) ON CONFLICT(id) DO UPDATE SET "
+                   "definition = excluded.definition, updated_at = excluded.updated_at",
+                   (cadence.id, json.dumps(cadence.to_dict(), ensure_ascii=False), to_db(store.clock.now())))
+    return cadence
+
+
+def reset_cadence(store: Store, cadence_id: str) -> cad.Cadence:
+    with store.write() as db:
+        db.execute("DELETE FROM cadences WHERE id = ?", (cadence_id,))
+    return get_cadence(store, cadence_id)
+
+
+def default_cadence_for(config: Config, mark_codes: Iterable[str], available: dict[str, cad.Cadence]) -> str:
+    """auto: 高客单 → high_ticket, 低客单 → low_ticket, otherwise the in-conversation cadence."""
+    chosen = config["reminders.default_cadence"]
+    if chosen != "auto" and chosen in available and chosen != PROMO_CADENCE:
+        return chosen
+    codes = set(mark_codes)
+    if "high_ticket" in codes and "high_ticket" in available:
+        return "high_ticket"
+    if "low_ticket" in codes and "low_ticket" in available:
+        return "low_ticket"
+    return "in_chat" if "in_chat" in available else next(i for i, c in available.items() if c.steps)
+
+
+# ---------------------------------------------------------------- records
+
+@dataclass
+class DueReminder:
+    """A reminder with what the popup shows: buyer (phone masked), marks, last chase."""
+
+    id: int
+    kind: str
+    cadence_id: str
+    cadence_name: str
+    step: int
+    steps_total: int
+    due_at: datetime
+    planned_at: datetime | None
+    moved_for: list[str]
+    state: str
+    fired_at: datetime | None
+    missed: bool
+    buyer_id: int | None = None
+    nickname: str | None = None
+    platform: str | None = None
+    shop: str | None = None
+    buyer_state: str | None = None
+    open_questions: bool = False
+    phone_masked: str | None = None
+    tz: str | None = None
+    marks: list[str] = field(default_factory=list)
+    mark_codes: list[str] = field(default_factory=list)
+    promotion_id: int | None = None
+    promotion_name: str | None = None
+    promotion_start: datetime | None = None
+    chase_count: int = 0
+    last_chase_at: datetime | None = None
+    last_chase_title: str | None = None
+
+    def late_seconds(self, now: datetime) -> float:
+        return max(0.0, (now - self.due_at).total_seconds())
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key, value in data.items():
+            if isinstance(value, datetime):
+                data[key] = value.isoformat()
+        return data
+
+
+@dataclass
+class ChaseProposal:
+    buyer_id: int
+    angle: str | None
+    reply_id: int | None
+    reply_title: str | None
+    reply_body: str | None
+    blocked: str | None
+    warnings: list[str]
+
+    @property
+    def allowed(self) -> bool:
+        return self.blocked is None
+
+    def messages(self, lang: str = "zh") -> list[str]:
+        return [cad.describe(code, lang) for code in ([self.blocked] if self.blocked else []) + self.warnings]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "allowed": self.allowed, "messages": self.messages("zh"),
+                "messages_en": self.messages("en")}
+
+
+@dataclass
+class ChaseRecorded:
+    chase_id: int
+    warnings: list[str]
+    next_due: datetime | None
+
+
+@dataclass
+class PromotionInfo:
+    id: int
+    name: str
+    start_at: datetime
+    phone_at: datetime | None
+    wave_start: datetime | None
+    wave_end: datetime | None
+    wave_total: int
+    wave_pending: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asdict(self).items()}
+
+
+@dataclass
+class PhoneEntry:
+    buyer_id: int
+    nickname: str
+    platform: str
+    shop: str
+    marks: list[str]
+    phone: str | None  # unmasked: this list exists to be phoned
+    tz: str | None
+    notes: str
+
+
+# ---------------------------------------------------------------- helpers
+
+def _now(store: Store, now: datetime | None) -> datetime:
+    when = now or store.clock.now()
+    if when.tzinfo is None:
+        raise ValueError("naive datetime given; pass an aware instant")
+    return when.astimezone(timezone.utc)
+
+
+def _zone(name: str | None) -> tzinfo | None:
+    try:
+        return ZoneInfo(name) if name else None
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return None
+
+
+def _insert(store: Store, *, buyer_id: int | None, kind: str, cadence_id: str, step: int, scheduled: cad.Scheduled,
+            now: datetime, promotion_id: int | None = None, snoozed_from: int | None = None) -> int:
+    cur = store.conn.execute(
+        "INSERT INTO reminders (buyer_id, promotion_id, kind, cadence_id, step, due_at, planned_at, moved_for, "
+        "state, created_at, snoozed_from) VALUES (?,?,?,?,?,?,?,?, 'pending', ?, ?)",
+        (buyer_id, promotion_id, kind, cadence_id, step, to_db(scheduled.at), to_db(scheduled.planned),
+         ",".join(scheduled.moved_for), to_db(now), snoozed_from))
+    return int(cur.lastrowid)
+
+
+def _pending(store: Store, buyer_id: int) -> list[dict]:
+    return store.query("SELECT id, kind, cadence_id, step, due_at, fired_at, promotion_id FROM reminders "
+                       "WHERE buyer_id = ? AND state = 'pending' ORDER BY due_at, id", (buyer_id,))
+
+
+def _close_pending(store: Store, buyer_id: int, now: datetime, outcome: str, kinds: Sequence[str] = ("chase", "wave"),
+                   only_due: bool = False) -> None:
+    """Pending reminders of a buyer: those shown or due become 'done' (acted now); the rest are
+    cancelled (only_due: the rest stay)."""
+    stamp = to_db(now)
+    for r in _pending(store, buyer_id):
+        if r["kind"] not in kinds:
+            continue
+        due = r["fired_at"] is not None or r["due_at"] <= stamp
+        if due:
+            store.conn.execute("UPDATE reminders SET state = 'done', outcome = ?, acted_at = ? WHERE id = ?",
+                               (outcome, stamp, r["id"]))
+        elif not only_due:
+            store.conn.execute("UPDATE reminders SET state = 'cancelled', outcome = ? WHERE id = ?", (outcome, r["id"]))
+
+
+def _history(store: Store, buyer_id: int) -> list[cad.SentChase]:
+    return [cad.SentChase(from_db(r["sent_at"]), r["reply_id"], r["angle"], bool(r["buyer_replied"]))  # type: ignore[arg-type]
+            for r in store.query("SELECT reply_id, angle, sent_at, buyer_replied FROM chases WHERE buyer_id = ? "
+                                 "ORDER BY sent_at, id", (buyer_id,))]
+
+
+def _schedule(store: Store, buyer: Buyer, index: int, now: datetime, anchor: datetime,
+              config: Config | None = None) -> int | None:
+    """Insert the reminder for step `index` of the buyer's cadence; None when the cadence is finished."""
+    if not buyer.cadence_id:
+        return None
+    config = config or get_config(store)
+    try:
+        cadence = get_cadence(store, buyer.cadence_id)
+    except NotFoundError:
+        log.warning("buyer %s follows a cadence that no longer exists", buyer.id)
+        return None
+    started = from_db(buyer.cadence_started_at) or now
+    visit = from_db(buyer.visit_started_at) or started
+    scheduled = cad.schedule_step(cadence, index, now=now, started_at=started, anchor=anchor, hours=config.hours,
+                                  buyer_tz=buyer.zone(), visit_start=visit)
+    if scheduled is None:
+        customers.log_event(store, buyer.id, "cadence_finished", now, detail=cadence.id)
+        return None
+    return _insert(store, buyer_id=buyer.id, kind="chase", cadence_id=cadence.id, step=index, scheduled=scheduled,
+                   now=now)
+
+
+def _start_cadence(store: Store, buyer_id: int, cadence_id: str, now: datetime, config: Config) -> int | None:
+    cadence = get_cadence(store, cadence_id)
+    if cadence.promotion is not None or not cadence.steps:
+        raise ValidationError(f"“{cadence.zh}”不能用于单个买家", f"'{cadence.en}' cannot be started for one buyer",
+                              field="cadence")
+    _close_pending(store, buyer_id, now, "restarted", kinds=("chase",))
+    stamp = to_db(now)
+    store.conn.execute("UPDATE buyers SET cadence_id = ?, cadence_started_at = ?, visit_started_at = ?, updated_at = ? "
+                       "WHERE id = ?", (cadence.id, stamp, stamp, stamp, buyer_id))
+    return _schedule(store, customers.get_buyer(store, buyer_id), 0, now, now, config)
+
+
+# ---------------------------------------------------------------- starring
+
+def star(store: Store, *, buyer_id: int | None = None, platform: str | None = None, nickname: str | None = None,
+         shop: str = "", marks: Iterable[str] = (), notes: str | None = None, phone: str | None = None,
+         tz: str | None = None, language: str | None = None, open_questions: bool | None = None,
+         cadence: str | None = None, now: datetime | None = None) -> Buyer:
+    """Star a buyer (an existing one by id, or by platform + shop + nickname, created if new), add the
+    marks, and start a cadence: `cadence`, or the default for the buyer's marks. Starring a buyer who
+    is already followed only adds marks and fields (give cadence to restart). Starring again a paid,
+    lost or paused buyer follows them again (a new inquiry)."""
+    now = _now(store, now)
+    config = get_config(store)
+    with store.write() as db:
+        if buyer_id is None:
+            if not platform or not nickname:
+                raise ValidationError("标星需要平台和买家昵称", "Starring needs a platform and a nickname", field="platform")
+            buyer, _ = customers.get_or_create_buyer(store, platform, nickname, shop)
+        else:
+            buyer = customers.get_buyer(store, buyer_id)
+        changes = {k: v for k, v in {"notes": notes, "phone": phone, "tz": tz, "language": language,
+                                     "open_questions": open_questions}.items() if v is not None}
+        if changes:
+            customers.update_buyer(store, buyer.id, **changes)
+        mark_list = list(marks)
+        if mark_list:
+            customers.set_marks(store, buyer.id, add=mark_list)
+        buyer = customers.get_buyer(store, buyer.id)
+        followed = buyer.starred and buyer.state == "following"
+        has_chase = any(r["kind"] == "chase" for r in _pending(store, buyer.id))
+        stamp = to_db(now)
+        if not followed:
+            agent = settings.get(store, "agent.name") or None
+            db.execute("UPDATE buyers SET starred = 1, starred_by = ?, starred_at = ?, state = 'following', "
+                       "updated_at = ? WHERE id = ?", (agent, stamp, stamp, buyer.id))
+            customers.log_event(store, buyer.id, "starred", now)
+        if cadence is not None or not followed or not has_chase:
+            available = cadences(store)
+            chosen = cadence or default_cadence_for(config, buyer.mark_codes, available)
+            _start_cadence(store, buyer.id, chosen, now, config)
+        _join_waves(store, buyer.id, now, config)
+    log.info("buyer %s starred", buyer.id)
+    return customers.get_buyer(store, buyer.id)
+
+
+def start_cadence(store: Store, buyer_id: int, cadence_id: str, now: datetime | None = None) -> Buyer:
+    """Switch a followed buyer to another cadence, from its first step (e.g. 空窗回访 after 对话内)."""
+    now = _now(store, now)
+    with store.write():
+        buyer = customers.get_buyer(store, buyer_id)
+        if not buyer.starred or buyer.state != "following":
+            raise ValidationError("只能给跟进中的标星买家安排节奏", "Only a starred buyer being followed can get a cadence",
+                                  field="cadence")
+        _start_cadence(store, buyer.id, cadence_id, now, get_config(store))
+    return customers.get_buyer(store, buyer_id)
+
+
+def unstar(store: Store, buyer_id: int, now: datetime | None = None) -> Buyer:
+    now = _now(store, now)
+    with store.write() as db:
+        buyer = customers.get_buyer(store, buyer_id)
+        _close_pending(store, buyer.id, now, "unstarred")
+        stamp = to_db(now)
+        db.execute("UPDATE buyers SET starred = 0, updated_at = ? WHERE id = ?", (stamp, buyer.id))
+        customers.log_event(store, buyer.id, "unstarred", now)
+    return customers.get_buyer(store, buyer_id)
+
+
+# ---------------------------------------------------------------- chases
+
+def _scripts(store: Store) -> list[cad.Script]:
+    rows = store.query("SELECT r.id, r.angle, r.language, r.platforms FROM replies r JOIN groups g ON g.id = r.group_id "
+                       "WHERE r.angle IS NOT NULL ORDER BY g.position, r.position, r.id")
+    return [cad.Script(r["id"], r["angle"], r["language"], tuple(json.loads(r["platforms"] or "[]"))) for r in rows]
+
+
+def propose(store: Store, buyer_id: int, now: datetime | None = None, override: bool = False) -> ChaseProposal:
+    """The script to chase this buyer with now: next unused angle, never a script already sent, in
+    the buyer's language; blocked while the buyer has open questions (unless override); warnings
+    for a chase too soon or a third in a row without reply."""
+    now = _now(store, now)
+    buyer = customers.get_buyer(store, buyer_id)
+    config = get_config(store)
+    proposal = cad.propose(_history(store, buyer.id), _scripts(store), now=now, open_questions=buyer.open_questions,
+                           override=override, min_gap_minutes=config["reminders.min_gap_minutes"],
+                           language=buyer.language or "zh", platform=buyer.platform)
+    title = body = None
+    if proposal.reply_id is not None:
+        row = store.query("SELECT title, body FROM replies WHERE id = ?", (proposal.reply_id,))[0]
+        title, body = row["title"], row["body"]
+    return ChaseProposal(buyer.id, proposal.angle, proposal.reply_id, title, body, proposal.blocked,
+                         list(proposal.warnings))
+
+
+def record_chase(store: Store, buyer_id: int, reply_id: int | None, now: datetime | None = None, *,
+                 angle: str | None = None) -> ChaseRecorded:
+    """A chase was sent to the buyer (the paste controller calls this after pasting a chase script).
+    Records it in the history, closes the buyer's current cadence step (early or late, the chase
+    counts) and any wave reminder already due, and schedules the next step from now."""
+    now = _now(store, now)
+    config = get_config(store)
+    with store.write() as db:
+        buyer = customers.get_buyer(store, buyer_id)
+        title = None
+        if reply_id is not None:
+            rows = store.query("SELECT id, title, angle FROM replies WHERE id = ?", (int(reply_id),))
+            if rows:
+                title, angle = rows[0]["title"], angle or rows[0]["angle"]
+            else:
+                reply_id = None
+        if angle is not None and angle not in cad.ANGLES:
+            raise ValidationError(f"催单角度“{angle}”无效", f"Invalid chase angle '{angle}'", field="angle")
+        _, warnings = cad.check_chase(_history(store, buyer.id), now=now, open_questions=buyer.open_questions,
+                                      override=True, min_gap_minutes=config["reminders.min_gap_minutes"])
+        noted = list(warnings) + ([cad.BLOCK_OPEN_QUESTIONS] if buyer.open_questions else [])
+        pending = _pending(store, buyer.id)
+        step_row = next((r for r in pending if r["kind"] == "chase"), None)
+        cur = db.execute("INSERT INTO chases (buyer_id, reply_id, reply_title, angle, reminder_id, sent_at, warnings) "
+                         "VALUES (?,?,?,?,?,?,?)", (buyer.id, reply_id, title, angle,
+                                                    step_row["id"] if step_row else None, to_db(now), json.dumps(noted)))
+        chase_id = int(cur.lastrowid)
+        stamp = to_db(now)
+        if step_row is not None:
+            db.execute("UPDATE reminders SET state = 'done', outcome = 'chased', acted_at = ? WHERE id = ?",
+                       (stamp, step_row["id"]))
+        _close_pending(store, buyer.id, now, "chased", kinds=("wave",), only_due=True)
+        next_id = None
+        if step_row is not None and buyer.starred and buyer.state == "following" and buyer.cadence_id == step_row[
+                "cadence_id"]:
+            next_id = _schedule(store, buyer, step_row["step"] + 1, now, now, config)
+        db.execute("UPDATE buyers SET updated_at = ? WHERE id = ?", (stamp, buyer.id))
+    next_due = None
+    if next_id is not None:
+        next_due = from_db(store.query("SELECT due_at FROM reminders WHERE id = ?", (next_id,))[0]["due_at"])
+    log.info("chase recorded for buyer %s", buyer_id)
+    return ChaseRecorded(chase_id, noted, next_due)
+
+
+# ---------------------------------------------------------------- outcomes
+
+def normalize_outcome(text: str) -> str:
+    raw = str(text or "").strip()
+    if raw.lower() in OUTCOMES:
+        return raw.lower()
+    if raw in _OUTCOME_ALIASES:
+        return _OUTCOME_ALIASES[raw]
+    raise ValidationError(f"结果“{raw}”无效，可选：{'、'.join(zh for zh, _ in OUTCOMES.values())}",
+                          f"Unknown outcome '{raw}'; one of {', '.join(OUTCOMES)}", field="outcome")
+
+
+def outcome(store: Store, buyer_id: int, what: str, now: datetime | None = None, *, minutes: int | None = None,
+            reminder_id: int | None = None) -> Buyer:
+    """The popup's buttons: paid (stops the cadence, counts as a conversion), lost, snooze N minutes,
+    replied (restart the cadence or keep it: setting reminders.on_reply), pause, resume."""
+    kind = normalize_outcome(what)
+    now = _now(store, now)
+    config = get_config(store)
+    if kind == "snooze":
+        with store.write():
+            buyer = customers.get_buyer(store, buyer_id)
+            target = reminder_id
+            if target is None:
+                rows = _pending(store, buyer.id)
+                if not rows:
+                    raise ValidationError("这位买家没有待处理的提醒", "This buyer has no pending reminder", field="outcome")
+                target = rows[0]["id"]
+            elif not store.query("SELECT 1 FROM reminders WHERE id = ? AND buyer_id = ?", (target, buyer.id)):
+                raise NotFoundError(f"没有找到提醒 {target}", f"No reminder {target} for this buyer")
+            snooze(store, target, minutes or 10, now)
+        return customers.get_buyer(store, buyer_id)
+    with store.write() as db:
+        buyer = customers.get_buyer(store, buyer_id)
+        stamp = to_db(now)
+        if kind in ("paid", "lost", "pause"):
+            state = {"paid": "paid", "lost": "lost", "pause": "paused"}[kind]
+            _close_pending(store, buyer.id, now, kind)
+            db.execute("UPDATE buyers SET state = ?, updated_at = ? WHERE id = ?", (state, stamp, buyer.id))
+            customers.log_event(store, buyer.id, kind, now)
+        elif kind == "resume":
+            db.execute("UPDATE buyers SET state = 'following', updated_at = ? WHERE id = ?", (stamp, buyer.id))
+            customers.log_event(store, buyer.id, "resumed", now)
+            if buyer.starred:
+                available = cadences(store)
+                chosen = buyer.cadence_id if buyer.cadence_id in available else default_cadence_for(
+                    config, buyer.mark_codes, available)
+                _start_cadence(store, buyer.id, chosen, now, config)
+        elif kind == "replied":
+            last = store.query("SELECT id FROM chases WHERE buyer_id = ? ORDER BY sent_at DESC, id DESC LIMIT 1",
+                               (buyer.id,))
+            if last:
+                db.execute("UPDATE chases SET buyer_replied = 1, replied_at = IFNULL(replied_at, ?) WHERE id = ?",
+                           (stamp, last[0]["id"]))
+            db.execute("UPDATE buyers SET visit_started_at = ?, updated_at = ? WHERE id = ?", (stamp, stamp, buyer.id))
+            customers.log_event(store, buyer.id, "replied", now)
+            # restart: the conversation is alive again, the cadence starts over from its first step;
+            # keep: the schedule stays exactly as it was (only the visit window moves).
+            followed = buyer.starred and buyer.state == "following" and buyer.cadence_id
+            if followed and config["reminders.on_reply"] == "restart":
+                _start_cadence(store, buyer.id, buyer.cadence_id, now, config)  # type: ignore[arg-type]
+    log.info("buyer %s outcome %s", buyer_id, kind)
+    return customers.get_buyer(store, buyer_id)
+
+
+def snooze(store: Store, reminder_id: int, minutes: int, now: datetime | None = None) -> int:
+    """暂缓: the reminder is put off by `minutes` (a new pending reminder for the same step; the old one
+    is kept as 'snoozed' with acted_at, for the KPIs). Returns the new reminder's id."""
+    if not isinstance(minutes, int) or isinstance(minutes, bool) or not 1 <= minutes <= 7 * 24 * 60:
+        raise ValidationError("暂缓分钟数应在 1 到 10080 之间", "Snooze minutes must be from 1 to 10080", field="minutes")
+    now = _now(store, now)
+    with store.write() as db:
+        rows = store.query("SELECT id, buyer_id, promotion_id, kind, cadence_id, step, due_at, state FROM reminders "
+                           "WHERE id = ?", (int(reminder_id),))
+        if not rows or rows[0]["state"] != "pending":
+            raise NotFoundError(f"没有待处理的提醒 {reminder_id}", f"No pending reminder {reminder_id}")
+        r = rows[0]
+        stamp = to_db(now)
+        db.execute("UPDATE reminders SET state = 'snoozed', outcome = 'snoozed', acted_at = ? WHERE id = ?",
+                   (stamp, r["id"]))
+        at = max(now + timedelta(minutes=minutes), from_db(r["due_at"]))  # type: ignore[type-var]
+        new_id = _insert(store, buyer_id=r["buyer_id"], kind=r["kind"], cadence_id=r["cadence_id"], step=r["step"],
+                         scheduled=cad.Scheduled(at, at), now=now, promotion_id=r["promotion_id"], snoozed_from=r["id"])
+        if r["buyer_id"] is not None:
+            customers.log_event(store, r["buyer_id"], "snoozed", now, reminder_id=r["id"], detail=str(minutes))
+    return new_id
+
+
+def complete(store: Store, reminder_id: int, now: datetime | None = None) -> None:
+    """The agent dealt with a reminder that needs no chase record (the promotion phone list)."""
+    now = _now(store, now)
+    with store.write() as db:
+        cur = db.execute("UPDATE reminders SET state = 'done', outcome = 'done', acted_at = ? "
+                         "WHERE id = ? AND state = 'pending'", (to_db(now), int(reminder_id)))
+        if cur.rowcount == 0:
+            raise NotFoundError(f"没有待处理的提醒 {reminder_id}", f"No pending reminder {reminder_id}")
+
+
+# ---------------------------------------------------------------- timer side
+
+def next_due(store: Store) -> datetime | None:
+    """When the next reminder not yet shown falls due (arm the one timer for this). Index-only."""
+    rows = store.query("SELECT due_at FROM reminders WHERE state = 'pending' AND fired_at IS NULL "
+                       "ORDER BY due_at LIMIT 1")
+    return from_db(rows[0]["due_at"]) if rows else None
+
+
+_DUE_SELECT = (
+    "SELECT r.id, r.kind, r.cadence_id, r.step, r.due_at, r.planned_at, r.moved_for, r.state, r.fired_at, r.missed, "
+    "r.buyer_id, r.promotion_id, b.nickname, b.platform, b.shop, b.state AS buyer_state, b.open_questions, b.phone, "
+    "b.tz, p.name AS promotion_name, p.start_at AS promotion_start, "
+    "(SELECT count(*) FROM chases c WHERE c.buyer_id = r.buyer_id) AS chase_count, "
+    "(SELECT c.sent_at || char(31) || IFNULL(c.reply_title, '') FROM chases c WHERE c.buyer_id = r.buyer_id "
+    " ORDER BY c.sent_at DESC, c.id DESC LIMIT 1) AS last_chase "
+    "FROM reminders r LEFT JOIN buyers b ON b.id = r.buyer_id LEFT JOIN promotions p ON p.id = r.promotion_id "
+)
+
+
+def _load(store: Store, where: str, params: tuple, limit: int | None = None) -> list[DueReminder]:
+    sql = _DUE_SELECT + "WHERE " + where + " ORDER BY r.due_at, r.id"
+    if limit:
+        sql += f" LIMIT {int(limit)}"
+    rows = store.query(sql, params)
+    marks = customers._marks_of(store, sorted({r["buyer_id"] for r in rows if r["buyer_id"] is not None}))
+    known = cadences(store)
+    out = []
+    for r in rows:
+        c = known.get(r["cadence_id"])
+        last_at, last_title = None, None
+        if r["last_chase"]:
+            sent, _, title = r["last_chase"].partition("\x1f")
+            last_at, last_title = from_db(sent), title or None
+        buyer_marks = marks.get(r["buyer_id"], [])
+        out.append(DueReminder(
+            id=r["id"], kind=r["kind"], cadence_id=r["cadence_id"], cadence_name=c.zh if c else r["cadence_id"],
+            step=r["step"], steps_total=len(c.steps) if c else 0, due_at=from_db(r["due_at"]),  # type: ignore[arg-type]
+            planned_at=from_db(r["planned_at"]), moved_for=[m for m in (r["moved_for"] or "").split(",") if m],
+            state=r["state"], fired_at=from_db(r["fired_at"]), missed=bool(r["missed"]), buyer_id=r["buyer_id"],
+            nickname=r["nickname"], platform=r["platform"], shop=r["shop"], buyer_state=r["buyer_state"],
+            open_questions=bool(r["open_questions"]), phone_masked=customers.mask_phone(r["phone"]), tz=r["tz"],
+            marks=[n for n, _ in buyer_marks], mark_codes=[code for _, code in buyer_marks if code],
+            promotion_id=r["promotion_id"], promotion_name=r["promotion_name"],
+            promotion_start=from_db(r["promotion_start"]), chase_count=r["chase_count"] or 0,
+            last_chase_at=last_at, last_chase_title=last_title))
+    return out
+
+
+def due(store: Store, now: datetime | None = None, within: timedelta = timedelta(0), *,
+        limit: int | None = None) -> list[DueReminder]:
+    """Pending reminders due by now + within (shown or not), earliest first. Marks nothing."""
+    now = _now(store, now)
+    return _load(store, "r.state = 'pending' AND r.due_at <= ?", (to_db(now + within),), limit)
+
+
+def upcoming(store: Store, now: datetime | None = None, within: timedelta = timedelta(hours=24), *,
+             limit: int | None = None) -> list[DueReminder]:
+    """Pending reminders due after now, up to now + within (the 'next hour' / 'today' lists)."""
+    now = _now(store, now)
+    return _load(store, "r.state = 'pending' AND r.due_at > ? AND r.due_at <= ?", (to_db(now), to_db(now + within)),
+                 limit)
+
+
+def _take(store: Store, where: str, params: tuple, now: datetime, grace: int) -> list[DueReminder]:
+    stamp = to_db(now)
+    cutoff = to_db(now - timedelta(seconds=grace))
+    with store.write() as db:
+        ids = [r["id"] for r in store.query(f"SELECT id FROM reminders WHERE {where}", params)]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            db.execute(f"UPDATE reminders SET fired_at = ?, missed = (due_at < ?) "
+                       f"WHERE id IN ({','.join('?' * len(chunk))})", (stamp, cutoff, *chunk))
+    out: list[DueReminder] = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        out += _load(store, f"r.id IN ({','.join('?' * len(chunk))})", tuple(chunk))
+    out.sort(key=lambda d: (d.due_at, d.id))
+    return out
+
+
+def fire_due(store: Store, now: datetime | None = None) -> list[DueReminder]:
+    """Reminders due by now and not yet shown, marked shown: each is returned once. Those later than
+    the grace (reminders.missed_grace_seconds) come flagged missed."""
+    now = _now(store, now)
+    grace = get_config(store)["reminders.missed_grace_seconds"]
+    return _take(store, "state = 'pending' AND fired_at IS NULL AND due_at <= ?", (to_db(now),), now, grace)
+
+
+def missed(store: Store, now: datetime | None = None) -> list[DueReminder]:
+    """On start and on wake: reminders that fell due more than the grace ago and were never shown
+    (the app was closed or asleep). Returned once, grouped by the caller; never duplicated."""
+    now = _now(store, now)
+    grace = get_config(store)["reminders.missed_grace_seconds"]
+    cutoff = to_db(now - timedelta(seconds=grace))
+    return _take(store, "state = 'pending' AND fired_at IS NULL AND due_at < ?", (cutoff,), now, grace)
+
+
+def buyer_reminders(store: Store, buyer_id: int, include_closed: bool = False) -> list[DueReminder]:
+    where = "r.buyer_id = ?" + ("" if include_closed else " AND r.state = 'pending'")
+    return _load(store, where, (int(buyer_id),))
+
+
+# ---------------------------------------------------------------- promotions
+
+def parse_local(text: str, tz: tzinfo) -> datetime:
+    """'2026-11-11 00:00' (agent's local time) → an aware instant."""
+    raw = str(text or "").strip().replace("T", " ").replace("/", "-")
+    for fmt in ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"):
+        try:
+            naive = datetime.strptime(raw, fmt)
+        except ValueError:
+            continue
+        return naive.replace(tzinfo=tz)
+    raise ValidationError(f"时间“{raw}”无效，应写成 2026-11-11 00:00", f"Invalid time '{raw}'; write 2026-11-11 00:00",
+                          field="start")
+
+
+def _eligible_wave_buyers(store: Store, buyer_ids: Sequence[int] | None = None) -> list[cad.WaveBuyer]:
+    sql = "SELECT id, tz, starred_at FROM buyers WHERE starred = 1 AND state = 'following'"
+    params: tuple = ()
+    if buyer_ids is not None:
+        sql += f" AND id IN ({','.join('?' * len(buyer_ids))})"
+        params = tuple(buyer_ids)
+    rows = store.query(sql, params)
+    marks = customers._marks_of(store, [r["id"] for r in rows])
+    return [cad.WaveBuyer(r["id"], frozenset(c for _, c in marks.get(r["id"], []) if c), _zone(r["tz"]),
+                          from_db(r["starred_at"])) for r in rows]
+
+
+def add_promotion(store: Store, name: str, start: datetime, now: datetime | None = None) -> PromotionInfo:
+    """A promotion starting at `start`: the phone list reminder at start − 3 h and, from start − 2 h, a
+    wave with one chase slot for every starred buyer followed, spread (reminders.wave_per_minute) so
+    the agent can keep up. Buyers starred later join the end of the wave."""
+    now = _now(store, now)
+    clean = customers._clean_text(name, 40, "活动名称", "promotion name", "name", True)
+    if start.tzinfo is None:
+        raise ValueError("aware datetime needed")
+    if start <= now:
+        raise ValidationError("活动开始时间已经过去", "The promotion start time has already passed", field="start")
+    config = get_config(store)
+    promo_cadence = get_cadence(store, PROMO_CADENCE)
+    with store.write() as db:
+        if store.query("SELECT 1 FROM promotions WHERE name = ? AND start_at = ?", (clean, to_db(start))):
+            raise ValidationError("这个活动已经添加过了", "This promotion was already added", field="name")
+        cur = db.execute("INSERT INTO promotions (name, start_at, created_at) VALUES (?,?,?)",
+                         (clean, to_db(start), to_db(now)))
+        promo_id = int(cur.lastrowid)
+        phone_at = cad.phone_list_at(start, now, promo_cadence)
+        _insert(store, buyer_id=None, kind="phone", cadence_id=PROMO_CADENCE, step=0,
+                scheduled=cad.Scheduled(phone_at, phone_at), now=now, promotion_id=promo_id)
+        plan = cad.plan_wave(_eligible_wave_buyers(store), promotion_start=start, now=now, cadence=promo_cadence,
+                             hours=config.hours, per_minute=config["reminders.wave_per_minute"])
+        for buyer_id, scheduled in plan:
+            _insert(store, buyer_id=buyer_id, kind="wave", cadence_id=PROMO_CADENCE, step=0, scheduled=scheduled,
+                    now=now, promotion_id=promo_id)
+    log.info("promotion %s added with %s wave reminders", promo_id, len(plan))
+    return get_promotion(store, promo_id)
+
+
+def _join_waves(store: Store, buyer_id: int, now: datetime, config: Config) -> None:
+    """A buyer starred after a promotion was added joins the end of its wave."""
+    if not _eligible_wave_buyers(store, [buyer_id]):
+        return
+    promo_cadence = get_cadence(store, PROMO_CADENCE)
+    for promo in store.query("SELECT id, start_at FROM promotions WHERE start_at > ?", (to_db(now),)):
+        if store.query("SELECT 1 FROM reminders WHERE promotion_id = ? AND buyer_id = ? AND state != 'cancelled'",
+                       (promo["id"], buyer_id)):
+            continue
+        last = store.query("SELECT max(due_at) AS m FROM reminders WHERE promotion_id = ? AND kind = 'wave'",
+                           (promo["id"],))[0]["m"]
+        plan = cad.plan_wave(_eligible_wave_buyers(store, [buyer_id]), promotion_start=from_db(promo["start_at"]),  # type: ignore[arg-type]
+                             now=now, cadence=promo_cadence, hours=config.hours,
+                             per_minute=config["reminders.wave_per_minute"], begin_after=from_db(last))
+        for bid, scheduled in plan:
+            _insert(store, buyer_id=bid, kind="wave", cadence_id=PROMO_CADENCE, step=0, scheduled=scheduled, now=now,
+                    promotion_id=promo["id"])
+
+
+def get_promotion(store: Store, ref: int | str) -> PromotionInfo:
+    text = str(ref).strip()
+    rows = store.query("SELECT id, name, start_at FROM promotions WHERE id = ? OR name = ? ORDER BY start_at DESC",
+                       (int(text) if text.isdigit() else -1, text))
+    if not rows:
+        raise NotFoundError(f"没有找到活动“{text}”", f"No promotion '{text}'")
+    p = rows[0]
+    phone = store.query("SELECT due_at FROM reminders WHERE promotion_id = ? AND kind = 'phone' ORDER BY id LIMIT 1",
+                        (p["id"],))
+    wave = store.query("SELECT min(due_at) AS first, max(due_at) AS last, count(*) AS n, "
+                       "sum(state = 'pending') AS pending FROM reminders WHERE promotion_id = ? AND kind = 'wave' "
+                       "AND state != 'cancelled'", (p["id"],))[0]
+    return PromotionInfo(p["id"], p["name"], from_db(p["start_at"]), from_db(phone[0]["due_at"]) if phone else None,  # type: ignore[arg-type]
+                         from_db(wave["first"]), from_db(wave["last"]), wave["n"] or 0, wave["pending"] or 0)
+
+
+def list_promotions(store: Store, now: datetime | None = None, include_past: bool = False) -> list[PromotionInfo]:
+    now = _now(store, now)
+    sql = "SELECT id FROM promotions"
+    params: tuple = ()
+    if not include_past:
+        sql += " WHERE start_at > ?"
+        params = (to_db(now - timedelta(hours=24)),)
+    return [get_promotion(store, r["id"]) for r in store.query(sql + " ORDER BY start_at", params)]
+
+
+def delete_promotion(store: Store, ref: int | str) -> PromotionInfo:
+    promo = get_promotion(store, ref)
+    with store.write() as db:
+        db.execute("DELETE FROM promotions WHERE id = ?", (promo.id,))
+    return promo
+
+
+def phone_list(store: Store, promotion_ref: int | str) -> list[PhoneEntry]:
+    """The buyers to phone before the promotion: starred, followed, carrying every phone mark (高客单
+    and 意向明显 by default). Phone numbers are UNMASKED here: show them only in this list."""
+    promo = get_promotion(store, promotion_ref)
+    needed = set(get_cadence(store, PROMO_CADENCE).promotion.phone_marks)  # type: ignore[union-attr]
+    rows = store.query("SELECT id, nickname, platform, shop, phone, tz, notes, starred_at FROM buyers "
+                       "WHERE starred = 1 AND state = 'following' ORDER BY phone IS NULL, starred_at, id")
+    marks = customers._marks_of(store, [r["id"] for r in rows])
+    out = []
+    for r in rows:
+        codes = {c for _, c in marks.get(r["id"], []) if c}
+        if needed <= codes:
+            out.append(PhoneEntry(r["id"], r["nickname"], r["platform"], r["shop"],
+                                  [n for n, _ in marks.get(r["id"], [])], r["phone"], r["tz"], r["notes"]))
+    log.info("phone list for promotion %s: %s buyers", promo.id, len(out))
+    return out
+
+
+# ---------------------------------------------------------------- measures (for the KPI view)
+
+def kpis(store: Store, since: datetime, until: datetime) -> dict[str, Any]:
+    """Counts over [since, until): conversions (paid), lost, chases sent, reminders acted on and the
+    median delay between due and acting, missed reminders."""
+    a, b = to_db(since), to_db(until)
+    ev = {r["kind"]: r["n"] for r in store.query("SELECT kind, count(*) AS n FROM buyer_events WHERE at >= ? AND at < ? "
+                                                  "GROUP BY kind", (a, b))}
+    chases = store.query("SELECT count(*) AS n FROM chases WHERE sent_at >= ? AND sent_at < ?", (a, b))[0]["n"]
+    acted = store.query("SELECT due_at, acted_at, missed FROM reminders WHERE acted_at >= ? AND acted_at < ? "
+                        "AND state IN ('done', 'snoozed')", (a, b))
+    delays = sorted(max(0.0, (from_db(r["acted_at"]) - from_db(r["due_at"])).total_seconds())  # type: ignore[operator]
+                    for r in acted)
+    missed_count = store.query("SELECT count(*) AS n FROM reminders WHERE missed = 1 AND due_at >= ? AND due_at < ?",
+                               (a, b))[0]["n"]
+    return {"starred": ev.get("starred", 0), "paid": ev.get("paid", 0), "lost": ev.get("lost", 0),
+            "replied": ev.get("replied", 0), "chases": chases, "reminders_acted": len(delays),
+            "median_delay_seconds": delays[len(delays) // 2] if delays else None, "missed": missed_count}
