@@ -50,26 +50,83 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
 
     from PySide6.QtWidgets import QApplication
 
-    from .core import replies
-    from .core.store import open_store
-
     qapp = QApplication.instance() or QApplication(argv or sys.argv[:1])
     qapp.setApplicationName("kefu-assistant")
+    qapp.setApplicationDisplayName("客服助手")
+    qapp.setDesktopFileName("kefu-assistant")
     qapp.setQuitOnLastWindowClosed(False)
 
-    # First start: create the DB and fill the default library (fast: ~140 replies).
-    store = open_store(ctx.db_path)
-    seeded = replies.seed_defaults(store)
-    if seeded:
-        log.info("seeded %d default replies", seeded)
-    store.close()
-
     # --- ui wiring (panel, tray, worker) ---
-    from PySide6.QtWidgets import QLabel
+    from .core import replies, search, settings
+    from .core.store import open_store
+    from .errors import KnownError
+    from .ui import crash, i18n, style, winlocate
+    from .ui.panel import Panel
+    from .ui.single_instance import SingleInstance
+    from .ui.tasks import StoreWorker
+    from .ui.tray import Tray
 
-    window = QLabel(f"客服助手 {__version__}")
-    window.resize(360, 600)
-    window.show()
+    crash_handler = crash.install(ctx.data_dir / "crash", ctx.log_path)
+    style.apply(qapp)
+
+    # One panel per data folder: a second launch brings the first one forward and exits.
+    instance = SingleInstance(ctx.data_dir, parent=qapp)
+    if not instance.acquire():
+        if instance.notify_primary():
+            log.info("already running: asked the running instance to show its panel")
+            return 0
+        return _fatal(qapp, KnownError("客服助手已在运行，但没有响应。请在任务管理器中结束它后重试。",
+                                       "kefu-assistant is already running but does not answer. End it and try again."))
+
+    # First start: create the DB and fill the default library (fast: ~140 replies); read settings.
+    try:
+        store = open_store(ctx.db_path)
+        try:
+            seeded = replies.seed_defaults(store)
+            if seeded:
+                log.info("seeded %d default replies", seeded)
+            config = settings.get_all(store)
+            storage_warnings = list(store.warnings)
+        finally:
+            store.close()
+    except KnownError as exc:
+        instance.release()
+        return _fatal(qapp, exc)
+
+    i18n.install(str(config["ui.language"]))
+    start_loading = getattr(search, "start_background_loading", None)
+    if start_loading is not None:
+        start_loading(ctx.cache_dir)
+
+    worker = StoreWorker(ctx.db_path, parent=qapp)
+    worker.start()
+    locator = winlocate.default_locator(qapp.platformName())
+    panel = Panel(worker, config, data_dir=ctx.data_dir, version=__version__, locator=locator,
+                  window_lister=getattr(locator, "windows", None))
+    tray = Tray(qapp)
+    tray.toggle_requested.connect(panel.toggle_visible)
+    tray.settings_requested.connect(lambda: (panel.show_panel(), panel.open_settings()))
+    tray.quit_requested.connect(qapp.quit)
+    tray.pause_toggled.connect(panel.set_hotkeys_paused)
+    panel.pause_hotkeys_toggled.connect(tray.set_paused)
+    panel.quit_requested.connect(qapp.quit)
+    instance.activate_requested.connect(panel.show_panel)
+    if Tray.available():
+        tray.show()
+    else:
+        log.info("no system tray: closing the panel minimises it")
+
+    def shutdown() -> None:
+        tray.hide()
+        worker.stop()
+        instance.release()
+        crash_handler.uninstall()
+
+    qapp.aboutToQuit.connect(shutdown)
+    panel.show()
+    panel.apply_placement()
+    for zh, en in storage_warnings:
+        panel.show_message(zh, en, "warning")
     # --- end ui wiring ---
 
     # --- hotkey wiring (platform backend, paste controller) ---
@@ -87,3 +144,15 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
     # --- end hotkey wiring ---
 
     return qapp.exec()
+
+
+def _fatal(qapp, exc) -> int:  # noqa: ANN001 - Qt types are imported lazily
+    """A KnownError before the panel exists: a message box (no terminal when started from a menu)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    log.error("cannot start: %s", exc.en)
+    print(exc.bilingual(), file=sys.stderr)
+    box = QMessageBox(QMessageBox.Icon.Critical, "客服助手 / kefu-assistant", f"{exc.zh}\n\n{exc.en}")
+    if qapp.platformName() not in ("offscreen", "minimal"):
+        box.exec()
+    return int(getattr(exc, "exit_code", 1))

@@ -1,0 +1,94 @@
+"""One running panel per data folder: a second launch asks the first to come forward and exits.
+
+A QLockFile in the data folder says who runs (QLockFile removes a stale lock whose process is gone:
+stale-lock recovery after a crash or kill -9), and a QLocalServer named after the data folder
+carries the "show yourself" message. A leftover socket file of a dead instance is removed before
+listening (QLocalServer.removeServer).
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QLockFile, QObject, Signal
+from PySide6.QtNetwork import QLocalServer, QLocalSocket
+
+log = logging.getLogger(__name__)
+
+MESSAGE_SHOW = b"show\n"
+CONNECT_TIMEOUT_MS = 1500
+
+
+def server_name(data_dir: Path) -> str:
+    try:
+        user = getpass.getuser()
+    except Exception:  # noqa: BLE001 - no user name in some sandboxes
+        user = "user"
+    digest = hashlib.sha1(f"{user}|{Path(data_dir).resolve()}".encode()).hexdigest()[:16]
+    return f"kefu-assistant-{digest}"
+
+
+class SingleInstance(QObject):
+    """primary() is True for the first instance; it then emits activate_requested when another
+    launch asks it to show itself. For a second instance, notify_primary() tells the first one."""
+
+    activate_requested = Signal()
+
+    def __init__(self, data_dir: Path, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.name = server_name(data_dir)
+        self.lock = QLockFile(str(Path(data_dir) / "panel.lock"))
+        self.lock.setStaleLockTime(0)  # never stale by age: only when its process is gone
+        self.server: QLocalServer | None = None
+
+    def acquire(self) -> bool:
+        """True when this process is now the primary instance (listening for others)."""
+        if not self.lock.tryLock(100):
+            if self.lock.error() == QLockFile.LockError.LockFailedError:
+                return False
+            # Permission or unknown error: run anyway rather than refusing to start.
+            log.warning("single-instance lock unavailable (%s); continuing", self.lock.error())
+        self.server = QLocalServer(self)
+        self.server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
+        QLocalServer.removeServer(self.name)  # a dead instance's socket file
+        if not self.server.listen(self.name):
+            log.warning("single-instance server could not listen: %s", self.server.errorString())
+        self.server.newConnection.connect(self._on_connection)
+        return True
+
+    def notify_primary(self) -> bool:
+        """Ask the running instance to show its panel; False if it did not answer."""
+        socket = QLocalSocket()
+        socket.connectToServer(self.name)
+        if not socket.waitForConnected(CONNECT_TIMEOUT_MS):
+            return False
+        socket.write(MESSAGE_SHOW)
+        ok = socket.waitForBytesWritten(CONNECT_TIMEOUT_MS)
+        socket.waitForReadyRead(CONNECT_TIMEOUT_MS)
+        socket.disconnectFromServer()
+        return ok
+
+    def _on_connection(self) -> None:
+        assert self.server is not None
+        while self.server.hasPendingConnections():
+            socket = self.server.nextPendingConnection()
+            socket.readyRead.connect(lambda s=socket: self._read(s))
+            socket.disconnected.connect(socket.deleteLater)
+
+    def _read(self, socket: QLocalSocket) -> None:
+        data = bytes(socket.readAll().data())
+        if MESSAGE_SHOW.strip() in data:
+            log.info("another launch asked this instance to show itself")
+            socket.write(b"ok\n")
+            socket.flush()
+            self.activate_requested.emit()
+
+    def release(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            self.server = None
+        if self.lock.isLocked():
+            self.lock.unlock()

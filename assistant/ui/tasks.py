@@ -1,0 +1,234 @@
+"""Store work off the GUI thread (the anki `operations` pattern).
+
+One worker QThread owns its own Store (one connection per thread, all app writes from this one
+thread). Widgets submit a job — a plain function of the store — and get the result back in the GUI
+thread through a queued signal. A job may carry a `key`: a newer job with the same key supersedes
+an older one, which is then skipped if it has not started and its result dropped if it has (search
+as you type never shows stale results).
+
+Errors: a KnownError (DB locked, bad file, validation) goes to the job's on_error, or to the
+`known_error` signal; anything else is a bug and goes to sys.excepthook (the crash dialog).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import queue
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+
+from ..core.store import Store, open_store
+from ..errors import KnownError
+
+log = logging.getLogger(__name__)
+
+_STOP = object()
+
+
+@dataclass
+class _Job:
+    id: int
+    fn: Callable[..., Any]
+    key: str | None
+    write: bool
+    on_done: Callable[[Any], None] | None
+    on_error: Callable[[KnownError], None] | None
+    on_progress: Callable[[int, int], None] | None = None
+    done_event: threading.Event = field(default_factory=threading.Event)
+
+
+class _Thread(QThread):
+    def __init__(self, worker: StoreWorker) -> None:
+        super().__init__()
+        self.setObjectName("store-worker")
+        self._worker = worker
+
+    def run(self) -> None:  # worker thread
+        self._worker._run()
+
+
+class StoreWorker(QObject):
+    """Runs store jobs on one background thread; results come back on the GUI thread."""
+
+    # (job id, ok, value or exception info): emitted from the worker thread, delivered queued.
+    _finished = Signal(int, bool, object)
+    _progressed = Signal(int, int, int)
+    #: a KnownError nobody handled (shown by the panel's message bar)
+    known_error = Signal(object)
+    #: the store changed: through this worker (a write job) or another process (the CLI)
+    data_changed = Signal()
+    #: number of jobs waiting or running changed (a busy indicator)
+    busy_changed = Signal(bool)
+
+    def __init__(self, db_path: Path | str, clock: Any = None, parent: QObject | None = None,
+                 poll_ms: int = 2000) -> None:
+        super().__init__(parent)
+        self.db_path = Path(db_path) if str(db_path) != ":memory:" else db_path
+        self._clock = clock
+        self._queue: queue.Queue[Any] = queue.Queue()
+        self._jobs: dict[int, _Job] = {}
+        self._latest: dict[str, int] = {}
+        self._ids = itertools.count(1)
+        self._thread = _Thread(self)
+        self._store: Store | None = None
+        self._open_error: KnownError | None = None
+        self._data_version: int | None = None
+        self._finished.connect(self._deliver)
+        self._progressed.connect(self._deliver_progress)
+        self._poll = QTimer(self)
+        self._poll.setInterval(poll_ms)
+        self._poll.timeout.connect(self._check_external_changes)
+        self._polling = False
+
+    # ------------------------------------------------------------ lifecycle (GUI thread)
+
+    def start(self) -> None:
+        self._thread.start()
+        if self._poll.interval() > 0:
+            self._poll.start()
+
+    def stop(self, timeout_ms: int = 5000) -> None:
+        self._poll.stop()
+        if self._thread.isRunning():
+            self._queue.put(_STOP)
+            if not self._thread.wait(timeout_ms):
+                log.warning("store worker did not stop within %d ms", timeout_ms)
+
+    @property
+    def pending(self) -> int:
+        return len(self._jobs)
+
+    # ------------------------------------------------------------ submitting (GUI thread)
+
+    def submit(self, fn: Callable[..., Any], on_done: Callable[[Any], None] | None = None,
+               on_error: Callable[[KnownError], None] | None = None, *, key: str | None = None,
+               write: bool = False, on_progress: Callable[[int, int], None] | None = None) -> int:
+        """Run fn(store) — or fn(store, progress) when on_progress is given — on the worker thread.
+
+        write=True: a successful job emits data_changed. key: a newer job with the same key
+        supersedes this one.
+        """
+        job = _Job(next(self._ids), fn, key, write, on_done, on_error, on_progress)
+        self._jobs[job.id] = job
+        if key is not None:
+            self._latest[key] = job.id
+        if len(self._jobs) == 1:
+            self.busy_changed.emit(True)
+        self._queue.put(job)
+        return job.id
+
+    def is_current(self, job_id: int, key: str) -> bool:
+        return self._latest.get(key) == job_id
+
+    # ------------------------------------------------------------ worker thread
+
+    def _run(self) -> None:
+        try:
+            self._store = open_store(self.db_path, self._clock)
+            self._data_version = self._store.data_version()
+        except KnownError as exc:
+            self._open_error = exc
+            log.error("store worker could not open the store: %s", exc.en)
+        except Exception:  # noqa: BLE001 - a bug: reported through the first job
+            self._open_error = None
+            self._store = None
+            self._finished.emit(0, False, sys.exc_info())
+        while True:
+            job = self._queue.get()
+            if job is _STOP:
+                break
+            if job.key is not None and self._latest.get(job.key) != job.id:
+                self._finished.emit(job.id, True, _Superseded)
+                continue
+            try:
+                if self._store is None:
+                    raise self._open_error or KnownError("数据库未能打开", "The database could not be opened")
+                if job.on_progress is not None:
+                    value = job.fn(self._store, self._make_progress(job.id))
+                else:
+                    value = job.fn(self._store)
+                if job.write:
+                    self._data_version = self._store.data_version()
+                self._finished.emit(job.id, True, value)
+            except KnownError as exc:
+                self._finished.emit(job.id, False, exc)
+            except BaseException:  # noqa: BLE001 - delivered to the crash handler on the GUI thread
+                self._finished.emit(job.id, False, sys.exc_info())
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def _make_progress(self, job_id: int) -> Callable[..., None]:
+        def report(done: int = 0, total: int = 0, *_: Any) -> None:
+            self._progressed.emit(job_id, int(done or 0), int(total or 0))
+        return report
+
+    # ------------------------------------------------------------ delivery (GUI thread)
+
+    @Slot(int, bool, object)
+    def _deliver(self, job_id: int, ok: bool, value: Any) -> None:
+        job = self._jobs.pop(job_id, None)
+        if not self._jobs:
+            self.busy_changed.emit(False)
+        if not ok and not isinstance(value, KnownError):
+            sys.excepthook(*value)
+            return
+        if job is None:
+            return
+        if value is _Superseded or (job.key is not None and self._latest.get(job.key) != job.id):
+            return  # stale: a newer job with the same key has been submitted
+        if not ok:
+            if job.on_error is not None:
+                job.on_error(value)
+            else:
+                self.known_error.emit(value)
+            return
+        if job.write:
+            self.data_changed.emit()
+        if job.on_done is not None:
+            job.on_done(value)
+
+    @Slot(int, int, int)
+    def _deliver_progress(self, job_id: int, done: int, total: int) -> None:
+        job = self._jobs.get(job_id)
+        if job is not None and job.on_progress is not None:
+            job.on_progress(done, total)
+
+    # ------------------------------------------------------------ changes by other processes
+
+    def _check_external_changes(self) -> None:
+        if self._polling:
+            return
+        self._polling = True
+
+        def read_version(store: Store) -> bool:
+            version = store.data_version()
+            changed = self._data_version is not None and version != self._data_version
+            self._data_version = version
+            return changed
+
+        def done(changed: bool) -> None:
+            self._polling = False
+            if changed:
+                log.info("store changed by another process; refreshing")
+                self.data_changed.emit()
+
+        def failed(exc: KnownError) -> None:
+            self._polling = False
+
+        self.submit(read_version, done, failed)
+
+
+class _SupersededType:
+    def __repr__(self) -> str:
+        return "<superseded>"
+
+
+_Superseded = _SupersededType()

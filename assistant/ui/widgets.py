@@ -1,0 +1,597 @@
+"""Widgets of the panel and its dialogs: message bar, result-row painter, preview with highlighted
+fill-in fields, search box (the panel's keyboard), hotkey recorder, flow layout, "coming" tab."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+
+from PySide6.QtCore import (
+    QCoreApplication,
+    QEvent,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPoint,
+    QRect,
+    QRectF,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QAction, QColor, QFocusEvent, QFont, QFontMetrics, QKeyEvent, QPainter, QPen
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLayout,
+    QLayoutItem,
+    QLineEdit,
+    QPushButton,
+    QSizePolicy,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTextBrowser,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core import templates
+from . import i18n, icons, style
+from .models import ROW_ROLE
+from .queries import ReplyRow
+
+translate = QCoreApplication.translate
+
+
+class FlowLayout(QLayout):
+    def __init__(self, parent: QWidget | None = None, spacing: int = 6) -> None:
+        super().__init__(parent)
+        self._items: list[QLayoutItem] = []
+        self.setSpacing(spacing)
+        self.setContentsMargins(0, 0, 0, 0)
+
+    def addItem(self, item: QLayoutItem) -> None:
+        self._items.append(item)
+
+    def count(self) -> int:
+        return len(self._items)
+
+    def itemAt(self, index: int) -> QLayoutItem | None:
+        return self._items[index] if 0 <= index < len(self._items) else None
+
+    def takeAt(self, index: int) -> QLayoutItem | None:
+        return self._items.pop(index) if 0 <= index < len(self._items) else None
+
+    def expandingDirections(self) -> Qt.Orientation:
+        return Qt.Orientation(0)
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        return self._do_layout(QRect(0, 0, width, 0), test_only=True)
+
+    def setGeometry(self, rect: QRect) -> None:
+        super().setGeometry(rect)
+        self._do_layout(rect, test_only=False)
+
+    def sizeHint(self) -> QSize:
+        return self.minimumSize()
+
+    def minimumSize(self) -> QSize:
+        size = QSize()
+        for item in self._items:
+            size = size.expandedTo(item.minimumSize())
+        margins = self.contentsMargins()
+        return size + QSize(margins.left() + margins.right(), margins.top() + margins.bottom())
+
+    def _do_layout(self, rect: QRect, test_only: bool) -> int:
+        margins = self.contentsMargins()
+        area = rect.adjusted(margins.left(), margins.top(), -margins.right(), -margins.bottom())
+        x, y, line_height = area.x(), area.y(), 0
+        spacing = self.spacing()
+        for item in self._items:
+            if item.widget() is not None and not item.widget().isVisibleTo(self.parentWidget()):
+                continue
+            hint = item.sizeHint()
+            next_x = x + hint.width() + spacing
+            if next_x - spacing > area.right() + 1 and line_height > 0:
+                x = area.x()
+                y += line_height + spacing
+                next_x = x + hint.width() + spacing
+                line_height = 0
+            if not test_only:
+                item.setGeometry(QRect(QPoint(x, y), hint))
+            x = next_x
+            line_height = max(line_height, hint.height())
+        return y + line_height - rect.y() + margins.bottom()
+
+
+LEVEL_ICONS = {"info": ("info", style.ACCENT), "success": ("check", style.OK),
+               "warning": ("warning", style.WARN), "error": ("error", style.ERROR)}
+
+
+class MessageBar(QFrame):
+    """Shows one message at a time; a newer one replaces it."""
+
+    action_triggered = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("MessageBar")
+        self.setProperty("level", "info")
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 6, 4, 6)
+        layout.setSpacing(6)
+        self._icon = QLabel()
+        self._icon.setFixedSize(18, 18)
+        self._icon.setAlignment(Qt.AlignmentFlag.AlignTop)
+        self._text = QLabel()
+        self._text.setWordWrap(True)
+        self._text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._text.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self._action = QPushButton()
+        self._action.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self._action.clicked.connect(self._on_action)
+        self._close = QToolButton()
+        self._close.setIcon(icons.icon("close"))
+        self._close.setIconSize(QSize(14, 14))
+        self._close.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self._close.clicked.connect(self.dismiss)
+        layout.addWidget(self._icon, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(self._text, 1)
+        layout.addWidget(self._action, 0, Qt.AlignmentFlag.AlignVCenter)
+        layout.addWidget(self._close, 0, Qt.AlignmentFlag.AlignTop)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.dismiss)
+        self._message: tuple[str, str] = ("", "")
+        self._action_texts: tuple[str, str] | None = None
+        self._callback: Callable[[], None] | None = None
+        self.hide()
+        self._retranslate()
+
+    # texts are kept in both languages so a language switch re-labels a visible message
+    def show_message(self, zh: str, en: str | None = None, level: str = "info", *,
+                     action: tuple[str, str] | None = None, callback: Callable[[], None] | None = None,
+                     timeout_ms: int | None = None) -> None:
+        self._message = (zh, en or zh)
+        self._action_texts = action
+        self._callback = callback
+        self.setProperty("level", level)
+        name, colour = LEVEL_ICONS.get(level, LEVEL_ICONS["info"])
+        self._icon.setPixmap(icons.pixmap(name, 18, colour))
+        self._refresh_texts()
+        self.style().unpolish(self)
+        self.style().polish(self)
+        self.show()
+        if timeout_ms is None:
+            timeout_ms = {"info": 6000, "success": 5000}.get(level, 0)
+        if action is not None and timeout_ms:
+            timeout_ms = max(timeout_ms, 10000)
+        if timeout_ms:
+            self._timer.start(timeout_ms)
+        else:
+            self._timer.stop()
+
+    def text(self) -> str:
+        return self._text.text()
+
+    def level(self) -> str:
+        return str(self.property("level"))
+
+    def dismiss(self) -> None:
+        self._timer.stop()
+        self._callback = None
+        self.hide()
+
+    def _on_action(self) -> None:
+        callback = self._callback
+        self.dismiss()
+        if callback is not None:
+            callback()
+        self.action_triggered.emit()
+
+    def _refresh_texts(self) -> None:
+        self._text.setText(i18n.pick(*self._message))
+        if self._action_texts:
+            self._action.setText(i18n.pick(*self._action_texts))
+            self._action.show()
+        else:
+            self._action.hide()
+
+    def _retranslate(self) -> None:
+        self._close.setToolTip(translate("MessageBar", "关闭"))
+        self._refresh_texts()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
+        super().changeEvent(event)
+
+
+class ComingSoon(QWidget):
+    def __init__(self, icon_name: str, title: tuple[str, str], text: tuple[str, str],
+                 parent: QWidget | None = None) -> None:
+        """title/text: (context, source) pairs for QCoreApplication.translate."""
+        super().__init__(parent)
+        self.setObjectName("Placeholder")
+        self._title_src, self._text_src = title, text
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(28, 48, 28, 28)
+        layout.setSpacing(10)
+        layout.addStretch(1)
+        pic = QLabel()
+        pic.setPixmap(icons.pixmap(icon_name, 44, style.TEXT_3))
+        pic.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._title = QLabel(objectName="PlaceholderTitle")
+        self._title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._badge = QLabel(objectName="ComingBadge")
+        self._badge.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._text = QLabel(objectName="PlaceholderText")
+        self._text.setWordWrap(True)
+        self._text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(pic)
+        layout.addWidget(self._title)
+        layout.addWidget(self._badge, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addWidget(self._text)
+        layout.addStretch(2)
+        self._retranslate()
+
+    def _retranslate(self) -> None:
+        self._title.setText(QCoreApplication.translate(*self._title_src))
+        self._text.setText(QCoreApplication.translate(*self._text_src))
+        self._badge.setText(translate("ComingSoon", "即将推出"))
+
+    def badge_text(self) -> str:
+        return self._badge.text()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
+        super().changeEvent(event)
+
+
+def body_html(body: str) -> str:
+    """The body as HTML with each {field} highlighted; line breaks kept."""
+    out: list[str] = []
+    pos = 0
+    for start, end, _name in templates.field_spans(body):
+        out.append(html.escape(body[pos:start]))
+        out.append(f'<span style="background-color:{style.FIELD_BG}; color:{style.FIELD_FG}; '
+                   f'font-weight:600;">{html.escape(body[start:end])}</span>')
+        pos = end
+    out.append(html.escape(body[pos:]))
+    return "".join(out).replace("\n", "<br>")
+
+
+class ReplyPreview(QTextBrowser):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("Preview")
+        self.setOpenLinks(False)
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.setFrameShape(QTextBrowser.Shape.NoFrame)
+        self._row: ReplyRow | None = None
+        self._refresh()
+
+    def set_row(self, row: ReplyRow | None) -> None:
+        self._row = row
+        self._refresh()
+
+    def row(self) -> ReplyRow | None:
+        return self._row
+
+    def _refresh(self) -> None:
+        row = self._row
+        if row is None:
+            self.setHtml(f'<p style="color:{style.TEXT_3};">{html.escape(translate("Preview", "选中一条回复即可在这里预览全文"))}</p>')
+            return
+        meta: list[str] = []
+        if row.fields:
+            meta.append(translate("Preview", "填空：{fields}").replace("{fields}", "、".join(row.fields)))
+        meta.append(translate("Preview", "已用 %n 次", None, row.use_count))
+        if row.language and row.language != "zh":
+            meta.append(translate("Preview", "语言：{lang}").replace("{lang}", row.language))
+        if row.platforms:
+            meta.append(" · ".join(row.platforms))
+        self.setHtml(
+            f'<div style="font-size:13px; line-height:150%; color:{style.TEXT};">{body_html(row.body)}</div>'
+            f'<p style="color:{style.TEXT_3}; font-size:11px; margin-top:8px;">'
+            f'{html.escape("  ·  ".join(meta))}</p>')
+
+    def plain_text_of_body(self) -> str:
+        return self._row.body if self._row else ""
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self._refresh()
+        super().changeEvent(event)
+
+
+ROW_HEIGHT = 54
+PAD_X = 10
+
+
+class ReplyDelegate(QStyledItemDelegate):
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+        return QSize(option.rect.width(), ROW_HEIGHT)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
+        row = index.data(ROW_ROLE)
+        if row is None:
+            return
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        rect = option.rect
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        hovered = bool(option.state & QStyle.StateFlag.State_MouseOver)
+        if selected:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(style.SELECTED))
+            painter.drawRoundedRect(QRectF(rect.adjusted(3, 2, -3, -2)), 6, 6)
+            painter.setBrush(QColor(style.ACCENT))
+            painter.drawRoundedRect(QRectF(rect.left() + 3, rect.top() + 10, 3, rect.height() - 20), 1.5, 1.5)
+        elif hovered:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor("#f1f5f9"))
+            painter.drawRoundedRect(QRectF(rect.adjusted(3, 2, -3, -2)), 6, 6)
+        else:
+            painter.setPen(QPen(QColor("#f1f5f9")))
+            painter.drawLine(rect.left() + PAD_X, rect.bottom(), rect.right() - PAD_X, rect.bottom())
+
+        base = QFont(option.font)
+        small = QFont(base)
+        small.setPixelSize(11)
+        title_font = QFont(base)
+        title_font.setPixelSize(13)
+        title_font.setWeight(QFont.Weight.DemiBold)
+        body_font = QFont(base)
+        body_font.setPixelSize(12)
+
+        left = rect.left() + PAD_X + 2
+        right = rect.right() - PAD_X
+        top_line = QRect(left, rect.top() + 7, right - left, 20)
+        bottom_line = QRect(left, rect.top() + 29, right - left, 18)
+
+        # Number for Alt+1..9
+        n = index.row() + 1
+        if n <= 9:
+            painter.setFont(small)
+            badge = QRect(left, top_line.top() + 2, 16, 16)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(style.ACCENT if selected else "#e2e8f0"))
+            painter.drawRoundedRect(QRectF(badge), 4, 4)
+            painter.setPen(QColor("white" if selected else style.TEXT_2))
+            painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, str(n))
+        text_left = left + 22
+
+        # Badges from the right: hotkey, then short code.
+        x = right
+        painter.setFont(small)
+        fm_small = QFontMetrics(small)
+        for text, fg, bg in ((row.hotkey, style.ACCENT, style.ACCENT_SOFT), (row.code, style.TEXT_2, "#f1f5f9")):
+            if not text:
+                continue
+            width = fm_small.horizontalAdvance(text) + 10
+            if x - width < text_left + 60:
+                break
+            badge = QRect(x - width, top_line.top() + 2, width, 17)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(bg))
+            painter.drawRoundedRect(QRectF(badge), 4, 4)
+            painter.setPen(QColor(fg))
+            painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, text)
+            x = badge.left() - 4
+
+        painter.setFont(title_font)
+        painter.setPen(QColor(style.TEXT))
+        title_rect = QRect(text_left, top_line.top(), x - text_left - 2, top_line.height())
+        painter.drawText(title_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                         QFontMetrics(title_font).elidedText(row.title, Qt.TextElideMode.ElideRight,
+                                                             title_rect.width()))
+
+        # Second line: first body line, group on the right.
+        group = row.group_path.rsplit("/", 1)[-1]
+        group_width = 0
+        if group:
+            group_width = min(fm_small.horizontalAdvance(group) + 4, bottom_line.width() // 3)
+            painter.setFont(small)
+            painter.setPen(QColor(style.TEXT_3))
+            group_rect = QRect(right - group_width, bottom_line.top(), group_width, bottom_line.height())
+            painter.drawText(group_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+                             fm_small.elidedText(group, Qt.TextElideMode.ElideLeft, group_width))
+        painter.setFont(body_font)
+        painter.setPen(QColor(style.TEXT_2))
+        body_rect = QRect(text_left, bottom_line.top(), right - text_left - group_width - 8, bottom_line.height())
+        painter.drawText(body_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                         QFontMetrics(body_font).elidedText(row.first_line, Qt.TextElideMode.ElideRight,
+                                                            body_rect.width()))
+        painter.restore()
+
+
+def panel_key(event: QKeyEvent) -> tuple[str, int] | None:
+    """The panel command of a key press: ("move", ±n), ("paste", 0), ("copy", 0), ("pick", n),
+    ("escape", 0), or None for ordinary typing."""
+    key = event.key()
+    mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+    if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+        if mods == Qt.KeyboardModifier.ControlModifier:
+            return ("copy", 0)
+        if mods == Qt.KeyboardModifier.NoModifier:
+            return ("paste", 0)
+        return None
+    if mods == Qt.KeyboardModifier.NoModifier:
+        if key == Qt.Key.Key_Up:
+            return ("move", -1)
+        if key == Qt.Key.Key_Down:
+            return ("move", 1)
+        if key == Qt.Key.Key_PageUp:
+            return ("move", -5)
+        if key == Qt.Key.Key_PageDown:
+            return ("move", 5)
+        if key == Qt.Key.Key_Escape:
+            return ("escape", 0)
+    if mods == Qt.KeyboardModifier.AltModifier and Qt.Key.Key_1 <= key <= Qt.Key.Key_9:
+        return ("pick", key - Qt.Key.Key_0)
+    return None
+
+
+class SearchBox(QLineEdit):
+    command = Signal(str, int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("SearchBox")
+        self.setClearButtonEnabled(True)
+        self.setAttribute(Qt.WidgetAttribute.WA_InputMethodEnabled, True)
+        self._icon = QAction(icons.icon("search", style.TEXT_3), "", self)
+        self.addAction(self._icon, QLineEdit.ActionPosition.LeadingPosition)
+        self._retranslate()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        cmd = panel_key(event)
+        if cmd is not None:
+            self.command.emit(*cmd)
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def event(self, event: QEvent) -> bool:
+        # Alt+digit and Esc must reach keyPressEvent even when a shortcut or mnemonic would take them.
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent) \
+                and panel_key(event) is not None:
+            event.accept()
+            return True
+        return super().event(event)
+
+    def _retranslate(self) -> None:
+        self.setPlaceholderText(translate("SearchBox", "搜索话术：文字、拼音首字母或短码"))
+        self.setToolTip(translate("SearchBox", "↑↓ 选择 · Enter 粘贴 · Ctrl+Enter 复制 · Alt+数字 直接发送 · Esc 清空/隐藏"))
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
+        super().changeEvent(event)
+
+
+_SHIFTED_DIGITS = {"!": "1", "@": "2", "#": "3", "$": "4", "%": "5", "^": "6", "&": "7", "*": "8",
+                   "(": "9", ")": "0"}
+_NAMED = {
+    Qt.Key.Key_Space: "Space", Qt.Key.Key_Return: "Enter", Qt.Key.Key_Enter: "Enter", Qt.Key.Key_Tab: "Tab",
+    Qt.Key.Key_Escape: "Esc", Qt.Key.Key_Backspace: "Backspace", Qt.Key.Key_Delete: "Delete",
+    Qt.Key.Key_Insert: "Insert", Qt.Key.Key_Home: "Home", Qt.Key.Key_End: "End", Qt.Key.Key_PageUp: "PageUp",
+    Qt.Key.Key_PageDown: "PageDown", Qt.Key.Key_Up: "Up", Qt.Key.Key_Down: "Down", Qt.Key.Key_Left: "Left",
+    Qt.Key.Key_Right: "Right",
+}
+_MODIFIER_KEYS = {Qt.Key.Key_Control, Qt.Key.Key_Alt, Qt.Key.Key_Shift, Qt.Key.Key_Meta, Qt.Key.Key_AltGr,
+                  Qt.Key.Key_Super_L, Qt.Key.Key_Super_R}
+
+
+def chord_text(key: int, modifiers: Qt.KeyboardModifier, text: str = "") -> str | None:
+    """"Ctrl+Alt+1" for a key press, or None for a lone modifier / unknown key."""
+    if key in _MODIFIER_KEYS:
+        return None
+    mods: list[str] = []
+    if modifiers & Qt.KeyboardModifier.ControlModifier:
+        mods.append("Ctrl")
+    if modifiers & Qt.KeyboardModifier.AltModifier:
+        mods.append("Alt")
+    if modifiers & Qt.KeyboardModifier.ShiftModifier:
+        mods.append("Shift")
+    if modifiers & Qt.KeyboardModifier.MetaModifier:
+        mods.append("Meta")
+    name: str | None = None
+    if Qt.Key.Key_F1 <= key <= Qt.Key.Key_F24:
+        name = f"F{key - Qt.Key.Key_F1 + 1}"
+    elif key in _NAMED:
+        name = _NAMED[Qt.Key(key)]
+    elif Qt.Key.Key_A <= key <= Qt.Key.Key_Z or Qt.Key.Key_0 <= key <= Qt.Key.Key_9:
+        name = chr(key)
+    elif 0x20 < key < 0x7F:
+        ch = chr(key)
+        name = _SHIFTED_DIGITS.get(ch, ch)
+    if name is None:
+        return None
+    return "+".join([*mods, name])
+
+
+class HotkeyEdit(QLineEdit):
+    """Press a chord to set it; Backspace or Delete alone clears it."""
+
+    hotkey_changed = Signal(str)
+    capturing_changed = Signal(bool)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setReadOnly(True)
+        self.setObjectName("HotkeyEdit")
+        self._hotkey = ""
+        self._retranslate()
+
+    def hotkey(self) -> str:
+        return self._hotkey
+
+    def set_hotkey(self, value: str | None) -> None:
+        value = value or ""
+        changed = value != self._hotkey
+        self._hotkey = value
+        self.setText(value)
+        if changed:
+            self.hotkey_changed.emit(value)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        mods = event.modifiers()
+        bare = not (mods & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
+                            | Qt.KeyboardModifier.MetaModifier | Qt.KeyboardModifier.ShiftModifier))
+        if bare and key in (Qt.Key.Key_Backspace, Qt.Key.Key_Delete):
+            self.set_hotkey("")
+            return
+        if bare and key in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab, Qt.Key.Key_Escape, Qt.Key.Key_Return,
+                            Qt.Key.Key_Enter):
+            event.ignore()  # dialog navigation keeps working
+            return
+        chord = chord_text(key, mods, event.text())
+        if chord is None:
+            partial = [m for m, flag in (("Ctrl", Qt.KeyboardModifier.ControlModifier),
+                                         ("Alt", Qt.KeyboardModifier.AltModifier),
+                                         ("Shift", Qt.KeyboardModifier.ShiftModifier),
+                                         ("Meta", Qt.KeyboardModifier.MetaModifier)) if mods & flag]
+            self.setText("+".join(partial) + "+…" if partial else self._hotkey)
+            return
+        self.set_hotkey(chord)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:
+        if self.text() != self._hotkey and not event.modifiers():
+            self.setText(self._hotkey)
+        super().keyReleaseEvent(event)
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        super().focusInEvent(event)
+        self.capturing_changed.emit(True)
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        super().focusOutEvent(event)
+        self.setText(self._hotkey)
+        self.capturing_changed.emit(False)
+
+    def event(self, event: QEvent) -> bool:
+        # Tab with modifiers and Alt+letters must reach keyPressEvent, not focus navigation/mnemonics.
+        if event.type() == QEvent.Type.ShortcutOverride:
+            event.accept()
+            return True
+        return super().event(event)
+
+    def _retranslate(self) -> None:
+        self.setPlaceholderText(translate("HotkeyEdit", "点击后按下组合键，退格键清除"))
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
+        super().changeEvent(event)

@@ -1,0 +1,123 @@
+"""Refresh the translation sources and compile them.
+
+    python packaging/update_translations.py          # lupdate (new strings into the .ts) + lrelease
+    python packaging/update_translations.py --check  # exit 1 if a string is untranslated or a .qm is stale
+
+Source strings in the code are Chinese (the default language); resources/i18n/kefu_en.ts holds the
+English. Edit the .ts with Qt Linguist (pyside6-linguist) or any text editor, then run this again.
+Uses pyside6-lupdate / pyside6-lrelease, which come with PySide6-Essentials.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+I18N = ROOT / "resources" / "i18n"
+LANGUAGES = ("en",)
+
+
+def sources() -> list[Path]:
+    files = sorted((ROOT / "assistant" / "ui").rglob("*.py"))
+    return [f for f in files if "__pycache__" not in f.parts]
+
+
+def tool(name: str) -> list[str]:
+    exe = shutil.which(f"pyside6-{name}")
+    if exe:
+        return [exe]
+    import PySide6
+
+    local = Path(PySide6.__file__).parent / name
+    if local.exists():
+        return [str(local)]
+    raise SystemExit(f"pyside6-{name} not found (it comes with PySide6-Essentials)")
+
+
+def ts_path(lang: str) -> Path:
+    return I18N / f"kefu_{lang}.ts"
+
+
+def qm_path(lang: str) -> Path:
+    return I18N / f"kefu_{lang}.qm"
+
+
+def lupdate(target: Path) -> None:
+    files = [os.path.relpath(f, target.parent) for f in sources()]
+    subprocess.run([*tool("lupdate"), "-no-obsolete", "-locations", "none", "-source-language", "zh_CN",
+                    "-target-language", target.stem.split("_", 1)[1], *files, "-ts", target.name],
+                   cwd=target.parent, check=True, capture_output=True)
+
+
+def lrelease(ts: Path, qm: Path) -> None:
+    subprocess.run([*tool("lrelease"), "-silent", str(ts), "-qm", str(qm)], check=True, capture_output=True)
+
+
+def unfinished(ts: Path) -> list[str]:
+    out = []
+    for message in ET.parse(ts).getroot().iter("message"):
+        translation = message.find("translation")
+        source = message.findtext("source") or ""
+        if translation is None or translation.get("type") in ("unfinished", "vanished", "obsolete"):
+            if translation is None or translation.get("type") == "unfinished":
+                out.append(source)
+            continue
+        forms = translation.findall("numerusform")
+        if (forms and not all((f.text or "").strip() for f in forms)) or (not forms and not (translation.text or "").strip()):
+            out.append(source)
+    return out
+
+
+def check() -> int:
+    problems = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for lang in LANGUAGES:
+            fresh = Path(tmp) / ts_path(lang).name
+            shutil.copy(ts_path(lang), fresh)
+            # Run lupdate on a copy placed beside the real one so relative paths match.
+            work = I18N / f".check_{lang}.ts"
+            shutil.copy(ts_path(lang), work)
+            try:
+                files = [os.path.relpath(f, I18N) for f in sources()]
+                subprocess.run([*tool("lupdate"), "-no-obsolete", "-locations", "none", "-source-language", "zh_CN",
+                                "-target-language", lang, *files, "-ts", work.name], cwd=I18N, check=True,
+                               capture_output=True)
+                missing = unfinished(work)
+            finally:
+                work.unlink(missing_ok=True)
+            if missing:
+                problems.append(f"{lang}: {len(missing)} untranslated: " + " | ".join(missing[:10]))
+            qm = Path(tmp) / f"{lang}.qm"
+            lrelease(ts_path(lang), qm)
+            if not qm_path(lang).exists() or qm.read_bytes() != qm_path(lang).read_bytes():
+                problems.append(f"{lang}: {qm_path(lang).name} is not compiled from the current .ts")
+    for p in problems:
+        print(p, file=sys.stderr)
+    return 1 if problems else 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--check", action="store_true")
+    args = parser.parse_args()
+    if args.check:
+        return check()
+    for lang in LANGUAGES:
+        lupdate(ts_path(lang))
+        lrelease(ts_path(lang), qm_path(lang))
+        missing = unfinished(ts_path(lang))
+        print(f"{lang}: {len(missing)} untranslated")
+        for source in missing:
+            print("   ", source)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
