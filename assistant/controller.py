@@ -66,6 +66,8 @@ RETRY_FAILED_S = 10.0
 CLOCK_GAP_S = 5.0
 COPY_SELECTION_TIMEOUT_MS = 600
 COPY_SELECTION_POLL_MS = 10
+RECORD_AFTER_RESTORE_MS = 200
+MODIFIER_WAIT_MS = 3000
 PASTE_PREFIX = "paste:"
 ACTION_PREFIX = "action:"
 # Tests may set this to a secret: star/add-selection then log an HMAC of the selected text, which
@@ -168,6 +170,7 @@ class HotkeyController(QObject):
         self._last_retry = 0.0
         self._last_tick_wall = time.time()
         self._copying = False
+        self._just_captured = 0
 
         self._thread: QThread | None = None
         self._writer = _UsageWriter(self.db_path)
@@ -264,20 +267,29 @@ class HotkeyController(QObject):
                 continue
             if key in by_key:
                 first = by_key[key]
-                self._report_conflict(key, names[first], names[action_id])
+                self._report_conflict(key, names[first], names[action_id], (first, action_id))
                 continue
             by_key[key] = action_id
             desired[action_id] = key
         return desired, names
 
-    def _report_conflict(self, hotkey: str, first: tuple[str, str], second: tuple[str, str]) -> None:
+    def _report_conflict(self, hotkey: str, first: tuple[str, str], second: tuple[str, str],
+                         ids: tuple[str, str] = ("", ""), external: bool = False) -> None:
+        """Tell the agent once per pair; the log names the owners by id only."""
         marker = (hotkey, first[1], second[1])
         if marker in self._reported:
             return
         self._reported.add(marker)
-        zh = f"快捷键 {hotkey} 冲突：{first[0]} 与 {second[0]} 同时使用它；已保留前者，请为后者换一个快捷键"
-        en = f"Hotkey {hotkey} conflict: {first[1]} and {second[1]} both use it; kept the first, give the second another hotkey"
-        log.warning("hotkey conflict on %s between %s and %s", hotkey, first[1].split(" ")[0], second[1].split(" ")[0])
+        if external:
+            zh = (f"{second[0]}的快捷键 {hotkey} 已被{first[0]}占用，暂时无法使用："
+                  "请换一个快捷键，或在那个程序里释放它（释放后会自动生效）")
+            en = (f"Hotkey {hotkey} of {second[1]} is held by {first[1]}: choose another hotkey or free it "
+                  "there (it is picked up automatically once free)")
+        else:
+            zh = f"快捷键 {hotkey} 冲突：{first[0]} 与 {second[0]} 同时使用它；已保留前者，请为后者换一个快捷键"
+            en = (f"Hotkey {hotkey} conflict: {first[1]} and {second[1]} both use it; kept the first, "
+                  "give the second another hotkey")
+        log.warning("hotkey conflict on %s: %s vs %s", hotkey, ids[0] or "?", ids[1] or "?")
         self.conflict.emit(hotkey, zh, en)
 
     @Slot()
@@ -322,7 +334,7 @@ class HotkeyController(QObject):
             self._failed[action_id] = key
             own = names.get(action_id, (action_id, action_id))
             other = (exc.owner_zh or "其他程序", exc.owner_en or "another program")
-            self._report_conflict(key, (other[0], other[1]), own)
+            self._report_conflict(key, other, own, ("another program", action_id), external=True)
             return False
         except KnownError as exc:
             self._failed[action_id] = key
@@ -418,14 +430,20 @@ class HotkeyController(QObject):
             return self._last_external  # hotkey pressed while our panel had focus
         if handle:
             self._last_external = handle
+        self._just_captured = handle
         return handle
 
     def _on_activated(self, action_id: str) -> None:
         target = self._capture()
         try:
+            self._dispatch(action_id, target)
+        finally:
+            self._just_captured = 0
+
+    def _dispatch(self, action_id: str, target: int) -> None:
+        try:
             if action_id.startswith(PASTE_PREFIX):
                 reply_id = int(action_id[len(PASTE_PREFIX):])
-                log.info("hotkey: paste reply %d", reply_id)
                 self._start_paste(reply_id, dict(self._context), target, via="hotkey")
                 return
             action = action_id[len(ACTION_PREFIX):]
@@ -503,17 +521,31 @@ class HotkeyController(QObject):
         if rule_name:
             log.info("paste rule %r applies: %s, restore after %d ms", rule_name, method, delay)
 
+        fired_at = getattr(self.backend.hotkeys, "fired_at", 0.0) if via == "hotkey" else 0.0
+
         def done(result: PasteResult) -> None:
+            chord_at = time.monotonic()
             if result.ok:
-                log.info("pasted reply %d by %s (%.1f ms)", reply_id, result.method, result.elapsed_ms)
                 self.pasted.emit(reply_id)
-                self._record.emit(reply_id, via)
             else:
+                # The text stays on the clipboard; the agent pastes by hand, so it still counts.
                 self.paste_failed.emit(reply_id, result.zh, result.en)
                 self.error.emit(result.zh, result.en)
-                self._record.emit(reply_id, via)  # the text was copied; the agent pastes by hand
 
-        self.paste_service.paste(PasteRequest(text, target, method, delay, tag=reply_id, on_done=done))
+            # Log and record once the chat client has fetched the text: a log write or the writer
+            # thread's Python work (GIL) would delay Qt answering the client's clipboard request
+            # (our QMimeData is a Python object), and the paste with it.
+            def later() -> None:
+                since_key = f", {1000 * (chord_at - fired_at):.1f} ms after the key press" if fired_at else ""
+                log.info("%s reply %d via %s by %s%s", "pasted" if result.ok else "paste failed for", reply_id,
+                         via, result.method, since_key)
+                self._record.emit(reply_id, via)
+
+            self.scheduler.call_later(delay + RECORD_AFTER_RESTORE_MS, later)
+
+        focused = bool(target) and not self.paste_service.busy and via == "hotkey"
+        self.paste_service.paste(PasteRequest(text, target, method, delay, tag=reply_id, on_done=done,
+                                              focused=focused and self._just_captured == target))
 
     def _copy_text(self, reply_id: int, text: str, via: str, announce: bool = True) -> None:
         if self.paste_service is not None:
@@ -611,8 +643,12 @@ class HotkeyController(QObject):
         def send_copy() -> None:
             held = keys.held_modifiers()
             if held:
-                held = keys.release_modifiers(held)
-            if held and waited[0] < COPY_SELECTION_TIMEOUT_MS * 3:
+                if waited[0] >= MODIFIER_WAIT_MS:
+                    self.clipboard.restore(snapshot)
+                    self._copying = False
+                    names = "+".join(sorted(held))
+                    self.error.emit(f"请松开 {names} 键后再试", f"Release {names} and try again")
+                    return
                 waited[0] += COPY_SELECTION_POLL_MS
                 self.scheduler.call_later(COPY_SELECTION_POLL_MS, send_copy)
                 return
@@ -620,6 +656,10 @@ class HotkeyController(QObject):
             keys.send_chord("ctrl+c")
             self.scheduler.call_later(COPY_SELECTION_POLL_MS, wait_for_copy)
 
+        from .core.hotkeys import MODIFIERS
+
+        if self.backend.capabilities.release_modifiers:
+            keys.release_modifiers(set(MODIFIERS))
         send_copy()
 
     def _star_from_text(self, text: str) -> None:

@@ -81,7 +81,8 @@ class KeySender(Protocol):
         """Modifiers ("Ctrl", "Alt", "Shift", "Meta") the keyboard state shows as down now."""
 
     def release_modifiers(self, modifiers: set[str]) -> set[str]:
-        """Synthetically release these held modifiers; returns those still down afterwards."""
+        """Synthetically release those of these modifiers that are down; returns the ones it
+        released. No verification: call held_modifiers() afterwards (a platform may ignore it)."""
 
     def send_chord(self, chord: str) -> None:
         """"ctrl+v", "shift+insert": press and release, leaving no key down."""

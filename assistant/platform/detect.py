@@ -27,15 +27,12 @@ BACKENDS = ("x11", "windows", "dummy")
 def _probe_x11(display: str) -> tuple[bool, str]:
     if importlib.util.find_spec("Xlib") is None:
         return False, "python-xlib is not installed (pip install python-xlib)"
+    from .x11.display import NoDisplay, open_display
+
     try:
-        from Xlib import error
-        from Xlib.display import Display
-    except ImportError as exc:  # pragma: no cover - broken install
-        return False, f"python-xlib cannot be imported: {exc}"
-    try:
-        conn = Display(display)
-    except (error.DisplayError, error.ConnectionClosedError, OSError) as exc:
-        return False, f"cannot connect to X display {display}: {exc}"
+        conn = open_display(display)
+    except NoDisplay as exc:
+        return False, str(exc)
     try:
         if not conn.has_extension("XTEST"):
             return False, f"X display {display} has no XTEST extension (needed to send the paste keys)"

@@ -1,8 +1,8 @@
 """The paste sequence: put a reply into the chat client's text box and leave the clipboard as it was.
 
-    snapshot clipboard (all formats) -> set our text -> raise the target if focus moved
-    -> neutralise held modifiers (synthetic release; else wait for the user to let go)
-    -> send the chord (Ctrl+V / Shift+Insert) or type the text
+    release held modifiers synthetically -> snapshot clipboard (all formats) -> set our text
+    -> raise the target if focus moved -> check the modifiers are up (else wait for the user to
+    let go) -> send the chord (Ctrl+V / Shift+Insert) or type the text
     -> after restore_delay_ms: restore the old clipboard, only if it still holds our text
 
 Every step after the first is scheduled through a Scheduler (QTimer.singleShot in the app, a fake
@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..core.hotkeys import MODIFIERS
 from .base import ClipboardAccess, KeySender, Scheduler, WindowTracker
 from .keys import PASTE_METHODS
 
@@ -53,11 +54,16 @@ class PasteRequest:
     method: str = "ctrl+v"  # "ctrl+v" | "shift+insert" | "type"
     restore_delay_ms: int = 300
     tag: Any = None  # the caller's id (reply id)
+    # The caller captured the target as the focused window a moment ago, in this same call (a
+    # hotkey): skip the focus check (one X round trip less on the hot path).
+    focused: bool = False
     on_done: Callable[[PasteResult], None] | None = None
     # internal state
     started: float = 0.0
     snapshot: Any = None
-    released: bool = False
+    released: set[str] = field(default_factory=set)  # modifiers we released synthetically
+    first_check: bool = True
+    activated: bool = False
     waited_ms: int = 0
     focus_waited_ms: int = 0
     typed: int = 0
@@ -113,6 +119,10 @@ class PasteService:
             return
         job = self._current = self._queue.popleft()
         job.started = self._monotonic()
+        if self.can_release_modifiers:
+            # Release first, verify later (in _modifiers): the server handles the synthetic
+            # releases while we deal with the clipboard, so the check costs one quick round trip.
+            job.released = self.keys.release_modifiers(set(MODIFIERS))
         if job.method != "type":
             if self._pending_restore is not None:
                 # The clipboard holds our previous text: keep the user's original snapshot.
@@ -125,15 +135,20 @@ class PasteService:
         self._focus(job)
 
     def _focus(self, job: PasteRequest) -> None:
-        if not job.target or self.windows is None:
+        if not job.target or self.windows is None or job.focused:
             self._modifiers(job)
             return
         if self.windows.foreground() == job.target:
             self._modifiers(job)
             return
-        if job.focus_waited_ms == 0 and not self.windows.activate(job.target):
-            self._fail(job, "聊天窗口已关闭或无法切换到它", "The chat window is gone or cannot be activated")
-            return
+        if not job.activated:
+            job.activated = True
+            if not self.windows.activate(job.target):
+                self._fail(job, "聊天窗口已关闭或无法切换到它", "The chat window is gone or cannot be activated")
+                return
+            if self.windows.foreground() == job.target:
+                self._modifiers(job)
+                return
         if job.focus_waited_ms >= self.focus_timeout_ms:
             self._fail(job, "无法切回聊天窗口", "Could not switch back to the chat window")
             return
@@ -141,12 +156,13 @@ class PasteService:
         self.scheduler.call_later(self.focus_poll_ms, lambda: self._focus(job))
 
     def _modifiers(self, job: PasteRequest) -> None:
-        held = self.keys.held_modifiers()
-        if held and self.can_release_modifiers and not job.released:
-            job.released = True
-            held = self.keys.release_modifiers(held)
-            if held:
-                log.info("synthetic release did not clear %s; waiting for the user to let go", sorted(held))
+        if job.first_check and self.can_release_modifiers and not job.released:
+            held: set[str] = set()  # none was down when the paste started
+        else:
+            held = self.keys.held_modifiers()
+        if held and job.first_check:
+            log.info("%s still down; waiting for the user to let go", "+".join(sorted(held)))
+        job.first_check = False
         if held:
             if job.waited_ms >= self.modifier_timeout_ms:
                 names = "+".join(sorted(held))

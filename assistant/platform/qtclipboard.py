@@ -65,8 +65,14 @@ class QtClipboard:
         self.cb = clipboard or QGuiApplication.clipboard()
         self.platform = platform
         self._extra = transient_formats(platform)
+        self._restored: Snapshot | None = None  # what we put back last, while it is still there
+        self.cb.dataChanged.connect(self._forget_restored)
 
     def snapshot(self) -> Snapshot:
+        # Still holding what we restored last time: reuse that copy (the usual case for repeated
+        # pastes, and one conversion pass fewer on the hotkey path).
+        if self._restored is not None and (self.cb.ownsClipboard() or not self.cb.supportsSelection()):
+            return self._restored
         mime = self.cb.mimeData()
         formats: list[tuple[str, bytes]] = []
         if mime is not None:
@@ -77,6 +83,7 @@ class QtClipboard:
         return Snapshot(formats, self.cb.ownsClipboard())
 
     def set_text(self, text: str) -> None:
+        self._restored = None
         mime = QMimeData()
         mime.setText(text)
         for fmt, data in self._extra.items():
@@ -91,11 +98,15 @@ class QtClipboard:
                 return False
         return self.cb.text() == text
 
+    def _forget_restored(self) -> None:
+        self._restored = None
+
     def restore(self, snapshot: Snapshot) -> None:
         if snapshot.empty:
             self.cb.clear()
         else:
             self.cb.setMimeData(snapshot.to_mime())
+            self._restored = snapshot  # after setMimeData: its dataChanged must not clear this
 
     def text(self) -> str:
         return self.cb.text()

@@ -25,12 +25,12 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QSocketNotifier, QTimer
 from Xlib import XK, X, error
-from Xlib.display import Display
 from Xlib.ext import xtest
 
 from ...errors import KnownError
 from .. import keys
 from ..base import Backend, Capabilities, HotkeyConflict, WindowInfo
+from .display import NoDisplay, open_display
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +52,8 @@ class X11Connection(QObject):
     def __init__(self, display_name: str | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         try:
-            self.display = Display(display_name)
-        except (error.DisplayError, error.ConnectionClosedError, OSError) as exc:
+            self.display = open_display(display_name)
+        except NoDisplay as exc:
             raise KnownError(f"无法连接 X11 显示服务：{exc}", f"Cannot connect to the X11 display: {exc}") from exc
         self.display.set_error_handler(self._on_async_error)
         self.root = self.display.screen().root
@@ -288,14 +288,27 @@ class X11KeySender:
                 if any(X11Connection.is_down(state, c) for c in codes)}
 
     def release_modifiers(self, modifiers: set[str]) -> set[str]:
+        """Make the server see the held modifiers as up; returns those still down.
+
+        Each held modifier key gets an XTest press AND release. The server keeps key state per
+        device: a bare XTest release of a key held on the physical keyboard is dropped as a
+        duplicate (the XTest device never pressed it), while press+release clears it on the master
+        device the clients see. For a key the XTest device already holds (xdotool, our tests) the
+        press is dropped and the release counts. Either way the user's own later release is then a
+        harmless duplicate: nothing stays stuck. Returns the modifiers released, without waiting:
+        the caller checks held_modifiers() later and waits for the user if any is still down."""
         state = self.conn.keymap()
         d = self.conn.display
+        released: set[str] = set()
         for name in modifiers:
             for code in self.conn.modifier_keycodes.get(name, ()):
                 if X11Connection.is_down(state, code):
+                    xtest.fake_input(d, X.KeyPress, code)
                     xtest.fake_input(d, X.KeyRelease, code)
-        d.sync()
-        return self.held_modifiers() & set(modifiers)
+                    released.add(name)
+        if released:
+            d.flush()
+        return released
 
     def _chord_codes(self, chord: str) -> tuple[list[int], int]:
         parsed = keys.parse_chord(chord)
@@ -481,7 +494,13 @@ class X11Windows:
         return catcher.get_error() is None
 
     def is_own(self, handle: int) -> bool:
-        return bool(handle) and self.describe(handle).pid == self._own_pid
+        if not handle:
+            return False
+        cached = self._info_cache.get(handle)
+        if cached is None:
+            self.describe(handle)
+            cached = self._info_cache.get(handle)
+        return bool(cached) and cached[1] == self._own_pid
 
     def check_target(self, info: WindowInfo) -> tuple[str, str] | None:
         return None

@@ -1,0 +1,449 @@
+"""HotkeyController with a fake backend, fake clipboard and a manual clock, on a real store."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+
+import pytest
+
+from assistant.controller import RECORD_AFTER_RESTORE_MS, HotkeyController
+from assistant.core import replies, settings
+from assistant.core.store import open_store
+from assistant.platform.base import WindowInfo
+from assistant.platform.dummy.backend import create as create_dummy
+from tests.helpers.fakes import FakeClipboard, FakeScheduler, Recorder, fake_backend
+
+ORIGINAL = {"text/plain": "剪贴板原来的内容".encode(), "text/html": b"<i>orig</i>"}
+
+
+class Signals:
+    def __init__(self, controller: HotkeyController) -> None:
+        self.seen: list[tuple] = []
+        for name in ("message", "error", "conflict", "pasted", "paste_failed", "fields_needed",
+                     "focus_search_requested", "star_requested", "next_chase_requested", "add_reply_requested",
+                     "paused", "hotkeys_changed", "usage_recorded"):
+            getattr(controller, name).connect(lambda *args, _n=name: self.seen.append((_n, *args)))
+
+    def of(self, name: str) -> list[tuple]:
+        return [s[1:] for s in self.seen if s[0] == name]
+
+
+@pytest.fixture(scope="session")
+def seeded_db(tmp_path_factory):
+    """The default library indexed once (jieba is slow to warm up), copied for each test."""
+    path = tmp_path_factory.mktemp("seed") / "kefu.db"
+    store = open_store(path)
+    replies.seed_defaults(store)
+    store.close()
+    return path
+
+
+@pytest.fixture
+def db(tmp_path, seeded_db):
+    path = tmp_path / "kefu.db"
+    shutil.copyfile(seeded_db, path)
+    return path
+
+
+@pytest.fixture
+def other(db):
+    """Another connection to the same file: the CLI, or the panel's worker."""
+    store = open_store(db)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def env(qapp, db):
+    log = Recorder()
+    backend = fake_backend(log)
+    clipboard = FakeClipboard(log, ORIGINAL)
+    scheduler = FakeScheduler(log)
+    controller = HotkeyController(db, backend, clipboard=clipboard, scheduler=scheduler, record_in_thread=False)
+    signals = Signals(controller)
+    yield controller, backend, clipboard, scheduler, signals, log
+    controller.shutdown()
+
+
+def make(qapp, db, backend, log=None):
+    log = log if log is not None else Recorder()
+    clipboard = FakeClipboard(log, ORIGINAL)
+    scheduler = FakeScheduler(log)
+    controller = HotkeyController(db, backend, clipboard=clipboard, scheduler=scheduler, record_in_thread=False)
+    return controller, clipboard, scheduler, Signals(controller)
+
+
+def test_registers_actions_and_reply_hotkeys(env, other):
+    controller, backend, *_ , signals, log = env
+    reply = replies.update_reply(other, "wh2", hotkey="Ctrl+Alt+1")
+    controller.start()
+    registered = backend.hotkeys.registered()
+    assert registered[f"paste:{reply.id}"] == "Ctrl+Alt+1"
+    for name, spec in settings.ACTIONS.items():
+        assert registered[f"action:{name}"] == spec[0]
+    assert signals.of("hotkeys_changed")[-1][0] == registered
+
+
+def test_cli_change_takes_effect_on_the_next_poll(env, other):
+    controller, backend, *_, signals, log = env
+    controller.start()
+    assert controller._timer.interval() <= 500  # "within a second"
+    reply = replies.update_reply(other, "wh3", hotkey="Ctrl+Alt+3")  # `kefu replies edit ... --hotkey`
+    controller._tick()
+    assert backend.hotkeys.registered()[f"paste:{reply.id}"] == "Ctrl+Alt+3"
+    before = len(log)
+    replies.update_reply(other, reply.id, hotkey="Ctrl+Alt+4")
+    controller._tick()
+    assert backend.hotkeys.registered()[f"paste:{reply.id}"] == "Ctrl+Alt+4"
+    # Only the changed hotkey was touched: the others were never ungrabbed.
+    assert [e for e in log[before:] if e[0] in ("register", "unregister")] == [
+        ("unregister", f"paste:{reply.id}"), ("register", "Ctrl+Alt+4", f"paste:{reply.id}")]
+    replies.update_reply(other, reply.id, hotkey="")
+    controller._tick()
+    assert f"paste:{reply.id}" not in backend.hotkeys.registered()
+
+
+def test_unchanged_store_re_registers_nothing(env, other):
+    controller, backend, *_, log = env
+    controller.start()
+    before = len(log)
+    replies.record_use(other, "wh1")  # another connection commits, hotkeys unchanged
+    controller._tick()
+    assert not [e for e in log[before:] if e[0] in ("register", "unregister")]
+
+
+def test_conflict_between_an_action_and_a_reply_names_both(env, other):
+    controller, backend, *_, signals, log = env
+    # The default of "focus search": replies.update_reply refuses it, but an old database, an import
+    # or a hand edit can still hold such a pair, and the panel must say so rather than fail silently.
+    with other.write() as db:
+        db.execute("UPDATE replies SET hotkey = 'Ctrl+Alt+F' WHERE code = 'wh2'")
+    reply = replies.get_reply(other, "wh2")
+    controller.start()
+    (hotkey, zh, en), = signals.of("conflict")
+    assert hotkey == "Ctrl+Alt+F"
+    assert "聚焦搜索框" in zh and reply.title in zh
+    assert "Focus the search box" in en and reply.title in en
+    assert backend.hotkeys.registered()["action:focus_search"] == "Ctrl+Alt+F"
+    assert f"paste:{reply.id}" not in backend.hotkeys.registered()
+    controller.reload()
+    assert len(signals.of("conflict")) == 1  # reported once, not on every poll
+
+
+def test_hotkey_held_by_another_program_is_reported_at_once(qapp, db, other):
+    log = Recorder()
+    backend = fake_backend(log, taken={"Ctrl+Alt+1"})
+    reply = replies.update_reply(other, "wh2", hotkey="Ctrl+Alt+1")
+    controller, _, _, signals = make(qapp, db, backend, log)
+    try:
+        controller.start()
+        (hotkey, zh, en), = signals.of("conflict")
+        assert hotkey == "Ctrl+Alt+1"
+        assert "其他程序" in zh and reply.title in zh
+        assert "another program" in en and reply.title in en
+        controller._tick()
+        controller.reload()
+        assert len(signals.of("conflict")) == 1
+        # The other program lets go: the retry picks the hotkey up.
+        backend.hotkeys.taken.clear()
+        controller._last_retry = 0
+        controller._tick()
+        assert backend.hotkeys.registered()[f"paste:{reply.id}"] == "Ctrl+Alt+1"
+    finally:
+        controller.shutdown()
+
+
+def test_pause_keeps_only_the_pause_key(env):
+    controller, backend, *_, signals, log = env
+    controller.start()
+    backend.hotkeys.press("Ctrl+Alt+P")
+    assert signals.of("paused") == [(True,)]
+    assert backend.hotkeys.registered() == {"action:toggle_pause": "Ctrl+Alt+P"}
+    backend.hotkeys.press("Ctrl+Alt+P")
+    assert signals.of("paused") == [(True,), (False,)]
+    assert len(backend.hotkeys.registered()) == len(settings.ACTIONS)
+
+
+def test_hotkeys_disabled_in_settings(env, other):
+    controller, backend, *_ = env
+    settings.set(other, "hotkeys.enabled", False)
+    controller.start()
+    assert backend.hotkeys.registered() == {}
+
+
+def test_hotkey_paste_order_and_usage(env, other):
+    controller, backend, clipboard, scheduler, signals, log = env
+    reply = replies.update_reply(other, "wh2", hotkey="Ctrl+Alt+1")
+    backend.keys.held = {"Ctrl", "Alt"}
+    controller.start()
+    log.clear()
+    backend.hotkeys.press("Ctrl+Alt+1")
+    names = log.names()
+    # The target is captured before anything else can move the focus.
+    assert names[0] == "foreground"
+    assert names.index("release") < names.index("snapshot") < names.index("set_text") < names.index("chord")
+    chord = [e for e in log if e[0] == "chord"][0]
+    assert chord[1] == "ctrl+v" and chord[2] == frozenset()
+    assert ("set_text", reply.body) in log
+    assert signals.of("pasted") == [(reply.id,)]
+    assert replies.get_reply(other, reply.id).use_count == 0  # recorded after the chat client fetched
+    scheduler.advance(300)
+    assert clipboard.formats == ORIGINAL
+    scheduler.advance(RECORD_AFTER_RESTORE_MS)
+    used = replies.get_reply(other, reply.id)
+    assert used.use_count == 1
+    assert other.query("SELECT via FROM reply_uses")[-1]["via"] == "hotkey"
+    assert signals.of("usage_recorded") == [(reply.id,)]
+
+
+def test_settings_choose_chord_and_delay(env, other):
+    controller, backend, clipboard, scheduler, signals, log = env
+    replies.update_reply(other, "wh2", hotkey="Ctrl+Alt+1")
+    settings.set(other, "paste.chord", "shift+insert")
+    settings.set(other, "paste.restore_delay_ms", 800)
+    controller.start()
+    backend.hotkeys.press("Ctrl+Alt+1")
+    assert [e[1] for e in log if e[0] == "chord"] == ["shift+insert"]
+    scheduler.advance(799)
+    assert "restore" not in log.names()
+    scheduler.advance(1)
+    assert "restore" in log.names()
+
+
+def test_app_rule_picks_the_method(env, other):
+    controller, backend, clipboard, scheduler, signals, log = env
+    replies.update_reply(other, "wh2", hotkey="Ctrl+Alt+1")
+    settings.set(other, "paste.app_rules", [{"name": "千牛", "process": "AliWorkBench", "method": "type"}])
+    backend.windows.info[0x100] = WindowInfo(0x100, "StandardFrame", "千牛", "AliWorkBench.exe", 5)
+    controller.start()
+    backend.hotkeys.press("Ctrl+Alt+1")
+    scheduler.run_all()
+    assert "chord" not in log.names() and "set_text" not in log.names()
+    assert "type" in log.names()
+
+
+def test_bad_app_rule_is_reported(env, other):
+    controller, *_, signals, log = env
+    settings.set(other, "paste.app_rules", [{"name": "坏", "title": "(("}])
+    controller.start()
+    assert any("坏" in zh for zh, en in signals.of("error"))
+
+
+def test_fill_in_fields_ask_the_panel_then_paste_into_the_captured_window(env, other):
+    controller, backend, clipboard, scheduler, signals, log = env
+    reply = replies.update_reply(other, "wh3", hotkey="Ctrl+Alt+3")  # "{客户}，欢迎回来！...{商品}..."
+    controller.start()
+    backend.hotkeys.press("Ctrl+Alt+3")
+    (reply_id, missing, token), = signals.of("fields_needed")
+    assert reply_id == reply.id and missing == ["客户", "商品"]
+    assert "chord" not in log.names()
+    backend.windows.focused = 0x999  # the agent typed into the panel's form
+    controller.complete_paste(token, {"客户": "小王", "商品": "羽绒服"})
+    assert ("activate", 0x100) in log
+    text = [e[1] for e in log if e[0] == "set_text"][0]
+    assert text.startswith("小王，欢迎回来") and "羽绒服" in text
+    assert "chord" in log.names()
+
+
+def test_cancelled_form_pastes_nothing(env, other):
+    controller, backend, clipboard, scheduler, signals, log = env
+    replies.update_reply(other, "wh3", hotkey="Ctrl+Alt+3")
+    controller.start()
+    backend.hotkeys.press("Ctrl+Alt+3")
+    (_, _, token), = signals.of("fields_needed")
+    controller.cancel_paste(token)
+    controller.complete_paste(token, {"客户": "x", "商品": "y"})
+    assert "chord" not in log.names()
+
+
+def test_agent_name_and_context_fill_fields(env, other):
+    controller, backend, clipboard, scheduler, signals, log = env
+    reply = replies.create_reply(other, body="我是客服{客服}，{客户}您好", hotkey="Ctrl+Alt+9")
+    settings.set(other, "agent.name", "小美")
+    controller.start()
+    controller.set_context({"客户": "老李"})
+    backend.hotkeys.press("Ctrl+Alt+9")
+    assert ("set_text", "我是客服小美，老李您好") in log
+    assert signals.of("pasted") == [(reply.id,)]
+
+
+def test_hotkey_while_the_panel_has_focus_goes_to_the_last_chat_window(env, other):
+    controller, backend, clipboard, scheduler, signals, log = env
+    replies.update_reply(other, "wh2", hotkey="Ctrl+Alt+1")
+    controller.start()
+    controller._tick()  # remembers 0x100, the chat window
+    backend.windows.own = {0x999}
+    backend.windows.focused = 0x999
+    backend.hotkeys.press("Ctrl+Alt+1")
+    assert ("activate", 0x100) in log
+    assert "chord" in log.names()
+
+
+def test_panel_paste_goes_to_the_last_chat_window(env, other):
+    controller, backend, clipboard, scheduler, signals, log = env
+    reply = replies.get_reply(other, "wh1")
+    controller.start()
+    controller._tick()
+    backend.windows.own = {0x999}
+    backend.windows.focused = 0x999
+    controller.paste_reply(reply.id, {"店铺": "小鹿家居", "客服": "小美"})
+    assert ("activate", 0x100) in log and "chord" in log.names()
+    scheduler.run_all()
+    assert other.query("SELECT via FROM reply_uses")[-1]["via"] == "panel"
+
+
+def test_elevated_target_is_told_and_the_text_copied(env, other):
+    controller, backend, clipboard, scheduler, signals, log = env
+    replies.update_reply(other, "wh2", hotkey="Ctrl+Alt+1")
+    backend.windows.checks_targets = True
+    backend.windows.warning = ("以管理员身份运行", "runs as administrator")
+    controller.start()
+    backend.hotkeys.press("Ctrl+Alt+1")
+    assert "chord" not in log.names()
+    assert ("以管理员身份运行", "runs as administrator") in signals.of("error")
+    assert clipboard.text().startswith("亲，现在咨询的朋友")
+
+
+def test_dummy_backend_copies_and_says_press_ctrl_v(qapp, db, other):
+    backend = create_dummy("Wayland")
+    controller, clipboard, scheduler, signals = make(qapp, db, backend)
+    try:
+        controller.start()
+        assert signals.of("message")  # tells the agent hotkeys are unavailable
+        reply = replies.get_reply(other, "wh2")
+        controller.paste_reply(reply.id, {})
+        assert clipboard.text() == reply.body
+        assert ("已复制，请按 Ctrl+V", "Copied; press Ctrl+V") in signals.of("message")
+        scheduler.run_all()
+        assert replies.get_reply(other, reply.id).use_count == 1
+    finally:
+        controller.shutdown()
+
+
+def test_copy_reply(env, other):
+    controller, backend, clipboard, scheduler, signals, log = env
+    reply = replies.get_reply(other, "wh2")
+    controller.copy_reply(reply.id, {})
+    assert clipboard.text() == reply.body and "chord" not in log.names()
+
+
+def test_focus_search_and_next_chase(env, other):
+    controller, backend, clipboard, scheduler, signals, log = env
+    controller.start()
+    backend.hotkeys.press("Ctrl+Alt+F")
+    assert signals.of("focus_search_requested") == [()]
+    backend.hotkeys.press("Ctrl+Alt+N")
+    (token,), = signals.of("next_chase_requested")
+    backend.windows.focused = 0x999
+    reply = replies.get_reply(other, "wh2")
+    controller.paste_reply_to(token, reply.id, {})
+    assert ("activate", 0x100) in log and "chord" in log.names()
+
+
+def _selection_env(env, selected: str | None):
+    controller, backend, clipboard, scheduler, signals, log = env
+
+    def on_chord(chord: str) -> None:
+        if chord == "ctrl+c" and selected is not None:
+            clipboard.user_copies(selected)  # the chat client copies its selection
+
+    backend.keys.on_chord = on_chord
+    controller.start()
+    return controller, backend, clipboard, scheduler, signals, log
+
+
+def test_star_from_selection(env, caplog):
+    nick = "tb_买家小李2026"
+    controller, backend, clipboard, scheduler, signals, log = _selection_env(env, nick + "\n")
+    backend.keys.held = {"Ctrl", "Alt"}
+    with caplog.at_level(logging.INFO):
+        backend.hotkeys.press("Ctrl+Alt+X")
+        scheduler.advance(100)
+    chord = [e for e in log if e[0] == "chord"][0]
+    assert chord[1] == "ctrl+c" and chord[2] == frozenset()
+    assert signals.of("star_requested") == [(nick,)]
+    assert clipboard.formats == ORIGINAL  # the agent's clipboard is back
+    assert nick not in caplog.text and "买家" not in caplog.text  # never customer text in the log
+    assert f"len={len(nick)}" in caplog.text
+
+
+def test_star_marker_for_tests_is_an_hmac(env, caplog, monkeypatch):
+    import hashlib
+    import hmac
+
+    monkeypatch.setenv("KEFU_TEST_LOG_KEY", "k3y")
+    controller, backend, clipboard, scheduler, signals, log = _selection_env(env, "小李")
+    with caplog.at_level(logging.INFO):
+        backend.hotkeys.press("Ctrl+Alt+X")
+        scheduler.advance(100)
+    digest = hmac.new(b"k3y", "小李".encode(), hashlib.sha256).hexdigest()[:16]
+    assert f"hmac={digest}" in caplog.text and "小李" not in caplog.text
+
+
+def test_star_with_nothing_selected(env):
+    controller, backend, clipboard, scheduler, signals, log = _selection_env(env, None)
+    backend.hotkeys.press("Ctrl+Alt+X")
+    scheduler.advance(2000)
+    assert signals.of("star_requested") == []
+    assert any("选中" in zh for zh, en in signals.of("message"))
+    assert clipboard.formats == ORIGINAL
+
+
+def test_add_selection_as_reply(env):
+    text = "亲，这款是加厚款，零下十度也不怕冷～"
+    controller, backend, clipboard, scheduler, signals, log = _selection_env(env, text)
+    backend.hotkeys.press("Ctrl+Alt+R")
+    scheduler.advance(100)
+    assert signals.of("add_reply_requested") == [(text,)]
+    assert clipboard.formats == ORIGINAL
+
+
+def test_selection_copy_after_a_paste_keeps_the_users_clipboard(env, other):
+    controller, backend, clipboard, scheduler, signals, log = _selection_env(env, "小王")
+    replies.update_reply(other, "wh2", hotkey="Ctrl+Alt+1")
+    controller.reload()
+    backend.hotkeys.press("Ctrl+Alt+1")
+    scheduler.advance(50)  # restore still pending
+    backend.hotkeys.press("Ctrl+Alt+X")
+    scheduler.advance(2000)
+    assert signals.of("star_requested") == [("小王",)]
+    assert clipboard.formats == ORIGINAL
+
+
+def test_clock_gap_rehooks(env):
+    controller, backend, *_ = env
+    calls = []
+    backend.hotkeys.rehook = lambda: calls.append(1)
+    controller.start()
+    controller._last_tick_wall -= 120  # as if the machine slept two minutes
+    controller._tick()
+    assert calls == [1]
+
+
+def test_deleted_reply_hotkey_is_dropped(env, other):
+    controller, backend, clipboard, scheduler, signals, log = env
+    reply = replies.update_reply(other, "wh2", hotkey="Ctrl+Alt+1")
+    controller.start()
+    replies.delete_reply(other, reply.id)
+    backend.hotkeys.press("Ctrl+Alt+1")  # pressed before the next poll
+    assert signals.of("error") and "chord" not in log.names()
+    controller._tick()
+    assert f"paste:{reply.id}" not in backend.hotkeys.registered()
+
+
+def test_usage_writer_thread_records(qapp, qtbot, db, other):
+    log = Recorder()
+    backend = fake_backend(log)
+    reply = replies.update_reply(other, "wh2", hotkey="Ctrl+Alt+1")
+    clipboard = FakeClipboard(log, ORIGINAL)
+    scheduler = FakeScheduler(log)
+    controller = HotkeyController(db, backend, clipboard=clipboard, scheduler=scheduler)
+    try:
+        controller.start()
+        backend.hotkeys.press("Ctrl+Alt+1")
+        with qtbot.waitSignal(controller.usage_recorded, timeout=5000):
+            scheduler.run_all()
+        assert replies.get_reply(other, reply.id).use_count == 1
+    finally:
+        controller.shutdown()

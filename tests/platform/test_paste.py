@@ -1,0 +1,254 @@
+"""PasteService: step order, modifier handling, focus, restore-only-if-unchanged, overlaps, typing.
+All with fakes: clipboard, key sender, window tracker, and a manual clock for the scheduler."""
+
+from __future__ import annotations
+
+from assistant.platform.base import WindowInfo
+from assistant.platform.paste import (
+    AppRule,
+    PasteRequest,
+    PasteService,
+    choose_method,
+    parse_app_rules,
+)
+
+OLD = {"text/plain": b"old", "text/html": b"<b>old</b>", "image/png": b"\x89PNG"}
+
+
+def service(clipboard, keys, windows, scheduler, **kw) -> PasteService:
+    return PasteService(clipboard, keys, windows, scheduler, monotonic=lambda: scheduler.now / 1000, **kw)
+
+
+def steps(log) -> list[str]:
+    """The step names, without the read-only probes."""
+    return [e[0] for e in log if e[0] not in ("foreground", "held?")]
+
+
+def test_step_order_and_restore(log, clipboard, keys, windows, scheduler):
+    results = []
+    keys.held = {"Ctrl", "Alt"}  # the user still holds the hotkey's modifiers
+    svc = service(clipboard, keys, windows, scheduler)
+    svc.paste(PasteRequest("亲，在的～", target=0x100, restore_delay_ms=300, tag=7, on_done=results.append))
+    # Everything up to the chord happens at once, with nothing left to wait for.
+    assert steps(log) == ["release", "snapshot", "set_text", "chord"]
+    chord = [e for e in log if e[0] == "chord"][0]
+    assert chord[1] == "ctrl+v" and chord[2] == frozenset()  # no modifier down while the chord goes
+    assert results and results[0].ok and results[0].tag == 7
+    assert clipboard.text() == "亲，在的～"  # the chat client fetches it after the chord...
+    scheduler.advance(299)
+    assert clipboard.text() == "亲，在的～"  # ...so it is not restored early
+    scheduler.advance(1)
+    assert steps(log)[-1] == "restore"
+    assert clipboard.formats == OLD  # every format back, not only the text
+    assert not svc.busy and not svc.restore_pending
+
+
+def test_no_restore_when_the_user_copied_meanwhile(log, clipboard, keys, windows, scheduler):
+    svc = service(clipboard, keys, windows, scheduler)
+    svc.paste(PasteRequest("回复", target=0x100))
+    scheduler.advance(100)
+    clipboard.user_copies("买家的订单号 123")
+    scheduler.advance(1000)
+    assert "restore" not in steps(log)
+    assert clipboard.text() == "买家的订单号 123"
+
+
+def test_restore_delay_comes_from_the_request(log, clipboard, keys, windows, scheduler):
+    svc = service(clipboard, keys, windows, scheduler)
+    svc.paste(PasteRequest("回复", target=0x100, restore_delay_ms=1200))
+    scheduler.advance(1199)
+    assert "restore" not in steps(log)
+    scheduler.advance(1)
+    assert steps(log)[-1] == "restore"
+
+
+def test_focus_moved_target_is_raised_before_the_chord(log, clipboard, keys, windows, scheduler):
+    windows.focused = 0x999  # the agent clicked into our panel since the hotkey fired
+    windows.focus_follows_activate = False
+    svc = service(clipboard, keys, windows, scheduler, focus_poll_ms=10)
+    svc.paste(PasteRequest("回复", target=0x100))
+    assert "activate" in steps(log) and "chord" not in steps(log)
+    scheduler.advance(30)
+    assert "chord" not in steps(log)  # still waiting for the window manager
+    windows.focused = 0x100
+    scheduler.advance(10)
+    order = steps(log)
+    assert order.index("activate") < order.index("chord")
+    assert order.index("set_text") < order.index("activate")
+
+
+def test_target_gone_fails_and_keeps_the_text_for_manual_paste(log, clipboard, keys, windows, scheduler):
+    results = []
+    windows.focused = 0x999
+    windows.alive = {0x999}
+    svc = service(clipboard, keys, windows, scheduler)
+    svc.paste(PasteRequest("回复", target=0x100, on_done=results.append))
+    assert not results[0].ok
+    assert "Ctrl+V" in results[0].zh and "Ctrl+V" in results[0].en
+    assert "chord" not in steps(log)
+    scheduler.advance(5000)
+    assert clipboard.text() == "回复"
+
+
+def test_focus_timeout(log, clipboard, keys, windows, scheduler):
+    results = []
+    windows.focused = 0x999
+    windows.focus_follows_activate = False
+    svc = service(clipboard, keys, windows, scheduler, focus_timeout_ms=100, focus_poll_ms=10)
+    svc.paste(PasteRequest("回复", target=0x100, on_done=results.append))
+    scheduler.advance(200)
+    assert results and not results[0].ok and "chord" not in steps(log)
+
+
+def test_focused_flag_skips_the_focus_query(log, clipboard, keys, windows, scheduler):
+    svc = service(clipboard, keys, windows, scheduler)
+    svc.paste(PasteRequest("回复", target=0x100, focused=True))
+    assert ("foreground", 0x100) not in log
+    assert "chord" in steps(log)
+
+
+def test_modifiers_that_cannot_be_released_are_waited_for(log, clipboard, keys, windows, scheduler):
+    keys.held = {"Alt"}
+    keys.release_works = False  # e.g. a server that ignores the synthetic release
+    svc = service(clipboard, keys, windows, scheduler, modifier_poll_ms=5)
+    svc.paste(PasteRequest("回复", target=0x100))
+    scheduler.advance(50)
+    assert "chord" not in steps(log)
+    keys.user_releases()
+    scheduler.advance(5)
+    chord = [e for e in log if e[0] == "chord"]
+    assert chord and chord[0][2] == frozenset()
+
+
+def test_platform_without_release_only_waits(log, clipboard, keys, windows, scheduler):
+    keys.held = {"Ctrl"}
+    svc = service(clipboard, keys, windows, scheduler, can_release_modifiers=False, modifier_poll_ms=5)
+    svc.paste(PasteRequest("回复", target=0x100))
+    assert "release" not in steps(log)
+    keys.user_releases()
+    scheduler.advance(5)
+    assert "chord" in steps(log)
+
+
+def test_modifier_timeout_fails_without_sending(log, clipboard, keys, windows, scheduler):
+    results = []
+    keys.held = {"Ctrl", "Alt"}
+    keys.release_works = False
+    svc = service(clipboard, keys, windows, scheduler, modifier_timeout_ms=100, modifier_poll_ms=5)
+    svc.paste(PasteRequest("回复", target=0x100, on_done=results.append))
+    scheduler.advance(500)
+    assert "chord" not in steps(log)
+    assert results and not results[0].ok and "Alt" in results[0].en
+
+
+def test_overlapping_pastes_keep_the_users_clipboard(log, clipboard, keys, windows, scheduler):
+    svc = service(clipboard, keys, windows, scheduler)
+    svc.paste(PasteRequest("第一条", target=0x100, restore_delay_ms=300))
+    scheduler.advance(100)
+    svc.paste(PasteRequest("第二条", target=0x100, restore_delay_ms=300))
+    # The second paste did not snapshot our first text: it took over the original snapshot.
+    assert steps(log).count("snapshot") == 1
+    scheduler.advance(250)  # the first paste's timer fires: superseded, no restore
+    assert "restore" not in steps(log)
+    scheduler.advance(50)
+    assert steps(log)[-1] == "restore"
+    assert clipboard.formats == OLD
+
+
+def test_queued_paste_waits_for_the_current_one(log, clipboard, keys, windows, scheduler):
+    windows.focused = 0x999
+    windows.focus_follows_activate = False
+    svc = service(clipboard, keys, windows, scheduler, focus_poll_ms=10)
+    svc.paste(PasteRequest("一", target=0x100))
+    svc.paste(PasteRequest("二", target=0x100))
+    assert [e[1] for e in log if e[0] == "set_text"] == ["一"]
+    windows.focused = 0x100
+    scheduler.advance(10)
+    assert [e[1] for e in log if e[0] == "set_text"] == ["一", "二"]
+    assert steps(log).count("chord") == 2
+
+
+def test_shift_insert_method(log, clipboard, keys, windows, scheduler):
+    svc = service(clipboard, keys, windows, scheduler)
+    svc.paste(PasteRequest("回复", target=0x100, method="shift+insert"))
+    assert [e[1] for e in log if e[0] == "chord"] == ["shift+insert"]
+
+
+def test_type_method_leaves_the_clipboard_alone_and_types_in_chunks(log, clipboard, keys, windows, scheduler):
+    results = []
+    keys.held = {"Alt"}
+    svc = service(clipboard, keys, windows, scheduler)
+    svc.paste(PasteRequest("亲，欢迎光临本店！", target=0x100, method="type", on_done=results.append))
+    scheduler.run_all()
+    assert "snapshot" not in steps(log) and "set_text" not in steps(log) and "restore" not in steps(log)
+    typed = [e[1] for e in log if e[0] == "type"]
+    assert "".join(typed) == "亲，欢迎光临本店！"
+    assert all(len(chunk) <= keys.type_chunk for chunk in typed)
+    assert steps(log)[0] == "release"
+    assert results[0].ok and clipboard.formats == OLD
+
+
+def test_flush_restore_on_quit(log, clipboard, keys, windows, scheduler):
+    svc = service(clipboard, keys, windows, scheduler)
+    svc.paste(PasteRequest("回复", target=0x100))
+    svc.flush_restore()
+    assert clipboard.formats == OLD
+    scheduler.advance(1000)
+    assert steps(log).count("restore") == 1
+
+
+def test_empty_clipboard_snapshot_round_trips(log, keys, windows, scheduler):
+    from tests.helpers.fakes import FakeClipboard
+
+    clipboard = FakeClipboard(log, {})
+    svc = service(clipboard, keys, windows, scheduler)
+    svc.paste(PasteRequest("回复", target=0x100))
+    scheduler.advance(300)
+    assert clipboard.formats == {}
+
+
+# ---------------------------------------------------------------- per-app rules
+
+QIANNIU = WindowInfo(1, "StandardFrame", "千牛工作台 - 接待中心", "AliWorkBench.exe", 10)
+CHROME = WindowInfo(2, "chromium.Chromium", "AliExpress Seller Center - Chromium", "chromium", 11)
+
+
+def test_parse_rules_and_choose():
+    rules, problems = parse_app_rules([
+        {"name": "千牛", "process": "aliworkbench", "method": "shift+insert", "restore_delay_ms": 800},
+        {"name": "AliExpress", "class": "chrom", "title": "aliexpress", "method": "type"},
+    ])
+    assert problems == []
+    assert choose_method(rules, QIANNIU, "ctrl+v", 300) == ("shift+insert", 800, "千牛")
+    assert choose_method(rules, CHROME, "ctrl+v", 300) == ("type", 300, "AliExpress")
+    other = WindowInfo(3, "gedit", "notes", "gedit", 12)
+    assert choose_method(rules, other, "ctrl+v", 300) == ("ctrl+v", 300, "")
+    assert choose_method(rules, None, "shift+insert", 300) == ("shift+insert", 300, "")
+
+
+def test_every_given_pattern_must_match():
+    rule = AppRule(wm_class="chrom", title="aliexpress")
+    assert rule.matches(CHROME)
+    assert not rule.matches(WindowInfo(4, "chromium.Chromium", "Amazon Seller Central", "chromium"))
+
+
+def test_first_matching_rule_wins():
+    rules, _ = parse_app_rules([{"class": "chrom", "method": "type"}, {"class": "chromium", "method": "shift+insert"}])
+    assert choose_method(rules, CHROME, "ctrl+v", 300)[0] == "type"
+
+
+def test_bad_rules_are_reported_not_fatal():
+    rules, problems = parse_app_rules([
+        {"name": "坏表达式", "title": "(unclosed"},
+        {"name": "无条件", "method": "type"},
+        {"name": "坏方式", "class": "x", "method": "ctrl+alt+v"},
+        {"name": "坏延迟", "class": "x", "restore_delay_ms": "soon"},
+        "not a dict",
+        {"name": "好的", "class": "x", "restore_delay_ms": 99999},
+    ])
+    assert [r.name for r in rules] == ["好的"]
+    assert rules[0].restore_delay_ms == 5000  # clamped like the setting
+    assert len(problems) == 5
+    assert all(zh and en for zh, en in problems)
+    assert parse_app_rules([]) == ([], [])
+    assert parse_app_rules({"x": 1})[1]
