@@ -82,12 +82,10 @@ def _row_to_reply(row: dict, paths: dict[int, str] | None = None) -> Reply:
 
 # ---------------------------------------------------------------- groups
 
-def list_groups(store: Store) -> list[Group]:
-    rows = store.query(
-        "SELECT g.id, g.uuid, g.name, g.parent_id, g.position, "
-        "(SELECT count(*) FROM replies r WHERE r.group_id = g.id) AS reply_count "
-        "FROM groups g ORDER BY g.position, g.id"
-    )
+def _groups(store: Store, with_counts: bool) -> list[Group]:
+    count = ("(SELECT count(*) FROM replies r WHERE r.group_id = g.id)" if with_counts else "0")
+    rows = store.query(f"SELECT g.id, g.uuid, g.name, g.parent_id, g.position, {count} AS reply_count "
+                       "FROM groups g ORDER BY g.position, g.id")
     groups = [Group(**r) for r in rows]
     by_id = {g.id: g for g in groups}
     for g in groups:
@@ -102,16 +100,28 @@ def list_groups(store: Store) -> list[Group]:
     return ordered
 
 
+def list_groups(store: Store) -> list[Group]:
+    """All groups in tree order, with their reply counts."""
+    return _groups(store, with_counts=True)
+
+
 def group_paths(store: Store) -> dict[int, str]:
-    return {g.id: g.path for g in list_groups(store)}
+    # No counts: this runs on every reply fetch, and counting is O(library).
+    return {g.id: g.path for g in _groups(store, with_counts=False)}
 
 
 def get_group(store: Store, ref: str | int) -> Group:
-    """A group by id, uuid, path ("售前/问候") or unique name."""
-    groups = list_groups(store)
+    """A group by id (an int), or by uuid, path ("售前/问候"), unique name, or a numeric string id."""
+    groups = _groups(store, with_counts=False)
+    if isinstance(ref, int):
+        for g in groups:
+            if g.id == ref:
+                return g
+        raise NotFoundError(f"没有找到分组 {ref}", f"No group {ref}")
     text = str(ref).strip()
+    # A name or path wins over a numeric id: a group may well be called "618".
     for g in groups:
-        if str(g.id) == text or g.uuid == text or g.path == text:
+        if g.uuid == text or g.path == text:
             return g
     named = [g for g in groups if g.name == text]
     if len(named) == 1:
@@ -120,6 +130,10 @@ def get_group(store: Store, ref: str | int) -> Group:
         raise ValidationError(
             f"有多个名为“{text}”的分组，请写完整路径，例如 {named[0].path}",
             f"Several groups are named '{text}'; give the full path, e.g. {named[0].path}", field="group")
+    if text.isdigit():
+        for g in groups:
+            if g.id == int(text):
+                return g
     raise NotFoundError(f"没有找到分组“{text}”", f"No group '{text}'")
 
 
@@ -201,7 +215,7 @@ def delete_group(store: Store, ref: str | int, move_to: str | int | None = None)
     """Delete an empty group; with move_to, its replies (and sub-groups' replies) move there first."""
     with store.write() as db:
         group = get_group(store, ref)
-        children = [g for g in list_groups(store) if g.parent_id == group.id]
+        children = [g for g in _groups(store, False) if g.parent_id == group.id]
         ids = [group.id] + [c.id for c in children]
         count = store.query(f"SELECT count(*) AS n FROM replies WHERE group_id IN ({','.join('?' * len(ids))})",
                             tuple(ids))[0]["n"]
@@ -416,7 +430,7 @@ def list_replies(store: Store, group: str | int | None = None, *, include_childr
         g = get_group(store, group)
         ids = [g.id]
         if include_children:
-            ids += [c.id for c in list_groups(store) if c.parent_id == g.id]
+            ids += [c.id for c in _groups(store, False) if c.parent_id == g.id]
         where = f"WHERE group_id IN ({','.join('?' * len(ids))})"
         params = ids
     orders = {
