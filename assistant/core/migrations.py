@@ -214,3 +214,72 @@ _BUYERS = [
     )
     """,
 ]
+
+
+@migrations(name="0004_handover")
+def m0004_handover(db: Database) -> None:
+    """Shifts, the agent's own work-log entries and handover records (core/shifts.py, core/handover.py).
+
+    Only what no other table records: pastes (reply_uses), chases (chases) and buyer outcomes
+    (buyer_events) are read where they already are. The two indexes on chases and reminders serve the
+    KPI queries by time range (core/kpi.py)."""
+    for statement in _HANDOVER:
+        db.execute(statement)
+
+
+_HANDOVER = [
+    # started_how: auto (first use of the day) or explicit; ended_how: handover (交班), explicit, or
+    # auto (an open shift left over from an earlier day, closed at its last activity).
+    """
+    CREATE TABLE shifts (
+        id INTEGER PRIMARY KEY,
+        uuid TEXT NOT NULL UNIQUE,
+        agent TEXT NOT NULL DEFAULT '',
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        started_how TEXT NOT NULL DEFAULT 'auto' CHECK (started_how IN ('auto', 'explicit')),
+        ended_how TEXT CHECK (ended_how IS NULL OR ended_how IN ('handover', 'explicit', 'auto')),
+        CHECK (ended_at IS NULL OR ended_at >= started_at)
+    )
+    """,
+    "CREATE INDEX shifts_started ON shifts (started_at)",
+    # At most one open shift: every open row has the same indexed value.
+    "CREATE UNIQUE INDEX shifts_one_open ON shifts ((ended_at IS NULL)) WHERE ended_at IS NULL",
+    # One row per handover file written (out) or imported (in); counts is a JSON object.
+    """
+    CREATE TABLE handovers (
+        id INTEGER PRIMARY KEY,
+        direction TEXT NOT NULL CHECK (direction IN ('out', 'in')),
+        at TEXT NOT NULL,
+        shift_id INTEGER REFERENCES shifts(id) ON DELETE SET NULL,
+        file_name TEXT NOT NULL DEFAULT '',
+        sha256 TEXT,
+        source_agent TEXT,
+        source_shift_uuid TEXT,
+        exported_at TEXT,
+        counts TEXT NOT NULL DEFAULT '{}'
+    )
+    """,
+    "CREATE INDEX handovers_at ON handovers (direction, at)",
+    # The agent's own entries: problem (今日问题), request (顾客需求), note. handover_id is set on the
+    # entries that came in with the previous shift's handover file.
+    """
+    CREATE TABLE work_log (
+        id INTEGER PRIMARY KEY,
+        uuid TEXT NOT NULL UNIQUE,
+        shift_id INTEGER REFERENCES shifts(id) ON DELETE SET NULL,
+        handover_id INTEGER REFERENCES handovers(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('problem', 'request', 'note')),
+        text TEXT NOT NULL CHECK (length(trim(text)) > 0),
+        agent TEXT NOT NULL DEFAULT '',
+        at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX work_log_at ON work_log (at)",
+    "CREATE INDEX work_log_shift ON work_log (shift_id)",
+    "CREATE INDEX work_log_handover ON work_log (handover_id) WHERE handover_id IS NOT NULL",
+    # KPIs count chases and acted reminders by time range.
+    "CREATE INDEX chases_sent ON chases (sent_at)",
+    "CREATE INDEX reminders_acted ON reminders (acted_at) WHERE acted_at IS NOT NULL",
+]
