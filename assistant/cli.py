@@ -570,6 +570,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", nargs="?", choices=("list", "set", "reset"), default="list")
     p.add_argument("name", nargs="?")
     p.add_argument("value", nargs="?")
+    from .cli_buyers import register as register_buyers  # buyers, due, promo, cadences
+
+    register_buyers(sub, add, common)
     return parser
 
 

@@ -162,7 +162,8 @@ def earliest_allowed(when: datetime, *, shift: DailyWindow | None, quiet: DailyW
     never overlap (a buyer whose whole day falls outside the shift), the buyer's night wins: the
     earliest instant outside the quiet hours."""
     t = when
-    for _ in range(400):
+    horizon = when + timedelta(days=3)  # beyond that the windows do not meet (DST can open a sliver)
+    while t <= horizon:
         in_shift = shift is None or shift.contains(t)
         in_quiet = quiet is not None and quiet.contains(t)
         if in_shift and not in_quiet:
@@ -364,10 +365,10 @@ def place(planned: datetime, *, hours: Hours, buyer_tz: tzinfo | None, quiet_ove
     if at != planned:
         if quiet is not None and quiet.contains(planned):
             moved.append(MOVED_QUIET)
-        if shift is not None and not shift.contains(planned):
+        if shift is not None and not shift.contains(planned) and shift.contains(at):
             moved.append(MOVED_SHIFT)
-        if shift is not None and not shift.contains(at):
-            moved.append(WARN_OUTSIDE_SHIFT)
+    if shift is not None and not shift.contains(at):
+        moved.append(WARN_OUTSIDE_SHIFT)
     return Scheduled(at, planned, tuple(moved))
 
 
@@ -475,7 +476,8 @@ def choose_script(history: Sequence[SentChase], scripts: Sequence[Script], *, la
 
 def unanswered_in_a_row(history: Sequence[SentChase]) -> int:
     count = 0
-    for chase in sorted(history, key=lambda c: c.sent_at, reverse=True):
+    # chronological; on equal times the later entry in the history counts as later
+    for chase in reversed(sorted(history, key=lambda c: c.sent_at)):
         if chase.buyer_replied:
             break
         count += 1

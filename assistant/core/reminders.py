@@ -209,10 +209,22 @@ def cadences(store: Store) -> dict[str, cad.Cadence]:
     out = dict(shipped_cadences())
     for row in store.query("SELECT id, definition FROM cadences ORDER BY id"):
         try:
-            out[row["id"]] = cad.cadence_from_dict(json.loads(row["definition"]))
+            cadence = _checked(cad.cadence_from_dict(json.loads(row["definition"])))
+            if cadence.id != row["id"]:
+                raise ValueError("id mismatch")
+            out[row["id"]] = cadence
         except (ValueError, ValidationError):
             log.warning("stored cadence %s is invalid; using the shipped one", row["id"])
     return out
+
+
+def _checked(cadence: cad.Cadence) -> cad.Cadence:
+    if cadence.id == PROMO_CADENCE and cadence.promotion is None:
+        raise ValidationError("大促节奏需要 promotion 设置", "The promotion cadence needs a 'promotion' section",
+                              field="cadence")
+    if cadence.id != PROMO_CADENCE and not cadence.steps:
+        raise ValidationError("节奏至少要有一步", "A cadence needs at least one step", field="cadence")
+    return cadence
 
 
 def get_cadence(store: Store, cadence_id: str) -> cad.Cadence:
@@ -225,12 +237,7 @@ def get_cadence(store: Store, cadence_id: str) -> cad.Cadence:
 
 def save_cadence(store: Store, definition: dict) -> cad.Cadence:
     """Save an edited (or new) cadence; the next steps scheduled use it."""
-    cadence = cad.cadence_from_dict(definition)
-    if cadence.id == PROMO_CADENCE and cadence.promotion is None:
-        raise ValidationError("大促节奏需要 promotion 设置", "The promotion cadence needs a 'promotion' section",
-                              field="cadence")
-    if cadence.id != PROMO_CADENCE and not cadence.steps:
-        raise ValidationError("节奏至少要有一步", "A cadence needs at least one step", field="cadence")
+    cadence = _checked(cad.cadence_from_dict(definition))
     with store.write() as db:
         db.execute("INSERT INTO cadences (id, definition, updated_at) VALUES (?,?,?) ON CONFLICT(id) DO UPDATE SET "
                    "definition = excluded.definition, updated_at = excluded.updated_at",
@@ -683,10 +690,14 @@ def complete(store: Store, reminder_id: int, now: datetime | None = None) -> Non
 
 # ---------------------------------------------------------------- timer side
 
+# INDEXED BY: the planner could otherwise walk reminders_pending past shown-but-unanswered rows.
+NEXT_DUE_SQL = ("SELECT due_at FROM reminders INDEXED BY reminders_next WHERE state = 'pending' AND fired_at IS NULL "
+                "ORDER BY due_at LIMIT 1")
+
+
 def next_due(store: Store) -> datetime | None:
     """When the next reminder not yet shown falls due (arm the one timer for this). Index-only."""
-    rows = store.query("SELECT due_at FROM reminders WHERE state = 'pending' AND fired_at IS NULL "
-                       "ORDER BY due_at LIMIT 1")
+    rows = store.query(NEXT_DUE_SQL)
     return from_db(rows[0]["due_at"]) if rows else None
 
 
