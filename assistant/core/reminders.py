@@ -638,6 +638,7 @@ def outcome(store: Store, buyer_id: int, what: str, now: datetime | None = None,
                 chosen = buyer.cadence_id if buyer.cadence_id in available else default_cadence_for(
                     config, buyer.mark_codes, available)
                 _start_cadence(store, buyer.id, chosen, now, config)
+                _join_waves(store, buyer.id, now, config)
         elif kind == "replied":
             last = store.query("SELECT id FROM chases WHERE buyer_id = ? ORDER BY sent_at DESC, id DESC LIMIT 1",
                                (buyer.id,))
@@ -920,23 +921,3 @@ def phone_list(store: Store, promotion_ref: int | str) -> list[PhoneEntry]:
                                   [n for n, _ in marks.get(r["id"], [])], r["phone"], r["tz"], r["notes"]))
     log.info("phone list for promotion %s: %s buyers", promo.id, len(out))
     return out
-
-
-# ---------------------------------------------------------------- measures (for the KPI view)
-
-def kpis(store: Store, since: datetime, until: datetime) -> dict[str, Any]:
-    """Counts over [since, until): conversions (paid), lost, chases sent, reminders acted on and the
-    median delay between due and acting, missed reminders."""
-    a, b = to_db(since), to_db(until)
-    ev = {r["kind"]: r["n"] for r in store.query("SELECT kind, count(*) AS n FROM buyer_events WHERE at >= ? AND at < ? "
-                                                  "GROUP BY kind", (a, b))}
-    chases = store.query("SELECT count(*) AS n FROM chases WHERE sent_at >= ? AND sent_at < ?", (a, b))[0]["n"]
-    acted = store.query("SELECT due_at, acted_at, missed FROM reminders WHERE acted_at >= ? AND acted_at < ? "
-                        "AND state IN ('done', 'snoozed')", (a, b))
-    delays = sorted(max(0.0, (from_db(r["acted_at"]) - from_db(r["due_at"])).total_seconds())  # type: ignore[operator]
-                    for r in acted)
-    missed_count = store.query("SELECT count(*) AS n FROM reminders WHERE missed = 1 AND due_at >= ? AND due_at < ?",
-                               (a, b))[0]["n"]
-    return {"starred": ev.get("starred", 0), "paid": ev.get("paid", 0), "lost": ev.get("lost", 0),
-            "replied": ev.get("replied", 0), "chases": chases, "reminders_acted": len(delays),
-            "median_delay_seconds": delays[len(delays) // 2] if delays else None, "missed": missed_count}
