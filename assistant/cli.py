@@ -7,8 +7,8 @@ English and Chinese, non-zero exit code, never a traceback for a known failure.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
-import os
 import platform
 import sqlite3
 import sys
@@ -573,15 +573,16 @@ def build_parser() -> argparse.ArgumentParser:
     from .cli_buyers import register as register_buyers  # buyers, due, promo, cadences
 
     register_buyers(sub, add, common)
+    from .cli_handover import register as register_handover  # shift, log, handover, kpi, calc
+
+    register_handover(sub, add, common)
     return parser
 
 
 def _utf8_stdio() -> None:
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with contextlib.suppress(AttributeError, ValueError):
             stream.reconfigure(encoding="utf-8", errors="replace")  # type: ignore[attr-defined]
-        except (AttributeError, ValueError):
-            pass
 
 
 def main(argv: list[str] | None = None) -> int:

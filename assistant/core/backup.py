@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..errors import StoreError
 from .clock import Clock, SystemClock, from_db, to_db
-from .store import SQLITE_HEADER, BUSY_TIMEOUT_MS, translate_sqlite_error
+from .store import BUSY_TIMEOUT_MS, SQLITE_HEADER, translate_sqlite_error
 
 PREFIX = "kefu-"
 SUFFIX = ".db"

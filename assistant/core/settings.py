@@ -61,6 +61,24 @@ DECLARED: tuple[Setting, ...] = (
     Setting("backup.dir", "str", "", "备份文件夹（空 = 数据目录/backups）", "Backup folder (empty = data dir/backups)"),
     Setting("backup.interval_hours", "int", 24, "自动备份间隔（小时，0 = 关闭）", "Automatic backup every N hours (0 = off)",
             minimum=0, maximum=24 * 30),
+    # Chase reminders (assistant/core/reminders.py validates times and zones).
+    Setting("reminders.agent_tz", "str", "", "客服所在时区（空 = 本机时区）", "Agent time zone (empty = this computer's)"),
+    Setting("reminders.shift_start", "str", "09:00", "上班时间", "Shift starts"),
+    Setting("reminders.shift_end", "str", "23:00", "下班时间", "Shift ends"),
+    Setting("reminders.quiet_start", "str", "22:00", "买家休息开始（买家当地时间）", "Buyer quiet hours start (buyer's time)"),
+    Setting("reminders.quiet_end", "str", "08:00", "买家休息结束（买家当地时间）", "Buyer quiet hours end (buyer's time)"),
+    Setting("reminders.min_gap_minutes", "int", 2, "两次催单最短间隔（分钟）", "Warn when chases are closer than (min)",
+            minimum=0, maximum=240),
+    Setting("reminders.on_reply", "choice", "restart", "顾客回复后", "When the buyer replies",
+            choices=("restart", "keep")),
+    Setting("reminders.wave_per_minute", "int", 4, "大促催付每分钟人数", "Promotion wave: buyers per minute",
+            minimum=1, maximum=60),
+    Setting("reminders.missed_grace_seconds", "int", 60, "超过多少秒算错过提醒", "Later than this = missed (s)",
+            minimum=5, maximum=3600),
+    Setting("reminders.default_cadence", "choice", "auto", "标星默认节奏", "Default cadence when starring",
+            choices=("auto", "in_chat", "revisit", "high_ticket", "low_ticket")),
+    Setting("reminders.snooze_minutes", "json", [5, 10, 30], "稍后提醒的分钟选项", "Snooze choices (minutes)"),
+    Setting("reminders.sound", "bool", False, "提醒时播放提示音", "Play a sound with reminders"),
 )
 BY_NAME = {s.name: s for s in DECLARED}
 
@@ -92,6 +110,10 @@ def _check(setting: Setting, value: Any) -> Any:
         json.dumps(value)
         if setting.name == "hotkeys.actions":
             value = _check_actions(value)
+    if setting.name.startswith("reminders.") and setting.name != "reminders.sound":
+        from . import reminders  # lazy: reminders imports settings
+
+        value = reminders.validate_config(setting.name, value)
     return value
 
 

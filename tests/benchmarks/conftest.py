@@ -3,7 +3,13 @@
 import pytest
 
 
-@pytest.fixture(autouse=True)
-def _show_figures(capsys):
-    with capsys.disabled():
+@pytest.hookimpl(hookwrapper=True, trylast=True)
+def pytest_runtest_call(item):
+    # trylast makes this the innermost wrapper: capture has already been resumed for the test
+    # body by pytest's own wrapper, and is switched off here for benchmark files only.
+    capman = item.config.pluginmanager.getplugin("capturemanager")
+    if capman is None or "benchmarks" not in item.path.parts:
+        yield
+        return
+    with capman.global_and_fixture_disabled():
         yield
