@@ -4,6 +4,7 @@ It reports every change of its text to a JSON file (text, monotonic time of the 
 and obeys one-line commands on stdin:
     clear            empty the box
     select TEXT      put TEXT in the box and select it all (for the copy-selection actions)
+    title TEXT       set the window title (per-app paste rules match titles)
     focus            activate the window and focus the box
     quit
 On start it prints "ready <window id>" once the window is shown and focused.
@@ -58,6 +59,8 @@ def main() -> int:
                 box.setPlainText(arg)
                 box.selectAll()
                 write_state()
+            elif command == "title":
+                box.setWindowTitle(arg)
             elif command == "focus":
                 box.activateWindow()
                 box.setFocus()

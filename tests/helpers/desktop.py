@@ -6,6 +6,7 @@ Nothing here touches the user's own display: every child gets the Xvfb's DISPLAY
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import os
@@ -71,11 +72,22 @@ class App:
                 raise AssertionError(f"app exited ({self.process.returncode}) before logging {needle!r}:\n"
                                      f"{text[-3000:]}\n{self.stderr()}")
             time.sleep(0.05)
-        raise AssertionError(f"app did not log {needle!r} within {timeout}s:\n{self.log_text()[-3000:]}")
+        raise AssertionError(f"app did not log {needle!r} within {timeout}s:\n{self.log_text()[-3000:]}\n"
+                             f"{self.dump_stacks()}")
 
     def mark(self) -> int:
         """Position in the log: wait_log(..., since=app.mark()) looks only at what comes after."""
         return len(self.log_text())
+
+    def dump_stacks(self) -> str:
+        """Every thread's Python stack (faulthandler on SIGUSR1), for a hung app."""
+        if self.process.poll() is not None:
+            return ""
+        import signal
+
+        self.process.send_signal(signal.SIGUSR1)
+        time.sleep(0.5)
+        return "stacks of the app's threads:\n" + self.stderr()
 
     def stderr(self) -> str:
         path = self.data_dir / "stderr.txt"
@@ -96,7 +108,9 @@ def start_app(xvfb: Xvfb, data_dir: Path, extra_env: dict[str, str] | None = Non
     env.update(extra_env or {})
     env.pop("KEFU_HOME", None)
     stderr = open(data_dir / "stderr.txt", "wb")  # noqa: SIM115 - handed to the child
-    code = f"import sys; from assistant.app import run; sys.exit(run({str(data_dir)!r}))"
+    # SIGUSR1 dumps every thread's stack to stderr.txt: how a hung app is diagnosed.
+    code = ("import faulthandler, signal, sys; faulthandler.register(signal.SIGUSR1, all_threads=True); "
+            + f"from assistant.app import run; sys.exit(run({str(data_dir)!r}))")
     proc = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=str(REPO),
                             stdout=subprocess.DEVNULL, stderr=stderr)
     stderr.close()
@@ -151,6 +165,14 @@ class ChatClient:
             except (BrokenPipeError, subprocess.TimeoutExpired):
                 self.process.kill()
                 self.process.wait(5)
+        close_pipes(self.process)
+
+
+def close_pipes(process: subprocess.Popen) -> None:
+    for pipe in (process.stdin, process.stdout, process.stderr):
+        if pipe is not None:
+            with contextlib.suppress(OSError):
+                pipe.close()
 
 
 def start_chat_client(xvfb: Xvfb, workdir: Path) -> ChatClient:
@@ -162,6 +184,8 @@ def start_chat_client(xvfb: Xvfb, workdir: Path) -> ChatClient:
     line = proc.stdout.readline().decode().strip()
     if not line.startswith("ready "):
         proc.kill()
+        proc.wait(5)
+        close_pipes(proc)
         raise AssertionError(f"chat client did not start: {line!r}")
     client = ChatClient(proc, state, int(line.split()[1]), env)
     focus_window(xvfb, client.window)

@@ -279,7 +279,7 @@ class X11KeySender:
 
     def __init__(self, conn: X11Connection) -> None:
         self.conn = conn
-        self.type_delay_ms = 40  # between typed chunks: the target reloads the keymap we changed
+        self.type_delay_ms = 60  # between typed chunks: the target reloads the keymap we changed
         self._spare: list[int] | None = None
 
     def held_modifiers(self) -> set[str]:
@@ -338,35 +338,54 @@ class X11KeySender:
     # -------------------------------------------------------------- typing
 
     def _spare_keycodes(self) -> list[int]:
-        """Keycodes with no keysym: typing maps each character onto one of them (as xdotool does),
-        so any Unicode character can be typed whatever the layout."""
+        """Keycodes with no keysym: typing maps characters onto them (as xdotool does), so any
+        Unicode character can be typed whatever the layout."""
         if self._spare is None:
             d = self.conn.display
             first, last = d.display.info.min_keycode, d.display.info.max_keycode
             mapping = d.get_keyboard_mapping(first, last - first + 1)
-            self._spare = [first + i for i, syms in enumerate(mapping) if not any(syms)][-24:]
+            self._spare = [first + i for i, syms in enumerate(mapping) if not any(syms)][-128:]
+            self._assigned: dict[str, int] = {}  # character -> spare keycode now mapped to it
+            self._previous: set[int] = set()  # keycodes the previous chunk typed
         return self._spare
 
     @property
     def type_chunk(self) -> int:
-        """Characters per type_text() call: one mapping of the spare keycodes."""
-        return max(1, min(16, len(self._spare_keycodes())))
+        """Characters per type_text() call: at most half the spare keycodes, so a chunk never
+        remaps a keycode the previous chunk typed (the chat client may still be reading those)."""
+        return max(1, min(64, len(self._spare_keycodes()) // 2))
 
     def type_text(self, text: str) -> None:
-        """Type up to type_chunk characters. The caller spaces the calls by type_delay_ms: the
-        target must have read the keys before the spare keycodes are mapped to the next ones."""
+        """Type up to type_chunk characters; the caller spaces calls by type_delay_ms.
+
+        The chat client looks keysyms up in ITS copy of the keymap, refreshed when it processes
+        the MappingNotify we cause. Characters keep their keycode across chunks (most replies fit
+        in one mapping), new ones take keycodes the previous chunk did not use, and all changes of
+        a chunk go out before its keys."""
         d = self.conn.display
         spare = self._spare_keycodes()
-        if not spare:
+        if len(spare) < 2:
             raise KnownError("键盘映射中没有空闲按键，无法模拟输入", "No free keycode to type with")
         shift = (self.conn.modifier_keycodes.get("Shift") or [0])[0]
         enter = self.conn.keycode("Return")
-        chars = [c for c in dict.fromkeys(text) if c != "\n"][:len(spare)]
-        codes = dict(zip(chars, spare, strict=False))
-        for char, code in codes.items():
-            sym = _keysym_for(char)
-            d.change_keyboard_mapping(code, [(sym, sym, sym, sym)])
-        d.sync()
+        chars = [c for c in dict.fromkeys(text) if c != "\n"]
+        needed = [c for c in chars if c not in self._assigned]
+        protected = self._previous | {self._assigned[c] for c in chars if c in self._assigned}
+        by_code = {code: char for char, code in self._assigned.items()}
+        free = [code for code in spare if code not in protected]
+        free.sort(key=lambda code: code in by_code)  # unmapped keycodes first
+        changes: dict[int, int] = {}
+        for char, code in zip(needed, free, strict=False):
+            old = by_code.pop(code, None)
+            if old is not None:
+                del self._assigned[old]
+            self._assigned[char] = code
+            changes[code] = _keysym_for(char)
+        for first, syms in _runs(changes):
+            d.change_keyboard_mapping(first, [(sym, sym, sym, sym) for sym in syms])
+        if changes:
+            d.sync()
+        used: set[int] = set()
         for char in text:
             if char == "\n":
                 # Enter would SEND the chat message: Shift+Enter is "new line" in chat clients.
@@ -374,19 +393,34 @@ class X11KeySender:
                 xtest.fake_input(d, X.KeyPress, enter)
                 xtest.fake_input(d, X.KeyRelease, enter)
                 xtest.fake_input(d, X.KeyRelease, shift)
-            elif char in codes:
-                xtest.fake_input(d, X.KeyPress, codes[char])
-                xtest.fake_input(d, X.KeyRelease, codes[char])
+            elif char in self._assigned:
+                code = self._assigned[char]
+                used.add(code)
+                xtest.fake_input(d, X.KeyPress, code)
+                xtest.fake_input(d, X.KeyRelease, code)
+        self._previous = used
         d.sync()
         self.conn.schedule_drain()
 
     def clear_typing_map(self) -> None:
-        if not self._spare:
+        if not self._spare or not getattr(self, "_assigned", None):
             return
         d = self.conn.display
-        for code in self._spare:
-            d.change_keyboard_mapping(code, [(0, 0, 0, 0)])
+        for first, syms in _runs({code: 0 for code in self._assigned.values()}):
+            d.change_keyboard_mapping(first, [(0, 0, 0, 0)] * len(syms))
+        self._assigned.clear()
         d.sync()
+
+
+def _runs(changes: dict[int, int]) -> list[tuple[int, list[int]]]:
+    """{keycode: keysym} -> [(first keycode, [keysyms of consecutive keycodes])]."""
+    runs: list[tuple[int, list[int]]] = []
+    for code in sorted(changes):
+        if runs and runs[-1][0] + len(runs[-1][1]) == code:
+            runs[-1][1].append(changes[code])
+        else:
+            runs.append((code, [changes[code]]))
+    return runs
 
 
 def _keysym_for(char: str) -> int:
