@@ -57,6 +57,10 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
     qapp.setQuitOnLastWindowClosed(False)
 
     # --- ui wiring (panel, tray, worker) ---
+    from .ui import qtfix
+
+    qtfix.guard()  # PySide6 6.12.0 + Python 3.11: every emit() leaks a reference to True (see module)
+
     from .core import replies, search, settings
     from .core.store import open_store
     from .errors import KnownError

@@ -208,7 +208,8 @@ class EditorDialog(QDialog):
         self.body.setPlaceholderText(translate("Editor", "亲，您好～……  用下面的按钮插入 {客户} 这样的填空"))
         self.insert_label.setText(translate("Editor", "插入填空："))
         for button, field in zip(self.field_buttons, templates.FIELDS, strict=True):
-            button.setToolTip(translate("Editor", "例如：{example}").replace("{example}", field.example))
+            # The core declares each field with an English label; its example value is Chinese data.
+            button.setToolTip(i18n.pick(f"例如：{field.example}", field.label_en))
         self.group.lineEdit().setPlaceholderText(translate("Editor", "选择或输入新分组，如 售前/问候"))
         self.code.setPlaceholderText(translate("Editor", "如 wh1，搜索框输入即可找到"))
         current_lang = self.language.currentData()

@@ -586,7 +586,7 @@ class Panel(QWidget):
         n = self.results_model.index_of(keep) if keep is not None else -1
         self.select_row(n if n >= 0 else 0)
         if not results.rows:
-            self.preview.set_row(None)
+            self._on_current_changed(QModelIndex(), QModelIndex())
         self._update_status()
 
     def _update_status(self) -> None:
@@ -594,9 +594,12 @@ class Panel(QWidget):
         if self._results is not None:
             n = len(self._results.rows)
             if self._results.query.strip():
-                parts.append(translate("Panel", "找到 %n 条", None, n) if n else translate("Panel", "没有找到匹配的回复"))
+                found = translate("Panel", "找到 %n 条", None, n)
+                nothing = translate("Panel", "没有找到匹配的回复")
+                parts.append(found if n else nothing)
             else:
-                parts.append(translate("Panel", "%n 条回复", None, n))
+                listed = translate("Panel", "%n 条回复", None, n)
+                parts.append(listed)
         if not self._search_ready:
             parts.append(translate("Panel", "分词词典加载中，暂用简单匹配"))
         if self.hotkeys_paused:

@@ -75,16 +75,17 @@ class SingleInstance(QObject):
         assert self.server is not None
         while self.server.hasPendingConnections():
             socket = self.server.nextPendingConnection()
-            socket.readyRead.connect(lambda s=socket: self._read(s))
-            socket.disconnected.connect(socket.deleteLater)
-
-    def _read(self, socket: QLocalSocket) -> None:
-        data = bytes(socket.readAll().data())
-        if MESSAGE_SHOW.strip() in data:
-            log.info("another launch asked this instance to show itself")
-            socket.write(b"ok\n")
-            socket.flush()
-            self.activate_requested.emit()
+            # The other launch writes its one line right after connecting: read it here, briefly.
+            data = b""
+            if socket.bytesAvailable() or socket.waitForReadyRead(CONNECT_TIMEOUT_MS):
+                data = socket.readAll().data()
+            if MESSAGE_SHOW.strip() in bytes(data):
+                log.info("another launch asked this instance to show itself")
+                socket.write(b"ok\n")
+                socket.waitForBytesWritten(CONNECT_TIMEOUT_MS)
+                self.activate_requested.emit()
+            socket.disconnectFromServer()
+            socket.deleteLater()
 
     def release(self) -> None:
         if self.server is not None:

@@ -17,6 +17,7 @@ import logging
 import queue
 import sys
 import threading
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -121,7 +122,7 @@ class StoreWorker(QObject):
             self._latest[key] = job.id
         if len(self._jobs) == 1:
             self.busy_changed.emit(True)
-        self._queue.put(job)
+        self._queue.put((job.id, key, fn, on_progress is not None))
         return job.id
 
     def is_current(self, job_id: int, key: str) -> bool:
@@ -141,26 +142,34 @@ class StoreWorker(QObject):
             self._store = None
             self._finished.emit(0, False, sys.exc_info())
         while True:
-            job = self._queue.get()
-            if job is _STOP:
+            item = self._queue.get()
+            if item is _STOP:
                 break
-            if job.key is not None and self._latest.get(job.key) != job.id:
-                self._finished.emit(job.id, True, _Superseded)
+            job_id, key, fn, with_progress = item
+            del item
+            if key is not None and self._latest.get(key) != job_id:
+                del fn
+                self._finished.emit(job_id, True, _Superseded)
                 continue
             try:
                 if self._store is None:
                     raise self._open_error or KnownError("数据库未能打开", "The database could not be opened")
-                if job.on_progress is not None:
-                    value = job.fn(self._store, self._make_progress(job.id))
-                else:
-                    value = job.fn(self._store)
-                if job.write:
-                    self._data_version = self._store.data_version()
-                self._finished.emit(job.id, True, value)
+                value = fn(self._store, self._make_progress(job_id)) if with_progress else fn(self._store)
+                outcome: tuple[bool, Any] = (True, value)
+                del value
             except KnownError as exc:
-                self._finished.emit(job.id, False, exc)
+                traceback.clear_frames(exc.__traceback__)
+                outcome = (False, exc)
             except BaseException:  # noqa: BLE001 - delivered to the crash handler on the GUI thread
-                self._finished.emit(job.id, False, sys.exc_info())
+                info = sys.exc_info()
+                traceback.clear_frames(info[2])  # frames' locals may hold widgets; reports never show them
+                outcome = (False, info)
+                del info
+            # The job's function may hold widgets (bound methods, closures): the GUI thread keeps its
+            # own reference until delivery, so the last one is never dropped here, off the GUI thread.
+            del fn
+            self._finished.emit(job_id, *outcome)
+            del outcome
         if self._store is not None:
             self._store.close()
             self._store = None

@@ -206,8 +206,8 @@ class ImportDialog(QDialog):
             parts.append(translate("Transfer", "新建分组 %n 个", None, len(plan.new_groups)))
         self.summary.setText("  ·  ".join(parts))
         count = len(plan.to_add) + len(plan.to_replace)
-        self.import_button.setText(translate("Transfer", "导入 %n 条", None, count) if count
-                                   else translate("Transfer", "导入"))
+        import_n = translate("Transfer", "导入 %n 条", None, count)
+        self.import_button.setText(import_n if count else translate("Transfer", "导入"))
         self.import_button.setEnabled(count > 0)
         if plan.skipped and not plan.to_add and not plan.to_replace:
             self.tabs.setCurrentIndex(2)
@@ -336,7 +336,8 @@ class ExportDialog(QDialog):
     def _on_done(self, path: str, count: int) -> None:
         self.progress.hide()
         self.export_button.setEnabled(True)
-        self.status.setText(translate("Transfer", "已导出 %n 条回复到：", None, count) + path)
+        done = translate("Transfer", "已导出 %n 条回复到：", None, count)
+        self.status.setText(done + path)
         self.open_folder.show()
         self.exported.emit(path, count)
 

@@ -289,7 +289,8 @@ class ReplyPreview(QTextBrowser):
     def _refresh(self) -> None:
         row = self._row
         if row is None:
-            self.setHtml(f'<p style="color:{style.TEXT_3};">{html.escape(translate("Preview", "选中一条回复即可在这里预览全文"))}</p>')
+            hint = translate("Preview", "选中一条回复即可在这里预览全文")
+            self.setHtml(f'<p style="color:{style.TEXT_3};">{html.escape(hint)}</p>')
             return
         meta: list[str] = []
         if row.fields:

@@ -1,0 +1,932 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="en" sourcelanguage="zh_CN">
+<context>
+    <name>ComingSoon</name>
+    <message>
+        <source>即将推出</source>
+        <translation>Coming soon</translation>
+    </message>
+</context>
+<context>
+    <name>Crash</name>
+    <message>
+        <source>客服助手遇到了问题</source>
+        <translation>kefu-assistant ran into a problem</translation>
+    </message>
+    <message>
+        <source>程序出现了意外错误。您的数据已经保存，可以继续使用；如果问题反复出现，请把下面的报告发给技术支持。</source>
+        <translation>An unexpected error occurred. Your data is saved and you can keep working; if it happens again, send the report below to support.</translation>
+    </message>
+    <message>
+        <source>报告已保存（不含客户资料）：</source>
+        <translation>Report saved (no customer data): </translation>
+    </message>
+    <message>
+        <source>报告未能保存到文件，请用“复制报告”。</source>
+        <translation>The report could not be saved to a file; use “Copy report”.</translation>
+    </message>
+    <message>
+        <source>复制报告</source>
+        <translation>Copy report</translation>
+    </message>
+    <message>
+        <source>打开所在文件夹</source>
+        <translation>Open folder</translation>
+    </message>
+    <message>
+        <source>退出程序</source>
+        <translation>Quit</translation>
+    </message>
+    <message>
+        <source>继续使用</source>
+        <translation>Keep working</translation>
+    </message>
+    <message>
+        <source>已复制</source>
+        <translation>Copied</translation>
+    </message>
+</context>
+<context>
+    <name>Docking</name>
+    <message>
+        <source>当前系统不支持跟随其他窗口，面板已停靠在屏幕右侧。</source>
+        <extracomment>the chosen placement is impossible and the panel fell back to the screen edge (a message) a new outer rect was applied (tests, and the panel to ignore its own resize events)</extracomment>
+        <translation>Following another window is not supported on this system; the panel is docked at the right edge of the screen.</translation>
+    </message>
+    <message>
+        <source>尚未设置要跟随的窗口（设置 → 窗口），面板已停靠在屏幕右侧。</source>
+        <translation>No window to follow is set (Settings → Window); the panel is docked at the right edge of the screen.</translation>
+    </message>
+    <message>
+        <source>没有找到标题含“{pattern}”的窗口，面板暂时停靠在屏幕右侧。</source>
+        <translation>No window matching “{pattern}” was found; the panel is docked at the right edge of the screen for now.</translation>
+    </message>
+</context>
+<context>
+    <name>Editor</name>
+    <message>
+        <source>淘宝/天猫</source>
+        <translation>Taobao/Tmall</translation>
+    </message>
+    <message>
+        <source>京东</source>
+        <translation>JD</translation>
+    </message>
+    <message>
+        <source>拼多多</source>
+        <translation>Pinduoduo</translation>
+    </message>
+    <message>
+        <source>抖音</source>
+        <translation>Douyin</translation>
+    </message>
+    <message>
+        <source>速卖通</source>
+        <translation>AliExpress</translation>
+    </message>
+    <message>
+        <source>亚马逊</source>
+        <translation>Amazon</translation>
+    </message>
+    <message>
+        <source>中文</source>
+        <translation>Chinese</translation>
+    </message>
+    <message>
+        <source>英语</source>
+        <translation>English</translation>
+    </message>
+    <message>
+        <source>俄语</source>
+        <translation>Russian</translation>
+    </message>
+    <message>
+        <source>西班牙语</source>
+        <translation>Spanish</translation>
+    </message>
+    <message>
+        <source>商品卖点</source>
+        <translation>Product selling point</translation>
+    </message>
+    <message>
+        <source>价格优惠</source>
+        <translation>Price and promotion</translation>
+    </message>
+    <message>
+        <source>物流时效</source>
+        <translation>Delivery time</translation>
+    </message>
+    <message>
+        <source>赠品福利</source>
+        <translation>Gift or extra</translation>
+    </message>
+    <message>
+        <source>询问顾虑</source>
+        <translation>Ask what holds them back</translation>
+    </message>
+    <message>
+        <source>新建回复</source>
+        <translation>New reply</translation>
+    </message>
+    <message>
+        <source>编辑回复</source>
+        <translation>Edit reply</translation>
+    </message>
+    <message>
+        <source>标题</source>
+        <translation>Title</translation>
+    </message>
+    <message>
+        <source>回复内容</source>
+        <translation>Reply text</translation>
+    </message>
+    <message>
+        <source>分组</source>
+        <translation>Group</translation>
+    </message>
+    <message>
+        <source>短码</source>
+        <translation>Short code</translation>
+    </message>
+    <message>
+        <source>语言</source>
+        <translation>Language</translation>
+    </message>
+    <message>
+        <source>催单角度</source>
+        <translation>Chase angle</translation>
+    </message>
+    <message>
+        <source>适用平台</source>
+        <translation>Platforms</translation>
+    </message>
+    <message>
+        <source>快捷键</source>
+        <translation>Hotkey</translation>
+    </message>
+    <message>
+        <source>留空则用正文开头</source>
+        <translation>Leave empty to use the start of the text</translation>
+    </message>
+    <message>
+        <source>亲，您好～……  用下面的按钮插入 {客户} 这样的填空</source>
+        <translation>Hi there… Use the buttons below to insert fill-in fields like {客户}</translation>
+    </message>
+    <message>
+        <source>插入填空：</source>
+        <translation>Insert field:</translation>
+    </message>
+    <message>
+        <source>例如：{example}</source>
+        <translation>e.g. {example}</translation>
+    </message>
+    <message>
+        <source>选择或输入新分组，如 售前/问候</source>
+        <translation>Pick a group or type a new one, e.g. Pre-sale/Greetings</translation>
+    </message>
+    <message>
+        <source>如 wh1，搜索框输入即可找到</source>
+        <translation>e.g. wh1 — type it in the search box to find the reply</translation>
+    </message>
+    <message>
+        <source>（不是催单话术）</source>
+        <translation>(not a chase script)</translation>
+    </message>
+    <message>
+        <source>清除</source>
+        <translation>Clear</translation>
+    </message>
+    <message>
+        <source>删除</source>
+        <translation>Delete</translation>
+    </message>
+    <message>
+        <source>复制为新回复</source>
+        <translation>Duplicate</translation>
+    </message>
+    <message>
+        <source>取消</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <source>保存</source>
+        <translation>Save</translation>
+    </message>
+    <message>
+        <source>保存 (Ctrl+S)</source>
+        <translation>Save (Ctrl+S)</translation>
+    </message>
+    <message>
+        <source>（副本）</source>
+        <translation> (copy)</translation>
+    </message>
+    <message>
+        <source>✓ {key} 可用</source>
+        <translation>✓ {key} is free</translation>
+    </message>
+</context>
+<context>
+    <name>FillFields</name>
+    <message>
+        <source>填写回复中的空</source>
+        <translation>Fill in the reply</translation>
+    </message>
+    <message>
+        <source>“{title}”需要填写：</source>
+        <translation>“{title}” needs:</translation>
+    </message>
+    <message>
+        <source>例如：{example}</source>
+        <translation>e.g. {example}</translation>
+    </message>
+    <message>
+        <source>确定</source>
+        <translation>OK</translation>
+    </message>
+    <message>
+        <source>取消</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <source>还有空没填：{fields}</source>
+        <translation>Still empty: {fields}</translation>
+    </message>
+</context>
+<context>
+    <name>Groups</name>
+    <message>
+        <source>全部回复</source>
+        <translation>All replies</translation>
+    </message>
+    <message>
+        <source>常用</source>
+        <translation>Most used</translation>
+    </message>
+    <message>
+        <source>最近</source>
+        <translation>Recent</translation>
+    </message>
+</context>
+<context>
+    <name>HotkeyEdit</name>
+    <message>
+        <source>点击后按下组合键，退格键清除</source>
+        <translation>Click, then press a key combination; Backspace clears</translation>
+    </message>
+</context>
+<context>
+    <name>MessageBar</name>
+    <message>
+        <source>关闭</source>
+        <translation>Close</translation>
+    </message>
+</context>
+<context>
+    <name>Panel</name>
+    <message>
+        <source>客服助手</source>
+        <extracomment>paste this reply into the chat window (reply id, fill-in values) — the controller&apos;s paste_reply the agent filled the fields the controller asked for: (the controller&apos;s token, values) the agent cancelled that form (token) replies were created, edited, deleted or imported (per-reply hotkeys may have changed) the settings dialog saved; all declared settings with their new values the editor is recording a chord: global hotkeys should be paused meanwhile the tray&apos;s or the menu&apos;s &quot;pause hotkeys&quot; (True = paused)</extracomment>
+        <translation>kefu-assistant</translation>
+    </message>
+    <message>
+        <source>窗口置顶</source>
+        <translation>Always on top</translation>
+    </message>
+    <message>
+        <source>更多</source>
+        <translation>More</translation>
+    </message>
+    <message>
+        <source>新建回复 (Ctrl+N)</source>
+        <translation>New reply (Ctrl+N)</translation>
+    </message>
+    <message>
+        <source>粘贴</source>
+        <translation>Paste</translation>
+    </message>
+    <message>
+        <source>粘贴到聊天窗口 (Enter)</source>
+        <translation>Paste into the chat window (Enter)</translation>
+    </message>
+    <message>
+        <source>复制</source>
+        <translation>Copy</translation>
+    </message>
+    <message>
+        <source>只复制，不粘贴 (Ctrl+Enter)</source>
+        <translation>Copy only, do not paste (Ctrl+Enter)</translation>
+    </message>
+    <message>
+        <source>编辑</source>
+        <translation>Edit</translation>
+    </message>
+    <message>
+        <source>编辑这条回复 (Ctrl+E)</source>
+        <translation>Edit this reply (Ctrl+E)</translation>
+    </message>
+    <message>
+        <source>新建回复…</source>
+        <translation>New reply…</translation>
+    </message>
+    <message>
+        <source>导入回复…</source>
+        <translation>Import replies…</translation>
+    </message>
+    <message>
+        <source>导出回复…</source>
+        <translation>Export replies…</translation>
+    </message>
+    <message>
+        <source>窗口位置</source>
+        <translation>Window position</translation>
+    </message>
+    <message>
+        <source>停靠在屏幕右侧</source>
+        <translation>Dock at the right edge</translation>
+    </message>
+    <message>
+        <source>停靠在屏幕左侧</source>
+        <translation>Dock at the left edge</translation>
+    </message>
+    <message>
+        <source>跟随聊天窗口</source>
+        <translation>Beside the chat window</translation>
+    </message>
+    <message>
+        <source>自由摆放</source>
+        <translation>Free</translation>
+    </message>
+    <message>
+        <source>暂停全局快捷键</source>
+        <translation>Pause global hotkeys</translation>
+    </message>
+    <message>
+        <source>设置…</source>
+        <translation>Settings…</translation>
+    </message>
+    <message>
+        <source>隐藏面板</source>
+        <translation>Hide panel</translation>
+    </message>
+    <message>
+        <source>退出客服助手</source>
+        <translation>Quit kefu-assistant</translation>
+    </message>
+    <message numerus="yes">
+        <source>找到 %n 条</source>
+        <translation>
+            <numerusform>%n match</numerusform>
+            <numerusform>%n matches</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>没有找到匹配的回复</source>
+        <translation>No matching reply</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n 条回复</source>
+        <translation>
+            <numerusform>%n reply</numerusform>
+            <numerusform>%n replies</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>分词词典加载中，暂用简单匹配</source>
+        <translation>Loading the word dictionary; simple matching for now</translation>
+    </message>
+    <message>
+        <source>全局快捷键已暂停</source>
+        <translation>Global hotkeys paused</translation>
+    </message>
+    <message>
+        <source>Enter 复制到剪贴板</source>
+        <translation>Enter copies to the clipboard</translation>
+    </message>
+    <message>
+        <source>Enter 粘贴 · Ctrl+Enter 复制</source>
+        <translation>Enter pastes · Ctrl+Enter copies</translation>
+    </message>
+    <message>
+        <source>粘贴到聊天窗口</source>
+        <translation>Paste into the chat window</translation>
+    </message>
+    <message>
+        <source>编辑…</source>
+        <translation>Edit…</translation>
+    </message>
+    <message>
+        <source>复制为新回复…</source>
+        <translation>Duplicate…</translation>
+    </message>
+    <message>
+        <source>删除</source>
+        <translation>Delete</translation>
+    </message>
+    <message>
+        <source>已复制到剪贴板</source>
+        <translation>Copied to the clipboard</translation>
+    </message>
+    <message>
+        <source>已复制，请按 Ctrl+V 粘贴到聊天窗口</source>
+        <translation>Copied — press Ctrl+V in the chat window to paste</translation>
+    </message>
+    <message>
+        <source>已保存“{title}”</source>
+        <translation>Saved “{title}”</translation>
+    </message>
+    <message>
+        <source>撤销</source>
+        <translation>Undo</translation>
+    </message>
+    <message>
+        <source>已删除“{title}”</source>
+        <translation>Deleted “{title}”</translation>
+    </message>
+    <message>
+        <source>已恢复“{title}”</source>
+        <translation>Restored “{title}”</translation>
+    </message>
+</context>
+<context>
+    <name>Preview</name>
+    <message>
+        <source>选中一条回复即可在这里预览全文</source>
+        <translation>Select a reply to see its full text here</translation>
+    </message>
+    <message>
+        <source>填空：{fields}</source>
+        <translation>Fields: {fields}</translation>
+    </message>
+    <message numerus="yes">
+        <source>已用 %n 次</source>
+        <translation>
+            <numerusform>Used %n time</numerusform>
+            <numerusform>Used %n times</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>语言：{lang}</source>
+        <translation>Language: {lang}</translation>
+    </message>
+</context>
+<context>
+    <name>SearchBox</name>
+    <message>
+        <source>搜索话术：文字、拼音首字母或短码</source>
+        <translation>Search replies: text, pinyin initials or short code</translation>
+    </message>
+    <message>
+        <source>↑↓ 选择 · Enter 粘贴 · Ctrl+Enter 复制 · Alt+数字 直接发送 · Esc 清空/隐藏</source>
+        <translation>↑↓ select · Enter paste · Ctrl+Enter copy · Alt+number send · Esc clear/hide</translation>
+    </message>
+</context>
+<context>
+    <name>Settings</name>
+    <message>
+        <source>常规</source>
+        <translation>General</translation>
+    </message>
+    <message>
+        <source>窗口</source>
+        <translation>Window</translation>
+    </message>
+    <message>
+        <source>快捷键</source>
+        <translation>Hotkeys</translation>
+    </message>
+    <message>
+        <source>粘贴</source>
+        <translation>Paste</translation>
+    </message>
+    <message>
+        <source>数据与备份</source>
+        <translation>Data &amp; backups</translation>
+    </message>
+    <message>
+        <source>其他</source>
+        <translation>Other</translation>
+    </message>
+    <message>
+        <source>简体中文</source>
+        <translation>Simplified Chinese</translation>
+    </message>
+    <message>
+        <source>English（英语）</source>
+        <translation>English</translation>
+    </message>
+    <message>
+        <source>停靠在屏幕右侧</source>
+        <translation>Docked at the right edge</translation>
+    </message>
+    <message>
+        <source>停靠在屏幕左侧</source>
+        <translation>Docked at the left edge</translation>
+    </message>
+    <message>
+        <source>跟随聊天窗口（贴在它旁边）</source>
+        <translation>Beside the chat window, following it</translation>
+    </message>
+    <message>
+        <source>自由摆放（记住位置）</source>
+        <translation>Free (position remembered)</translation>
+    </message>
+    <message>
+        <source>Ctrl+V（大多数程序）</source>
+        <translation>Ctrl+V (most programs)</translation>
+    </message>
+    <message>
+        <source>Shift+Insert（终端、部分旧程序）</source>
+        <translation>Shift+Insert (terminals, some older programs)</translation>
+    </message>
+    <message>
+        <source>逐字输入（不经剪贴板）</source>
+        <translation>Type the text (no clipboard)</translation>
+    </message>
+    <message>
+        <source>与“{action}”重复</source>
+        <translation>Same as “{action}”</translation>
+    </message>
+    <message>
+        <source>已被回复“{title}”使用</source>
+        <translation>Already used by the reply “{title}”</translation>
+    </message>
+    <message>
+        <source>名称</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <source>程序名</source>
+        <translation>Process</translation>
+    </message>
+    <message>
+        <source>窗口类</source>
+        <translation>Window class</translation>
+    </message>
+    <message>
+        <source>标题</source>
+        <translation>Title</translation>
+    </message>
+    <message>
+        <source>粘贴方式</source>
+        <translation>Paste method</translation>
+    </message>
+    <message>
+        <source>延迟(毫秒)</source>
+        <translation>Delay (ms)</translation>
+    </message>
+    <message>
+        <source>添加规则</source>
+        <translation>Add rule</translation>
+    </message>
+    <message>
+        <source>删除所选</source>
+        <translation>Remove selected</translation>
+    </message>
+    <message>
+        <source>程序名/窗口类/标题为正则表达式，不区分大小写；留空的粘贴方式和延迟用上面的默认值。</source>
+        <translation>Process, window class and title are case-insensitive regular expressions; an empty method or delay uses the defaults above.</translation>
+    </message>
+    <message>
+        <source>默认</source>
+        <translation>Default</translation>
+    </message>
+    <message>
+        <source>规则“{name}”需要填写程序名、窗口类或标题中的至少一项</source>
+        <translation>Rule “{name}” needs a process, window class or title</translation>
+    </message>
+    <message>
+        <source>规则“{name}”的表达式无效：{error}</source>
+        <translation>Rule “{name}” has an invalid pattern: {error}</translation>
+    </message>
+    <message>
+        <source>规则“{name}”的延迟应为整数</source>
+        <translation>The delay of rule “{name}” must be a whole number</translation>
+    </message>
+    <message>
+        <source>设置</source>
+        <translation>Settings</translation>
+    </message>
+    <message>
+        <source>恢复默认设置</source>
+        <translation>Restore defaults</translation>
+    </message>
+    <message>
+        <source>把所有设置改回默认值（点“保存”后生效）</source>
+        <translation>Set every setting back to its default (applied when you click Save)</translation>
+    </message>
+    <message>
+        <source>取消</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <source>保存</source>
+        <translation>Save</translation>
+    </message>
+    <message>
+        <source>选择…</source>
+        <translation>Choose…</translation>
+    </message>
+    <message>
+        <source>如 千牛、AliWorkBench、京麦</source>
+        <translation>e.g. Qianniu, AliWorkBench, Jingmai</translation>
+    </message>
+    <message>
+        <source>从打开的窗口中选…</source>
+        <translation>Pick an open window…</translation>
+    </message>
+    <message>
+        <source>打开文件夹</source>
+        <translation>Open folder</translation>
+    </message>
+    <message>
+        <source>更换数据文件夹：用 --data-dir 参数或 KEFU_HOME 环境变量启动。请勿放在网盘同步文件夹中。</source>
+        <translation>To use another data folder, start with --data-dir or the KEFU_HOME environment variable. Do not put it in a cloud sync folder.</translation>
+    </message>
+    <message>
+        <source>数据文件夹</source>
+        <translation>Data folder</translation>
+    </message>
+    <message>
+        <source>回复</source>
+        <translation>Reply</translation>
+    </message>
+    <message>
+        <source>还没有回复设置快捷键。在回复编辑器的“快捷键”一栏按下组合键即可设置。</source>
+        <translation>No reply has a hotkey yet. Press a key combination in the Hotkey box of the reply editor to set one.</translation>
+    </message>
+    <message>
+        <source>双击一行可编辑该回复。</source>
+        <translation>Double-click a row to edit that reply.</translation>
+    </message>
+    <message>
+        <source>回复快捷键</source>
+        <translation>Reply hotkeys</translation>
+    </message>
+    <message>
+        <source>选择备份文件夹</source>
+        <translation>Choose the backup folder</translation>
+    </message>
+    <message>
+        <source>（无法列出窗口：请直接输入标题中的文字）</source>
+        <translation>(Cannot list windows: type part of the title instead)</translation>
+    </message>
+</context>
+<context>
+    <name>Tabs</name>
+    <message>
+        <source>快捷回复</source>
+        <translation>Replies</translation>
+    </message>
+    <message>
+        <source>客户</source>
+        <translation>Buyers</translation>
+    </message>
+    <message>
+        <source>提醒</source>
+        <translation>Reminders</translation>
+    </message>
+    <message>
+        <source>交接</source>
+        <translation>Handover</translation>
+    </message>
+    <message>
+        <source>标星买家</source>
+        <translation>Starred buyers</translation>
+    </message>
+    <message>
+        <source>标星、备注和分级跟进的买家都会列在这里：客单价、时区、上次沟通，一眼看清该先联系谁。</source>
+        <translation>Starred, noted and ranked buyers will be listed here — order value, time zone, last contact — so you see at a glance whom to contact first.</translation>
+    </message>
+    <message>
+        <source>催单提醒</source>
+        <translation>Chase reminders</translation>
+    </message>
+    <message>
+        <source>到点该催的买家会在这里提醒你：按 3/5/7/9 分钟或 10/20/30 分钟的节奏，每次换一个角度，不重复、不过早。</source>
+        <translation>Buyers due for a chase will show up here, on a 3/5/7/9- or 10/20/30-minute cadence, each time from a new angle — never repeated, never too early.</translation>
+    </message>
+    <message>
+        <source>交接班</source>
+        <translation>Shift handover</translation>
+    </message>
+    <message>
+        <source>下班前把未解决的问题整理成交接单，接班同事上岗前一看就懂，同一个买家不再被来回转手。</source>
+        <translation>Before leaving, turn open problems into a handover sheet the next shift understands at a glance, so no buyer is passed around.</translation>
+    </message>
+</context>
+<context>
+    <name>Transfer</name>
+    <message>
+        <source>回复文件 (*.csv *.xlsx *.json);;千牛 CSV (*.csv);;千牛 Excel (*.xlsx);;JSON (*.json)</source>
+        <translation>Reply files (*.csv *.xlsx *.json);;Qianniu CSV (*.csv);;Qianniu Excel (*.xlsx);;JSON (*.json)</translation>
+    </message>
+    <message>
+        <source>导入回复</source>
+        <translation>Import replies</translation>
+    </message>
+    <message>
+        <source>尚未选择文件</source>
+        <translation>No file chosen yet</translation>
+    </message>
+    <message>
+        <source>选择文件…</source>
+        <translation>Choose file…</translation>
+    </message>
+    <message>
+        <source>支持千牛导出的快捷短语（CSV / Excel）和本软件导出的 JSON。导入前会先列出将要新增、覆盖和跳过的回复。</source>
+        <translation>Reads Qianniu quick-phrase exports (CSV / Excel) and this program&apos;s JSON. Nothing is written before you have seen what will be added, replaced and skipped.</translation>
+    </message>
+    <message>
+        <source>覆盖库中已有的同一条回复（按 ID 或短码匹配），而不是跳过</source>
+        <translation>Replace replies already in the library (matched by id or short code) instead of skipping them</translation>
+    </message>
+    <message>
+        <source>位置</source>
+        <translation>Where</translation>
+    </message>
+    <message>
+        <source>标题</source>
+        <translation>Title</translation>
+    </message>
+    <message>
+        <source>分组</source>
+        <translation>Group</translation>
+    </message>
+    <message>
+        <source>说明</source>
+        <translation>Note</translation>
+    </message>
+    <message>
+        <source>取消</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <source>导入</source>
+        <translation>Import</translation>
+    </message>
+    <message>
+        <source>选择要导入的文件</source>
+        <translation>Choose the file to import</translation>
+    </message>
+    <message>
+        <source>第 {row} 行：</source>
+        <translation>Row {row}: </translation>
+    </message>
+    <message numerus="yes">
+        <source>…另有 %n 条未列出</source>
+        <translation>
+            <numerusform>…and %n more not listed</numerusform>
+            <numerusform>…and %n more not listed</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>文件中共 %n 条回复</source>
+        <translation>
+            <numerusform>%n reply in the file</numerusform>
+            <numerusform>%n replies in the file</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>新增 %n 条</source>
+        <translation>
+            <numerusform>%n new</numerusform>
+            <numerusform>%n new</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>覆盖 %n 条</source>
+        <translation>
+            <numerusform>%n replaced</numerusform>
+            <numerusform>%n replaced</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>跳过 %n 条</source>
+        <translation>
+            <numerusform>%n skipped</numerusform>
+            <numerusform>%n skipped</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>新建分组 %n 个</source>
+        <translation>
+            <numerusform>%n new group</numerusform>
+            <numerusform>%n new groups</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>导入 %n 条</source>
+        <translation>
+            <numerusform>Import %n reply</numerusform>
+            <numerusform>Import %n replies</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>新增</source>
+        <translation>New</translation>
+    </message>
+    <message>
+        <source>覆盖</source>
+        <translation>Replace</translation>
+    </message>
+    <message>
+        <source>跳过</source>
+        <translation>Skip</translation>
+    </message>
+    <message>
+        <source>导入完成：新增 {added} 条，覆盖 {replaced} 条，跳过 {skipped} 条</source>
+        <translation>Import done: {added} added, {replaced} replaced, {skipped} skipped</translation>
+    </message>
+    <message>
+        <source>导出回复</source>
+        <translation>Export replies</translation>
+    </message>
+    <message>
+        <source>全部回复</source>
+        <translation>All replies</translation>
+    </message>
+    <message>
+        <source>千牛快捷短语 CSV (.csv)</source>
+        <translation>Qianniu quick phrases CSV (.csv)</translation>
+    </message>
+    <message>
+        <source>千牛快捷短语 Excel (.xlsx)</source>
+        <translation>Qianniu quick phrases Excel (.xlsx)</translation>
+    </message>
+    <message>
+        <source>完整备份 JSON（含快捷键、使用次数）(.json)</source>
+        <translation>Full JSON backup with hotkeys and usage (.json)</translation>
+    </message>
+    <message>
+        <source>浏览…</source>
+        <translation>Browse…</translation>
+    </message>
+    <message>
+        <source>范围</source>
+        <translation>Scope</translation>
+    </message>
+    <message>
+        <source>格式</source>
+        <translation>Format</translation>
+    </message>
+    <message>
+        <source>保存到</source>
+        <translation>Save to</translation>
+    </message>
+    <message>
+        <source>打开所在文件夹</source>
+        <translation>Open folder</translation>
+    </message>
+    <message>
+        <source>关闭</source>
+        <translation>Close</translation>
+    </message>
+    <message>
+        <source>导出</source>
+        <translation>Export</translation>
+    </message>
+    <message>
+        <source>导出到</source>
+        <translation>Export to</translation>
+    </message>
+    <message>
+        <source>请选择保存位置</source>
+        <translation>Choose where to save</translation>
+    </message>
+    <message numerus="yes">
+        <source>已导出 %n 条回复到：</source>
+        <translation>
+            <numerusform>Exported %n reply to: </numerusform>
+            <numerusform>Exported %n replies to: </numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>Tray</name>
+    <message>
+        <source>显示/隐藏面板</source>
+        <translation>Show/hide panel</translation>
+    </message>
+    <message>
+        <source>暂停全局快捷键</source>
+        <translation>Pause global hotkeys</translation>
+    </message>
+    <message>
+        <source>设置…</source>
+        <translation>Settings…</translation>
+    </message>
+    <message>
+        <source>退出</source>
+        <translation>Quit</translation>
+    </message>
+    <message>
+        <source>客服助手</source>
+        <translation>kefu-assistant</translation>
+    </message>
+    <message>
+        <source>快捷键已暂停</source>
+        <translation>hotkeys paused</translation>
+    </message>
+</context>
+</TS>
