@@ -525,20 +525,20 @@ class HotkeyController(QObject):
 
         def done(result: PasteResult) -> None:
             chord_at = time.monotonic()
-            if result.ok:
-                self.pasted.emit(reply_id)
-            else:
+            if not result.ok:
                 # The text stays on the clipboard; the agent pastes by hand, so it still counts.
                 self.paste_failed.emit(reply_id, result.zh, result.en)
                 self.error.emit(result.zh, result.en)
 
-            # Log and record once the chat client has fetched the text: a log write or the writer
-            # thread's Python work (GIL) would delay Qt answering the client's clipboard request
-            # (our QMimeData is a Python object), and the paste with it.
+            # Log, tell the panel and record once the chat client has fetched the text: a log write,
+            # a panel repaint or the writer thread's Python work (GIL) would delay Qt answering the
+            # client's clipboard request (our QMimeData is a Python object), and the paste with it.
             def later() -> None:
                 since_key = f", {1000 * (chord_at - fired_at):.1f} ms after the key press" if fired_at else ""
                 log.info("%s reply %d via %s by %s%s", "pasted" if result.ok else "paste failed for", reply_id,
                          via, result.method, since_key)
+                if result.ok:
+                    self.pasted.emit(reply_id)
                 self._record.emit(reply_id, via)
 
             self.scheduler.call_later(delay + RECORD_AFTER_RESTORE_MS, later)

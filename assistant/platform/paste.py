@@ -156,10 +156,17 @@ class PasteService:
         self.scheduler.call_later(self.focus_poll_ms, lambda: self._focus(job))
 
     def _modifiers(self, job: PasteRequest) -> None:
-        if job.first_check and self.can_release_modifiers and not job.released:
-            held: set[str] = set()  # none was down when the paste started
+        trusted = bool(getattr(self.keys, "releases_trusted", False))
+        if job.first_check and self.can_release_modifiers and (not job.released or trusted):
+            # None was down when the paste started, or this key sender's releases have been
+            # verified to work often enough that one more round trip is not worth it.
+            held: set[str] = set()
         else:
             held = self.keys.held_modifiers()
+            if job.first_check and job.released:
+                note = getattr(self.keys, "note_release_result", None)
+                if note is not None:
+                    note(not held)
         if held and job.first_check:
             log.info("%s still down; waiting for the user to let go", "+".join(sorted(held)))
         job.first_check = False

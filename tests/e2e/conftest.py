@@ -6,7 +6,6 @@ tests must run.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -16,18 +15,8 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from tests.helpers.desktop import missing_tools  # noqa: E402
+from tests.helpers.desktop import require_desktop_tools  # noqa: E402
 from tests.helpers.xvfb import start_xvfb  # noqa: E402
-
-
-def require_desktop_tools() -> None:
-    missing = missing_tools()
-    if not missing:
-        return
-    message = f"end-to-end tests need {', '.join(missing)} (apt-get install xvfb xdotool xclip)"
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(message + " - CI=true: failing instead of skipping", pytrace=False)
-    pytest.skip(message)
 
 
 @pytest.fixture(scope="module")

@@ -235,3 +235,28 @@ def test_pause_and_resume(session):
     session.app.wait_log("hotkeys resumed", since=mark)
     problems, _ = paste_and_check(session, "ctrl+alt+1", body)
     assert problems == []
+
+
+def test_holding_the_hotkey_pastes_once_and_leaks_no_repeats(session):
+    """The agent keeps Ctrl+Alt+1 down for over a second: no second paste, no "1" typed, and the
+    hotkey (grabbed again when the repeat guard is dropped) still works afterwards.
+
+    Under Xvfb every key comes from the XTest device, so our own chord ends the "1" key's
+    auto-repeat; with a physical keyboard the repeat goes on, comes without Ctrl/Alt once we
+    released them, and only the repeat guard (an AnyModifier grab while the key is down) keeps
+    it out of the chat box. This checks the guard does no harm; it cannot make the repeat happen."""
+    focus_window(session.xvfb, session.chat.window)
+    body = session.replies["wh2"]["body"]
+    session.chat.clear()
+    desktop.xdo(session.xvfb, "keydown", "ctrl+alt+1")
+    try:
+        session.chat.wait(lambda st: st["text"] == body, timeout=3.0)
+        time.sleep(1.3)  # well past the X server's auto-repeat delay (660 ms by default)
+    finally:
+        desktop.xdo(session.xvfb, "keyup", "ctrl+alt+1")
+    time.sleep(0.4)
+    assert session.chat.text() == body
+    assert keys_down(session.xvfb) == []
+    assert wait_clipboard(session.xvfb, ORIGINAL_CLIPBOARD) == ORIGINAL_CLIPBOARD
+    problems, _ = paste_and_check(session, "ctrl+alt+1", body)
+    assert problems == []

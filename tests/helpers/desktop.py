@@ -28,6 +28,20 @@ def missing_tools() -> list[str]:
     return [tool for tool in ("Xvfb", "xdotool", "xclip") if shutil.which(tool) is None]
 
 
+def require_desktop_tools() -> None:
+    """Skip without Xvfb/xdotool/xclip on a developer machine; FAIL when CI=true (there these
+    tests must run)."""
+    import pytest
+
+    missing = missing_tools()
+    if not missing:
+        return
+    message = f"needs {', '.join(missing)} (apt-get install xvfb xdotool xclip)"
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(message + " - CI=true: failing instead of skipping", pytrace=False)
+    pytest.skip(message)
+
+
 def seed_data_dir(data_dir: Path, hotkeys: dict[str, str], settings_values: dict | None = None) -> dict[str, dict]:
     """Create the store with the default library and give replies (by short code) hotkeys.
     Returns code -> {"id", "body"}."""

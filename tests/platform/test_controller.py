@@ -186,11 +186,13 @@ def test_hotkey_paste_order_and_usage(env, other):
     chord = [e for e in log if e[0] == "chord"][0]
     assert chord[1] == "ctrl+v" and chord[2] == frozenset()
     assert ("set_text", reply.body) in log
-    assert signals.of("pasted") == [(reply.id,)]
-    assert replies.get_reply(other, reply.id).use_count == 0  # recorded after the chat client fetched
+    # The panel hears of it, and the use is recorded, after the chat client fetched the text.
+    assert signals.of("pasted") == []
+    assert replies.get_reply(other, reply.id).use_count == 0
     scheduler.advance(300)
     assert clipboard.formats == ORIGINAL
     scheduler.advance(RECORD_AFTER_RESTORE_MS)
+    assert signals.of("pasted") == [(reply.id,)]
     used = replies.get_reply(other, reply.id)
     assert used.use_count == 1
     assert other.query("SELECT via FROM reply_uses")[-1]["via"] == "hotkey"
@@ -265,6 +267,7 @@ def test_agent_name_and_context_fill_fields(env, other):
     controller.set_context({"客户": "老李"})
     backend.hotkeys.press("Ctrl+Alt+9")
     assert ("set_text", "我是客服小美，老李您好") in log
+    scheduler.run_all()
     assert signals.of("pasted") == [(reply.id,)]
 
 

@@ -252,3 +252,48 @@ def test_bad_rules_are_reported_not_fatal():
     assert all(zh and en for zh, en in problems)
     assert parse_app_rules([]) == ([], [])
     assert parse_app_rules({"x": 1})[1]
+
+
+class LearningKeys:
+    """A key sender that learns whether its releases work (like the X11 one)."""
+
+    def __init__(self, keys, needed: int = 2) -> None:
+        self.keys = keys
+        self.results: list[bool] = []
+        self.needed = needed
+
+    def __getattr__(self, name):
+        return getattr(self.keys, name)
+
+    @property
+    def releases_trusted(self) -> bool:
+        return self.results.count(True) >= self.needed and False not in self.results
+
+    def note_release_result(self, worked: bool) -> None:
+        self.results.append(worked)
+
+
+def test_release_check_is_skipped_once_releases_proved_effective(log, clipboard, keys, windows, scheduler):
+    learning = LearningKeys(keys)
+    svc = service(clipboard, learning, windows, scheduler)
+    for _ in range(3):
+        keys.held = {"Ctrl", "Alt"}
+        log.clear()
+        svc.paste(PasteRequest("回复", target=0x100))
+        checked = "held?" in log.names()
+        scheduler.advance(300)
+    assert learning.results == [True, True]
+    assert not checked  # the third paste trusted the release: no extra query
+    assert [e for e in log if e[0] == "chord"][0][2] == frozenset()
+
+
+def test_a_failed_release_is_never_trusted_again(log, clipboard, keys, windows, scheduler):
+    learning = LearningKeys(keys)
+    keys.release_works = False
+    keys.held = {"Alt"}
+    svc = service(clipboard, learning, windows, scheduler, modifier_poll_ms=5)
+    svc.paste(PasteRequest("回复", target=0x100))
+    keys.user_releases()
+    scheduler.advance(300)
+    assert learning.results == [False]
+    assert not learning.releases_trusted

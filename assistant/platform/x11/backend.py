@@ -26,6 +26,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QSocketNotifier, QTimer
 from Xlib import XK, X, error
 from Xlib.ext import xtest
+from Xlib.protocol import request
 
 from ...errors import KnownError
 from .. import keys
@@ -44,6 +45,7 @@ _MODIFIER_KEYSYMS = {
     "Meta": ("Super_L", "Super_R", "Meta_L", "Meta_R", "Hyper_L", "Hyper_R"),
 }
 REPEAT_POLL_MS = 30
+VERIFY_RELEASES = 5
 
 
 class X11Connection(QObject):
@@ -60,6 +62,8 @@ class X11Connection(QObject):
         if not self.display.has_extension("XTEST"):
             log.warning("X server has no XTEST extension: synthetic keys unavailable")
         self._handlers: list[Callable[[object], None]] = []
+        self.in_dispatch = False
+        self._dispatch_keymap: list[int] | None = None
         self._drain_scheduled = False
         self._closed = False
         self.load_modifier_layout()
@@ -152,6 +156,34 @@ class X11Connection(QObject):
         self.schedule_drain()
         return bits
 
+    def focus_and_keymap(self) -> tuple[object, list[int]]:
+        """XGetInputFocus and XQueryKeymap in ONE round trip (both requests go out before we
+        wait). Inside a hotkey dispatch the keymap is kept for release_modifiers(), which then
+        needs no round trip of its own."""
+        first = request.GetInputFocus(display=self.display.display, defer=True)
+        second = request.QueryKeymap(display=self.display.display, defer=True)
+        first.reply()
+        second.reply()
+        self.schedule_drain()
+        if self.in_dispatch:
+            self._dispatch_keymap = second.map
+        return first.focus, second.map
+
+    def take_dispatch_keymap(self) -> list[int] | None:
+        """The keymap read together with the focus in this hotkey dispatch, once."""
+        keymap, self._dispatch_keymap = self._dispatch_keymap, None
+        return keymap if self.in_dispatch else None
+
+    @contextlib.contextmanager
+    def dispatch(self):
+        self.in_dispatch = True
+        self._dispatch_keymap = None
+        try:
+            yield
+        finally:
+            self.in_dispatch = False
+            self._dispatch_keymap = None
+
     @staticmethod
     def is_down(keymap: list[int], keycode: int) -> bool:
         return bool(keymap[keycode // 8] & (1 << (keycode % 8)))
@@ -182,6 +214,7 @@ class X11Hotkeys(QObject):
         self._by_combo: dict[tuple[int, int], str] = {}  # (keycode, mask) -> action
         # Keycodes whose hotkey fired and are still held: their auto-repeat presses are swallowed.
         self._held: set[int] = set()
+        self._guarded: set[int] = set()  # keycodes grabbed with AnyModifier while held
         self._repeat_timer = QTimer(self)
         self._repeat_timer.setInterval(REPEAT_POLL_MS)
         self._repeat_timer.timeout.connect(self._check_held)
@@ -240,36 +273,70 @@ class X11Hotkeys(QObject):
             self.unregister(action_id)
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.unregister_all()
         self._repeat_timer.stop()
+        with contextlib.suppress(Exception):
+            for code in list(self._guarded):
+                self._unguard(code)
+            self.unregister_all()
 
     def _on_event(self, event: object) -> None:
         if getattr(event, "type", None) != X.KeyPress:
             return
         keycode = event.detail  # type: ignore[attr-defined]
         mask = event.state & ~self.conn.ignored_mask & 0xFF  # type: ignore[attr-defined]
-        action = self._by_combo.get((keycode, mask))
         # End the grab the KeyPress started, at once: otherwise the keyboard stays ours until the
         # key is released and the chord we send would come back to us instead of the chat client.
+        # (Sent with the paste's first round trip, or flushed below.)
         self.conn.display.ungrab_keyboard(X.CurrentTime)
-        self.conn.display.flush()
+        action = None if keycode in self._held else self._by_combo.get((keycode, mask))
         if action is None:
+            # Nothing to do, or auto-repeat of a hotkey still held (one press, one paste): the
+            # repeat guard catches those repeats even after we released the modifiers.
+            self.conn.display.flush()
             return
-        if keycode in self._held:
-            return  # auto-repeat of a hotkey still held down: one press, one paste
         self._held.add(keycode)
+        self._guard(keycode)
         self._repeat_timer.start()
         self.fired_at = time.monotonic()
-        if self._callback is not None:
-            self._callback(action)
+        try:
+            if self._callback is not None:
+                with self.conn.dispatch():
+                    self._callback(action)
+        finally:
+            self.conn.display.flush()
+
+    def _guard(self, keycode: int) -> None:
+        """While the hotkey's key stays down, grab it with ANY modifiers. Once we released Ctrl/Alt
+        synthetically, the key's auto-repeat (after ~0.6 s of holding) would come without them,
+        match no grab and type "1" into the chat box; the guard catches those presses instead.
+        No round trip here: a BadAccess (another program grabs that key with some modifiers)
+        arrives later and only means no guard."""
+        self.conn.root.grab_key(keycode, X.AnyModifier, False, X.GrabModeAsync, X.GrabModeAsync,
+                                onerror=self._guard_error)
+        self._guarded.add(keycode)
+
+    def _guard_error(self, err: object, request: object = None) -> None:
+        log.debug("repeat guard not available for a hotkey key (%s)", type(err).__name__)
+
+    def _unguard(self, keycode: int) -> None:
+        """Drop the guard: ungrabbing AnyModifier drops our own grabs of that key too, so the
+        registered hotkeys on it are grabbed again in the same batch."""
+        self._guarded.discard(keycode)
+        self.conn.root.ungrab_key(keycode, X.AnyModifier)
+        for (code, mask) in self._by_combo:
+            if code == keycode:
+                for extra in self.conn.ignored_combos:
+                    self.conn.root.grab_key(keycode, mask | extra, False, X.GrabModeAsync, X.GrabModeAsync,
+                                            onerror=self._guard_error)
+        self.conn.sync()
 
     def _check_held(self) -> None:
-        if not self._held:
-            self._repeat_timer.stop()
-            return
-        state = self.conn.keymap()
-        self._held = {code for code in self._held if X11Connection.is_down(state, code)}
+        if self._held:
+            state = self.conn.keymap()
+            released = {code for code in self._held if not X11Connection.is_down(state, code)}
+            self._held -= released
+            for code in released & self._guarded:
+                self._unguard(code)
         if not self._held:
             self._repeat_timer.stop()
 
@@ -281,6 +348,21 @@ class X11KeySender:
         self.conn = conn
         self.type_delay_ms = 60  # between typed chunks: the target reloads the keymap we changed
         self._spare: list[int] | None = None
+        self._verified_releases = 0
+        self._release_failed = False
+
+    @property
+    def releases_trusted(self) -> bool:
+        """After VERIFY_RELEASES synthetic releases checked effective on this server (and none
+        that was not), PasteService skips the check: one round trip less per paste."""
+        return not self._release_failed and self._verified_releases >= VERIFY_RELEASES
+
+    def note_release_result(self, worked: bool) -> None:
+        if worked:
+            self._verified_releases += 1
+        elif not self._release_failed:
+            self._release_failed = True
+            log.info("synthetic modifier releases are not effective on this server: pastes wait for the user")
 
     def held_modifiers(self) -> set[str]:
         state = self.conn.keymap()
@@ -297,7 +379,7 @@ class X11KeySender:
         press is dropped and the release counts. Either way the user's own later release is then a
         harmless duplicate: nothing stays stuck. Returns the modifiers released, without waiting:
         the caller checks held_modifiers() later and waits for the user if any is still down."""
-        state = self.conn.keymap()
+        state = self.conn.take_dispatch_keymap() or self.conn.keymap()
         d = self.conn.display
         released: set[str] = set()
         for name in modifiers:
@@ -306,8 +388,8 @@ class X11KeySender:
                     xtest.fake_input(d, X.KeyPress, code)
                     xtest.fake_input(d, X.KeyRelease, code)
                     released.add(name)
-        if released:
-            d.flush()
+        # No flush here: the releases leave with the chord (same connection, so in order), or
+        # with the verifying keymap query; a separate flush only cost time on the hotkey path.
         return released
 
     def _chord_codes(self, chord: str) -> tuple[list[int], int]:
@@ -444,8 +526,7 @@ class X11Windows:
         self._info_cache: dict[int, tuple[str, int, str, int]] = {}  # handle -> (class, pid, process, top)
 
     def foreground(self) -> int:
-        focus = self.conn.display.get_input_focus().focus
-        self.conn.schedule_drain()
+        focus, _ = self.conn.focus_and_keymap()
         if isinstance(focus, int):  # X.NONE / X.PointerRoot
             return self._active_from_wm()
         return focus.id
