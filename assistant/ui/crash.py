@@ -67,12 +67,12 @@ def build_report(exc_type: type[BaseException], exc: BaseException, tb: Tracebac
         "traceback (most recent call last):",
     ]
     for frame in traceback.extract_tb(tb):
-        # Source lines are our code, not customer data; locals are never included.
+        # Locals are never included; source lines are scrubbed too, in case a literal holds data.
         where = Path(frame.filename)
         short = "/".join(where.parts[-3:]) if len(where.parts) >= 3 else frame.filename
         lines.append(f"  {short}:{frame.lineno} in {frame.name}")
         if frame.line:
-            lines.append(f"    {frame.line.strip()}")
+            lines.append(f"    {scrub(frame.line.strip())}")
     chain = []
     seen: set[int] = set()
     current: BaseException | None = exc

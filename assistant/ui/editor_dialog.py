@@ -26,7 +26,7 @@ from ..errors import KnownError, ValidationError
 from . import i18n, icons, queries, style
 from .queries import ReplyRow
 from .tasks import StoreWorker
-from .widgets import FlowLayout, HotkeyEdit
+from .widgets import FieldHighlighter, HotkeyEdit
 
 translate = QCoreApplication.translate
 
@@ -57,7 +57,8 @@ class EditorDialog(QDialog):
         self._extra_platforms: list[str] = []
         self._hotkey_conflict: tuple[str, str] | None = None
         self._loaded = False
-        self.setMinimumSize(460, 560)
+        self.setMinimumWidth(480)
+        self.resize(520, 640)
         self._build()
         self.body.setPlainText(body)
         if group:
@@ -101,19 +102,25 @@ class EditorDialog(QDialog):
         self.body = QPlainTextEdit()
         self.body.setMinimumHeight(130)
         self.body.setTabChangesFocus(True)
+        self._highlighter = FieldHighlighter(self.body.document())
         body_box = section("body", self.body)
         chips = QWidget()
-        self.chips_layout = FlowLayout(chips, spacing=4)
+        chips_layout = QGridLayout(chips)
+        chips_layout.setContentsMargins(0, 2, 0, 0)
+        chips_layout.setHorizontalSpacing(4)
+        chips_layout.setVerticalSpacing(4)
         self.insert_label = QLabel(objectName="Hint")
-        self.chips_layout.addWidget(self.insert_label)
+        chips_layout.addWidget(self.insert_label, 0, 0)
         self.field_buttons: list[QPushButton] = []
-        for field in templates.FIELDS:
+        per_row = 6
+        for n, field in enumerate(templates.FIELDS):
             button = QPushButton("{" + field.name + "}", objectName="Chip")
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             button.setCursor(Qt.CursorShape.PointingHandCursor)
-            button.clicked.connect(lambda _=False, n=field.name: self.insert_field(n))
-            self.chips_layout.addWidget(button)
+            button.clicked.connect(lambda _=False, name=field.name: self.insert_field(name))
+            chips_layout.addWidget(button, n // per_row, 1 + n % per_row)
             self.field_buttons.append(button)
+        chips_layout.setColumnStretch(per_row + 1, 1)
         body_box.insertWidget(2, chips)
         layout.addSpacing(4)
 
@@ -139,7 +146,9 @@ class EditorDialog(QDialog):
         layout.addSpacing(4)
 
         platforms = QWidget()
-        self.platform_layout = FlowLayout(platforms, spacing=4)
+        platform_row = QHBoxLayout(platforms)
+        platform_row.setContentsMargins(0, 0, 0, 0)
+        platform_row.setSpacing(4)
         self.platform_buttons: dict[str, QPushButton] = {}
         for tag, _label in PLATFORMS:
             button = QPushButton(checkable=True)
@@ -148,8 +157,9 @@ class EditorDialog(QDialog):
                 f"QPushButton {{ border-radius: 10px; padding: 2px 10px; font-size: 12px; }}"
                 f"QPushButton:checked {{ background: {style.ACCENT_SOFT}; color: {style.ACCENT};"
                 f" border-color: {style.ACCENT}; }}")
-            self.platform_layout.addWidget(button)
+            platform_row.addWidget(button)
             self.platform_buttons[tag] = button
+        platform_row.addStretch(1)
         section("platforms", platforms)
         layout.addSpacing(4)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -58,7 +59,11 @@ class FillFieldsDialog(QDialog):
         self.preview.setMaximumHeight(140)
         layout.addWidget(self.preview)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(translate("FillFields", "确定"))
+        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setText(translate("FillFields", "确定"))
+        ok.setObjectName("Primary")
+        for button in self.buttons.buttons():
+            button.setIcon(QIcon())  # no theme icons on dialog buttons
         self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(translate("FillFields", "取消"))
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)

@@ -50,11 +50,9 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QListView,
     QMenu,
     QPushButton,
-    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QSystemTrayIcon,
@@ -71,7 +69,7 @@ from . import docking, i18n, icons, queries, style
 from .models import FILTER_ROLE, ROW_ROLE, GroupsModel, ResultsModel
 from .queries import GroupFilter, ReplyRow, Results
 from .tasks import StoreWorker
-from .widgets import ComingSoon, MessageBar, ReplyDelegate, ReplyPreview, SearchBox, panel_key
+from .widgets import ComingSoon, ElidedLabel, MessageBar, ReplyDelegate, ReplyPreview, SearchBox, panel_key
 
 log = logging.getLogger(__name__)
 translate = QCoreApplication.translate
@@ -208,8 +206,7 @@ class Panel(QWidget):
             self.pages.addWidget(ComingSoon(icon_name, title, text))
         self.tabs.currentChanged.connect(self.pages.setCurrentIndex)
         body_layout.addWidget(self.pages, 1)
-        self.status = QLabel(objectName="StatusLine")
-        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.status = ElidedLabel(objectName="StatusLine")
         body_layout.addWidget(self.status)
         outer.addWidget(body, 1)
 

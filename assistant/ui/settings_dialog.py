@@ -51,11 +51,13 @@ PAGES = (  # (key, icon, label context/source)
     ("window", "dock-right", QT_TRANSLATE_NOOP("Settings", "窗口")),
     ("hotkeys", "keyboard", QT_TRANSLATE_NOOP("Settings", "快捷键")),
     ("paste", "paste", QT_TRANSLATE_NOOP("Settings", "粘贴")),
+    ("reminders", "bell", QT_TRANSLATE_NOOP("Settings", "提醒")),
     ("data", "folder", QT_TRANSLATE_NOOP("Settings", "数据与备份")),
     ("other", "list", QT_TRANSLATE_NOOP("Settings", "其他")),
 )
 PAGE_BY_NAME = {"ui.language": "general", "agent.name": "general"}
-PAGE_BY_PREFIX = {"ui": "window", "hotkeys": "hotkeys", "paste": "paste", "backup": "data", "agent": "general"}
+PAGE_BY_PREFIX = {"ui": "window", "hotkeys": "hotkeys", "paste": "paste", "backup": "data", "agent": "general",
+                  "reminders": "reminders"}
 
 CHOICE_LABELS: dict[tuple[str, str], str] = {
     ("ui.language", "zh_CN"): QT_TRANSLATE_NOOP("Settings", "简体中文"),
@@ -67,6 +69,13 @@ CHOICE_LABELS: dict[tuple[str, str], str] = {
     ("paste.chord", "ctrl+v"): QT_TRANSLATE_NOOP("Settings", "Ctrl+V（大多数程序）"),
     ("paste.chord", "shift+insert"): QT_TRANSLATE_NOOP("Settings", "Shift+Insert（终端、部分旧程序）"),
     ("paste.chord", "type"): QT_TRANSLATE_NOOP("Settings", "逐字输入（不经剪贴板）"),
+    ("reminders.on_reply", "restart"): QT_TRANSLATE_NOOP("Settings", "从头开始催单节奏"),
+    ("reminders.on_reply", "keep"): QT_TRANSLATE_NOOP("Settings", "保持原来的节奏"),
+    ("reminders.default_cadence", "auto"): QT_TRANSLATE_NOOP("Settings", "自动（按客单价选择）"),
+    ("reminders.default_cadence", "in_chat"): QT_TRANSLATE_NOOP("Settings", "会话中（3/5/7/9 分钟）"),
+    ("reminders.default_cadence", "revisit"): QT_TRANSLATE_NOOP("Settings", "回访（10/20/30 分钟）"),
+    ("reminders.default_cadence", "high_ticket"): QT_TRANSLATE_NOOP("Settings", "高客单（多日跟进）"),
+    ("reminders.default_cadence", "low_ticket"): QT_TRANSLATE_NOOP("Settings", "低客单（当次跟进）"),
 }
 
 
@@ -167,7 +176,10 @@ class AppRules(QWidget):
         self.table.setHorizontalHeaderLabels([
             translate("Settings", "名称"), translate("Settings", "程序名"), translate("Settings", "窗口类"),
             translate("Settings", "标题"), translate("Settings", "粘贴方式"), translate("Settings", "延迟(毫秒)")])
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        for col in (4, 5):  # method, delay
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         self.table.verticalHeader().hide()
         self.table.setMinimumHeight(120)
         layout.addWidget(self.table)
@@ -363,6 +375,18 @@ class SettingsDialog(QDialog):
         elif s.name == "paste.app_rules":
             rules = AppRules()
             editor = _Editor(s, rules, rules.value, rules.set_value)
+            label = self._label(s)
+        elif s.type == "json" and isinstance(s.default, list) and all(isinstance(v, int) for v in s.default) \
+                and s.default:
+            numbers = QLineEdit()
+            numbers.setPlaceholderText(", ".join(str(v) for v in s.default))
+
+            def get_numbers(w: QLineEdit = numbers) -> Any:
+                parts = [p for p in re.split(r"[,，\s]+", w.text().strip()) if p]
+                return [int(p) for p in parts] if all(p.isdigit() for p in parts) else w.text()
+
+            editor = _Editor(s, numbers, get_numbers,
+                             lambda v, w=numbers: w.setText(", ".join(str(x) for x in v) if isinstance(v, list) else str(v)))
             label = self._label(s)
         elif s.type == "json":
             text = QPlainTextEdit()

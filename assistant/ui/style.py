@@ -29,6 +29,7 @@ INFO_BG, WARN_BG, ERROR_BG, OK_BG = "#eff6ff", "#fffbeb", "#fef2f2", "#f0fdf4"
 FONT_FAMILIES = ["Segoe UI", "Microsoft YaHei UI", "Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC",
                  "Source Han Sans SC", "WenQuanYi Micro Hei", "Noto Sans", "sans-serif"]
 
+# "{ARROW}" and "{UP}" below are replaced by the arrow icons' paths in stylesheet().
 STYLESHEET = f"""
 QWidget {{ color: {TEXT}; }}
 #Panel, #PanelBody {{ background: {BG}; }}
@@ -60,11 +61,11 @@ QPushButton {{
 QPushButton:hover {{ border-color: #cbd5e1; background: #f1f5f9; }}
 QPushButton:pressed {{ background: #e2e8f0; }}
 QPushButton:disabled {{ color: {TEXT_3}; background: {BG}; }}
-QPushButton:default, QPushButton#Primary {{
+QPushButton#Primary {{
     background: {ACCENT}; border: 1px solid {ACCENT}; color: white; font-weight: 600;
 }}
-QPushButton:default:hover, QPushButton#Primary:hover {{ background: {ACCENT_DARK}; }}
-QPushButton:default:disabled, QPushButton#Primary:disabled {{ background: #93c5fd; border-color: #93c5fd; }}
+QPushButton#Primary:hover {{ background: {ACCENT_DARK}; }}
+QPushButton#Primary:disabled {{ background: #93c5fd; border-color: #93c5fd; }}
 QPushButton#Danger {{ color: {ERROR}; }}
 QPushButton#Chip {{
     background: {FIELD_BG}; color: {FIELD_FG}; border: 1px solid #fde68a; border-radius: 10px;
@@ -78,7 +79,19 @@ QLineEdit, QPlainTextEdit, QTextEdit, QComboBox, QSpinBox {{
 }}
 QLineEdit:focus, QPlainTextEdit:focus, QTextEdit:focus, QComboBox:focus, QSpinBox:focus {{ border-color: {ACCENT}; }}
 QLineEdit[invalid="true"], QPlainTextEdit[invalid="true"], QComboBox[invalid="true"] {{ border-color: {ERROR}; }}
-QComboBox::drop-down {{ border: none; width: 18px; }}
+QComboBox::drop-down {{ border: none; width: 22px; }}
+QComboBox::down-arrow {{ image: url({{ARROW}}); width: 10px; height: 10px; }}
+QSpinBox {{ padding-right: 20px; }}
+QSpinBox::up-button, QSpinBox::down-button {{
+    subcontrol-origin: border; width: 18px; border: none; border-left: 1px solid {BORDER}; background: transparent;
+}}
+QSpinBox::up-button {{ subcontrol-position: top right; border-top-right-radius: 6px; }}
+QSpinBox::down-button {{ subcontrol-position: bottom right; border-bottom-right-radius: 6px; }}
+QSpinBox::up-button:hover, QSpinBox::down-button:hover {{ background: #eef2f7; }}
+QSpinBox::up-arrow {{ image: url({{UP}}); width: 8px; height: 8px; }}
+QSpinBox::down-arrow {{ image: url({{ARROW}}); width: 8px; height: 8px; }}
+QComboBox QAbstractItemView {{ background: {SURFACE}; border: 1px solid {BORDER}; selection-background-color: {SELECTED};
+    selection-color: {TEXT}; outline: none; }}
 
 #ResultList, #GroupTree {{
     background: {SURFACE}; border: 1px solid {BORDER}; border-radius: 8px; outline: none;
@@ -137,6 +150,14 @@ QProgressBar::chunk {{ background: {ACCENT}; border-radius: 4px; }}
 """
 
 
+def stylesheet() -> str:
+    from ..paths import resource_path
+
+    arrow = resource_path("icons", "combo-arrow.svg").as_posix()
+    up = resource_path("icons", "spin-up.svg").as_posix()
+    return STYLESHEET.replace("{ARROW}", arrow).replace("{UP}", up)
+
+
 def ui_font() -> QFont:
     font = QFont()
     font.setFamilies(FONT_FAMILIES)
@@ -163,4 +184,4 @@ def apply(app: QApplication) -> None:
     palette.setColor(QPalette.ColorRole.Link, QColor(ACCENT))
     app.setPalette(palette)
     app.setFont(ui_font())
-    app.setStyleSheet(STYLESHEET)
+    app.setStyleSheet(stylesheet())

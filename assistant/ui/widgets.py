@@ -1,9 +1,10 @@
 """Widgets of the panel and its dialogs: message bar, result-row painter, preview with highlighted
-fill-in fields, search box (the panel's keyboard), hotkey recorder, flow layout, "coming" tab."""
+fill-in fields, search box (the panel's keyboard), hotkey recorder, elided status line, "coming" tab."""
 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable
 
 from PySide6.QtCore import (
@@ -11,7 +12,6 @@ from PySide6.QtCore import (
     QEvent,
     QModelIndex,
     QPersistentModelIndex,
-    QPoint,
     QRect,
     QRectF,
     QSize,
@@ -19,13 +19,22 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QAction, QColor, QFocusEvent, QFont, QFontMetrics, QKeyEvent, QPainter, QPen
+from PySide6.QtGui import (
+    QAction,
+    QColor,
+    QFocusEvent,
+    QFont,
+    QFontMetrics,
+    QKeyEvent,
+    QPainter,
+    QPen,
+    QSyntaxHighlighter,
+    QTextCharFormat,
+)
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
-    QLayout,
-    QLayoutItem,
     QLineEdit,
     QPushButton,
     QSizePolicy,
@@ -44,70 +53,6 @@ from .models import ROW_ROLE
 from .queries import ReplyRow
 
 translate = QCoreApplication.translate
-
-
-class FlowLayout(QLayout):
-    def __init__(self, parent: QWidget | None = None, spacing: int = 6) -> None:
-        super().__init__(parent)
-        self._items: list[QLayoutItem] = []
-        self.setSpacing(spacing)
-        self.setContentsMargins(0, 0, 0, 0)
-
-    def addItem(self, item: QLayoutItem) -> None:
-        self._items.append(item)
-
-    def count(self) -> int:
-        return len(self._items)
-
-    def itemAt(self, index: int) -> QLayoutItem | None:
-        return self._items[index] if 0 <= index < len(self._items) else None
-
-    def takeAt(self, index: int) -> QLayoutItem | None:
-        return self._items.pop(index) if 0 <= index < len(self._items) else None
-
-    def expandingDirections(self) -> Qt.Orientation:
-        return Qt.Orientation(0)
-
-    def hasHeightForWidth(self) -> bool:
-        return True
-
-    def heightForWidth(self, width: int) -> int:
-        return self._do_layout(QRect(0, 0, width, 0), test_only=True)
-
-    def setGeometry(self, rect: QRect) -> None:
-        super().setGeometry(rect)
-        self._do_layout(rect, test_only=False)
-
-    def sizeHint(self) -> QSize:
-        return self.minimumSize()
-
-    def minimumSize(self) -> QSize:
-        size = QSize()
-        for item in self._items:
-            size = size.expandedTo(item.minimumSize())
-        margins = self.contentsMargins()
-        return size + QSize(margins.left() + margins.right(), margins.top() + margins.bottom())
-
-    def _do_layout(self, rect: QRect, test_only: bool) -> int:
-        margins = self.contentsMargins()
-        area = rect.adjusted(margins.left(), margins.top(), -margins.right(), -margins.bottom())
-        x, y, line_height = area.x(), area.y(), 0
-        spacing = self.spacing()
-        for item in self._items:
-            if item.widget() is not None and not item.widget().isVisibleTo(self.parentWidget()):
-                continue
-            hint = item.sizeHint()
-            next_x = x + hint.width() + spacing
-            if next_x - spacing > area.right() + 1 and line_height > 0:
-                x = area.x()
-                y += line_height + spacing
-                next_x = x + hint.width() + spacing
-                line_height = 0
-            if not test_only:
-                item.setGeometry(QRect(QPoint(x, y), hint))
-            x = next_x
-            line_height = max(line_height, hint.height())
-        return y + line_height - rect.y() + margins.bottom()
 
 
 LEVEL_ICONS = {"info": ("info", style.ACCENT), "success": ("check", style.OK),
@@ -596,3 +541,51 @@ class HotkeyEdit(QLineEdit):
         if event.type() == QEvent.Type.LanguageChange:
             self._retranslate()
         super().changeEvent(event)
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that elides its text to the width it gets (the panel's status line)."""
+
+    def __init__(self, parent: QWidget | None = None, **kwargs) -> None:  # noqa: ANN003 - QLabel's keywords
+        super().__init__(parent, **kwargs)
+        self._full = ""
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
+        self._full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def resizeEvent(self, event) -> None:  # noqa: ANN001
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        width = max(0, self.contentsRect().width())
+        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, width) if width else self._full
+        super().setText(shown)
+
+
+class FieldHighlighter(QSyntaxHighlighter):
+    """Highlights {fields} while a reply is typed (known fields amber, unknown ones red)."""
+
+    def __init__(self, document) -> None:  # noqa: ANN001 - QTextDocument
+        super().__init__(document)
+        self._known = QTextCharFormat()
+        self._known.setBackground(QColor(style.FIELD_BG))
+        self._known.setForeground(QColor(style.FIELD_FG))
+        self._unknown = QTextCharFormat()
+        self._unknown.setForeground(QColor(style.ERROR))
+        self._unknown.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
+        self._unknown.setUnderlineColor(QColor(style.ERROR))
+
+    def highlightBlock(self, text: str) -> None:  # noqa: N802 - Qt's name
+        for match in _FIELD_TOKEN.finditer(text):
+            known = templates.canonical(match.group(1)) is not None
+            self.setFormat(match.start(), match.end() - match.start(), self._known if known else self._unknown)
+
+
+_FIELD_TOKEN = re.compile(r"(?<!\{)\{([^{}\n]{1,40})\}(?!\})")

@@ -178,10 +178,6 @@
         <translation>Insert field:</translation>
     </message>
     <message>
-        <source>例如：{example}</source>
-        <translation>e.g. {example}</translation>
-    </message>
-    <message>
         <source>选择或输入新分组，如 售前/问候</source>
         <translation>Pick a group or type a new one, e.g. Pre-sale/Greetings</translation>
     </message>
@@ -393,7 +389,7 @@
     </message>
     <message>
         <source>分词词典加载中，暂用简单匹配</source>
-        <translation>Loading the word dictionary; simple matching for now</translation>
+        <translation>Dictionary loading; simple matching</translation>
     </message>
     <message>
         <source>全局快捷键已暂停</source>
@@ -474,7 +470,7 @@
     <name>SearchBox</name>
     <message>
         <source>搜索话术：文字、拼音首字母或短码</source>
-        <translation>Search replies: text, pinyin initials or short code</translation>
+        <translation>Search: text, pinyin initials, code</translation>
     </message>
     <message>
         <source>↑↓ 选择 · Enter 粘贴 · Ctrl+Enter 复制 · Alt+数字 直接发送 · Esc 清空/隐藏</source>
@@ -498,6 +494,10 @@
     <message>
         <source>粘贴</source>
         <translation>Paste</translation>
+    </message>
+    <message>
+        <source>提醒</source>
+        <translation>Reminders</translation>
     </message>
     <message>
         <source>数据与备份</source>
@@ -542,6 +542,34 @@
     <message>
         <source>逐字输入（不经剪贴板）</source>
         <translation>Type the text (no clipboard)</translation>
+    </message>
+    <message>
+        <source>从头开始催单节奏</source>
+        <translation>Start the cadence again</translation>
+    </message>
+    <message>
+        <source>保持原来的节奏</source>
+        <translation>Keep the current cadence</translation>
+    </message>
+    <message>
+        <source>自动（按客单价选择）</source>
+        <translation>Automatic (by order value)</translation>
+    </message>
+    <message>
+        <source>会话中（3/5/7/9 分钟）</source>
+        <translation>In chat (3/5/7/9 min)</translation>
+    </message>
+    <message>
+        <source>回访（10/20/30 分钟）</source>
+        <translation>Revisit (10/20/30 min)</translation>
+    </message>
+    <message>
+        <source>高客单（多日跟进）</source>
+        <translation>High ticket (follow up over days)</translation>
+    </message>
+    <message>
+        <source>低客单（当次跟进）</source>
+        <translation>Low ticket (this visit only)</translation>
     </message>
     <message>
         <source>与“{action}”重复</source>
@@ -684,7 +712,7 @@
     </message>
     <message>
         <source>提醒</source>
-        <translation>Reminders</translation>
+        <translation>Chases</translation>
     </message>
     <message>
         <source>交接</source>

@@ -40,7 +40,7 @@ def main() -> int:
     parser.add_argument("--query", default="催")
     parser.add_argument("--data-dir")
     parser.add_argument("--lang", default="zh_CN")
-    parser.add_argument("--dialog", choices=("editor", "settings", "import", "fill", "crash"), default=None)
+    parser.add_argument("--dialog", default=None, help="editor | settings[:page] | import | fill | crash")
     parser.add_argument("--dock", default="right")
     args = parser.parse_args()
 
@@ -74,6 +74,9 @@ def main() -> int:
     store.close()
     style.apply(app)
     i18n.install(args.lang)
+    from assistant.core import search
+
+    search.start_background_loading(data / "cache")
     worker = StoreWorker(db)
     worker.start()
     panel = Panel(worker, config, data_dir=data)
@@ -96,12 +99,19 @@ def main() -> int:
         deadline = time.monotonic() + 15
         while (panel._results is None or panel._results.query != args.query) and time.monotonic() < deadline:
             wait(50)
-    panel.select_row(1)
+    # Show a reply with fill-in fields in the preview (they are highlighted there).
+    with_fields = next((n for n, r in enumerate(panel.results_model.rows()[:6]) if r.fields), 1)
+    panel.select_row(with_fields)
     wait(300)
     if args.dialog == "editor":
         panel.edit_current()
-    elif args.dialog == "settings":
+    elif args.dialog and args.dialog.startswith("settings"):
         panel.open_settings()
+        if ":" in args.dialog:
+            from assistant.ui.settings_dialog import SettingsDialog
+
+            dialog = next(w for w in app.topLevelWidgets() if isinstance(w, SettingsDialog))
+            dialog.nav.setCurrentRow(int(args.dialog.split(":")[1]))
     elif args.dialog == "fill":
         row = next((r for r in panel.results_model.rows() if r.fields), None)
         if row is not None:

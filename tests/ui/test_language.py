@@ -40,10 +40,10 @@ def test_chinese_is_the_default(panel):
 def test_switching_to_english_relabels_the_open_panel_and_back(qtbot, panel):
     assert i18n.install("en")
     qtbot.waitUntil(lambda: panel.tabs.tabText(0) == "Replies")  # LanguageChange is a posted event
-    assert panel.search_box.placeholderText().startswith("Search replies")
+    assert panel.search_box.placeholderText().startswith("Search:")
     assert panel.paste_button.text() == "Paste"
     assert panel.groups_model.item(0, 0).text() == "All replies"
-    assert "replies" in panel.status.text()
+    assert "replies" in panel.status.full_text()
     assert panel.pages.widget(1).badge_text() == "Coming soon"
     leftovers = [t for t in chrome_texts(panel) if CJK.search(t)]
     assert leftovers == []

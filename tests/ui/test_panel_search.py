@@ -23,7 +23,7 @@ def test_chinese_typed_through_an_input_method_updates_results(qtbot, panel):
     rows = panel.results_model.rows()
     assert 0 < len(rows) < total
     assert any("催" in t for t in texts(panel))
-    assert "找到" in panel.status.text()
+    assert "找到" in panel.status.full_text()
     # The first result is selected and previewed with its full body.
     assert panel.current_row_number() == 0
     assert panel.preview.row() is not None and panel.preview.row().id == rows[0].id
@@ -45,7 +45,7 @@ def test_short_code_finds_its_reply_first(qtbot, panel, store):
 def test_no_match_says_so(qtbot, panel):
     search(qtbot, panel, "qqzzxxjjkk")
     assert panel.results_model.rowCount() == 0
-    assert "没有找到" in panel.status.text()
+    assert "没有找到" in panel.status.full_text()
     assert panel.preview.row() is None
     assert not panel.paste_button.isEnabled()
 

@@ -117,7 +117,7 @@ def test_tray_menu_drives_the_panel(qtbot, panel):
     tray.act_toggle.trigger()
     assert panel.isVisible()
     tray.act_pause.trigger()
-    assert panel.hotkeys_paused and "已暂停" in panel.status.text()
+    assert panel.hotkeys_paused and "已暂停" in panel.status.full_text()
     panel.act_pause.trigger()  # from the panel's menu: back on, the tray follows
     assert not tray.is_paused() and not tray.act_pause.isChecked()
     with qtbot.waitSignal(tray.quit_requested):
