@@ -7,7 +7,10 @@ process, not the Qt thread that owns the clipboard, see design.md).
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import sys
 
 from ..core import replies
 from ..core.store import Store
@@ -20,11 +23,35 @@ class ClipboardUnavailable(KnownError):
     exit_code = 6
 
 
+@contextlib.contextmanager
+def _std_fds_to_devnull():
+    """xclip/xsel/wl-copy stay in the background to serve the clipboard, holding whatever
+    stdout/stderr they inherited: a caller reading our output (a launcher, a script,
+    subprocess.run(capture_output=True)) would wait for them forever. Give them /dev/null."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (*saved, devnull):
+            os.close(fd)
+
+
 def _copy(text: str) -> None:
     import pyperclip
 
     try:
-        pyperclip.copy(text)
+        if os.name == "posix":
+            with _std_fds_to_devnull():
+                pyperclip.copy(text)
+        else:
+            pyperclip.copy(text)
     except pyperclip.PyperclipException as exc:
         raise ClipboardUnavailable(
             "无法访问剪贴板：Linux 上请安装 xclip、xsel 或 wl-clipboard（Wayland）",
