@@ -50,7 +50,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, QTimer, Signal, Slot
 
 from .core import replies, settings, templates
 from .core.store import Store, open_store
@@ -136,7 +136,6 @@ class HotkeyController(QObject):
     hotkeys_changed = Signal(dict)
     usage_recorded = Signal(int)
     _record = Signal(int, str)
-    _close_writer = Signal()
 
     def __init__(self, db_path: Path | str, backend: Backend, *, clipboard: Any = None,
                  scheduler: Any = None, poll_ms: int = POLL_MS, record_in_thread: bool = True,
@@ -171,6 +170,7 @@ class HotkeyController(QObject):
         self._last_tick_wall = time.time()
         self._copying = False
         self._just_captured = 0
+        self._pending_later: list[Callable[[], None]] = []
 
         self._thread: QThread | None = None
         self._writer = _UsageWriter(self.db_path)
@@ -181,7 +181,6 @@ class HotkeyController(QObject):
             self._thread.finished.connect(self._writer.deleteLater)
             self._thread.start()
         self._record.connect(self._writer.record)
-        self._close_writer.connect(self._writer.close)
         self._writer.recorded.connect(self.usage_recorded)
         self._writer.failed.connect(self.error)
 
@@ -211,8 +210,11 @@ class HotkeyController(QObject):
             self.backend.close()
         except Exception:  # noqa: BLE001 - closing must go on
             log.exception("closing the platform backend failed")
-        self._close_writer.emit()
+        for later in list(self._pending_later):  # uses not yet recorded: record them now
+            later()
         if self._thread is not None:
+            # Blocking: runs after the record requests already queued, then the thread stops.
+            QMetaObject.invokeMethod(self._writer, "close", Qt.ConnectionType.BlockingQueuedConnection)
             self._thread.quit()
             self._thread.wait(5000)
             self._thread = None
@@ -504,10 +506,14 @@ class HotkeyController(QObject):
         if self.paste_service is None or not self.backend.capabilities.send_keys:
             self._copy_text(reply_id, text, via)
             return
+        windows = self.backend.windows
+        if windows is not None and (not target or windows.is_own(target)):
+            # No chat window known yet (or only our own panel): keys would land in the panel.
+            self._copy_text(reply_id, text, via)
+            return
         method = self._settings.get("paste.chord", "ctrl+v")
         delay = int(self._settings.get("paste.restore_delay_ms", 300))
         rule_name = ""
-        windows = self.backend.windows
         if windows is not None and target:
             info: WindowInfo | None = None
             if self._rules or getattr(windows, "checks_targets", False):
@@ -534,6 +540,9 @@ class HotkeyController(QObject):
             # a panel repaint or the writer thread's Python work (GIL) would delay Qt answering the
             # client's clipboard request (our QMimeData is a Python object), and the paste with it.
             def later() -> None:
+                if later not in self._pending_later:
+                    return  # already run by shutdown()
+                self._pending_later.remove(later)
                 since_key = f", {1000 * (chord_at - fired_at):.1f} ms after the key press" if fired_at else ""
                 log.info("%s reply %d via %s by %s%s", "pasted" if result.ok else "paste failed for", reply_id,
                          via, result.method, since_key)
@@ -541,6 +550,7 @@ class HotkeyController(QObject):
                     self.pasted.emit(reply_id)
                 self._record.emit(reply_id, via)
 
+            self._pending_later.append(later)
             self.scheduler.call_later(delay + RECORD_AFTER_RESTORE_MS, later)
 
         focused = bool(target) and not self.paste_service.busy and via == "hotkey"

@@ -450,3 +450,31 @@ def test_usage_writer_thread_records(qapp, qtbot, db, other):
         assert replies.get_reply(other, reply.id).use_count == 1
     finally:
         controller.shutdown()
+
+
+def test_shutdown_records_pending_uses(qapp, db, other):
+    log = Recorder()
+    backend = fake_backend(log)
+    reply = replies.update_reply(other, "wh2", hotkey="Ctrl+Alt+1")
+    clipboard = FakeClipboard(log, ORIGINAL)
+    scheduler = FakeScheduler(log)
+    controller = HotkeyController(db, backend, clipboard=clipboard, scheduler=scheduler)
+    controller.start()
+    backend.hotkeys.press("Ctrl+Alt+1")
+    controller.shutdown()  # the app quits right after the paste
+    assert replies.get_reply(other, reply.id).use_count == 1
+    assert clipboard.formats == ORIGINAL  # restored at once, not left holding our text
+    scheduler.run_all()  # the timers firing later change nothing
+    assert replies.get_reply(other, reply.id).use_count == 1
+
+
+def test_panel_paste_with_no_chat_window_known_copies(env, other):
+    controller, backend, clipboard, scheduler, signals, log = env
+    backend.windows.own = {0x100}  # only our own panel has ever had focus
+    controller.start()
+    controller._tick()
+    reply = replies.get_reply(other, "wh2")
+    controller.paste_reply(reply.id, {})
+    assert "chord" not in log.names()
+    assert clipboard.text() == reply.body
+    assert ("已复制，请按 Ctrl+V", "Copied; press Ctrl+V") in signals.of("message")
