@@ -160,3 +160,28 @@ def _fatal(qapp, exc) -> int:  # noqa: ANN001 - Qt types are imported lazily
     if qapp.platformName() not in ("offscreen", "minimal"):
         box.exec()
     return int(getattr(exc, "exit_code", 1))
+
+
+def connect_panel(panel, tray, controller) -> None:  # noqa: ANN001 - Qt objects, imported lazily
+    """Every connection between the panel/tray and the hotkey controller. Call it in the hotkey
+    wiring block, before controller.start() (start() may already have something to say)."""
+    # panel -> controller
+    panel.paste_requested.connect(controller.paste_reply)  # Enter / double-click / Alt+n on a reply
+    panel.fields_filled.connect(controller.complete_paste)  # the form asked for by fields_needed
+    panel.fields_cancelled.connect(controller.cancel_paste)
+    panel.context_changed.connect(controller.set_context)  # fill-in values of the current buyer
+    panel.pause_hotkeys_toggled.connect(controller.set_paused)
+    tray.pause_toggled.connect(controller.set_paused)
+    panel.replies_changed.connect(controller.reload)  # per-reply hotkeys may have changed
+    panel.settings_saved.connect(lambda _values: controller.reload())
+    # controller -> panel
+    controller.focus_search_requested.connect(panel.focus_search)
+    controller.add_reply_requested.connect(panel.add_reply_with_text)
+    controller.fields_needed.connect(panel.ask_fields)
+    controller.message.connect(lambda zh, en: panel.show_message(zh, en, "info"))
+    controller.error.connect(lambda zh, en: panel.show_message(zh, en, "warning"))  # also after paste_failed
+    controller.conflict.connect(lambda _hotkey, zh, en: panel.show_message(zh, en, "warning"))
+    controller.paused.connect(panel.set_hotkeys_paused)
+    controller.paused.connect(tray.set_paused)
+    controller.usage_recorded.connect(lambda _reply_id: panel.refresh_soon())
+    panel.set_paste_available(True)

@@ -5,15 +5,11 @@ results come back by signal. It never takes keyboard focus when shown or refresh
 (WA_ShowWithoutActivating, no activateWindow) — only when the agent clicks into it or presses the
 "focus search" hotkey (focus_search()).
 
-Talking to the hotkey controller (wired in app.py; the panel knows nothing of it):
-  panel.paste_requested(int, dict)      -> controller.paste_reply(reply_id, values)
-  controller.focus_search_requested()   -> panel.focus_search()
-  controller.add_reply_requested(str)   -> panel.add_reply_with_text(text)
-  controller.fields_needed(id, missing, token) -> panel.ask_fields(id, missing, token)
-  panel.fields_filled(token, values)    -> controller.complete_paste(token, values)
-  panel.fields_cancelled(token)         -> controller.cancel_paste(token)
-  controller.message(zh, en)            -> panel.show_message(zh, en)
-  panel.set_paste_available(True) once a controller is connected (else Enter copies).
+Talking to the hotkey controller: assistant.app.connect_panel() makes every connection (the panel
+knows nothing of the controller): paste_requested, fields_filled/fields_cancelled, context_changed,
+pause_hotkeys_toggled, replies_changed, settings_saved out; focus_search, add_reply_with_text,
+ask_fields, show_message, set_hotkeys_paused, refresh_soon in. Without a controller
+(set_paste_available never called) Enter copies to the clipboard and says so.
 """
 
 from __future__ import annotations
@@ -108,6 +104,8 @@ class Panel(QWidget):
     hotkey_capture_active = Signal(bool)
     #: the tray's or the menu's "pause hotkeys" (True = paused)
     pause_hotkeys_toggled = Signal(bool)
+    #: fill-in values known for the current buyer changed ({客户}, {订单号}…)
+    context_changed = Signal(dict)
     quit_requested = Signal()
 
     def __init__(self, worker: StoreWorker, config: dict[str, Any], *, data_dir: Path | None = None,
@@ -150,7 +148,7 @@ class Panel(QWidget):
         self._ready_timer.timeout.connect(self._check_search_ready)
         self._refresh_timer = QTimer(self, singleShot=True, interval=120)
         self._refresh_timer.timeout.connect(self.refresh)
-        self.worker.data_changed.connect(self._refresh_timer.start)
+        self.worker.data_changed.connect(self.refresh_soon)
         self.worker.known_error.connect(self.show_known_error)
         self._apply_window_flags(bool(self.config["ui.always_on_top"]), show=False)
         self._retranslate()
@@ -519,6 +517,10 @@ class Panel(QWidget):
         self.worker.submit(queries.library, self._on_library, key="library")
         self._run_search()
 
+    def refresh_soon(self) -> None:
+        """Refresh after a short pause (several changes in a row cost one refresh)."""
+        self._refresh_timer.start()
+
     def _on_library(self, library: queries.Library) -> None:
         self._library = library
         self.groups_model.set_library(library)
@@ -697,6 +699,7 @@ class Panel(QWidget):
     def set_context(self, values: dict[str, str]) -> None:
         """Fill-in values known for the current buyer ({客户}, {订单号}…), from the customer view."""
         self.context = {k: v for k, v in (values or {}).items() if v}
+        self.context_changed.emit(dict(self.context))
 
     def _prefill(self) -> dict[str, str]:
         values = {k: v for k, v in self._remembered.items() if k not in BUYER_FIELDS}

@@ -1,0 +1,84 @@
+"""assistant.app.connect_panel with the real HotkeyController on the dummy backend (no global
+hotkeys: it copies and says "press Ctrl+V"): hotkey -> fill-in form in the panel -> controller;
+Enter in the panel -> controller; pause from the panel, the tray or the controller stays in step."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
+
+from assistant.app import connect_panel
+from assistant.core import replies, templates
+from assistant.ui.fill_dialog import FillFieldsDialog
+from assistant.ui.tray import Tray
+
+
+@pytest.fixture
+def wired(qtbot, panel, db_path, monkeypatch):
+    from assistant.controller import HotkeyController
+    from assistant.platform.detect import create_backend
+
+    monkeypatch.setenv("KEFU_HOTKEY_BACKEND", "dummy")
+    controller = HotkeyController(db_path, create_backend(), record_in_thread=False)
+    tray = Tray()
+    connect_panel(panel, tray, controller)
+    controller.start()
+    yield panel, tray, controller
+    controller.shutdown()
+
+
+def open_form() -> FillFieldsDialog:
+    return next(w for w in QApplication.topLevelWidgets() if isinstance(w, FillFieldsDialog) and w.isVisible())
+
+
+def test_start_message_reaches_the_panel(wired):
+    panel, _tray, _controller = wired
+    assert panel.paste_available
+    assert panel.message_bar.isVisible()
+    assert "全局快捷键" in panel.message_bar.text()
+
+
+def test_focus_search_hotkey(qtbot, wired):
+    panel, _tray, controller = wired
+    controller.backend.hotkeys.trigger("action:focus_search")
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is panel.search_box)
+
+
+def test_reply_hotkey_with_fields_asks_in_the_panel_then_pastes(qtbot, wired, store):
+    panel, _tray, controller = wired
+    reply = next(r for r in replies.list_replies(store) if r.fields == ["客户"] or "客户" in r.fields)
+    replies.update_reply(store, reply.id, hotkey="Ctrl+Alt+7")
+    controller.reload()
+    controller.backend.hotkeys.trigger(f"paste:{reply.id}")
+    qtbot.waitUntil(lambda: any(isinstance(w, FillFieldsDialog) and w.isVisible()
+                                for w in QApplication.topLevelWidgets()))
+    form = open_form()
+    for name, edit in form.edits.items():
+        edit.setText(f"值{name}")
+    form.accept()
+    expected = templates.render(reply.body, {name: f"值{name}" for name in reply.fields}).text
+    qtbot.waitUntil(lambda: QGuiApplication.clipboard().text() == expected)
+    qtbot.waitUntil(lambda: "已复制" in panel.message_bar.text())
+
+
+def test_enter_in_the_panel_goes_through_the_controller(qtbot, wired, store):
+    panel, _tray, _controller = wired
+    n = next(n for n, r in enumerate(panel.results_model.rows()) if not r.fields)
+    row = panel.results_model.row_at(n)
+    panel.select_row(n)
+    before = replies.get_reply(store, row.id).use_count
+    qtbot.keyClick(panel.search_box, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: QGuiApplication.clipboard().text() == row.body)
+    qtbot.waitUntil(lambda: replies.get_reply(store, row.id).use_count == before + 1)
+
+
+def test_pause_stays_in_step_everywhere(qtbot, wired):
+    panel, tray, controller = wired
+    panel.act_pause.trigger()
+    assert controller.is_paused and tray.is_paused() and panel.hotkeys_paused
+    tray.act_pause.trigger()
+    assert not controller.is_paused and not panel.hotkeys_paused and not panel.act_pause.isChecked()
+    controller.toggle_pause()  # the pause hotkey
+    assert panel.hotkeys_paused and tray.is_paused()
