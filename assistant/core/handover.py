@@ -748,38 +748,37 @@ class _XlsxWriter:
 
     @classmethod
     def _formatter(cls, kind: str) -> Callable[[Any], str]:
-        """The function writing one cell of a column of this kind (chosen once per column: the
-        per-cell work is one call and one string)."""
+        """The function writing one cell of a column of this kind, chosen once per column: per cell
+        it is one call, and a memo for the values that repeat (platform, shop, state, marks, times)."""
         plain = cls._text_cell
-        memo: dict[tuple[str, bool], str] = {}  # platform, shop, state, marks... repeat on every row
-
-        def text_cell(value: str, wrap: bool) -> str:
-            key = (value, wrap)
-            found = memo.get(key)
-            if found is None:
-                found = memo[key] = plain(value, wrap)
-            return found
+        memo: dict[Any, str] = {}
 
         def cell(value: Any, kind: str = kind) -> str:
             if value is None or value == "":
                 return "<c/>"
             if isinstance(value, str):
-                return text_cell(value, kind == "wrap")
+                return plain(value, kind == "wrap")
             if isinstance(value, datetime):
                 return f'<c s="{_S_DATE}"><v>{(value - _EXCEL_EPOCH).total_seconds() / 86400:.8f}</v></c>'
             if isinstance(value, bool):
                 return f'<c t="b"><v>{int(value)}</v></c>'
             if isinstance(value, (int, float)):
                 return f'<c s="{_S_PERCENT}"><v>{value!r}</v></c>' if kind == "percent" else f"<c><v>{value!r}</v></c>"
-            return text_cell(str(value), False)
+            return plain(str(value), False)
 
         if kind == "mixed":
             return lambda pair: cell(pair[0], pair[1])
-        if kind == "text":
-            def text_only(value: Any) -> str:
-                return text_cell(value, False) if value.__class__ is str and value else cell(value)
-            return text_only
-        return cell
+
+        def memoised(value: Any) -> str:
+            if value is None:
+                return "<c/>"
+            key = value if value.__class__ is str else (value.__class__, value)  # 1, 1.0 and True differ
+            found = memo.get(key)
+            if found is None:
+                found = memo[key] = cell(value)
+            return found
+
+        return memoised
 
     @staticmethod
     def _text_cell(value: str, wrap: bool) -> str:
