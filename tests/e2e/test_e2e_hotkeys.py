@@ -122,6 +122,16 @@ def summary(latencies: list[float]) -> str:
     return f"median {ordered[len(ordered) // 2]:.1f} ms, p90 {ordered[int(len(ordered) * 0.9) - 1]:.1f} ms"
 
 
+def assert_app_database_attached(s: Session) -> None:
+    """While the app runs, WAL's -shm must survive other processes closing their connections. If
+    it is gone, code in the app process opened the DB file with plain open() and closed it: that
+    drops ALL the process's POSIX locks on the file, so the next process to close its connection
+    deletes -wal/-shm, and the app's connections are left on an unlinked WAL (they never see
+    other processes' commits again, and their own commits are lost)."""
+    shm = paths.db_path(s.data_dir).with_name("kefu.db-shm")
+    assert shm.exists(), "kefu.db-shm was deleted while the app runs: the app's SQLite locks were dropped"
+
+
 def test_conflict_with_another_program_is_reported(session):
     reply_id = session.replies["wh4"]["id"]
     text = session.app.wait_log(f"hotkey conflict on Ctrl+Alt+7: another program vs paste:{reply_id}", timeout=5)
@@ -157,13 +167,7 @@ def test_cli_edit_takes_effect_while_running(session):
                             text=True, timeout=60, env=desktop.env_without_display())
     assert result.returncode == 0, result.stderr
     edited = time.monotonic()
-    # While the app runs, WAL's -shm must survive other processes closing their connections. If
-    # it is gone, some code in the app process opened the DB file with plain open() and closed it:
-    # that drops ALL of the process's POSIX locks on the file, so the next process to close its
-    # connection deletes -wal/-shm and the app's connections are left on an unlinked WAL (they
-    # never see other processes' commits again, and their own commits are lost).
-    shm = paths.db_path(session.data_dir).with_name("kefu.db-shm")
-    assert shm.exists(), "kefu.db-shm was deleted while the app runs: the app's SQLite locks were dropped"
+    assert_app_database_attached(session)
     session.app.wait_log("hotkeys registered:", timeout=3, since=mark)
     assert time.monotonic() - edited < 1.0
     focus_window(session.xvfb, session.chat.window)
@@ -177,6 +181,7 @@ def test_app_rule_types_the_text(session):
         settings.set(store, "paste.app_rules", [{"name": "打字测试", "title": "打字测试窗口", "method": "type"}])
     finally:
         store.close()
+    assert_app_database_attached(session)
     session.chat.command("title 打字测试窗口")
     time.sleep(0.8)  # the next data_version poll picks the rule up
     try:
