@@ -617,3 +617,40 @@ def test_report_renders_in_headless_chromium(store, clock, tmp_path):
     blue = b"\x25\x63\xeb" + (b"\xff" if bpp == 4 else b"")
     bar_pixels = sum(r.count(blue) for r in rows)
     assert bar_pixels > 2000, f"the charts' bars are missing ({bar_pixels} bar-coloured pixels)"
+
+
+def test_cli_shift_log_export_import_kpi(tmp_path, capsys):
+    from assistant import cli
+
+    def kefu(data: str, *args: str) -> tuple[int, str, str]:
+        code = cli.main(["--data-dir", str(tmp_path / data), *args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    assert kefu("a", "settings", "set", "agent.name", "小美")[0] == 0
+    code, out, _ = kefu("a", "shift", "start", "--json")
+    assert code == 0 and json.loads(out)["started"] is True and json.loads(out)["agent"] == "小美"
+    assert kefu("a", "log", "add", "--kind", "今日问题", "满减券", "不能叠加")[0] == 0
+    assert kefu("a", "buyers", "star", "小王", "--platform", "千牛", "--mark", "高客单", "--phone", "13812345678")[0] == 0
+    code, out, _ = kefu("a", "log", "list", "--json")
+    assert code == 0 and [i["kind"] for i in json.loads(out)][:2] == ["starred", "problem"]
+    code, out, _ = kefu("a", "kpi", "--json")
+    assert code == 0 and json.loads(out)["starred"] == 1
+    code, out, _ = kefu("a", "handover", "export", "--dir", str(tmp_path / "out"), "--end-shift", "--json")
+    files = json.loads(out)["files"]
+    assert code == 0 and set(files) == {"html", "xlsx", "json"} and json.loads(out)["shift"]["open"] is False
+    assert "13812345678" not in Path(files["json"]).read_text(encoding="utf-8")
+    code, out, _ = kefu("b", "handover", "import", files["json"], "--dry-run")
+    assert code == 0 and "将导入" in out and "小王" in out
+    code, out, _ = kefu("b", "handover", "import", files["json"], "--dry-run")
+    assert "将导入" in out, "the dry run wrote nothing"
+    code, out, _ = kefu("b", "handover", "import", files["json"])
+    assert code == 0 and "已导入" in out
+    code, out, _ = kefu("b", "handover", "import", files["json"])
+    assert code == 0 and "没有需要导入" in out
+    code, out, _ = kefu("b", "log", "list", "--previous", "--json")
+    assert [i["subject"] for i in json.loads(out)] == ["满减券 不能叠加"]
+    (tmp_path / "v2.json").write_text('{"format": "kefu-assistant.handover", "version": 2}', encoding="utf-8")
+    code, _, err = kefu("b", "handover", "import", str(tmp_path / "v2.json"))
+    assert code == 5 and "version 2" in err and "版本 2" in err
+    assert kefu("a", "shift", "end")[0] == 2, "no shift is open any more"

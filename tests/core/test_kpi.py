@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -155,3 +156,28 @@ def test_staffing_rejects_bad_input(kwargs):
 def test_kpis_are_utc_instants(store):
     with pytest.raises(ValueError):
         kpi.compute(store, datetime(2026, 1, 1), datetime(2026, 1, 2, tzinfo=timezone.utc))
+
+
+# ---------------------------------------------------------------- the CLI
+
+def test_cli_calculators(tmp_path, capsys):
+    from assistant import cli
+
+    def kefu(*args: str) -> tuple[int, str, str]:
+        code = cli.main(["--data-dir", str(tmp_path / "data"), *args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    code, out, _ = kefu("calc", "sales", "--inquiries", "1000", "--conversion", "12%", "--aov", "199", "--json")
+    assert code == 0 and json.loads(out)["sales"] == pytest.approx(23880)
+    code, out, _ = kefu("calc", "sales", "--inquiries", "1000", "--conversion", "0.12", "--aov", "199")
+    assert code == 0 and "23,880.00" in out
+    code, out, _ = kefu("calc", "staffing", "--daily-inquiries", "300", "--shop-type", "ka", "--shops", "2", "--json")
+    plan = json.loads(out)
+    assert code == 0 and plan["promo_agents"] == 4 and plan["extra_help"] is True
+    code, out, _ = kefu("calc", "staffing", "--daily-inquiries", "300", "--shop-type", "ordinary", "--shops", "12")
+    assert code == 0 and "15" in out
+    code, _, err = kefu("calc", "staffing", "--daily-inquiries", "300", "--shop-type", "huge")
+    assert code == 2 and "ka, established, ordinary" in err and "店铺类型" in err
+    code, _, err = kefu("calc", "sales", "--inquiries", "10", "--conversion", "150%", "--aov", "9")
+    assert code == 2 and "conversion" in err.lower()
