@@ -283,3 +283,91 @@ _HANDOVER = [
     "CREATE INDEX chases_sent ON chases (sent_at)",
     "CREATE INDEX reminders_acted ON reminders (acted_at) WHERE acted_at IS NOT NULL",
 ]
+
+
+@migrations(name="0002_search_index")
+def m0002_search_index(db: Database) -> None:
+    """The search index (assistant/core/search.py explains the tables), filled for replies that
+    existed before it; jieba is imported here only when there are such replies. Registered after
+    0003/0004, so it runs after them: it reads and touches only replies and groups."""
+    for statement in _SEARCH_INDEX:
+        db.execute(statement)
+    from . import search
+
+    search.populate_for_migration(db.conn)
+
+
+_SEARCH_INDEX = [
+    # Token strings per reply (search.py makes them: Han characters, jieba words, pinyin,
+    # initials, "_g<id>" group tokens) and a hash of the text they were made from.
+    """
+    CREATE TABLE search_docs (
+        id INTEGER PRIMARY KEY,
+        t_chars TEXT NOT NULL, t_words TEXT NOT NULL, t_py TEXT NOT NULL, t_ini TEXT NOT NULL,
+        b_chars TEXT NOT NULL, b_words TEXT NOT NULL, b_py TEXT NOT NULL, b_ini TEXT NOT NULL,
+        gids TEXT NOT NULL,
+        tsig TEXT NOT NULL
+    )
+    """,
+    # "_" is a token character here and never part of a query term: "_g12" can only be asked
+    # for by search.py itself.
+    """
+    CREATE VIRTUAL TABLE search_index USING fts5(
+        t_chars, t_words, t_py, t_ini, b_chars, b_words, b_py, b_ini, gids,
+        content = 'search_docs', content_rowid = 'id',
+        tokenize = "unicode61 remove_diacritics 2 tokenchars '_'",
+        prefix = '1 2 3'
+    )
+    """,
+    # The title alone: "in the title" is asked here, where doclists are short.
+    """
+    CREATE VIRTUAL TABLE search_title USING fts5(
+        chars, words, py, ini, gids,
+        tokenize = "unicode61 remove_diacritics 2 tokenchars '_'",
+        prefix = '1 2 3'
+    )
+    """,
+    # The replies used at least once: ranked first inside each tier without reading the whole
+    # library's doclists.
+    """
+    CREATE VIRTUAL TABLE search_used USING fts5(
+        t_chars, t_words, t_py, t_ini, b_chars, b_words, b_py, b_ini, gids,
+        tokenize = "unicode61 remove_diacritics 2 tokenchars '_'",
+        prefix = '1 2 3'
+    )
+    """,
+    # Latin/pinyin/initials tokens of 4+ letters: a typed prefix that long is expanded through it.
+    "CREATE TABLE search_terms (term TEXT PRIMARY KEY) WITHOUT ROWID",
+    # The usage part of the ranking reads only the replies that were ever used.
+    "CREATE INDEX replies_used ON replies (use_count, last_used_at) WHERE use_count > 0",
+    """
+    CREATE TRIGGER search_used_add AFTER UPDATE OF use_count ON replies
+    WHEN OLD.use_count <= 0 AND NEW.use_count > 0
+    BEGIN
+        DELETE FROM search_used WHERE rowid = NEW.id;
+        INSERT INTO search_used (rowid, t_chars, t_words, t_py, t_ini, b_chars, b_words, b_py, b_ini, gids)
+        SELECT id, t_chars, t_words, t_py, t_ini, b_chars, b_words, b_py, b_ini, gids
+        FROM search_docs WHERE id = NEW.id;
+    END
+    """,
+    """
+    CREATE TRIGGER search_used_drop AFTER UPDATE OF use_count ON replies
+    WHEN OLD.use_count > 0 AND NEW.use_count <= 0
+    BEGIN
+        DELETE FROM search_used WHERE rowid = NEW.id;
+    END
+    """,
+    # search.remove_reply does the same; this also covers replies deleted by plain SQL.
+    """
+    CREATE TRIGGER search_docs_reply_deleted AFTER DELETE ON replies
+    BEGIN
+        INSERT INTO search_index (search_index, rowid, t_chars, t_words, t_py, t_ini, b_chars, b_words,
+                                  b_py, b_ini, gids)
+        SELECT 'delete', id, t_chars, t_words, t_py, t_ini, b_chars, b_words, b_py, b_ini, gids
+        FROM search_docs WHERE id = OLD.id;
+        DELETE FROM search_docs WHERE id = OLD.id;
+        DELETE FROM search_title WHERE rowid = OLD.id;
+        DELETE FROM search_used WHERE rowid = OLD.id;
+    END
+    """,
+]

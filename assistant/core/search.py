@@ -1,39 +1,872 @@
-"""Search over quick replies. PLACEHOLDER: a plain LIKE scan until the FTS5 index lands."""
+"""Search over quick replies: Chinese words, characters, pinyin, initials and short codes.
+
+Index (migration 0002)
+----------------------
+Tables keyed by reply id whose text we tokenise in Python and join with spaces (FTS5's
+unicode61 tokenizer then only splits on the spaces):
+
+``search_docs`` (plain table) holds the token strings of each reply, and ``search_index`` is
+an external-content FTS5 table over it (the rows also serve to label the hits shown):
+  t_chars  title as a token stream: every Han character on its own, other words whole
+  t_words  title's jieba words of 2+ characters, with the sub-words cut_for_search adds
+  t_py     full pinyin of those words, of 1-character words and of runs of 2-8 neighbouring
+           words: "kuaidi", "lingyouhuiquan"
+  t_ini    pinyin initials of the same (2+ letters): "kd", "lyhq", "hygl" (欢迎光临)
+  b_*      the same four for the body, but pinyin/initials of words of 2+ characters only
+           (pairs and single characters in every body tripled the index for little gain)
+  gids     "_g<group id> _g<parent id>": group filter and group-name matches
+  tsig     (search_docs only) hash of title + body: an edit changing neither (a move, a new
+           hotkey) re-uses the token strings and needs no jieba
+``search_title`` (FTS5): the title's tokens alone. FTS5 reads a term's whole doclist whatever
+columns a query names, so "in the title" is asked here, where doclists are short, rather than
+through a column filter on search_index.
+``search_used`` (FTS5): the search_index rows of the replies used at least once (triggers on
+replies.use_count keep it), so "which of the agent's used replies match" costs the size of that
+set, not the term's doclist over the whole library.
+``search_terms``: every latin/pinyin/initials token of 4+ letters. A typed prefix of 1-3
+letters is answered by FTS5's prefix index ('1 2 3'); a longer one is expanded through
+search_terms into an OR of whole tokens: FTS5 3.40 answers a prefix query without a prefix
+index by merging every matching doclist before the first row (28 ms for "kuai*" at 100k
+replies), while an OR of tokens is read lazily like everything else we ask.
+
+``_`` is a token character in these FTS5 tables and never part of a query term, so "_g12"
+cannot be matched (or prefix-matched) by user text; queries need no column filters except
+"title" on search_used, which is small.
+
+Text is normalised the same way on both sides: NFKC (full-width letters), lower case,
+diacritics removed, traditional characters converted to simplified (OpenCC t2s).
+
+Matching a query term
+---------------------
+- a Han term is a phrase of its characters, i.e. a substring, so "快" finds 快递 and 很快
+  without jieba; it ranks higher where it is also a whole jieba word;
+- any other term (latin, digits, Cyrillic...) matches whole tokens or token prefixes among the
+  words, pinyin and initials: "kd", "kuai", "kuaidi", "ship";
+- group names are matched in Python (a few hundred at most): characters, or pinyin/initials
+  from any character on ("cd" and "cuidan" find the group 催单催付), then as "_g<id>" tokens.
+
+Ranking
+-------
+Short code exact, short code prefix, then match quality, then usage (log2(1 + use_count) plus
+a recency bonus with a two-week half-life), then the older reply. Quality of one term: title
+word 6 > title prefix/characters 5 > body word 3 > body prefix/characters 2 > group name 1.
+A Chinese run's words found apart: 1.5. Several terms: all in the title > all anywhere > some
+of them (more matched first); inside a tier the per-term qualities are summed.
+
+Cost is bounded, never proportional to the library: results are read tier by tier, best
+first. In each tier the used replies come first (all of them, from search_used, by usage),
+then the others in rowid order with LIMIT what is still missing (rows already placed are
+skipped). FTS5 reads whole tokens, phrases, AND and OR lazily, so a tier costs about the rows
+it returns. For one term this is the exact order; for several terms the order inside a tier
+is exact for the used replies and for the rows read.
+
+jieba is needed to index, never to answer: it only splits long Chinese queries into words.
+A Chinese run is always searched as one substring (what a LIKE scan would find, from the
+index); once jieba has loaded (``start_background_loading``) a run of 3+ characters also
+matches, one tier lower, replies holding all its words apart ("优惠券叠加" finds 优惠券可以叠加).
+A query with nothing indexable (emoji or punctuation only) is answered by a LIKE scan.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import hashlib
+import json
+import logging
+import math
+import re
+import sqlite3
+import threading
+import unicodedata
+import weakref
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .clock import from_db
 
 if TYPE_CHECKING:
     from .replies import Reply
     from .store import Store
+
+log = logging.getLogger(__name__)
+
+TABLE = "search_index"
+DOCS = "search_docs"
+TITLE_TABLE = "search_title"
+USED_TABLE = "search_used"
+TERMS = "search_terms"
+TEXT_COLUMNS = ("t_chars", "t_words", "t_py", "t_ini", "b_chars", "b_words", "b_py", "b_ini")
+FTS_COLUMNS = (*TEXT_COLUMNS, "gids")
+COLUMNS = (*FTS_COLUMNS, "tsig")  # search_docs, after its id
+TITLE_COLUMNS = ("chars", "words", "py", "ini", "gids")
+INDEX_VERSION = 1
+
+MAX_QUERY_CHARS = 200     # the rest of a pasted essay is ignored
+MAX_TERMS = 8
+MAX_TERM_CHARS = 40
+MAX_TOKEN_CHARS = 64      # index side: longer "words" (a URL, a hash) are cut
+MAX_EXPANSION = 128       # a 4+ letter prefix: at most this many whole tokens, else FTS5's own prefix
+MAX_NGRAM_WORDS = 8       # titles: pinyin of runs of up to this many words
+MAX_USED_PER_TIER = 5000  # used replies read per tier (the agent's own: normally far fewer)
+EXPAND_FROM = 4           # the prefix index covers 1-3 letters
+CODE_RE = re.compile(r"^[A-Za-z0-9_\-./#]{1,24}$")  # replies.CODE_RE's alphabet
+
+LEVEL_TITLE_WORD, LEVEL_TITLE_PART, LEVEL_BODY_WORD, LEVEL_BODY_PART = 6, 5, 3, 2
+LEVEL_SPLIT, LEVEL_GROUP = 1.5, 1
+SCORE_CODE, SCORE_CODE_PREFIX = 3e6, 2e6
+
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+_TOKEN_RE = re.compile(rf"([{_HAN}]+)|([^\W_{_HAN}]+)")
+_SURROGATES_RE = re.compile("[\ud800-\udfff]")
+_MARKS_RE = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 
 @dataclass
 class Hit:
     reply_id: int
     score: float
+    # "code", "code-prefix", "word", "chars" (Han characters inside a longer word), "prefix",
+    # "pinyin", "initials", "group" (only the group name matched) or "scan" (LIKE fallback)
+    how: str = "word"
+
+
+# ---------------------------------------------------------------- jieba and pypinyin, loaded off the GUI thread
+
+_load_lock = threading.Lock()      # held while loading (indexing may wait on it; search never does)
+_loader_lock = threading.Lock()    # guards _loader only: start_background_loading never waits on a load
+_ready = threading.Event()
+_loader: threading.Thread | None = None
+_cache_dir: Path | None = None
+
+
+def _configure_jieba_cache(jieba: Any, cache_dir: Path | None) -> None:
+    """jieba writes jieba.cache into tempfile.gettempdir() unless told otherwise."""
+    if cache_dir is None or jieba.dt.initialized:
+        return
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        log.warning("cannot create the jieba cache dir %s: %s", cache_dir, exc)
+        return
+    jieba.dt.tmp_dir = str(cache_dir)
+    jieba.dt.cache_file = "jieba.cache"
+
+
+def _load_analyzers(cache_dir: Path | None) -> None:
+    """Import and warm up jieba (about 1 s, 60 MB) and pypinyin (about 0.5 s)."""
+    with _load_lock:
+        if _ready.is_set():
+            return
+        import jieba
+        from pypinyin import lazy_pinyin
+
+        jieba.setLogLevel(logging.WARNING)
+        _configure_jieba_cache(jieba, cache_dir or _cache_dir)
+        jieba.initialize()
+        jieba.lcut("预热分词词典")  # the first cut is slow too: pay for it here
+        lazy_pinyin("预热")
+        _ready.set()
+
+
+def _background_load(cache_dir: Path | None) -> None:
+    try:
+        _load_analyzers(cache_dir)
+        log.info("search: jieba and pypinyin ready")
+    except Exception:  # the panel keeps answering without them; indexing retries and raises
+        log.exception("search: loading jieba/pypinyin failed")
+
+
+def start_background_loading(cache_dir: Path) -> threading.Thread:
+    """Load jieba and pypinyin in a daemon thread, jieba's dictionary cache (jieba.cache) inside
+    ``cache_dir``. Calling it again returns the same thread (or a new one if loading failed)."""
+    global _loader, _cache_dir
+    _cache_dir = Path(cache_dir)
+    with _loader_lock:
+        if _loader is None or (not _loader.is_alive() and not _ready.is_set()):
+            _loader = threading.Thread(target=_background_load, args=(_cache_dir,), name="search-loader",
+                                       daemon=True)
+            _loader.start()
+        return _loader
+
+
+def is_ready() -> bool:
+    """True once jieba and pypinyin are loaded. Until then search() still answers, from the index:
+    it only skips splitting long Chinese runs into words and the pinyin of group names."""
+    return _ready.is_set()
+
+
+def _store_cache_dir(conn: sqlite3.Connection) -> Path | None:
+    """The configured cache dir, else <folder of the database>/cache (paths.cache_dir's layout)."""
+    if _cache_dir is not None:
+        return _cache_dir
+    with contextlib.suppress(sqlite3.Error):
+        for _seq, name, file in conn.execute("PRAGMA database_list"):
+            if name == "main" and file:
+                return Path(file).parent / "cache"
+    return None
+
+
+def _ensure_jieba(conn: sqlite3.Connection) -> None:
+    """Indexing needs jieba: load it now (about 1 s) if the background thread has not finished.
+    The CLI adding one reply lands here; the panel's search path never does."""
+    if not _ready.is_set():
+        _load_analyzers(_store_cache_dir(conn))
+
+
+# ---------------------------------------------------------------- text analysis
+
+_local = threading.local()
+
+
+def _t2s(text: str) -> str:
+    converter = getattr(_local, "t2s", None)
+    if converter is None:
+        import opencc
+
+        converter = _local.t2s = opencc.OpenCC("t2s")
+    return converter.convert(text)
+
+
+def normalize(text: str) -> str:
+    """The form index and queries are compared in: NFKC, lower case, no diacritics, simplified
+    characters. Never raises on user text (NUL, lone surrogates, emoji)."""
+    if not text:
+        return ""
+    text = _SURROGATES_RE.sub("", str(text).replace("\x00", " "))
+    text = unicodedata.normalize("NFKC", text).lower()
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", _MARKS_RE.sub("", unicodedata.normalize("NFKD", text)))
+        text = _t2s(text)
+    return text
+
+
+def _cut_run(run: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """jieba's words of a run of Han characters, in order, and the sub-words cut_for_search adds."""
+    return _cut_run_cached(run) if len(run) <= 200 else _cut_run_uncached(run)
+
+
+@functools.lru_cache(maxsize=50_000)
+def _cut_run_cached(run: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    return _cut_run_uncached(run)
+
+
+def _cut_run_uncached(run: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    import jieba
+
+    seq = tuple(jieba.cut(run, HMM=True))
+    freq = jieba.dt.FREQ
+    extra: list[str] = []
+    for word in seq:
+        for size in (2, 3):
+            if len(word) > size:
+                extra.extend(g for g in (word[i:i + size] for i in range(len(word) - size + 1)) if freq.get(g))
+    return seq, tuple(extra)
+
+
+@functools.lru_cache(maxsize=100_000)
+def _pinyin(word: str) -> tuple[str, str]:
+    """(full pinyin, initials) of a Han word: 快递 -> ("kuaidi", "kd"); ü is written v (lv)."""
+    from pypinyin import lazy_pinyin
+
+    syllables = [s for s in lazy_pinyin(word, errors="ignore") if s.isascii() and s.isalpha()]
+    return "".join(syllables).lower(), "".join(s[0] for s in syllables).lower()
+
+
+@functools.lru_cache(maxsize=100_000)
+def _run_tokens(run: str, rich: bool) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(words, full pinyin, initials) of one run of Han characters; cached, as runs repeat a lot."""
+    seq, extra = _cut_run(run)
+    pys = [_pinyin(w) for w in seq]
+    words: dict[str, None] = {}
+    full: dict[str, None] = {}
+    initials: dict[str, None] = {}
+    for word, (f, i) in zip(seq, pys, strict=True):
+        if len(word) > 1:
+            words[word] = None
+            if f:
+                full[f[:MAX_TOKEN_CHARS]] = None
+            if len(i) > 1:
+                initials[i[:MAX_TOKEN_CHARS]] = None
+        elif rich and f:
+            full[f] = None
+    for word in extra:
+        words[word] = None
+        f, i = _pinyin(word)
+        if f:
+            full[f] = None
+        if len(i) > 1:
+            initials[i] = None
+    if rich:
+        for a in range(len(seq) - 1):
+            for b in range(a + 2, min(len(seq), a + MAX_NGRAM_WORDS) + 1):
+                f = "".join(p[0] for p in pys[a:b])[:MAX_TOKEN_CHARS]
+                i = "".join(p[1] for p in pys[a:b])[:MAX_TOKEN_CHARS]
+                if f:
+                    full[f] = None
+                if len(i) > 1:
+                    initials[i] = None
+    return tuple(words), tuple(full), tuple(initials)
+
+
+def _analyze(text: str, rich: bool, long_tokens: set[str]) -> tuple[str, str, str, str]:
+    """(chars, words, pinyin, initials) token strings of normalised text. ``rich`` (titles, group
+    names): also pinyin of single characters and of runs of neighbouring words. Latin, pinyin and
+    initials tokens of EXPAND_FROM+ letters are added to ``long_tokens`` (for search_terms)."""
+    chars: list[str] = []
+    words: dict[str, None] = {}
+    full: dict[str, None] = {}
+    initials: dict[str, None] = {}
+    for han, other in _TOKEN_RE.findall(text):
+        if other:
+            token = other[:MAX_TOKEN_CHARS]
+            chars.append(token)
+            if len(token) >= EXPAND_FROM:
+                long_tokens.add(token)
+            continue
+        chars.extend(han)
+        w, f, i = (_run_tokens if len(han) <= 200 else _run_tokens.__wrapped__)(han, rich)
+        words.update(dict.fromkeys(w))
+        full.update(dict.fromkeys(f))
+        initials.update(dict.fromkeys(i))
+    long_tokens.update(t for t in full if len(t) >= EXPAND_FROM)
+    long_tokens.update(t for t in initials if len(t) >= EXPAND_FROM)
+    return " ".join(chars), " ".join(words), " ".join(full), " ".join(initials)
+
+
+def _text_sig(title: str, body: str) -> str:
+    data = f"{INDEX_VERSION}\x00{title}\x00{body}".encode("utf-8", "replace")
+    return hashlib.blake2b(data, digest_size=12).hexdigest()
+
+
+# ---------------------------------------------------------------- index maintenance (caller's transaction)
+
+_FTS = ", ".join(FTS_COLUMNS)
+_INSERT_DOC = f"INSERT INTO {DOCS} (id, {', '.join(COLUMNS)}) VALUES (?, {', '.join('?' * len(COLUMNS))})"
+_INSERT = f"INSERT INTO {TABLE} (rowid, {_FTS}) VALUES (?, {', '.join('?' * len(FTS_COLUMNS))})"
+_INSERT_USED = f"INSERT INTO {USED_TABLE} (rowid, {_FTS}) VALUES (?, {', '.join('?' * len(FTS_COLUMNS))})"
+_INSERT_TITLE = (f"INSERT INTO {TITLE_TABLE} (rowid, {', '.join(TITLE_COLUMNS)}) "
+                 f"VALUES (?, {', '.join('?' * len(TITLE_COLUMNS))})")
+# external content: FTS5 removes a row's tokens given the values it was indexed with
+_DELETE_INDEXED = (f"INSERT INTO {TABLE} ({TABLE}, rowid, {_FTS}) "
+                   f"SELECT 'delete', id, {_FTS} FROM {DOCS} WHERE id = ?")
+_INSERT_TERM = f"INSERT OR IGNORE INTO {TERMS} (term) VALUES (?)"
+
+
+def _group_tokens(conn: sqlite3.Connection, group_ids: Iterable[int] | None = None) -> dict[int, str]:
+    """group id -> "_g<id>" or "_g<id> _g<parent id>"."""
+    sql = "SELECT id, parent_id FROM groups"
+    params: tuple = ()
+    if group_ids is not None:
+        ids = sorted(set(group_ids))
+        sql += f" WHERE id IN ({','.join('?' * len(ids))})"
+        params = tuple(ids)
+    return {gid: f"_g{gid}" if pid is None else f"_g{gid} _g{pid}" for gid, pid in conn.execute(sql, params)}
+
+
+def _row_values(title: str, body: str, gids: str,
+                old: Sequence[Any] | None = None) -> tuple[tuple, set[str]]:
+    """The COLUMNS values of one reply and its tokens for search_terms. The text columns of
+    ``old`` are re-used when title and body are unchanged (their terms are listed already)."""
+    tsig = _text_sig(title, body)
+    long_tokens: set[str] = set()
+    if old is not None and old[COLUMNS.index("tsig")] == tsig:
+        text = tuple(old[:len(TEXT_COLUMNS)])
+    else:
+        text = (*_analyze(normalize(title), True, long_tokens), *_analyze(normalize(body), False, long_tokens))
+    return (*text, gids, tsig), long_tokens
+
+
+def _title_values(values: Sequence[Any]) -> tuple:
+    return (*values[:4], values[COLUMNS.index("gids")])
+
+
+def _delete(conn: sqlite3.Connection, reply_id: int) -> None:
+    conn.execute(_DELETE_INDEXED, (reply_id,))
+    conn.execute(f"DELETE FROM {DOCS} WHERE id = ?", (reply_id,))
+    for table in (TITLE_TABLE, USED_TABLE):
+        conn.execute(f"DELETE FROM {table} WHERE rowid = ?", (reply_id,))
+
+
+def _write(conn: sqlite3.Connection, reply_id: int, title: str, body: str, group_id: int, used: bool,
+           gids: str | None = None) -> None:
+    if gids is None:
+        gids = _group_tokens(conn, [group_id]).get(group_id, "")
+    old = conn.execute(f"SELECT {', '.join(COLUMNS)} FROM {DOCS} WHERE id = ?", (reply_id,)).fetchone()
+    if old is None or old[COLUMNS.index("tsig")] != _text_sig(title, body):
+        _ensure_jieba(conn)
+    values, long_tokens = _row_values(title, body, gids, old)
+    if old is not None and tuple(old) == values:
+        in_used = conn.execute(f"SELECT 1 FROM {USED_TABLE} WHERE rowid = ?", (reply_id,)).fetchone() is not None
+        if in_used == used:
+            return
+    _delete(conn, reply_id)
+    conn.execute(_INSERT_DOC, (reply_id, *values))
+    conn.execute(_INSERT, (reply_id, *values[:len(FTS_COLUMNS)]))
+    conn.execute(_INSERT_TITLE, (reply_id, *_title_values(values)))
+    if used:
+        conn.execute(_INSERT_USED, (reply_id, *values[:len(FTS_COLUMNS)]))
+    conn.executemany(_INSERT_TERM, ((t,) for t in long_tokens))
 
 
 def index_reply(store: Store, reply: Reply) -> None:
-    """Called inside the write transaction that created/changed the reply."""
+    """(Re)index one reply. Called inside the write transaction that created or changed it."""
+    _write(store.conn, reply.id, reply.title, reply.body, reply.group_id, bool(reply.use_count))
 
 
 def remove_reply(store: Store, reply_id: int) -> None:
-    """Called inside the write transaction that deletes the reply."""
+    """Called inside the write transaction that deletes the reply. (search_terms keeps its tokens:
+    a stale one only costs an empty branch in a prefix expansion; rebuild_index drops them.)"""
+    _delete(store.conn, int(reply_id))
 
 
 def reindex_group(store: Store, group_id: int) -> None:
-    """Called inside the write transaction after a group was renamed or replies moved into it."""
+    """A group was renamed or replies moved into it. Names are matched from the groups table at
+    search time, so only moved replies change: their group tokens. No jieba needed."""
+    conn = store.conn
+    ids = [r[0] for r in conn.execute("SELECT id FROM groups WHERE id = ? OR parent_id = ?", (group_id, group_id))]
+    if not ids:
+        return
+    tokens = _group_tokens(conn, ids)
+    rows = conn.execute(f"SELECT id, title, body, group_id, use_count FROM replies "
+                        f"WHERE group_id IN ({','.join('?' * len(ids))})", tuple(ids)).fetchall()
+    for reply_id, title, body, gid, use_count in rows:
+        _write(conn, reply_id, title, body, gid, bool(use_count), tokens.get(gid, ""))
 
 
-def search(store: Store, query: str, limit: int = 50) -> list[Hit]:
-    q = (query or "").replace("\x00", "").strip()
-    if not q:
+def _index_rows(conn: sqlite3.Connection, rows: Iterable[tuple[int, str, str, int, int]]) -> int:
+    """Bulk-index (id, title, body, group_id, use_count) rows into an EMPTY index (rebuild, the
+    benchmark), in the caller's transaction; call ``_optimize`` once afterwards."""
+    groups = _group_tokens(conn)
+    _ensure_jieba(conn)
+    terms: set[str] = set()
+    titles: list[tuple] = []
+    used: list[tuple] = []
+    count = 0
+
+    def values() -> Iterable[tuple]:
+        nonlocal count
+        for reply_id, title, body, group_id, use_count in rows:
+            count += 1
+            row, long_tokens = _row_values(title, body, groups.get(group_id, ""))
+            terms.update(long_tokens)
+            titles.append((reply_id, *_title_values(row)))
+            if use_count:
+                used.append((reply_id, *row[:len(FTS_COLUMNS)]))
+            yield (reply_id, *row)
+
+    conn.executemany(_INSERT_DOC, values())
+    conn.execute(f"INSERT INTO {TABLE} (rowid, {_FTS}) SELECT id, {_FTS} FROM {DOCS}")
+    conn.executemany(_INSERT_TITLE, titles)
+    conn.executemany(_INSERT_USED, used)
+    conn.executemany(_INSERT_TERM, ((t,) for t in sorted(terms)))
+    return count
+
+
+def _optimize(conn: sqlite3.Connection) -> None:
+    """Merge each index's b-trees into one: fewer segments to read per query."""
+    for table in (TABLE, TITLE_TABLE, USED_TABLE):
+        conn.execute(f"INSERT INTO {table} ({table}) VALUES ('optimize')")
+
+
+def _rebuild(conn: sqlite3.Connection) -> int:
+    conn.execute(f"INSERT INTO {TABLE} ({TABLE}) VALUES ('delete-all')")
+    for table in (DOCS, TITLE_TABLE, USED_TABLE, TERMS):
+        conn.execute(f"DELETE FROM {table}")
+    count = _index_rows(conn, conn.execute("SELECT id, title, body, group_id, use_count FROM replies ORDER BY id"))
+    _optimize(conn)
+    return count
+
+
+def rebuild_index(store: Store) -> int:
+    """Rebuild the whole index in one transaction (`kefu doctor --reindex`). Returns replies indexed."""
+    with store.write():
+        return _rebuild(store.conn)
+
+
+def populate_for_migration(conn: sqlite3.Connection) -> int:
+    """Migration 0002: index the replies that existed before the index. jieba is loaded only when
+    there is something to index, so a new database opens without it."""
+    if conn.execute("SELECT 1 FROM replies LIMIT 1").fetchone() is None:
+        return 0
+    columns = [row[1] for row in conn.execute(f"PRAGMA table_info({DOCS})")]
+    if columns != ["id", *COLUMNS]:
+        # A later version changed the index; the migration that changed it rebuilds it.
+        log.warning("search index columns %s are not %s; not populating", columns, COLUMNS)
+        return 0
+    return _rebuild(conn)
+
+
+# ---------------------------------------------------------------- per-store snapshot: usage and groups
+
+@dataclass
+class _GroupName:
+    id: int
+    chars: str  # " 催 单 催 付 "
+    spell: str  # pinyin and initials from each character on: " cuidancuifu dancuifu ... cdcf dcf cf f "
+
+
+@dataclass
+class _Snapshot:
+    key: tuple[int, int, bool]
+    usage: dict[int, tuple[int, datetime | None]]
+    groups: list[_GroupName]
+    scores: dict[int, float]
+    scored_at: datetime | None = None
+
+    def score(self, reply_id: int) -> float:
+        return self.scores.get(reply_id, 0.0)
+
+
+_snapshots: weakref.WeakKeyDictionary[Any, _Snapshot] = weakref.WeakKeyDictionary()
+
+
+@functools.lru_cache(maxsize=4096)
+def _group_name(gid: int, name: str, with_pinyin: bool) -> _GroupName:
+    text = normalize(name)
+    syllables: list[str] = []
+    if with_pinyin:  # pypinyin is imported by the background loader, never by a search
+        from pypinyin import lazy_pinyin
+
+        han = "".join(run for run, _other in _TOKEN_RE.findall(text))
+        syllables = [s for s in lazy_pinyin(han, errors="ignore") if s.isascii() and s.isalpha()]
+    chars: list[str] = []
+    for han_run, other in _TOKEN_RE.findall(text):
+        if han_run:
+            chars.extend(han_run)
+        else:
+            chars.append(other)
+    spell = ["".join(syllables[i:]) for i in range(len(syllables))]
+    spell += ["".join(x[0] for x in syllables[i:]) for i in range(len(syllables))]
+    return _GroupName(gid, " " + " ".join(chars) + " ", " " + " ".join(spell) + " ")
+
+
+def _snapshot(store: Store, now: datetime) -> _Snapshot:
+    """Usage of the used replies and the group names; cached until this or another connection
+    writes (data_version counts other connections' commits, total_changes our own writes)."""
+    ready = is_ready()
+    key = (store.data_version(), store.conn.total_changes, ready)
+    snap = _snapshots.get(store)
+    if snap is None or snap.key != key:
+        usage: dict[int, tuple[int, datetime | None]] = {}
+        for reply_id, count, last in store.conn.execute(
+                "SELECT id, use_count, last_used_at FROM replies WHERE use_count > 0"):
+            try:
+                when = from_db(last)
+            except (TypeError, ValueError):
+                when = None
+            usage[reply_id] = (count, when)
+        groups = [_group_name(gid, name, ready) for gid, name in store.conn.execute("SELECT id, name FROM groups")]
+        snap = _snapshots[store] = _Snapshot(key, usage, groups, {})
+    if snap.scored_at is None or abs((now - snap.scored_at).total_seconds()) > 60:
+        snap.scores = {rid: _usage_score(entry, now) for rid, entry in snap.usage.items()}
+        snap.scored_at = now
+    return snap
+
+
+def _usage_score(entry: tuple[int, datetime | None] | None, now: datetime) -> float:
+    if not entry:
+        return 0.0
+    count, last = entry
+    score = math.log2(1 + max(count, 0))
+    if last is not None:
+        days = max((now - last).total_seconds(), 0.0) / 86400
+        score += 2.0 * 0.5 ** (days / 14)
+    return min(score, 99.0)
+
+
+# ---------------------------------------------------------------- query parsing and FTS5 expressions
+
+def _quote(token: str) -> str:
+    return '"' + token.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class _Term:
+    text: str
+    han: bool
+    words: tuple[str, ...] = ()  # a Han run's jieba words (2+ of them), once jieba is ready
+
+
+def _query_terms(text: str, use_jieba: bool) -> list[_Term]:
+    """Terms of a normalised query: each Han run and each other word. A Han run of 3+ characters
+    also carries its jieba words, neighbouring single characters kept together (我帮您|催单)."""
+    terms: list[_Term] = []
+    for han, other in _TOKEN_RE.findall(text):
+        if other:
+            terms.append(_Term(other[:MAX_TERM_CHARS], False))
+            continue
+        han = han[:MAX_TERM_CHARS]
+        words: list[str] = []
+        if use_jieba and len(han) > 2:
+            pending = ""
+            for word in _cut_run(han)[0]:
+                if len(word) == 1:
+                    pending += word
+                    continue
+                if pending:
+                    words.append(pending)
+                    pending = ""
+                words.append(word)
+            if pending:
+                words.append(pending)
+        terms.append(_Term(han, True, tuple(words) if len(words) > 1 else ()))
+    unique: list[_Term] = []
+    for term in terms:
+        if term not in unique:
+            unique.append(term)
+    return unique[:MAX_TERMS]
+
+
+_TITLE_FILTER = "{t_chars t_words t_py t_ini}"
+
+
+class _Query:
+    """FTS5 expressions for one parsed query. Every piece of user text is inside double quotes
+    (quotes doubled); everything else is our own syntax, column names and "_g" tokens."""
+
+    def __init__(self, conn: sqlite3.Connection, terms: list[_Term], snap: _Snapshot,
+                 group_id: int | None) -> None:
+        self.conn = conn
+        self.terms = terms
+        self.group_filter = _quote(f"_g{group_id}") if group_id is not None else None
+        self.group_hits = {t: _matching_groups(snap.groups, t) for t in terms}
+        self._prefix: dict[str, str] = {}
+
+    def prefix(self, term: _Term) -> str:
+        """Prefix match of a non-Han term."""
+        text = term.text
+        if text not in self._prefix:
+            expr = _quote(text) + "*"  # 1-3 letters: the prefix index
+            if len(text) >= EXPAND_FROM:
+                tokens = [r[0] for r in self.conn.execute(
+                    f"SELECT term FROM {TERMS} WHERE term >= ? AND term < ? LIMIT ?",
+                    (text, text + "\U0010ffff", MAX_EXPANSION + 1))]
+                if not tokens:
+                    expr = _quote(text)  # nothing starts with it: only the exact token can match
+                elif len(tokens) <= MAX_EXPANSION:
+                    expr = "(" + " OR ".join(_quote(t) for t in tokens) + ")"
+            self._prefix[text] = expr
+        return self._prefix[text]
+
+    def word(self, term: _Term) -> str | None:
+        """Whole-word match, or None for a single Han character (never a word token)."""
+        if term.han and len(term.text) < 2:
+            return None
+        return _quote(term.text)
+
+    def part(self, term: _Term) -> str:
+        """Substring (Han) or prefix (other) match."""
+        return _quote(" ".join(term.text)) if term.han else self.prefix(term)
+
+    def split(self, term: _Term) -> str | None:
+        """A Han run's words anywhere, in any order."""
+        if not term.words:
+            return None
+        return "(" + " AND ".join(_quote(" ".join(w)) for w in term.words) + ")"
+
+    def group(self, term: _Term) -> str | None:
+        ids = self.group_hits[term]
+        return "(" + " OR ".join(_quote(f"_g{gid}") for gid in ids) + ")" if ids else None
+
+    def any(self, term: _Term) -> str:
+        options = [x for x in (self.part(term), self.split(term), self.group(term)) if x]
+        return options[0] if len(options) == 1 else "(" + " OR ".join(options) + ")"
+
+    def tier_plan(self) -> list[tuple[float, bool, str]]:
+        """(level, title only?, expression) from the best tier to the weakest. Tiers overlap:
+        rows placed by a tier above are skipped."""
+        if len(self.terms) == 1:
+            term = self.terms[0]
+            word, part = self.word(term), self.part(term)
+            plan = [(LEVEL_TITLE_WORD, True, word), (LEVEL_TITLE_PART, True, part),
+                    (LEVEL_BODY_WORD, False, word), (LEVEL_BODY_PART, False, part),
+                    (LEVEL_SPLIT, False, self.split(term)), (LEVEL_GROUP, False, self.group(term))]
+            return [(level, title, expr) for level, title, expr in plan if expr]
+        all_title = " AND ".join(f"({self.part(t)})" for t in self.terms)
+        all_any = " AND ".join(f"({self.any(t)})" for t in self.terms)
+        some = " OR ".join(f"({self.any(t)})" for t in self.terms)
+        # 3 > 2 > 1 only order the tiers; inside a tier, rows are ranked by _how
+        return [(3, True, all_title), (2, False, all_any), (1, False, some)]
+
+    def ids(self, table: str, expr: str, limit: int) -> list[int]:
+        if self.group_filter:
+            expr = f"({expr}) AND {self.group_filter}"
+        return [r[0] for r in self.conn.execute(
+            f"SELECT rowid FROM {table} WHERE {table} MATCH ? LIMIT ?", (expr, limit))]
+
+
+def _matching_groups(groups: list[_GroupName], term: _Term) -> list[int]:
+    if term.han:
+        phrase = " " + " ".join(term.text) + " "
+        return [g.id for g in groups if phrase in g.chars]
+    start = " " + term.text
+    return [g.id for g in groups if start in g.chars or start in g.spell]
+
+
+# ---------------------------------------------------------------- search
+
+def _group_ids(store: Store, group_id: int) -> list[int]:
+    return [r[0] for r in store.conn.execute("SELECT id FROM groups WHERE id = ? OR parent_id = ?",
+                                             (group_id, group_id))]
+
+
+def _group_sql(group_ids: list[int] | None) -> tuple[str, list[int]]:
+    if group_ids is None:
+        return "", []
+    return f" AND group_id IN ({','.join('?' * len(group_ids))})", list(group_ids)
+
+
+def _code_hits(store: Store, snap: _Snapshot, raw: str, limit: int, group_ids: list[int] | None) -> dict[int, Hit]:
+    """The whole query as a short code: exact match first, then codes starting with it."""
+    code = unicodedata.normalize("NFKC", raw).strip()
+    if not CODE_RE.match(code):
+        return {}
+    where, params = _group_sql(group_ids)
+    rows = store.conn.execute(
+        f"SELECT id, code FROM replies WHERE code IS NOT NULL AND code >= ? COLLATE NOCASE "
+        f"AND code < ? COLLATE NOCASE{where} ORDER BY code COLLATE NOCASE LIMIT ?",
+        (code, code + "\x7f", *params, limit * 4)).fetchall()
+    # read in code order; shown exact first, then shorter codes (closer to what was typed), then usage
+    lowered = code.lower()
+    rows.sort(key=lambda r: (r[1].lower() != lowered, len(r[1]), -snap.score(r[0]), r[1].lower()))
+    hits: dict[int, Hit] = {}
+    for rank, (rid, found) in enumerate(rows[:limit]):
+        exact = found.lower() == lowered
+        hits[rid] = Hit(rid, (SCORE_CODE if exact else SCORE_CODE_PREFIX) - rank, "code" if exact else "code-prefix")
+    return hits
+
+
+def _scan(store: Store, raw: str, limit: int, group_ids: list[int] | None) -> list[Hit]:
+    """LIKE '%text%' over title, body and code, for queries with nothing the index can match
+    (emoji, punctuation). Ordered by usage."""
+    text = _SURROGATES_RE.sub("", raw.replace("\x00", "")).strip()[:MAX_QUERY_CHARS]
+    if not text:
         return []
-    like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    rows = store.query(
-        "SELECT id FROM replies WHERE code LIKE ? ESCAPE '\\' OR title LIKE ? ESCAPE '\\' OR body LIKE ? ESCAPE '\\' "
-        "ORDER BY use_count DESC LIMIT ?", (like, like, like, limit))
-    return [Hit(r["id"], 1.0) for r in rows]
+    like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    where, params = _group_sql(group_ids)
+    rows = store.conn.execute(
+        "SELECT id FROM replies WHERE (title LIKE ? ESCAPE '\\' OR body LIKE ? ESCAPE '\\' "
+        f"OR code LIKE ? ESCAPE '\\'){where} ORDER BY use_count DESC, last_used_at DESC, id LIMIT ?",
+        (like, like, like, *params, limit)).fetchall()
+    return [Hit(r[0], float(limit - n), "scan") for n, r in enumerate(rows)]
+
+
+def _how(row: dict[str, str], term: _Term, group_hits: list[int]) -> tuple[float, str]:
+    """(level, how) of the best match of one term in one stored index row, in Python: the label
+    of the hits shown and the order inside a multi-term tier."""
+    col = row.__getitem__
+    if term.han:
+        phrase = " " + " ".join(term.text) + " "
+        for p, word_level, part_level in (("t_", LEVEL_TITLE_WORD, LEVEL_TITLE_PART),
+                                          ("b_", LEVEL_BODY_WORD, LEVEL_BODY_PART)):
+            if len(term.text) > 1 and f" {term.text} " in col(p + "words"):
+                return word_level, "word"
+            if phrase in col(p + "chars"):
+                return part_level, "chars"
+        if term.words:
+            both = col("t_chars") + col("b_chars")
+            if all(" " + " ".join(w) + " " in both for w in term.words):
+                return LEVEL_SPLIT, "words"
+    else:
+        exact, start = f" {term.text} ", f" {term.text}"
+        for p, word_level, part_level in (("t_", LEVEL_TITLE_WORD, LEVEL_TITLE_PART),
+                                          ("b_", LEVEL_BODY_WORD, LEVEL_BODY_PART)):
+            for name, label in (("chars", "word"), ("py", "pinyin"), ("ini", "initials")):
+                if exact in col(p + name):
+                    return word_level, label
+            for name, label in (("chars", "prefix"), ("py", "pinyin"), ("ini", "initials")):
+                if start in col(p + name):
+                    return part_level, label
+    if group_hits and any(f" _g{gid} " in col("gids") for gid in group_hits):
+        return LEVEL_GROUP, "group"
+    return 0, ""
+
+
+def _stored_rows(conn: sqlite3.Connection, ids: Sequence[int]) -> dict[int, dict[str, str]]:
+    """search_docs rows, each value padded with spaces for _how's " token " tests."""
+    if not ids:
+        return {}
+    rows = conn.execute(f"SELECT id, {_FTS} FROM {DOCS} WHERE id IN (SELECT value FROM json_each(?))",
+                        (json.dumps(list(ids)),))
+    return {row[0]: {c: f" {v} " for c, v in zip(FTS_COLUMNS, row[1:], strict=True)} for row in rows}
+
+
+def _collect(q: _Query, snap: _Snapshot, limit: int, taken: dict[int, Hit]) -> list[tuple[int, float, float]]:
+    """(reply id, tier level, usage score) of the rows that can make the first ``limit``, read
+    tier by tier (module docstring). ``taken``: the code hits, placed above every tier."""
+    out: list[tuple[int, float, float]] = []
+    seen = set(taken)
+    multi = len(q.terms) > 1
+    for level, title_only, expr in q.tier_plan():
+        if len(seen) >= limit:
+            break
+        used_expr = f"{_TITLE_FILTER}: ({expr})" if title_only else expr
+        used = [(rid, snap.score(rid)) for rid in q.ids(USED_TABLE, used_expr, MAX_USED_PER_TIER)]
+        skip = len(used)  # used rows come back in the next query too
+        used = [r for r in used if r[0] not in seen]
+        used.sort(key=lambda r: (-r[1], r[0]))
+        # one term: only the first rows can still make it; several: ranked again by _how, bounded
+        used = used[:limit * 4] if multi else used[:max(limit - len(seen), 0)]
+        for rid, score in used:
+            out.append((rid, level, score))
+            seen.add(rid)
+        need = limit - len(seen)
+        if need > 0:
+            table = TITLE_TABLE if title_only else TABLE
+            for rid in q.ids(table, expr, need + len(seen) + skip):
+                if rid not in seen:
+                    out.append((rid, level, 0.0))
+                    seen.add(rid)
+                    need -= 1
+                    if need == 0:
+                        break
+    return out
+
+
+def search(store: Store, query: str, limit: int = 50, group_id: int | None = None) -> list[Hit]:
+    """The best replies for what the agent typed, best first. Never raises for any text and never
+    waits for jieba. ``group_id`` keeps that group and its sub-groups."""
+    if not query or limit <= 0:
+        return []
+    raw = str(query)[:MAX_QUERY_CHARS * 4]
+    group_ids = _group_ids(store, group_id) if group_id is not None else None
+    if group_ids == []:
+        return []
+    snap = _snapshot(store, store.clock.now())
+    hits = _code_hits(store, snap, raw, limit, group_ids)
+    terms = _query_terms(normalize(raw)[:MAX_QUERY_CHARS], use_jieba=is_ready())
+    if not terms:
+        return _rank(hits, limit) if hits else _scan(store, raw, limit, group_ids)
+    q = _Query(store.conn, terms, snap, group_id)
+    try:
+        rows = _collect(q, snap, limit, hits)
+    except sqlite3.OperationalError:  # a bug in our FTS5 syntax: still answer, slowly
+        log.exception("search: FTS5 query failed for %r", raw[:80])
+        return _rank(hits, limit) if hits else _scan(store, raw, limit, group_ids)
+    if len(terms) == 1:
+        for rid, level, usage in rows:
+            hits[rid] = Hit(rid, level * 1e5 + usage, "")
+        ranked = _rank(hits, limit)
+        stored = _stored_rows(store.conn, [h.reply_id for h in ranked if not h.how])
+    else:
+        stored = _stored_rows(store.conn, [rid for rid, _, _ in rows])
+        for rid, tier, usage in rows:
+            row = stored.get(rid)
+            levels = [_how(row, t, q.group_hits[t])[0] for t in terms] if row else []
+            matched = sum(1 for lv in levels if lv)
+            hits[rid] = Hit(rid, tier * 1e5 + matched * 1e4 + sum(levels) * 100 + usage, "")
+        ranked = _rank(hits, limit)
+    for hit in ranked:
+        if not hit.how:
+            row = stored.get(hit.reply_id)
+            labels = (_how(row, t, q.group_hits[t]) for t in terms) if row else iter(())
+            hit.how = next((label for level, label in labels if level), "word")
+    return ranked
+
+
+def _rank(hits: dict[int, Hit], limit: int) -> list[Hit]:
+    return sorted(hits.values(), key=lambda h: (-h.score, h.reply_id))[:limit]

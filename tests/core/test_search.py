@@ -1,0 +1,432 @@
+"""Search: Chinese words and characters, pinyin, initials, short codes, traditional/simplified,
+ranking, incremental index, migration, safety for any text. GUI-free."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlite_utils import Database
+
+from assistant.core import replies, search
+from assistant.core.clock import FakeClock
+from assistant.core.migrations import migrations
+from assistant.core.store import open_store
+
+REPO = Path(__file__).resolve().parents[2]
+
+NASTY = [
+    "", " ", '"', '""', "'", "''", "*", "**", "-", "--", ":", "::", "^", "(", ")", "()", "{", "}", "[", "]",
+    "AND", "OR", "NOT", "NEAR", "and or not near", "NEAR(a b, 2)", "a AND", "OR b", "NOT NOT", "a:b", "t_chars:快",
+    "{t_chars}: 快", '"快递" OR "x"', "-快递", "^快递", "快递*", "*快递", "kuai*", '"kuai"*', "_g1", "_used", "_",
+    "%", "%%", "\\", "\\%", "' OR 1=1 --", "\x00", "快\x00递", "\x00\x00", "😀", "😀快递😀", "👍🏽", "\u200b", "\u202e快递",
+    "e\u0301", "𠀀", "〇", "①②", "ＫＵＡＩＤＩ", "ｋｄ", "\t\n\r", "a" * 10_000, "快" * 10_000, "kuaidi " * 1500,
+    "\"" * 10_000, "(" * 5000, "cd" * 30, "#", "./-_#", "kd1%", "SELECT * FROM replies", "\ufeff优惠券",
+]
+
+
+def _titles(store, hits) -> list[str]:
+    return [replies.get_reply(store, h.reply_id).title for h in hits]
+
+
+def _ids(hits) -> list[int]:
+    return [h.reply_id for h in hits]
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory):
+    """The shipped default library (140 replies), read-only for the golden queries."""
+    search.start_background_loading(tmp_path_factory.mktemp("cache")).join()
+    clock = FakeClock(datetime(2026, 11, 10, 6, 0, tzinfo=timezone.utc))
+    s = open_store(tmp_path_factory.mktemp("library") / "kefu.db", clock)
+    assert replies.seed_defaults(s) == 140
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def shop(tmp_path):
+    search.start_background_loading(tmp_path / "cache").join()
+    clock = FakeClock(datetime(2026, 11, 10, 6, 0, tzinfo=timezone.utc))
+    s = open_store(tmp_path / "kefu.db", clock)
+    yield s
+    s.close()
+
+
+# ---------------------------------------------------------------- golden queries
+
+def test_chinese_word_finds_title_first(library):
+    hits = search.search(library, "快递")
+    titles = _titles(library, hits)
+    assert titles[:2] == ["默认快递", "大促快递拥堵"]  # the word in the title beats the body
+    assert hits[0].how == "word"
+    assert len(hits) >= 8
+
+
+def test_single_character_inside_a_word(library):
+    hits = search.search(library, "快")
+    titles = _titles(library, hits)
+    assert {"默认快递", "大促快递拥堵"} <= set(titles[:2])
+    assert hits[0].how == "chars"
+    assert "库存询问" in titles  # 变化快: the character on its own, in a body
+
+
+def test_two_characters_of_a_longer_word(library):
+    assert "领券方法" in _titles(library, search.search(library, "惠券"))  # inside 优惠券
+
+
+def test_full_pinyin(library):
+    hits = search.search(library, "kuaidi")
+    assert _titles(library, hits)[:2] == ["默认快递", "大促快递拥堵"]
+    assert hits[0].how == "pinyin"
+
+
+@pytest.mark.parametrize("typed", ["k", "ku", "kua", "kuai", "kuaid", "kuaidi"])
+def test_partial_pinyin_while_typing_finds_kuaidi(library, typed):
+    titles = _titles(library, search.search(library, typed))
+    assert "默认快递" in titles
+
+
+def test_partial_pinyin_ranks_the_title_match_first(library):
+    for typed in ("kuai", "kuaid"):
+        assert _titles(library, search.search(library, typed))[:2] == ["默认快递", "大促快递拥堵"]
+
+
+def test_initials_kd_after_codes(library):
+    hits = search.search(library, "kd")
+    hows = [h.how for h in hits]
+    codes = [replies.get_reply(library, h.reply_id).code for h in hits if h.how.startswith("code")]
+    assert codes == ["kd1", "kd2", "kd3", "kd4", "kd5", "kd6", "kd7"]
+    assert hows[:7] == ["code-prefix"] * 7
+    text_hits = hits[7:]
+    assert text_hits and text_hits[0].how == "initials"
+    assert "默认快递" in _titles(library, text_hits)
+
+
+def test_initials_cd_find_cuidan(shop):
+    target = replies.create_reply(shop, title="已催仓库", body="亲，已经帮您催单了，今天一定发出", group="售后")
+    replies.create_reply(shop, title="无关", body="亲，在的呢", group="售后")
+    hits = search.search(shop, "cd")
+    assert _ids(hits) == [target.id]
+    assert hits[0].how == "initials"
+    assert search.search(shop, "cuidan")[0].reply_id == target.id
+    assert search.search(shop, "催单")[0].reply_id == target.id
+
+
+def test_group_name_by_characters_and_pinyin(library):
+    for typed, how in (("催单", "group"), ("cuidan", "group"), ("cdcf", "group")):
+        hits = search.search(library, typed)
+        assert hits, typed
+        assert {replies.get_reply(library, h.reply_id).group_path.split("/")[0] for h in hits} == {"催单催付"}
+        assert hits[0].how == how
+
+
+def test_short_code_exact_beats_prefix_beats_text(shop):
+    prefix = replies.create_reply(shop, title="优惠二号", body="满减", code="yh2")
+    exact = replies.create_reply(shop, title="优惠一号", body="满减", code="yh")
+    text = replies.create_reply(shop, title="优惠", body="今天有优惠")
+    hits = search.search(shop, "yh")
+    assert _ids(hits) == [exact.id, prefix.id, text.id]
+    assert [h.how for h in hits] == ["code", "code-prefix", "initials"]
+    assert _ids(search.search(shop, "YH")) == [exact.id, prefix.id, text.id]  # codes ignore case
+    assert _ids(search.search(shop, "yh2"))[0] == prefix.id
+
+
+def test_code_query_with_like_wildcards_is_literal(shop):
+    replies.create_reply(shop, title="a", body="a", code="k_1")
+    other = replies.create_reply(shop, title="b", body="b", code="kx1")
+    assert other.id not in _ids(search.search(shop, "k_"))
+
+
+def test_traditional_query_finds_simplified_text(library):
+    hits = search.search(library, "優惠券")
+    assert "领券方法" in _titles(library, hits)
+    assert _ids(hits) == _ids(search.search(library, "优惠券"))
+
+
+def test_simplified_query_finds_traditional_text(shop):
+    stored = replies.create_reply(shop, title="運費險說明", body="親，這款下單送運費險，收到不合適換貨的來回運費不用您操心")
+    for typed in ("运费险", "運費險", "yunfeixian", "yfx", "换货"):
+        assert search.search(shop, typed)[0].reply_id == stored.id, typed
+
+
+def test_english_and_accents(library):
+    assert _titles(library, search.search(library, "ship"))[:2] == ["Unpaid - ship sooner", "Shipping time"]
+    assert "Plazo de envío" in _titles(library, search.search(library, "envio"))
+    assert "Plazo de envío" in _titles(library, search.search(library, "ENVÍO"))
+    assert "Сроки доставки" in _titles(library, search.search(library, "достав"))
+
+
+def test_full_width_and_case(library):
+    assert _ids(search.search(library, "ＫＵＡＩＤＩ")) == _ids(search.search(library, "kuaidi"))
+
+
+def test_several_terms_all_matched_first(library):
+    hits = search.search(library, "快递 延误")
+    assert _titles(library, hits)[0] == "物流延误解释"
+    assert len(hits) > 1  # then replies with one of the two words
+    assert _titles(library, search.search(library, "kuaidi yanwu"))[0] == "物流延误解释"
+
+
+def test_chinese_run_words_found_apart(shop):
+    together = replies.create_reply(shop, title="a", body="这张优惠券叠加后更便宜")
+    apart = replies.create_reply(shop, title="b", body="优惠券可以和满减一起叠加")
+    replies.create_reply(shop, title="c", body="优惠券只能单独使用")
+    hits = search.search(shop, "优惠券叠加")
+    assert _ids(hits) == [together.id, apart.id]
+    assert hits[1].how == "words"
+
+
+# ---------------------------------------------------------------- ranking and the index kept current
+
+def test_usage_breaks_a_tie(shop, monkeypatch):
+    first = replies.create_reply(shop, title="包邮说明", body="全国包邮")
+    second = replies.create_reply(shop, title="包邮说明", body="全国包邮")
+    assert _ids(search.search(shop, "包邮")) == [first.id, second.id]
+    replies.record_use(shop, second.id)
+    assert _ids(search.search(shop, "包邮")) == [second.id, first.id]
+    assert _ids(search.search(shop, "by")) == [second.id, first.id]
+
+
+def test_recent_use_beats_old_use(shop):
+    old = replies.create_reply(shop, title="发货时间", body="48小时内发货")
+    recent = replies.create_reply(shop, title="发货时间", body="48小时内发货")
+    replies.record_use(shop, old.id)
+    shop.clock.advance(timedelta(days=30))
+    replies.record_use(shop, recent.id)
+    assert _ids(search.search(shop, "发货")) == [recent.id, old.id]
+
+
+def test_match_quality_beats_usage(shop):
+    in_title = replies.create_reply(shop, title="退款进度", body="亲，请稍等")
+    in_body = replies.create_reply(shop, title="安抚", body="退款已经在处理了")
+    for _ in range(5):
+        replies.record_use(shop, in_body.id)
+    assert _ids(search.search(shop, "退款")) == [in_title.id, in_body.id]
+
+
+def test_usage_recorded_by_another_connection_is_seen(shop):
+    a = replies.create_reply(shop, title="问候", body="您好")
+    b = replies.create_reply(shop, title="问候", body="您好")
+    assert _ids(search.search(shop, "问候")) == [a.id, b.id]
+    with open_store(shop.path, shop.clock) as cli:  # e.g. `kefu paste` from a terminal
+        replies.record_use(cli, b.id)
+    assert _ids(search.search(shop, "问候")) == [b.id, a.id]
+
+
+def test_update_reindexes(shop):
+    reply = replies.create_reply(shop, title="顺丰包邮", body="默认顺丰发货", code="sf")
+    assert _ids(search.search(shop, "shunfeng")) == [reply.id]
+    replies.record_use(shop, reply.id)  # used replies are also answered from search_used
+    replies.update_reply(shop, reply.id, title="圆通发货", body="默认圆通快递")
+    for gone in ("顺丰", "shunfeng", "sfby"):
+        assert reply.id not in _ids(search.search(shop, gone)), gone
+    for found in ("圆通", "yuantong", "yt", "圆"):
+        assert _ids(search.search(shop, found)) == [reply.id], found
+    assert search.search(shop, "sf")[0].how == "code"  # the code did not change
+
+
+def test_delete_removes_and_restore_brings_back(shop):
+    reply = replies.create_reply(shop, title="七天无理由", body="支持七天无理由退换")
+    removed = replies.delete_reply(shop, reply.id)
+    assert search.search(shop, "无理由") == []
+    assert shop.query("SELECT count(*) AS n FROM search_docs")[0]["n"] == 0
+    replies.restore_reply(shop, removed)
+    assert _ids(search.search(shop, "qtwly")) == [reply.id]
+
+
+def test_rows_deleted_by_plain_sql_leave_the_index(shop):
+    reply = replies.create_reply(shop, title="赠品", body="送小样")
+    replies.record_use(shop, reply.id)
+    with shop.write() as db:
+        db.execute("DELETE FROM replies WHERE id = ?", (reply.id,))
+    for table in ("search_docs", "search_title", "search_used"):
+        assert shop.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0
+    assert search.search(shop, "赠品") == []
+
+
+def test_group_filter_includes_sub_groups(shop):
+    hello = replies.create_reply(shop, title="问候", body="亲，在的", group="售前/问候")
+    size = replies.create_reply(shop, title="尺码", body="亲，按平时穿", group="售前/尺码")
+    refund = replies.create_reply(shop, title="退款", body="亲，已退", group="售后/退款")
+    pre = replies.get_group(shop, "售前").id
+    assert sorted(_ids(search.search(shop, "亲", group_id=pre))) == sorted([hello.id, size.id])
+    assert _ids(search.search(shop, "亲", group_id=replies.get_group(shop, "售后/退款").id)) == [refund.id]
+    assert search.search(shop, "亲", group_id=999_999) == []
+    assert _ids(search.search(shop, "wh", group_id=pre)) == [hello.id]  # initials of 问候
+
+
+def test_group_rename_and_moves(shop):
+    reply = replies.create_reply(shop, title="说明", body="亲，稍等", group="物流/延误")
+    assert _ids(search.search(shop, "wuliu")) == [reply.id]
+    replies.rename_group(shop, "物流", "售后")
+    assert search.search(shop, "wuliu") == []
+    assert _ids(search.search(shop, "shouhou")) == [reply.id]
+    target = replies.create_group(shop, "投诉")
+    replies.delete_group(shop, "售后", move_to=target.id)
+    assert _ids(search.search(shop, "亲", group_id=target.id)) == [reply.id]
+    assert _ids(search.search(shop, "tousu")) == [reply.id]
+
+
+def _index_state(store) -> dict[str, list]:
+    return {
+        "docs": store.conn.execute("SELECT * FROM search_docs ORDER BY id").fetchall(),
+        "title": store.conn.execute("SELECT rowid, * FROM search_title ORDER BY rowid").fetchall(),
+        "used": store.conn.execute("SELECT rowid, * FROM search_used ORDER BY rowid").fetchall(),
+    }
+
+
+def test_rebuild_equals_incremental(shop):
+    replies.seed_defaults(shop)
+    replies.update_reply(shop, 3, body="改过的{客户}回访话术，顺便问问快递")
+    replies.update_reply(shop, 4, group="售后/夜间")
+    replies.delete_reply(shop, 5)
+    replies.record_use(shop, 6)
+    replies.rename_group(shop, "售前", "咨询")
+    queries = ["快递", "kd", "zixun", "回访", "yh", "優惠券"]
+    before = _index_state(shop), [_ids(search.search(shop, q)) for q in queries]
+    assert search.rebuild_index(shop) == 139
+    after = _index_state(shop), [_ids(search.search(shop, q)) for q in queries]
+    assert before == after
+    assert shop.conn.execute("INSERT INTO search_index (search_index) VALUES ('integrity-check')").fetchall() == []
+
+
+def test_edit_that_keeps_the_text_does_not_reanalyse(shop, monkeypatch):
+    reply = replies.create_reply(shop, title="发票", body="电子发票", group="售后")
+    monkeypatch.setattr(search, "_analyze", lambda *a: pytest.fail("re-analysed unchanged text"))
+    replies.update_reply(shop, reply.id, group="售前", code="fp")
+    replies.rename_group(shop, "售前", "咨询")
+    assert _ids(search.search(shop, "fapiao")) == [reply.id]
+
+
+def test_migration_indexes_existing_replies(tmp_path):
+    path = tmp_path / "old.db"
+    db = Database(sqlite3.connect(path))
+    migrations.apply(db, stop_before="0002_search_index")
+    stamp = "2026-01-01T00:00:00.000000Z"
+    db.execute("INSERT INTO groups (id, uuid, name, parent_id, position, created_at, updated_at) "
+               "VALUES (1, 'g1', '催单催付', NULL, 0, ?, ?)", (stamp, stamp))
+    for rid, title, body, uses in ((1, "默认快递", "亲，我们默认发顺丰", 0), (2, "優惠券", "先領券再下單", 3)):
+        db.execute("INSERT INTO replies (id, uuid, group_id, title, body, created_at, updated_at, use_count) "
+                   "VALUES (?, ?, 1, ?, ?, ?, ?, ?)", (rid, f"u{rid}", title, body, stamp, stamp, uses))
+    db.conn.commit()
+    db.conn.close()
+    with open_store(path) as store:
+        assert "0002_search_index" in [m.name for m in migrations.applied(store.db)]
+        assert _ids(search.search(store, "kuaidi")) == [1]
+        assert _ids(search.search(store, "优惠券")) == [2]
+        assert sorted(_ids(search.search(store, "cd"))) == [1, 2]
+        assert store.conn.execute("SELECT rowid FROM search_used").fetchall() == [(2,)]
+
+
+def test_new_database_does_not_load_jieba_for_the_migration(tmp_path):
+    code = textwrap.dedent(f"""
+        import sys
+        from assistant.core.store import open_store
+        with open_store({str(tmp_path / 'new.db')!r}) as store:
+            pass
+        print("jieba" in sys.modules, "pypinyin" in sys.modules)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
+
+
+# ---------------------------------------------------------------- before jieba is ready
+
+def test_search_answers_before_jieba_and_pypinyin_are_loaded(library, monkeypatch):
+    expected = {q: _ids(search.search(library, q)) for q in ("kuaidi", "快", "ship", "優惠券")}
+    monkeypatch.setattr(search, "is_ready", lambda: False)
+
+    def boom(*args, **kwargs):
+        raise AssertionError("search waited for jieba/pypinyin")
+
+    import jieba
+    import pypinyin
+
+    monkeypatch.setattr(search, "_cut_run", boom)
+    monkeypatch.setattr(jieba, "cut", boom)
+    monkeypatch.setattr(pypinyin, "lazy_pinyin", boom)
+    for query, ids in expected.items():
+        assert _ids(search.search(library, query)) == ids, query
+    # a long Chinese run is one substring until jieba can split it
+    assert "领券方法" in _titles(library, search.search(library, "优惠券在商品页面"))
+    assert search.search(library, "cuidan") == []  # group-name pinyin waits for pypinyin...
+    assert search.search(library, "催单")  # ...characters do not
+
+
+def test_fresh_process_searches_without_importing_jieba(library, tmp_path):
+    """The panel's first keystrokes: no jieba, no pypinyin import on the search path. Then the
+    CLI case: adding a reply loads jieba synchronously, its cache next to the database."""
+    db = tmp_path / "data" / "kefu.db"
+    db.parent.mkdir()
+    library.conn.execute("VACUUM INTO ?", (str(db),))
+    code = textwrap.dedent(f"""
+        import json, sys
+        from assistant.core import replies, search
+        from assistant.core.store import open_store
+        store = open_store({str(db)!r})
+        found = {{q: len(search.search(store, q)) for q in ("kuaidi", "快递", "kd", "優惠券", "ship")}}
+        loaded = ["jieba" in sys.modules, "pypinyin" in sys.modules, search.is_ready()]
+        reply = replies.create_reply(store, title="新到货", body="羽绒服今天到货")
+        after = [h.reply_id for h in search.search(store, "yurongfu")] == [reply.id]
+        print(json.dumps([found, loaded, after]))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    found, loaded, after = json.loads(out.stdout)
+    assert all(found.values()), found
+    assert loaded == [False, False, False]
+    assert after
+    assert (db.parent / "cache" / "jieba.cache").exists()
+
+
+def test_background_loading_keeps_jieba_cache_in_cache_dir(tmp_path):
+    code = textwrap.dedent(f"""
+        from pathlib import Path
+        from assistant.core import search
+        thread = search.start_background_loading(Path({str(tmp_path / 'cache')!r}))
+        assert thread.daemon and search.start_background_loading(Path({str(tmp_path / 'cache')!r})) is thread
+        thread.join()
+        assert search.is_ready()
+    """)
+    subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, timeout=60)
+    assert (tmp_path / "cache" / "jieba.cache").exists()
+
+
+# ---------------------------------------------------------------- any text is safe
+
+@pytest.mark.parametrize("text", NASTY, ids=range(len(NASTY)))
+def test_nasty_strings_never_raise(library, text):
+    hits = search.search(library, text)
+    assert isinstance(hits, list) and all(isinstance(h, search.Hit) for h in hits)
+    search.search(library, text, limit=3, group_id=1)
+
+
+def test_some_nasty_strings_still_find(library):
+    assert search.search(library, "快递*")
+    assert search.search(library, '"快递" OR "x"')
+    assert search.search(library, "😀快递😀")
+    assert search.search(library, "\ufeff优惠券")
+    assert search.search(library, "kuaidi " * 1500)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text())
+def test_any_text_never_raises(library, text):
+    hits = search.search(library, text, limit=10)
+    assert all(isinstance(h.reply_id, int) for h in hits)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(max_size=200))
+def test_any_text_can_be_analysed_for_the_index(library, text):
+    values, _terms = search._row_values(text, text, "_g1")
+    assert len(values) == len(search.COLUMNS)
+    assert all("\x00" not in v and '"' not in v for v in values)
