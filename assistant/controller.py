@@ -446,7 +446,8 @@ class HotkeyController(QObject):
         try:
             if action_id.startswith(PASTE_PREFIX):
                 reply_id = int(action_id[len(PASTE_PREFIX):])
-                self._start_paste(reply_id, dict(self._context), target, via="hotkey")
+                self._start_paste(reply_id, dict(self._context), target, via="hotkey",
+                                  hotkey_key=self._hotkey_key(action_id))
                 return
             action = action_id[len(ACTION_PREFIX):]
             log.info("hotkey: action %s", action)
@@ -458,13 +459,18 @@ class HotkeyController(QObject):
                 token = self._new_token(target)
                 self.next_chase_requested.emit(token)
             elif action == "star_selection":
-                self._copy_selection(target, self._star_from_text)
+                self._copy_selection(target, self._star_from_text, self._hotkey_key(action_id))
             elif action == "add_selection":
-                self._copy_selection(target, self._add_from_text)
+                self._copy_selection(target, self._add_from_text, self._hotkey_key(action_id))
             else:
                 log.warning("unknown hotkey action %s", action)
         except KnownError as exc:
             self.error.emit(exc.zh, exc.en)
+
+    def _hotkey_key(self, action_id: str) -> str:
+        """Main key of the hotkey that fired this action ("1" for Ctrl+Alt+1)."""
+        hotkey = self.backend.hotkeys.registered().get(action_id, "")
+        return hotkey.rsplit("+", 1)[-1] if hotkey else ""
 
     def _new_token(self, target: int) -> int:
         token = next(self._tokens)
@@ -492,7 +498,7 @@ class HotkeyController(QObject):
             raise KnownError(f"回复 {reply_id} 已被删除", f"Reply {reply_id} no longer exists")
         return templates.render(rows[0]["body"], values)
 
-    def _start_paste(self, reply_id: int, values: dict, target: int, via: str) -> None:
+    def _start_paste(self, reply_id: int, values: dict, target: int, via: str, hotkey_key: str = "") -> None:
         rendered = self._render(reply_id, self._values(values))
         if rendered.missing:
             token = self._new_token(target)
@@ -500,9 +506,9 @@ class HotkeyController(QObject):
             log.info("reply %d needs %d fill-in values; asking the panel", reply_id, len(rendered.missing))
             self.fields_needed.emit(reply_id, list(rendered.missing), token)
             return
-        self._paste_text(reply_id, rendered.text, target, via)
+        self._paste_text(reply_id, rendered.text, target, via, hotkey_key)
 
-    def _paste_text(self, reply_id: int, text: str, target: int, via: str) -> None:
+    def _paste_text(self, reply_id: int, text: str, target: int, via: str, hotkey_key: str = "") -> None:
         if self.paste_service is None or not self.backend.capabilities.send_keys:
             self._copy_text(reply_id, text, via)
             return
@@ -555,7 +561,8 @@ class HotkeyController(QObject):
 
         focused = bool(target) and not self.paste_service.busy and via == "hotkey"
         self.paste_service.paste(PasteRequest(text, target, method, delay, tag=reply_id, on_done=done,
-                                              focused=focused and self._just_captured == target))
+                                              focused=focused and self._just_captured == target,
+                                              hotkey_key=hotkey_key))
 
     def _copy_text(self, reply_id: int, text: str, via: str, announce: bool = True) -> None:
         if self.paste_service is not None:
@@ -617,7 +624,7 @@ class HotkeyController(QObject):
 
     # ------------------------------------------------------------------ selection actions
 
-    def _copy_selection(self, target: int, then: Callable[[str], None]) -> None:
+    def _copy_selection(self, target: int, then: Callable[[str], None], hotkey_key: str = "") -> None:
         """Copy the chat client's selected text with its copy chord, read it, give the clipboard
         back. A marker text goes on the clipboard first, so we know when the copy has happened."""
         keys = self.backend.keys
@@ -652,6 +659,8 @@ class HotkeyController(QObject):
 
         def send_copy() -> None:
             held = keys.held_modifiers()
+            if not held and hotkey_key == "C" and keys.key_down("C"):
+                held = {"C"}  # a hotkey on C: Ctrl+C while C is still down would be a repeat
             if held:
                 if waited[0] >= MODIFIER_WAIT_MS:
                     self.clipboard.restore(snapshot)

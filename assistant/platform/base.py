@@ -84,6 +84,9 @@ class KeySender(Protocol):
         """Synthetically release those of these modifiers that are down; returns the ones it
         released. No verification: call held_modifiers() afterwards (a platform may ignore it)."""
 
+    def key_down(self, key: str) -> bool:
+        """Is this key (normal-form name, "V", "Insert") down now?"""
+
     def send_chord(self, chord: str) -> None:
         """"ctrl+v", "shift+insert": press and release, leaving no key down."""
 

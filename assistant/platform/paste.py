@@ -29,8 +29,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..core.hotkeys import MODIFIERS
+from ..errors import KnownError
 from .base import ClipboardAccess, KeySender, Scheduler, WindowTracker
-from .keys import PASTE_METHODS
+from .keys import PASTE_METHODS, parse_chord
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,10 @@ class PasteRequest:
     # The caller captured the target as the focused window a moment ago, in this same call (a
     # hotkey): skip the focus check (one X round trip less on the hot path).
     focused: bool = False
+    # Main key of the hotkey that triggered the paste ("V" for Ctrl+Alt+V). When the chord uses
+    # the same key (Ctrl+V), the chord waits until the user lets go of it: pressing a key that is
+    # still down is an auto-repeat, not a fresh press, and the chat client may ignore it.
+    hotkey_key: str = ""
     on_done: Callable[[PasteResult], None] | None = None
     # internal state
     started: float = 0.0
@@ -170,6 +175,9 @@ class PasteService:
         if held and job.first_check:
             log.info("%s still down; waiting for the user to let go", "+".join(sorted(held)))
         job.first_check = False
+        if not held and job.hotkey_key and job.method != "type" and job.hotkey_key == _chord_key(job.method) \
+                and self.keys.key_down(job.hotkey_key):
+            held = {job.hotkey_key}
         if held:
             if job.waited_ms >= self.modifier_timeout_ms:
                 names = "+".join(sorted(held))
@@ -234,6 +242,13 @@ class PasteService:
                 self._next()
         else:
             self._next()
+
+
+def _chord_key(chord: str) -> str:
+    try:
+        return parse_chord(chord).key
+    except KnownError:
+        return ""
 
 
 # ---------------------------------------------------------------------- per-app rules

@@ -46,7 +46,7 @@ class Session:
 @pytest.fixture(scope="module")
 def session(xvfb, tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("kefu-data")
-    seeded = desktop.seed_data_dir(data_dir, {"wh2": "Ctrl+Alt+1", "wh4": "Ctrl+Alt+7"})
+    seeded = desktop.seed_data_dir(data_dir, {"wh2": "Ctrl+Alt+1", "wh4": "Ctrl+Alt+7", "wh6": "Ctrl+Alt+V"})
     store = open_store(paths.db_path(data_dir))
     try:
         multi = replies.create_reply(store, body=MULTILINE, title="多行发货说明", code="e2e-multi",
@@ -152,6 +152,14 @@ def test_hotkey_pastes_exact_text_under_cpu_load(session):
         failures, latencies = run_reps(session, REPS)
     print(f"\n{REPS} hotkey pastes with two busy CPU loops: {len(failures)} wrong; {summary(latencies)}")
     assert failures == {}
+
+
+def test_hotkey_on_the_paste_key_itself(session):
+    """Ctrl+Alt+V: the chord Ctrl+V uses the hotkey's own key, so it waits for V to come up."""
+    focus_window(session.xvfb, session.chat.window)
+    for _ in range(3):
+        problems, _ = paste_and_check(session, "ctrl+alt+v", session.replies["wh6"]["body"])
+        assert problems == []
 
 
 def test_cli_edit_takes_effect_while_running(session):

@@ -91,6 +91,11 @@ class FakeKeys:
         self.on_chord = on_chord
         self.type_chunk = 4
         self.type_delay_ms = 7
+        self.down: set[str] = set()  # non-modifier keys held ("V")
+
+    def key_down(self, key: str) -> bool:
+        self.log.append(("key_down?", key))
+        return key in self.down
 
     def held_modifiers(self) -> set[str]:
         self.log.append(("held?", frozenset(self.held)))
@@ -113,6 +118,7 @@ class FakeKeys:
 
     def user_releases(self) -> None:
         self.held.clear()
+        self.down.clear()
 
 
 class FakeWindows:

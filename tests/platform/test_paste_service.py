@@ -297,3 +297,24 @@ def test_a_failed_release_is_never_trusted_again(log, clipboard, keys, windows, 
     scheduler.advance(300)
     assert learning.results == [False]
     assert not learning.releases_trusted
+
+
+def test_chord_waits_while_the_hotkey_key_is_the_chord_key(log, clipboard, keys, windows, scheduler):
+    """Ctrl+Alt+V as the hotkey: Ctrl+V must not go out while V is still down."""
+    keys.held = {"Ctrl", "Alt"}
+    keys.down = {"V"}
+    svc = service(clipboard, keys, windows, scheduler, modifier_poll_ms=5)
+    svc.paste(PasteRequest("回复", target=0x100, hotkey_key="V"))
+    scheduler.advance(20)
+    assert "chord" not in steps(log)
+    keys.down.clear()
+    scheduler.advance(5)
+    assert "chord" in steps(log)
+
+
+def test_other_hotkey_keys_do_not_wait(log, clipboard, keys, windows, scheduler):
+    keys.down = {"1"}
+    svc = service(clipboard, keys, windows, scheduler)
+    svc.paste(PasteRequest("回复", target=0x100, hotkey_key="1"))
+    assert "chord" in steps(log)
+    assert ("key_down?", "1") not in log  # no extra query on the usual path

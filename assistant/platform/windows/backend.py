@@ -185,6 +185,9 @@ class KeyboardKeySender:
                 released.add(mod)
         return released
 
+    def key_down(self, key: str) -> bool:
+        return bool(self.kb.is_pressed(keys.keyboard_key_name(key)))
+
     def send_chord(self, chord: str) -> None:
         self.kb.send(keys.to_keyboard(keys.parse_chord(chord)))
 

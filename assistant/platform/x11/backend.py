@@ -215,6 +215,7 @@ class X11Hotkeys(QObject):
         # Keycodes whose hotkey fired and are still held: their auto-repeat presses are swallowed.
         self._held: set[int] = set()
         self._guarded: set[int] = set()  # keycodes grabbed with AnyModifier while held
+        self._chord_codes: set[int] | None = None
         self._repeat_timer = QTimer(self)
         self._repeat_timer.setInterval(REPEAT_POLL_MS)
         self._repeat_timer.timeout.connect(self._check_held)
@@ -295,7 +296,8 @@ class X11Hotkeys(QObject):
             self.conn.display.flush()
             return
         self._held.add(keycode)
-        self._guard(keycode)
+        if keycode not in self._chord_keycodes():
+            self._guard(keycode)
         self._repeat_timer.start()
         self.fired_at = time.monotonic()
         try:
@@ -304,6 +306,13 @@ class X11Hotkeys(QObject):
                     self._callback(action)
         finally:
             self.conn.display.flush()
+
+    def _chord_keycodes(self) -> set[int]:
+        """Keys our own chords press (V, Insert, C): a guard on one of them would swallow the
+        chord itself (a hotkey like Ctrl+Alt+V), so those keys go unguarded."""
+        if self._chord_codes is None:
+            self._chord_codes = {code for code in (self.conn.keycode(n) for n in ("v", "Insert", "c")) if code}
+        return self._chord_codes
 
     def _guard(self, keycode: int) -> None:
         """While the hotkey's key stays down, grab it with ANY modifiers. Once we released Ctrl/Alt
@@ -391,6 +400,10 @@ class X11KeySender:
         # No flush here: the releases leave with the chord (same connection, so in order), or
         # with the verifying keymap query; a separate flush only cost time on the hotkey path.
         return released
+
+    def key_down(self, key: str) -> bool:
+        code = self.conn.keycode(keys.x11_keysym_name(key))
+        return bool(code) and X11Connection.is_down(self.conn.keymap(), code)
 
     def _chord_codes(self, chord: str) -> tuple[list[int], int]:
         parsed = keys.parse_chord(chord)
