@@ -26,6 +26,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QSocketNotifier, QTimer
 from Xlib import XK, X, error
 from Xlib.ext import xtest
+from Xlib.protocol import event as xevent
 from Xlib.protocol import request
 
 from ...errors import KnownError
@@ -606,18 +607,21 @@ class X11Windows:
             return ""
 
     def activate(self, handle: int) -> bool:
+        """Give the window the focus back: ask the window manager (_NET_ACTIVE_WINDOW on its
+        top-level, as a pager would, which WMs honour), and set the input focus directly (enough
+        without a WM, and harmless with one). False when the window is gone."""
         d = self.conn.display
         catcher = error.CatchError(error.BadWindow, error.BadMatch)
-        window = d.create_resource_object("window", handle)
         top, _, _ = self._top_level(handle)
-        if top and top != handle:
-            data = [2, X.CurrentTime, 0, 0, 0]  # source 2 = pager/tool: WMs honour it
-            from Xlib.protocol import event as xevent
-
-            message = xevent.ClientMessage(window=d.create_resource_object("window", top),
-                                           client_type=self._atoms["_NET_ACTIVE_WINDOW"], data=(32, data))
-            self.conn.root.send_event(message, event_mask=X.SubstructureRedirectMask | X.SubstructureNotifyMask)
-        window.set_input_focus(X.RevertToParent, X.CurrentTime, onerror=catcher)
+        if not top:
+            return False
+        message = xevent.ClientMessage(window=d.create_resource_object("window", top),
+                                       client_type=self._atoms["_NET_ACTIVE_WINDOW"],
+                                       data=(32, [2, X.CurrentTime, 0, 0, 0]))
+        self.conn.root.send_event(message, event_mask=X.SubstructureRedirectMask | X.SubstructureNotifyMask,
+                                  onerror=catcher)
+        d.create_resource_object("window", handle).set_input_focus(X.RevertToParent, X.CurrentTime,
+                                                                    onerror=catcher)
         self.conn.sync()
         return catcher.get_error() is None
 
