@@ -144,6 +144,7 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
     hotkey_controller.message.connect(lambda zh, en: log.info("hotkey message: %s", en))
     hotkey_controller.error.connect(lambda zh, en: log.warning("hotkey problem: %s", en))
     hotkey_controller.conflict.connect(lambda key, zh, en: log.warning("hotkey conflict reported: %s", key))
+    connect_panel(panel, tray, hotkey_controller)
     hotkey_controller.start()
     # --- end hotkey wiring ---
 
