@@ -43,8 +43,9 @@ def p90(values: list[float]) -> float:
 def measure(reps: int = REPS, load: int = 0) -> dict:
     xvfb = start_xvfb()
     app = chat = listener = None
+    workdir = tempfile.TemporaryDirectory(prefix="kefu-bench-")
     try:
-        data_dir = Path(tempfile.mkdtemp(prefix="kefu-bench-"))
+        data_dir = Path(workdir.name)
         body = desktop.seed_data_dir(data_dir, {"wh2": "Ctrl+Alt+1"})["wh2"]["body"]
         listener = subprocess.Popen([sys.executable, str(REPO / "tests" / "helpers" / "grab_listener.py"), "ctrl+alt+9"],
                                     env=xvfb.env(), stdout=subprocess.PIPE, text=True)
@@ -88,6 +89,7 @@ def measure(reps: int = REPS, load: int = 0) -> dict:
             listener.wait(5)
             desktop.close_pipes(listener)
         xvfb.stop()
+        workdir.cleanup()
 
 
 class _nothing:
