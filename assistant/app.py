@@ -60,6 +60,9 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
     from .ui import qtfix
 
     qtfix.guard()  # PySide6 6.12.0 + Python 3.11: every emit() leaks a reference to True (see module)
+    from .ui.gcguard import GuiThreadCollector
+
+    collector = GuiThreadCollector(qapp)  # cycles holding widgets are freed on the GUI thread only
 
     from .core import replies, search, settings
     from .core.store import open_store
@@ -124,6 +127,7 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
     def shutdown() -> None:
         tray.hide()
         worker.stop()
+        collector.stop()
         instance.release()
         crash_handler.uninstall()
 

@@ -6,6 +6,7 @@ Typing Chinese: qtbot.keyClicks with non-ASCII text aborts the whole process (qa
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import sys
@@ -62,9 +63,18 @@ def store(db_path):
 @pytest.fixture(scope="session", autouse=True)
 def _styled(qapp):
     from assistant.ui import style
+    from assistant.ui.gcguard import GuiThreadCollector
 
     style.apply(qapp)
-    return qapp
+    collector = GuiThreadCollector()  # as in the app: cycles with widgets are freed on this thread
+    yield qapp
+    collector.stop()
+
+
+@pytest.fixture(autouse=True)
+def _collect_on_the_gui_thread():
+    yield
+    gc.collect()  # the widgets a test leaves in cycles go now, here, not later in some worker thread
 
 
 @pytest.fixture(autouse=True)
