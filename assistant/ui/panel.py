@@ -447,6 +447,16 @@ class Panel(QWidget):
         else:
             self.show_panel()
 
+    def set_page(self, index: int, widget: QWidget) -> None:
+        """Put a tab's real page (客户 1, 提醒 2, 交接 3) in place of its placeholder; app.py calls it."""
+        old = self.pages.widget(index)
+        current = self.pages.currentIndex()
+        self.pages.insertWidget(index, widget)
+        if old is not None:
+            self.pages.removeWidget(old)
+            old.deleteLater()
+        self.pages.setCurrentIndex(current)
+
     def focus_search(self) -> None:
         """The one way (with a click) keyboard focus moves into the panel: the focus-search hotkey."""
         self.tabs.setCurrentIndex(0)
