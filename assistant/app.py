@@ -138,12 +138,6 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
         panel.show_message(zh, en, "warning")
     # --- end ui wiring ---
 
-    # --- reminders wiring (客户 / 提醒 tabs, reminder scheduler and popup) ---
-    # --- end reminders wiring ---
-
-    # --- handover wiring (交接 tab) ---
-    # --- end handover wiring ---
-
     # --- hotkey wiring (platform backend, paste controller) ---
     from .controller import HotkeyController
     from .platform.detect import create_backend
@@ -158,6 +152,12 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
     connect_panel(panel, tray, hotkey_controller)
     hotkey_controller.start()
     # --- end hotkey wiring ---
+
+    # --- reminders wiring (客户 / 提醒 tabs, reminder scheduler and popup) ---
+    # --- end reminders wiring ---
+
+    # --- handover wiring (交接 tab) ---
+    # --- end handover wiring ---
 
     return qapp.exec()
 
