@@ -118,7 +118,7 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
     tray.pause_toggled.connect(panel.set_hotkeys_paused)
     panel.pause_hotkeys_toggled.connect(tray.set_paused)
     panel.quit_requested.connect(qapp.quit)
-    instance.activate_requested.connect(panel.show_panel)
+    instance.activate_requested.connect(panel.bring_forward)
     if Tray.available():
         tray.show()
     else:

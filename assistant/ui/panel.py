@@ -438,6 +438,11 @@ class Panel(QWidget):
             self.apply_placement()
         self.raise_()
 
+    def bring_forward(self) -> None:
+        """A second launch of the app: the agent asked for the panel, so it may take focus."""
+        self.show_panel()
+        self.activateWindow()
+
     def hide_panel(self) -> None:
         self.hide()
 
@@ -872,6 +877,7 @@ class Panel(QWidget):
                                 window_lister=self.window_lister)
         dialog.saved.connect(self.apply_settings)
         dialog.edit_reply.connect(lambda rid: self._open_editor(self._editor_for(rid)))
+        dialog.capture_active.connect(self.hotkey_capture_active)
         self._keep(dialog)
         dialog.open()
 
