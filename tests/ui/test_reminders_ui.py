@@ -1,0 +1,301 @@
+"""Reminder scheduler and popup (pytest-qt, offscreen): a FakeClock drives time, nothing sleeps minutes.
+
+The store worker gets the same FakeClock, so core functions and the scheduler agree on "now".
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from assistant.core import customers, reminders
+from assistant.core.clock import FakeClock
+from assistant.core.store import open_store
+from assistant.ui.reminders import MAX_TIMER_MS, ChaseActions, ReminderPopup, ReminderScheduler
+
+START = datetime(2026, 11, 10, 6, 0, tzinfo=timezone.utc)  # 14:00 in Shanghai: inside the shift
+
+
+class Monotonic:
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+@pytest.fixture
+def clock():
+    return FakeClock(START)
+
+
+@pytest.fixture
+def cstore(db_path, clock):
+    s = open_store(db_path, clock)
+    reminders.set_config(s, "reminders.agent_tz", "Asia/Shanghai")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def cworker(db_path, clock, qtbot):
+    from assistant.ui.tasks import StoreWorker
+
+    w = StoreWorker(db_path, clock=clock, poll_ms=0)
+    w.start()
+    yield w
+    w.stop()
+
+
+@pytest.fixture
+def mono():
+    return Monotonic()
+
+
+@pytest.fixture
+def scheduler(cworker, clock, mono, qtbot):
+    s = ReminderScheduler(cworker, clock, monotonic=mono)
+    got: list[tuple[list, bool]] = []
+    s.due.connect(lambda items, missed: got.append((items, missed)))
+    s.got = got
+    yield s
+    s.stop()
+
+
+def star(store, nick, **kw):
+    kw.setdefault("platform", "taobao")
+    kw.setdefault("shop", "旗舰店")
+    return reminders.star(store, nickname=nick, **kw)
+
+
+def armed(qtbot, scheduler):
+    with qtbot.waitSignal(scheduler.armed, timeout=5000) as blocker:
+        scheduler.arm()
+    return blocker.args[0]
+
+
+# ------------------------------------------------------------------ scheduler
+
+def test_one_timer_armed_for_the_next_due_and_fires_once(qtbot, cstore, scheduler, clock):
+    buyer = star(cstore, "小鱼")  # in_chat cadence: first chase 3 minutes after starring
+    scheduler.start()
+    qtbot.waitUntil(lambda: scheduler.next_due is not None, timeout=5000)
+    due = reminders.next_due(cstore)
+    assert scheduler.next_due == due and due > clock.now()
+    assert scheduler.is_armed()
+    assert abs(scheduler.remaining_ms() - (due - clock.now()).total_seconds() * 1000) < 2000
+    assert scheduler.got == []
+
+    clock.set(due)
+    scheduler.fire()
+    qtbot.waitUntil(lambda: len(scheduler.got) == 1, timeout=5000)
+    items, missed = scheduler.got[0]
+    assert [i.buyer_id for i in items] == [buyer.id] and not missed
+    scheduler.fire()  # firing again at the same instant hands over nothing: never duplicated
+    qtbot.wait(300)
+    assert len(scheduler.got) == 1
+
+
+def test_timer_is_clamped_below_qt_limit(qtbot, cstore, scheduler, clock):
+    star(cstore, "远方", cadence="high_ticket")
+    scheduler._started = True
+    clock.advance(timedelta(days=-60))  # the next due is now ~60 days away: more than 2^31 ms
+    assert armed(qtbot, scheduler) is not None
+    assert 0 < scheduler.remaining_ms() <= MAX_TIMER_MS
+
+
+def test_real_timer_fires_when_due(qtbot, cstore, cworker, clock):
+    """Armed a second ahead (the fake clock stands 1 s before the due time): the real QTimer fires."""
+    star(cstore, "准时")
+    due = reminders.next_due(cstore)
+    clock.set(due - timedelta(seconds=1))
+    s = ReminderScheduler(cworker, clock)
+    got = []
+    s.due.connect(lambda items, missed: (got.append(items), clock.set(due + timedelta(milliseconds=5))))
+    s.start()
+    qtbot.waitUntil(lambda: s.is_armed(), timeout=5000)
+    clock.set(due)  # the fire itself reads this
+    qtbot.waitUntil(lambda: bool(got), timeout=5000)
+    assert len(got[0]) == 1
+    s.stop()
+
+
+def test_missed_on_start_grouped_once(qtbot, cstore, scheduler, clock):
+    a, b = star(cstore, "甲"), star(cstore, "乙")
+    clock.advance(timedelta(hours=2))  # the app was closed: both first chases were missed
+    scheduler.start()
+    qtbot.waitUntil(lambda: len(scheduler.got) >= 1, timeout=5000)
+    qtbot.wait(200)
+    assert len(scheduler.got) == 1
+    items, missed = scheduler.got[0]
+    assert missed and sorted(i.buyer_id for i in items) == sorted([a.id, b.id])
+    scheduler.catch_up()  # a second start/wake: nothing again
+    qtbot.wait(300)
+    assert len(scheduler.got) == 1
+
+
+def test_heartbeat_notices_sleep_and_catches_up(qtbot, cstore, scheduler, clock, mono):
+    buyer = star(cstore, "睡醒")
+    scheduler.start()
+    qtbot.waitUntil(lambda: scheduler.next_due is not None, timeout=5000)
+    mono.t += 30
+    clock.advance(30)
+    with qtbot.assertNotEmitted(scheduler.woke):
+        scheduler.check_clock()  # 30 s of both clocks: no gap
+    # the machine sleeps for an hour: the wall clock jumps, the monotonic one does not
+    clock.advance(timedelta(hours=1))
+    mono.t += 30
+    with qtbot.waitSignal(scheduler.woke, timeout=2000):
+        scheduler.check_clock()
+    qtbot.waitUntil(lambda: len(scheduler.got) == 1, timeout=5000)
+    items, missed = scheduler.got[0]
+    assert missed and items[0].buyer_id == buyer.id
+
+
+def test_rearms_after_data_change(qtbot, cstore, scheduler, cworker, clock):
+    scheduler.start()
+    qtbot.waitUntil(lambda: scheduler.armed is not None and not scheduler._arming, timeout=5000)
+    assert scheduler.next_due is None and not scheduler.is_armed()
+    star(cstore, "新来的")  # written by another connection (the CLI)
+    with qtbot.waitSignal(scheduler.armed, timeout=5000):
+        cworker.data_changed.emit()
+    assert scheduler.next_due == reminders.next_due(cstore) and scheduler.is_armed()
+
+
+# ------------------------------------------------------------------ popup
+
+@pytest.fixture
+def actions(cworker, clock):
+    return ChaseActions(cworker, clock)
+
+
+@pytest.fixture
+def popup(actions, clock, qtbot):
+    p = ReminderPopup(actions, clock)
+    qtbot.addWidget(p)
+    return p
+
+
+def fire_all(qtbot, cstore, clock, scheduler):
+    clock.advance(timedelta(minutes=4))
+    scheduler._started = True
+    scheduler.fire()
+    qtbot.waitUntil(lambda: bool(scheduler.got), timeout=5000)
+    return scheduler.got[-1][0]
+
+
+def test_popup_never_takes_focus(qtbot, cstore, clock, scheduler, popup):
+    star(cstore, "焦点")
+    items = fire_all(qtbot, cstore, clock, scheduler)
+    popup.add(items)
+    flags = popup.windowFlags()
+    for flag in (Qt.WindowType.Tool, Qt.WindowType.WindowStaysOnTopHint, Qt.WindowType.WindowDoesNotAcceptFocus):
+        assert flags & flag
+    assert popup.testAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
+    assert popup.isVisible()
+    from PySide6.QtWidgets import QPushButton
+
+    assert all(b.focusPolicy() == Qt.FocusPolicy.NoFocus for b in popup.findChildren(QPushButton))
+    assert QApplication.activeWindow() is not popup
+
+
+def test_several_due_stack_in_one_popup_with_proposals(qtbot, cstore, clock, scheduler, popup):
+    for n in range(3):
+        star(cstore, f"买家{n}", marks=["意向明显"])
+    items = fire_all(qtbot, cstore, clock, scheduler)
+    assert len(items) == 3
+    popup.add(items)
+    popup.add(items)  # the same reminders again: no duplicates
+    assert popup.count() == 3
+    tops = [w for w in QApplication.topLevelWidgets() if w.objectName() == "ReminderPopup" and w.isVisible()]
+    assert tops == [popup]
+    card = next(iter(popup.cards.values()))
+    qtbot.waitUntil(lambda: all(c.proposal is not None for c in popup.cards.values()), timeout=5000)
+    assert card.paste_button.isEnabled()
+    assert "意向明显" in card.meta.text()
+    assert card.proposal.angle == "product"
+    assert "该催单了" in popup.title.text()
+
+
+def test_open_questions_block_and_override(qtbot, cstore, clock, scheduler, popup):
+    star(cstore, "有疑问", open_questions=True)
+    popup.add(fire_all(qtbot, cstore, clock, scheduler))
+    card = next(iter(popup.cards.values()))
+    qtbot.waitUntil(lambda: card.proposal is not None, timeout=5000)
+    assert card.proposal.blocked and not card.paste_button.isVisible() or not card.paste_button.isEnabled()
+    assert card.override_button.isVisibleTo(popup) and card.warning.isVisibleTo(popup)
+    assert "问题" in card.warning.text()
+    qtbot.mouseClick(card.override_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: card.proposal.blocked is None, timeout=5000)
+    assert card.paste_button.isEnabled()
+
+
+@pytest.mark.parametrize("button,state", [("paid_button", "paid"), ("lost_button", "lost")])
+def test_paid_and_lost_through_the_worker(qtbot, cstore, clock, scheduler, popup, button, state):
+    buyer = star(cstore, "结果")
+    popup.add(fire_all(qtbot, cstore, clock, scheduler))
+    card = next(iter(popup.cards.values()))
+    qtbot.mouseClick(getattr(card, button), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: popup.count() == 0, timeout=5000)
+    assert not popup.isVisible()
+    assert customers.get_buyer(cstore, buyer.id).state == state
+    assert reminders.due(cstore, clock.now(), timedelta(days=30)) == []
+
+
+def test_snooze_through_the_worker(qtbot, cstore, clock, scheduler, popup):
+    buyer = star(cstore, "稍后")
+    popup.add(fire_all(qtbot, cstore, clock, scheduler))
+    card = next(iter(popup.cards.values()))
+    qtbot.mouseClick(card.snooze_button, Qt.MouseButton.LeftButton)
+    assert card.snooze_row.isVisibleTo(popup)
+    qtbot.mouseClick(card.snooze_buttons[10], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: popup.count() == 0, timeout=5000)
+    pending = reminders.buyer_reminders(cstore, buyer.id)
+    assert len(pending) == 1 and pending[0].due_at == clock.now() + timedelta(minutes=10)
+    assert pending[0].fired_at is None  # it will pop up again in 10 minutes
+
+
+def test_paste_goes_through_the_controller_and_records(qtbot, cstore, clock, scheduler, popup, actions):
+    buyer = star(cstore, "粘贴")
+    popup.add(fire_all(qtbot, cstore, clock, scheduler))
+    card = next(iter(popup.cards.values()))
+    qtbot.waitUntil(lambda: card.paste_button.isEnabled(), timeout=5000)
+    actions.set_paste_available(True)
+    with qtbot.waitSignal(actions.paste_chase, timeout=2000) as sent:
+        qtbot.mouseClick(card.paste_button, Qt.MouseButton.LeftButton)
+    reply_id, values = sent.args
+    assert reply_id == card.proposal.reply_id and values == {"客户": "粘贴"}
+    assert customers.chase_history(cstore, buyer.id) == []
+    actions.on_usage_recorded(reply_id)  # what the controller says once pasted
+    qtbot.waitUntil(lambda: popup.count() == 0, timeout=5000)
+    history = customers.chase_history(cstore, buyer.id)
+    assert [h.reply_id for h in history] == [reply_id]
+
+
+def test_paste_without_controller_copies_and_records(qtbot, cstore, clock, scheduler, popup):
+    buyer = star(cstore, "复制")
+    popup.add(fire_all(qtbot, cstore, clock, scheduler))
+    card = next(iter(popup.cards.values()))
+    qtbot.waitUntil(lambda: card.paste_button.isEnabled(), timeout=5000)
+    qtbot.mouseClick(card.paste_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: popup.count() == 0, timeout=5000)
+    assert "复制" in QApplication.clipboard().text() or card.proposal.reply_body[:4] in QApplication.clipboard().text()
+    assert len(customers.chase_history(cstore, buyer.id)) == 1
+
+
+def test_star_hotkey_uses_last_place_or_other(qtbot, cstore, actions):
+    messages = []
+    actions.message.connect(lambda zh, en, level: messages.append(zh))
+    actions.star_nickname("选中的昵称")
+    qtbot.waitUntil(lambda: bool(messages), timeout=5000)
+    first = customers.find_buyer(cstore, "选中的昵称")
+    assert first.platform == "other" and first.starred and "选中的昵称" in messages[0]
+    star(cstore, "京东买家", platform="jd", shop="京东店")
+    actions.last_place = None
+    actions.star_nickname("第二位")
+    qtbot.waitUntil(lambda: len(messages) == 2, timeout=5000)
+    second = customers.find_buyer(cstore, "第二位")
+    assert (second.platform, second.shop) == ("jd", "京东店")
