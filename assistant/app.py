@@ -157,6 +157,15 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
     # --- end reminders wiring ---
 
     # --- handover wiring (交接 tab) ---
+    from .core import shifts
+    from .ui.handover_tab import HandoverTab
+
+    # The day's shift starts on first use (a leftover shift from yesterday is closed first).
+    worker.submit(shifts.ensure_shift, on_error=lambda exc: log.warning("shift not started: %s", exc.en), write=True)
+    handover_tab = HandoverTab(worker)
+    handover_tab.message.connect(lambda zh, en, level: panel.show_message(zh, en, level))
+    handover_tab.settings_requested.connect(panel.open_settings)
+    panel.set_page(3, handover_tab)
     # --- end handover wiring ---
 
     return qapp.exec()
