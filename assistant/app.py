@@ -154,6 +154,7 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
     # --- end hotkey wiring ---
 
     # --- reminders wiring (客户 / 提醒 tabs, reminder scheduler and popup) ---
+    _reminders = wire_reminders(qapp, panel, tray, worker, hotkey_controller, config)
     # --- end reminders wiring ---
 
     # --- handover wiring (交接 tab) ---
@@ -206,3 +207,54 @@ def connect_panel(panel, tray, controller) -> None:  # noqa: ANN001 - Qt objects
     controller.paused.connect(tray.set_paused)
     controller.usage_recorded.connect(lambda _reply_id: panel.refresh_soon())
     panel.set_paste_available(True)
+
+
+def wire_reminders(qapp, panel, tray, worker, controller, config, clock=None):  # noqa: ANN001, ANN201
+    """客户 / 提醒 tabs, the reminder scheduler and its popup, and their links to the hotkey
+    controller (paste a chase script, record it once pasted, star-selection, next-chase)."""
+    from .ui.buyers_tab import BuyersTab
+    from .ui.reminders import ChaseActions, ReminderPopup, ReminderScheduler
+    from .ui.reminders_tab import RemindersTab
+
+    actions = ChaseActions(worker, clock, parent=qapp)
+    buyers_tab = BuyersTab(worker, actions, clock)
+    reminders_tab = RemindersTab(worker, actions, clock)
+    panel.set_page(1, buyers_tab)
+    panel.set_page(2, reminders_tab)
+    scheduler = ReminderScheduler(worker, clock, parent=qapp)
+
+    def anchor():  # noqa: ANN202
+        return panel.frameGeometry() if panel.isVisible() and not panel.isMinimized() else None
+
+    popup = ReminderPopup(actions, clock, anchor=anchor)
+    popup.sound = bool((config or {}).get("reminders.sound", False))
+    actions.message.connect(lambda zh, en, level: panel.show_message(zh, en or zh, level))
+    buyers_tab.context_changed.connect(panel.set_context)
+
+    def open_buyer(_buyer_id: int) -> None:
+        panel.tabs.setCurrentIndex(1)
+        panel.show_panel()
+
+    actions.open_buyer.connect(open_buyer)
+
+    def on_due(items: list, missed: bool) -> None:
+        popup.add(items, missed)
+        tray_icon = getattr(tray, "icon", None)
+        if not panel.isVisible() and tray_icon is not None and tray_icon.isVisible():
+            names = "、".join(i.nickname or i.promotion_name or "" for i in items[:3])
+            tray_icon.showMessage("该催单了" if not missed else "错过的催单提醒", f"{names}（{len(items)}）")
+        log.info("reminder popup shows %d reminders", popup.count())
+
+    scheduler.due.connect(on_due)
+    if controller is not None:
+        actions.set_paste_available(True)
+        actions.paste_chase.connect(controller.paste_reply)
+        actions.paste_chase_to.connect(controller.paste_reply_to)
+        controller.usage_recorded.connect(actions.on_usage_recorded)
+        controller.star_requested.connect(actions.star_nickname)
+        controller.next_chase_requested.connect(actions.next_chase)
+    qapp.aboutToQuit.connect(scheduler.stop)
+    qapp.aboutToQuit.connect(popup.dismiss)
+    scheduler.start()
+    return {"actions": actions, "scheduler": scheduler, "popup": popup, "buyers_tab": buyers_tab,
+            "reminders_tab": reminders_tab}
