@@ -147,7 +147,7 @@ class HotkeyController(QObject):
         if clipboard is None:
             from .platform.qtclipboard import QtClipboard
 
-            clipboard = QtClipboard()
+            clipboard = QtClipboard(ownership_factory=backend.clipboard_ownership)
         self.clipboard = clipboard
         self.scheduler = scheduler or QtScheduler()
         self.paste_service: PasteService | None = None
@@ -206,6 +206,9 @@ class HotkeyController(QObject):
         self._timer.stop()
         if self.paste_service is not None:
             self.paste_service.flush_restore()
+        release = getattr(self.clipboard, "release_tracking", None)
+        if release is not None:
+            release()
         try:
             self.backend.close()
         except Exception:  # noqa: BLE001 - closing must go on
@@ -635,7 +638,6 @@ class HotkeyController(QObject):
             self.paste_service.flush_restore()
         snapshot = self.clipboard.snapshot()
         marker = f"kefu-selection-{time.monotonic_ns()}"
-        self.clipboard.set_text(marker)
         waited = [0]
 
         def finish(text: str | None) -> None:
@@ -675,11 +677,26 @@ class HotkeyController(QObject):
             keys.send_chord("ctrl+c")
             self.scheduler.call_later(COPY_SELECTION_POLL_MS, wait_for_copy)
 
+        def take_marker(attempt: int = 0) -> None:
+            # Without owning the marker we could not tell the copy happened: we would read the
+            # old clipboard as the "selection" (see QtClipboard on Qt's stale X timestamps).
+            if self.clipboard.set_text(marker) is False:
+                if attempt >= 3:
+                    self._copying = False
+                    self.error.emit("无法接管剪贴板，请重试", "Could not take the clipboard; try again")
+                    return
+                refresh = getattr(self.clipboard, "refresh", None)
+                if refresh is not None:
+                    refresh()
+                self.scheduler.call_later(15, lambda: take_marker(attempt + 1))
+                return
+            send_copy()
+
         from .core.hotkeys import MODIFIERS
 
         if self.backend.capabilities.release_modifiers:
             keys.release_modifiers(set(MODIFIERS))
-        send_copy()
+        take_marker()
 
     def _star_from_text(self, text: str) -> None:
         nick = text.splitlines()[0].strip()[:64]

@@ -140,6 +140,8 @@ class Backend:
     keys: KeySender | None
     windows: WindowTracker | None
     capabilities: Capabilities
+    # X11: qt_window_id -> object with owned()/refresh(), see QtClipboard (None elsewhere)
+    clipboard_ownership: Callable[[int], Any] | None = None
 
     def close(self) -> None:
         self.hotkeys.close()

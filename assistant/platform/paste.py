@@ -36,6 +36,14 @@ from .keys import PASTE_METHODS, parse_chord
 log = logging.getLogger(__name__)
 
 TYPE_CHUNK = 16  # characters typed per scheduler tick in "type" mode
+SET_RETRIES = 3
+SET_RETRY_MS = 15
+# Restore only once the chat client has fetched our text (clipboards that can tell) and
+# FETCH_SETTLE_MS have passed since that first read (for any further format it asks for);
+# without any read, at the latest RESTORE_MAX_WAIT_MS after the chord.
+FETCH_SETTLE_MS = 50
+RESTORE_POLL_MS = 50
+RESTORE_MAX_WAIT_MS = 3000
 
 
 @dataclass
@@ -72,6 +80,7 @@ class PasteRequest:
     waited_ms: int = 0
     focus_waited_ms: int = 0
     typed: int = 0
+    set_attempts: int = 0
     extra: dict = field(default_factory=dict)
 
 
@@ -95,6 +104,7 @@ class PasteService:
         # (generation, snapshot, our text) of the restore that is waiting for its timer
         self._pending_restore: tuple[int, Any, str] | None = None
         self._generation = 0
+        self._chord_at = 0.0
 
     # ------------------------------------------------------------------ public
 
@@ -112,9 +122,9 @@ class PasteService:
             self._next()
 
     def flush_restore(self) -> None:
-        """Restore now (app quitting): the clipboard must not keep our text after we exit."""
+        """Restore now (app quitting, or before another clipboard action)."""
         if self._pending_restore is not None:
-            self._restore(self._pending_restore[0])
+            self._restore(self._pending_restore[0], force=True)
 
     # ------------------------------------------------------------------ steps
 
@@ -136,7 +146,25 @@ class PasteService:
                 self._generation += 1  # cancels the pending restore timer
             else:
                 job.snapshot = self.clipboard.snapshot()
-            self.clipboard.set_text(job.text)
+            self._take_clipboard(job)
+            return
+        self._focus(job)
+
+    def _take_clipboard(self, job: PasteRequest) -> None:
+        if self.clipboard.set_text(job.text) is False:
+            # The X server ignored the request (the toolkit's timestamp predates the current
+            # owner's): Ctrl+V now would paste the OLD text. Refresh and retry, or give up.
+            job.set_attempts += 1
+            if job.set_attempts > SET_RETRIES:
+                self._fail(job, "无法接管剪贴板，未粘贴", "Could not take the clipboard; nothing was pasted",
+                           copied=False)
+                return
+            log.info("clipboard not taken (stale timestamp); retrying")
+            refresh = getattr(self.clipboard, "refresh", None)
+            if refresh is not None:
+                refresh()
+            self.scheduler.call_later(SET_RETRY_MS, lambda: self._take_clipboard(job))
+            return
         self._focus(job)
 
     def _focus(self, job: PasteRequest) -> None:
@@ -207,13 +235,31 @@ class PasteService:
         self._generation += 1
         generation = self._generation
         self._pending_restore = (generation, job.snapshot, job.text)
+        self._chord_at = self._monotonic()
         self.scheduler.call_later(job.restore_delay_ms, lambda: self._restore(generation))
         self._done(job)
 
-    def _restore(self, generation: int) -> None:
+    def _restore(self, generation: int, force: bool = False) -> None:
         pending = self._pending_restore
         if pending is None or pending[0] != generation:
             return  # a newer paste took over this snapshot
+        fetch_state = getattr(self.clipboard, "fetch_state", None)
+        state = fetch_state() if fetch_state is not None and not force else None
+        if state is not None:
+            fetches, first_fetch = state
+            now = self._monotonic()
+            waited_ms = (now - self._chord_at) * 1000
+            if not fetches and waited_ms < RESTORE_MAX_WAIT_MS:
+                # Not read yet (a slow or busy chat client): restoring now would paste the OLD text.
+                self.scheduler.call_later(RESTORE_POLL_MS, lambda: self._restore(generation))
+                return
+            since_fetch_ms = (now - first_fetch) * 1000
+            if fetches and since_fetch_ms < FETCH_SETTLE_MS:
+                # Counted from the FIRST read: a clipboard manager polling us must not hold it forever.
+                self.scheduler.call_later(int(FETCH_SETTLE_MS - since_fetch_ms) + 1, lambda: self._restore(generation))
+                return
+            if not fetches:
+                log.info("the text was not fetched within %d ms of the chord; restoring anyway", RESTORE_MAX_WAIT_MS)
         self._pending_restore = None
         _, snapshot, text = pending
         if self.clipboard.holds_text(text):
@@ -227,11 +273,12 @@ class PasteService:
         log.debug("paste sent by %s in %.1f ms", job.method, elapsed)
         self._finish(job, PasteResult(True, job.tag, method=job.method, elapsed_ms=elapsed))
 
-    def _fail(self, job: PasteRequest, zh: str, en: str) -> None:
-        # Our text stays on the clipboard so the agent can still paste it by hand.
+    def _fail(self, job: PasteRequest, zh: str, en: str, copied: bool = True) -> None:
         log.warning("paste failed: %s", en)
-        self._finish(job, PasteResult(False, job.tag, f"{zh}；回复已复制，请按 Ctrl+V 粘贴",
-                                      f"{en}; the reply was copied, press Ctrl+V to paste it", job.method))
+        if copied and job.method != "type":
+            # Our text stays on the clipboard so the agent can still paste it by hand.
+            zh, en = f"{zh}；回复已复制，请按 Ctrl+V 粘贴", f"{en}; the reply was copied, press Ctrl+V to paste it"
+        self._finish(job, PasteResult(False, job.tag, zh, en, job.method))
 
     def _finish(self, job: PasteRequest, result: PasteResult) -> None:
         self._current = None

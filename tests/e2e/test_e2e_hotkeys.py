@@ -154,6 +154,27 @@ def test_hotkey_pastes_exact_text_under_cpu_load(session):
     assert failures == {}
 
 
+def test_hotkey_right_after_a_fresh_copy(session):
+    """The agent copies something (another program takes the clipboard) and fires a reply's
+    hotkey at once. Qt may not have processed the news yet and take the clipboard with a stale
+    timestamp, which the X server ignores: the paste must notice, retry, and still paste the reply,
+    and the fresh copy must come back afterwards."""
+    focus_window(session.xvfb, session.chat.window)
+    body = session.replies["wh2"]["body"]
+    try:
+        for i in range(15):
+            copied = f"刚复制的订单号 {i:04d}"
+            session.chat.clear()
+            subprocess.run(["xclip", "-selection", "clipboard", "-i"], input=copied.encode(), env=session.xvfb.env(),
+                           check=True, timeout=10, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            press(session.xvfb, "ctrl+alt+1")
+            state = session.chat.wait(lambda st: st["text"] == body, timeout=3.0)
+            assert state["text"] == body, f"press {i}: {state['text'][:40]!r}"
+            assert wait_clipboard(session.xvfb, copied) == copied
+    finally:
+        clipboard_set(session.xvfb, ORIGINAL_CLIPBOARD)
+
+
 def test_hotkey_on_the_paste_key_itself(session):
     """Ctrl+Alt+V: the chord Ctrl+V uses the hotkey's own key, so it waits for V to come up."""
     focus_window(session.xvfb, session.chat.window)

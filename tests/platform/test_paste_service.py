@@ -318,3 +318,102 @@ def test_other_hotkey_keys_do_not_wait(log, clipboard, keys, windows, scheduler)
     svc.paste(PasteRequest("回复", target=0x100, hotkey_key="1"))
     assert "chord" in steps(log)
     assert ("key_down?", "1") not in log  # no extra query on the usual path
+
+
+class RefusingClipboard:
+    """Wraps FakeClipboard: the server ignores the first `refusals` set_text calls (a toolkit
+    with a stale timestamp), and another program's reads are counted (fetch_state)."""
+
+    def __init__(self, inner, refusals: int = 0) -> None:
+        self.inner = inner
+        self.refusals = refusals
+        self.refreshes = 0
+        self.fetches = 0
+        self.first_fetch = 0.0
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def set_text(self, text: str) -> bool:
+        if self.refusals:
+            self.refusals -= 1
+            self.inner.log.append(("set_refused",))
+            return False
+        self.inner.set_text(text)
+        self.fetches = 0
+        return True
+
+    def refresh(self) -> None:
+        self.refreshes += 1
+
+    def fetch_state(self):
+        return self.fetches, self.first_fetch
+
+
+def test_refused_clipboard_is_retried_before_any_chord(log, clipboard, keys, windows, scheduler):
+    clip = RefusingClipboard(clipboard, refusals=2)
+    svc = service(clip, keys, windows, scheduler)
+    svc.paste(PasteRequest("回复", target=0x100))
+    assert "chord" not in steps(log)  # never Ctrl+V while the old text is still the clipboard
+    scheduler.advance(50)
+    assert clip.refreshes == 2
+    order = steps(log)
+    assert order.count("set_refused") == 2 and order.index("set_text") < order.index("chord")
+
+
+def test_clipboard_refused_for_good_pastes_nothing(log, clipboard, keys, windows, scheduler):
+    results = []
+    clip = RefusingClipboard(clipboard, refusals=99)
+    svc = service(clip, keys, windows, scheduler)
+    svc.paste(PasteRequest("回复", target=0x100, on_done=results.append))
+    scheduler.advance(500)
+    assert "chord" not in steps(log)
+    assert results and not results[0].ok and "Ctrl+V" not in results[0].zh
+    assert clipboard.formats == OLD
+
+
+def test_restore_waits_until_the_chat_client_fetched_the_text(log, clipboard, keys, windows, scheduler):
+    clip = RefusingClipboard(clipboard)
+    svc = service(clip, keys, windows, scheduler)
+    svc.paste(PasteRequest("回复", target=0x100, restore_delay_ms=300))
+    scheduler.advance(800)  # a busy chat client has not asked for the text yet
+    assert "restore" not in steps(log)
+    clip.fetches, clip.first_fetch = 1, scheduler.now / 1000
+    scheduler.advance(30)
+    assert "restore" not in steps(log)  # a moment for any further format it asks for
+    scheduler.advance(100)
+    assert steps(log)[-1] == "restore" and clipboard.formats == OLD
+
+
+def test_restore_after_the_max_wait_when_never_fetched(log, clipboard, keys, windows, scheduler):
+    from assistant.platform.paste import RESTORE_MAX_WAIT_MS
+
+    clip = RefusingClipboard(clipboard)
+    svc = service(clip, keys, windows, scheduler)
+    svc.paste(PasteRequest("回复", target=0x100))
+    scheduler.advance(RESTORE_MAX_WAIT_MS - 100)
+    assert "restore" not in steps(log)
+    scheduler.advance(200)
+    assert clipboard.formats == OLD
+
+
+def test_fetched_early_restores_at_the_delay(log, clipboard, keys, windows, scheduler):
+    clip = RefusingClipboard(clipboard)
+    svc = service(clip, keys, windows, scheduler)
+    svc.paste(PasteRequest("回复", target=0x100, restore_delay_ms=300))
+    scheduler.advance(5)
+    clip.fetches, clip.first_fetch = 1, scheduler.now / 1000
+    scheduler.advance(295)
+    assert steps(log)[-1] == "restore"
+
+
+def test_a_polling_reader_does_not_hold_the_restore_forever(log, clipboard, keys, windows, scheduler):
+    clip = RefusingClipboard(clipboard)
+    svc = service(clip, keys, windows, scheduler)
+    svc.paste(PasteRequest("回复", target=0x100, restore_delay_ms=300))
+    clip.fetches, clip.first_fetch = 1, scheduler.now / 1000
+    for _ in range(10):  # e.g. a clipboard manager reading every 20 ms
+        scheduler.advance(20)
+        clip.fetches += 1
+    scheduler.advance(100)
+    assert steps(log)[-1] == "restore"

@@ -78,3 +78,84 @@ def test_windows_marks_our_text_transient(qapp):
 
 def test_no_marks_on_macos():
     assert transient_formats("darwin") == {}
+
+
+class FakeOwnership:
+    def __init__(self, answers):
+        self.answers = list(answers)
+        self.refreshed = 0
+        self.window = None
+
+    def owned(self):
+        return self.answers.pop(0) if self.answers else True
+
+    def refresh(self):
+        self.refreshed += 1
+
+
+def test_set_text_reports_what_the_server_says(qapp):
+    cb = QGuiApplication.clipboard()
+    ownership = FakeOwnership([False, True])
+
+    def factory(window_id):
+        ownership.window = window_id
+        return ownership
+
+    clip = QtClipboard(cb, platform="linux", ownership_factory=factory, verify_with_server=True)
+    assert ownership.window  # a native window id of ours, for the resource-id check
+    assert clip.set_text("回复") is False
+    clip.refresh()
+    assert ownership.refreshed == 1
+    assert clip.set_text("回复") is True
+    clip.release_tracking()
+
+
+def test_fetches_by_others_are_counted_ours_are_not(qapp):
+    cb = QGuiApplication.clipboard()
+    clip = QtClipboard(cb, platform="linux")
+    clip.set_text("亲，在的～")
+    assert clip.fetch_state()[0] == 0
+    assert clip.holds_text("亲，在的～")  # our own check does not count as the chat client reading
+    assert clip.fetch_state()[0] == 0
+    assert bytes(cb.mimeData().data("text/plain").data()).decode() == "亲，在的～"  # a reader
+    fetches, first = clip.fetch_state()
+    assert fetches >= 1 and first > 0
+    clip.release_tracking()
+
+
+def test_release_tracking_leaves_a_plain_copy(qapp):
+    cb = QGuiApplication.clipboard()
+    clip = QtClipboard(cb, platform="linux")
+    clip.set_text("留给客服手动粘贴")
+    clip.release_tracking()
+    assert cb.text() == "留给客服手动粘贴"
+    assert type(cb.mimeData()).__name__ == "QMimeData"
+
+
+def test_qt_refusal_warning_is_noticed_and_other_messages_pass_on(qapp, monkeypatch):
+    from PySide6.QtCore import qInstallMessageHandler, qWarning
+
+    cb = QGuiApplication.clipboard()
+    clip = QtClipboard(cb, platform="linux")
+    passed = []
+
+    def outer(mode, context, message):
+        passed.append(message)
+
+    previous = qInstallMessageHandler(outer)
+    try:
+        real = cb.setMimeData
+
+        def refusing(mime, *args):
+            real(mime, *args)
+            qWarning("QXcbClipboard::setMimeData: Cannot set X11 selection owner")
+            qWarning("something else")
+
+        monkeypatch.setattr(cb, "setMimeData", refusing)
+        assert clip.set_text("回复") is False
+        monkeypatch.setattr(cb, "setMimeData", real)
+        assert clip.set_text("回复") is True
+    finally:
+        qInstallMessageHandler(previous)
+    assert passed == ["something else"]  # only the refusal was swallowed
+    clip.release_tracking()

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSocketNotifier, QTimer
-from Xlib import XK, X, error
+from Xlib import XK, X, Xatom, error
 from Xlib.ext import xtest
 from Xlib.protocol import event as xevent
 from Xlib.protocol import request
@@ -641,6 +641,34 @@ class X11Windows:
         pass
 
 
+class ClipboardOwnership:
+    """Asks the X server who owns CLIPBOARD. Qt's windows all carry its X connection's resource
+    id base, so an owner window with that base is ours (Qt's hidden selection-owner window)."""
+
+    def __init__(self, conn: X11Connection, qt_window: int) -> None:
+        self.conn = conn
+        self.qt_window = qt_window
+        self.mask = conn.display.display.info.resource_id_mask
+        self.base = qt_window & ~self.mask
+        self.atom = conn.display.intern_atom("CLIPBOARD")
+        self.time_atom = conn.display.intern_atom("_KEFU_TIMESTAMP")
+        self._counter = 0
+
+    def owned(self) -> bool:
+        owner = self.conn.display.get_selection_owner(self.atom)
+        self.conn.schedule_drain()
+        owner_id = owner if isinstance(owner, int) else owner.id
+        return bool(owner_id) and (owner_id & ~self.mask) == self.base
+
+    def refresh(self) -> None:
+        """A property change on one of Qt's windows: the PropertyNotify carries the server's
+        current time, which Qt adopts as its event time when it processes it."""
+        self._counter += 1
+        window = self.conn.display.create_resource_object("window", self.qt_window)
+        window.change_property(self.time_atom, Xatom.CARDINAL, 32, [self._counter & 0xFFFFFFFF])
+        self.conn.display.flush()
+
+
 def create(display_name: str | None = None, reason: str = "") -> Backend:
     conn = X11Connection(display_name)
     hotkeys = X11Hotkeys(conn)
@@ -657,6 +685,7 @@ def create(display_name: str | None = None, reason: str = "") -> Backend:
             hotkeys.close()
             conn.close()
 
-    backend = _X11Backend("x11", reason, hotkeys, sender, windows, caps)
+    backend = _X11Backend("x11", reason, hotkeys, sender, windows, caps,
+                          clipboard_ownership=lambda qt_window: ClipboardOwnership(conn, qt_window))
     backend.connection = conn  # type: ignore[attr-defined]
     return backend
