@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QStandardPaths, Qt, QUrl, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QStandardPaths, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -289,7 +289,7 @@ class ExportDialog(QDialog):
 
 # ================================================================ import
 
-ACTIONS = {"add": ("HandoverDialogs", "新增"), "update": ("HandoverDialogs", "更新")}
+ACTIONS = {"add": QT_TRANSLATE_NOOP("HandoverDialogs", "新增"), "update": QT_TRANSLATE_NOOP("HandoverDialogs", "更新")}
 
 
 class ImportDialog(QDialog):
@@ -385,7 +385,7 @@ class ImportDialog(QDialog):
         self.tree.clear()
         rows = []
         for item in [i for i in plan.items if i.changed][:SHOW_AT_MOST]:
-            action = translate(*ACTIONS.get(item.action, ("HandoverDialogs", "更新")))
+            action = translate("HandoverDialogs", ACTIONS.get(item.action, ACTIONS["update"]))
             row = QTreeWidgetItem([item.nickname, action, self._describe(item)])
             row.setToolTip(2, row.text(2))
             rows.append(row)
@@ -437,9 +437,9 @@ class ImportDialog(QDialog):
 
 # ================================================================ calculator
 
-SHOP_LABELS = {"ka": ("HandoverDialogs", "KA 重点店铺（约 ×45）"),
-               "established": ("HandoverDialogs", "成熟店铺（约 ×22）"),
-               "ordinary": ("HandoverDialogs", "普通店铺（约 ×15）")}
+SHOP_LABELS = {"ka": ("HandoverDialogs", QT_TRANSLATE_NOOP("HandoverDialogs", "KA 重点店铺（约 ×45）")),
+               "established": ("HandoverDialogs", QT_TRANSLATE_NOOP("HandoverDialogs", "成熟店铺（约 ×22）")),
+               "ordinary": ("HandoverDialogs", QT_TRANSLATE_NOOP("HandoverDialogs", "普通店铺（约 ×15）"))}
 
 
 def _money(value: float) -> str:

@@ -714,21 +714,20 @@ class HandoverTab(QWidget):
         self._show_previous(snap)
 
     def _show_kpis(self, k: kpi.Kpis) -> None:
-        t = lambda s: translate("Handover", s)  # noqa: E731
-        self.cards["pastes"].set(str(k.pastes), t("粘贴回复"))
-        self.cards["starred"].set(str(k.starred), t("标星买家"))
-        self.cards["chases"].set(str(k.chases), t("催单次数"))
-        self.cards["paid"].set(str(k.paid_after_chase), t("催单后付款"),
+        self.cards["pastes"].set(str(k.pastes), translate("Handover", "粘贴回复"))
+        self.cards["starred"].set(str(k.starred), translate("Handover", "标星买家"))
+        self.cards["chases"].set(str(k.chases), translate("Handover", "催单次数"))
+        self.cards["paid"].set(str(k.paid_after_chase), translate("Handover", "催单后付款"),
                                translate("Handover", "共催 %n 人", None, k.chased_buyers) if k.chased_buyers else "",
                                "good" if k.paid_after_chase else "")
-        self.cards["lost"].set(str(k.lost), t("流失"), "", "bad" if k.lost else "")
-        self.cards["missed"].set(str(k.missed), t("错过提醒"),
+        self.cards["lost"].set(str(k.lost), translate("Handover", "流失"), "", "bad" if k.lost else "")
+        self.cards["missed"].set(str(k.missed), translate("Handover", "错过提醒"),
                                  translate("Handover", "%n 条未处理", None, k.overdue_open) if k.overdue_open else "",
                                  "bad" if k.missed else "")
         conv = "—" if k.conversion is None else f"{k.conversion * 100:.0f}%"
-        self.cards["conversion"].set(conv, t("催单转化率"),
+        self.cards["conversion"].set(conv, translate("Handover", "催单转化率"),
                                      translate("Handover", "付款 %n 人（含未催）", None, k.paid) if k.paid else "")
-        self.cards["delay"].set(duration_text(k.avg_delay_seconds), t("到点→处理 平均"),
+        self.cards["delay"].set(duration_text(k.avg_delay_seconds), translate("Handover", "到点→处理 平均"),
                                 translate("Handover", "共处理 %n 次", None, k.reminders_acted)
                                 if k.reminders_acted else "")
         self.angles.set_counts(k.chases_by_angle)

@@ -957,4 +957,544 @@
         <translation>hotkeys paused</translation>
     </message>
 </context>
+<context>
+    <name>Handover</name>
+    <message>
+        <source>今日问题</source>
+        <translation>Problem</translation>
+    </message>
+    <message>
+        <source>顾客需求</source>
+        <translation>Request</translation>
+    </message>
+    <message>
+        <source>备注</source>
+        <translation>Note</translation>
+    </message>
+    <message>
+        <source>卖点</source>
+        <translation>Product</translation>
+    </message>
+    <message>
+        <source>价格</source>
+        <translation>Price</translation>
+    </message>
+    <message>
+        <source>物流</source>
+        <translation>Delivery</translation>
+    </message>
+    <message>
+        <source>赠品</source>
+        <translation>Gift</translation>
+    </message>
+    <message>
+        <source>询问</source>
+        <translation>Ask</translation>
+    </message>
+    <message>
+        <source>未标</source>
+        <translation>None</translation>
+    </message>
+    <message>
+        <source>{n} 秒</source>
+        <translation>{n} s</translation>
+    </message>
+    <message>
+        <source>{n} 分钟</source>
+        <translation>{n} min</translation>
+    </message>
+    <message>
+        <source>{n} 小时</source>
+        <translation>{n} h</translation>
+    </message>
+    <message>
+        <source>{h} 小时 {m} 分</source>
+        <translation>{h} h {m} min</translation>
+    </message>
+    <message>
+        <source>{m} 分钟</source>
+        <translation>{m} min</translation>
+    </message>
+    <message numerus="yes">
+        <source>连续 %n 次</source>
+        <translation>
+            <numerusform>%n time in a row</numerusform>
+            <numerusform>%n times in a row</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>编辑或删除</source>
+        <translation>Edit or delete</translation>
+    </message>
+    <message>
+        <source>编辑…</source>
+        <translation>Edit…</translation>
+    </message>
+    <message>
+        <source>删除</source>
+        <translation>Delete</translation>
+    </message>
+    <message>
+        <source>当前班次</source>
+        <translation>Current shift</translation>
+    </message>
+    <message>
+        <source>设置昵称</source>
+        <translation>Set your name</translation>
+    </message>
+    <message>
+        <source>开始上班</source>
+        <translation>Start shift</translation>
+    </message>
+    <message>
+        <source>交班</source>
+        <translation>Hand over</translation>
+    </message>
+    <message>
+        <source>导出交接文件并结束本班次</source>
+        <translation>Export the handover files and end this shift</translation>
+    </message>
+    <message>
+        <source>导出</source>
+        <translation>Export</translation>
+    </message>
+    <message>
+        <source>导出交接文件（HTML / Excel / JSON），不结束班次</source>
+        <translation>Export the handover files (HTML / Excel / JSON) without ending the shift</translation>
+    </message>
+    <message>
+        <source>导入</source>
+        <translation>Import</translation>
+    </message>
+    <message>
+        <source>导入上一班的交接文件 (JSON)</source>
+        <translation>Import the previous shift's handover file (JSON)</translation>
+    </message>
+    <message>
+        <source>计算器</source>
+        <translation>Calculator</translation>
+    </message>
+    <message>
+        <source>销售额与大促排班计算</source>
+        <translation>Sales and promotion staffing calculator</translation>
+    </message>
+    <message>
+        <source>上一班留言</source>
+        <translation>From the previous shift</translation>
+    </message>
+    <message>
+        <source>数据</source>
+        <translation>Numbers</translation>
+    </message>
+    <message>
+        <source>本班</source>
+        <translation>Shift</translation>
+    </message>
+    <message>
+        <source>今天</source>
+        <translation>Today</translation>
+    </message>
+    <message>
+        <source>催单角度</source>
+        <translation>Chases by angle</translation>
+    </message>
+    <message>
+        <source>常用回复</source>
+        <translation>Top replies</translation>
+    </message>
+    <message>
+        <source>工作日志</source>
+        <translation>Work log</translation>
+    </message>
+    <message>
+        <source>记一笔：遇到的问题、顾客想要的… Enter 保存</source>
+        <translation>Note a problem or what buyers asked for… Enter saves</translation>
+    </message>
+    <message>
+        <source>添加到日志 (Enter)</source>
+        <translation>Add to the log (Enter)</translation>
+    </message>
+    <message>
+        <source>显示更多</source>
+        <translation>Show more</translation>
+    </message>
+    <message>
+        <source>正在读取…</source>
+        <translation>Loading…</translation>
+    </message>
+    <message>
+        <source>进行中</source>
+        <translation>On shift</translation>
+    </message>
+    <message>
+        <source>未上班</source>
+        <translation>Off shift</translation>
+    </message>
+    <message>
+        <source>未设置客服昵称</source>
+        <translation>No agent name set</translation>
+    </message>
+    <message>
+        <source>{start} 上班 · 已 {span}</source>
+        <translation>Started {start} · {span} ago</translation>
+    </message>
+    <message>
+        <source>还没有上班。开始上班后，粘贴、催单和标星都会记入本班。</source>
+        <translation>Not on shift. Once you start, pastes, chases and stars are counted in your shift.</translation>
+    </message>
+    <message>
+        <source>上一班留言 · {agent} {when}</source>
+        <translation>From the previous shift · {agent} {when}</translation>
+    </message>
+    <message numerus="yes">
+        <source>展开 (%n)</source>
+        <translation>
+            <numerusform>Show (%n)</numerusform>
+            <numerusform>Show (%n)</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>收起</source>
+        <translation>Hide</translation>
+    </message>
+    <message>
+        <source>粘贴回复</source>
+        <translation>Replies pasted</translation>
+    </message>
+    <message>
+        <source>标星买家</source>
+        <translation>Buyers starred</translation>
+    </message>
+    <message>
+        <source>催单次数</source>
+        <translation>Chases sent</translation>
+    </message>
+    <message>
+        <source>催单后付款</source>
+        <translation>Paid after chase</translation>
+    </message>
+    <message numerus="yes">
+        <source>共催 %n 人</source>
+        <translation>
+            <numerusform>of %n buyer chased</numerusform>
+            <numerusform>of %n buyers chased</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>流失</source>
+        <translation>Lost</translation>
+    </message>
+    <message>
+        <source>错过提醒</source>
+        <translation>Missed reminders</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n 条未处理</source>
+        <translation>
+            <numerusform>%n still open</numerusform>
+            <numerusform>%n still open</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>催单转化率</source>
+        <translation>Chase conversion</translation>
+    </message>
+    <message numerus="yes">
+        <source>付款 %n 人（含未催）</source>
+        <translation>
+            <numerusform>%n paid in all</numerusform>
+            <numerusform>%n paid in all</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>到点→处理 平均</source>
+        <translation>Avg. due → acted</translation>
+    </message>
+    <message numerus="yes">
+        <source>共处理 %n 次</source>
+        <translation>
+            <numerusform>%n reminder handled</numerusform>
+            <numerusform>%n reminders handled</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>全部 %n</source>
+        <translation>
+            <numerusform>All %n</numerusform>
+            <numerusform>All %n</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>还没有粘贴过回复</source>
+        <translation>No replies pasted yet</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n 条</source>
+        <translation>
+            <numerusform>%n item</numerusform>
+            <numerusform>%n items</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>我记的 %n 条</source>
+        <translation>
+            <numerusform>%n mine</numerusform>
+            <numerusform>%n mine</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>还没有记录。粘贴回复、催单、标星会自动记在这里；遇到的问题和顾客需求请在上面记一笔。</source>
+        <translation>Nothing yet. Pastes, chases and stars are logged here by themselves; note problems and buyer requests above.</translation>
+    </message>
+</context>
+<context>
+    <name>HandoverDialogs</name>
+    <message>
+        <source>客服交接</source>
+        <translation>Handover</translation>
+    </message>
+    <message>
+        <source>选择保存交接文件的文件夹</source>
+        <translation>Choose the folder for the handover files</translation>
+    </message>
+    <message>
+        <source>选择交接文件</source>
+        <translation>Choose a handover file</translation>
+    </message>
+    <message>
+        <source>交接文件 (*.json)</source>
+        <translation>Handover files (*.json)</translation>
+    </message>
+    <message>
+        <source>交班导出</source>
+        <translation>Export handover</translation>
+    </message>
+    <message>
+        <source>保存到文件夹</source>
+        <translation>Save to folder</translation>
+    </message>
+    <message>
+        <source>选择…</source>
+        <translation>Choose…</translation>
+    </message>
+    <message>
+        <source>导出格式</source>
+        <translation>Formats</translation>
+    </message>
+    <message>
+        <source>HTML 报告（可打印）</source>
+        <translation>HTML report (printable)</translation>
+    </message>
+    <message>
+        <source>Excel 表格 (.xlsx)</source>
+        <translation>Excel workbook (.xlsx)</translation>
+    </message>
+    <message>
+        <source>JSON（接班同事导入用）</source>
+        <translation>JSON (for the next shift to import)</translation>
+    </message>
+    <message>
+        <source>包含完整手机号和订单号</source>
+        <translation>Include full phone and order numbers</translation>
+    </message>
+    <message>
+        <source>文件中将出现买家的完整手机号和订单号。只发给接班同事，不要转发到群里或外传。</source>
+        <translation>The files will contain buyers' full phone and order numbers. Give them only to the next shift; never forward them to groups or outsiders.</translation>
+    </message>
+    <message>
+        <source>导出后交班（结束本班次）</source>
+        <translation>Hand over after exporting (end this shift)</translation>
+    </message>
+    <message>
+        <source>打开文件夹</source>
+        <translation>Open folder</translation>
+    </message>
+    <message>
+        <source>关闭</source>
+        <translation>Close</translation>
+    </message>
+    <message>
+        <source>导出并交班</source>
+        <translation>Export and hand over</translation>
+    </message>
+    <message>
+        <source>导出</source>
+        <translation>Export</translation>
+    </message>
+    <message>
+        <source>请选择保存的文件夹</source>
+        <translation>Choose a folder to save to</translation>
+    </message>
+    <message>
+        <source>正在导出…</source>
+        <translation>Exporting…</translation>
+    </message>
+    <message numerus="yes">
+        <source>已导出 %n 位买家的交接信息到：</source>
+        <translation>
+            <numerusform>Exported the handover of %n buyer to: </numerusform>
+            <numerusform>Exported the handover of %n buyers to: </numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>已交班。</source>
+        <translation>Shift handed over. </translation>
+    </message>
+    <message>
+        <source>新增</source>
+        <translation>New</translation>
+    </message>
+    <message>
+        <source>更新</source>
+        <translation>Update</translation>
+    </message>
+    <message>
+        <source>导入交接</source>
+        <translation>Import handover</translation>
+    </message>
+    <message>
+        <source>文件：</source>
+        <translation>File: </translation>
+    </message>
+    <message>
+        <source>买家</source>
+        <translation>Buyer</translation>
+    </message>
+    <message>
+        <source>操作</source>
+        <translation>Action</translation>
+    </message>
+    <message>
+        <source>说明</source>
+        <translation>Details</translation>
+    </message>
+    <message>
+        <source>取消</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <source>导入</source>
+        <translation>Import</translation>
+    </message>
+    <message>
+        <source>来自 {agent} · 导出于 {when}</source>
+        <translation>From {agent} · exported {when}</translation>
+    </message>
+    <message numerus="yes">
+        <source>催单记录 +%n</source>
+        <translation>
+            <numerusform>chases +%n</numerusform>
+            <numerusform>chases +%n</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>提醒 +%n</source>
+        <translation>
+            <numerusform>reminders +%n</numerusform>
+            <numerusform>reminders +%n</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>合并备注</source>
+        <translation>notes merged</translation>
+    </message>
+    <message>
+        <source>标记：</source>
+        <translation>marks: </translation>
+    </message>
+    <message numerus="yes">
+        <source>更新 %n 项信息</source>
+        <translation>
+            <numerusform>%n field updated</numerusform>
+            <numerusform>%n fields updated</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>KA 重点店铺（约 ×45）</source>
+        <translation>Key-account shop (about ×45)</translation>
+    </message>
+    <message>
+        <source>成熟店铺（约 ×22）</source>
+        <translation>Established shop (about ×22)</translation>
+    </message>
+    <message>
+        <source>普通店铺（约 ×15）</source>
+        <translation>Ordinary shop (about ×15)</translation>
+    </message>
+    <message>
+        <source>计算器</source>
+        <translation>Calculator</translation>
+    </message>
+    <message>
+        <source>销售额</source>
+        <translation>Sales</translation>
+    </message>
+    <message>
+        <source>大促排班</source>
+        <translation>Promotion staffing</translation>
+    </message>
+    <message>
+        <source>询单人数</source>
+        <translation>Inquiries</translation>
+    </message>
+    <message>
+        <source>转化率</source>
+        <translation>Conversion</translation>
+    </message>
+    <message>
+        <source>客单价（元）</source>
+        <translation>Avg. order value</translation>
+    </message>
+    <message>
+        <source>如 20% 或 0.2</source>
+        <translation>e.g. 20% or 0.2</translation>
+    </message>
+    <message>
+        <source>销售额 = 询单人数 × 转化率 × 客单价</source>
+        <translation>Sales = inquiries × conversion × average order value</translation>
+    </message>
+    <message>
+        <source>平日日均询单（每店）</source>
+        <translation>Normal daily inquiries (per shop)</translation>
+    </message>
+    <message>
+        <source>店铺类型</source>
+        <translation>Shop type</translation>
+    </message>
+    <message>
+        <source>店铺数</source>
+        <translation>Shops</translation>
+    </message>
+    <message>
+        <source>每人每天承接</source>
+        <translation>Inquiries per agent a day</translation>
+    </message>
+    <message>
+        <source>不限</source>
+        <translation>Not set</translation>
+    </message>
+    <message>
+        <source>约 {orders} 单 · 转化率 {rate}</source>
+        <translation>About {orders} orders · conversion {rate}</translation>
+    </message>
+    <message numerus="yes">
+        <source>大促需 %n 人</source>
+        <translation>
+            <numerusform>%n agent for the promotion</numerusform>
+            <numerusform>%n agents for the promotion</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>大促当天询单约 {total}（每店 {per}，平日的 {mult} 倍）· 平日 {normal} 人</source>
+        <translation>About {total} inquiries on the day ({per} per shop, {mult}× normal) · {normal} agent(s) normally</translation>
+    </message>
+    <message>
+        <source>编辑日志</source>
+        <translation>Edit log entry</translation>
+    </message>
+    <message>
+        <source>保存</source>
+        <translation>Save</translation>
+    </message>
+</context>
 </TS>
