@@ -325,6 +325,7 @@ class ImportDialog(QDialog):
         self.tree.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.tree.header().setStretchLastSection(True)
         layout.addWidget(self.tree, 1)
+        layout.addStretch(0)  # takes the room when there is no list to show
         self.warnings = QLabel(objectName="WarnText")
         self.warnings.setWordWrap(True)
         self.warnings.hide()

@@ -216,8 +216,12 @@ class KpiCard(QFrame):
         self.sub = _label("KpiSub")
         layout.addWidget(self.value)
         layout.addWidget(self.caption)
+        for label in (self.caption, self.sub):  # wrap rather than widen the page (English captions are long)
+            label.setWordWrap(True)
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         layout.addWidget(self.sub)  # always there (a space when empty): the cards of a row stay one height
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        layout.addStretch(1)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
 
     def set(self, value: str, caption: str, sub: str = "", tone: str = "") -> None:
         self.value.setText(value)
