@@ -466,6 +466,9 @@ def _last_place(store: Any) -> tuple[str, str]:
 class ReminderCard(QFrame):
     """One due reminder: buyer, marks, last chase, the proposed script, and the actions."""
 
+    #: the proposed script arrived (the card's height changed)
+    proposal_ready = Signal()
+
     def __init__(self, item: reminders.DueReminder, actions: ChaseActions, clock: Clock,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -559,8 +562,17 @@ class ReminderCard(QFrame):
     def set_proposal(self, proposal: reminders.ChaseProposal) -> None:
         self.proposal = proposal
         self._retranslate()
+        self.proposal_ready.emit()
+
+    def log_ready(self) -> None:
+        if self.paste_button.isVisible():
+            # Ids and screen coordinates only: the e2e test clicks the button from outside.
+            centre = self.paste_button.mapToGlobal(self.paste_button.rect().center())
+            log.info("reminder %d ready in popup; paste button at %d,%d (enabled=%s)", self.item.id, centre.x(),
+                     centre.y(), self.paste_button.isEnabled())
 
     def on_paste(self) -> None:
+        log.info("paste chase clicked for reminder %d", self.item.id)
         if self.proposal is not None and self.item.buyer_id is not None:
             self.actions.paste(self.item.buyer_id, self.item.nickname or "", self.proposal, self.item.id)
 
@@ -671,6 +683,7 @@ class ReminderPopup(QWidget):
         super().__init__(parent, Qt.WindowType.Tool | Qt.WindowType.FramelessWindowHint
                          | Qt.WindowType.WindowStaysOnTopHint | Qt.WindowType.WindowDoesNotAcceptFocus)
         self.setObjectName("ReminderPopup")
+        self.setWindowTitle("催单提醒 - kefu-assistant")
         self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating, True)
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -731,6 +744,7 @@ class ReminderPopup(QWidget):
                 self._overflow += 1
                 continue
             card = ReminderCard(item, self.actions, self.clock)
+            card.proposal_ready.connect(lambda c=card: self._relayout(c))
             self.cards[item.id] = card
             if missed:
                 self._missed_ids.add(item.id)
@@ -743,6 +757,13 @@ class ReminderPopup(QWidget):
         if new and self.sound:
             QApplication.beep()
         self.show_near_anchor()
+
+    def _relayout(self, card: ReminderCard) -> None:
+        if not self.isVisible():
+            return
+        self._resize()
+        self.show_near_anchor()
+        QTimer.singleShot(0, card.log_ready)
 
     def remove(self, reminder_id: int) -> None:
         card = self.cards.pop(reminder_id, None)

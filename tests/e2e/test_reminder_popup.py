@@ -69,7 +69,8 @@ def test_popup_appears_without_focus_and_pastes_the_chase(xvfb, tmp_path):
         desktop.xdo(xvfb, "mousemove", str(x), str(y))
         desktop.xdo(xvfb, "click", "1")
         state = chat.wait(lambda s: s["text"] == expected, timeout=10)
-        assert state["text"] == expected, (state, app.log_text()[mark:][-2000:])
+        geometry = desktop.xdo(xvfb, "getwindowgeometry", popups[0], check=False).stdout
+        assert state["text"] == expected, (state, (x, y), geometry, app.log_text()[-2500:])
         assert desktop.focused_window(xvfb) == chat.window
         app.wait_log("chase recorded for buyer", timeout=10, since=mark)
         store = open_store(paths.db_path(data))
