@@ -131,17 +131,11 @@ class Store:
             self.warnings = storage_warnings(self.path)
 
     def _check_header(self) -> None:
-        if not self.path.exists() or self.path.stat().st_size == 0:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            return
-        try:
-            with open(self.path, "rb") as fh:
-                header = fh.read(16)
-        except OSError as exc:
-            raise StoreError(f"无法读取数据库文件：{self.path}（{exc.strerror}）",
-                             f"Cannot read the database file: {self.path} ({exc.strerror})") from exc
-        if header != SQLITE_HEADER:
-            raise _corrupt(self.path)
+        # Never open() the database file itself here: on POSIX, closing ANY descriptor of a file
+        # drops every fcntl lock this process holds on it, including those of our other SQLite
+        # connections. Another process would then think it is the last user and delete the WAL
+        # under us. A file that is not a database is reported by SQLite's first read instead.
+        self.path.parent.mkdir(parents=True, exist_ok=True)
 
     def _restrict_permissions(self) -> None:
         if os.name != "posix":
