@@ -109,3 +109,27 @@ def test_data_version_sees_other_connections(tmp_path, clock):
     assert a.data_version() != v
     a.close()
     b.close()
+
+
+def test_a_second_store_does_not_drop_the_first_ones_locks(tmp_path, clock):
+    """Regression: sniffing the header with open()/close() released this process's fcntl locks, so
+    another process closing its connection deleted the WAL under the running app."""
+    import subprocess
+    import sys
+
+    db = tmp_path / "kefu.db"
+    app_store = open_store(db, clock)
+    replies.create_reply(app_store, body="面板里的回复", code="p1")
+    second = open_store(db, clock)  # the app opens several (worker, controller, usage writer)
+    code = ("import sys; from assistant.core.store import open_store; from assistant.core import replies; "
+            "s = open_store(sys.argv[1]); replies.create_reply(s, body='命令行新增', code='c1'); s.close()")
+    subprocess.run([sys.executable, "-c", code, str(db)], check=True, timeout=60)
+    assert (tmp_path / "kefu.db-wal").exists() and (tmp_path / "kefu.db-shm").exists()
+    assert replies.get_reply(app_store, "c1").body == "命令行新增"
+    replies.create_reply(app_store, body="之后的写入", code="p2")
+    second.close()
+    app_store.close()
+    check = open_store(db, clock)
+    assert {r.code for r in replies.list_replies(check)} == {"p1", "c1", "p2"}
+    assert check.integrity_check() == ["ok"]
+    check.close()
