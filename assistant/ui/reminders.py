@@ -525,7 +525,8 @@ class ReminderCard(QFrame):
         self.done_button.clicked.connect(lambda: self.actions.complete(self.item.id))
         for b in (self.paste_button, self.override_button, self.done_button, self.snooze_button, self.paid_button,
                   self.lost_button, self.open_button):
-            row.addWidget(b, 2 if b in (self.paste_button, self.override_button, self.done_button) else 1)
+            row.addWidget(b, 0 if b is self.open_button else 2 if b in (self.paste_button, self.override_button,
+                                                                        self.done_button) else 1)
         layout.addLayout(row)
         self.snooze_row = QWidget()
         snooze_layout = QHBoxLayout(self.snooze_row)
@@ -615,8 +616,7 @@ class ReminderCard(QFrame):
         self.snooze_button.setText(translate("Reminders", "稍后"))
         self.paid_button.setText(translate("Reminders", "已付款"))
         self.lost_button.setText(translate("Reminders", "流失"))
-        self.open_button.setText(translate("Reminders", "打开"))
-        self.open_button.setToolTip(translate("Reminders", "在“客户”页打开这位买家"))
+        self.open_button.setToolTip(translate("Reminders", "打开：在“客户”页查看这位买家"))
         self.done_button.setText(translate("Reminders", "已处理"))
         self.snooze_label.setText(translate("Reminders", "推迟"))
         for minutes, b in self.snooze_buttons.items():
@@ -694,7 +694,7 @@ class ReminderPopup(QWidget):
         self.sound = False
         self.cards: dict[int, ReminderCard] = {}
         self._missed_ids: set[int] = set()
-        self.setFixedWidth(360)
+        self.setFixedWidth(400)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(1, 1, 1, 1)
         outer.setSpacing(0)

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QSplitter, Q
 from ..core import reminders
 from ..core.clock import Clock, SystemClock
 from . import icons, style
-from .reminders import ChaseActions, ReminderCard, clock_text, in_time, platform_name
+from .reminders import CARD_STYLE, ChaseActions, ReminderCard, clock_text, in_time, platform_name
 from .tasks import StoreWorker
 
 translate = QCoreApplication.translate
@@ -31,6 +31,7 @@ class RemindersTab(QWidget):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("RemindersTab")
+        self.setStyleSheet(CARD_STYLE)
         self.worker = worker
         self.actions = actions
         self.clock: Clock = clock or SystemClock()
@@ -55,6 +56,7 @@ class RemindersTab(QWidget):
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.hint.setWordWrap(True)
         self.card_layout.addWidget(self.hint)
+        self.card_layout.addStretch(1)
         self.splitter.addWidget(self.card_box)
         self.splitter.setSizes([300, 300])
         layout.addWidget(self.splitter, 1)
