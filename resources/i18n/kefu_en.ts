@@ -2,6 +2,137 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="en" sourcelanguage="zh_CN">
 <context>
+    <name>Buyers</name>
+    <message numerus="yes">
+        <source>催过 %n 次</source>
+        <translation>
+            <numerusform>%n chase</numerusform>
+            <numerusform>%n chases</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>有未答问题</source>
+        <translation>Open questions</translation>
+    </message>
+    <message>
+        <source>全部标记</source>
+        <extracomment>fill-in values for the chosen buyer ({客户}: nickname) — app.py hands them to panel.set_context</extracomment>
+        <translation>Marks</translation>
+    </message>
+    <message>
+        <source>全部店铺</source>
+        <translation>Shop</translation>
+    </message>
+    <message>
+        <source>选择一位买家查看备注和催单记录</source>
+        <translation>Select a buyer to see notes and chase history</translation>
+    </message>
+    <message>
+        <source>点击显示完整号码</source>
+        <translation>Click to show the full number</translation>
+    </message>
+    <message>
+        <source>暂停跟进</source>
+        <translation>Pause follow-up</translation>
+    </message>
+    <message>
+        <source>恢复跟进</source>
+        <translation>Resume follow-up</translation>
+    </message>
+    <message>
+        <source>取消标星</source>
+        <translation>Unstar</translation>
+    </message>
+    <message>
+        <source>重新标星</source>
+        <translation>Star again</translation>
+    </message>
+    <message>
+        <source>时区 {tz}</source>
+        <translation>TZ {tz}</translation>
+    </message>
+    <message>
+        <source>有未答问题，先答疑</source>
+        <translation>Answer questions first</translation>
+    </message>
+    <message>
+        <source>下次提醒 {time}</source>
+        <translation>Next chase {time}</translation>
+    </message>
+    <message>
+        <source>已回复</source>
+        <translation>Replied</translation>
+    </message>
+    <message>
+        <source>还没有催单记录</source>
+        <translation>No chases yet</translation>
+    </message>
+    <message>
+        <source>这位买家还有未解答的问题：先答疑再催单</source>
+        <translation>This buyer has open questions: answer them before chasing</translation>
+    </message>
+    <message>
+        <source>备注已保存</source>
+        <translation>Notes saved</translation>
+    </message>
+    <message>
+        <source>已标星“{nick}”</source>
+        <translation>Starred “{nick}”</translation>
+    </message>
+    <message>
+        <source>搜索买家昵称或备注</source>
+        <translation>Search nicknames or notes</translation>
+    </message>
+    <message>
+        <source>标星一位买家</source>
+        <translation>Star a buyer</translation>
+    </message>
+    <message>
+        <source>全部状态</source>
+        <translation>Status</translation>
+    </message>
+    <message>
+        <source>全部平台</source>
+        <translation>Platform</translation>
+    </message>
+    <message>
+        <source>没有符合条件的买家。点右上角的星标，或在聊天窗口选中昵称后按“标星”快捷键。</source>
+        <translation>No matching buyers. Click the star at the top right, or select a nickname in the chat window and press the Star hotkey.</translation>
+    </message>
+    <message>
+        <source>粘贴催单</source>
+        <translation>Paste chase</translation>
+    </message>
+    <message>
+        <source>回复了</source>
+        <translation>Replied</translation>
+    </message>
+    <message>
+        <source>买家回复了：按设置重新开始或保持节奏</source>
+        <translation>The buyer replied: restart or keep the cadence, as set in Settings</translation>
+    </message>
+    <message>
+        <source>已付款</source>
+        <translation>Paid</translation>
+    </message>
+    <message>
+        <source>流失</source>
+        <translation>Lost</translation>
+    </message>
+    <message>
+        <source>备注</source>
+        <translation>Notes</translation>
+    </message>
+    <message>
+        <source>保存备注</source>
+        <translation>Save notes</translation>
+    </message>
+    <message>
+        <source>催单记录</source>
+        <translation>Chase history</translation>
+    </message>
+</context>
+<context>
     <name>ComingSoon</name>
     <message>
         <source>即将推出</source>
@@ -265,6 +396,547 @@
     </message>
 </context>
 <context>
+    <name>Handover</name>
+    <message>
+        <source>今日问题</source>
+        <translation>Problem</translation>
+    </message>
+    <message>
+        <source>顾客需求</source>
+        <translation>Request</translation>
+    </message>
+    <message>
+        <source>备注</source>
+        <translation>Note</translation>
+    </message>
+    <message>
+        <source>卖点</source>
+        <translation>Product</translation>
+    </message>
+    <message>
+        <source>价格</source>
+        <translation>Price</translation>
+    </message>
+    <message>
+        <source>物流</source>
+        <translation>Delivery</translation>
+    </message>
+    <message>
+        <source>赠品</source>
+        <translation>Gift</translation>
+    </message>
+    <message>
+        <source>询问</source>
+        <translation>Ask</translation>
+    </message>
+    <message>
+        <source>未标</source>
+        <translation>None</translation>
+    </message>
+    <message>
+        <source>{n} 秒</source>
+        <translation>{n} s</translation>
+    </message>
+    <message>
+        <source>{n} 分钟</source>
+        <translation>{n} min</translation>
+    </message>
+    <message>
+        <source>{n} 小时</source>
+        <translation>{n} h</translation>
+    </message>
+    <message>
+        <source>{h} 小时 {m} 分</source>
+        <translation>{h} h {m} min</translation>
+    </message>
+    <message>
+        <source>{m} 分钟</source>
+        <translation>{m} min</translation>
+    </message>
+    <message numerus="yes">
+        <source>连续 %n 次</source>
+        <translation>
+            <numerusform>%n time in a row</numerusform>
+            <numerusform>%n times in a row</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>编辑或删除</source>
+        <translation>Edit or delete</translation>
+    </message>
+    <message>
+        <source>编辑…</source>
+        <translation>Edit…</translation>
+    </message>
+    <message>
+        <source>删除</source>
+        <translation>Delete</translation>
+    </message>
+    <message>
+        <source>当前班次</source>
+        <extracomment>a message for the panel&apos;s message bar: (zh, en, level); app.py connects it to panel.show_message the agent wants to set their name (agent.name): app.py opens the settings dialog a handover was imported (buyers and reminders changed) a snapshot was shown (tests wait for it)</extracomment>
+        <translation>Current shift</translation>
+    </message>
+    <message>
+        <source>设置昵称</source>
+        <translation>Set your name</translation>
+    </message>
+    <message>
+        <source>开始上班</source>
+        <translation>Start shift</translation>
+    </message>
+    <message>
+        <source>交班</source>
+        <translation>Hand over</translation>
+    </message>
+    <message>
+        <source>导出交接文件并结束本班次</source>
+        <translation>Export the handover files and end this shift</translation>
+    </message>
+    <message>
+        <source>导出</source>
+        <translation>Export</translation>
+    </message>
+    <message>
+        <source>导出交接文件（HTML / Excel / JSON），不结束班次</source>
+        <translation>Export the handover files (HTML / Excel / JSON) without ending the shift</translation>
+    </message>
+    <message>
+        <source>导入</source>
+        <translation>Import</translation>
+    </message>
+    <message>
+        <source>导入上一班的交接文件 (JSON)</source>
+        <translation>Import the previous shift&apos;s handover file (JSON)</translation>
+    </message>
+    <message>
+        <source>计算器</source>
+        <translation>Calculator</translation>
+    </message>
+    <message>
+        <source>销售额与大促排班计算</source>
+        <translation>Sales and promotion staffing calculator</translation>
+    </message>
+    <message>
+        <source>上一班留言</source>
+        <translation>From the previous shift</translation>
+    </message>
+    <message>
+        <source>数据</source>
+        <translation>Numbers</translation>
+    </message>
+    <message>
+        <source>本班</source>
+        <translation>Shift</translation>
+    </message>
+    <message>
+        <source>今天</source>
+        <translation>Today</translation>
+    </message>
+    <message>
+        <source>催单角度</source>
+        <translation>Chases by angle</translation>
+    </message>
+    <message>
+        <source>常用回复</source>
+        <translation>Top replies</translation>
+    </message>
+    <message>
+        <source>工作日志</source>
+        <translation>Work log</translation>
+    </message>
+    <message>
+        <source>记一笔：遇到的问题、顾客想要的… Enter 保存</source>
+        <translation>Note a problem or what buyers asked for… Enter saves</translation>
+    </message>
+    <message>
+        <source>添加到日志 (Enter)</source>
+        <translation>Add to the log (Enter)</translation>
+    </message>
+    <message>
+        <source>显示更多</source>
+        <translation>Show more</translation>
+    </message>
+    <message>
+        <source>正在读取…</source>
+        <translation>Loading…</translation>
+    </message>
+    <message>
+        <source>进行中</source>
+        <translation>On shift</translation>
+    </message>
+    <message>
+        <source>未上班</source>
+        <translation>Off shift</translation>
+    </message>
+    <message>
+        <source>未设置客服昵称</source>
+        <translation>No agent name set</translation>
+    </message>
+    <message>
+        <source>{start} 上班 · 已 {span}</source>
+        <translation>Started {start} · {span} ago</translation>
+    </message>
+    <message>
+        <source>还没有上班。开始上班后，粘贴、催单和标星都会记入本班。</source>
+        <translation>Not on shift. Once you start, pastes, chases and stars are counted in your shift.</translation>
+    </message>
+    <message>
+        <source>上一班留言 · {agent} {when}</source>
+        <translation>From the previous shift · {agent} {when}</translation>
+    </message>
+    <message numerus="yes">
+        <source>展开 (%n)</source>
+        <translation>
+            <numerusform>Show (%n)</numerusform>
+            <numerusform>Show (%n)</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>收起</source>
+        <translation>Hide</translation>
+    </message>
+    <message>
+        <source>粘贴回复</source>
+        <translation>Replies pasted</translation>
+    </message>
+    <message>
+        <source>标星买家</source>
+        <translation>Buyers starred</translation>
+    </message>
+    <message>
+        <source>催单次数</source>
+        <translation>Chases sent</translation>
+    </message>
+    <message>
+        <source>催单后付款</source>
+        <translation>Paid after chase</translation>
+    </message>
+    <message numerus="yes">
+        <source>共催 %n 人</source>
+        <translation>
+            <numerusform>of %n buyer chased</numerusform>
+            <numerusform>of %n buyers chased</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>流失</source>
+        <translation>Lost</translation>
+    </message>
+    <message>
+        <source>错过提醒</source>
+        <translation>Missed reminders</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n 条未处理</source>
+        <translation>
+            <numerusform>%n still open</numerusform>
+            <numerusform>%n still open</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>催单转化率</source>
+        <translation>Chase conversion</translation>
+    </message>
+    <message numerus="yes">
+        <source>付款 %n 人（含未催）</source>
+        <translation>
+            <numerusform>%n paid in all</numerusform>
+            <numerusform>%n paid in all</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>到点→处理 平均</source>
+        <translation>Avg. due → acted</translation>
+    </message>
+    <message numerus="yes">
+        <source>共处理 %n 次</source>
+        <translation>
+            <numerusform>%n reminder handled</numerusform>
+            <numerusform>%n reminders handled</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>全部 %n</source>
+        <translation>
+            <numerusform>All %n</numerusform>
+            <numerusform>All %n</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>还没有粘贴过回复</source>
+        <translation>No replies pasted yet</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n 条</source>
+        <translation>
+            <numerusform>%n item</numerusform>
+            <numerusform>%n items</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>我记的 %n 条</source>
+        <translation>
+            <numerusform>%n mine</numerusform>
+            <numerusform>%n mine</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>还没有记录。粘贴回复、催单、标星会自动记在这里；遇到的问题和顾客需求请在上面记一笔。</source>
+        <translation>Nothing yet. Pastes, chases and stars are logged here by themselves; note problems and buyer requests above.</translation>
+    </message>
+</context>
+<context>
+    <name>HandoverDialogs</name>
+    <message>
+        <source>客服交接</source>
+        <translation>Handover</translation>
+    </message>
+    <message>
+        <source>选择保存交接文件的文件夹</source>
+        <translation>Choose the folder for the handover files</translation>
+    </message>
+    <message>
+        <source>选择交接文件</source>
+        <translation>Choose a handover file</translation>
+    </message>
+    <message>
+        <source>交接文件 (*.json)</source>
+        <translation>Handover files (*.json)</translation>
+    </message>
+    <message>
+        <source>交班导出</source>
+        <translation>Export handover</translation>
+    </message>
+    <message>
+        <source>保存到文件夹</source>
+        <translation>Save to folder</translation>
+    </message>
+    <message>
+        <source>选择…</source>
+        <translation>Choose…</translation>
+    </message>
+    <message>
+        <source>导出格式</source>
+        <translation>Formats</translation>
+    </message>
+    <message>
+        <source>HTML 报告（可打印）</source>
+        <translation>HTML report (printable)</translation>
+    </message>
+    <message>
+        <source>Excel 表格 (.xlsx)</source>
+        <translation>Excel workbook (.xlsx)</translation>
+    </message>
+    <message>
+        <source>JSON（接班同事导入用）</source>
+        <translation>JSON (for the next shift to import)</translation>
+    </message>
+    <message>
+        <source>包含完整手机号和订单号</source>
+        <translation>Include full phone and order numbers</translation>
+    </message>
+    <message>
+        <source>文件中将出现买家的完整手机号和订单号。只发给接班同事，不要转发到群里或外传。</source>
+        <translation>The files will contain buyers&apos; full phone and order numbers. Give them only to the next shift; never forward them to groups or outsiders.</translation>
+    </message>
+    <message>
+        <source>导出后交班（结束本班次）</source>
+        <translation>Hand over after exporting (end this shift)</translation>
+    </message>
+    <message>
+        <source>打开文件夹</source>
+        <translation>Open folder</translation>
+    </message>
+    <message>
+        <source>关闭</source>
+        <translation>Close</translation>
+    </message>
+    <message>
+        <source>导出并交班</source>
+        <translation>Export and hand over</translation>
+    </message>
+    <message>
+        <source>导出</source>
+        <translation>Export</translation>
+    </message>
+    <message>
+        <source>请选择保存的文件夹</source>
+        <translation>Choose a folder to save to</translation>
+    </message>
+    <message>
+        <source>正在导出…</source>
+        <translation>Exporting…</translation>
+    </message>
+    <message numerus="yes">
+        <source>已导出 %n 位买家的交接信息到：</source>
+        <translation>
+            <numerusform>Exported the handover of %n buyer to: </numerusform>
+            <numerusform>Exported the handover of %n buyers to: </numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>已交班。</source>
+        <translation>Shift handed over. </translation>
+    </message>
+    <message>
+        <source>新增</source>
+        <translation>New</translation>
+    </message>
+    <message>
+        <source>更新</source>
+        <translation>Update</translation>
+    </message>
+    <message>
+        <source>导入交接</source>
+        <translation>Import handover</translation>
+    </message>
+    <message>
+        <source>文件：</source>
+        <translation>File: </translation>
+    </message>
+    <message>
+        <source>买家</source>
+        <translation>Buyer</translation>
+    </message>
+    <message>
+        <source>操作</source>
+        <translation>Action</translation>
+    </message>
+    <message>
+        <source>说明</source>
+        <translation>Details</translation>
+    </message>
+    <message>
+        <source>取消</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <source>导入</source>
+        <translation>Import</translation>
+    </message>
+    <message>
+        <source>来自 {agent} · 导出于 {when}</source>
+        <translation>From {agent} · exported {when}</translation>
+    </message>
+    <message numerus="yes">
+        <source>催单记录 +%n</source>
+        <translation>
+            <numerusform>chases +%n</numerusform>
+            <numerusform>chases +%n</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>提醒 +%n</source>
+        <translation>
+            <numerusform>reminders +%n</numerusform>
+            <numerusform>reminders +%n</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>合并备注</source>
+        <translation>notes merged</translation>
+    </message>
+    <message>
+        <source>标记：</source>
+        <translation>marks: </translation>
+    </message>
+    <message numerus="yes">
+        <source>更新 %n 项信息</source>
+        <translation>
+            <numerusform>%n field updated</numerusform>
+            <numerusform>%n fields updated</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>KA 重点店铺（约 ×45）</source>
+        <translation>Key-account shop (about ×45)</translation>
+    </message>
+    <message>
+        <source>成熟店铺（约 ×22）</source>
+        <translation>Established shop (about ×22)</translation>
+    </message>
+    <message>
+        <source>普通店铺（约 ×15）</source>
+        <translation>Ordinary shop (about ×15)</translation>
+    </message>
+    <message>
+        <source>计算器</source>
+        <translation>Calculator</translation>
+    </message>
+    <message>
+        <source>销售额</source>
+        <translation>Sales</translation>
+    </message>
+    <message>
+        <source>大促排班</source>
+        <translation>Promotion staffing</translation>
+    </message>
+    <message>
+        <source>询单人数</source>
+        <translation>Inquiries</translation>
+    </message>
+    <message>
+        <source>转化率</source>
+        <translation>Conversion</translation>
+    </message>
+    <message>
+        <source>客单价（元）</source>
+        <translation>Avg. order value</translation>
+    </message>
+    <message>
+        <source>如 20% 或 0.2</source>
+        <translation>e.g. 20% or 0.2</translation>
+    </message>
+    <message>
+        <source>销售额 = 询单人数 × 转化率 × 客单价</source>
+        <translation>Sales = inquiries × conversion × average order value</translation>
+    </message>
+    <message>
+        <source>平日日均询单（每店）</source>
+        <translation>Normal daily inquiries (per shop)</translation>
+    </message>
+    <message>
+        <source>店铺类型</source>
+        <translation>Shop type</translation>
+    </message>
+    <message>
+        <source>店铺数</source>
+        <translation>Shops</translation>
+    </message>
+    <message>
+        <source>每人每天承接</source>
+        <translation>Inquiries per agent a day</translation>
+    </message>
+    <message>
+        <source>不限</source>
+        <translation>Not set</translation>
+    </message>
+    <message>
+        <source>约 {orders} 单 · 转化率 {rate}</source>
+        <translation>About {orders} orders · conversion {rate}</translation>
+    </message>
+    <message numerus="yes">
+        <source>大促需 %n 人</source>
+        <translation>
+            <numerusform>%n agent for the promotion</numerusform>
+            <numerusform>%n agents for the promotion</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>大促当天询单约 {total}（每店 {per}，平日的 {mult} 倍）· 平日 {normal} 人</source>
+        <translation>About {total} inquiries on the day ({per} per shop, {mult}× normal) · {normal} agent(s) normally</translation>
+    </message>
+    <message>
+        <source>编辑日志</source>
+        <translation>Edit log entry</translation>
+    </message>
+    <message>
+        <source>保存</source>
+        <translation>Save</translation>
+    </message>
+</context>
+<context>
     <name>HotkeyEdit</name>
     <message>
         <source>点击后按下组合键，退格键清除</source>
@@ -282,7 +954,7 @@
     <name>Panel</name>
     <message>
         <source>客服助手</source>
-        <extracomment>paste this reply into the chat window (reply id, fill-in values) — the controller&apos;s paste_reply the agent filled the fields the controller asked for: (the controller&apos;s token, values) the agent cancelled that form (token) replies were created, edited, deleted or imported (per-reply hotkeys may have changed) the settings dialog saved; all declared settings with their new values the editor is recording a chord: global hotkeys should be paused meanwhile the tray&apos;s or the menu&apos;s &quot;pause hotkeys&quot; (True = paused)</extracomment>
+        <extracomment>paste this reply into the chat window (reply id, fill-in values) — the controller&apos;s paste_reply the agent filled the fields the controller asked for: (the controller&apos;s token, values) the agent cancelled that form (token) replies were created, edited, deleted or imported (per-reply hotkeys may have changed) the settings dialog saved; all declared settings with their new values the editor is recording a chord: global hotkeys should be paused meanwhile the tray&apos;s or the menu&apos;s &quot;pause hotkeys&quot; (True = paused) fill-in values known for the current buyer changed ({客户}, {订单号}…)</extracomment>
         <translation>kefu-assistant</translation>
     </message>
     <message>
@@ -464,6 +1136,233 @@
     <message>
         <source>语言：{lang}</source>
         <translation>Language: {lang}</translation>
+    </message>
+</context>
+<context>
+    <name>Reminders</name>
+    <message>
+        <source>刚刚</source>
+        <translation>just now</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n 分钟前</source>
+        <translation>
+            <numerusform>%n min ago</numerusform>
+            <numerusform>%n min ago</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n 小时前</source>
+        <translation>
+            <numerusform>%n hour ago</numerusform>
+            <numerusform>%n hours ago</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n 天前</source>
+        <translation>
+            <numerusform>%n day ago</numerusform>
+            <numerusform>%n days ago</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>现在</source>
+        <translation>now</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n 分钟后</source>
+        <translation>
+            <numerusform>in %n min</numerusform>
+            <numerusform>in %n min</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>明天 {time}</source>
+        <translation>tomorrow {time}</translation>
+    </message>
+    <message>
+        <source>下次提醒：{time}</source>
+        <extracomment>(list of reminders.DueReminder, missed: True when they fell due while closed or asleep) the timer was (re)armed for this instant (None: nothing pending) the heartbeat noticed the wall clock jump by this many seconds (sleep/wake, clock change) paste this reply into the chat window (reply id, fill-in values, tag): app.py wires the hotkey controller&apos;s paste_reply_tagged, whose tagged_paste_done(tag, ...) goes to on_tagged_paste_done; without a controller the text is copied answer to the next-chase hotkey: (token, reply id, values, tag) -&gt; controller.paste_reply_to_tagged show a message (zh, en, level) open this buyer in the 客户 tab a reminder was acted on (its id): views drop it a chase was recorded for this buyer</extracomment>
+        <translation>Next chase: {time}</translation>
+    </message>
+    <message>
+        <source>节奏已完成，没有下一次提醒</source>
+        <translation>Cadence complete; no more chases</translation>
+    </message>
+    <message>
+        <source>已记录催单。</source>
+        <translation>Chase recorded. </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n 分钟后再提醒</source>
+        <translation>
+            <numerusform>Reminding again in %n min</numerusform>
+            <numerusform>Reminding again in %n min</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>已标记为已付款，停止催单</source>
+        <translation>Marked paid; chasing stopped</translation>
+    </message>
+    <message>
+        <source>已标记为流失，停止催单</source>
+        <translation>Marked lost; chasing stopped</translation>
+    </message>
+    <message>
+        <source>已记录买家回复</source>
+        <translation>Buyer reply recorded</translation>
+    </message>
+    <message>
+        <source>已暂停跟进</source>
+        <translation>Follow-up paused</translation>
+    </message>
+    <message>
+        <source>已恢复跟进</source>
+        <translation>Follow-up resumed</translation>
+    </message>
+    <message>
+        <source>已取消标星</source>
+        <translation>Unstarred</translation>
+    </message>
+    <message>
+        <source>已标星“{nick}”（{where}），开始跟进</source>
+        <translation>Starred “{nick}” ({where}); follow-up started</translation>
+    </message>
+    <message>
+        <source>现在没有需要催单的买家</source>
+        <translation>No buyers to chase right now</translation>
+    </message>
+    <message>
+        <source>“{nick}”还有未解答的问题，先回答再催单</source>
+        <translation>“{nick}” has open questions: answer before chasing</translation>
+    </message>
+    <message>
+        <source>大促电话名单：{name}</source>
+        <extracomment>the proposed script arrived (the card&apos;s height changed)</extracomment>
+        <translation>Promo call list: {name}</translation>
+    </message>
+    <message>
+        <source>晚了 {ago}</source>
+        <translation>Due {ago}</translation>
+    </message>
+    <message>
+        <source>到点</source>
+        <translation>Due now</translation>
+    </message>
+    <message>
+        <source>{cadence} 第 {n}/{total} 次</source>
+        <translation>{cadence}: chase {n}/{total}</translation>
+    </message>
+    <message>
+        <source>大促催付：{name}</source>
+        <translation>Promo chase: {name}</translation>
+    </message>
+    <message>
+        <source>上次：{title}，{ago}</source>
+        <translation>Last: {title}, {ago}</translation>
+    </message>
+    <message>
+        <source>还没有催过</source>
+        <translation>Not chased yet</translation>
+    </message>
+    <message>
+        <source>粘贴催单</source>
+        <translation>Paste chase</translation>
+    </message>
+    <message>
+        <source>把建议的话术粘贴到聊天窗口，并记录这次催单</source>
+        <translation>Paste the suggested script into the chat window and record this chase</translation>
+    </message>
+    <message>
+        <source>仍要催单</source>
+        <translation>Chase anyway</translation>
+    </message>
+    <message>
+        <source>稍后</source>
+        <translation>Later</translation>
+    </message>
+    <message>
+        <source>已付款</source>
+        <translation>Paid</translation>
+    </message>
+    <message>
+        <source>流失</source>
+        <translation>Lost</translation>
+    </message>
+    <message>
+        <source>打开：在“客户”页查看这位买家</source>
+        <translation>Open: show this buyer in the Buyers tab</translation>
+    </message>
+    <message>
+        <source>已处理</source>
+        <translation>Done</translation>
+    </message>
+    <message>
+        <source>推迟</source>
+        <translation>Snooze</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n 分钟</source>
+        <translation>
+            <numerusform>%n min</numerusform>
+            <numerusform>%n min</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>打电话给高客单、意向明显的标星买家（电话号码在“客户”页按需显示）。</source>
+        <translation>Call starred buyers with a high order value and clear intent (phone numbers are shown on demand in the Buyers tab).</translation>
+    </message>
+    <message numerus="yes">
+        <source>错过的催单提醒（%n）</source>
+        <translation>
+            <numerusform>Missed chase (%n)</numerusform>
+            <numerusform>Missed chases (%n)</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>该催单了（%n）</source>
+        <translation>
+            <numerusform>Time to chase (%n)</numerusform>
+            <numerusform>Time to chase (%n)</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>关闭（提醒保留在“提醒”页）</source>
+        <translation>Close (reminders stay in the Chases tab)</translation>
+    </message>
+    <message numerus="yes">
+        <source>还有 %n 条，请在“提醒”页查看</source>
+        <translation>
+            <numerusform>%n more in the Chases tab</numerusform>
+            <numerusform>%n more in the Chases tab</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>RemindersTab</name>
+    <message>
+        <source>现在该催</source>
+        <translation>Due now</translation>
+    </message>
+    <message>
+        <source>一小时内</source>
+        <translation>Within an hour</translation>
+    </message>
+    <message>
+        <source>今天稍后</source>
+        <translation>Later today</translation>
+    </message>
+    <message>
+        <source>大促电话名单：{name}</source>
+        <translation>Promo call list: {name}</translation>
+    </message>
+    <message>
+        <source>现在 {now} 位 · 一小时内 {hour} 位 · 今天 {today} 位</source>
+        <translation>{now} now · {hour} within an hour · {today} today</translation>
+    </message>
+    <message>
+        <source>今天没有待催的买家。标星买家后，到点的催单会出现在这里。</source>
+        <translation>No buyers to chase today. Star a buyer and its chases show up here when due.</translation>
     </message>
 </context>
 <context>
@@ -698,6 +1597,61 @@
     <message>
         <source>（无法列出窗口：请直接输入标题中的文字）</source>
         <translation>(Cannot list windows: type part of the title instead)</translation>
+    </message>
+</context>
+<context>
+    <name>StarDialog</name>
+    <message>
+        <source>标星买家</source>
+        <translation>Star buyer</translation>
+    </message>
+    <message>
+        <source>可不填；列表中只显示 138****5678</source>
+        <translation>Optional; lists show only 138****5678</translation>
+    </message>
+    <message>
+        <source>跨境买家填写，例如 Europe/Moscow</source>
+        <translation>For cross-border buyers, e.g. Europe/Moscow</translation>
+    </message>
+    <message>
+        <source>买家还有未解答的问题（先答疑，暂不催单）</source>
+        <translation>Buyer has open questions (answer first, no chasing yet)</translation>
+    </message>
+    <message>
+        <source>按标记自动选择</source>
+        <translation>Auto (by marks)</translation>
+    </message>
+    <message>
+        <source>平台</source>
+        <translation>Platform</translation>
+    </message>
+    <message>
+        <source>店铺</source>
+        <translation>Shop</translation>
+    </message>
+    <message>
+        <source>买家昵称</source>
+        <translation>Nickname</translation>
+    </message>
+    <message>
+        <source>标记</source>
+        <translation>Marks</translation>
+    </message>
+    <message>
+        <source>节奏</source>
+        <translation>Cadence</translation>
+    </message>
+    <message>
+        <source>电话</source>
+        <translation>Phone</translation>
+    </message>
+    <message>
+        <source>时区</source>
+        <translation>Time zone</translation>
+    </message>
+    <message>
+        <source>标星并开始跟进</source>
+        <translation>Star and follow up</translation>
     </message>
 </context>
 <context>
@@ -955,546 +1909,6 @@
     <message>
         <source>快捷键已暂停</source>
         <translation>hotkeys paused</translation>
-    </message>
-</context>
-<context>
-    <name>Handover</name>
-    <message>
-        <source>今日问题</source>
-        <translation>Problem</translation>
-    </message>
-    <message>
-        <source>顾客需求</source>
-        <translation>Request</translation>
-    </message>
-    <message>
-        <source>备注</source>
-        <translation>Note</translation>
-    </message>
-    <message>
-        <source>卖点</source>
-        <translation>Product</translation>
-    </message>
-    <message>
-        <source>价格</source>
-        <translation>Price</translation>
-    </message>
-    <message>
-        <source>物流</source>
-        <translation>Delivery</translation>
-    </message>
-    <message>
-        <source>赠品</source>
-        <translation>Gift</translation>
-    </message>
-    <message>
-        <source>询问</source>
-        <translation>Ask</translation>
-    </message>
-    <message>
-        <source>未标</source>
-        <translation>None</translation>
-    </message>
-    <message>
-        <source>{n} 秒</source>
-        <translation>{n} s</translation>
-    </message>
-    <message>
-        <source>{n} 分钟</source>
-        <translation>{n} min</translation>
-    </message>
-    <message>
-        <source>{n} 小时</source>
-        <translation>{n} h</translation>
-    </message>
-    <message>
-        <source>{h} 小时 {m} 分</source>
-        <translation>{h} h {m} min</translation>
-    </message>
-    <message>
-        <source>{m} 分钟</source>
-        <translation>{m} min</translation>
-    </message>
-    <message numerus="yes">
-        <source>连续 %n 次</source>
-        <translation>
-            <numerusform>%n time in a row</numerusform>
-            <numerusform>%n times in a row</numerusform>
-        </translation>
-    </message>
-    <message>
-        <source>编辑或删除</source>
-        <translation>Edit or delete</translation>
-    </message>
-    <message>
-        <source>编辑…</source>
-        <translation>Edit…</translation>
-    </message>
-    <message>
-        <source>删除</source>
-        <translation>Delete</translation>
-    </message>
-    <message>
-        <source>当前班次</source>
-        <translation>Current shift</translation>
-    </message>
-    <message>
-        <source>设置昵称</source>
-        <translation>Set your name</translation>
-    </message>
-    <message>
-        <source>开始上班</source>
-        <translation>Start shift</translation>
-    </message>
-    <message>
-        <source>交班</source>
-        <translation>Hand over</translation>
-    </message>
-    <message>
-        <source>导出交接文件并结束本班次</source>
-        <translation>Export the handover files and end this shift</translation>
-    </message>
-    <message>
-        <source>导出</source>
-        <translation>Export</translation>
-    </message>
-    <message>
-        <source>导出交接文件（HTML / Excel / JSON），不结束班次</source>
-        <translation>Export the handover files (HTML / Excel / JSON) without ending the shift</translation>
-    </message>
-    <message>
-        <source>导入</source>
-        <translation>Import</translation>
-    </message>
-    <message>
-        <source>导入上一班的交接文件 (JSON)</source>
-        <translation>Import the previous shift's handover file (JSON)</translation>
-    </message>
-    <message>
-        <source>计算器</source>
-        <translation>Calculator</translation>
-    </message>
-    <message>
-        <source>销售额与大促排班计算</source>
-        <translation>Sales and promotion staffing calculator</translation>
-    </message>
-    <message>
-        <source>上一班留言</source>
-        <translation>From the previous shift</translation>
-    </message>
-    <message>
-        <source>数据</source>
-        <translation>Numbers</translation>
-    </message>
-    <message>
-        <source>本班</source>
-        <translation>Shift</translation>
-    </message>
-    <message>
-        <source>今天</source>
-        <translation>Today</translation>
-    </message>
-    <message>
-        <source>催单角度</source>
-        <translation>Chases by angle</translation>
-    </message>
-    <message>
-        <source>常用回复</source>
-        <translation>Top replies</translation>
-    </message>
-    <message>
-        <source>工作日志</source>
-        <translation>Work log</translation>
-    </message>
-    <message>
-        <source>记一笔：遇到的问题、顾客想要的… Enter 保存</source>
-        <translation>Note a problem or what buyers asked for… Enter saves</translation>
-    </message>
-    <message>
-        <source>添加到日志 (Enter)</source>
-        <translation>Add to the log (Enter)</translation>
-    </message>
-    <message>
-        <source>显示更多</source>
-        <translation>Show more</translation>
-    </message>
-    <message>
-        <source>正在读取…</source>
-        <translation>Loading…</translation>
-    </message>
-    <message>
-        <source>进行中</source>
-        <translation>On shift</translation>
-    </message>
-    <message>
-        <source>未上班</source>
-        <translation>Off shift</translation>
-    </message>
-    <message>
-        <source>未设置客服昵称</source>
-        <translation>No agent name set</translation>
-    </message>
-    <message>
-        <source>{start} 上班 · 已 {span}</source>
-        <translation>Started {start} · {span} ago</translation>
-    </message>
-    <message>
-        <source>还没有上班。开始上班后，粘贴、催单和标星都会记入本班。</source>
-        <translation>Not on shift. Once you start, pastes, chases and stars are counted in your shift.</translation>
-    </message>
-    <message>
-        <source>上一班留言 · {agent} {when}</source>
-        <translation>From the previous shift · {agent} {when}</translation>
-    </message>
-    <message numerus="yes">
-        <source>展开 (%n)</source>
-        <translation>
-            <numerusform>Show (%n)</numerusform>
-            <numerusform>Show (%n)</numerusform>
-        </translation>
-    </message>
-    <message>
-        <source>收起</source>
-        <translation>Hide</translation>
-    </message>
-    <message>
-        <source>粘贴回复</source>
-        <translation>Replies pasted</translation>
-    </message>
-    <message>
-        <source>标星买家</source>
-        <translation>Buyers starred</translation>
-    </message>
-    <message>
-        <source>催单次数</source>
-        <translation>Chases sent</translation>
-    </message>
-    <message>
-        <source>催单后付款</source>
-        <translation>Paid after chase</translation>
-    </message>
-    <message numerus="yes">
-        <source>共催 %n 人</source>
-        <translation>
-            <numerusform>of %n buyer chased</numerusform>
-            <numerusform>of %n buyers chased</numerusform>
-        </translation>
-    </message>
-    <message>
-        <source>流失</source>
-        <translation>Lost</translation>
-    </message>
-    <message>
-        <source>错过提醒</source>
-        <translation>Missed reminders</translation>
-    </message>
-    <message numerus="yes">
-        <source>%n 条未处理</source>
-        <translation>
-            <numerusform>%n still open</numerusform>
-            <numerusform>%n still open</numerusform>
-        </translation>
-    </message>
-    <message>
-        <source>催单转化率</source>
-        <translation>Chase conversion</translation>
-    </message>
-    <message numerus="yes">
-        <source>付款 %n 人（含未催）</source>
-        <translation>
-            <numerusform>%n paid in all</numerusform>
-            <numerusform>%n paid in all</numerusform>
-        </translation>
-    </message>
-    <message>
-        <source>到点→处理 平均</source>
-        <translation>Avg. due → acted</translation>
-    </message>
-    <message numerus="yes">
-        <source>共处理 %n 次</source>
-        <translation>
-            <numerusform>%n reminder handled</numerusform>
-            <numerusform>%n reminders handled</numerusform>
-        </translation>
-    </message>
-    <message numerus="yes">
-        <source>全部 %n</source>
-        <translation>
-            <numerusform>All %n</numerusform>
-            <numerusform>All %n</numerusform>
-        </translation>
-    </message>
-    <message>
-        <source>还没有粘贴过回复</source>
-        <translation>No replies pasted yet</translation>
-    </message>
-    <message numerus="yes">
-        <source>%n 条</source>
-        <translation>
-            <numerusform>%n item</numerusform>
-            <numerusform>%n items</numerusform>
-        </translation>
-    </message>
-    <message numerus="yes">
-        <source>我记的 %n 条</source>
-        <translation>
-            <numerusform>%n mine</numerusform>
-            <numerusform>%n mine</numerusform>
-        </translation>
-    </message>
-    <message>
-        <source>还没有记录。粘贴回复、催单、标星会自动记在这里；遇到的问题和顾客需求请在上面记一笔。</source>
-        <translation>Nothing yet. Pastes, chases and stars are logged here by themselves; note problems and buyer requests above.</translation>
-    </message>
-</context>
-<context>
-    <name>HandoverDialogs</name>
-    <message>
-        <source>客服交接</source>
-        <translation>Handover</translation>
-    </message>
-    <message>
-        <source>选择保存交接文件的文件夹</source>
-        <translation>Choose the folder for the handover files</translation>
-    </message>
-    <message>
-        <source>选择交接文件</source>
-        <translation>Choose a handover file</translation>
-    </message>
-    <message>
-        <source>交接文件 (*.json)</source>
-        <translation>Handover files (*.json)</translation>
-    </message>
-    <message>
-        <source>交班导出</source>
-        <translation>Export handover</translation>
-    </message>
-    <message>
-        <source>保存到文件夹</source>
-        <translation>Save to folder</translation>
-    </message>
-    <message>
-        <source>选择…</source>
-        <translation>Choose…</translation>
-    </message>
-    <message>
-        <source>导出格式</source>
-        <translation>Formats</translation>
-    </message>
-    <message>
-        <source>HTML 报告（可打印）</source>
-        <translation>HTML report (printable)</translation>
-    </message>
-    <message>
-        <source>Excel 表格 (.xlsx)</source>
-        <translation>Excel workbook (.xlsx)</translation>
-    </message>
-    <message>
-        <source>JSON（接班同事导入用）</source>
-        <translation>JSON (for the next shift to import)</translation>
-    </message>
-    <message>
-        <source>包含完整手机号和订单号</source>
-        <translation>Include full phone and order numbers</translation>
-    </message>
-    <message>
-        <source>文件中将出现买家的完整手机号和订单号。只发给接班同事，不要转发到群里或外传。</source>
-        <translation>The files will contain buyers' full phone and order numbers. Give them only to the next shift; never forward them to groups or outsiders.</translation>
-    </message>
-    <message>
-        <source>导出后交班（结束本班次）</source>
-        <translation>Hand over after exporting (end this shift)</translation>
-    </message>
-    <message>
-        <source>打开文件夹</source>
-        <translation>Open folder</translation>
-    </message>
-    <message>
-        <source>关闭</source>
-        <translation>Close</translation>
-    </message>
-    <message>
-        <source>导出并交班</source>
-        <translation>Export and hand over</translation>
-    </message>
-    <message>
-        <source>导出</source>
-        <translation>Export</translation>
-    </message>
-    <message>
-        <source>请选择保存的文件夹</source>
-        <translation>Choose a folder to save to</translation>
-    </message>
-    <message>
-        <source>正在导出…</source>
-        <translation>Exporting…</translation>
-    </message>
-    <message numerus="yes">
-        <source>已导出 %n 位买家的交接信息到：</source>
-        <translation>
-            <numerusform>Exported the handover of %n buyer to: </numerusform>
-            <numerusform>Exported the handover of %n buyers to: </numerusform>
-        </translation>
-    </message>
-    <message>
-        <source>已交班。</source>
-        <translation>Shift handed over. </translation>
-    </message>
-    <message>
-        <source>新增</source>
-        <translation>New</translation>
-    </message>
-    <message>
-        <source>更新</source>
-        <translation>Update</translation>
-    </message>
-    <message>
-        <source>导入交接</source>
-        <translation>Import handover</translation>
-    </message>
-    <message>
-        <source>文件：</source>
-        <translation>File: </translation>
-    </message>
-    <message>
-        <source>买家</source>
-        <translation>Buyer</translation>
-    </message>
-    <message>
-        <source>操作</source>
-        <translation>Action</translation>
-    </message>
-    <message>
-        <source>说明</source>
-        <translation>Details</translation>
-    </message>
-    <message>
-        <source>取消</source>
-        <translation>Cancel</translation>
-    </message>
-    <message>
-        <source>导入</source>
-        <translation>Import</translation>
-    </message>
-    <message>
-        <source>来自 {agent} · 导出于 {when}</source>
-        <translation>From {agent} · exported {when}</translation>
-    </message>
-    <message numerus="yes">
-        <source>催单记录 +%n</source>
-        <translation>
-            <numerusform>chases +%n</numerusform>
-            <numerusform>chases +%n</numerusform>
-        </translation>
-    </message>
-    <message numerus="yes">
-        <source>提醒 +%n</source>
-        <translation>
-            <numerusform>reminders +%n</numerusform>
-            <numerusform>reminders +%n</numerusform>
-        </translation>
-    </message>
-    <message>
-        <source>合并备注</source>
-        <translation>notes merged</translation>
-    </message>
-    <message>
-        <source>标记：</source>
-        <translation>marks: </translation>
-    </message>
-    <message numerus="yes">
-        <source>更新 %n 项信息</source>
-        <translation>
-            <numerusform>%n field updated</numerusform>
-            <numerusform>%n fields updated</numerusform>
-        </translation>
-    </message>
-    <message>
-        <source>KA 重点店铺（约 ×45）</source>
-        <translation>Key-account shop (about ×45)</translation>
-    </message>
-    <message>
-        <source>成熟店铺（约 ×22）</source>
-        <translation>Established shop (about ×22)</translation>
-    </message>
-    <message>
-        <source>普通店铺（约 ×15）</source>
-        <translation>Ordinary shop (about ×15)</translation>
-    </message>
-    <message>
-        <source>计算器</source>
-        <translation>Calculator</translation>
-    </message>
-    <message>
-        <source>销售额</source>
-        <translation>Sales</translation>
-    </message>
-    <message>
-        <source>大促排班</source>
-        <translation>Promotion staffing</translation>
-    </message>
-    <message>
-        <source>询单人数</source>
-        <translation>Inquiries</translation>
-    </message>
-    <message>
-        <source>转化率</source>
-        <translation>Conversion</translation>
-    </message>
-    <message>
-        <source>客单价（元）</source>
-        <translation>Avg. order value</translation>
-    </message>
-    <message>
-        <source>如 20% 或 0.2</source>
-        <translation>e.g. 20% or 0.2</translation>
-    </message>
-    <message>
-        <source>销售额 = 询单人数 × 转化率 × 客单价</source>
-        <translation>Sales = inquiries × conversion × average order value</translation>
-    </message>
-    <message>
-        <source>平日日均询单（每店）</source>
-        <translation>Normal daily inquiries (per shop)</translation>
-    </message>
-    <message>
-        <source>店铺类型</source>
-        <translation>Shop type</translation>
-    </message>
-    <message>
-        <source>店铺数</source>
-        <translation>Shops</translation>
-    </message>
-    <message>
-        <source>每人每天承接</source>
-        <translation>Inquiries per agent a day</translation>
-    </message>
-    <message>
-        <source>不限</source>
-        <translation>Not set</translation>
-    </message>
-    <message>
-        <source>约 {orders} 单 · 转化率 {rate}</source>
-        <translation>About {orders} orders · conversion {rate}</translation>
-    </message>
-    <message numerus="yes">
-        <source>大促需 %n 人</source>
-        <translation>
-            <numerusform>%n agent for the promotion</numerusform>
-            <numerusform>%n agents for the promotion</numerusform>
-        </translation>
-    </message>
-    <message>
-        <source>大促当天询单约 {total}（每店 {per}，平日的 {mult} 倍）· 平日 {normal} 人</source>
-        <translation>About {total} inquiries on the day ({per} per shop, {mult}× normal) · {normal} agent(s) normally</translation>
-    </message>
-    <message>
-        <source>编辑日志</source>
-        <translation>Edit log entry</translation>
-    </message>
-    <message>
-        <source>保存</source>
-        <translation>Save</translation>
     </message>
 </context>
 </TS>
