@@ -196,6 +196,8 @@ def connect_panel(panel, tray, controller) -> None:  # noqa: ANN001 - Qt objects
     tray.pause_toggled.connect(controller.set_paused)
     panel.replies_changed.connect(controller.reload)  # per-reply hotkeys may have changed
     panel.settings_saved.connect(lambda _values: controller.reload())
+    # a hotkey field records a chord: nothing grabbed meanwhile (quiet; the agent's pause is kept)
+    panel.hotkey_capture_active.connect(controller.suspend_for_capture)
     # controller -> panel
     controller.focus_search_requested.connect(panel.focus_search)
     controller.add_reply_requested.connect(panel.add_reply_with_text)
@@ -248,9 +250,11 @@ def wire_reminders(qapp, panel, tray, worker, controller, config, clock=None):  
     scheduler.due.connect(on_due)
     if controller is not None:
         actions.set_paste_available(True)
-        actions.paste_chase.connect(controller.paste_reply)
-        actions.paste_chase_to.connect(controller.paste_reply_to)
-        controller.usage_recorded.connect(actions.on_usage_recorded)
+        # Tagged: the chase is recorded for exactly the paste it asked for, never for the same
+        # reply pasted from the quick-replies list.
+        actions.paste_chase.connect(controller.paste_reply_tagged)
+        actions.paste_chase_to.connect(controller.paste_reply_to_tagged)
+        controller.tagged_paste_done.connect(actions.on_tagged_paste_done)
         controller.star_requested.connect(actions.star_nickname)
         controller.next_chase_requested.connect(actions.next_chase)
     qapp.aboutToQuit.connect(scheduler.stop)

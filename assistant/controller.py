@@ -20,13 +20,29 @@ Signals (panel listens):
     paused(bool)                         hotkeys paused / resumed
     hotkeys_changed(dict)                {action id: hotkey} now active ("paste:12", "action:focus_search")
     usage_recorded(reply_id)             record_use committed: refresh usage-ranked lists
+    tagged_paste_done(tag, reply_id, ok) a paste asked for with a tag (paste_reply_tagged,
+                                         paste_reply_to_tagged) counted as used: emitted right after
+                                         its usage_recorded, on the same rule - the text went into
+                                         the chat window (ok=True), or it was left on the clipboard
+                                         for the agent to paste by hand (ok=False: the paste failed,
+                                         or the copy fallback: no send-keys, no chat window known,
+                                         a target we must not type into). Never for a paste that
+                                         was cancelled (fill-in form) or failed before any text
+                                         (deleted reply), nor when the usage could not be stored.
+                                         Untagged pastes (the quick-replies list) never emit it.
 Slots (panel calls):
     paste_reply(reply_id, values)        paste into the chat window the agent used last
+    paste_reply_tagged(reply_id, values, tag)
+                                         the same, answered by tagged_paste_done(tag, ...)
     copy_reply(reply_id, values)         copy only (+ message "已复制，请按 Ctrl+V")
     complete_paste(token, values), cancel_paste(token)
     paste_reply_to(token, reply_id, values)
+    paste_reply_to_tagged(token, reply_id, values, tag)
     set_context(values)                  fill-in values of the current buyer ({客户}...)
     set_paused(bool), toggle_pause(), reload()
+    suspend_for_capture(bool)            a hotkey field is recording a chord: every global hotkey
+                                         (the pause key too) is ungrabbed until False, quietly: no
+                                         message, no `paused` signal, the agent's pause untouched
 
 Threads: everything runs on the GUI thread except record_use, which a QThread worker with its own
 Store connection does (a write can wait for the lock up to busy_timeout; the GUI never does).
@@ -95,6 +111,7 @@ class _UsageWriter(QObject):
     """Records uses on its own thread and its own Store connection."""
 
     recorded = Signal(int)
+    tagged = Signal(str, int, bool)
     failed = Signal(str, str)
 
     def __init__(self, db_path: Path) -> None:
@@ -102,8 +119,8 @@ class _UsageWriter(QObject):
         self._db_path = db_path
         self._store: Store | None = None
 
-    @Slot(int, str)
-    def record(self, reply_id: int, via: str) -> None:
+    @Slot(int, str, str, bool)
+    def record(self, reply_id: int, via: str, tag: str, ok: bool) -> None:
         try:
             if self._store is None:
                 self._store = open_store(self._db_path)
@@ -113,6 +130,8 @@ class _UsageWriter(QObject):
             self.failed.emit(f"使用次数未能保存：{exc.zh}", f"Usage not saved: {exc.en}")
             return
         self.recorded.emit(reply_id)
+        if tag:
+            self.tagged.emit(tag, reply_id, ok)
 
     @Slot()
     def close(self) -> None:
@@ -135,7 +154,8 @@ class HotkeyController(QObject):
     paused = Signal(bool)
     hotkeys_changed = Signal(dict)
     usage_recorded = Signal(int)
-    _record = Signal(int, str)
+    tagged_paste_done = Signal(str, int, bool)
+    _record = Signal(int, str, str, bool)  # reply id, via, tag ("" = untagged), ok (text sent, not left copied)
 
     def __init__(self, db_path: Path | str, backend: Backend, *, clipboard: Any = None,
                  scheduler: Any = None, poll_ms: int = POLL_MS, record_in_thread: bool = True,
@@ -159,7 +179,8 @@ class HotkeyController(QObject):
         self._context: dict[str, str] = {}
         self._tokens = itertools.count(1)
         self._targets: dict[int, int] = {}  # token -> window handle
-        self._pending_fields: dict[int, tuple[int, str]] = {}  # token -> (reply id, via)
+        self._pending_fields: dict[int, tuple[int, str, str]] = {}  # token -> (reply id, via, tag)
+        self._capture_suspended = False  # a hotkey field is recording a chord: nothing grabbed
         self._last_external = 0
         self._data_version: int | None = None
         self._settings: dict[str, Any] = {}
@@ -182,6 +203,7 @@ class HotkeyController(QObject):
             self._thread.start()
         self._record.connect(self._writer.record)
         self._writer.recorded.connect(self.usage_recorded)
+        self._writer.tagged.connect(self.tagged_paste_done)
         self._writer.failed.connect(self.error)
 
         self._timer = QTimer(self)
@@ -263,7 +285,7 @@ class HotkeyController(QObject):
             action_id = f"{PASTE_PREFIX}{row['id']}"
             wanted.append((action_id, row["hotkey"]))
             names[action_id] = (f"回复“{row['title']}”", f"reply '{row['title']}'")
-        if not self._settings.get("hotkeys.enabled", True):
+        if not self._settings.get("hotkeys.enabled", True) or self._capture_suspended:
             return {}, names
         desired: dict[str, str] = {}
         by_key: dict[str, str] = {}
@@ -419,6 +441,19 @@ class HotkeyController(QObject):
     def toggle_pause(self) -> None:
         self.set_paused(not self._paused)
 
+    @Slot(bool)
+    def suspend_for_capture(self, active: bool) -> None:
+        """A hotkey field (reply editor, settings) records a chord: ungrab every global hotkey so the
+        chord reaches the field instead of firing; False grabs again. Quiet: no message, no `paused`
+        signal, and the agent's pause is left alone - resuming re-applies whatever is due now (paused:
+        the pause key only). Conflicts already reported are not reported again."""
+        active = bool(active)
+        if active == self._capture_suspended:
+            return
+        self._capture_suspended = active
+        log.info("hotkeys %s for chord capture", "ungrabbed" if active else "grabbed again")
+        self.reload()
+
     # ------------------------------------------------------------------ hotkeys fire
 
     def _capture(self) -> int:
@@ -439,6 +474,9 @@ class HotkeyController(QObject):
         return handle
 
     def _on_activated(self, action_id: str) -> None:
+        if self._capture_suspended:
+            log.debug("hotkey %s ignored: a chord is being recorded", action_id.split(":")[0])
+            return  # a key event queued before the ungrab
         target = self._capture()
         try:
             self._dispatch(action_id, target)
@@ -501,24 +539,26 @@ class HotkeyController(QObject):
             raise KnownError(f"回复 {reply_id} 已被删除", f"Reply {reply_id} no longer exists")
         return templates.render(rows[0]["body"], values)
 
-    def _start_paste(self, reply_id: int, values: dict, target: int, via: str, hotkey_key: str = "") -> None:
+    def _start_paste(self, reply_id: int, values: dict, target: int, via: str, hotkey_key: str = "",
+                     tag: str = "") -> None:
         rendered = self._render(reply_id, self._values(values))
         if rendered.missing:
             token = self._new_token(target)
-            self._pending_fields[token] = (reply_id, via)
+            self._pending_fields[token] = (reply_id, via, tag)
             log.info("reply %d needs %d fill-in values; asking the panel", reply_id, len(rendered.missing))
             self.fields_needed.emit(reply_id, list(rendered.missing), token)
             return
-        self._paste_text(reply_id, rendered.text, target, via, hotkey_key)
+        self._paste_text(reply_id, rendered.text, target, via, hotkey_key, tag)
 
-    def _paste_text(self, reply_id: int, text: str, target: int, via: str, hotkey_key: str = "") -> None:
+    def _paste_text(self, reply_id: int, text: str, target: int, via: str, hotkey_key: str = "",
+                    tag: str = "") -> None:
         if self.paste_service is None or not self.backend.capabilities.send_keys:
-            self._copy_text(reply_id, text, via)
+            self._copy_text(reply_id, text, via, tag=tag)
             return
         windows = self.backend.windows
         if windows is not None and (not target or windows.is_own(target)):
             # No chat window known yet (or only our own panel): keys would land in the panel.
-            self._copy_text(reply_id, text, via)
+            self._copy_text(reply_id, text, via, tag=tag)
             return
         method = self._settings.get("paste.chord", "ctrl+v")
         delay = int(self._settings.get("paste.restore_delay_ms", 300))
@@ -531,7 +571,7 @@ class HotkeyController(QObject):
                 warning = windows.check_target(info)
                 if warning:
                     self.error.emit(*warning)
-                    self._copy_text(reply_id, text, via, announce=False)
+                    self._copy_text(reply_id, text, via, announce=False, tag=tag)
                     return
         if rule_name:
             log.info("paste rule %r applies: %s, restore after %d ms", rule_name, method, delay)
@@ -557,7 +597,7 @@ class HotkeyController(QObject):
                          via, result.method, since_key)
                 if result.ok:
                     self.pasted.emit(reply_id)
-                self._record.emit(reply_id, via)
+                self._record.emit(reply_id, via, tag, result.ok)
 
             self._pending_later.append(later)
             self.scheduler.call_later(delay + RECORD_AFTER_RESTORE_MS, later)
@@ -567,20 +607,26 @@ class HotkeyController(QObject):
                                               focused=focused and self._just_captured == target,
                                               hotkey_key=hotkey_key))
 
-    def _copy_text(self, reply_id: int, text: str, via: str, announce: bool = True) -> None:
+    def _copy_text(self, reply_id: int, text: str, via: str, announce: bool = True, tag: str = "") -> None:
         if self.paste_service is not None:
             self.paste_service.flush_restore()
         self.clipboard.set_text(text)
         if announce:
             self.message.emit(COPIED_ZH, COPIED_EN)
-        self._record.emit(reply_id, via)
+        self._record.emit(reply_id, via, tag, False)
 
     @Slot(int, dict)
     def paste_reply(self, reply_id: int, values: dict) -> None:
         """From the panel (Enter on a reply): into the chat window used last; copy where we
         cannot paste."""
+        self.paste_reply_tagged(reply_id, values, "")
+
+    @Slot(int, dict, str)
+    def paste_reply_tagged(self, reply_id: int, values: dict, tag: str) -> None:
+        """paste_reply, answered by tagged_paste_done(tag, reply_id, ok) once it counts as used (a
+        chase script from a reminder: the chase is recorded for exactly this paste)."""
         try:
-            self._start_paste(reply_id, values, self._last_external, via="panel")
+            self._start_paste(reply_id, values, self._last_external, via="panel", tag=tag)
         except KnownError as exc:
             self.error.emit(exc.zh, exc.en)
 
@@ -598,12 +644,12 @@ class HotkeyController(QObject):
         pending = self._pending_fields.pop(token, None)
         if pending is None:
             return
-        reply_id, via = pending
+        reply_id, via, tag = pending
         target = self._targets.pop(token, self._last_external)
         try:
             rendered = self._render(reply_id, self._values(values))
             # Fields still empty stay visible as {客户}: the agent sees them and edits before sending.
-            self._paste_text(reply_id, rendered.text, target, via)
+            self._paste_text(reply_id, rendered.text, target, via, tag=tag)
         except KnownError as exc:
             self.error.emit(exc.zh, exc.en)
 
@@ -614,9 +660,14 @@ class HotkeyController(QObject):
 
     @Slot(int, int, dict)
     def paste_reply_to(self, token: int, reply_id: int, values: dict) -> None:
+        self.paste_reply_to_tagged(token, reply_id, values, "")
+
+    @Slot(int, int, dict, str)
+    def paste_reply_to_tagged(self, token: int, reply_id: int, values: dict, tag: str) -> None:
+        """paste_reply_to, answered by tagged_paste_done(tag, reply_id, ok) like paste_reply_tagged."""
         target = self._targets.pop(token, self._last_external)
         try:
-            self._start_paste(reply_id, values, target, via="hotkey")
+            self._start_paste(reply_id, values, target, via="hotkey", tag=tag)
         except KnownError as exc:
             self.error.emit(exc.zh, exc.en)
 

@@ -10,7 +10,8 @@ ReminderScheduler
 
 ChaseActions
     What every reminder view does (popup, 提醒 tab, 客户 tab): paste the proposed script (through
-    the hotkey controller's paste path, wired in app.py to paste_chase), then record the chase;
+    the hotkey controller's paste path, wired in app.py to paste_chase), then record the chase when
+    the controller answers that very paste (its tag) with tagged_paste_done;
     snooze, paid, lost, replied, open the buyer; star a buyer from the star-selection hotkey. All
     store work goes through the StoreWorker.
 
@@ -23,6 +24,7 @@ ReminderPopup
 from __future__ import annotations
 
 import html
+import itertools
 import logging
 import time
 from collections.abc import Callable
@@ -58,7 +60,7 @@ translate = QCoreApplication.translate
 MAX_TIMER_MS = 2**31 - 1 - 1000  # QTimer takes an int of milliseconds
 HEARTBEAT_MS = 30_000
 CLOCK_GAP_S = 20.0  # the wall clock ran this much ahead of the monotonic one: the machine slept
-PENDING_CHASE_S = 180.0  # a paste asked for but not confirmed within this is forgotten
+MAX_PENDING_CHASES = 50  # tagged pastes never answered (fill-in form cancelled, reply deleted): oldest dropped
 POPUP_MAX_CARDS = 12
 
 
@@ -288,14 +290,18 @@ class PendingChase:
     asked_at: float = field(default_factory=time.monotonic)
 
 
+_chase_tags = itertools.count(1)
+
+
 class ChaseActions(QObject):
     """The actions every reminder view offers; results come back as signals."""
 
-    #: paste this reply into the chat window (reply id, fill-in values): app.py wires the hotkey
-    #: controller's paste_reply; without it the text is copied
-    paste_chase = Signal(int, dict)
-    #: answer to the next-chase hotkey: (token, reply id, values) -> controller.paste_reply_to
-    paste_chase_to = Signal(int, int, dict)
+    #: paste this reply into the chat window (reply id, fill-in values, tag): app.py wires the hotkey
+    #: controller's paste_reply_tagged, whose tagged_paste_done(tag, ...) goes to on_tagged_paste_done;
+    #: without a controller the text is copied
+    paste_chase = Signal(int, dict, str)
+    #: answer to the next-chase hotkey: (token, reply id, values, tag) -> controller.paste_reply_to_tagged
+    paste_chase_to = Signal(int, int, dict, str)
     #: show a message (zh, en, level)
     message = Signal(str, str, str)
     #: open this buyer in the 客户 tab
@@ -310,7 +316,7 @@ class ChaseActions(QObject):
         self.worker = worker
         self.clock: Clock = clock or SystemClock()
         self.paste_available = False
-        self.pending: list[PendingChase] = []
+        self.pending: dict[str, PendingChase] = {}  # tag of a paste asked for -> the chase it is
         self.last_place: tuple[str, str] | None = None  # platform, shop of the last star
 
     def set_paste_available(self, available: bool) -> None:
@@ -326,19 +332,22 @@ class ChaseActions(QObject):
     def paste(self, buyer_id: int, nickname: str, proposal: reminders.ChaseProposal,
               reminder_id: int | None = None, token: int | None = None) -> None:
         """Paste the proposed script (fill-in {客户} = the buyer's nickname) and record the chase once
-        the controller confirms (usage_recorded); without a controller: copy and record now."""
+        the controller confirms this paste (tagged_paste_done with its tag: a paste of the same reply
+        from the quick-replies list is not a chase); without a controller: copy and record now."""
         if proposal.reply_id is None or proposal.reply_body is None:
             self.message.emit("没有可用的催单话术：这位买家已收到所有角度的话术，请手动跟进",
                               "No chase script left: this buyer got every angle already; follow up by hand", "warning")
             return
         values = {"客户": nickname}
         if self.paste_available:
-            self.pending = [p for p in self.pending if time.monotonic() - p.asked_at < PENDING_CHASE_S]
-            self.pending.append(PendingChase(buyer_id, proposal.reply_id, reminder_id))
+            tag = f"chase:{next(_chase_tags)}"
+            self.pending[tag] = PendingChase(buyer_id, proposal.reply_id, reminder_id)
+            while len(self.pending) > MAX_PENDING_CHASES:
+                self.pending.pop(next(iter(self.pending)))
             if token is None:
-                self.paste_chase.emit(proposal.reply_id, values)
+                self.paste_chase.emit(proposal.reply_id, values, tag)
             else:
-                self.paste_chase_to.emit(token, proposal.reply_id, values)
+                self.paste_chase_to.emit(token, proposal.reply_id, values, tag)
             return
         text = templates.render(proposal.reply_body, values).text
         QGuiApplication.clipboard().setText(text)
@@ -346,13 +355,16 @@ class ChaseActions(QObject):
                           "success")
         self.record(buyer_id, proposal.reply_id, reminder_id)
 
-    def on_usage_recorded(self, reply_id: int) -> None:
-        """The controller pasted (or copied) a reply: if it was a chase we asked for, record it."""
-        for p in list(self.pending):
-            if p.reply_id == reply_id:
-                self.pending.remove(p)
-                self.record(p.buyer_id, p.reply_id, p.reminder_id)
-                return
+    def on_tagged_paste_done(self, tag: str, reply_id: int, ok: bool) -> None:
+        """The controller counted a tagged paste as used (pasted, or left on the clipboard for the
+        agent: ok=False): if the tag is one of our chases, record that chase, once."""
+        p = self.pending.pop(tag, None)
+        if p is None:
+            return
+        if reply_id != p.reply_id:
+            log.warning("chase paste %s came back for reply %d, not %d", tag, reply_id, p.reply_id)
+        log.info("chase paste %s done (%s): recording the chase", tag, "pasted" if ok else "left on the clipboard")
+        self.record(p.buyer_id, p.reply_id, p.reminder_id)
 
     def record(self, buyer_id: int, reply_id: int | None, reminder_id: int | None = None) -> None:
         now = self.clock.now()

@@ -22,7 +22,7 @@ class Signals:
         self.seen: list[tuple] = []
         for name in ("message", "error", "conflict", "pasted", "paste_failed", "fields_needed",
                      "focus_search_requested", "star_requested", "next_chase_requested", "add_reply_requested",
-                     "paused", "hotkeys_changed", "usage_recorded"):
+                     "paused", "hotkeys_changed", "usage_recorded", "tagged_paste_done"):
             getattr(controller, name).connect(lambda *args, _n=name: self.seen.append((_n, *args)))
 
     def of(self, name: str) -> list[tuple]:
@@ -478,3 +478,157 @@ def test_panel_paste_with_no_chat_window_known_copies(env, other):
     assert "chord" not in log.names()
     assert clipboard.text() == reply.body
     assert ("已复制，请按 Ctrl+V", "Copied; press Ctrl+V") in signals.of("message")
+
+
+# ------------------------------------------------------------------ tagged pastes (chase attribution)
+
+def test_tagged_paste_is_answered_once_and_an_untagged_one_never(env, other):
+    controller, backend, clipboard, scheduler, signals, log = env
+    reply = replies.get_reply(other, "wh2")
+    controller.start()
+    controller._tick()  # remembers 0x100, the chat window
+    controller.paste_reply(reply.id, {})  # the quick-replies list: same reply, no tag
+    scheduler.run_all()
+    assert signals.of("usage_recorded") == [(reply.id,)]
+    assert signals.of("tagged_paste_done") == []
+    controller.paste_reply_tagged(reply.id, {"客户": "小鱼"}, "chase:1")
+    assert signals.of("tagged_paste_done") == []  # not before the use is recorded
+    scheduler.run_all()
+    assert signals.of("pasted") == [(reply.id,), (reply.id,)]
+    assert signals.of("tagged_paste_done") == [("chase:1", reply.id, True)]
+    # emitted right after its usage_recorded
+    names = [s[0] for s in signals.seen if s[0] in ("usage_recorded", "tagged_paste_done")]
+    assert names == ["usage_recorded", "usage_recorded", "tagged_paste_done"]
+    assert replies.get_reply(other, reply.id).use_count == 2
+
+
+def test_tagged_paste_that_failed_leaves_the_text_and_still_counts(env, other):
+    controller, backend, clipboard, scheduler, signals, log = env
+    reply = replies.get_reply(other, "wh2")
+    controller.start()
+    controller._tick()
+    backend.windows.focused = 0x200  # the agent is elsewhere; the chat window 0x100 has gone
+    backend.windows.alive = {0x200}
+    controller.paste_reply_tagged(reply.id, {}, "chase:2")
+    scheduler.run_all()
+    assert signals.of("paste_failed") and signals.of("pasted") == []
+    assert clipboard.text() == reply.body
+    assert signals.of("usage_recorded") == [(reply.id,)]
+    assert signals.of("tagged_paste_done") == [("chase:2", reply.id, False)]
+
+
+def test_tagged_copy_fallback_counts_with_ok_false(qapp, db, other):
+    controller, clipboard, scheduler, signals = make(qapp, db, create_dummy("Wayland"))
+    try:
+        controller.start()
+        reply = replies.get_reply(other, "wh2")
+        controller.paste_reply_tagged(reply.id, {}, "chase:3")
+        assert clipboard.text() == reply.body
+        assert signals.of("tagged_paste_done") == [("chase:3", reply.id, False)]
+        controller.copy_reply(reply.id, {})  # untagged
+        assert signals.of("tagged_paste_done") == [("chase:3", reply.id, False)]
+    finally:
+        controller.shutdown()
+
+
+def test_tagged_paste_to_through_the_fill_in_form(env, other):
+    controller, backend, clipboard, scheduler, signals, log = env
+    reply = replies.get_reply(other, "wh3")  # needs {客户} and {商品}
+    controller.start()
+    backend.hotkeys.press("Ctrl+Alt+N")
+    (token,), = signals.of("next_chase_requested")
+    controller.paste_reply_to_tagged(token, reply.id, {"客户": "小王"}, "chase:4")
+    (_, missing, form), = signals.of("fields_needed")
+    assert missing == ["商品"]
+    controller.cancel_paste(form)  # cancelled: never answered
+    scheduler.run_all()
+    assert signals.of("tagged_paste_done") == []
+    backend.hotkeys.press("Ctrl+Alt+N")
+    token = signals.of("next_chase_requested")[-1][0]
+    controller.paste_reply_to_tagged(token, reply.id, {"客户": "小王"}, "chase:5")
+    form = signals.of("fields_needed")[-1][2]
+    controller.complete_paste(form, {"客户": "小王", "商品": "羽绒服"})
+    scheduler.run_all()
+    assert signals.of("tagged_paste_done") == [("chase:5", reply.id, True)]
+    assert other.query("SELECT via FROM reply_uses")[-1]["via"] == "hotkey"
+
+
+def test_tagged_paste_through_the_writer_thread(qapp, qtbot, db, other):
+    log = Recorder()
+    backend = fake_backend(log)
+    controller = HotkeyController(db, backend, clipboard=FakeClipboard(log, ORIGINAL), scheduler=FakeScheduler(log))
+    scheduler = controller.scheduler
+    try:
+        controller.start()
+        controller._tick()
+        reply = replies.get_reply(other, "wh2")
+        controller.paste_reply_tagged(reply.id, {}, "chase:6")
+        with qtbot.waitSignal(controller.tagged_paste_done, timeout=5000) as done:
+            scheduler.run_all()
+        assert done.args == ["chase:6", reply.id, True]
+    finally:
+        controller.shutdown()
+
+
+# ------------------------------------------------------------------ chord capture
+
+def test_capture_ungrabs_everything_quietly_and_restores(env, other):
+    controller, backend, clipboard, scheduler, signals, log = env
+    reply = replies.update_reply(other, "wh2", hotkey="Ctrl+Alt+1")
+    controller.start()
+    before = backend.hotkeys.registered()
+    assert before[f"paste:{reply.id}"] == "Ctrl+Alt+1"
+    seen = len(signals.seen)
+    controller.suspend_for_capture(True)
+    assert backend.hotkeys.registered() == {}  # the pause key too: the field may record it
+    controller.suspend_for_capture(True)  # focus moving between fields: idempotent
+    controller._tick()
+    replies.update_reply(other, "wh3", hotkey="Ctrl+Alt+3")  # a poll while capturing grabs nothing
+    controller._tick()
+    assert backend.hotkeys.registered() == {}
+    log.clear()
+    controller._on_activated(f"paste:{reply.id}")  # a key event queued before the ungrab
+    assert log == []  # ignored: not even the foreground window asked for
+    controller.suspend_for_capture(False)
+    after = backend.hotkeys.registered()
+    assert {k: v for k, v in after.items() if k in before} == before
+    assert not controller.is_paused
+    quiet = [s[0] for s in signals.seen[seen:]]
+    assert set(quiet) <= {"hotkeys_changed"}  # no message, no error, no paused
+    backend.hotkeys.press("Ctrl+Alt+1")  # works again
+    assert "chord" in log.names()
+
+
+def test_capture_keeps_the_agents_pause(env):
+    controller, backend, clipboard, scheduler, signals, log = env
+    controller.start()
+    controller.set_paused(True)
+    paused_map = backend.hotkeys.registered()
+    assert paused_map == {"action:toggle_pause": "Ctrl+Alt+P"}
+    seen = len(signals.seen)
+    controller.suspend_for_capture(True)
+    assert backend.hotkeys.registered() == {} and controller.is_paused
+    controller.suspend_for_capture(False)
+    assert backend.hotkeys.registered() == paused_map and controller.is_paused
+    assert [s for s in signals.seen[seen:] if s[0] in ("message", "error", "paused", "conflict")] == []
+    # the agent resumes while a chord is recorded (tray): nothing grabbed until the capture ends
+    controller.suspend_for_capture(True)
+    controller.set_paused(False)
+    assert backend.hotkeys.registered() == {}
+    controller.suspend_for_capture(False)
+    assert len(backend.hotkeys.registered()) == len(settings.ACTIONS) and not controller.is_paused
+
+
+def test_capture_does_not_repeat_a_conflict(qapp, db, other):
+    log = Recorder()
+    backend = fake_backend(log, taken={"Ctrl+Alt+1"})
+    replies.update_reply(other, "wh2", hotkey="Ctrl+Alt+1")
+    controller, _, _, signals = make(qapp, db, backend, log)
+    try:
+        controller.start()
+        assert len(signals.of("conflict")) == 1
+        controller.suspend_for_capture(True)
+        controller.suspend_for_capture(False)
+        assert len(signals.of("conflict")) == 1 and signals.of("message") == []
+    finally:
+        controller.shutdown()

@@ -178,18 +178,21 @@ class FakeController(QObject):
     star_requested = Signal(str)
     next_chase_requested = Signal(int)
     usage_recorded = Signal(int)
+    tagged_paste_done = Signal(str, int, bool)
 
     def __init__(self) -> None:
         super().__init__()
         self.pasted: list[tuple] = []
 
-    def paste_reply(self, reply_id: int, values: dict) -> None:
+    def paste_reply_tagged(self, reply_id: int, values: dict, tag: str) -> None:
         self.pasted.append((None, reply_id, values))
         self.usage_recorded.emit(reply_id)
+        self.tagged_paste_done.emit(tag, reply_id, True)
 
-    def paste_reply_to(self, token: int, reply_id: int, values: dict) -> None:
+    def paste_reply_to_tagged(self, token: int, reply_id: int, values: dict, tag: str) -> None:
         self.pasted.append((token, reply_id, values))
         self.usage_recorded.emit(reply_id)
+        self.tagged_paste_done.emit(tag, reply_id, True)
 
 
 def test_wire_reminders(qtbot, qapp, make_panel, cworker, clock, cstore):

@@ -82,3 +82,22 @@ def test_pause_stays_in_step_everywhere(qtbot, wired):
     assert not controller.is_paused and not panel.hotkeys_paused and not panel.act_pause.isChecked()
     controller.toggle_pause()  # the pause hotkey
     assert panel.hotkeys_paused and tray.is_paused()
+
+
+def test_chord_capture_suspends_hotkeys_quietly_and_keeps_the_pause(qtbot, wired):
+    panel, tray, controller = wired
+    panel.act_pause.trigger()  # the agent paused
+    shown = panel.message_bar.text()
+    messages: list[tuple] = []
+    controller.message.connect(lambda *a: messages.append(a))
+    controller.paused.connect(lambda *a: messages.append(("paused", *a)))
+    panel.hotkey_capture_active.emit(True)  # the reply editor's hotkey field has the focus
+    assert controller._capture_suspended
+    fired: list[str] = []
+    controller.focus_search_requested.connect(lambda: fired.append("focus_search"))
+    controller.backend.hotkeys.trigger("action:focus_search")  # a chord pressed into the field
+    assert fired == []
+    panel.hotkey_capture_active.emit(False)
+    assert not controller._capture_suspended
+    assert controller.is_paused and tray.is_paused() and panel.hotkeys_paused  # still paused
+    assert messages == [] and panel.message_bar.text() == shown

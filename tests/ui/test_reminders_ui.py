@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from assistant.core import customers, reminders
+from assistant.core import customers, reminders, replies
 from assistant.core.clock import FakeClock
 from assistant.core.store import open_store
 from assistant.ui.reminders import MAX_TIMER_MS, ChaseActions, ReminderPopup, ReminderScheduler
@@ -258,7 +258,7 @@ def test_snooze_through_the_worker(qtbot, cstore, clock, scheduler, popup):
     assert pending[0].fired_at is None  # it will pop up again in 10 minutes
 
 
-def test_paste_goes_through_the_controller_and_records(qtbot, cstore, clock, scheduler, popup, actions):
+def test_paste_goes_through_the_controller_and_records(qtbot, cstore, cworker, clock, scheduler, popup, actions):
     buyer = star(cstore, "粘贴")
     popup.add(fire_all(qtbot, cstore, clock, scheduler))
     card = next(iter(popup.cards.values()))
@@ -266,13 +266,71 @@ def test_paste_goes_through_the_controller_and_records(qtbot, cstore, clock, sch
     actions.set_paste_available(True)
     with qtbot.waitSignal(actions.paste_chase, timeout=2000) as sent:
         qtbot.mouseClick(card.paste_button, Qt.MouseButton.LeftButton)
-    reply_id, values = sent.args
-    assert reply_id == card.proposal.reply_id and values == {"客户": "粘贴"}
+    reply_id, values, tag = sent.args
+    assert reply_id == card.proposal.reply_id and values == {"客户": "粘贴"} and tag
     assert customers.chase_history(cstore, buyer.id) == []
-    actions.on_usage_recorded(reply_id)  # what the controller says once pasted
+    actions.on_tagged_paste_done("chase:someone-else", reply_id, True)  # not our paste
+    assert cworker.pending == 0 and customers.chase_history(cstore, buyer.id) == []
+    actions.on_tagged_paste_done(tag, reply_id, True)  # what the controller says once pasted
+    actions.on_tagged_paste_done(tag, reply_id, True)  # answered twice: still one chase
     qtbot.waitUntil(lambda: popup.count() == 0, timeout=5000)
+    qtbot.waitUntil(lambda: cworker.pending == 0, timeout=5000)
     history = customers.chase_history(cstore, buyer.id)
     assert [h.reply_id for h in history] == [reply_id]
+
+
+@pytest.fixture
+def hk(db_path):
+    """The real hotkey controller on the dummy backend (copies; usage recorded synchronously)."""
+    from assistant.controller import HotkeyController
+    from assistant.platform.dummy.backend import create
+
+    controller = HotkeyController(db_path, create("test"), record_in_thread=False)
+    controller.start()
+    yield controller
+    controller.shutdown()
+
+
+def test_only_the_tagged_paste_is_a_chase_not_the_same_reply_from_the_list(qtbot, cstore, cworker, clock, scheduler,
+                                                                           popup, actions, hk):
+    buyer = star(cstore, "标签")
+    popup.add(fire_all(qtbot, cstore, clock, scheduler))
+    card = next(iter(popup.cards.values()))
+    qtbot.waitUntil(lambda: card.paste_button.isEnabled(), timeout=5000)
+    reply_id = card.proposal.reply_id
+    # one more fill-in field, so the chase paste asks for a form first (and can be cancelled)
+    reply = replies.update_reply(cstore, reply_id, body=replies.get_reply(cstore, reply_id).body + "（订单 {订单号}）")
+
+    def filled(order: str) -> dict[str, str]:
+        return {**{name: "x" for name in reply.fields}, "客户": "标签", "订单号": order}
+
+    actions.set_paste_available(True)
+    actions.paste_chase.connect(hk.paste_reply_tagged)  # as app.wire_reminders wires it
+    hk.tagged_paste_done.connect(actions.on_tagged_paste_done)
+    forms: list[int] = []
+    hk.fields_needed.connect(lambda _rid, _missing, token: forms.append(token))
+    uses: list[int] = []
+    hk.usage_recorded.connect(uses.append)
+    errors: list[str] = []
+    hk.error.connect(lambda _zh, en: errors.append(en))
+
+    qtbot.mouseClick(card.paste_button, Qt.MouseButton.LeftButton)  # 粘贴催单 ...
+    assert len(forms) == 1
+    hk.cancel_paste(forms[0])  # ... form cancelled: nothing pasted
+    hk.paste_reply(reply_id, filled("1"))  # the same reply from the quick-replies list
+    assert errors == [] and uses == [reply_id]
+    qtbot.waitUntil(lambda: cworker.pending == 0, timeout=5000)
+    assert customers.chase_history(cstore, buyer.id) == [] and popup.count() == 1
+
+    qtbot.mouseClick(card.paste_button, Qt.MouseButton.LeftButton)  # 粘贴催单 again, form filled
+    assert len(forms) == 2
+    hk.complete_paste(forms[1], filled("2"))
+    assert "订单 2" in QApplication.clipboard().text()
+    qtbot.waitUntil(lambda: popup.count() == 0, timeout=5000)
+    hk.paste_reply(reply_id, filled("3"))  # and from the list once more
+    qtbot.waitUntil(lambda: cworker.pending == 0, timeout=5000)
+    assert uses == [reply_id] * 3
+    assert [h.reply_id for h in customers.chase_history(cstore, buyer.id)] == [reply_id]
 
 
 def test_paste_without_controller_copies_and_records(qtbot, cstore, clock, scheduler, popup):
