@@ -244,7 +244,12 @@ def wire_reminders(qapp, panel, tray, worker, controller, config, clock=None):  
         tray_icon = getattr(tray, "icon", None)
         if not panel.isVisible() and tray_icon is not None and tray_icon.isVisible():
             names = "、".join(i.nickname or i.promotion_name or "" for i in items[:3])
-            tray_icon.showMessage("该催单了" if not missed else "错过的催单提醒", f"{names}（{len(items)}）")
+            from PySide6.QtCore import QCoreApplication
+
+            # Reuses the popup's translated titles (context "Reminders"), count included.
+            title = QCoreApplication.translate("Reminders", "错过的催单提醒（%n）" if missed else "该催单了（%n）",
+                                               None, len(items))
+            tray_icon.showMessage(title, names)
         log.info("reminder popup shows %d reminders", popup.count())
 
     scheduler.due.connect(on_due)
