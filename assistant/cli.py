@@ -16,51 +16,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import __version__, paths
+from . import __version__, cliout, paths
 from .errors import KnownError, StoreError, ValidationError
 
 EPILOG = "数据目录 / data folder: --data-dir DIR, or the KEFU_HOME environment variable."
 
 
-# ---------------------------------------------------------------- output helpers
-
-def _out(text: str = "") -> None:
-    sys.stdout.write(text + "\n")
-
-
-def _json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
-
-
-def _width(text: str) -> int:
-    # East Asian characters take two terminal columns.
-    import unicodedata
-
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-def _clip(text: str, width: int) -> str:
-    text = " ".join(text.split())
-    out, used = "", 0
-    for ch in text:
-        w = _width(ch)
-        if used + w > width - 1 and used + w > width:
-            return out + "…"
-        out += ch
-        used += w
-    return out
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * max(0, width - _width(text))
-
-
-def _table(rows: list[list[str]], headers: list[str], max_widths: list[int]) -> None:
-    clipped = [[_clip(str(c), w) for c, w in zip(row, max_widths)] for row in rows]
-    widths = [max([_width(h)] + [_width(r[i]) for r in clipped]) for i, h in enumerate(headers)]
-    _out("  ".join(_pad(h, w) for h, w in zip(headers, widths)).rstrip())
-    for row in clipped:
-        _out("  ".join(_pad(c, w) for c, w in zip(row, widths)).rstrip())
+# Output helpers live in cliout (shared with cli_buyers and cli_handover).
+_out = cliout.out
+_json = cliout.json_out
+_table = cliout.table
 
 
 # ---------------------------------------------------------------- context

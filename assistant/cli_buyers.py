@@ -9,28 +9,18 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import sys
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
+from . import cliout
 from .errors import ValidationError
 
 _DURATION = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*(?:(\d+)\s*s)?\s*$", re.I)
 
 
-def _cli():
-    from . import cli
-
-    return cli
-
-
-def _out(text: str = "") -> None:
-    sys.stdout.write(text + "\n")
-
-
-def _json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+_out = cliout.out
+_json = cliout.json_out
 
 
 def parse_duration(text: str) -> timedelta:
@@ -81,7 +71,7 @@ def cmd_buyers_list(ctx) -> int:
         _json([b.to_dict() for b in items])
         return 0
     tz = _agent_tz(ctx.store)
-    _cli()._table([[str(b.id), b.platform_name, b.shop or "-", b.nickname, b.state_name, "、".join(b.marks),
+    cliout.table([[str(b.id), b.platform_name, b.shop or "-", b.nickname, b.state_name, "、".join(b.marks),
                     b.phone_masked or "", str(b.chase_count), _fmt(b.last_chase_at, tz), b.notes]
                    for b in items],
                   ["ID", "平台", "店铺", "买家", "状态", "标记", "电话", "催单", "上次催单", "备注"],
@@ -285,7 +275,7 @@ def cmd_due(ctx) -> int:
             if p.blocked:
                 hint = "⚠ " + cadence.describe(p.blocked)
         rows.append([_fmt(i.due_at, tz), step, who or "", i.platform or "", "、".join(i.marks), hint])
-    _cli()._table(rows, ["到期", "节奏", "买家/活动", "平台", "标记", "建议话术"], [11, 14, 16, 10, 20, 40])
+    cliout.table(rows, ["到期", "节奏", "买家/活动", "平台", "标记", "建议话术"], [11, 14, 16, 10, 20, 40])
     _out(f"{len(items)} due / 共 {len(items)} 条")
     return 0
 
@@ -322,7 +312,7 @@ def cmd_promo_list(ctx) -> int:
         _json([p.to_dict() for p in items])
         return 0
     tz = _agent_tz(ctx.store)
-    _cli()._table([[str(p.id), p.name, _fmt(p.start_at, tz), _fmt(p.phone_at, tz), _fmt(p.wave_start, tz),
+    cliout.table([[str(p.id), p.name, _fmt(p.start_at, tz), _fmt(p.phone_at, tz), _fmt(p.wave_start, tz),
                     _fmt(p.wave_end, tz), f"{p.wave_pending}/{p.wave_total}"] for p in items],
                   ["ID", "活动", "开始", "电话名单", "催付开始", "催付结束", "待催/总数"], [6, 16, 11, 11, 11, 11, 10])
     return 0
@@ -338,7 +328,7 @@ def cmd_promo_phones(ctx) -> int:
     if not entries:
         _out("No high-ticket, high-intent buyer to phone / 没有需要电话联系的买家")
         return 0
-    _cli()._table([[e.nickname, e.platform, e.shop or "-", e.phone or "(no phone / 无电话)", "、".join(e.marks), e.notes]
+    cliout.table([[e.nickname, e.platform, e.shop or "-", e.phone or "(no phone / 无电话)", "、".join(e.marks), e.notes]
                    for e in entries], ["买家", "平台", "店铺", "电话", "标记", "备注"], [16, 10, 14, 18, 20, 30])
     return 0
 

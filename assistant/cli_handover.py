@@ -8,27 +8,14 @@ masked in the exported files unless --include-phones is given.
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from datetime import date, datetime, tzinfo
 from pathlib import Path
-from typing import Any
 
+from . import cliout
 from .errors import ValidationError
 
-
-def _cli():
-    from . import cli
-
-    return cli
-
-
-def _out(text: str = "") -> None:
-    sys.stdout.write(text + "\n")
-
-
-def _json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+_out = cliout.out
+_json = cliout.json_out
 
 
 def _agent_tz(store) -> tzinfo:
@@ -151,7 +138,7 @@ def cmd_log_list(ctx) -> int:
     if a.json:
         _json([i.to_dict() for i in items])
         return 0
-    _cli()._table([[_fmt(i.at, tz, "%m-%d %H:%M"), i.label, i.subject, i.detail] for i in items],
+    cliout.table([[_fmt(i.at, tz, "%m-%d %H:%M"), i.label, i.subject, i.detail] for i in items],
                   ["时间", "类型", "内容", "详情"], [12, 10, 50, 30])
     _out(f"{len(items)} entries / 共 {len(items)} 条")
     return 0
@@ -216,7 +203,7 @@ def cmd_handover_import(ctx) -> int:
             if i.marks_added or i.marks_removed:
                 what.append(" ".join([f"+{m}" for m in i.marks_added] + [f"-{m}" for m in i.marks_removed]))
             rows.append([labels[i.action], i.nickname, i.shop or "-", "; ".join(what)])
-        _cli()._table(rows, ["操作", "买家", "店铺", "内容"], [10, 16, 14, 60])
+        cliout.table(rows, ["操作", "买家", "店铺", "内容"], [10, 16, 14, 60])
         if len(changed) > a.limit:
             _out(f"… {len(changed) - a.limit} more / 另有 {len(changed) - a.limit} 位")
     for zh, en in plan.warnings:
@@ -270,7 +257,7 @@ def cmd_kpi(ctx) -> int:
          f"{_duration(k.avg_delay_seconds)} / {_duration(k.median_delay_seconds)} ({k.reminders_acted})"],
         ["错过提醒 reminders missed", str(k.missed)], ["逾期未处理 overdue, not acted", str(k.overdue_open)],
     ]
-    _cli()._table(rows, ["指标 KPI", "值 value"], [40, 30])
+    cliout.table(rows, ["指标 KPI", "值 value"], [40, 30])
     _out("催单角度 chases by angle: " + "  ".join(f"{kpi.angle_label(a)} {n}" for a, n in k.chases_by_angle.items()))
     if k.top_replies:
         _out("常用回复 top replies:")

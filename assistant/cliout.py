@@ -1,0 +1,45 @@
+"""Terminal output shared by every `kefu` subcommand module: lines, JSON, aligned tables that
+count East Asian characters as two columns."""
+
+from __future__ import annotations
+
+import json
+import sys
+import unicodedata
+from typing import Any
+
+
+def out(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+
+
+def json_out(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _clip(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    result, used = "", 0
+    for ch in text:
+        w = _width(ch)
+        if used + w > width:
+            return result + "…"
+        result += ch
+        used += w
+    return result
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - _width(text))
+
+
+def table(rows: list[list[str]], headers: list[str], max_widths: list[int]) -> None:
+    clipped = [[_clip(str(c), w) for c, w in zip(row, max_widths)] for row in rows]
+    widths = [max([_width(h)] + [_width(r[i]) for r in clipped]) for i, h in enumerate(headers)]
+    out("  ".join(_pad(h, w) for h, w in zip(headers, widths)).rstrip())
+    for row in clipped:
+        out("  ".join(_pad(c, w) for c, w in zip(row, widths)).rstrip())
