@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import platform
 import sqlite3
 import sys
@@ -582,6 +583,11 @@ def main(argv: list[str] | None = None) -> int:
         err = translate_sqlite_error(exc, paths.db_path(ctx.data) if ctx else Path("?"))
         sys.stderr.write(f"Error: {err.bilingual()}\n")
         return err.exit_code
+    except BrokenPipeError:
+        # `kefu ... | head`: the reader left; not an error worth a message.
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - replaces the closed pipe until exit
+        return 0
     except OSError as exc:
         sys.stderr.write(f"Error: {exc.strerror or exc} ({getattr(exc, 'filename', '') or ''}) / 错误：文件操作失败\n")
         return 1
