@@ -130,12 +130,10 @@ def test_module_entry_point_runs(tmp_path):
 
 def test_reader_leaving_early_is_not_an_error(tmp_path):
     """`kefu replies list | head -1`: the closed pipe gives no error message."""
-    proc = subprocess.Popen([sys.executable, "-m", "assistant", "--data-dir", str(tmp_path), "replies", "list"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert proc.stdout is not None and proc.stderr is not None
-    proc.stdout.readline()
-    proc.stdout.close()
-    err = proc.stderr.read().decode()
-    proc.stderr.close()
-    assert proc.wait(timeout=60) == 0
-    assert "Error" not in err and "错误" not in err
+    import shlex
+
+    cmd = (f"{shlex.quote(sys.executable)} -m assistant --data-dir {shlex.quote(str(tmp_path))} replies list "
+           "| head -1")
+    proc = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], capture_output=True, text=True, timeout=60)
+    assert proc.stdout.startswith("ID")
+    assert proc.stderr == "" and proc.returncode == 0
