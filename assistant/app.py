@@ -108,6 +108,21 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
     # First start: the default library (~140 replies, indexed with jieba: seconds) fills in behind the
     # already visible panel, which refreshes when the write lands.
     worker.submit(replies.seed_defaults, lambda n: n and log.info("seeded %d default replies", n), write=True)
+
+    # Automatic rotating backups (setting backup.interval_hours): checked at start and hourly, on
+    # the worker, so a large database never stalls the panel.
+    from PySide6.QtCore import QTimer
+
+    from .core import backup
+
+    def run_auto_backup() -> None:
+        worker.submit(lambda store: backup.auto_backup(store, paths.backup_dir(ctx.data_dir)),
+                      lambda made: made and log.info("automatic backup written"),
+                      on_error=lambda exc: panel.show_message(exc.zh, exc.en, "warning"))
+
+    backup_timer = QTimer(qapp, interval=3600 * 1000)
+    backup_timer.timeout.connect(run_auto_backup)
+    backup_timer.start()
     locator = winlocate.default_locator(qapp.platformName())
     panel = Panel(worker, config, data_dir=ctx.data_dir, version=__version__, locator=locator,
                   window_lister=getattr(locator, "windows", None))
@@ -132,6 +147,7 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
         crash_handler.uninstall()
 
     qapp.aboutToQuit.connect(shutdown)
+    run_auto_backup()
     panel.show()
     panel.apply_placement()
     for zh, en in storage_warnings:

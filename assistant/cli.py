@@ -298,12 +298,11 @@ def cmd_groups_rm(ctx: Ctx) -> int:
 # ---------------------------------------------------------------- backup / restore / doctor
 
 def _backup_folder(ctx: Ctx) -> Path:
-    from .core import settings
+    from .core import backup
 
     if getattr(ctx.args, "dir", None):
         return Path(ctx.args.dir).expanduser().resolve()
-    configured = settings.get(ctx.store, "backup.dir")
-    return Path(configured).expanduser() if configured else paths.backup_dir(ctx.data)
+    return backup.backup_folder(ctx.store, paths.backup_dir(ctx.data))
 
 
 def cmd_backup(ctx: Ctx) -> int:
@@ -333,8 +332,7 @@ def cmd_restore(ctx: Ctx) -> int:
     try:
         store = ctx.store
         keep = settings.get(store, "backup.keep")
-        configured = settings.get(store, "backup.dir")
-        folder = Path(configured).expanduser() if configured else folder
+        folder = backup.backup_folder(store, folder)
         store.close()
         ctx._store = None
     except StoreError:

@@ -199,3 +199,22 @@ def backup_due(db_path: Path, interval_hours: int, clock: Clock) -> bool:
         return False
     last = last_backup_time(db_path)
     return last is None or (clock.now() - last).total_seconds() >= interval_hours * 3600
+
+
+def backup_folder(store, default: Path) -> Path:
+    """The configured backup folder (setting backup.dir), or default."""
+    from . import settings
+
+    configured = settings.get(store, "backup.dir")
+    return Path(configured).expanduser() if configured else default
+
+
+def auto_backup(store, default_folder: Path) -> Path | None:
+    """The app's periodic backup: one snapshot when backup.interval_hours have passed since the
+    last one (any backup counts, manual ones too). Returns the new file, or None when not due."""
+    from . import settings
+
+    if not backup_due(store.path, settings.get(store, "backup.interval_hours"), store.clock):
+        return None
+    return create_backup(store.path, backup_folder(store, default_folder), keep=settings.get(store, "backup.keep"),
+                         clock=store.clock)

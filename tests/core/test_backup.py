@@ -96,3 +96,21 @@ def test_backup_due(store, clock):
     clock.advance(25 * 3600)
     assert backup.backup_due(store.path, 24, clock)
     assert not backup.backup_due(store.path, 0, clock)
+
+
+def test_auto_backup_follows_the_settings(tmp_path, store, clock):
+    from assistant.core import settings
+
+    default = tmp_path / "auto"
+    first = backup.auto_backup(store, default)
+    assert first is not None and first.parent == default
+    assert backup.auto_backup(store, default) is None  # not due again yet
+    clock.advance(23 * 3600)
+    assert backup.auto_backup(store, default) is None
+    clock.advance(2 * 3600)
+    settings.set(store, "backup.dir", str(tmp_path / "elsewhere"))
+    second = backup.auto_backup(store, default)
+    assert second is not None and second.parent == tmp_path / "elsewhere"
+    settings.set(store, "backup.interval_hours", 0)
+    clock.advance(100 * 3600)
+    assert backup.auto_backup(store, default) is None
