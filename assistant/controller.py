@@ -183,6 +183,11 @@ class HotkeyController(QObject):
         self._capture_suspended = False  # a hotkey field is recording a chord: nothing grabbed
         self._last_external = 0
         self._data_version: int | None = None
+        # Rendered replies, valid while PRAGMA data_version stays the same (every edit of a reply
+        # is a commit by another connection: the CLI, the panel's worker): a hotkey paste needs
+        # no read of the reply's row. Filled for the hotkeyed replies on reload and set_context.
+        self._rendered: dict[tuple[int, tuple[tuple[str, str], ...]], templates.Rendered] = {}
+        self._rendered_version: int | None = None
         self._settings: dict[str, Any] = {}
         self._rules: list[AppRule] = []
         self._reported: set[tuple[str, str, str]] = set()  # (hotkey, owner a, owner b) already told
@@ -203,6 +208,9 @@ class HotkeyController(QObject):
             self._thread.start()
         self._record.connect(self._writer.record)
         self._writer.recorded.connect(self.usage_recorded)
+        # Our own usage write changed data_version: render the hotkey replies again now, not
+        # on the next hotkey.
+        self._writer.recorded.connect(self._prerender)
         self._writer.tagged.connect(self.tagged_paste_done)
         self._writer.failed.connect(self.error)
 
@@ -330,6 +338,7 @@ class HotkeyController(QObject):
             self.error.emit(exc.zh, exc.en)
             return
         self._apply(desired, names)
+        self._prerender()
 
     def _apply(self, desired: dict[str, str], names: dict[str, tuple[str, str]]) -> None:
         hk = self.backend.hotkeys
@@ -534,10 +543,32 @@ class HotkeyController(QObject):
         return merged
 
     def _render(self, reply_id: int, values: dict[str, str]) -> templates.Rendered:
+        version = self.store.data_version()
+        if version != self._rendered_version:
+            self._rendered.clear()
+            self._rendered_version = version
+        key = (reply_id, tuple(sorted(values.items())))
+        rendered = self._rendered.get(key)
+        if rendered is not None:
+            return templates.Rendered(rendered.text, list(rendered.missing))
         rows = self.store.query("SELECT body FROM replies WHERE id = ?", (reply_id,))
         if not rows:
             raise KnownError(f"回复 {reply_id} 已被删除", f"Reply {reply_id} no longer exists")
-        return templates.render(rows[0]["body"], values)
+        rendered = templates.render(rows[0]["body"], values)
+        if len(self._rendered) >= 512:
+            self._rendered.clear()
+        self._rendered[key] = templates.Rendered(rendered.text, list(rendered.missing))
+        return rendered
+
+    @Slot()
+    def _prerender(self) -> None:
+        """Render the replies that have a hotkey with the current values, off the hotkey path."""
+        try:
+            values = self._values(self._context)
+            for row in self.store.query("SELECT id FROM replies WHERE hotkey IS NOT NULL AND hotkey != ''"):
+                self._render(int(row["id"]), values)
+        except KnownError as exc:
+            log.debug("pre-rendering hotkey replies failed: %s", exc.en)
 
     def _start_paste(self, reply_id: int, values: dict, target: int, via: str, hotkey_key: str = "",
                      tag: str = "") -> None:
@@ -675,6 +706,7 @@ class HotkeyController(QObject):
     def set_context(self, values: dict) -> None:
         """Fill-in values of the buyer in context ({客户}, {商品}...); replaced, not merged."""
         self._context = {str(k): str(v) for k, v in (values or {}).items() if v}
+        self._prerender()
 
     # ------------------------------------------------------------------ selection actions
 

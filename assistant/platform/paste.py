@@ -20,6 +20,7 @@ one's snapshot (the user's real clipboard) instead of snapshotting our own text.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
@@ -291,6 +292,7 @@ class PasteService:
             self._next()
 
 
+@functools.lru_cache(maxsize=32)
 def _chord_key(chord: str) -> str:
     try:
         return parse_chord(chord).key

@@ -65,6 +65,7 @@ class X11Connection(QObject):
         self._handlers: list[Callable[[object], None]] = []
         self.in_dispatch = False
         self._dispatch_keymap: list[int] | None = None
+        self._prefetched: tuple[object, object] | None = None  # (GetInputFocus, QueryKeymap) in flight
         self._drain_scheduled = False
         self._closed = False
         self.load_modifier_layout()
@@ -157,12 +158,24 @@ class X11Connection(QObject):
         self.schedule_drain()
         return bits
 
+    def prefetch_focus_and_keymap(self) -> None:
+        """Send XGetInputFocus and XQueryKeymap now, without waiting (the caller flushes): the
+        hotkey's KeyPress handler does this first thing, so the answers travel while the reply is
+        looked up, and focus_and_keymap() in that dispatch only collects them. The server answers
+        in request order, so the focus is still the one at the moment of the hotkey."""
+        self._prefetched = (request.GetInputFocus(display=self.display.display, defer=True),
+                            request.QueryKeymap(display=self.display.display, defer=True))
+
     def focus_and_keymap(self) -> tuple[object, list[int]]:
         """XGetInputFocus and XQueryKeymap in ONE round trip (both requests go out before we
-        wait). Inside a hotkey dispatch the keymap is kept for release_modifiers(), which then
-        needs no round trip of its own."""
-        first = request.GetInputFocus(display=self.display.display, defer=True)
-        second = request.QueryKeymap(display=self.display.display, defer=True)
+        wait; inside a hotkey dispatch they were sent at the KeyPress). Inside a hotkey dispatch
+        the keymap is kept for release_modifiers(), which then needs no round trip of its own."""
+        prefetched, self._prefetched = self._prefetched, None
+        if prefetched is not None and self.in_dispatch:
+            first, second = prefetched
+        else:
+            first = request.GetInputFocus(display=self.display.display, defer=True)
+            second = request.QueryKeymap(display=self.display.display, defer=True)
         first.reply()
         second.reply()
         self.schedule_drain()
@@ -184,6 +197,9 @@ class X11Connection(QObject):
         finally:
             self.in_dispatch = False
             self._dispatch_keymap = None
+            # Not collected (nothing asked for the focus): python-xlib files the replies when
+            # they arrive; a later query must never take these stale answers.
+            self._prefetched = None
 
     @staticmethod
     def is_down(keymap: list[int], keycode: int) -> bool:
@@ -296,9 +312,13 @@ class X11Hotkeys(QObject):
             # repeat guard catches those repeats even after we released the modifiers.
             self.conn.display.flush()
             return
+        # Ask for the focus and the key state at once (collected by focus_and_keymap()): the
+        # round trip overlaps the work below instead of following it.
+        self.conn.prefetch_focus_and_keymap()
         self._held.add(keycode)
         if keycode not in self._chord_keycodes():
             self._guard(keycode)
+        self.conn.display.flush()
         self._repeat_timer.start()
         self.fired_at = time.monotonic()
         try:
@@ -351,11 +371,30 @@ class X11Hotkeys(QObject):
             self._repeat_timer.stop()
 
 
+class _RawRequest:
+    """A request whose bytes were built before (python-xlib builds every request field by field,
+    ≈ 10 µs for an XTest key event). Queued through python-xlib, so its serial numbers stay right."""
+
+    __slots__ = ("_binary", "_serial", "_errorhandler")
+
+    def __init__(self, binary: bytes) -> None:
+        self._binary = binary
+        self._serial = None
+        self._errorhandler = None
+
+    def _set_error(self, error: object) -> int:
+        return 0
+
+
 class X11KeySender:
     """Synthetic keys through XTest."""
 
     def __init__(self, conn: X11Connection) -> None:
         self.conn = conn
+        self._fake_bytes: dict[tuple[int, int], bytes] = {}  # (KeyPress/KeyRelease, keycode) -> request
+        self._chords: dict[str, tuple[list[int], int]] = {}  # chord -> (modifier keycodes, keycode)
+        # The keyboard mapping changed (another layout, or our typing): look keycodes up again.
+        conn.add_handler(self._on_event)
         self.type_delay_ms = 60  # between typed chunks: the target reloads the keymap we changed
         self._spare: list[int] | None = None
         self._verified_releases = 0
@@ -374,6 +413,21 @@ class X11KeySender:
             self._release_failed = True
             log.info("synthetic modifier releases are not effective on this server: pastes wait for the user")
 
+    def _on_event(self, event: object) -> None:
+        if getattr(event, "type", None) == X.MappingNotify:
+            self._chords.clear()
+
+    def _fake(self, event_type: int, keycode: int) -> None:
+        """xtest.fake_input(display, event_type, keycode), from bytes built once per key."""
+        d = self.conn.display
+        binary = self._fake_bytes.get((event_type, keycode))
+        if binary is None:
+            binary = xtest.FakeInput._request.to_binary(
+                opcode=d.display.get_extension_major(xtest.extname), event_type=event_type, detail=keycode,
+                time=X.CurrentTime, root=X.NONE, x=0, y=0)
+            self._fake_bytes[(event_type, keycode)] = binary
+        d.display.send_request(_RawRequest(binary), False)
+
     def held_modifiers(self) -> set[str]:
         state = self.conn.keymap()
         return {name for name, codes in self.conn.modifier_keycodes.items()
@@ -390,13 +444,12 @@ class X11KeySender:
         harmless duplicate: nothing stays stuck. Returns the modifiers released, without waiting:
         the caller checks held_modifiers() later and waits for the user if any is still down."""
         state = self.conn.take_dispatch_keymap() or self.conn.keymap()
-        d = self.conn.display
         released: set[str] = set()
         for name in modifiers:
             for code in self.conn.modifier_keycodes.get(name, ()):
                 if X11Connection.is_down(state, code):
-                    xtest.fake_input(d, X.KeyPress, code)
-                    xtest.fake_input(d, X.KeyRelease, code)
+                    self._fake(X.KeyPress, code)
+                    self._fake(X.KeyRelease, code)
                     released.add(name)
         # No flush here: the releases leave with the chord (same connection, so in order), or
         # with the verifying keymap query; a separate flush only cost time on the hotkey path.
@@ -407,6 +460,12 @@ class X11KeySender:
         return bool(code) and X11Connection.is_down(self.conn.keymap(), code)
 
     def _chord_codes(self, chord: str) -> tuple[list[int], int]:
+        cached = self._chords.get(chord)
+        if cached is None:
+            cached = self._chords[chord] = self._look_up_chord(chord)
+        return cached
+
+    def _look_up_chord(self, chord: str) -> tuple[list[int], int]:
         parsed = keys.parse_chord(chord)
         mods, keysym_name = keys.to_x11(parsed)
         mod_codes = []
@@ -421,15 +480,15 @@ class X11KeySender:
         return mod_codes, keycode
 
     def send_chord(self, chord: str) -> None:
+        """The chord's keys, in the same flush as the modifier releases queued before it."""
         mod_codes, keycode = self._chord_codes(chord)
-        d = self.conn.display
         for code in mod_codes:
-            xtest.fake_input(d, X.KeyPress, code)
-        xtest.fake_input(d, X.KeyPress, keycode)
-        xtest.fake_input(d, X.KeyRelease, keycode)
+            self._fake(X.KeyPress, code)
+        self._fake(X.KeyPress, keycode)
+        self._fake(X.KeyRelease, keycode)
         for code in reversed(mod_codes):
-            xtest.fake_input(d, X.KeyRelease, code)
-        d.flush()
+            self._fake(X.KeyRelease, code)
+        self.conn.display.flush()
 
     # -------------------------------------------------------------- typing
 
