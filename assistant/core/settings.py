@@ -57,6 +57,7 @@ DECLARED: tuple[Setting, ...] = (
     Setting("paste.app_rules", "json", [], "按程序设置粘贴方式", "Per-application paste rules"),
     Setting("paste.focus_back", "bool", True, "粘贴后回到聊天窗口", "Return focus to the chat window after pasting"),
     Setting("agent.name", "str", "", "客服昵称", "Agent name"),
+    Setting("handover.dir", "str", "", "交接文件保存位置（空 = 文档文件夹）", "Handover folder (empty = Documents)"),
     Setting("backup.keep", "int", 10, "保留备份份数", "Backups to keep", minimum=1, maximum=200),
     Setting("backup.dir", "str", "", "备份文件夹（空 = 数据目录/backups）", "Backup folder (empty = data dir/backups)"),
     Setting("backup.interval_hours", "int", 24, "自动备份间隔（小时，0 = 关闭）", "Automatic backup every N hours (0 = off)",

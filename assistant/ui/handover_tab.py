@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core import handover, kpi, reminders, shifts
+from ..core import handover, kpi, reminders, settings, shifts
 from ..core.clock import from_db
 from ..core.store import Store
 from ..errors import KnownError
@@ -395,6 +395,8 @@ class HandoverTab(QWidget):
         self.open_folder = open_folder or open_in_file_manager
         self.snapshot: Snapshot | None = None
         self.last_folder: str | None = None
+        # The folder of the last export is remembered across restarts (setting handover.dir).
+        self.worker.submit(lambda store: settings.get(store, "handover.dir"), self._set_last_folder)
         self.dialogs: list[QWidget] = []
         self._first_show = True
         self._dirty = True
@@ -865,8 +867,14 @@ class HandoverTab(QWidget):
         dialog.open()
         return dialog
 
+    def _set_last_folder(self, folder: str) -> None:
+        if folder and not self.last_folder:
+            self.last_folder = folder
+
     def _on_exported(self, result: handover.ExportResult) -> None:
         self.last_folder = str(result.folder)
+        folder = self.last_folder
+        self.worker.submit(lambda store: settings.set(store, "handover.dir", folder), None, self._on_error, write=True)
         n = len(result.files)
         self.message.emit(f"交接文件已导出（{n} 个）", f"Handover exported ({n} files)", "success")
         self.refresh()

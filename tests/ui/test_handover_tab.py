@@ -181,6 +181,10 @@ def test_export_runs_on_the_worker_with_progress_and_writes_the_files(qtbot, mak
     assert tab.opened == [tmp_path / "chosen"]
     assert shifts.current_shift(store) is not None, "export without 交班 keeps the shift open"
     assert tab.last_folder == str(tmp_path / "chosen")
+    qtbot.waitUntil(lambda: settings.get(store, "handover.dir") == str(tmp_path / "chosen"), timeout=5000)
+    again = make_tab()  # a restart: the folder comes back from the settings
+    qtbot.waitUntil(lambda: again.last_folder == str(tmp_path / "chosen"), timeout=5000)
+    assert again.open_export().folder.text() == str(tmp_path / "chosen")
 
 
 def _handover_file(tmp_path):
