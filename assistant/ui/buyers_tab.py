@@ -21,7 +21,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSplitter,
-    QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QToolButton,
@@ -46,6 +45,7 @@ from ..core.clock import Clock, SystemClock
 from . import i18n, icons, style
 from .reminders import ChaseActions, ago, angle_name, clock_text, platform_name, state_name
 from .tasks import StoreWorker
+from .widgets import paint_row_background
 
 translate = QCoreApplication.translate
 BUYER_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -72,20 +72,7 @@ class BuyerDelegate(QStyledItemDelegate):
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         rect = option.rect
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        if selected:
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(QColor(style.SELECTED))
-            painter.drawRoundedRect(QRectF(rect.adjusted(3, 2, -3, -2)), 6, 6)
-            painter.setBrush(QColor(style.ACCENT))
-            painter.drawRoundedRect(QRectF(rect.left() + 3, rect.top() + 12, 3, rect.height() - 24), 1.5, 1.5)
-        elif option.state & QStyle.StateFlag.State_MouseOver:
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(QColor("#f1f5f9"))
-            painter.drawRoundedRect(QRectF(rect.adjusted(3, 2, -3, -2)), 6, 6)
-        else:
-            painter.setPen(QPen(QColor("#f1f5f9")))
-            painter.drawLine(rect.left() + 10, rect.bottom(), rect.right() - 10, rect.bottom())
+        paint_row_background(painter, option, accent_inset=12)
         base = QFont(option.font)
         title = QFont(base)
         title.setPixelSize(13)

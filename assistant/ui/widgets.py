@@ -263,6 +263,28 @@ ROW_HEIGHT = 54
 PAD_X = 10
 
 
+def paint_row_background(painter: QPainter, option: QStyleOptionViewItem, accent_inset: int = 10) -> bool:
+    """The look every painted list row shares: a rounded selection with an accent bar, a hover
+    wash, else a hairline under the row. Returns whether the row is selected."""
+    rect = option.rect
+    selected = bool(option.state & QStyle.StateFlag.State_Selected)
+    if selected:
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(style.SELECTED))
+        painter.drawRoundedRect(QRectF(rect.adjusted(3, 2, -3, -2)), 6, 6)
+        painter.setBrush(QColor(style.ACCENT))
+        painter.drawRoundedRect(QRectF(rect.left() + 3, rect.top() + accent_inset, 3,
+                                       rect.height() - 2 * accent_inset), 1.5, 1.5)
+    elif option.state & QStyle.StateFlag.State_MouseOver:
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor("#f1f5f9"))
+        painter.drawRoundedRect(QRectF(rect.adjusted(3, 2, -3, -2)), 6, 6)
+    else:
+        painter.setPen(QPen(QColor("#f1f5f9")))
+        painter.drawLine(rect.left() + PAD_X, rect.bottom(), rect.right() - PAD_X, rect.bottom())
+    return selected
+
+
 class ReplyDelegate(QStyledItemDelegate):
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
         return QSize(option.rect.width(), ROW_HEIGHT)
@@ -275,21 +297,7 @@ class ReplyDelegate(QStyledItemDelegate):
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         rect = option.rect
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        hovered = bool(option.state & QStyle.StateFlag.State_MouseOver)
-        if selected:
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(QColor(style.SELECTED))
-            painter.drawRoundedRect(QRectF(rect.adjusted(3, 2, -3, -2)), 6, 6)
-            painter.setBrush(QColor(style.ACCENT))
-            painter.drawRoundedRect(QRectF(rect.left() + 3, rect.top() + 10, 3, rect.height() - 20), 1.5, 1.5)
-        elif hovered:
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(QColor("#f1f5f9"))
-            painter.drawRoundedRect(QRectF(rect.adjusted(3, 2, -3, -2)), 6, 6)
-        else:
-            painter.setPen(QPen(QColor("#f1f5f9")))
-            painter.drawLine(rect.left() + PAD_X, rect.bottom(), rect.right() - PAD_X, rect.bottom())
+        selected = paint_row_background(painter, option, accent_inset=10)
 
         base = QFont(option.font)
         small = QFont(base)
