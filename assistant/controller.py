@@ -164,15 +164,22 @@ class HotkeyController(QObject):
         self.db_path = Path(db_path)
         self.backend = backend
         self.store = open_store(self.db_path)
+        paste_clipboard = clipboard
         if clipboard is None:
             from .platform.qtclipboard import QtClipboard
 
-            clipboard = QtClipboard(ownership_factory=backend.clipboard_ownership)
+            clipboard = paste_clipboard = QtClipboard(ownership_factory=backend.clipboard_ownership)
+            if backend.paste_clipboard is not None:
+                # Pasted text served from the backend's own X connection (x11/selection.py).
+                paste_clipboard = backend.paste_clipboard(clipboard)
         self.clipboard = clipboard
+        # Never read self.clipboard directly while a paste may still own the text on X11: Qt would
+        # wait for our own blocked event loop. paste_clipboard answers that case itself.
+        self.paste_clipboard = paste_clipboard
         self.scheduler = scheduler or QtScheduler()
         self.paste_service: PasteService | None = None
         if backend.keys is not None:
-            self.paste_service = PasteService(clipboard, backend.keys, backend.windows, self.scheduler,
+            self.paste_service = PasteService(paste_clipboard, backend.keys, backend.windows, self.scheduler,
                                               can_release_modifiers=backend.capabilities.release_modifiers)
         backend.hotkeys.set_callback(self._on_activated)
         self._paused = False
@@ -486,11 +493,43 @@ class HotkeyController(QObject):
         if self._capture_suspended:
             log.debug("hotkey %s ignored: a chord is being recorded", action_id.split(":")[0])
             return  # a key event queued before the ungrab
+        if self._fast_paste(action_id):
+            return
         target = self._capture()
         try:
             self._dispatch(action_id, target)
         finally:
             self._just_captured = 0
+
+    def _fast_paste(self, action_id: str) -> bool:
+        """A reply's hotkey, the usual case: no per-app rules, nothing to fill in, no paste under
+        way. The paste starts before the focused window is known - the backend asked the X server
+        at the KeyPress, and the answer is collected once our text is on the clipboard, so the
+        round trip overlaps that work instead of preceding it (PasteRequest.resolve)."""
+        if (not action_id.startswith(PASTE_PREFIX) or self._rules or self.paste_service is None
+                or self.paste_service.busy or not self.backend.capabilities.send_keys
+                or self.backend.windows is None or getattr(self.backend.windows, "checks_targets", False)):
+            return False
+        reply_id = int(action_id[len(PASTE_PREFIX):])
+        try:
+            rendered = self._render(reply_id, self._values(self._context))
+        except KnownError as exc:
+            self.error.emit(exc.zh, exc.en)
+            return True
+        if rendered.missing:
+            return False
+
+        def resolve() -> tuple[int, bool] | None:
+            self._just_captured = 0
+            handle = self._capture()
+            focused = bool(handle) and self._just_captured == handle  # not our own panel
+            self._just_captured = 0
+            if not handle:
+                return None  # no window to paste into: the text stays copied
+            return handle, focused
+
+        self._paste_text(reply_id, rendered.text, 0, "hotkey", self._hotkey_key(action_id), resolve=resolve)
+        return True
 
     def _dispatch(self, action_id: str, target: int) -> None:
         try:
@@ -582,12 +621,12 @@ class HotkeyController(QObject):
         self._paste_text(reply_id, rendered.text, target, via, hotkey_key, tag)
 
     def _paste_text(self, reply_id: int, text: str, target: int, via: str, hotkey_key: str = "",
-                    tag: str = "") -> None:
+                    tag: str = "", resolve: Callable[[], tuple[int, bool] | None] | None = None) -> None:
         if self.paste_service is None or not self.backend.capabilities.send_keys:
             self._copy_text(reply_id, text, via, tag=tag)
             return
         windows = self.backend.windows
-        if windows is not None and (not target or windows.is_own(target)):
+        if resolve is None and windows is not None and (not target or windows.is_own(target)):
             # No chat window known yet (or only our own panel): keys would land in the panel.
             self._copy_text(reply_id, text, via, tag=tag)
             return
@@ -636,7 +675,7 @@ class HotkeyController(QObject):
         focused = bool(target) and not self.paste_service.busy and via == "hotkey"
         self.paste_service.paste(PasteRequest(text, target, method, delay, tag=reply_id, on_done=done,
                                               focused=focused and self._just_captured == target,
-                                              hotkey_key=hotkey_key))
+                                              hotkey_key=hotkey_key, resolve=resolve))
 
     def _copy_text(self, reply_id: int, text: str, via: str, announce: bool = True, tag: str = "") -> None:
         if self.paste_service is not None:
@@ -719,7 +758,7 @@ class HotkeyController(QObject):
         self._copying = True
         if self.paste_service is not None:
             self.paste_service.flush_restore()
-        snapshot = self.clipboard.snapshot()
+        snapshot = self.paste_clipboard.snapshot()
         marker = f"kefu-selection-{time.monotonic_ns()}"
         waited = [0]
 

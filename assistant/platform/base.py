@@ -127,7 +127,8 @@ class ClipboardAccess(Protocol):
     def holds_text(self, text: str) -> bool:
         """Still our text? (False once the user or another program copied something.)"""
 
-    def restore(self, snapshot: Any) -> None: ...
+    def restore(self, snapshot: Any) -> bool | None:
+        """Put the snapshot back; False when the OS refused (retry after refresh())."""
 
     def text(self) -> str: ...
 
@@ -142,6 +143,9 @@ class Backend:
     capabilities: Capabilities
     # X11: qt_window_id -> object with owned()/refresh(), see QtClipboard (None elsewhere)
     clipboard_ownership: Callable[[int], Any] | None = None
+    # X11: wraps the app's clipboard for PasteService, serving the pasted text from the backend's
+    # own connection (x11/selection.py); None elsewhere
+    paste_clipboard: Callable[[Any], Any] | None = None
 
     def close(self) -> None:
         self.hotkeys.close()

@@ -5,6 +5,10 @@
     let go) -> send the chord (Ctrl+V / Shift+Insert) or type the text
     -> after restore_delay_ms: restore the old clipboard, only if it still holds our text
 
+A hotkey's fast path (PasteRequest.resolve) collects the target (asked at the KeyPress) after the
+snapshot and releases the modifiers right before the chord: on X11 the clipboard ownership, the
+releases and the chord then leave in ONE write to the server.
+
 Every step after the first is scheduled through a Scheduler (QTimer.singleShot in the app, a fake
 in tests), so the GUI thread never sleeps: on X11 the pasting app fetches the text FROM our event
 loop, so blocking it would make the paste fail. No Qt import here: the clipboard, keys, windows and
@@ -72,6 +76,12 @@ class PasteRequest:
     # still down is an auto-repeat, not a fresh press, and the chat client may ignore it.
     hotkey_key: str = ""
     on_done: Callable[[PasteResult], None] | None = None
+    # Hotkey fast path: the target is not known yet. Called after the snapshot (the caller's focus
+    # query, sent at the KeyPress, travels meanwhile): (target, focused) or None when there is no
+    # window to paste into (the text stays copied). The modifiers are then released right before
+    # the chord, so our clipboard, the releases and the chord leave in one flush.
+    resolve: Callable[[], tuple[int, bool] | None] | None = None
+    release_late: bool = False
     # internal state
     started: float = 0.0
     snapshot: Any = None
@@ -106,6 +116,7 @@ class PasteService:
         self._pending_restore: tuple[int, Any, str] | None = None
         self._generation = 0
         self._chord_at = 0.0
+        self._restore_attempts = 0
 
     # ------------------------------------------------------------------ public
 
@@ -135,10 +146,12 @@ class PasteService:
             return
         job = self._current = self._queue.popleft()
         job.started = self._monotonic()
-        if self.can_release_modifiers:
+        if self.can_release_modifiers and job.resolve is None:
             # Release first, verify later (in _modifiers): the server handles the synthetic
             # releases while we deal with the clipboard, so the check costs one quick round trip.
             job.released = self.keys.release_modifiers(set(MODIFIERS))
+        elif job.resolve is not None:
+            job.release_late = self.can_release_modifiers
         if job.method != "type":
             if self._pending_restore is not None:
                 # The clipboard holds our previous text: keep the user's original snapshot.
@@ -147,9 +160,24 @@ class PasteService:
                 self._generation += 1  # cancels the pending restore timer
             else:
                 job.snapshot = self.clipboard.snapshot()
+        if not self._resolve(job):
+            return
+        if job.method != "type":
             self._take_clipboard(job)
             return
-        self._focus(job)
+        self._clipboard_ready(job)
+
+    def _resolve(self, job: PasteRequest) -> bool:
+        if job.resolve is None:
+            return True
+        resolved, job.resolve = job.resolve(), None
+        if resolved is None:
+            if job.method != "type":
+                self.clipboard.set_text(job.text)  # for the agent to paste by hand
+            self._fail(job, "没有找到要粘贴的聊天窗口", "No chat window to paste into")
+            return False
+        job.target, job.focused = resolved
+        return True
 
     def _take_clipboard(self, job: PasteRequest) -> None:
         if self.clipboard.set_text(job.text) is False:
@@ -166,6 +194,12 @@ class PasteService:
                 refresh()
             self.scheduler.call_later(SET_RETRY_MS, lambda: self._take_clipboard(job))
             return
+        self._clipboard_ready(job)
+
+    def _clipboard_ready(self, job: PasteRequest) -> None:
+        if job.release_late:
+            # Queued right before the chord (same connection: in order, one flush).
+            job.released = self.keys.release_modifiers(set(MODIFIERS))
         self._focus(job)
 
     def _focus(self, job: PasteRequest) -> None:
@@ -236,6 +270,7 @@ class PasteService:
         self._generation += 1
         generation = self._generation
         self._pending_restore = (generation, job.snapshot, job.text)
+        self._restore_attempts = 0
         self._chord_at = self._monotonic()
         self.scheduler.call_later(job.restore_delay_ms, lambda: self._restore(generation))
         self._done(job)
@@ -261,13 +296,24 @@ class PasteService:
                 return
             if not fetches:
                 log.info("the text was not fetched within %d ms of the chord; restoring anyway", RESTORE_MAX_WAIT_MS)
-        self._pending_restore = None
         _, snapshot, text = pending
-        if self.clipboard.holds_text(text):
-            self.clipboard.restore(snapshot)
-            log.debug("clipboard restored")
-        else:
+        if not self.clipboard.holds_text(text):
+            self._pending_restore = None
             log.info("clipboard changed since the paste; left as it is")
+            return
+        if self.clipboard.restore(snapshot) is False:
+            # Refused (a stale toolkit timestamp): refresh and try again, keeping the snapshot.
+            self._restore_attempts += 1
+            if self._restore_attempts <= SET_RETRIES:
+                refresh = getattr(self.clipboard, "refresh", None)
+                if refresh is not None:
+                    refresh()
+                self.scheduler.call_later(SET_RETRY_MS, lambda: self._restore(generation, force=True))
+                return
+            log.warning("the clipboard could not be restored")
+        self._pending_restore = None
+        self._restore_attempts = 0
+        log.debug("clipboard restored")
 
     def _done(self, job: PasteRequest) -> None:
         elapsed = (self._monotonic() - job.started) * 1000
@@ -277,6 +323,9 @@ class PasteService:
     def _fail(self, job: PasteRequest, zh: str, en: str, copied: bool = True) -> None:
         log.warning("paste failed: %s", en)
         if copied and job.method != "type":
+            hand_over = getattr(self.clipboard, "hand_over", None)
+            if hand_over is not None:
+                hand_over()
             # Our text stays on the clipboard so the agent can still paste it by hand.
             zh, en = f"{zh}；回复已复制，请按 Ctrl+V 粘贴", f"{en}; the reply was copied, press Ctrl+V to paste it"
         self._finish(job, PasteResult(False, job.tag, zh, en, job.method))

@@ -204,13 +204,17 @@ class QtClipboard:
     def _forget_restored(self) -> None:
         self._restored = None
 
-    def restore(self, snapshot: Snapshot) -> None:
+    def restore(self, snapshot: Snapshot) -> bool:
+        """False when the X server refused Qt's ownership (its timestamp is older than the current
+        owner's): the caller retries after refresh()."""
         self._paste_mime = None
         if snapshot.empty:
             self.cb.clear()
-        else:
-            self.cb.setMimeData(snapshot.to_mime())
-            self._restored = snapshot  # after setMimeData: its dataChanged must not clear this
+            return True
+        if self._set_watching(snapshot.to_mime()):
+            return False
+        self._restored = snapshot  # after setMimeData: its dataChanged must not clear this
+        return True
 
     def text(self) -> str:
         return self.cb.text()

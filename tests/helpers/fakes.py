@@ -65,10 +65,24 @@ class FakeClipboard:
     def holds_text(self, text: str) -> bool:
         return self.owner == "us" and self.formats.get("text/plain") == text.encode()
 
-    def restore(self, snapshot: dict[str, bytes]) -> None:
+    refuse_restores = 0  # the next N restore() calls are refused (a stale toolkit timestamp)
+
+    def restore(self, snapshot: dict[str, bytes]) -> bool:
+        if self.refuse_restores:
+            self.refuse_restores -= 1
+            self.log.append(("restore_refused",))
+            return False
         self.log.append(("restore", dict(snapshot)))
         self.formats = dict(snapshot)
         self.owner = "us"
+        return True
+
+    def refresh(self) -> None:
+        self.log.append(("refresh",))
+
+    def hand_over(self) -> None:
+        """The paste failed and our text stays: the real one moves it to the toolkit."""
+        self.log.append(("hand_over",))
 
     def text(self) -> str:
         return self.formats.get("text/plain", b"").decode()

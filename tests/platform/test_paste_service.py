@@ -417,3 +417,61 @@ def test_a_polling_reader_does_not_hold_the_restore_forever(log, clipboard, keys
         clip.fetches += 1
     scheduler.advance(100)
     assert steps(log)[-1] == "restore"
+
+
+def test_resolve_runs_after_the_snapshot_and_before_the_releases(log, clipboard, keys, windows, scheduler):
+    """Hotkey fast path: the target is collected after the snapshot; our text, the releases and
+    the chord follow it at once (one flush on X11)."""
+    keys.held = {"Ctrl", "Alt"}
+    seen = []
+
+    def resolve():
+        seen.append(steps(log))
+        return 0x100, True
+
+    svc = service(clipboard, keys, windows, scheduler)
+    svc.paste(PasteRequest("亲，在的～", resolve=resolve))
+    assert seen == [["snapshot"]]
+    assert steps(log) == ["snapshot", "set_text", "release", "chord"]
+    assert [e for e in log if e[0] == "chord"][0][2] == frozenset()
+
+
+def test_resolve_to_another_window_raises_it(log, clipboard, keys, windows, scheduler):
+    """The panel had focus: resolve names the last chat window, not focused - it is activated."""
+    windows.focused = 0x999
+    svc = service(clipboard, keys, windows, scheduler)
+    svc.paste(PasteRequest("回复", resolve=lambda: (0x100, False)))
+    assert ("activate", 0x100) in log
+    assert steps(log).index("activate") < steps(log).index("chord")
+
+
+def test_resolve_without_a_window_keeps_the_text_copied(log, clipboard, keys, windows, scheduler):
+    results = []
+    svc = service(clipboard, keys, windows, scheduler)
+    svc.paste(PasteRequest("回复", resolve=lambda: None, on_done=results.append))
+    assert not results[0].ok and "Ctrl+V" in results[0].zh
+    assert "chord" not in steps(log) and "hand_over" in steps(log)
+    scheduler.advance(5000)
+    assert clipboard.text() == "回复" and not svc.restore_pending
+
+
+def test_refused_restore_is_retried_after_a_refresh(log, clipboard, keys, windows, scheduler):
+    """The toolkit's timestamp predates our ownership: the restore is refused, refreshed and
+    retried - never dropped with our text left on the clipboard."""
+    clipboard.refuse_restores = 2
+    svc = service(clipboard, keys, windows, scheduler)
+    svc.paste(PasteRequest("回复", target=0x100, focused=True, restore_delay_ms=300))
+    scheduler.advance(300)
+    assert steps(log)[-2:] == ["restore_refused", "refresh"]
+    assert svc.restore_pending
+    scheduler.advance(100)
+    assert steps(log).count("restore_refused") == 2 and steps(log)[-1] == "restore"
+    assert clipboard.formats == OLD and not svc.restore_pending
+
+
+def test_a_paste_that_failed_hands_its_text_over(log, clipboard, keys, windows, scheduler):
+    windows.focused = 0x999
+    windows.alive = {0x999}
+    svc = service(clipboard, keys, windows, scheduler)
+    svc.paste(PasteRequest("回复", target=0x100))
+    assert "hand_over" in steps(log) and clipboard.text() == "回复"

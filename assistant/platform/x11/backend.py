@@ -32,7 +32,10 @@ from Xlib.protocol import request
 from ...errors import KnownError
 from .. import keys
 from ..base import Backend, Capabilities, HotkeyConflict, WindowInfo
+from . import raw
 from .display import NoDisplay, open_display
+from .raw import send_raw
+from .selection import SelectionClipboard, X11Selection
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +72,7 @@ class X11Connection(QObject):
         self._drain_scheduled = False
         self._closed = False
         self.load_modifier_layout()
+        self.ungrab_keyboard_bytes = request.UngrabKeyboard._request.to_binary(time=X.CurrentTime)
         self._notifier = QSocketNotifier(self.display.fileno(), QSocketNotifier.Type.Read, self)
         self._notifier.activated.connect(self.drain)
 
@@ -163,8 +167,7 @@ class X11Connection(QObject):
         hotkey's KeyPress handler does this first thing, so the answers travel while the reply is
         looked up, and focus_and_keymap() in that dispatch only collects them. The server answers
         in request order, so the focus is still the one at the moment of the hotkey."""
-        self._prefetched = (request.GetInputFocus(display=self.display.display, defer=True),
-                            request.QueryKeymap(display=self.display.display, defer=True))
+        self._prefetched = (raw.GetInputFocus(self.display.display), raw.QueryKeymap(self.display.display))
 
     def focus_and_keymap(self) -> tuple[object, list[int]]:
         """XGetInputFocus and XQueryKeymap in ONE round trip (both requests go out before we
@@ -178,7 +181,9 @@ class X11Connection(QObject):
             second = request.QueryKeymap(display=self.display.display, defer=True)
         first.reply()
         second.reply()
-        self.schedule_drain()
+        if not self.in_dispatch:
+            # (In a dispatch, drain() looks at the queue again when the handler returns.)
+            self.schedule_drain()
         if self.in_dispatch:
             self._dispatch_keymap = second.map
         return first.focus, second.map
@@ -305,7 +310,7 @@ class X11Hotkeys(QObject):
         # End the grab the KeyPress started, at once: otherwise the keyboard stays ours until the
         # key is released and the chord we send would come back to us instead of the chat client.
         # (Sent with the paste's first round trip, or flushed below.)
-        self.conn.display.ungrab_keyboard(X.CurrentTime)
+        send_raw(self.conn.display, self.conn.ungrab_keyboard_bytes)
         action = None if keycode in self._held else self._by_combo.get((keycode, mask))
         if action is None:
             # Nothing to do, or auto-repeat of a hotkey still held (one press, one paste): the
@@ -313,20 +318,22 @@ class X11Hotkeys(QObject):
             self.conn.display.flush()
             return
         # Ask for the focus and the key state at once (collected by focus_and_keymap()): the
-        # round trip overlaps the work below instead of following it.
+        # round trip overlaps the paste's work instead of preceding it.
         self.conn.prefetch_focus_and_keymap()
-        self._held.add(keycode)
-        if keycode not in self._chord_keycodes():
-            self._guard(keycode)
         self.conn.display.flush()
-        self._repeat_timer.start()
+        self._held.add(keycode)
         self.fired_at = time.monotonic()
         try:
             if self._callback is not None:
                 with self.conn.dispatch():
                     self._callback(action)
         finally:
+            # The repeat guard after the paste's chord: auto-repeat starts ~0.5 s later at the
+            # earliest, and the chord should not wait for this.
+            if keycode not in self._chord_keycodes():
+                self._guard(keycode)
             self.conn.display.flush()
+            self._repeat_timer.start()
 
     def _chord_keycodes(self) -> set[int]:
         """Keys our own chords press (V, Insert, C): a guard on one of them would swallow the
@@ -371,21 +378,6 @@ class X11Hotkeys(QObject):
             self._repeat_timer.stop()
 
 
-class _RawRequest:
-    """A request whose bytes were built before (python-xlib builds every request field by field,
-    ≈ 10 µs for an XTest key event). Queued through python-xlib, so its serial numbers stay right."""
-
-    __slots__ = ("_binary", "_serial", "_errorhandler")
-
-    def __init__(self, binary: bytes) -> None:
-        self._binary = binary
-        self._serial = None
-        self._errorhandler = None
-
-    def _set_error(self, error: object) -> int:
-        return 0
-
-
 class X11KeySender:
     """Synthetic keys through XTest."""
 
@@ -426,7 +418,7 @@ class X11KeySender:
                 opcode=d.display.get_extension_major(xtest.extname), event_type=event_type, detail=keycode,
                 time=X.CurrentTime, root=X.NONE, x=0, y=0)
             self._fake_bytes[(event_type, keycode)] = binary
-        d.display.send_request(_RawRequest(binary), False)
+        send_raw(d, binary)
 
     def held_modifiers(self) -> set[str]:
         state = self.conn.keymap()
@@ -711,7 +703,10 @@ class ClipboardOwnership:
         self.base = qt_window & ~self.mask
         self.atom = conn.display.intern_atom("CLIPBOARD")
         self.time_atom = conn.display.intern_atom("_KEFU_TIMESTAMP")
-        self._counter = 0
+        # The value does not matter: every ChangeProperty (Replace) makes a PropertyNotify.
+        self._refresh_bytes = request.ChangeProperty._request.to_binary(
+            mode=X.PropModeReplace, window=qt_window, property=self.time_atom, type=Xatom.CARDINAL,
+            data=(32, [1]))
 
     def owned(self) -> bool:
         owner = self.conn.display.get_selection_owner(self.atom)
@@ -719,13 +714,13 @@ class ClipboardOwnership:
         owner_id = owner if isinstance(owner, int) else owner.id
         return bool(owner_id) and (owner_id & ~self.mask) == self.base
 
-    def refresh(self) -> None:
+    def refresh(self, flush: bool = True) -> None:
         """A property change on one of Qt's windows: the PropertyNotify carries the server's
-        current time, which Qt adopts as its event time when it processes it."""
-        self._counter += 1
-        window = self.conn.display.create_resource_object("window", self.qt_window)
-        window.change_property(self.time_atom, Xatom.CARDINAL, 32, [self._counter & 0xFFFFFFFF])
-        self.conn.display.flush()
+        current time, which Qt adopts as its event time when it processes it. flush=False leaves
+        the request for the caller's next flush."""
+        send_raw(self.conn.display, self._refresh_bytes)
+        if flush:
+            self.conn.display.flush()
 
 
 def create(display_name: str | None = None, reason: str = "") -> Backend:
@@ -734,6 +729,7 @@ def create(display_name: str | None = None, reason: str = "") -> Backend:
     hotkeys.setParent(conn)
     sender = X11KeySender(conn)
     windows = X11Windows(conn)
+    selection = X11Selection(conn)
     caps = Capabilities(global_hotkeys=True, send_keys=conn.display.has_extension("XTEST"),
                         release_modifiers=True, name="x11")
 
@@ -742,9 +738,12 @@ def create(display_name: str | None = None, reason: str = "") -> Backend:
             with contextlib.suppress(Exception):
                 sender.clear_typing_map()
             hotkeys.close()
+            selection.close()
             conn.close()
 
     backend = _X11Backend("x11", reason, hotkeys, sender, windows, caps,
-                          clipboard_ownership=lambda qt_window: ClipboardOwnership(conn, qt_window))
+                          clipboard_ownership=lambda qt_window: ClipboardOwnership(conn, qt_window),
+                          paste_clipboard=lambda inner: SelectionClipboard(inner, selection,
+                                                                           getattr(inner, "ownership", None)))
     backend.connection = conn  # type: ignore[attr-defined]
     return backend

@@ -1,0 +1,221 @@
+"""The pasted reply as the X CLIPBOARD, served from our own X connection (python-xlib).
+
+Why not QClipboard for the paste itself (it still snapshots and restores, with every format):
+- Ownership and chord travel on ONE connection: SetSelectionOwner goes out in the same flush as
+  the XTest chord and the server handles them in order, so the chat client's Ctrl+V always finds
+  our text - without the round trip Qt makes to check it became the owner.
+- CurrentTime ownership is never refused (the server's time is never earlier than the last
+  change), so the "Qt used a stale timestamp" failure cannot happen on the hotkey path.
+- A short TARGETS list (3 atoms instead of Qt's ~10): a Qt chat client asks the name of every
+  atom it is offered, one round trip each (measured: 10 targets cost ~0.4 ms more than 3).
+
+The requests are answered on the GUI thread through X11Connection's notifier, like hotkeys. Qt
+must never READ the clipboard while we own it here: it would wait for an answer that only our own
+(blocked) event loop could give. SelectionClipboard therefore answers snapshot()/text() itself
+while it owns the text, and hands a failed paste's text over to Qt (hand_over()).
+"""
+
+from __future__ import annotations
+
+import logging
+import struct
+import time
+from typing import Any
+
+from Xlib import X, Xatom
+from Xlib.protocol import request
+
+from . import raw
+from .raw import send_raw
+
+log = logging.getLogger(__name__)
+
+# Text targets we convert to (all UTF-8). STRING/TEXT/COMPOUND_TEXT are left out: every toolkit
+# of the last 20 years (Qt, GTK, Chromium/Electron, Wine, Java, xterm) asks for UTF8_STRING.
+TEXT_TARGETS = ("UTF8_STRING", "text/plain;charset=utf-8")
+# KDE Klipper and managers following its convention (CopyQ) do not record content carrying this.
+PASSWORD_HINT = "x-kde-passwordManagerHint"
+# ChangeProperty without BIG-REQUESTS holds at most 256 KiB; longer text goes through Qt (INCR).
+MAX_DIRECT_BYTES = 200_000
+_ATOMS = ("CLIPBOARD", "TARGETS", "TIMESTAMP", "MULTIPLE", *TEXT_TARGETS, PASSWORD_HINT)
+
+
+class X11Selection:
+    """CLIPBOARD owner for one text at a time, on the X11Connection's display."""
+
+    def __init__(self, conn: Any, password_hint: bool = True) -> None:
+        self.conn = conn
+        d = conn.display
+        self.atoms = {name: d.intern_atom(name) for name in _ATOMS}
+        self.window = conn.root.create_window(-10, -10, 1, 1, 0, X.CopyFromParent, X.InputOnly,
+                                              X.CopyFromParent)
+        self._text_atoms = {self.atoms[name] for name in TEXT_TARGETS}
+        # Listed: only what a client needs to choose. Also converted when asked: TIMESTAMP and
+        # text/plain;charset=utf-8 (each listed atom costs a Qt client a GetAtomName round trip,
+        # ~0.13 ms on this machine; UTF8_STRING is the one Qt knows without asking).
+        self._targets = [self.atoms["TARGETS"], self.atoms["UTF8_STRING"]]
+        self._hint = password_hint
+        if password_hint:
+            self._targets.append(self.atoms[PASSWORD_HINT])
+        self._targets_data = struct.pack(f"={len(self._targets)}I", *self._targets)
+        self._take_bytes = request.SetSelectionOwner._request.to_binary(
+            window=self.window.id, selection=self.atoms["CLIPBOARD"], time=X.CurrentTime)
+        self.data = b""
+        self.owned = False
+        self.fetches = 0  # reads of the text (not TARGETS) since take()
+        self.first_fetch = 0.0
+        self.taken_at = 0  # server time of the first request we served (answer to TIMESTAMP)
+        conn.add_handler(self._on_event)
+
+    def fits(self, text: str) -> bool:
+        return len(text.encode("utf-8")) <= MAX_DIRECT_BYTES
+
+    def take(self, text: str) -> None:
+        """Own CLIPBOARD with `text`. Queued, not flushed: the caller's next flush (the chord's)
+        carries it, ahead of the keys."""
+        self.data = text.encode("utf-8")
+        self.fetches = 0
+        self.first_fetch = 0.0
+        self.taken_at = 0
+        self.owned = True
+        send_raw(self.conn.display, self._take_bytes)
+
+    def holds(self, text: str) -> bool:
+        return self.owned and self.data == text.encode("utf-8")
+
+    def text(self) -> str:
+        return self.data.decode("utf-8")
+
+    def owner_is_us(self) -> bool:
+        """Ask the server (one round trip): tests and diagnostics."""
+        reply = request.GetSelectionOwner(display=self.conn.display.display, selection=self.atoms["CLIPBOARD"])
+        self.conn.schedule_drain()
+        owner = reply.owner
+        return (owner if isinstance(owner, int) else owner.id) == self.window.id
+
+    def release(self) -> None:
+        if self.owned:
+            self.owned = False
+            self.window.set_selection_owner(X.NONE, X.CurrentTime)
+            self.conn.display.flush()
+
+    def close(self) -> None:
+        self.owned = False
+        try:
+            self.window.destroy()
+            self.conn.display.flush()
+        except Exception:  # noqa: BLE001 - the connection may be gone already
+            pass
+
+    # ------------------------------------------------------------ events
+
+    def _on_event(self, event: Any) -> None:
+        kind = getattr(event, "type", None)
+        if kind == X.SelectionRequest:
+            if event.owner.id == self.window.id and event.selection == self.atoms["CLIPBOARD"]:
+                self._answer(event)
+        elif kind == X.SelectionClear and event.window.id == self.window.id \
+                and event.atom == self.atoms["CLIPBOARD"]:
+            self.owned = False
+
+    def _answer(self, ev: Any) -> None:
+        """Convert and notify, from bytes packed here (python-xlib's request objects cost more
+        than the rest of the answer, and the chat client is waiting for it)."""
+        requestor = ev.requestor.id
+        prop = ev.property or ev.target  # obsolete clients send None: ICCCM says use the target
+        target = ev.target
+        if not self.taken_at and ev.time:
+            self.taken_at = ev.time
+        data: bytes | None = None
+        if not self.owned:
+            pass
+        elif target == self.atoms["TARGETS"]:
+            data, kind, fmt = self._targets_data, Xatom.ATOM, 32
+        elif target in self._text_atoms:
+            if not self.fetches:
+                self.first_fetch = time.monotonic()
+            self.fetches += 1
+            data, kind, fmt = self.data, target, 8
+        elif target == self.atoms["TIMESTAMP"]:
+            data, kind, fmt = struct.pack("=I", self.taken_at or ev.time), Xatom.INTEGER, 32
+        elif target == self.atoms[PASSWORD_HINT] and self._hint:
+            data, kind, fmt = b"secret", target, 8
+        d = self.conn.display
+        if data is not None:
+            send_raw(d, raw.change_property(requestor, prop, kind, fmt, data), quiet=True)
+        # The requestor window may be gone by now: its BadWindow is expected, not worth a warning.
+        send_raw(d, raw.selection_notify(requestor, ev.time, ev.selection, target, prop if data is not None else X.NONE),
+                 quiet=True)
+        d.flush()
+
+
+class SelectionClipboard:
+    """ClipboardAccess for PasteService on X11: our text through X11Selection, snapshot/restore
+    (every format) through the Qt clipboard `inner`. Text too long for one X request goes
+    through `inner` as before."""
+
+    def __init__(self, inner: Any, selection: X11Selection, ownership: Any = None) -> None:
+        self.inner = inner
+        self.selection = selection
+        self.ownership = ownership  # ClipboardOwnership: refresh() brings Qt's timestamp forward
+        self._via_inner = False
+
+    # -- reading: never through Qt while the selection is ours (see the module docstring)
+
+    def snapshot(self) -> Any:
+        if self.selection.owned:
+            from ..qtclipboard import Snapshot
+
+            return Snapshot([("text/plain", self.selection.data)], owned_by_us=True)
+        return self.inner.snapshot()
+
+    def text(self) -> str:
+        return self.selection.text() if self.selection.owned else self.inner.text()
+
+    # -- our text
+
+    def set_text(self, text: str) -> bool:
+        if not self.selection.fits(text):
+            self._via_inner = True
+            return self.inner.set_text(text)
+        self._via_inner = False
+        self.selection.take(text)
+        if self.ownership is not None:
+            # A property change on Qt's window, right behind our ownership: Qt adopts the server
+            # time it carries, so Qt's restore later is not refused as older than our ownership.
+            self.ownership.refresh(flush=False)
+        return True
+
+    def holds_text(self, text: str) -> bool:
+        if self._via_inner:
+            return self.inner.holds_text(text)
+        return self.selection.holds(text)
+
+    def fetch_state(self) -> tuple[int, float] | None:
+        if self._via_inner:
+            state = getattr(self.inner, "fetch_state", None)
+            return state() if state is not None else None
+        return self.selection.fetches, self.selection.first_fetch
+
+    def refresh(self) -> None:
+        refresh = getattr(self.inner, "refresh", None)
+        if refresh is not None:
+            refresh()
+
+    def restore(self, snapshot: Any) -> bool | None:
+        if getattr(snapshot, "empty", False) and self.selection.owned and not self._via_inner:
+            # The clipboard was empty: give it up (Qt's clear() is a no-op when Qt holds nothing).
+            self.selection.release()
+            return True
+        result = self.inner.restore(snapshot)
+        if result is not False:
+            # Qt owns it now (the server sends us SelectionClear too; no need to wait for it).
+            self.selection.owned = False
+        return result
+
+    def hand_over(self) -> None:
+        """Our text stays on the clipboard for the agent (a failed paste): let Qt hold it, so
+        nothing depends on our event loop answering for it."""
+        if self.selection.owned and not self._via_inner \
+                and self.inner.set_text(self.selection.text()) is not False:
+            self.selection.owned = False
