@@ -73,7 +73,16 @@ from .core.store import Store, open_store
 from .errors import KnownError
 from .platform.base import Backend, HotkeyConflict, WindowInfo
 from .platform.dummy.backend import COPIED_EN, COPIED_ZH
-from .platform.paste import AppRule, PasteRequest, PasteResult, PasteService, choose_method, parse_app_rules
+from .platform.paste import (
+    SET_RETRIES,
+    SET_RETRY_MS,
+    AppRule,
+    PasteRequest,
+    PasteResult,
+    PasteService,
+    choose_method,
+    parse_app_rules,
+)
 
 log = logging.getLogger(__name__)
 
@@ -275,7 +284,10 @@ class HotkeyController(QObject):
     def _load_settings(self) -> None:
         self._settings = {name: settings.get(self.store, name) for name in (
             "hotkeys.enabled", "hotkeys.actions", "paste.chord", "paste.restore_delay_ms", "paste.app_rules",
-            "agent.name")}
+            "paste.hide_from_history", "agent.name")}
+        set_hint = getattr(self.paste_clipboard, "set_password_hint", None)
+        if set_hint is not None:
+            set_hint(bool(self._settings["paste.hide_from_history"]))
         self._rules, problems = parse_app_rules(self._settings["paste.app_rules"])
         for zh, en in problems:
             key = ("rule", zh, en)
@@ -680,10 +692,19 @@ class HotkeyController(QObject):
     def _copy_text(self, reply_id: int, text: str, via: str, announce: bool = True, tag: str = "") -> None:
         if self.paste_service is not None:
             self.paste_service.flush_restore()
-        self.clipboard.set_text(text)
+        self._set_copied(text)
         if announce:
             self.message.emit(COPIED_ZH, COPIED_EN)
         self._record.emit(reply_id, via, tag, False)
+
+    def _set_copied(self, text: str, attempts: int = SET_RETRIES) -> None:
+        """Copy for the agent; a refusal (the toolkit's timestamp is older than the paste that
+        still owns the clipboard on X11) is refreshed and retried, not dropped."""
+        if self.clipboard.set_text(text) is False and attempts > 0:
+            refresh = getattr(self.clipboard, "refresh", None)
+            if refresh is not None:
+                refresh()
+            self.scheduler.call_later(SET_RETRY_MS, lambda: self._set_copied(text, attempts - 1))
 
     @Slot(int, dict)
     def paste_reply(self, reply_id: int, values: dict) -> None:

@@ -80,6 +80,11 @@ class FakeClipboard:
     def refresh(self) -> None:
         self.log.append(("refresh",))
 
+    password_hint: bool | None = None
+
+    def set_password_hint(self, on: bool) -> None:
+        self.password_hint = on
+
     def hand_over(self) -> None:
         """The paste failed and our text stays: the real one moves it to the toolkit."""
         self.log.append(("hand_over",))

@@ -180,9 +180,10 @@ def test_hotkey_paste_order_and_usage(env, other):
     log.clear()
     backend.hotkeys.press("Ctrl+Alt+1")
     names = log.names()
-    # Fast path: the focus (asked at the KeyPress by the real backend, so it is the focus of that
-    # moment) is collected after the snapshot; our text, the releases and the chord follow.
-    assert names.index("snapshot") < names.index("foreground") < names.index("set_text") \
+    # Fast path: our text goes on the clipboard first, then the focus (asked at the KeyPress by
+    # the real backend, so it is the focus of that moment) is collected, then the modifiers are
+    # released right before the chord.
+    assert names.index("snapshot") < names.index("set_text") < names.index("foreground") \
         < names.index("release") < names.index("chord")
     chord = [e for e in log if e[0] == "chord"][0]
     assert chord[1] == "ctrl+v" and chord[2] == frozenset()
@@ -297,6 +298,15 @@ def test_hotkey_with_no_window_anywhere_leaves_the_text_copied(env, other):
     assert signals.of("paste_failed") and "Ctrl+V" in signals.of("paste_failed")[0][2]
     scheduler.run_all()
     assert clipboard.text() == reply.body  # not restored: the agent pastes it by hand
+
+
+def test_hide_from_history_setting_reaches_the_clipboard(env, other):
+    controller, backend, clipboard, *_ = env
+    controller.start()
+    assert clipboard.password_hint is False  # default: the fastest paste
+    settings.set(other, "paste.hide_from_history", True)
+    controller._tick()
+    assert clipboard.password_hint is True
 
 
 def test_hotkey_with_app_rules_learns_the_target_first(env, other):

@@ -6,8 +6,8 @@ Why not QClipboard for the paste itself (it still snapshots and restores, with e
   our text - without the round trip Qt makes to check it became the owner.
 - CurrentTime ownership is never refused (the server's time is never earlier than the last
   change), so the "Qt used a stale timestamp" failure cannot happen on the hotkey path.
-- A short TARGETS list (3 atoms instead of Qt's ~10): a Qt chat client asks the name of every
-  atom it is offered, one round trip each (measured: 10 targets cost ~0.4 ms more than 3).
+- A short TARGETS list (UTF8_STRING, instead of Qt's ~10 atoms): a Qt chat client asks the
+  server the name of every atom it is offered, one round trip each, before it asks for the text.
 
 The requests are answered on the GUI thread through X11Connection's notifier, like hotkeys. Qt
 must never READ the clipboard while we own it here: it would wait for an answer that only our own
@@ -22,6 +22,7 @@ import struct
 import time
 from typing import Any
 
+from PySide6.QtCore import QTimer
 from Xlib import X, Xatom
 from Xlib.protocol import request
 
@@ -37,27 +38,21 @@ TEXT_TARGETS = ("UTF8_STRING", "text/plain;charset=utf-8")
 PASSWORD_HINT = "x-kde-passwordManagerHint"
 # ChangeProperty without BIG-REQUESTS holds at most 256 KiB; longer text goes through Qt (INCR).
 MAX_DIRECT_BYTES = 200_000
+HAND_OVER_RETRY_MS = 20
 _ATOMS = ("CLIPBOARD", "TARGETS", "TIMESTAMP", "MULTIPLE", *TEXT_TARGETS, PASSWORD_HINT)
 
 
 class X11Selection:
     """CLIPBOARD owner for one text at a time, on the X11Connection's display."""
 
-    def __init__(self, conn: Any, password_hint: bool = True) -> None:
+    def __init__(self, conn: Any, password_hint: bool = False) -> None:
         self.conn = conn
         d = conn.display
         self.atoms = {name: d.intern_atom(name) for name in _ATOMS}
         self.window = conn.root.create_window(-10, -10, 1, 1, 0, X.CopyFromParent, X.InputOnly,
                                               X.CopyFromParent)
         self._text_atoms = {self.atoms[name] for name in TEXT_TARGETS}
-        # Listed: only what a client needs to choose. Also converted when asked: TIMESTAMP and
-        # text/plain;charset=utf-8 (each listed atom costs a Qt client a GetAtomName round trip,
-        # ~0.13 ms on this machine; UTF8_STRING is the one Qt knows without asking).
-        self._targets = [self.atoms["TARGETS"], self.atoms["UTF8_STRING"]]
-        self._hint = password_hint
-        if password_hint:
-            self._targets.append(self.atoms[PASSWORD_HINT])
-        self._targets_data = struct.pack(f"={len(self._targets)}I", *self._targets)
+        self.set_password_hint(password_hint)
         self._take_bytes = request.SetSelectionOwner._request.to_binary(
             window=self.window.id, selection=self.atoms["CLIPBOARD"], time=X.CurrentTime)
         self.data = b""
@@ -65,7 +60,20 @@ class X11Selection:
         self.fetches = 0  # reads of the text (not TARGETS) since take()
         self.first_fetch = 0.0
         self.taken_at = 0  # server time of the first request we served (answer to TIMESTAMP)
+        self.on_first_fetch: Any = None  # called when a program first reads the text, before we answer
         conn.add_handler(self._on_event)
+
+    def set_password_hint(self, on: bool) -> None:
+        """TARGETS lists only what a client needs to choose: UTF8_STRING, the text format every
+        toolkit asks for (and the one a Qt client recognises without asking the server its
+        name). TARGETS, TIMESTAMP and text/plain;charset=utf-8 are still converted when asked.
+        Each further atom listed costs a Qt client one GetAtomName round trip during the paste
+        (measured ~0.25 ms each with a Qt chat client on this machine), so the KDE password hint
+        (clipboard managers then skip our text) is listed only when the setting
+        paste.hide_from_history asks for it."""
+        self._hint = bool(on)
+        self._targets = [self.atoms["UTF8_STRING"]] + ([self.atoms[PASSWORD_HINT]] if self._hint else [])
+        self._targets_data = struct.pack(f"={len(self._targets)}I", *self._targets)
 
     def fits(self, text: str) -> bool:
         return len(text.encode("utf-8")) <= MAX_DIRECT_BYTES
@@ -96,7 +104,8 @@ class X11Selection:
     def release(self) -> None:
         if self.owned:
             self.owned = False
-            self.window.set_selection_owner(X.NONE, X.CurrentTime)
+            send_raw(self.conn.display, request.SetSelectionOwner._request.to_binary(
+                window=X.NONE, selection=self.atoms["CLIPBOARD"], time=X.CurrentTime))
             self.conn.display.flush()
 
     def close(self) -> None:
@@ -134,6 +143,8 @@ class X11Selection:
         elif target in self._text_atoms:
             if not self.fetches:
                 self.first_fetch = time.monotonic()
+                if self.on_first_fetch is not None:
+                    self.on_first_fetch()  # queued requests leave with this answer
             self.fetches += 1
             data, kind, fmt = self.data, target, 8
         elif target == self.atoms["TIMESTAMP"]:
@@ -159,6 +170,8 @@ class SelectionClipboard:
         self.selection = selection
         self.ownership = ownership  # ClipboardOwnership: refresh() brings Qt's timestamp forward
         self._via_inner = False
+        self._qt_time_stale = False
+        selection.on_first_fetch = self._refresh_qt_time
 
     # -- reading: never through Qt while the selection is ours (see the module docstring)
 
@@ -180,10 +193,7 @@ class SelectionClipboard:
             return self.inner.set_text(text)
         self._via_inner = False
         self.selection.take(text)
-        if self.ownership is not None:
-            # A property change on Qt's window, right behind our ownership: Qt adopts the server
-            # time it carries, so Qt's restore later is not refused as older than our ownership.
-            self.ownership.refresh(flush=False)
+        self._qt_time_stale = self.ownership is not None
         return True
 
     def holds_text(self, text: str) -> bool:
@@ -207,15 +217,35 @@ class SelectionClipboard:
             # The clipboard was empty: give it up (Qt's clear() is a no-op when Qt holds nothing).
             self.selection.release()
             return True
+        if self._qt_time_stale:
+            self._refresh_qt_time(flush=True)
+            return False  # PasteService retries shortly, once Qt has seen the new time
         result = self.inner.restore(snapshot)
         if result is not False:
             # Qt owns it now (the server sends us SelectionClear too; no need to wait for it).
             self.selection.owned = False
         return result
 
-    def hand_over(self) -> None:
+    def _refresh_qt_time(self, flush: bool = False) -> None:
+        """Qt's clipboard timestamp predates our ownership, so the X server would refuse Qt's
+        restore. A property change on Qt's window brings it forward (Qt adopts the time of the
+        PropertyNotify). Sent when the chat client reads our text, not with the chord: Qt then
+        has nothing to handle while the chat client is still asking for it."""
+        if self._qt_time_stale and self.ownership is not None:
+            self._qt_time_stale = False
+            self.ownership.refresh(flush=flush)
+
+    def set_password_hint(self, on: bool) -> None:
+        self.selection.set_password_hint(on)
+
+    def hand_over(self, attempts: int = 3) -> None:
         """Our text stays on the clipboard for the agent (a failed paste): let Qt hold it, so
         nothing depends on our event loop answering for it."""
-        if self.selection.owned and not self._via_inner \
-                and self.inner.set_text(self.selection.text()) is not False:
+        if not self.selection.owned or self._via_inner:
+            return
+        self._refresh_qt_time(flush=True)
+        if self.inner.set_text(self.selection.text()) is not False:
             self.selection.owned = False
+        elif attempts > 0:
+            # Refused: Qt has not seen the new time yet (it arrives with the PropertyNotify).
+            QTimer.singleShot(HAND_OVER_RETRY_MS, lambda: self.hand_over(attempts - 1))
