@@ -777,9 +777,9 @@ class HotkeyController(QObject):
         if keys is None or self._copying:
             return
         self._copying = True
-        if self.paste_service is not None:
-            self.paste_service.flush_restore()
-        snapshot = self.paste_clipboard.snapshot()
+        snapshot = self.paste_service.take_pending_snapshot() if self.paste_service is not None else None
+        if snapshot is None:
+            snapshot = self.paste_clipboard.snapshot()
         marker = f"kefu-selection-{time.monotonic_ns()}"
         waited = [0]
 

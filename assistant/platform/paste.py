@@ -138,6 +138,19 @@ class PasteService:
         if self._pending_restore is not None:
             self._restore(self._pending_restore[0], force=True)
 
+    def take_pending_snapshot(self) -> Any:
+        """The user's clipboard that a pending restore would put back, handed to the caller
+        (which restores it itself), the restore cancelled; None when nothing is pending or the
+        clipboard no longer holds our text. For another clipboard action right after a paste:
+        snapshotting then would copy our own text, not the user's."""
+        pending = self._pending_restore
+        if pending is None:
+            return None
+        self._pending_restore = None
+        self._generation += 1  # cancels the restore timer
+        _, snapshot, text = pending
+        return snapshot if self.clipboard.holds_text(text) else None
+
     # ------------------------------------------------------------------ steps
 
     def _next(self) -> None:

@@ -475,3 +475,20 @@ def test_a_paste_that_failed_hands_its_text_over(log, clipboard, keys, windows, 
     svc = service(clipboard, keys, windows, scheduler)
     svc.paste(PasteRequest("回复", target=0x100))
     assert "hand_over" in steps(log) and clipboard.text() == "回复"
+
+
+def test_pending_snapshot_is_handed_over_and_the_restore_cancelled(log, clipboard, keys, windows, scheduler):
+    svc = service(clipboard, keys, windows, scheduler)
+    svc.paste(PasteRequest("回复", target=0x100, focused=True))
+    snapshot = svc.take_pending_snapshot()
+    assert snapshot == OLD and not svc.restore_pending
+    scheduler.advance(5000)
+    assert "restore" not in steps(log)  # the caller restores it
+    assert svc.take_pending_snapshot() is None
+
+
+def test_no_pending_snapshot_once_the_user_copied(log, clipboard, keys, windows, scheduler):
+    svc = service(clipboard, keys, windows, scheduler)
+    svc.paste(PasteRequest("回复", target=0x100, focused=True))
+    clipboard.user_copies("新的")
+    assert svc.take_pending_snapshot() is None

@@ -39,7 +39,7 @@ PASSWORD_HINT = "x-kde-passwordManagerHint"
 # ChangeProperty without BIG-REQUESTS holds at most 256 KiB; longer text goes through Qt (INCR).
 MAX_DIRECT_BYTES = 200_000
 HAND_OVER_RETRY_MS = 20
-_ATOMS = ("CLIPBOARD", "TARGETS", "TIMESTAMP", "MULTIPLE", *TEXT_TARGETS, PASSWORD_HINT)
+_ATOMS = ("CLIPBOARD", "TARGETS", "TIMESTAMP", *TEXT_TARGETS, PASSWORD_HINT)
 
 
 class X11Selection:
