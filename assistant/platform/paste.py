@@ -5,8 +5,8 @@
     let go) -> send the chord (Ctrl+V / Shift+Insert) or type the text
     -> after restore_delay_ms: restore the old clipboard, only if it still holds our text
 
-A hotkey's fast path (PasteRequest.resolve) collects the target (asked at the KeyPress) once our
-text is on the clipboard, and releases the modifiers right before the chord.
+A hotkey's fast path (PasteRequest.resolve) collects the target (asked at the KeyPress) after the
+snapshot; our text, the modifier releases and the chord follow at once.
 
 Every step after the first is scheduled through a Scheduler (QTimer.singleShot in the app, a fake
 in tests), so the GUI thread never sleeps: on X11 the pasting app fetches the text FROM our event
@@ -75,11 +75,10 @@ class PasteRequest:
     # still down is an auto-repeat, not a fresh press, and the chat client may ignore it.
     hotkey_key: str = ""
     on_done: Callable[[PasteResult], None] | None = None
-    # Hotkey fast path: the target is not known yet. Called once our text is on the clipboard (the
-    # caller's focus query, sent at the KeyPress, travels meanwhile; the chat client learns of the
-    # new clipboard owner before the keys): (target, focused) or None when there is no window to
-    # paste into (the text stays copied). The modifiers are released after it, right before the
-    # chord.
+    # Hotkey fast path: the target is not known yet. Called after the snapshot (the caller's focus
+    # query, sent at the KeyPress, travels meanwhile): (target, focused) or None when there is no
+    # window to paste into (the text is left copied). Our text, the modifier releases and the chord
+    # then follow at once - on X11 in ONE write to the server (each write costs ~50-100 us here).
     resolve: Callable[[], tuple[int, bool] | None] | None = None
     release_late: bool = False
     # internal state
@@ -173,6 +172,14 @@ class PasteService:
                 self._generation += 1  # cancels the pending restore timer
             else:
                 job.snapshot = self.clipboard.snapshot()
+        if job.resolve is not None:
+            resolved, job.resolve = job.resolve(), None
+            if resolved is None:
+                if job.method != "type":
+                    self.clipboard.set_text(job.text)  # for the agent to paste by hand
+                self._fail(job, "没有找到要粘贴的聊天窗口", "No chat window to paste into")
+                return
+            job.target, job.focused = resolved
         if job.method != "type":
             self._take_clipboard(job)
             return
@@ -196,13 +203,6 @@ class PasteService:
         self._clipboard_ready(job)
 
     def _clipboard_ready(self, job: PasteRequest) -> None:
-        if job.resolve is not None:
-            resolved, job.resolve = job.resolve(), None
-            if resolved is None:
-                # Our text is on the clipboard already: the agent pastes it by hand.
-                self._fail(job, "没有找到要粘贴的聊天窗口", "No chat window to paste into")
-                return
-            job.target, job.focused = resolved
         if job.release_late:
             # Queued right before the chord (same connection: in order, one flush).
             job.released = self.keys.release_modifiers(set(MODIFIERS))

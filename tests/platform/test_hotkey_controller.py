@@ -180,10 +180,9 @@ def test_hotkey_paste_order_and_usage(env, other):
     log.clear()
     backend.hotkeys.press("Ctrl+Alt+1")
     names = log.names()
-    # Fast path: our text goes on the clipboard first, then the focus (asked at the KeyPress by
-    # the real backend, so it is the focus of that moment) is collected, then the modifiers are
-    # released right before the chord.
-    assert names.index("snapshot") < names.index("set_text") < names.index("foreground") \
+    # Fast path: the focus (asked at the KeyPress by the real backend, so it is the focus of that
+    # moment) is collected after the snapshot; our text, the releases and the chord follow.
+    assert names.index("snapshot") < names.index("foreground") < names.index("set_text") \
         < names.index("release") < names.index("chord")
     chord = [e for e in log if e[0] == "chord"][0]
     assert chord[1] == "ctrl+v" and chord[2] == frozenset()

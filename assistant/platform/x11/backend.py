@@ -323,10 +323,17 @@ class X11Hotkeys(QObject):
         self.conn.display.flush()
         self._held.add(keycode)
         self.fired_at = time.monotonic()
+        conn = self.conn
         try:
             if self._callback is not None:
-                with self.conn.dispatch():
+                conn.in_dispatch = True  # (X11Connection.dispatch(), inlined: this is the hot path)
+                conn._dispatch_keymap = None
+                try:
                     self._callback(action)
+                finally:
+                    conn.in_dispatch = False
+                    conn._dispatch_keymap = None
+                    conn._prefetched = None
         finally:
             # The repeat guard after the paste's chord: auto-repeat starts ~0.5 s later at the
             # earliest, and the chord should not wait for this.
