@@ -161,7 +161,7 @@ class PasteService:
         if self.can_release_modifiers and job.resolve is None:
             # Release first, verify later (in _modifiers): the server handles the synthetic
             # releases while we deal with the clipboard, so the check costs one quick round trip.
-            job.released = self.keys.release_modifiers(set(MODIFIERS))
+            job.released = self.keys.release_modifiers(_to_release(job.method))
         elif job.resolve is not None:
             job.release_late = self.can_release_modifiers
         if job.method != "type":
@@ -205,7 +205,7 @@ class PasteService:
     def _clipboard_ready(self, job: PasteRequest) -> None:
         if job.release_late:
             # Queued right before the chord (same connection: in order, one flush).
-            job.released = self.keys.release_modifiers(set(MODIFIERS))
+            job.released = self.keys.release_modifiers(_to_release(job.method))
         self._focus(job)
 
     def _focus(self, job: PasteRequest) -> None:
@@ -236,7 +236,7 @@ class PasteService:
             # verified to work often enough that one more round trip is not worth it.
             held: set[str] = set()
         else:
-            held = self.keys.held_modifiers()
+            held = self.keys.held_modifiers() & _to_release(job.method)
             if job.first_check and job.released:
                 note = getattr(self.keys, "note_release_result", None)
                 if note is not None:
@@ -345,6 +345,19 @@ class PasteService:
                 self._next()
         else:
             self._next()
+
+
+@functools.lru_cache(maxsize=32)
+def _to_release(method: str) -> frozenset[str]:
+    """Modifiers that must be up before `method` is sent: all but the chord's own. A Ctrl the
+    agent still holds from Ctrl+Alt+1 can stay down for Ctrl+V - the chord presses and releases it
+    anyway - which spares the chat client a Ctrl release and re-press."""
+    if method == "type":
+        return frozenset(MODIFIERS)
+    try:
+        return frozenset(MODIFIERS) - frozenset(parse_chord(method).modifiers)
+    except KnownError:
+        return frozenset(MODIFIERS)
 
 
 @functools.lru_cache(maxsize=32)

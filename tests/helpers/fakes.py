@@ -171,6 +171,9 @@ class FakeWindows:
     def is_own(self, handle: int) -> bool:
         return handle in self.own
 
+    def own_focused(self) -> bool:
+        return self.focused in self.own
+
     def check_target(self, info: WindowInfo) -> tuple[str, str] | None:
         return self.warning
 

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSocketNotifier, QTimer
+from PySide6.QtGui import QGuiApplication
 from Xlib import XK, X, Xatom, error
 from Xlib.ext import xtest
 from Xlib.protocol import event as xevent
@@ -69,6 +70,7 @@ class X11Connection(QObject):
         self.in_dispatch = False
         self._dispatch_keymap: list[int] | None = None
         self._prefetched: tuple[object, object] | None = None  # (GetInputFocus, QueryKeymap) in flight
+        self.dispatch_state = 0  # modifier state of the KeyPress being dispatched
         self._drain_scheduled = False
         self._closed = False
         self.load_modifier_layout()
@@ -193,19 +195,6 @@ class X11Connection(QObject):
         keymap, self._dispatch_keymap = self._dispatch_keymap, None
         return keymap if self.in_dispatch else None
 
-    @contextlib.contextmanager
-    def dispatch(self):
-        self.in_dispatch = True
-        self._dispatch_keymap = None
-        try:
-            yield
-        finally:
-            self.in_dispatch = False
-            self._dispatch_keymap = None
-            # Not collected (nothing asked for the focus): python-xlib files the replies when
-            # they arrive; a later query must never take these stale answers.
-            self._prefetched = None
-
     @staticmethod
     def is_down(keymap: list[int], keycode: int) -> bool:
         return bool(keymap[keycode // 8] & (1 << (keycode % 8)))
@@ -326,8 +315,9 @@ class X11Hotkeys(QObject):
         conn = self.conn
         try:
             if self._callback is not None:
-                conn.in_dispatch = True  # (X11Connection.dispatch(), inlined: this is the hot path)
+                conn.in_dispatch = True  # (plain flags, not a context manager: the hot path)
                 conn._dispatch_keymap = None
+                conn.dispatch_state = event.state  # type: ignore[attr-defined]
                 try:
                     self._callback(action)
                 finally:
@@ -442,7 +432,12 @@ class X11KeySender:
         press is dropped and the release counts. Either way the user's own later release is then a
         harmless duplicate: nothing stays stuck. Returns the modifiers released, without waiting:
         the caller checks held_modifiers() later and waits for the user if any is still down."""
-        state = self.conn.take_dispatch_keymap() or self.conn.keymap()
+        keymap = self.conn.take_dispatch_keymap()
+        if keymap is None and self.conn.in_dispatch and self.releases_trusted:
+            by_state = self._release_by_state(modifiers)
+            if by_state is not None:
+                return by_state
+        state = keymap or self.conn.keymap()
         released: set[str] = set()
         for name in modifiers:
             for code in self.conn.modifier_keycodes.get(name, ()):
@@ -453,6 +448,23 @@ class X11KeySender:
         # No flush here: the releases leave with the chord (same connection, so in order), or
         # with the verifying keymap query; a separate flush only cost time on the hotkey path.
         return released
+
+    def _release_by_state(self, modifiers: set[str]) -> set[str] | None:
+        """Hotkey fast path, no round trip: the KeyPress's own modifier state says which modifiers
+        are down (not which of their keys), so every key of those modifiers gets the press+release
+        - for a key that was not down that is a tap, harmless for Ctrl and Alt while the hotkey's
+        Ctrl is held. Not for Shift (a lone Shift tap switches Chinese input methods between
+        中/英) or Super (a lone tap opens the desktop's launcher): None, and the caller reads the
+        key state instead. Used only once releases have been verified on this server."""
+        state = self.conn.dispatch_state
+        held = {name for name in modifiers if state & self.conn.masks.get(name, 0)}
+        if held & {"Shift", "Meta"}:
+            return None
+        for name in held:
+            for code in self.conn.modifier_keycodes.get(name, ()):
+                self._fake(X.KeyPress, code)
+                self._fake(X.KeyRelease, code)
+        return held
 
     def key_down(self, key: str) -> bool:
         code = self.conn.keycode(keys.x11_keysym_name(key))
@@ -682,6 +694,11 @@ class X11Windows:
                                                                     onerror=catcher)
         self.conn.sync()
         return catcher.get_error() is None
+
+    def own_focused(self) -> bool:
+        """Does one of OUR windows have the keyboard focus? Qt knows without asking the server
+        (it handles the FocusIn/FocusOut of its windows), so the hotkey path need not wait."""
+        return QGuiApplication.focusWindow() is not None
 
     def is_own(self, handle: int) -> bool:
         if not handle:
