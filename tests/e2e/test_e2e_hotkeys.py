@@ -294,3 +294,25 @@ def test_holding_the_hotkey_pastes_once_and_leaks_no_repeats(session):
     assert wait_clipboard(session.xvfb, ORIGINAL_CLIPBOARD) == ORIGINAL_CLIPBOARD
     problems, _ = paste_and_check(session, "ctrl+alt+1", body)
     assert problems == []
+
+
+def test_hotkey_while_the_panel_has_focus_pastes_into_the_chat_window(session):
+    """The agent clicked into our panel (here: the focus-search hotkey put the focus there) and
+    then fires a reply's hotkey: the reply must not land in the panel's search box - the chat
+    window gets the focus back and the text."""
+    focus_window(session.xvfb, session.chat.window)
+    body = session.replies["wh2"]["body"]
+    problems, _ = paste_and_check(session, "ctrl+alt+1", body)  # the app learns the chat window
+    assert problems == []
+    session.chat.clear()
+    press(session.xvfb, "ctrl+alt+f")
+    deadline = time.monotonic() + 3
+    while desktop.focused_window(session.xvfb) == session.chat.window and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert desktop.focused_window(session.xvfb) != session.chat.window, "the panel did not take the focus"
+    time.sleep(0.1)  # the panel's FocusIn reaches Qt
+    press(session.xvfb, "ctrl+alt+1")
+    state = session.chat.wait(lambda st: st["text"] == body, timeout=3.0)
+    assert state["text"] == body
+    assert desktop.focused_window(session.xvfb) == session.chat.window
+    assert wait_clipboard(session.xvfb, ORIGINAL_CLIPBOARD) == ORIGINAL_CLIPBOARD
