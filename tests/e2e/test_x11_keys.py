@@ -40,7 +40,9 @@ def test_trusted_release_uses_the_keypress_state_without_a_round_trip(sender):
     released = sender.release_modifiers({"Alt", "Shift", "Meta"})  # Ctrl+V keeps Ctrl
     assert released == {"Alt"} and asked == []
     alt_codes = conn.modifier_keycodes["Alt"]
-    assert sender.sent == [pair for code in alt_codes for pair in ((X.KeyPress, code), (X.KeyRelease, code))]
+    mask = [(X.KeyPress, sender.mask_keycode), (X.KeyRelease, sender.mask_keycode)]
+    assert sender.sent == ([(X.KeyPress, code) for code in alt_codes] + mask
+                           + [(X.KeyRelease, code) for code in alt_codes])
 
 
 def test_shift_in_the_hotkey_reads_the_key_state_instead(sender):
@@ -61,3 +63,37 @@ def test_untrusted_release_reads_the_key_state(sender):
     conn.keymap = lambda: asked.append(1) or [0] * 32  # type: ignore[method-assign]
     sender.release_modifiers({"Alt"})
     assert asked == [1]
+
+
+def test_a_meaningless_key_goes_before_any_modifier_release(sender):
+    """Alt (or Shift) pressed by the agent and released by us with nothing in between would be
+    a lone tap for the chat client: Firefox opens its menu bar, input methods switch 中/英. A
+    keycode with no keysym is tapped between our presses and our releases, once."""
+    conn = sender.conn
+    assert sender.mask_keycode
+    d = conn.display
+    first = d.display.info.min_keycode
+    syms = d.get_keyboard_mapping(sender.mask_keycode, 1)[0]
+    assert not any(syms)  # types nothing anywhere
+    assert sender.mask_keycode not in sender._spare_keycodes()  # typing never maps it
+    dispatching(sender, X.ShiftMask | conn.masks["Alt"])
+    keymap = [0] * 32
+    for code in (conn.modifier_keycodes["Shift"][0], conn.modifier_keycodes["Alt"][0]):
+        keymap[code // 8] |= 1 << (code % 8)
+    conn._dispatch_keymap = keymap
+    assert sender.release_modifiers({"Shift", "Alt"}) == {"Shift", "Alt"}
+    shift, alt = conn.modifier_keycodes["Shift"][0], conn.modifier_keycodes["Alt"][0]
+    mask = sender.mask_keycode
+    # Our press of each held key, then the mask key, then the releases: no release directly
+    # follows a press of the same key.
+    assert sorted(sender.sent[:2]) == sorted([(X.KeyPress, shift), (X.KeyPress, alt)])
+    assert sender.sent[2:4] == [(X.KeyPress, mask), (X.KeyRelease, mask)]
+    assert sorted(sender.sent[4:]) == sorted([(X.KeyRelease, shift), (X.KeyRelease, alt)])
+    assert first <= sender.mask_keycode
+
+
+def test_nothing_held_sends_nothing(sender):
+    sender._verified_releases = VERIFY_RELEASES
+    dispatching(sender, 0)
+    assert sender.release_modifiers({"Alt", "Shift", "Meta"}) == set()
+    assert sender.sent == []

@@ -389,6 +389,35 @@ class X11KeySender:
         self._spare: list[int] | None = None
         self._verified_releases = 0
         self._release_failed = False
+        self.mask_keycode = self._find_mask_keycode()
+
+    def _find_mask_keycode(self) -> int:
+        """A keycode with no keysym at all, tapped before we release a held modifier: the chat
+        client then never sees a LONE modifier press+release - which would switch a Chinese input
+        method between 中/英 (Shift), or open Firefox's menu bar (Alt) - only the modifier with a
+        key that means nothing (AutoHotkey's "mask key" idea). 0 when the layout has none."""
+        d = self.conn.display
+        first, last = d.display.info.min_keycode, d.display.info.max_keycode
+        try:
+            mapping = d.get_keyboard_mapping(first, last - first + 1)
+        except error.XError:
+            return 0
+        finally:
+            self.conn.schedule_drain()
+        return next((first + i for i, syms in enumerate(mapping) if not any(syms)), 0)
+
+    def _neutralise(self, codes: list[int]) -> None:
+        """Press every key of `codes`, tap the mask key, release them all: whatever the client
+        makes of our (repeated) press, the release that follows is not a lone tap."""
+        if not codes:
+            return
+        for code in codes:
+            self._fake(X.KeyPress, code)
+        if self.mask_keycode:
+            self._fake(X.KeyPress, self.mask_keycode)
+            self._fake(X.KeyRelease, self.mask_keycode)
+        for code in codes:
+            self._fake(X.KeyRelease, code)
 
     @property
     def releases_trusted(self) -> bool:
@@ -440,12 +469,13 @@ class X11KeySender:
                 return by_state
         state = keymap or self.conn.keymap()
         released: set[str] = set()
+        codes: list[int] = []
         for name in modifiers:
             for code in self.conn.modifier_keycodes.get(name, ()):
                 if X11Connection.is_down(state, code):
-                    self._fake(X.KeyPress, code)
-                    self._fake(X.KeyRelease, code)
+                    codes.append(code)
                     released.add(name)
+        self._neutralise(codes)
         # No flush here: the releases leave with the chord (same connection, so in order), or
         # with the verifying keymap query; a separate flush only cost time on the hotkey path.
         return released
@@ -461,10 +491,7 @@ class X11KeySender:
         held = {name for name in modifiers if state & self.conn.masks.get(name, 0)}
         if held & {"Shift", "Meta"}:
             return None
-        for name in held:
-            for code in self.conn.modifier_keycodes.get(name, ()):
-                self._fake(X.KeyPress, code)
-                self._fake(X.KeyRelease, code)
+        self._neutralise([code for name in held for code in self.conn.modifier_keycodes.get(name, ())])
         return held
 
     def key_down(self, key: str) -> bool:
@@ -511,7 +538,8 @@ class X11KeySender:
             d = self.conn.display
             first, last = d.display.info.min_keycode, d.display.info.max_keycode
             mapping = d.get_keyboard_mapping(first, last - first + 1)
-            self._spare = [first + i for i, syms in enumerate(mapping) if not any(syms)][-128:]
+            self._spare = [first + i for i, syms in enumerate(mapping)
+                           if not any(syms) and first + i != self.mask_keycode][-128:]
             self._assigned: dict[str, int] = {}  # character -> spare keycode now mapped to it
             self._previous: set[int] = set()  # keycodes the previous chunk typed
         return self._spare
