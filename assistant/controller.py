@@ -485,7 +485,8 @@ class HotkeyController(QObject):
     # ------------------------------------------------------------------ hotkeys fire
 
     def _capture(self) -> int:
-        """The window the agent is typing in - FIRST thing when a hotkey fires."""
+        """The window the agent is typing in when the hotkey fired (on X11 the answer to the focus
+        query the backend sent at the KeyPress, however late it is collected)."""
         windows = self.backend.windows
         if windows is None:
             return 0
