@@ -59,8 +59,8 @@ DECLARED: tuple[Setting, ...] = (
     # Linux: lists KDE's password hint with the pasted text, so clipboard managers that honour it
     # (Klipper, CopyQ) keep replies out of their history. Off by default: a Qt chat client looks
     # up every listed format name, one round trip each, before it asks for the text.
-    Setting("paste.hide_from_history", "bool", False, "粘贴的回复不进入剪贴板历史（Linux，略慢）",
-            "Keep pasted replies out of clipboard history (Linux, slightly slower)"),
+    Setting("paste.hide_from_history", "bool", False, "回复不进剪贴板历史（Linux，略慢）",
+            "Keep replies out of clipboard history (Linux; slower)"),
     Setting("agent.name", "str", "", "客服昵称", "Agent name"),
     Setting("handover.dir", "str", "", "交接文件保存位置（空 = 文档文件夹）", "Handover folder (empty = Documents)"),
     Setting("backup.keep", "int", 10, "保留备份份数", "Backups to keep", minimum=1, maximum=200),
