@@ -439,16 +439,19 @@ class HotkeyController(QObject):
             self._retry_failed()
         self._remember_foreground()
 
-    def _remember_foreground(self) -> None:
+    def _remember_foreground(self) -> int | None:
+        """Remember the focused window if it is not ours; returns it (None: unknown)."""
         windows = self.backend.windows
         if windows is None:
-            return
+            return None
         try:
             handle = windows.foreground()
             if handle and not windows.is_own(handle):
                 self._last_external = handle
+            return handle
         except Exception:  # noqa: BLE001 - a vanished window is not worth more than a debug line
             log.debug("foreground query failed", exc_info=True)
+            return None
 
     # ------------------------------------------------------------------ pause
 
@@ -556,17 +559,12 @@ class HotkeyController(QObject):
 
     def _after_blind_paste(self, reply_id: int) -> None:
         """The chord has gone: now collect the focus asked at the KeyPress."""
-        windows = self.backend.windows
-        try:
-            handle = windows.foreground()
-        except Exception:  # noqa: BLE001 - a vanished window is not worth more than a debug line
-            log.debug("foreground query failed", exc_info=True)
-            return
-        if handle and windows.is_own(handle):
-            log.warning("a hotkey paste went to one of our own windows")  # focus moved to us unseen
+        handle = self._remember_foreground()
+        if handle is None:
             return
         if handle:
-            self._last_external = handle
+            if handle != self._last_external:
+                log.warning("a hotkey paste went to one of our own windows")  # focus moved to us unseen
             return
         # Nothing had the focus: the keys went nowhere. Leave the text copied, as the slow path does.
         log.info("hotkey for reply %d fired with no window focused; the reply stays copied", reply_id)

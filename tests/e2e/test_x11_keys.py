@@ -26,9 +26,7 @@ def sender(qapp, xvfb):
 
 
 def dispatching(keys: X11KeySender, state: int) -> None:
-    keys.conn.in_dispatch = True
-    keys.conn.dispatch_state = state
-    keys.conn._dispatch_keymap = None
+    keys.conn.begin_dispatch(state)
 
 
 def test_trusted_release_uses_the_keypress_state_without_a_round_trip(sender):

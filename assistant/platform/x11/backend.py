@@ -190,6 +190,19 @@ class X11Connection(QObject):
             self._dispatch_keymap = second.map
         return first.focus, second.map
 
+    def begin_dispatch(self, state: int) -> None:
+        """A hotkey's KeyPress is being handled; `state` is its modifier mask."""
+        self.in_dispatch = True
+        self._dispatch_keymap = None
+        self.dispatch_state = state
+
+    def end_dispatch(self) -> None:
+        self.in_dispatch = False
+        self._dispatch_keymap = None
+        # Not collected (nothing asked for the focus): python-xlib files the replies when they
+        # arrive; a later query must never take these stale answers.
+        self._prefetched = None
+
     def take_dispatch_keymap(self) -> list[int] | None:
         """The keymap read together with the focus in this hotkey dispatch, once."""
         keymap, self._dispatch_keymap = self._dispatch_keymap, None
@@ -316,15 +329,11 @@ class X11Hotkeys(QObject):
         conn = self.conn
         try:
             if self._callback is not None:
-                conn.in_dispatch = True  # (plain flags, not a context manager: the hot path)
-                conn._dispatch_keymap = None
-                conn.dispatch_state = event.state  # type: ignore[attr-defined]
+                conn.begin_dispatch(event.state)  # type: ignore[attr-defined]
                 try:
                     self._callback(action)
                 finally:
-                    conn.in_dispatch = False
-                    conn._dispatch_keymap = None
-                    conn._prefetched = None
+                    conn.end_dispatch()
         finally:
             # The repeat guard after the paste's chord: auto-repeat starts ~0.5 s later at the
             # earliest, and the chord should not wait for this.
