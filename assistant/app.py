@@ -48,9 +48,15 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
     ctx = AppContext(data, paths.db_path(data), paths.cache_dir(data), setup_logging(data, verbose))
     log.info("kefu-assistant %s starting, data dir set", __version__)
 
+    # Chinese input: fcitx desktops name a Qt plugin the PySide6 wheel lacks; point Qt at one that
+    # reaches the running input method. Qt reads these variables only while QApplication starts.
+    from .platform import inputmethod
+
+    im_decision = inputmethod.apply()
     from PySide6.QtWidgets import QApplication
 
     qapp = QApplication.instance() or QApplication(argv or sys.argv[:1])
+    inputmethod.restore(im_decision)  # programs kefu starts get the desktop's own settings
     qapp.setApplicationName("kefu-assistant")
     qapp.setApplicationDisplayName("客服助手")
     qapp.setDesktopFileName("kefu-assistant")

@@ -392,6 +392,9 @@ def cmd_doctor(ctx: Ctx) -> int:
         report["database_error"] = exc.en
         problems.append(exc.bilingual())
     report["hotkey_backend"] = _backend_description()
+    from .platform.inputmethod import describe as describe_input_method
+
+    report["input_method"] = describe_input_method()  # what is running, what the panel sets at start
     report["problems"] = problems
     if ctx.args.json:
         _json(report)

@@ -31,12 +31,16 @@ def missing_tools() -> list[str]:
 def require_desktop_tools() -> None:
     """Skip without Xvfb/xdotool/xclip on a developer machine; FAIL when CI=true (there these
     tests must run)."""
+    require_tools(missing_tools(), "apt-get install xvfb xdotool xclip")
+
+
+def require_tools(missing: list[str], install_hint: str) -> None:
+    """Skip when something is missing on a developer machine; FAIL when CI=true."""
     import pytest
 
-    missing = missing_tools()
     if not missing:
         return
-    message = f"needs {', '.join(missing)} (apt-get install xvfb xdotool xclip)"
+    message = f"needs {', '.join(missing)} ({install_hint})"
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         pytest.fail(message + " - CI=true: failing instead of skipping", pytrace=False)
     pytest.skip(message)
@@ -117,15 +121,23 @@ class App:
                 self.process.wait(5)
 
 
-def start_app(xvfb: Xvfb, data_dir: Path, extra_env: dict[str, str] | None = None, timeout: float = 20.0) -> App:
+def start_app(xvfb: Xvfb, data_dir: Path, extra_env: dict[str, str | None] | None = None, timeout: float = 20.0,
+              probe: list[str] | None = None) -> App:
+    """extra_env: None as a value removes the variable. probe: a script (and its arguments after
+    DATA_DIR) that runs the app instead of run() itself, e.g. to write widget state to a file."""
     env = xvfb.env()
-    env.update(extra_env or {})
+    for key, value in (extra_env or {}).items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
     env.pop("KEFU_HOME", None)
     stderr = open(data_dir / "stderr.txt", "wb")  # noqa: SIM115 - handed to the child
     # SIGUSR1 dumps every thread's stack to stderr.txt: how a hung app is diagnosed.
     code = ("import faulthandler, signal, sys; faulthandler.register(signal.SIGUSR1, all_threads=True); "
             + f"from assistant.app import run; sys.exit(run({str(data_dir)!r}))")
-    proc = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=str(REPO),
+    argv = [sys.executable, probe[0], str(data_dir), *probe[1:]] if probe else [sys.executable, "-c", code]
+    proc = subprocess.Popen(argv, env=env, cwd=str(REPO),
                             stdout=subprocess.DEVNULL, stderr=stderr)
     stderr.close()
     app = App(proc, data_dir, data_dir / "logs" / "kefu.log")
