@@ -158,6 +158,8 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
     panel.apply_placement()
     for zh, en in storage_warnings:
         panel.show_message(zh, en, "warning")
+    if im_decision.warning:  # e.g. fcitx 4, or fcitx5 without its IBus frontend: no Chinese input
+        panel.show_message(im_decision.warning_zh, im_decision.warning, "warning")
     # --- end ui wiring ---
 
     # --- hotkey wiring (platform backend, paste controller) ---

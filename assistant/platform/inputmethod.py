@@ -271,7 +271,8 @@ class Decision:
     action: str  # "set" | "kept" | "nothing"
     reason: str
     set_env: dict[str, str] = field(default_factory=dict)
-    warning: str = ""
+    warning: str = ""  # English; warning_zh for the panel and the CLI
+    warning_zh: str = ""
     previous: dict[str, str | None] = field(default_factory=dict)  # what set_env replaced
 
     def summary(self) -> str:
@@ -280,7 +281,7 @@ class Decision:
 
     def as_dict(self) -> dict:
         return {"detected": self.detection.summary(), "action": self.action, "did": self.summary(),
-                **({"warning": self.warning} if self.warning else {})}
+                **({"warning": f"{self.warning} / {self.warning_zh}"} if self.warning else {})}
 
 
 def _qt_platform(env: Mapping[str, str]) -> str:
@@ -325,16 +326,21 @@ def decide(env: Mapping[str, str], found: Detection, modules: set[str], platform
                             {**target, "IBUS_USE_PORTAL": "1"})
         return Decision(found, "nothing", f"{found.running} runs without its IBus frontend{missing}",
                         warning="fcitx5's IBus frontend is off: enable the addon 'IBus Frontend' in fcitx5's "
-                                "configuration and restart kefu, or Chinese cannot be typed in the panel")
+                                "configuration and restart kefu, or Chinese cannot be typed in the panel",
+                        warning_zh="fcitx5 的 IBus 前端（IBus Frontend）未启用，面板里无法输入中文：请在 fcitx5 "
+                                   "设置的附加组件中启用它，然后重启客服助手。")
     if found.running == "fcitx":
         return Decision(found, "nothing", f"fcitx 4 runs{missing}",
                         warning="fcitx 4 cannot reach Qt 6 programs (no fcitx plugin in PySide6, no XIM in "
-                                "Qt 6): switch to fcitx5 (apt install fcitx5 fcitx5-chinese-addons)")
+                                "Qt 6): switch to fcitx5 (apt install fcitx5 fcitx5-chinese-addons)",
+                        warning_zh="fcitx 4 无法向 Qt 6 程序输入中文：请改用 fcitx5"
+                                   "（apt install fcitx5 fcitx5-chinese-addons）。")
     if found.running == "ibus":
         return Decision(found, "set", f"ibus is running{missing}", target)
     if found.configured == "fcitx" and found.bus:
         return Decision(found, "nothing", f"fcitx is configured but not running{missing}",
-                        warning="fcitx is configured but not on the session bus: start fcitx5 before kefu")
+                        warning="fcitx is configured but not on the session bus: start fcitx5 before kefu",
+                        warning_zh="已配置 fcitx，但它没有运行：请先启动 fcitx5，再启动客服助手。")
     return Decision(found, "nothing", "no input method to connect to" + missing)
 
 

@@ -97,10 +97,11 @@ class Fcitx5:
                 self.process.wait(5)
 
 
-def start_fcitx5(env: dict[str, str], workdir: Path, words: dict[str, str], timeout: float = 30.0) -> Fcitx5:
+def start_fcitx5(env: dict[str, str], workdir: Path, words: dict[str, str], timeout: float = 30.0,
+                 ibus_frontend: bool = True) -> Fcitx5:
     """fcitx5 with keyboard-us + pinyin, its config in workdir, `words` (word -> pinyin like
-    "cui'dan") as an extra pinyin dictionary. Returns once pinyin is loaded and the IBus frontend
-    owns its names on the bus in env["DBUS_SESSION_BUS_ADDRESS"]."""
+    "cui'dan") as an extra pinyin dictionary. Returns once pinyin is loaded and fcitx5 (and, unless
+    switched off, its IBus frontend) owns its names on the bus in env["DBUS_SESSION_BUS_ADDRESS"]."""
     env = dict(env)
     for name, folder in (("XDG_CONFIG_HOME", "config"), ("XDG_DATA_HOME", "data"), ("XDG_CACHE_HOME", "cache")):
         env[name] = str(workdir / folder)
@@ -115,7 +116,8 @@ def start_fcitx5(env: dict[str, str], workdir: Path, words: dict[str, str], time
                    capture_output=True)
     log_path = workdir / "fcitx5.log"
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(["fcitx5", "-D", f"--disable={DISABLED_ADDONS}"], env=env,
+        disabled = DISABLED_ADDONS + ("" if ibus_frontend else ",ibusfrontend")
+        proc = subprocess.Popen(["fcitx5", "-D", f"--disable={disabled}"], env=env,
                                 stdout=log, stderr=subprocess.STDOUT)
     fcitx = Fcitx5(proc, env, log_path)
     deadline = time.monotonic() + timeout
@@ -123,7 +125,8 @@ def start_fcitx5(env: dict[str, str], workdir: Path, words: dict[str, str], time
         if proc.poll() is not None:
             raise AssertionError(f"fcitx5 exited ({proc.returncode}):\n{fcitx.log_text()[-3000:]}")
         names = inputmethod.session_bus_names(env) or set()
-        if ({inputmethod.FCITX5_NAME, inputmethod.IBUS_PORTAL_NAME} <= names
+        wanted = {inputmethod.FCITX5_NAME, *([inputmethod.IBUS_PORTAL_NAME] if ibus_frontend else [])}
+        if (wanted <= names
                 and "Loaded addon pinyin" in fcitx.log_text()):
             return fcitx
         time.sleep(0.1)
