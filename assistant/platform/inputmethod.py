@@ -21,18 +21,22 @@ environment variables a desktop sets for it. Never logs anything the agent types
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import logging
 import os
 import shutil
 import socket
-import struct
 import sys
 import time
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote
+
+from jeepney import HeaderFields, MessageType, Parser, new_method_call
+from jeepney.auth import BEGIN, AuthenticationError, Authenticator
+from jeepney.bus import get_connectable_addresses
+from jeepney.bus_messages import message_bus
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +48,7 @@ HINT_VARIABLES = ("QT_IM_MODULE", "QT_IM_MODULES", "XMODIFIERS", "GTK_IM_MODULE"
 BUS_TIMEOUT = 0.3  # seconds for the whole bus query: a wedged bus must not hold up the panel
 
 
-# ---------------------------------------------------------------- the session bus, by hand
+# ---------------------------------------------------------------- the session bus
 
 def _bus_addresses(env: Mapping[str, str]) -> list[str]:
     """Socket addresses (abstract ones start with NUL) from DBUS_SESSION_BUS_ADDRESS, or the
@@ -53,127 +57,57 @@ def _bus_addresses(env: Mapping[str, str]) -> list[str]:
     if not address and env.get("XDG_RUNTIME_DIR"):
         path = os.path.join(env["XDG_RUNTIME_DIR"], "bus")
         address = f"unix:path={path}" if os.path.exists(path) else ""
-    out = []
+    out: list[str] = []
     for entry in address.split(";"):
-        transport, _, params = entry.partition(":")
-        if transport != "unix":
+        if not entry.startswith("unix:"):
             continue
-        keys = dict(p.split("=", 1) for p in params.split(",") if "=" in p)
-        if "path" in keys:
-            out.append(unquote(keys["path"]))
-        elif "abstract" in keys:
-            out.append("\0" + unquote(keys["abstract"]))
+        with contextlib.suppress(RuntimeError, ValueError):  # a malformed entry: try the next
+            out.extend(get_connectable_addresses(entry))
     return out
-
-
-def _pad(buf: bytearray, n: int) -> None:
-    buf.extend(b"\0" * (-len(buf) % n))
-
-
-def _call(serial: int, member: str) -> bytes:
-    """A D-Bus METHOD_CALL to the bus itself, no arguments (little-endian)."""
-    fields = bytearray()
-    for code, sig, value in ((1, b"o", "/org/freedesktop/DBus"), (2, b"s", "org.freedesktop.DBus"),
-                             (3, b"s", member), (6, b"s", "org.freedesktop.DBus")):
-        _pad(fields, 8)  # the array starts at offset 16, so offsets here align like absolute ones
-        fields += bytes([code, 1]) + sig + b"\0"
-        _pad(fields, 4)
-        data = value.encode()
-        fields += struct.pack("<I", len(data)) + data + b"\0"
-    msg = bytearray(struct.pack("<cBBBIII", b"l", 1, 0, 1, 0, serial, len(fields)) + fields)
-    _pad(msg, 8)
-    return bytes(msg)
-
-
-class _Reader:
-    def __init__(self, sock: socket.socket, deadline: float) -> None:
-        self.sock, self.deadline, self.buf = sock, deadline, b""
-
-    def take(self, n: int) -> bytes:
-        while len(self.buf) < n:
-            remaining = self.deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError("session bus did not answer in time")
-            self.sock.settimeout(remaining)
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("session bus closed the connection")
-            self.buf += chunk
-        out, self.buf = self.buf[:n], self.buf[n:]
-        return out
-
-    def line(self) -> bytes:
-        out = b""
-        while not out.endswith(b"\r\n"):
-            out += self.take(1)
-        return out
-
-
-def _string_at(data: bytes, pos: int, order: str) -> tuple[str, int]:
-    pos += -pos % 4
-    (length,) = struct.unpack_from(order + "I", data, pos)
-    pos += 4
-    return data[pos:pos + length].decode("utf-8", "replace"), pos + length + 1
-
-
-def _read_message(reader: _Reader) -> tuple[int, int | None, bytes, str]:
-    """(message type, reply serial, body, byte order) of the next message."""
-    fixed = reader.take(16)
-    order = "<" if fixed[:1] == b"l" else ">"
-    msg_type = fixed[1]
-    body_len, _serial, fields_len = struct.unpack_from(order + "III", fixed, 4)
-    fields = reader.take(fields_len + (-(16 + fields_len) % 8))[:fields_len]
-    reply_serial = None
-    pos = 0
-    while pos < fields_len:
-        pos += -pos % 8  # absolute offset 16 + pos: same alignment
-        code, sig_len = fields[pos], fields[pos + 1]
-        sig = fields[pos + 2:pos + 2 + sig_len]
-        pos += 3 + sig_len
-        if sig in (b"u", b"h"):
-            pos += -pos % 4
-            (value,) = struct.unpack_from(order + "I", fields, pos)
-            pos += 4
-            if code == 5:
-                reply_serial = value
-        elif sig in (b"s", b"o"):
-            _, pos = _string_at(fields, pos, order)
-        elif sig == b"g":
-            pos += 1 + fields[pos] + 1
-        else:  # no other types occur in a header; stop rather than guess
-            break
-    return msg_type, reply_serial, reader.take(body_len), order
 
 
 def session_bus_names(env: Mapping[str, str] | None = None, timeout: float = BUS_TIMEOUT) -> set[str] | None:
     """Well-known names on the session bus (org.freedesktop.DBus.ListNames), or None when no
-    session bus answers. Plain socket, EXTERNAL auth: no library, no subprocess."""
+    session bus answers in `timeout` seconds.
+
+    jeepney's sans-I/O parts (auth, message building and parsing) over our own socket: its
+    blocking connection says Hello with no time limit, and a wedged bus must not hold up start-up.
+    """
     env = os.environ if env is None else env
     deadline = time.monotonic() + timeout
     for address in _bus_addresses(env):
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+
+        def recv(sock: socket.socket = sock) -> bytes:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("session bus did not answer in time")
+            sock.settimeout(remaining)
+            data = sock.recv(65536)
+            if not data:
+                raise ConnectionError("session bus closed the connection")
+            return data
+
         try:
             sock.settimeout(timeout)
             sock.connect(address)
-            uid = str(os.getuid()).encode().hex().encode()
-            sock.sendall(b"\0AUTH EXTERNAL " + uid + b"\r\n")
-            reader = _Reader(sock, deadline)
-            if not reader.line().startswith(b"OK "):
-                continue
-            sock.sendall(b"BEGIN\r\n" + _call(1, "Hello") + _call(2, "ListNames"))
+            auth = Authenticator()  # sends the leading NUL byte itself
+            for request in auth:
+                sock.sendall(request)
+                auth.feed(recv())
+            hello = new_method_call(message_bus, "Hello")
+            names_call = new_method_call(message_bus, "ListNames")
+            sock.sendall(BEGIN + hello.serialise(serial=1) + names_call.serialise(serial=2))
+            parser = Parser()
             while True:
-                msg_type, reply_serial, body, order = _read_message(reader)
-                if reply_serial != 2:
-                    continue  # Hello's reply, NameAcquired
-                if msg_type != 2:  # an ERROR reply
-                    break
-                (array_len,) = struct.unpack_from(order + "I", body, 0)
-                names, pos = set(), 4
-                while pos < 4 + array_len:
-                    name, pos = _string_at(body, pos, order)
-                    names.add(name)
-                return {n for n in names if not n.startswith(":")}
-        except (OSError, struct.error, IndexError) as exc:  # TimeoutError is an OSError
+                parser.add_data(recv())
+                for msg in iter(parser.get_next_message, None):
+                    if msg.header.fields.get(HeaderFields.reply_serial) != 2:
+                        continue  # Hello's reply, NameAcquired
+                    if msg.header.message_type != MessageType.method_return:
+                        raise ConnectionError("ListNames refused")
+                    return {n for n in msg.body[0] if not n.startswith(":")}
+        except (OSError, AuthenticationError, ValueError) as exc:  # TimeoutError is an OSError
             log.debug("session bus %r: %s", address[:60], exc)
         finally:
             sock.close()
