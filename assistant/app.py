@@ -153,12 +153,7 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
     panel.apply_placement()
     for zh, en in storage_warnings:
         panel.show_message(zh, en, "warning")
-    # The database's pages are checked once per start (core/integrity.py: ~0.85 s at 100k replies), after
-    # the first frame and on a thread of its own; writes wait for it, reads do not. Damage: a lasting error.
-    from .core import integrity
-
-    worker.checked.connect(lambda exc: exc is not None and panel.show_known_error(exc))
-    after_first_paint(panel, lambda: worker.check_then_release_writes(integrity.raise_if_damaged))
+    wire_store_check(worker, panel)
     # --- end ui wiring ---
 
     # --- hotkey wiring (platform backend, paste controller) ---
@@ -199,6 +194,16 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
     # --- end handover wiring ---
 
     return qapp.exec()
+
+
+def wire_store_check(worker, panel, check=None) -> None:  # noqa: ANN001 - Qt objects, imported lazily
+    """The database's pages are checked once per start (core/integrity.py: ~0.85 s at 100k replies), after
+    the first frame and on a thread of its own; the worker's writes wait for it (hold_writes() was called
+    before the first one), reads do not. Damage shows as a lasting error in the message bar."""
+    from .core import integrity
+
+    worker.checked.connect(lambda exc: exc is not None and panel.show_known_error(exc))
+    after_first_paint(panel, lambda: worker.check_then_release_writes(check or integrity.raise_if_damaged))
 
 
 def after_first_paint(widget, fn, fallback_ms: int = 1500) -> None:  # noqa: ANN001 - Qt types, imported lazily
