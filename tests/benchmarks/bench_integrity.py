@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import os
 import random
-import statistics
 import sqlite3
+import statistics
 import time
 from datetime import datetime, timezone
 
