@@ -415,3 +415,24 @@ def test_a_killed_restore_leaves_a_partial_that_the_next_backup_removes(tmp_path
     assert [p.suffix for p in (data / "backups").iterdir()] == [".partial"]
     backup.create_backup(data / "kefu.db", data / "backups")
     assert [p.suffix for p in (data / "backups").iterdir()] == [".db"]
+
+
+@pytest.mark.parametrize("content", ["empty", "foreign"])
+def test_restore_is_the_way_out_of_a_refused_file(tmp_path, capsys, content):
+    src = tmp_path / "src"
+    assert _kefu(src, capsys, "replies", "add", "--body", "备份里的回复", "--code", "bk")[0] == 0
+    good = backup.create_backup(src / "kefu.db", tmp_path / "b")
+    data = tmp_path / "data"
+    data.mkdir()
+    if content == "empty":
+        (data / "kefu.db").write_bytes(b"")
+    else:
+        conn = sqlite3.connect(data / "kefu.db")
+        conn.execute("CREATE TABLE notes (text TEXT)")
+        conn.commit()
+        conn.close()
+    code, out, err = _kefu(data, capsys, "restore", str(good))
+    assert code == 0, err
+    assert list(data.glob("kefu.db.corrupt-*")), "the refused file is kept aside, not deleted"
+    code, out, _ = _kefu(data, capsys, "replies", "show", "bk")
+    assert code == 0 and "备份里的回复" in out
