@@ -110,6 +110,7 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
         start_loading(ctx.cache_dir)
 
     worker = StoreWorker(ctx.db_path, parent=qapp)
+    worker.hold_writes()  # until the integrity check after the first frame has passed (see below)
     worker.start()
     # First start: the default library (~140 replies, indexed with jieba: seconds) fills in behind the
     # already visible panel, which refreshes when the write lands.
@@ -160,6 +161,7 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
         panel.show_message(zh, en, "warning")
     if im_decision.warning:  # e.g. fcitx 4, or fcitx5 without its IBus frontend: no Chinese input
         panel.show_message(im_decision.warning_zh, im_decision.warning, "warning")
+    wire_store_check(worker, panel)
     # --- end ui wiring ---
 
     # --- hotkey wiring (platform backend, paste controller) ---
@@ -185,8 +187,14 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
     from .core import shifts
     from .ui.handover_tab import HandoverTab
 
-    # The day's shift starts on first use (a leftover shift from yesterday is closed first).
-    worker.submit(shifts.ensure_shift, on_error=lambda exc: log.warning("shift not started: %s", exc.en), write=True)
+    # The day's shift starts on first use (a leftover shift from yesterday is closed first), at start and
+    # after a clock jump; a shift found to start in the future (the clock was ahead) is replaced, and said so.
+    def open_day() -> None:
+        worker.submit(shifts.open_day, lambda fix: fix and panel.show_message(fix.zh, fix.en, "warning"),
+                      on_error=lambda exc: log.warning("shift not started: %s", exc.en), write=True)
+
+    open_day()
+    _reminders["scheduler"].woke.connect(lambda _gap: open_day())
     handover_tab = HandoverTab(worker)
     handover_tab.message.connect(lambda zh, en, level: panel.show_message(zh, en, level))
     handover_tab.settings_requested.connect(panel.open_settings)
@@ -194,6 +202,40 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
     # --- end handover wiring ---
 
     return qapp.exec()
+
+
+def wire_store_check(worker, panel, check=None) -> None:  # noqa: ANN001 - Qt objects, imported lazily
+    """The database's pages are checked once per start (core/integrity.py: ~0.85 s at 100k replies), after
+    the first frame and on a thread of its own; the worker's writes wait for it (hold_writes() was called
+    before the first one), reads do not. Damage shows as a lasting error in the message bar."""
+    from .core import integrity
+
+    worker.checked.connect(lambda exc: exc is not None and panel.show_known_error(exc))
+    after_first_paint(panel, lambda: worker.check_then_release_writes(check or integrity.raise_if_damaged))
+
+
+def after_first_paint(widget, fn, fallback_ms: int = 1500) -> None:  # noqa: ANN001 - Qt types, imported lazily
+    """fn() once, as soon as the widget has painted its first frame (or after fallback_ms if it never
+    does, e.g. started hidden)."""
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    done = []
+
+    def fire() -> None:
+        if not done:
+            done.append(True)
+            widget.removeEventFilter(watcher)
+            fn()
+
+    class _Watcher(QObject):
+        def eventFilter(self, obj, event) -> bool:  # noqa: ANN001, N802 - Qt's name
+            if event.type() == QEvent.Type.Paint:
+                QTimer.singleShot(0, fire)  # after this paint has reached the screen
+            return False
+
+    watcher = _Watcher(widget)
+    widget.installEventFilter(watcher)
+    QTimer.singleShot(fallback_ms, fire)
 
 
 def _fatal(qapp, exc) -> int:  # noqa: ANN001 - Qt types are imported lazily

@@ -47,7 +47,19 @@ class Ctx:
             for zh, en in self._store.warnings:
                 sys.stderr.write(f"Warning: {en} / 警告：{zh}\n")
             replies.seed_defaults(self._store)
+            self._fix_clock()
         return self._store
+
+    def _fix_clock(self) -> None:
+        """A shift that starts in the future (the clock was ahead) is replaced, once, and said so."""
+        from .core import shifts
+
+        try:
+            fix = shifts.fix_future_shift(self._store)
+        except KnownError:
+            return  # locked or damaged: the command itself reports what matters
+        if fix is not None:
+            sys.stderr.write(f"Note: {fix.en} / 提示：{fix.zh}\n")
 
     def close(self) -> None:
         if self._store is not None:
@@ -353,7 +365,7 @@ def _backend_description() -> dict:
 
 
 def cmd_doctor(ctx: Ctx) -> int:
-    from .core import backup, replies, search, settings
+    from .core import backup, integrity, replies, search, settings
 
     db = paths.db_path(ctx.data)
     report: dict[str, Any] = {
@@ -377,7 +389,18 @@ def cmd_doctor(ctx: Ctx) -> int:
         store = ctx.store
         report["integrity"] = store.integrity_check()
         if report["integrity"] != ["ok"]:
-            problems.append("integrity_check failed / 完整性检查失败")
+            problems.append("integrity_check failed: restore a backup with `kefu restore BACKUP` "
+                            "/ 完整性检查失败：请用 `kefu restore 备份文件` 从备份恢复")
+        report["schema"] = integrity.schema_problems(store.conn) or "ok"
+        if report["schema"] != "ok":
+            problems.append(f"schema incomplete: {'; '.join(report['schema'][:3])} / 数据库结构不完整，请从备份恢复")
+        # Pointless (and it may trip over the bad pages) on a file that failed the page check.
+        report["foreign_keys"] = "not checked" if report["integrity"] != ["ok"] else \
+            integrity.foreign_key_problems(store.conn) or "ok"
+        if isinstance(report["foreign_keys"], dict):
+            problems.append(f"rows pointing at missing records: {integrity.describe_foreign_keys(report['foreign_keys'])}"
+                            " / 有指向不存在记录的数据，请从备份恢复")
+        report["stale_partial_backups_removed"] = len(backup.clean_stale_partials(_backup_folder(ctx)))
         report["replies"] = replies.count_replies(store)
         report["groups"] = len(replies.list_groups(store))
         report["journal_mode"] = store.conn.execute("PRAGMA journal_mode").fetchone()[0]
@@ -388,9 +411,12 @@ def cmd_doctor(ctx: Ctx) -> int:
         report["hotkeys_enabled"] = settings.get(store, "hotkeys.enabled")
         if ctx.args.reindex:
             report["reindexed"] = search.rebuild_index(store)
-    except KnownError as exc:
-        report["database_error"] = exc.en
-        problems.append(exc.bilingual())
+    except (KnownError, sqlite3.Error) as exc:
+        from .core.store import translate_sqlite_error
+
+        known = translate_sqlite_error(exc, db) if isinstance(exc, sqlite3.Error) else exc
+        report["database_error"] = known.en
+        problems.append(known.bilingual())
     report["hotkey_backend"] = _backend_description()
     from .platform.inputmethod import describe as describe_input_method
 

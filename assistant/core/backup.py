@@ -11,16 +11,20 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from ..errors import StoreError
+from . import integrity
 from .clock import Clock, SystemClock, from_db, to_db
 from .store import BUSY_TIMEOUT_MS, SQLITE_HEADER, translate_sqlite_error
 
 PREFIX = "kefu-"
 SUFFIX = ".db"
+PARTIAL = ".partial"
+STALE_PARTIAL_S = 3600  # no backup of a local database takes an hour; a copy left that long was abandoned
 LAST_BACKUP_KEY = "backup.last"
 
 
@@ -52,7 +56,10 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def verify(path: Path) -> None:
-    """Raise StoreError unless path is an intact kefu database."""
+    """Raise StoreError unless path is an intact kefu database: every page (integrity_check), every
+    table, column, index and trigger its migrations create (integrity.schema_problems), and every
+    foreign key (foreign_key_check). A backup missing a table or holding a dangling reference would
+    restore into a library that fails later (`kpi`, `handover export`, `replies export`)."""
     path = Path(path)
     if not path.is_file():
         raise StoreError(f"找不到备份文件：{path}", f"Backup file not found: {path}")
@@ -62,16 +69,26 @@ def verify(path: Path) -> None:
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            result = [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()]
-            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            result = integrity.integrity_check(conn)
+            applied = None if result else integrity.applied_migrations(conn)
+            schema = integrity.schema_problems(conn) if applied else []
+            foreign = integrity.foreign_key_problems(conn) if applied and not schema else {}
         finally:
             conn.close()
     except sqlite3.Error as exc:
-        raise StoreError(f"备份文件已损坏：{path}（{exc}）", f"The backup file is damaged: {path} ({exc})") from exc
-    if result != ["ok"]:
+        label = getattr(exc, "sqlite_errorname", None) or type(exc).__name__
+        raise StoreError(f"备份文件已损坏：{path}（{label}）", f"The backup file is damaged: {path} ({label})") from exc
+    if result:
         raise StoreError(f"备份文件完整性检查失败：{path}", f"The backup failed its integrity check: {path}")
-    if not {"replies", "groups", "_sqlite_migrations"} <= tables:
+    if not applied:
         raise StoreError(f"这不是客服助手的数据库备份：{path}", f"Not a kefu-assistant backup: {path}")
+    if schema:
+        raise StoreError(f"备份文件不完整（{'；'.join(schema[:3])}）：{path}",
+                         f"The backup is incomplete ({'; '.join(schema[:3])}): {path}")
+    if foreign:
+        text = integrity.describe_foreign_keys(foreign)
+        raise StoreError(f"备份文件中有指向不存在记录的数据（{text}）：{path}",
+                         f"The backup has rows pointing at missing records ({text}): {path}")
 
 
 def _copy_db(source: sqlite3.Connection, target_path: Path) -> None:
@@ -87,8 +104,9 @@ def create_backup(db_path: Path, folder: Path, keep: int = 10, clock: Clock | No
     """Snapshot db_path into folder/kefu-<stamp>.db, verify it, and keep only the newest `keep`."""
     clock = clock or SystemClock()
     folder.mkdir(parents=True, exist_ok=True)
+    clean_stale_partials(folder)
     final = folder / f"{PREFIX}{_stamp(clock)}{SUFFIX}"
-    partial = final.with_suffix(".partial")
+    partial = final.with_suffix(f".{os.getpid()}{PARTIAL}")  # the pid tells a live copy from a killed one
     try:
         source = sqlite3.connect(str(db_path), timeout=BUSY_TIMEOUT_MS / 1000)
         try:
@@ -113,7 +131,7 @@ def create_backup(db_path: Path, folder: Path, keep: int = 10, clock: Clock | No
 
 
 def _record_last_backup(db_path: Path, clock: Clock) -> None:
-    with contextlib.suppress(sqlite3.Error):
+    with contextlib.suppress(sqlite3.Error), integrity.own_change(db_path):
         conn = sqlite3.connect(str(db_path), timeout=BUSY_TIMEOUT_MS / 1000)
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -123,6 +141,41 @@ def _record_last_backup(db_path: Path, clock: Clock) -> None:
             conn.execute("COMMIT")
         finally:
             conn.close()
+
+
+def _alive(pid: int) -> bool:
+    if os.name != "posix":
+        return True  # no safe probe without extra APIs: the age decides
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
+
+
+def clean_stale_partials(folder: Path, now: float | None = None) -> list[Path]:
+    """Delete the half-written copies a killed backup or restore left (kefu-….partial, up to the
+    database's size each): those whose writer process is gone, or older than STALE_PARTIAL_S. A copy
+    a running backup is writing right now is kept."""
+    removed: list[Path] = []
+    if not folder.is_dir():
+        return removed
+    now = time.time() if now is None else now
+    for path in folder.glob(f"{PREFIX}*{PARTIAL}*"):
+        name = path.name.split(PARTIAL)[0]
+        pid_text = name.rsplit(".", 1)[-1] if "." in name else ""
+        try:
+            old = now - path.stat().st_mtime > STALE_PARTIAL_S
+        except OSError:
+            continue
+        orphan = pid_text.isdigit() and int(pid_text) != os.getpid() and not _alive(int(pid_text))
+        if old or orphan:
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed.append(path)
+    return removed
 
 
 def list_backups(folder: Path) -> list[BackupInfo]:
@@ -152,6 +205,7 @@ def restore(db_path: Path, backup_file: Path, folder: Path, keep: int = 10, cloc
     case its files are moved aside as kefu.db.corrupt-<stamp> (never deleted)."""
     clock = clock or SystemClock()
     backup_file = Path(backup_file).resolve()
+    clean_stale_partials(folder)
     verify(backup_file)
     saved: Path | None = None
     healthy = db_path.exists()
@@ -178,6 +232,8 @@ def restore(db_path: Path, backup_file: Path, folder: Path, keep: int = 10, cloc
             source.close()
     except sqlite3.Error as exc:
         raise translate_sqlite_error(exc, db_path) from exc
+    # The content was just verified page by page: record the file clean as it is now.
+    integrity.write_record(db_path, integrity.fingerprint(db_path), True)
     _private(db_path)
     return saved
 

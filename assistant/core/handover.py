@@ -37,6 +37,7 @@ en reason before anything is written.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import hashlib
 import json
 import logging
@@ -108,6 +109,46 @@ def mask_text(text: str) -> str:
         return "".join(out)
 
     return _DIGIT_RUN.sub(repl, text)
+
+
+def _number_char(ch: str) -> bool:
+    return ch.isdigit() or ch in "+-.*()（） \u00a0"
+
+
+def restore_masked(text: str, source: str) -> str:
+    """`text` with the masked numbers that stand for numbers in `source` given their digits back.
+
+    A masked export of a note (edited or not) then loses nothing against the unmasked note it came
+    from: masked text never replaces unmasked text. The pairs come from aligning `source` with
+    mask_text(source), so this follows whatever mask_text masks; a mask that two different numbers
+    share is left masked."""
+    if not text or not source:
+        return text
+    masked = mask_text(source)
+    if masked == source:
+        return text
+    regions: list[list[int]] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, source, masked, autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        # Widen over the rest of the number: inside equal blocks both strings move together.
+        while i1 > 0 and j1 > 0 and source[i1 - 1] == masked[j1 - 1] and _number_char(source[i1 - 1]):
+            i1, j1 = i1 - 1, j1 - 1
+        while i2 < len(source) and j2 < len(masked) and source[i2] == masked[j2] and _number_char(source[i2]):
+            i2, j2 = i2 + 1, j2 + 1
+        if regions and i1 <= regions[-1][1]:  # the same number as the previous region
+            regions[-1][1], regions[-1][3] = max(regions[-1][1], i2), max(regions[-1][3], j2)
+        else:
+            regions.append([i1, i2, j1, j2])
+    pairs: dict[str, set[str]] = {}
+    for i1, i2, j1, j2 in regions:
+        original, hidden = source[i1:i2].strip(), masked[j1:j2].strip()
+        if hidden and hidden != original and "*" in hidden:
+            pairs.setdefault(hidden, set()).add(original)
+    for hidden in sorted(pairs, key=len, reverse=True):
+        if len(pairs[hidden]) == 1 and hidden in text:
+            text = text.replace(hidden, next(iter(pairs[hidden])))
+    return text
 
 
 def neutralise(text: str) -> str:
@@ -950,6 +991,7 @@ def export_handover(store: Store, folder: Path | str, *, formats: Iterable[str] 
             wanted.append(name)
     if not wanted:
         raise KnownError("请至少选择一种导出格式", "Choose at least one export format")
+    store.check_before_writes()  # it records the export: a damaged file gets no files and no row
     now = (now or store.clock.now()).astimezone(timezone.utc)
     target = Path(folder).expanduser()
     try:
@@ -1546,6 +1588,10 @@ class _Merge:
         buyer_id = local["id"]
         updates: dict[str, Any] = {}
         notes = local["notes"] or ""
+        # Masked text never replaces unmasked text: a number masked on one side gets its digits back
+        # from the other side before the notes are compared.
+        file_notes = restore_masked(b["notes"], notes)
+        local_notes = restore_masked(notes, b["notes"])
         if item.newer == "file":
             for key in _SCALARS:
                 value = b[key]
@@ -1564,18 +1610,20 @@ class _Merge:
                                                "A buyer was renamed, but the new name is taken here; kept the local name"))
             if b["phone"] and b["phone"] != local["phone"]:
                 updates["phone"] = b["phone"]
-            merged = self.merge_notes(newer=b["notes"], older=notes, older_who="本机", older_when=mine)
+            merged = self.merge_notes(newer=file_notes, older=local_notes, older_who="本机", older_when=mine)
             if merged != notes:
                 updates["notes"] = merged
-                item.notes_merged = merged != b["notes"]
-        elif item.newer == "local":
+                item.notes_merged = merged != file_notes
+        else:  # the local record is newer or the same: it keeps its fields, and gains what the file knows
             if not local["phone"] and b["phone"]:
-                updates["phone"] = b["phone"]
-            merged = self.merge_notes(newer=notes, older=b["notes"], older_who=self.doc["agent"] or "上一班",
-                                      older_when=incoming)
+                updates["phone"] = b["phone"]  # a later --include-phones export of an unchanged buyer
+            merged = local_notes
+            if item.newer == "local":
+                merged = self.merge_notes(newer=local_notes, older=file_notes,
+                                          older_who=self.doc["agent"] or "上一班", older_when=incoming)
             if merged != notes:
                 updates["notes"] = merged
-                item.notes_merged = True
+                item.notes_merged = merged != local_notes
         if b["created_at"] < local["created_at"]:
             updates["created_at"] = b["created_at"]
         marks_changed = self.replace_marks(buyer_id, b, item) if item.newer == "file" else False
@@ -1592,7 +1640,11 @@ class _Merge:
 
     def merge_notes(self, *, newer: str, older: str, older_who: str, older_when: str) -> str:
         newer, older = newer or "", older or ""
-        if not older.strip() or older.strip() in newer or mask_text(older.strip()) in mask_text(newer):
+        if not older.strip() or older.strip() in newer:
+            return newer
+        # A masked older note already contained in the newer one; never the other way round (a masked
+        # newer note does not contain the digits of an unmasked older one).
+        if mask_text(older) == older and older.strip() in mask_text(newer):
             return newer
         marker = self.note_marker(older_who, older_when)
         merged = f"{newer.rstrip()}\n\n{marker}\n{older.strip()}" if newer.strip() else f"{marker}\n{older.strip()}"

@@ -33,6 +33,8 @@ from .store import Store
 log = logging.getLogger(__name__)
 
 MAX_SHIFT_HOURS = 16
+# A shift that starts later than this after now was started while the clock was ahead.
+FUTURE_TOLERANCE_MINUTES = 5
 MAX_ENTRY = 2000
 
 # Entry kinds the agent writes: code -> (zh, en).
@@ -181,14 +183,16 @@ def list_shifts(store: Store, limit: int = 30) -> list[Shift]:
         f"SELECT {_SHIFT_COLS} FROM shifts ORDER BY started_at DESC, id DESC LIMIT ?", (int(limit),))]
 
 
-def _last_activity(store: Store, since: str, until: str) -> str | None:
+def _last_activity(store: Store, since: str, until: str | None) -> str | None:
+    until = until or "9999"  # no upper bound (a shift that started in the future)
     rows = store.query(
         "SELECT max(m) AS m FROM ("
         " SELECT max(used_at) AS m FROM reply_uses WHERE used_at >= ? AND used_at < ?"
         " UNION ALL SELECT max(sent_at) FROM chases WHERE sent_at >= ? AND sent_at < ?"
         " UNION ALL SELECT max(at) FROM buyer_events WHERE at >= ? AND at < ?"
-        " UNION ALL SELECT max(at) FROM work_log WHERE at >= ? AND at < ? AND handover_id IS NULL)",
-        (since, until) * 4)
+        " UNION ALL SELECT max(at) FROM work_log WHERE at >= ? AND at < ? AND handover_id IS NULL"
+        " UNION ALL SELECT max(at) FROM handovers WHERE at >= ? AND at < ?)",
+        (since, until) * 5)
     return rows[0]["m"] if rows else None
 
 
@@ -199,20 +203,71 @@ def _insert_shift(store: Store, now: datetime, how: str) -> Shift:
     return get_shift(store, int(cur.lastrowid))
 
 
+def _in_future(shift: Shift, now: datetime) -> bool:
+    return shift.started_at - now > timedelta(minutes=FUTURE_TOLERANCE_MINUTES)
+
+
 def _is_stale(shift: Shift, now: datetime) -> bool:
-    return now - shift.started_at > timedelta(hours=MAX_SHIFT_HOURS)
+    return now - shift.started_at > timedelta(hours=MAX_SHIFT_HOURS) or _in_future(shift, now)
 
 
 def _close_stale(store: Store, shift: Shift, now: datetime) -> None:
-    last = _last_activity(store, to_db(shift.started_at), to_db(now))
+    # A shift from the future (the clock was ahead when it started) ends at its own last event, which
+    # is in the future too; a leftover from an earlier day at its last activity before now.
+    last = _last_activity(store, to_db(shift.started_at), None if _in_future(shift, now) else to_db(now))
     ended = last or to_db(shift.started_at)
     store.conn.execute("UPDATE shifts SET ended_at = ?, ended_how = 'auto' WHERE id = ?", (ended, shift.id))
     log.info("shift %s was left open; closed at its last activity", shift.id)
 
 
+@dataclass
+class ClockFix:
+    """A shift found to start in the future was closed and a new one opened now."""
+
+    closed: Shift
+    opened: Shift
+
+    @property
+    def zh(self) -> str:
+        return (f"电脑时钟曾经走快：上一个班次记在 {self.closed.started_at.astimezone():%m-%d %H:%M} 开始（晚于现在），"
+                "已把它结束并从现在起开始新的班次。那段时间的日志仍保留在上一个班次中。")
+
+    @property
+    def en(self) -> str:
+        return (f"The computer's clock was ahead: the last shift was recorded as starting at "
+                f"{self.closed.started_at.astimezone():%m-%d %H:%M}, later than now. It was ended and a new shift "
+                "starts now; what was logged then stays in that shift.")
+
+
+def fix_future_shift(store: Store, now: datetime | None = None) -> ClockFix | None:
+    """After the clock was corrected backwards: an open shift that starts in the future is closed at its
+    last event and a new one starts now, so the log and KPIs of the shift are not empty. Returns what
+    was done (tell the agent once), or None; takes the write lock only when there is something to fix."""
+    now = _now(store, now)
+    shift = current_shift(store)
+    if shift is None or not _in_future(shift, now):
+        return None
+    with store.write():
+        shift = current_shift(store)
+        if shift is None or not _in_future(shift, now):
+            return None
+        _close_stale(store, shift, now)
+        opened = _insert_shift(store, now, "auto")
+    log.warning("shift %s started in the future (clock corrected?); closed, shift %s started", shift.id, opened.id)
+    return ClockFix(get_shift(store, shift.id), opened)
+
+
+def open_day(store: Store, now: datetime | None = None) -> ClockFix | None:
+    """The panel's start/wake step: a shift from the future is replaced (returned, to tell the agent),
+    then ensure_shift()."""
+    fix = fix_future_shift(store, now)
+    ensure_shift(store, now)
+    return fix
+
+
 def ensure_shift(store: Store, now: datetime | None = None) -> Shift:
     """The current shift, started now if there is none (first use of the day). A leftover open shift
-    older than MAX_SHIFT_HOURS is closed at its last activity first."""
+    older than MAX_SHIFT_HOURS, or one that starts in the future, is closed at its last activity first."""
     now = _now(store, now)
     with store.write():
         shift = current_shift(store)

@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from ..errors import StoreError
+from . import integrity
 from .clock import Clock, SystemClock
 from .migrations import migrations
 
@@ -47,19 +48,62 @@ def _locked(path: Path) -> StoreError:
     )
 
 
+def _empty(path: Path) -> StoreError:
+    return StoreError(
+        f"数据库文件是空的（0 字节）：{path}。可能是同步软件或磁盘故障所致；为免覆盖，未新建数据库。"
+        "请用 `kefu restore 备份文件` 从备份恢复，或把这个空文件移走后重新打开（将新建空白数据库）。",
+        f"The database file is empty (0 bytes): {path}, likely from a sync client or a disk error. To keep "
+        "anything recoverable, no new database was created over it. Restore a backup with `kefu restore BACKUP`, "
+        "or move the empty file away to start a new, empty library.",
+    )
+
+
+def _foreign(path: Path) -> StoreError:
+    return StoreError(
+        f"{path} 是其他程序的 SQLite 数据库，不是客服助手的，未做任何改动。请把它移走或改名，"
+        "或用 --data-dir 指定另一个数据目录。",
+        f"{path} is another program's SQLite database, not kefu-assistant's; it was left untouched. "
+        "Move or rename it, or choose another data folder with --data-dir.",
+    )
+
+
+# Primary SQLite result codes (https://sqlite.org/rescode.html). The message text is never read: it
+# can quote stored text (a nickname containing "corrupt" once passed for a damaged file).
+_PERM, _BUSY, _LOCKED, _NOMEM, _READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _AUTH, _NOTADB = \
+    3, 5, 6, 7, 8, 10, 11, 13, 14, 23, 26
+
+
 def translate_sqlite_error(exc: sqlite3.Error, path: Path) -> StoreError:
-    text = str(exc).lower()
-    if "locked" in text or "busy" in text:
+    """A sqlite3 error as a one-line StoreError, classified by its result code (Python >= 3.11)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    name = getattr(exc, "sqlite_errorname", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    if primary in (_BUSY, _LOCKED):
         return _locked(path)
-    if "not a database" in text or "malformed" in text or "corrupt" in text:
+    if primary in (_CORRUPT, _NOTADB):
         return _corrupt(path)
-    if "readonly" in text or "read-only" in text:
+    if primary == _READONLY:
         return StoreError(f"数据库文件只读，无法保存：{path}", f"The database file is read-only: {path}")
-    if "disk is full" in text or "full" in text:
+    if primary == _FULL:
         return StoreError("磁盘已满，未能保存。", "The disk is full; nothing was saved.")
-    if "unable to open" in text:
+    if primary in (_CANTOPEN, _PERM, _AUTH):
         return StoreError(f"无法打开数据库文件：{path}", f"Cannot open the database file: {path}")
-    return StoreError(f"数据库错误：{exc}", f"Database error: {exc}")
+    if primary == _IOERR:
+        return StoreError(f"读写数据库文件时发生磁盘错误（{name}）：{path}。请运行 `kefu doctor` 检查。",
+                          f"A disk error occurred reading or writing the database ({name}): {path}. "
+                          "Run `kefu doctor` to check it.")
+    if primary == _NOMEM:
+        return StoreError("内存不足，未能完成数据库操作。", "Out of memory; the database operation did not finish.")
+    if primary is None and isinstance(exc, sqlite3.OperationalError) \
+            and str(exc).startswith("Could not decode to UTF-8"):  # raised by Python itself, no code
+        return StoreError(f"数据库中有一段文字不是有效的 UTF-8 编码，无法读取：{path}。请运行 `kefu doctor` 检查。",
+                          f"A text stored in the database is not valid UTF-8 and cannot be read: {path}. "
+                          "Run `kefu doctor` to check it.")
+    # Anything else: its name only (SQLITE_CONSTRAINT_UNIQUE, ProgrammingError...), never the message.
+    label = name or type(exc).__name__
+    log.warning("unclassified database error %s", label)
+    return StoreError(f"数据库错误（{label}）。请运行 `kefu doctor` 检查。",
+                      f"Database error ({label}). Run `kefu doctor` to check the database.")
 
 
 def storage_warnings(path: Path) -> list[tuple[str, str]]:
@@ -105,9 +149,12 @@ class Store:
         self.path = Path(path)
         self.clock: Clock = clock or SystemClock()
         self.warnings: list[tuple[str, str]] = []
-        memory = str(path) == ":memory:"
+        self._memory = memory = str(path) == ":memory:"
+        self._damaged: StoreError | None = None  # set once a check failed: every later write is refused
         if not memory:
             self._check_header()
+            if not self._exists():
+                self._create()
         try:
             conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
         except sqlite3.Error as exc:
@@ -117,6 +164,7 @@ class Store:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA foreign_keys = ON")
             if not memory:
+                self._refuse_foreign()  # before anything below can write to another program's file
                 mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
                 if str(mode).lower() != "wal":
                     log.warning("journal_mode is %s, not wal", mode)
@@ -126,6 +174,9 @@ class Store:
         except sqlite3.Error as exc:
             conn.close()
             raise translate_sqlite_error(exc, self.path) from exc
+        except StoreError:
+            conn.close()
+            raise
         if not memory:
             self._restrict_permissions()
             self.warnings = storage_warnings(self.path)
@@ -137,6 +188,59 @@ class Store:
         # under us. A file that is not a database is reported by SQLite's first read instead.
         self.path.parent.mkdir(parents=True, exist_ok=True)
 
+    def _exists(self) -> bool:
+        """False when there is no file (a new install). A 0-byte file is refused, never re-created over:
+        SQLite would treat it as a new database, and a sync client or a disk error left it there."""
+        try:
+            size = os.stat(self.path).st_size
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            raise StoreError(f"无法读取数据库文件：{self.path}（{exc.strerror}）",
+                             f"Cannot read the database file: {self.path} ({exc.strerror})") from exc
+        if size == 0:
+            raise _empty(self.path)
+        return True
+
+    def _create(self) -> None:
+        """A new database, built under a temporary name and linked into place complete: a crash during
+        the first start never leaves a 0-byte or half-migrated kefu.db behind."""
+        tmp = self.path.with_name(f".{self.path.name}.new-{os.getpid()}")
+        leftovers = [Path(f"{tmp}{suffix}") for suffix in ("", "-wal", "-shm", "-journal")]
+        for old in leftovers:
+            with contextlib.suppress(OSError):
+                old.unlink()
+        try:
+            conn = sqlite3.connect(str(tmp))
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+                migrations.apply(Database(conn, execute_plugins=False))
+            finally:
+                conn.close()
+            try:
+                os.link(tmp, self.path)  # never replaces a file another process created meanwhile
+            except FileExistsError:
+                return
+            except OSError:  # no hard links on this filesystem
+                if self.path.exists():
+                    return
+                os.replace(tmp, self.path)
+            integrity.write_record(self.path, integrity.fingerprint(self.path), True)
+        except sqlite3.Error as exc:
+            raise translate_sqlite_error(exc, self.path) from exc
+        finally:
+            for old in leftovers:
+                with contextlib.suppress(OSError):
+                    old.unlink()
+
+    def _refuse_foreign(self) -> None:
+        """Another application's SQLite file named kefu.db: tables, but none of our migrations."""
+        names = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not names - {integrity.MIGRATIONS_TABLE}:
+            return  # empty: ours to set up
+        if not integrity.applied_migrations(self.conn):
+            raise _foreign(self.path)
+
     def _restrict_permissions(self) -> None:
         if os.name != "posix":
             return
@@ -146,9 +250,24 @@ class Store:
                 with contextlib.suppress(OSError):
                     os.chmod(candidate, 0o600)
 
+    def check_before_writes(self) -> None:
+        """Raise StoreError unless the file may be written (integrity.py: when quick_check runs)."""
+        if self._memory:
+            return
+        if self._damaged is not None:
+            raise self._damaged
+        try:
+            integrity.check_before_write(self.conn, self.path)
+        except StoreError as exc:
+            self._damaged = exc
+            raise
+
     @contextlib.contextmanager
     def write(self) -> Iterator[Database]:
-        """One all-or-nothing write transaction. Nested calls join the outer transaction."""
+        """One all-or-nothing write transaction. Nested calls join the outer transaction.
+
+        Before the first COMMIT that changed anything, the file is checked (check_before_writes): a
+        damaged database gets a rollback and a StoreError, never a write."""
         if self.conn.in_transaction:
             yield self.db
             return
@@ -156,14 +275,18 @@ class Store:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             raise translate_sqlite_error(exc, self.path) from exc
+        changes = self.conn.total_changes
         try:
             yield self.db
+            if self.conn.total_changes != changes:
+                self.check_before_writes()
         except BaseException:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
             raise
         try:
-            self.conn.execute("COMMIT")
+            with integrity.own_change(self.path) if not self._memory else contextlib.nullcontext():
+                self.conn.execute("COMMIT")  # may checkpoint into the main file
         except sqlite3.Error as exc:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
@@ -182,11 +305,17 @@ class Store:
         return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
 
     def integrity_check(self) -> list[str]:
-        rows = self.conn.execute("PRAGMA integrity_check").fetchall()
-        return [r[0] for r in rows]
+        """["ok"] or SQLite's findings; the result is recorded (writes are refused while it stands)."""
+        fp = None if self._memory else integrity.fingerprint(self.path)
+        problems = integrity.integrity_check(self.conn)
+        if not self._memory:
+            integrity.write_record(self.path, fp, not problems)
+        return problems or ["ok"]
 
     def close(self) -> None:
-        with contextlib.suppress(sqlite3.Error):
+        # The last connection's close checkpoints the WAL into the main file: kefu's own change.
+        with integrity.own_change(self.path) if not self._memory else contextlib.nullcontext(), \
+                contextlib.suppress(sqlite3.Error):
             self.conn.close()
 
     def __enter__(self) -> Store:

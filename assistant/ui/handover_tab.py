@@ -135,12 +135,12 @@ class Snapshot:
     items: list[shifts.LogItem] = field(default_factory=list)
     previous: list[shifts.Entry] = field(default_factory=list)
     previous_at: datetime | None = None
+    clock_fix: shifts.ClockFix | None = None  # a shift from the future was replaced: tell the agent
 
 
 def load_snapshot(store: Store, scope: str, ensure: bool = False) -> Snapshot:
     """Everything the tab shows, in one job. ensure=True starts the day's shift if none is open."""
-    if ensure:
-        shifts.ensure_shift(store)
+    clock_fix = shifts.open_day(store) if ensure else None
     now = store.clock.now().astimezone(timezone.utc)
     try:
         tz = reminders.get_config(store).agent_tz
@@ -162,7 +162,7 @@ def load_snapshot(store: Store, scope: str, ensure: bool = False) -> Snapshot:
     if previous:
         rows = store.query("SELECT at FROM handovers WHERE id = ?", (previous[0].handover_id,))
         previous_at = from_db(rows[0]["at"]) if rows else None
-    return Snapshot(now, tz, shifts.agent_name(store), shift, scope, kpis, items, previous, previous_at)
+    return Snapshot(now, tz, shifts.agent_name(store), shift, scope, kpis, items, previous, previous_at, clock_fix)
 
 
 # ================================================================ small widgets
@@ -659,6 +659,8 @@ class HandoverTab(QWidget):
 
     def _show(self, snap: Snapshot) -> None:
         self.snapshot = snap
+        if snap.clock_fix is not None:
+            self.message.emit(snap.clock_fix.zh, snap.clock_fix.en, "warning")
         tz = snap.tz
         shift = snap.shift
         self._set_shift_state(shift)

@@ -67,6 +67,9 @@ class StoreWorker(QObject):
     data_changed = Signal()
     #: number of jobs waiting or running changed (a busy indicator)
     busy_changed = Signal(bool)
+    #: the check run by check_then_release_writes() finished: (KnownError or None)
+    checked = Signal(object)
+    _check_done = Signal(object)
 
     def __init__(self, db_path: Path | str, clock: Any = None, parent: QObject | None = None,
                  poll_ms: int = 2000) -> None:
@@ -87,6 +90,8 @@ class StoreWorker(QObject):
         self._poll.setInterval(poll_ms)
         self._poll.timeout.connect(self._check_external_changes)
         self._polling = False
+        self._held: list[Any] | None = None  # write jobs waiting for check_then_release_writes()
+        self._check_done.connect(self._on_check_done)
 
     # ------------------------------------------------------------ lifecycle (GUI thread)
 
@@ -106,6 +111,39 @@ class StoreWorker(QObject):
     def pending(self) -> int:
         return len(self._jobs)
 
+    # ------------------------------------------------------------ writes held until a check passes
+
+    def hold_writes(self) -> None:
+        """Write jobs submitted from now on wait, in order, until check_then_release_writes() is done;
+        reads keep running."""
+        if self._held is None:
+            self._held = []
+
+    def check_then_release_writes(self, check: Callable[[Path], Any]) -> None:
+        """Run check(db_path) on a one-shot thread of its own (its own connection: reads on the worker
+        are not kept waiting), then release the held writes. A KnownError from the check is emitted by
+        `checked`; the writes then run and meet the Store's own refusal."""
+        def run() -> None:
+            try:
+                check(Path(self.db_path))
+                outcome: Any = None
+            except KnownError as exc:
+                traceback.clear_frames(exc.__traceback__)
+                outcome = exc
+            except Exception:  # noqa: BLE001 - a bug in the check: report it, never keep writes held
+                log.exception("start-up check failed")
+                outcome = None
+            self._check_done.emit(outcome)
+
+        threading.Thread(target=run, name="store-check", daemon=True).start()
+
+    @Slot(object)
+    def _on_check_done(self, outcome: Any) -> None:
+        held, self._held = self._held or [], None
+        for item in held:
+            self._queue.put(item)
+        self.checked.emit(outcome)
+
     # ------------------------------------------------------------ submitting (GUI thread)
 
     def submit(self, fn: Callable[..., Any], on_done: Callable[[Any], None] | None = None,
@@ -122,7 +160,11 @@ class StoreWorker(QObject):
             self._latest[key] = job.id
         if len(self._jobs) == 1:
             self.busy_changed.emit(True)
-        self._queue.put((job.id, key, fn, on_progress is not None))
+        item = (job.id, key, fn, on_progress is not None)
+        if write and self._held is not None:
+            self._held.append(item)
+        else:
+            self._queue.put(item)
         return job.id
 
     def is_current(self, job_id: int, key: str) -> bool:
