@@ -231,7 +231,8 @@ class Panel(QWidget):
         self.add_button.setIconSize(QSize(20, 20))
         self.add_button.setFixedSize(34, 34)
         self.add_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.add_button.clicked.connect(self.new_reply)
+        # A lambda: clicked(bool) would otherwise arrive as new_reply(body=False).
+        self.add_button.clicked.connect(lambda: self.new_reply())
         row.addWidget(self.search_box, 1)
         row.addWidget(self.add_button)
         layout.addLayout(row)

@@ -160,3 +160,12 @@ def test_panel_new_reply_preselects_the_current_group(qtbot, panel, store):
     qtbot.waitUntil(lambda: dialog._loaded)
     assert dialog.group.currentText() == "售前/问候"
     dialog.reject()
+
+
+def test_panel_plus_button_opens_an_empty_editor(qtbot, panel):
+    # clicked(bool) used to reach new_reply(body=False): setPlainText(False) raised TypeError.
+    qtbot.mouseClick(panel.add_button, Qt.MouseButton.LeftButton)
+    dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, EditorDialog) and w.isVisible())
+    qtbot.waitUntil(lambda: dialog._loaded)
+    assert dialog.body.toPlainText() == ""
+    dialog.reject()
