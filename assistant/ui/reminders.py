@@ -330,15 +330,17 @@ class ChaseActions(QObject):
                            self._error)
 
     def paste(self, buyer_id: int, nickname: str, proposal: reminders.ChaseProposal,
-              reminder_id: int | None = None, token: int | None = None) -> None:
-        """Paste the proposed script (fill-in {客户} = the buyer's nickname) and record the chase once
+              reminder_id: int | None = None, token: int | None = None,
+              values: dict[str, str] | None = None) -> None:
+        """Paste the proposed script (fill-in {客户} = the buyer's nickname, plus `values`: a
+        reminder's own, such as {活动} of a promotion wave) and record the chase once
         the controller confirms this paste (tagged_paste_done with its tag: a paste of the same reply
         from the quick-replies list is not a chase); without a controller: copy and record now."""
         if proposal.reply_id is None or proposal.reply_body is None:
             self.message.emit("没有可用的催单话术：这位买家已收到所有角度的话术，请手动跟进",
                               "No chase script left: this buyer got every angle already; follow up by hand", "warning")
             return
-        values = {"客户": nickname}
+        values = {"客户": nickname, **(values or {})}
         if self.paste_available:
             tag = f"chase:{next(_chase_tags)}"
             self.pending[tag] = PendingChase(buyer_id, proposal.reply_id, reminder_id)
@@ -460,7 +462,7 @@ class ChaseActions(QObject):
                 self.message.emit(translate("Reminders", "“{nick}”还有未解答的问题，先回答再催单")
                                   .replace("{nick}", item.nickname or ""), "", "warning")
                 return
-            self.paste(item.buyer_id, item.nickname or "", proposal, item.id, token=token)
+            self.paste(item.buyer_id, item.nickname or "", proposal, item.id, token=token, values=item.fill_values())
 
         self.worker.submit(pick, done, self._error)
 
@@ -587,7 +589,8 @@ class ReminderCard(QFrame):
     def on_paste(self) -> None:
         log.info("paste chase clicked for reminder %d", self.item.id)
         if self.proposal is not None and self.item.buyer_id is not None:
-            self.actions.paste(self.item.buyer_id, self.item.nickname or "", self.proposal, self.item.id)
+            self.actions.paste(self.item.buyer_id, self.item.nickname or "", self.proposal, self.item.id,
+                               values=self.item.fill_values())
 
     def on_override(self) -> None:
         if self.item.buyer_id is not None:
@@ -643,7 +646,7 @@ class ReminderCard(QFrame):
             self.script.setText(f'<span style="color:{style.TEXT_3};">'
                                 f'{html.escape(translate("Reminders", "没有可用的新话术（所有角度都用过了）"))}</span>')
         else:
-            body = templates.render(p.reply_body, {"客户": item.nickname or ""}).text
+            body = templates.render(p.reply_body, item.fill_values()).text
             from .widgets import body_html
 
             self.script.setText(f'<span style="color:{style.TEXT_2}; font-size:11px;">'

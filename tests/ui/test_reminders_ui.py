@@ -357,3 +357,19 @@ def test_star_hotkey_uses_last_place_or_other(qtbot, cstore, actions):
     qtbot.waitUntil(lambda: len(messages) == 2, timeout=5000)
     second = customers.find_buyer(cstore, "第二位")
     assert (second.platform, second.shop) == ("jd", "京东店")
+
+
+def test_a_promotion_wave_fills_in_the_promotion_name(qtbot, cstore, clock, scheduler, popup, actions):
+    buyer = star(cstore, "大促买家")
+    script = reminders.propose(cstore, buyer.id).reply_id
+    replies.update_reply(cstore, script, body="{活动}马上开始，{客户}亲，记得先领券哦")
+    reminders.add_promotion(cstore, "双十一", clock.now() + timedelta(hours=1))  # the wave starts now
+    popup.add(fire_all(qtbot, cstore, clock, scheduler))
+    card = next(c for c in popup.cards.values() if c.item.kind == "wave")
+    qtbot.waitUntil(lambda: card.paste_button.isEnabled(), timeout=5000)
+    assert card.proposal.reply_id == script
+    assert "双十一马上开始，大促买家亲" in card.script.text()
+    actions.set_paste_available(True)
+    with qtbot.waitSignal(actions.paste_chase, timeout=2000) as sent:
+        qtbot.mouseClick(card.paste_button, Qt.MouseButton.LeftButton)
+    assert sent.args[1] == {"客户": "大促买家", "活动": "双十一"}  # no form asking for {活动}
