@@ -71,7 +71,11 @@ log = logging.getLogger(__name__)
 translate = QCoreApplication.translate
 
 # Fields that belong to one buyer: never pre-filled from what was typed for another buyer.
-BUYER_FIELDS = {"客户", "订单号", "金额"}
+# Values that belong to one buyer (the product they ask about, their order): remembered per buyer,
+# never offered to another one. The others (coupon, deadline, courier…) are the shop's and are
+# offered again to everybody.
+BUYER_FIELDS = {"客户", "商品", "订单号", "金额"}
+MAX_REMEMBERED_BUYERS = 200
 
 TABS = (
     ("chat", QT_TRANSLATE_NOOP("Tabs", "快捷回复")),
@@ -123,7 +127,8 @@ class Panel(QWidget):
         self.paste_available = False
         self.hotkeys_paused = False
         self.context: dict[str, str] = {}
-        self._remembered: dict[str, str] = {}
+        self._remembered: dict[str, str] = {}  # shop-wide fields typed into the form
+        self._remembered_by_buyer: dict[str, dict[str, str]] = {}  # buyer's nickname -> their own fields
         self._filter = GroupFilter("all")
         self._results: Results | None = None
         self._library: queries.Library | None = None
@@ -722,8 +727,19 @@ class Panel(QWidget):
         agent = str(self.config.get("agent.name") or "")
         if agent:
             values["客服"] = agent
+        values.update(self._remembered_by_buyer.get(self.context.get("客户", ""), {}))
         values.update(self.context)
         return values
+
+    def _remember(self, filled: dict[str, str]) -> None:
+        buyer = filled.get("客户") or self.context.get("客户") or ""
+        own = {k: v for k, v in filled.items() if v and k in BUYER_FIELDS and k != "客户"}
+        if buyer and own:
+            earlier = self._remembered_by_buyer.pop(buyer, {})  # most recent last: the oldest goes first
+            self._remembered_by_buyer[buyer] = {**earlier, **own}
+            while len(self._remembered_by_buyer) > MAX_REMEMBERED_BUYERS:
+                self._remembered_by_buyer.pop(next(iter(self._remembered_by_buyer)))
+        self._remembered.update({k: v for k, v in filled.items() if v and k not in BUYER_FIELDS})
 
     def activate_row(self, n: int, copy_only: bool = False) -> None:
         """Enter / double-click / Alt+n: paste the reply (or copy it), asking for missing fields first."""
@@ -745,9 +761,7 @@ class Panel(QWidget):
 
         def accepted() -> None:
             filled = dialog.values()
-            for name, value in filled.items():
-                if value:
-                    self._remembered[name] = value
+            self._remember(filled)
             done(filled)
 
         dialog.accepted.connect(accepted)
