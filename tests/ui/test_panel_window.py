@@ -25,6 +25,13 @@ def test_beside_rect_prefers_the_right_then_the_left_then_overlaps():
     assert (rect, side) == (QRect(440, 50, 360, 900), "left")
     rect, side = docking.beside_rect(QRect(0, 0, 1920, 1080), work, 360)
     assert side == "inside" and rect.right() == 1919
+    # a short window: the panel keeps a usable height, inside the work area
+    rect, side = docking.beside_rect(QRect(100, 900, 1000, 150), work, 360, min_height=420)
+    assert (rect, side) == (QRect(1100, 660, 360, 420), "right")
+    rect, side = docking.beside_rect(QRect(100, 100, 1000, 150), work, 360, min_height=420)
+    assert rect == QRect(1100, 100, 360, 420)
+    rect, side = docking.beside_rect(QRect(100, 100, 1000, 150), QRect(0, 0, 1920, 300), 360, min_height=420)
+    assert rect == QRect(1100, 0, 360, 300)  # a work area lower than the minimum: all of it
 
 
 def test_panel_docks_right_at_full_height(qtbot, panel):
@@ -122,3 +129,15 @@ def test_tray_menu_drives_the_panel(qtbot, panel):
     assert not tray.is_paused() and not tray.act_pause.isChecked()
     with qtbot.waitSignal(tray.quit_requested):
         tray.act_quit.trigger()
+
+
+def test_attached_beside_a_short_window_the_panel_stays_on_the_screen(qtbot, panel):
+    work = panel.docker.work_area()
+    target = (work.left() + 10, work.bottom() - 260 + 1, 300, 260)  # a short chat window at the bottom
+    panel.set_window_locator(lambda _pattern: target)
+    panel.config["ui.attach_pattern"] = "千牛"
+    panel.set_dock_mode("attach")
+    frame = panel.frameGeometry()
+    assert work.contains(frame), (frame, work)
+    assert frame.height() >= docking.MIN_ATTACHED_HEIGHT and frame.bottom() == work.bottom()
+    assert frame.left() == target[0] + 300  # still beside it
