@@ -298,6 +298,7 @@ class DueReminder:
     chase_count: int = 0
     last_chase_at: datetime | None = None
     last_chase_title: str | None = None
+    cadence_name_en: str = ""
 
     def late_seconds(self, now: datetime) -> float:
         return max(0.0, (now - self.due_at).total_seconds())
@@ -746,7 +747,7 @@ def _load(store: Store, where: str, params: tuple, limit: int | None = None) -> 
             marks=[n for n, _ in buyer_marks], mark_codes=[code for _, code in buyer_marks if code],
             promotion_id=r["promotion_id"], promotion_name=r["promotion_name"],
             promotion_start=from_db(r["promotion_start"]), chase_count=r["chase_count"] or 0,
-            last_chase_at=last_at, last_chase_title=last_title))
+            last_chase_at=last_at, last_chase_title=last_title, cadence_name_en=c.en if c else r["cadence_id"]))
     return out
 
 

@@ -173,6 +173,10 @@ class Panel(QWidget):
         self.tabs = QTabBar(objectName="MainTabs")
         self.tabs.setDrawBase(False)
         self.tabs.setExpanding(False)
+        # Squeezed (a narrow panel, a window frame, a longer language) the labels shorten ("Hand…")
+        # instead of the last tab vanishing behind scroll arrows.
+        self.tabs.setUsesScrollButtons(False)
+        self.tabs.setElideMode(Qt.TextElideMode.ElideRight)
         self.tabs.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.tabs.setIconSize(QSize(16, 16))
         for _icon, _label in TABS:

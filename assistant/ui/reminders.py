@@ -500,6 +500,7 @@ class ReminderCard(QFrame):
         head.setSpacing(6)
         self.title = QLabel(objectName="CardTitle")
         self.title.setTextFormat(Qt.TextFormat.RichText)
+        self.title.setWordWrap(True)  # nickname, platform and shop may not fit one line of a 360 px panel
         self.due_label = QLabel(objectName="CardDue")
         head.addWidget(self.title, 1)
         head.addWidget(self.due_label, 0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
@@ -519,7 +520,7 @@ class ReminderCard(QFrame):
         layout.addWidget(self.warning)
 
         row = QHBoxLayout()
-        row.setSpacing(4)
+        row.setSpacing(3)
         self.paste_button = self._button("paste", primary=True)
         self.paste_button.clicked.connect(self.on_paste)
         self.override_button = self._button(None)
@@ -612,7 +613,8 @@ class ReminderCard(QFrame):
         parts = []
         if item.marks:
             parts.append(chip_html(item.marks))
-        step = translate("Reminders", "{cadence} 第 {n}/{total} 次").replace("{cadence}", item.cadence_name) \
+        cadence = i18n.pick(item.cadence_name, item.cadence_name_en or item.cadence_name)
+        step = translate("Reminders", "{cadence} 第 {n}/{total} 次").replace("{cadence}", cadence) \
             .replace("{n}", str(item.step + 1)).replace("{total}", str(item.steps_total or "?"))
         if item.kind == "chase":
             parts.append(html.escape(step))
@@ -685,7 +687,7 @@ CARD_STYLE = f"""
 #CardWarning {{ color: {style.WARN}; background: {style.WARN_BG}; border: 1px solid #fde68a; border-radius: 6px;
     padding: 4px 6px; font-size: 12px; }}
 #CardWarning[blocked="true"] {{ color: {style.ERROR}; background: {style.ERROR_BG}; border-color: #fecaca; }}
-#ReminderCard QPushButton {{ padding: 4px 8px; }}
+#ReminderCard QPushButton {{ padding: 4px 6px; }}
 #PopupScroll, #PopupList {{ background: transparent; border: none; }}
 """
 
