@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import os
 import platform
 import sqlite3
@@ -44,6 +45,7 @@ class Ctx:
             from .core.store import open_store
 
             self._store = open_store(paths.db_path(self.data))
+            logging.getLogger(__name__).debug("database %s opened", paths.db_path(self.data))
             for zh, en in self._store.warnings:
                 sys.stderr.write(f"Warning: {en} / 警告：{zh}\n")
             replies.seed_defaults(self._store)
@@ -369,7 +371,7 @@ def cmd_doctor(ctx: Ctx) -> int:
     for module in ("PySide6", "sqlite_utils", "jieba", "pypinyin", "opencc", "openpyxl", "pyperclip"):
         try:
             mod = __import__(module)
-            report[f"{module}_version"] = getattr(mod, "__version__", "installed")
+            report[f"{module}_version"] = getattr(mod, "__version__", None) or _dist_version(module)
         except ImportError:
             report[f"{module}_version"] = "MISSING"
     problems: list[str] = []
@@ -441,6 +443,17 @@ def cmd_settings(ctx: Ctx) -> int:
 
 
 # ---------------------------------------------------------------- parser
+
+def _dist_version(module: str) -> str:
+    """The installed version of the distribution providing `module` (sqlite_utils has no
+    __version__; its distribution sqlite-utils has one)."""
+    from importlib import metadata
+
+    for dist in metadata.packages_distributions().get(module, []):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            return metadata.version(dist)
+    return "installed"
+
 
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
@@ -569,6 +582,8 @@ def main(argv: list[str] | None = None) -> int:
             sys.stderr.write(f"Error: {exc.bilingual()}\n")
             return exc.exit_code
     ctx = None
+    root_level = logging.getLogger().level
+    verbose_log = _log_to_stderr() if args.verbose else None
     try:
         ctx = Ctx(args)
         return args.func(ctx)
@@ -594,6 +609,19 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if ctx is not None:
             ctx.close()
+        if verbose_log is not None:  # main() may run again in the same process (tests)
+            logging.getLogger().removeHandler(verbose_log)
+            logging.getLogger().setLevel(root_level)
+
+
+def _log_to_stderr() -> logging.Handler:
+    """-v: the command's log on stderr (ids and counts only, as in the panel's log file)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    return handler
 
 
 if __name__ == "__main__":

@@ -103,6 +103,19 @@ def test_doctor_reports_paths_and_integrity(kefu):
     assert code == 0, report["problems"]
     assert report["integrity"] == ["ok"] and report["journal_mode"] == "wal"
     assert "hotkey_backend" in report and report["replies"] >= 100
+    from importlib.metadata import version
+
+    assert report["sqlite_utils_version"] == version("sqlite-utils")  # it has no __version__: not "installed"
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_verbose_logs_a_subcommand_to_stderr(kefu, where):
+    args = ["buyers", "star", "甲", "--platform", "京东"]
+    code, _, err = kefu(*(["-v", *args] if where == "before" else [*args, "-v"]))
+    assert code == 0
+    assert "INFO assistant.core.reminders: buyer 1 starred" in err and "甲" not in err  # ids, never names
+    code, _, err = kefu("buyers", "star", "乙", "--platform", "京东")
+    assert code == 0 and err == ""  # without -v: quiet
 
 
 def test_settings_set_and_reject(kefu):
