@@ -313,6 +313,24 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
+# CSV only. Excel in a locale whose list separator is ";" (ru, es: our cross-border shops) splits a
+# comma-separated file at every ";" - quotes are honoured only at the start of a field, so quoting
+# the cell does not help - and a piece starting with = + - @ becomes a formula ("abc;=1+1"). So an
+# apostrophe also goes after every , ; tab CR LF followed (past any quotes or apostrophes) by one
+# of those: "abc;=1+1" -> "abc;'=1+1". Like the leading apostrophe, import removes exactly these.
+_SPLIT_FORMULA = re.compile(r"(?<=[,;\t\r\n])(?=['\"]*[=+\-@])")
+_SPLIT_FORMULA_UNDO = re.compile(r"(?<=[,;\t\r\n])'(?=['\"]*[=+\-@])")
+
+
+def _csv_neutralise(text: str) -> str:
+    return _SPLIT_FORMULA.sub("'", text)
+
+
+def _csv_unneutralise(text: str) -> str:
+    """Undo _csv_neutralise(): remove an apostrophe only where it would have added one."""
+    return _SPLIT_FORMULA_UNDO.sub("", text)
+
+
 def _decode_cell(text: str) -> str:
     text = unneutralise(text)
     if "&#" in text:
@@ -474,7 +492,7 @@ def _parse_csv(path: Path) -> _FileData:
                 raise _row_err(row + 1, f"CSV 格式错误（引号不配对或单元格过长）：{exc}",
                                f"malformed CSV (unbalanced quotes or an over-long cell): {exc}") from exc
             row += 1
-            yield row, cells
+            yield row, [_csv_unneutralise(c) for c in cells]
 
     return _parse_qianniu(rows(), QIANNU_CSV, ragged_check=True)
 
@@ -1140,7 +1158,7 @@ def export_file(store: Store, path: Path | str, *, format: str | None = None, gr
                 writer = csv.writer(fh, lineterminator="\r\n")
                 writer.writerow(EXPORT_HEADER)
                 for n, reply in enumerate(items, start=1):
-                    writer.writerow(_qianniu_row(reply))
+                    writer.writerow([_csv_neutralise(cell) for cell in _qianniu_row(reply)])
                     tick(n)
         elif fmt == QIANNU_XLSX:
             _write_xlsx(tmp, items, tick)

@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import random
+import re
 import tempfile
 import zipfile
 from datetime import datetime, timedelta, timezone
@@ -679,6 +680,26 @@ def test_csv_export_format(tricky_lib, tmp_path):
             "'-neg0", "'-1x", "'=危险分组", "售前-问候"} <= cells
 
 
+SPLIT = ["abc;=1+1", "运费;+5元", "折扣\t-10", "a,@cmd", '引号;"=HYPERLINK(1)', "撇号;'=已有", "多行\n=第二行",
+         "普通;文字", "减号 - 不动"]
+
+
+def test_csv_export_safe_where_excel_splits_at_semicolons(db, fresh, tmp_path):
+    # Excel in a ";"-separator locale (ru, es) splits every line at ";" - and at tabs, commas and
+    # line breaks in other set-ups - ignoring quotes that do not open a field: no piece may start
+    # (past any quotes) with a formula character.
+    for body in SPLIT:
+        replies.create_reply(db, body=body, group="g")
+    path = tmp_path / "out.csv"
+    transfer.export_file(db, path)
+    text = path.read_text(encoding="utf-8-sig")
+    pieces = re.split(r"[,;\t\r\n]", text)
+    assert [p for p in pieces if p.lstrip('"')[:1] in ("=", "+", "-", "@")] == []
+    assert "普通;文字" in text and "减号 - 不动" in text  # nothing else changes
+    transfer.import_file(fresh, path)  # our own import takes exactly those apostrophes away again
+    assert sorted(r.body for r in replies.list_replies(fresh)) == sorted(SPLIT)
+
+
 def test_xlsx_export_is_text_only(tricky_lib, tmp_path):
     path = tmp_path / "out.xlsx"
     transfer.export_file(tricky_lib, path)
@@ -1029,7 +1050,7 @@ def test_neutralise_is_reversible_and_safe(text):
     assert safe[:1] not in ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
-_TOKENS = ["\n", "\t", "'", "=", "-", "+", "@", ",", '"', "&#13;", "&#10;", "&#44;", "&#38;", "&#", "{{", "}}"]
+_TOKENS = ["\n", "\t", "'", "=", "-", "+", "@", ",", ";", '"', "&#13;", "&#10;", "&#44;", "&#38;", "&#", "{{", "}}"]
 _body_text = st.lists(
     st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="{}"), max_size=8)
     | st.sampled_from(_TOKENS), min_size=1, max_size=10,
