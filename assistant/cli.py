@@ -209,26 +209,46 @@ def cmd_replies_rm(ctx: Ctx) -> int:
 
 def cmd_replies_import(ctx: Ctx) -> int:
     from .core import transfer
+    from .errors import ImportBracesError
 
     path = Path(ctx.args.file)
-    if ctx.args.dry_run:
-        plan = transfer.plan_import(ctx.store, path, replace=ctx.args.replace, format=ctx.args.format)
-        summary = {"add": len(plan.to_add), "replace": len(plan.to_replace), "skip": len(plan.skipped)}
-        if ctx.args.json:
-            _json({**summary, "skipped": [_item(s) for s in plan.skipped]})
-        else:
-            _out(f"Would add {summary['add']}, replace {summary['replace']}, skip {summary['skip']} "
-                 f"/ 将新增 {summary['add']} 条，替换 {summary['replace']} 条，跳过 {summary['skip']} 条（未写入）")
-            _print_skipped(plan.skipped)
-        return 0
-    result = transfer.import_file(ctx.store, path, replace=ctx.args.replace, format=ctx.args.format)
+    keep = ctx.args.keep_braces
+    try:
+        if ctx.args.dry_run:
+            plan = transfer.plan_import(ctx.store, path, replace=ctx.args.replace, format=ctx.args.format,
+                                        keep_braces=keep)
+            summary = {"add": len(plan.to_add), "replace": len(plan.to_replace), "skip": len(plan.skipped),
+                       "braces_kept": plan.braces_escaped}
+            if ctx.args.json:
+                _json({**summary, "skipped": [_item(s) for s in plan.skipped]})
+            else:
+                _out(f"Would add {summary['add']}, replace {summary['replace']}, skip {summary['skip']} "
+                     f"/ 将新增 {summary['add']} 条，替换 {summary['replace']} 条，跳过 {summary['skip']} 条（未写入）")
+                _print_braces(plan.braces_escaped)
+                _print_skipped(plan.skipped)
+            return 0
+        result = transfer.import_file(ctx.store, path, replace=ctx.args.replace, format=ctx.args.format,
+                                      keep_braces=keep)
+    except ImportBracesError as exc:
+        sys.stderr.write(f"Error: {exc.bilingual()}\n"
+                         "Hint: if these braces are plain text, import again with --keep-braces "
+                         "/ 提示：如果这些花括号只是普通文字，请加 --keep-braces 重新导入（原样保留）\n")
+        return exc.exit_code
     if ctx.args.json:
-        _json({"added": result.added, "replaced": result.replaced, "skipped": [_item(s) for s in result.skipped_items]})
+        _json({"added": result.added, "replaced": result.replaced, "braces_kept": result.braces_escaped,
+               "skipped": [_item(s) for s in result.skipped_items]})
     else:
         _out(f"Imported: {result.added} added, {result.replaced} replaced, {len(result.skipped_items)} skipped "
              f"/ 导入完成：新增 {result.added} 条，替换 {result.replaced} 条，跳过 {len(result.skipped_items)} 条")
+        _print_braces(result.braces_escaped)
         _print_skipped(result.skipped_items)
     return 0
+
+
+def _print_braces(count: int) -> None:
+    if count:
+        _out(f"  {count} brace(s) that are no fill-in field kept as literal text "
+             f"/ {count} 处不是填空字段的花括号已原样保留")
 
 
 def _item(item: Any) -> dict:
@@ -514,6 +534,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--replace", action="store_true", help="replace duplicates instead of skipping them")
     p.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
     p.add_argument("--format", choices=("qianniu-csv", "qianniu-xlsx", "json"))
+    p.add_argument("--keep-braces", action="store_true",
+                   help="keep braces that are no fill-in field ({x}) as literal text instead of failing")
     p = add(rsub, "export", cmd_replies_export, "export to Qianniu CSV/XLSX or kefu JSON (by extension) / 导出")
     p.add_argument("file")
     p.add_argument("--group")

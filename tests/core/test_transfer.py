@@ -20,11 +20,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.core import replies, transfer
+from assistant.core import replies, templates, transfer
 from assistant.core import settings as app_settings
 from assistant.core.clock import FakeClock
 from assistant.core.store import open_store
-from assistant.errors import ImportFileError, KnownError, ValidationError
+from assistant.errors import ImportBracesError, ImportFileError, KnownError, ValidationError
 from assistant.paths import resource_path
 
 DATA = Path(__file__).parent / "data"
@@ -1073,3 +1073,31 @@ def test_qianniu_round_trip_property(ext, bodies):
         finally:
             src.close()
             dst.close()
+
+
+# ---------------------------------------------------------------- braces in Qianniu phrases
+
+
+BRACES = [["p1", "限时{8折}，{客户}别错过", "促销"], ["p2", "尺码表见详情页 { 左上角", "售前"], ["p3", "普通的一条", "售前"]]
+
+
+@pytest.mark.parametrize("ext", ["csv", "xlsx"])
+def test_a_literal_brace_in_a_qianniu_phrase_stops_the_import_unless_kept(db, tmp_path, ext):
+    path = (write_csv if ext == "csv" else write_xlsx)(tmp_path / f"q.{ext}", BRACES)
+    before = dump(db)
+    with pytest.raises(ImportBracesError) as err:
+        transfer.import_file(db, path)
+    assert err.value.row == 2 and "{8折}" in err.value.en and "8折" in err.value.zh
+    assert dump(db) == before  # nothing written
+    plan = transfer.plan_import(db, path, keep_braces=True)
+    assert plan.braces_escaped == 2 and len(plan.to_add) == 3
+    result = transfer.import_file(db, path, keep_braces=True)
+    assert (result.added, result.braces_escaped) == (3, 2)
+    one = replies.get_reply(db, "p1")
+    assert one.body == "限时{{8折}}，{客户}别错过" and one.fields == ["客户"]  # the known field stays a field
+    assert one.title == "限时{8折}，{客户}别错过"  # a title is plain text: as written
+    assert templates.render(one.body, {"客户": "小王"}).text == "限时{8折}，小王别错过"  # pasted as written
+    assert templates.render(replies.get_reply(db, "p2").body).text == "尺码表见详情页 { 左上角"
+    # the editor still refuses an unknown field typed by hand
+    with pytest.raises(ValidationError):
+        replies.update_reply(db, "p3", body="写错的{字段}")
