@@ -72,6 +72,8 @@ class Docker(QObject):
     fallback = Signal(str)
     #: a new outer rect was applied (tests, and the panel to ignore its own resize events)
     placed = Signal(QRect)
+    #: placed as asked again after a fallback (the window turned up, or the mode changed)
+    recovered = Signal()
 
     def __init__(self, window: QWidget, locator: Locator | None = None) -> None:
         super().__init__(window)
@@ -90,7 +92,9 @@ class Docker(QObject):
         if mode not in MODES:
             mode = "right"
         if (mode, pattern) != (self.mode, self.pattern):
-            self._warned = False
+            if self._warned:
+                self._warned = False
+                self.recovered.emit()
             self._last_target = None
         self.mode, self.width, self.pattern = mode, width, pattern
         if mode == "attach":
@@ -140,7 +144,9 @@ class Docker(QObject):
                                        .replace("{pattern}", self.pattern))
                 self._set(edge_rect(self.work_area(), "right", self.width))
             return
-        self._warned = False
+        if self._warned:
+            self._warned = False
+            self.recovered.emit()
         if not force and found == self._last_target:
             return
         self._last_target = found

@@ -60,6 +60,9 @@ translate = QCoreApplication.translate
 MAX_TIMER_MS = 2**31 - 1 - 1000  # QTimer takes an int of milliseconds
 HEARTBEAT_MS = 30_000
 CLOCK_GAP_S = 20.0  # the wall clock ran this much ahead of the monotonic one: the machine slept
+# A shown card asks again for its proposal this often: "too soon after the previous chase" and "late
+# by" are true at one moment, not five minutes later.
+RECHECK_MS = 60_000
 MAX_PENDING_CHASES = 50  # tagged pastes never answered (fill-in form cancelled, reply deleted): oldest dropped
 POPUP_MAX_CARDS = 12
 
@@ -562,9 +565,14 @@ class ReminderCard(QFrame):
             b.setVisible(not phone and item.buyer_id is not None)
         self.done_button.setVisible(phone or item.buyer_id is None)
         self.paste_button.setEnabled(False)
+        self._override = False
         self._retranslate()
+        self._recheck = QTimer(self)
+        self._recheck.setInterval(RECHECK_MS)
+        self._recheck.timeout.connect(self.recheck)
         if item.buyer_id is not None and not phone:
             actions.propose(item.buyer_id, self.set_proposal)
+            self._recheck.start()
 
     def _button(self, icon_name: str | None, primary: bool = False) -> QPushButton:
         b = QPushButton(objectName="Primary" if primary else "")
@@ -595,7 +603,13 @@ class ReminderCard(QFrame):
 
     def on_override(self) -> None:
         if self.item.buyer_id is not None:
+            self._override = True
             self.actions.propose(self.item.buyer_id, self.set_proposal, override=True)
+
+    def recheck(self) -> None:
+        """The proposal and its warnings as they are now (the agent's override kept)."""
+        if self.isVisible() and self.item.buyer_id is not None:
+            self.actions.propose(self.item.buyer_id, self.set_proposal, override=self._override)
 
     def _retranslate(self) -> None:
         item, now = self.item, self.clock.now()

@@ -127,6 +127,10 @@ class MessageBar(QFrame):
     def text(self) -> str:
         return self._text.text()
 
+    def message(self) -> tuple[str, str]:
+        """(zh, en) of the message shown (or last shown)."""
+        return self._message
+
     def level(self) -> str:
         return str(self.property("level"))
 
