@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import os
 import platform
 import sqlite3
@@ -44,6 +45,7 @@ class Ctx:
             from .core.store import open_store
 
             self._store = open_store(paths.db_path(self.data))
+            logging.getLogger(__name__).debug("database %s opened", paths.db_path(self.data))
             for zh, en in self._store.warnings:
                 sys.stderr.write(f"Warning: {en} / 警告：{zh}\n")
             replies.seed_defaults(self._store)
@@ -219,26 +221,46 @@ def cmd_replies_rm(ctx: Ctx) -> int:
 
 def cmd_replies_import(ctx: Ctx) -> int:
     from .core import transfer
+    from .errors import ImportBracesError
 
     path = Path(ctx.args.file)
-    if ctx.args.dry_run:
-        plan = transfer.plan_import(ctx.store, path, replace=ctx.args.replace, format=ctx.args.format)
-        summary = {"add": len(plan.to_add), "replace": len(plan.to_replace), "skip": len(plan.skipped)}
-        if ctx.args.json:
-            _json({**summary, "skipped": [_item(s) for s in plan.skipped]})
-        else:
-            _out(f"Would add {summary['add']}, replace {summary['replace']}, skip {summary['skip']} "
-                 f"/ 将新增 {summary['add']} 条，替换 {summary['replace']} 条，跳过 {summary['skip']} 条（未写入）")
-            _print_skipped(plan.skipped)
-        return 0
-    result = transfer.import_file(ctx.store, path, replace=ctx.args.replace, format=ctx.args.format)
+    keep = ctx.args.keep_braces
+    try:
+        if ctx.args.dry_run:
+            plan = transfer.plan_import(ctx.store, path, replace=ctx.args.replace, format=ctx.args.format,
+                                        keep_braces=keep)
+            summary = {"add": len(plan.to_add), "replace": len(plan.to_replace), "skip": len(plan.skipped),
+                       "braces_kept": plan.braces_escaped}
+            if ctx.args.json:
+                _json({**summary, "skipped": [_item(s) for s in plan.skipped]})
+            else:
+                _out(f"Would add {summary['add']}, replace {summary['replace']}, skip {summary['skip']} "
+                     f"/ 将新增 {summary['add']} 条，替换 {summary['replace']} 条，跳过 {summary['skip']} 条（未写入）")
+                _print_braces(plan.braces_escaped)
+                _print_skipped(plan.skipped)
+            return 0
+        result = transfer.import_file(ctx.store, path, replace=ctx.args.replace, format=ctx.args.format,
+                                      keep_braces=keep)
+    except ImportBracesError as exc:
+        sys.stderr.write(f"Error: {exc.bilingual()}\n"
+                         "Hint: if these braces are plain text, import again with --keep-braces "
+                         "/ 提示：如果这些花括号只是普通文字，请加 --keep-braces 重新导入（原样保留）\n")
+        return exc.exit_code
     if ctx.args.json:
-        _json({"added": result.added, "replaced": result.replaced, "skipped": [_item(s) for s in result.skipped_items]})
+        _json({"added": result.added, "replaced": result.replaced, "braces_kept": result.braces_escaped,
+               "skipped": [_item(s) for s in result.skipped_items]})
     else:
         _out(f"Imported: {result.added} added, {result.replaced} replaced, {len(result.skipped_items)} skipped "
              f"/ 导入完成：新增 {result.added} 条，替换 {result.replaced} 条，跳过 {len(result.skipped_items)} 条")
+        _print_braces(result.braces_escaped)
         _print_skipped(result.skipped_items)
     return 0
+
+
+def _print_braces(count: int) -> None:
+    if count:
+        _out(f"  {count} brace(s) that are no fill-in field kept as literal text "
+             f"/ {count} 处不是填空字段的花括号已原样保留")
 
 
 def _item(item: Any) -> dict:
@@ -381,7 +403,7 @@ def cmd_doctor(ctx: Ctx) -> int:
     for module in ("PySide6", "sqlite_utils", "jieba", "pypinyin", "opencc", "openpyxl", "pyperclip"):
         try:
             mod = __import__(module)
-            report[f"{module}_version"] = getattr(mod, "__version__", "installed")
+            report[f"{module}_version"] = getattr(mod, "__version__", None) or _dist_version(module)
         except ImportError:
             report[f"{module}_version"] = "MISSING"
     problems: list[str] = []
@@ -471,6 +493,17 @@ def cmd_settings(ctx: Ctx) -> int:
 
 # ---------------------------------------------------------------- parser
 
+def _dist_version(module: str) -> str:
+    """The installed version of the distribution providing `module` (sqlite_utils has no
+    __version__; its distribution sqlite-utils has one)."""
+    from importlib import metadata
+
+    for dist in metadata.packages_distributions().get(module, []):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            return metadata.version(dist)
+    return "installed"
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data-dir", metavar="DIR", default=argparse.SUPPRESS,
@@ -530,6 +563,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--replace", action="store_true", help="replace duplicates instead of skipping them")
     p.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
     p.add_argument("--format", choices=("qianniu-csv", "qianniu-xlsx", "json"))
+    p.add_argument("--keep-braces", action="store_true",
+                   help="keep braces that are no fill-in field ({x}) as literal text instead of failing")
     p = add(rsub, "export", cmd_replies_export, "export to Qianniu CSV/XLSX or kefu JSON (by extension) / 导出")
     p.add_argument("file")
     p.add_argument("--group")
@@ -598,6 +633,8 @@ def main(argv: list[str] | None = None) -> int:
             sys.stderr.write(f"Error: {exc.bilingual()}\n")
             return exc.exit_code
     ctx = None
+    root_level = logging.getLogger().level
+    verbose_log = _log_to_stderr() if args.verbose else None
     try:
         ctx = Ctx(args)
         return args.func(ctx)
@@ -623,6 +660,19 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if ctx is not None:
             ctx.close()
+        if verbose_log is not None:  # main() may run again in the same process (tests)
+            logging.getLogger().removeHandler(verbose_log)
+            logging.getLogger().setLevel(root_level)
+
+
+def _log_to_stderr() -> logging.Handler:
+    """-v: the command's log on stderr (ids and counts only, as in the panel's log file)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    return handler
 
 
 if __name__ == "__main__":

@@ -215,8 +215,8 @@ def cmd_buyers_marks(ctx) -> int:
     from .core import customers
 
     a = ctx.args
-    if a.new:
-        mark = customers.create_mark(ctx.store, a.new, a.shop or "")
+    if a.add:
+        mark = customers.create_mark(ctx.store, a.add, a.shop or "")
         _out(f"Added mark {mark.name} [id {mark.id}] / 已添加标记")
         return 0
     if a.delete:
@@ -433,7 +433,7 @@ def register(sub, add, common) -> None:
     p.add_argument("--remove", action="append", metavar="MARK")
     p = add(bsub, "marks", cmd_buyers_marks, "list marks, or add a shop's own / 标记列表", True)
     p.add_argument("--shop")
-    p.add_argument("--new", metavar="NAME", help="add a mark (for --shop only, or every shop)")
+    p.add_argument("--add", "--new", dest="add", metavar="NAME", help="add a mark (for --shop only, or every shop)")
     p.add_argument("--delete", metavar="NAME", help="delete a shop's own mark")
     p = add(bsub, "outcome", cmd_buyers_outcome, "paid, lost, snooze, replied, pause, resume / 结果")
     who(p)

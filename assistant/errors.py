@@ -52,3 +52,8 @@ class ImportFileError(KnownError):
     def __init__(self, zh: str, en: str, row: int | None = None) -> None:
         super().__init__(zh, en)
         self.row = row
+
+
+class ImportBracesError(ImportFileError):
+    """A Qianniu phrase holds braces that are no fill-in field ({x}, a lone "{"): importing again
+    with keep_braces keeps them as literal text."""

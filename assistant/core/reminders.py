@@ -298,9 +298,18 @@ class DueReminder:
     chase_count: int = 0
     last_chase_at: datetime | None = None
     last_chase_title: str | None = None
+    cadence_name_en: str = ""
 
     def late_seconds(self, now: datetime) -> float:
         return max(0.0, (now - self.due_at).total_seconds())
+
+    def fill_values(self) -> dict[str, str]:
+        """What this reminder knows for the chase script's fill-in fields: {客户}, and {活动} for a
+        promotion wave."""
+        values = {"客户": self.nickname or ""}
+        if self.promotion_name:
+            values["活动"] = self.promotion_name
+        return values
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -738,7 +747,7 @@ def _load(store: Store, where: str, params: tuple, limit: int | None = None) -> 
             marks=[n for n, _ in buyer_marks], mark_codes=[code for _, code in buyer_marks if code],
             promotion_id=r["promotion_id"], promotion_name=r["promotion_name"],
             promotion_start=from_db(r["promotion_start"]), chase_count=r["chase_count"] or 0,
-            last_chase_at=last_at, last_chase_title=last_title))
+            last_chase_at=last_at, last_chase_title=last_title, cadence_name_en=c.en if c else r["cadence_id"]))
     return out
 
 
@@ -862,8 +871,10 @@ def _join_waves(store: Store, buyer_id: int, now: datetime, config: Config) -> N
         if store.query("SELECT 1 FROM reminders WHERE promotion_id = ? AND buyer_id = ? AND state != 'cancelled'",
                        (promo["id"], buyer_id)):
             continue
-        last = store.query("SELECT max(due_at) AS m FROM reminders WHERE promotion_id = ? AND kind = 'wave'",
-                           (promo["id"],))[0]["m"]
+        # The end of the wave is its last slot as planned: a slot moved out of a buyer's night (or
+        # snoozed) is due much later and must not drag every buyer starred afterwards with it.
+        last = store.query("SELECT max(planned_at) AS m FROM reminders WHERE promotion_id = ? AND kind = 'wave' "
+                           "AND snoozed_from IS NULL", (promo["id"],))[0]["m"]
         plan = cad.plan_wave(_eligible_wave_buyers(store, [buyer_id]), promotion_start=from_db(promo["start_at"]),  # type: ignore[arg-type]
                              now=now, cadence=promo_cadence, hours=config.hours,
                              per_minute=config["reminders.wave_per_minute"], begin_after=from_db(last))

@@ -94,6 +94,25 @@ def parse(body: str) -> list[Piece]:
     return pieces
 
 
+def escape_unknown(body: str) -> tuple[str, int]:
+    """Keep every brace that is not part of a known field as literal text: "{x}" -> "{{x}}", a lone
+    "{" -> "{{". Known fields and already doubled braces stay. Returns (body, places escaped)."""
+    out: list[str] = []
+    escaped = 0
+    pos = 0
+    for match in _TOKEN.finditer(body):
+        out.append(body[pos:match.start()])
+        token = match.group(0)
+        if token in ("{{", "}}") or (match.group(1) is not None and canonical(match.group(1))):
+            out.append(token)
+        else:
+            out.append(token.replace("{", "{{").replace("}", "}}"))
+            escaped += 1
+        pos = match.end()
+    out.append(body[pos:])
+    return "".join(out), escaped
+
+
 def validate(body: str) -> list[str]:
     """Check a body before saving; returns its canonical field names in order of first use."""
     seen: list[str] = []

@@ -35,7 +35,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import ImportFileError, KnownError, NotFoundError, StoreError, ValidationError
+from ..errors import (
+    ImportBracesError,
+    ImportFileError,
+    KnownError,
+    NotFoundError,
+    StoreError,
+    ValidationError,
+)
 from . import hotkeys, replies, templates
 from .clock import from_db, to_db
 from .store import Store
@@ -137,6 +144,7 @@ class ImportPlan:
     skipped: list[ImportItem] = field(default_factory=list)
     warnings: list[ImportItem] = field(default_factory=list)  # imported, but a hotkey was dropped
     new_groups: list[str] = field(default_factory=list)  # paths of groups the import creates
+    braces_escaped: int = 0  # keep_braces: braces in Qianniu phrases kept as literal text
 
     @property
     def total(self) -> int:
@@ -151,6 +159,7 @@ class ImportResult:
     skipped_items: list[ImportItem]
     warnings: list[ImportItem]
     groups_created: int
+    braces_escaped: int = 0
 
 
 # ---------------------------------------------------------------- parsed file (internal)
@@ -313,6 +322,24 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
+# CSV only. Excel in a locale whose list separator is ";" (ru, es: our cross-border shops) splits a
+# comma-separated file at every ";" - quotes are honoured only at the start of a field, so quoting
+# the cell does not help - and a piece starting with = + - @ becomes a formula ("abc;=1+1"). So an
+# apostrophe also goes after every , ; tab CR LF followed (past any quotes or apostrophes) by one
+# of those: "abc;=1+1" -> "abc;'=1+1". Like the leading apostrophe, import removes exactly these.
+_SPLIT_FORMULA = re.compile(r"(?<=[,;\t\r\n])(?=['\"]*[=+\-@])")
+_SPLIT_FORMULA_UNDO = re.compile(r"(?<=[,;\t\r\n])'(?=['\"]*[=+\-@])")
+
+
+def _csv_neutralise(text: str) -> str:
+    return _SPLIT_FORMULA.sub("'", text)
+
+
+def _csv_unneutralise(text: str) -> str:
+    """Undo _csv_neutralise(): remove an apostrophe only where it would have added one."""
+    return _SPLIT_FORMULA_UNDO.sub("", text)
+
+
 def _decode_cell(text: str) -> str:
     text = unneutralise(text)
     if "&#" in text:
@@ -363,7 +390,7 @@ def _group_name(cell: str, row: int) -> tuple[str, str]:
     return name, raw
 
 
-def _check_body(body: str, where_zh: str, where_en: str, row: int | None) -> str:
+def _check_body(body: str, where_zh: str, where_en: str, row: int | None, *, fields: bool = True) -> str:
     body = body.replace("\r\n", "\n").replace("\r", "\n")
     if not body.strip():
         raise ImportFileError(f"{where_zh}：快捷短语内容为空", f"{where_en}: the reply text is empty", row=row)
@@ -374,11 +401,32 @@ def _check_body(body: str, where_zh: str, where_en: str, row: int | None) -> str
     if "\x00" in body:
         raise ImportFileError(f"{where_zh}：内容含有非法字符（NUL）", f"{where_en}: the text contains a NUL character",
                               row=row)
-    try:
-        templates.validate(body)
-    except ValidationError as exc:
-        raise ImportFileError(f"{where_zh}：{exc.zh}", f"{where_en}: {exc.en}", row=row) from exc
+    if fields:
+        try:
+            templates.validate(body)
+        except ValidationError as exc:
+            raise ImportFileError(f"{where_zh}：{exc.zh}", f"{where_en}: {exc.en}", row=row) from exc
     return body
+
+
+def _check_fields(data: _FileData, keep_braces: bool) -> int:
+    """Qianniu phrases are plain text: a "{…}" in one is usually not meant as a fill-in field. Strict
+    (the default): the first such row stops the import, with ImportBracesError. keep_braces: every
+    brace that is no known field is doubled, so the text stays exactly as it was; returns how many."""
+    escaped = 0
+    if data.kind != "qianniu":
+        return 0  # our own JSON was validated when it was written
+    for item in data.items:
+        try:
+            templates.validate(item.body)
+        except ValidationError as exc:
+            if not keep_braces:
+                raise ImportBracesError(f"{item.where_zh}：{exc.zh}", f"Row {item.row}: {exc.en}", row=item.row) from exc
+            # The title is plain text: it keeps the phrase as written, without the doubled braces.
+            item.title, item.title_given = _derived_title(item.body), True
+            item.body, n = templates.escape_unknown(item.body)
+            escaped += n
+    return escaped
 
 
 def _check_code(code: str | None, where_zh: str, where_en: str, row: int | None) -> str | None:
@@ -423,7 +471,7 @@ def _parse_qianniu(rows: Iterable[tuple[int, list[Any]]], fmt: str, *, ragged_ch
 
         text, code_cell, group_cell = (_column(cells, cols, k) for k in ("text", "code", "group"))
         where_zh, where_en = f"第 {row} 行", f"row {row}"
-        body = _check_body(text, where_zh, f"Row {row}", row)
+        body = _check_body(text, where_zh, f"Row {row}", row, fields=False)  # _check_fields, after parsing
         code = _check_code(code_cell, where_zh, f"Row {row}", row)
         name, raw_group = _group_name(group_cell, row)
         key = "q:" + name
@@ -474,7 +522,7 @@ def _parse_csv(path: Path) -> _FileData:
                 raise _row_err(row + 1, f"CSV 格式错误（引号不配对或单元格过长）：{exc}",
                                f"malformed CSV (unbalanced quotes or an over-long cell): {exc}") from exc
             row += 1
-            yield row, cells
+            yield row, [_csv_unneutralise(c) for c in cells]
 
     return _parse_qianniu(rows(), QIANNU_CSV, ragged_check=True)
 
@@ -977,20 +1025,24 @@ def _make_plan(store: Store | None, data: _FileData, path: Path, replace: bool,
 # ---------------------------------------------------------------- public import API
 
 
-def read_file(path: Path | str, format: str | None = None) -> ImportPlan:
+def read_file(path: Path | str, format: str | None = None, *, keep_braces: bool = False) -> ImportPlan:
     """Parse and validate a file without touching any store: the plan against an empty library."""
     path = Path(path)
     data = _parse(path, format)
+    escaped = _check_fields(data, keep_braces)
     plan, _, _ = _make_plan(None, data, path, replace=False)
+    plan.braces_escaped = escaped
     return plan
 
 
 def plan_import(store: Store, path: Path | str, *, replace: bool = False, format: str | None = None,
-                progress: Progress | None = None) -> ImportPlan:
+                progress: Progress | None = None, keep_braces: bool = False) -> ImportPlan:
     """The preview: what import_file would add, replace and skip. Writes nothing."""
     path = Path(path)
     data = _parse(path, format)
+    escaped = _check_fields(data, keep_braces)
     plan, _, _ = _make_plan(store, data, path, replace, progress)
+    plan.braces_escaped = escaped
     return plan
 
 
@@ -1019,10 +1071,13 @@ def _create_groups(store: Store, db: Any, data: _FileData, targets: dict[str, _T
 
 
 def import_file(store: Store, path: Path | str, *, replace: bool = False, format: str | None = None,
-                progress: Progress | None = None) -> ImportResult:
-    """Import all or nothing; progress(done, total) follows the writing of replies."""
+                progress: Progress | None = None, keep_braces: bool = False) -> ImportResult:
+    """Import all or nothing; progress(done, total) follows the writing of replies. keep_braces:
+    braces in Qianniu phrases that are no fill-in field are kept as literal text (else they stop
+    the import with ImportBracesError)."""
     path = Path(path)
     data = _parse(path, format)
+    escaped = _check_fields(data, keep_braces)
     with store.write() as db:
         plan, targets, needed = _make_plan(store, data, path, replace)
         new_group_ids = {k for k, t in targets.items() if t.id is None}
@@ -1069,7 +1124,8 @@ def import_file(store: Store, path: Path | str, *, replace: bool = False, format
     log.info("imported %s: %d added, %d replaced, %d skipped, %d groups created", path.name, len(plan.to_add),
              len(plan.to_replace), len(plan.skipped), groups_created)
     return ImportResult(added=len(plan.to_add), replaced=len(plan.to_replace), skipped=len(plan.skipped),
-                        skipped_items=plan.skipped, warnings=plan.warnings, groups_created=groups_created)
+                        skipped_items=plan.skipped, warnings=plan.warnings, groups_created=groups_created,
+                        braces_escaped=escaped)
 
 
 # ---------------------------------------------------------------- export
@@ -1140,7 +1196,7 @@ def export_file(store: Store, path: Path | str, *, format: str | None = None, gr
                 writer = csv.writer(fh, lineterminator="\r\n")
                 writer.writerow(EXPORT_HEADER)
                 for n, reply in enumerate(items, start=1):
-                    writer.writerow(_qianniu_row(reply))
+                    writer.writerow([_csv_neutralise(cell) for cell in _qianniu_row(reply)])
                     tick(n)
         elif fmt == QIANNU_XLSX:
             _write_xlsx(tmp, items, tick)

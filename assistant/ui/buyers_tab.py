@@ -25,6 +25,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -176,16 +177,19 @@ class BuyersTab(QWidget):
         row.addWidget(self.search, 1)
         row.addWidget(self.star_button)
         layout.addLayout(row)
-        filters = QHBoxLayout()
-        filters.setSpacing(4)
+        # One row of four filters when they fit, else two rows of two (a 360 px panel in Chinese):
+        # a filter cut to "全部标i" says nothing.
+        self.filter_grid = QGridLayout()
+        self.filter_grid.setSpacing(4)
+        self._filter_columns = 0
         self.mark_filter, self.state_filter = QComboBox(), QComboBox()
         self.platform_filter, self.shop_filter = QComboBox(), QComboBox()
-        for combo in (self.mark_filter, self.state_filter, self.platform_filter, self.shop_filter):
+        for combo in self._filter_combos():
             combo.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
             combo.setMinimumWidth(40)
             combo.currentIndexChanged.connect(lambda _i: self._refresh_timer.start())
-            filters.addWidget(combo, 1)
-        layout.addLayout(filters)
+        layout.addLayout(self.filter_grid)
+        self._arrange_filters()
 
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.list = QListWidget(objectName="ResultList")
@@ -271,6 +275,32 @@ class BuyersTab(QWidget):
         self.detail.setEnabled(False)
         return self.detail
 
+    def _filter_combos(self) -> tuple[QComboBox, ...]:
+        return (self.mark_filter, self.state_filter, self.platform_filter, self.shop_filter)
+
+    def _filter_width(self, combo: QComboBox) -> int:
+        """Width the combo needs to show its first entry ("全部标记", "Marks") in full."""
+        text = combo.itemText(0) or combo.currentText()
+        return combo.fontMetrics().horizontalAdvance(text) + 44  # padding, frame and the arrow
+
+    def _arrange_filters(self) -> None:
+        combos = self._filter_combos()
+        needed = sum(self._filter_width(c) for c in combos) + 4 * (len(combos) - 1)
+        columns = 4 if self.width() >= needed else 2
+        if columns == self._filter_columns:
+            return
+        self._filter_columns = columns
+        for combo in combos:
+            self.filter_grid.removeWidget(combo)
+        for n, combo in enumerate(combos):
+            self.filter_grid.addWidget(combo, n // columns, n % columns)
+        for column in range(4):
+            self.filter_grid.setColumnStretch(column, 1 if column < columns else 0)
+
+    def resizeEvent(self, event) -> None:  # noqa: ANN001 - QResizeEvent
+        super().resizeEvent(event)
+        self._arrange_filters()
+
     # ------------------------------------------------------------ data
 
     def load_filters(self) -> None:
@@ -289,6 +319,8 @@ class BuyersTab(QWidget):
             for combo, value in zip((self.mark_filter, self.shop_filter), keep, strict=True):
                 combo.setCurrentIndex(max(0, combo.findData(value)))
                 combo.blockSignals(False)
+            self._filter_columns = 0
+            self._arrange_filters()
 
         self.worker.submit(lambda store: (customers.list_marks(store), customers.shops(store)), got,
                            key="buyers.filters")
@@ -337,10 +369,12 @@ class BuyersTab(QWidget):
         self._show(buyer)
         if buyer is not None:
             self.context_changed.emit({"客户": buyer.nickname})
-            bid = buyer.id
-            self.worker.submit(lambda store: (customers.chase_history(store, bid, limit=30),
-                                              reminders.buyer_reminders(store, bid)), self._on_history,
-                               key="buyers.history")
+            self._load_history(buyer.id)
+
+    def _load_history(self, bid: int) -> None:
+        self.worker.submit(lambda store: (customers.chase_history(store, bid, limit=30),
+                                          reminders.buyer_reminders(store, bid)), self._on_history,
+                           key="buyers.history")
 
     def open_buyer(self, buyer_id: int) -> None:
         """From a reminder's 打开: clear the filters and select this buyer."""
@@ -501,6 +535,13 @@ class BuyersTab(QWidget):
         for combo, value in zip((self.state_filter, self.platform_filter), keep, strict=True):
             combo.setCurrentIndex(max(0, combo.findData(value)))
             combo.blockSignals(False)
+        # The marks and shops come from the store (load_filters); only their "all" entries are ours.
+        if self.mark_filter.count():
+            self.mark_filter.setItemText(0, translate("Buyers", "全部标记"))
+        if self.shop_filter.count():
+            self.shop_filter.setItemText(0, translate("Buyers", "全部店铺"))
+        self._filter_columns = 0
+        self._arrange_filters()
         self.empty.setText(translate("Buyers", "没有符合条件的买家。点右上角的星标，或在聊天窗口选中昵称后按“标星”快捷键。"))
         self.chase_button.setText(translate("Buyers", "粘贴催单"))
         self.replied_button.setText(translate("Buyers", "回复了"))
@@ -511,6 +552,9 @@ class BuyersTab(QWidget):
         self.save_notes_button.setText(translate("Buyers", "保存备注"))
         self.history_title.setText(translate("Buyers", "催单记录"))
         self._show(self.buyer)
+        if self.buyer is not None:
+            self._load_history(self.buyer.id)  # its lines are written in the language of the moment
+        self.list.viewport().update()
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:

@@ -22,6 +22,9 @@ translate = QCoreApplication.translate
 Locator = Callable[[str], "tuple[int, int, int, int] | None"]
 MODES = ("right", "left", "attach", "free")
 FOLLOW_MS = 400
+# Beside a shorter window the panel keeps this height (search box, groups and a few results),
+# growing downwards, or upwards where the work area ends.
+MIN_ATTACHED_HEIGHT = 360
 
 
 def edge_rect(work: QRect, edge: str, width: int) -> QRect:
@@ -30,13 +33,17 @@ def edge_rect(work: QRect, edge: str, width: int) -> QRect:
     return QRect(x, work.top(), width, work.height())
 
 
-def beside_rect(target: QRect, work: QRect, width: int) -> tuple[QRect, str]:
+def beside_rect(target: QRect, work: QRect, width: int,
+                min_height: int = MIN_ATTACHED_HEIGHT) -> tuple[QRect, str]:
     """The panel's rect beside `target`: right of it if there is room, else left, else overlapping
-    the target's right edge. Height follows the target, clamped to the work area."""
+    the target's right edge. Height follows the target, clamped to the work area, and is at least
+    min_height (or the work area's height): never off the bottom of the screen."""
     top = max(work.top(), target.top())
     bottom = min(work.bottom(), target.bottom())
-    if bottom - top < 200:
-        top, bottom = work.top(), work.bottom()
+    needed = min(max(1, min_height), work.height())
+    if bottom - top + 1 < needed:
+        top = min(top, work.bottom() - needed + 1)
+        bottom = top + needed - 1
     height = bottom - top + 1
     if target.right() + width <= work.right():
         return QRect(target.right() + 1, top, width, height), "right"
@@ -65,6 +72,8 @@ class Docker(QObject):
     fallback = Signal(str)
     #: a new outer rect was applied (tests, and the panel to ignore its own resize events)
     placed = Signal(QRect)
+    #: placed as asked again after a fallback (the window turned up, or the mode changed)
+    recovered = Signal()
 
     def __init__(self, window: QWidget, locator: Locator | None = None) -> None:
         super().__init__(window)
@@ -83,7 +92,9 @@ class Docker(QObject):
         if mode not in MODES:
             mode = "right"
         if (mode, pattern) != (self.mode, self.pattern):
-            self._warned = False
+            if self._warned:
+                self._warned = False
+                self.recovered.emit()
             self._last_target = None
         self.mode, self.width, self.pattern = mode, width, pattern
         if mode == "attach":
@@ -133,9 +144,13 @@ class Docker(QObject):
                                        .replace("{pattern}", self.pattern))
                 self._set(edge_rect(self.work_area(), "right", self.width))
             return
-        self._warned = False
+        if self._warned:
+            self._warned = False
+            self.recovered.emit()
         if not force and found == self._last_target:
             return
         self._last_target = found
-        rect, _side = beside_rect(QRect(*found), self.work_area(), self.width)
+        # The window's own minimum (its layout's) too: Qt would enlarge a smaller rect downwards.
+        minimum = max(MIN_ATTACHED_HEIGHT, self._window.minimumHeight(), self._window.minimumSizeHint().height())
+        rect, _side = beside_rect(QRect(*found), self.work_area(), self.width, minimum)
         self._set(rect)

@@ -71,7 +71,13 @@ log = logging.getLogger(__name__)
 translate = QCoreApplication.translate
 
 # Fields that belong to one buyer: never pre-filled from what was typed for another buyer.
-BUYER_FIELDS = {"客户", "订单号", "金额"}
+# Values that belong to one buyer (the product they ask about, their order): remembered per buyer,
+# never offered to another one. The others (coupon, deadline, courier…) are the shop's and are
+# offered again to everybody.
+# Settings applied as soon as they change in the store (the settings dialog applies them the same way).
+LIVE_SETTINGS = ("ui.language", "ui.dock", "ui.attach_pattern", "ui.width", "ui.always_on_top")
+BUYER_FIELDS = {"客户", "商品", "订单号", "金额"}
+MAX_REMEMBERED_BUYERS = 200
 
 TABS = (
     ("chat", QT_TRANSLATE_NOOP("Tabs", "快捷回复")),
@@ -117,13 +123,19 @@ class Panel(QWidget):
         self.worker = worker
         self.config: dict[str, Any] = {s.name: s.default for s in settings.DECLARED}
         self.config.update(config or {})
+        # The settings as last read from the store: a value that changes there (kefu settings set,
+        # or our own save) is applied; comparing with self.config instead would undo a resize that
+        # is not saved yet.
+        self._stored_settings: dict[str, Any] = dict(self.config)
+        self._dock_warning: str | None = None
         self.data_dir = data_dir
         self.version = version
         self.window_lister = window_lister
         self.paste_available = False
         self.hotkeys_paused = False
         self.context: dict[str, str] = {}
-        self._remembered: dict[str, str] = {}
+        self._remembered: dict[str, str] = {}  # shop-wide fields typed into the form
+        self._remembered_by_buyer: dict[str, dict[str, str]] = {}  # buyer's nickname -> their own fields
         self._filter = GroupFilter("all")
         self._results: Results | None = None
         self._library: queries.Library | None = None
@@ -140,7 +152,8 @@ class Panel(QWidget):
         self.setMinimumWidth(260)
         self._build()
         self.docker = docking.Docker(self, locator)
-        self.docker.fallback.connect(lambda text: self.show_message(text, None, "warning"))
+        self.docker.fallback.connect(self._on_dock_fallback)
+        self.docker.recovered.connect(self._on_dock_recovered)
         self.docker.placed.connect(self._on_placed)
         self._geometry_timer = QTimer(self, singleShot=True, interval=800)
         self._geometry_timer.timeout.connect(self._save_geometry)
@@ -168,6 +181,10 @@ class Panel(QWidget):
         self.tabs = QTabBar(objectName="MainTabs")
         self.tabs.setDrawBase(False)
         self.tabs.setExpanding(False)
+        # Squeezed (a narrow panel, a window frame, a longer language) the labels shorten ("Hand…")
+        # instead of the last tab vanishing behind scroll arrows.
+        self.tabs.setUsesScrollButtons(False)
+        self.tabs.setElideMode(Qt.TextElideMode.ElideRight)
         self.tabs.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.tabs.setIconSize(QSize(16, 16))
         for _icon, _label in TABS:
@@ -231,7 +248,8 @@ class Panel(QWidget):
         self.add_button.setIconSize(QSize(20, 20))
         self.add_button.setFixedSize(34, 34)
         self.add_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.add_button.clicked.connect(self.new_reply)
+        # A lambda: clicked(bool) would otherwise arrive as new_reply(body=False).
+        self.add_button.clicked.connect(lambda: self.new_reply())
         row.addWidget(self.search_box, 1)
         row.addWidget(self.add_button)
         layout.addLayout(row)
@@ -528,9 +546,22 @@ class Panel(QWidget):
     # ================================================================ data
 
     def refresh(self) -> None:
-        """Re-read the group tree and re-run the current search (after a change)."""
+        """Re-read the group tree and re-run the current search (after a change), and the settings
+        (kefu settings set while the panel runs)."""
         self.worker.submit(queries.library, self._on_library, key="library")
+        self.worker.submit(settings.get_all, self._on_stored_settings, key="panel.settings")
         self._run_search()
+
+    def _on_stored_settings(self, values: dict[str, Any]) -> None:
+        changed = {k: v for k, v in values.items() if self._stored_settings.get(k) != v}
+        self._stored_settings = dict(values)
+        if not changed:
+            return
+        live = {k: v for k, v in changed.items() if k in LIVE_SETTINGS and self.config.get(k) != v}
+        self.config.update({k: v for k, v in changed.items() if k not in LIVE_SETTINGS})
+        if live:
+            log.info("settings changed in the store: %s", ", ".join(sorted(live)))
+            self.apply_settings(live)
 
     def refresh_soon(self) -> None:
         """Refresh after a short pause (several changes in a row cost one refresh)."""
@@ -721,8 +752,19 @@ class Panel(QWidget):
         agent = str(self.config.get("agent.name") or "")
         if agent:
             values["客服"] = agent
+        values.update(self._remembered_by_buyer.get(self.context.get("客户", ""), {}))
         values.update(self.context)
         return values
+
+    def _remember(self, filled: dict[str, str]) -> None:
+        buyer = filled.get("客户") or self.context.get("客户") or ""
+        own = {k: v for k, v in filled.items() if v and k in BUYER_FIELDS and k != "客户"}
+        if buyer and own:
+            earlier = self._remembered_by_buyer.pop(buyer, {})  # most recent last: the oldest goes first
+            self._remembered_by_buyer[buyer] = {**earlier, **own}
+            while len(self._remembered_by_buyer) > MAX_REMEMBERED_BUYERS:
+                self._remembered_by_buyer.pop(next(iter(self._remembered_by_buyer)))
+        self._remembered.update({k: v for k, v in filled.items() if v and k not in BUYER_FIELDS})
 
     def activate_row(self, n: int, copy_only: bool = False) -> None:
         """Enter / double-click / Alt+n: paste the reply (or copy it), asking for missing fields first."""
@@ -744,9 +786,7 @@ class Panel(QWidget):
 
         def accepted() -> None:
             filled = dialog.values()
-            for name, value in filled.items():
-                if value:
-                    self._remembered[name] = value
+            self._remember(filled)
             done(filled)
 
         dialog.accepted.connect(accepted)
@@ -899,6 +939,17 @@ class Panel(QWidget):
         self.settings_saved.emit(dict(self.config))
 
     # ================================================================ messages
+
+    def _on_dock_fallback(self, text: str) -> None:
+        self._dock_warning = text
+        self.show_message(text, None, "warning")
+
+    def _on_dock_recovered(self) -> None:
+        """The panel is placed as asked again: a "cannot attach" warning still shown is stale."""
+        if self._dock_warning is not None and self.message_bar.isVisible() \
+                and self.message_bar.message()[0] == self._dock_warning:
+            self.message_bar.dismiss()
+        self._dock_warning = None
 
     def show_message(self, zh: str, en: str | None = None, level: str = "info", *,
                      action: tuple[str, str] | None = None, callback: Callable[[], None] | None = None) -> None:

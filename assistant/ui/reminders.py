@@ -60,6 +60,9 @@ translate = QCoreApplication.translate
 MAX_TIMER_MS = 2**31 - 1 - 1000  # QTimer takes an int of milliseconds
 HEARTBEAT_MS = 30_000
 CLOCK_GAP_S = 20.0  # the wall clock ran this much ahead of the monotonic one: the machine slept
+# A shown card asks again for its proposal this often: "too soon after the previous chase" and "late
+# by" are true at one moment, not five minutes later.
+RECHECK_MS = 60_000
 MAX_PENDING_CHASES = 50  # tagged pastes never answered (fill-in form cancelled, reply deleted): oldest dropped
 POPUP_MAX_CARDS = 12
 
@@ -330,15 +333,17 @@ class ChaseActions(QObject):
                            self._error)
 
     def paste(self, buyer_id: int, nickname: str, proposal: reminders.ChaseProposal,
-              reminder_id: int | None = None, token: int | None = None) -> None:
-        """Paste the proposed script (fill-in {客户} = the buyer's nickname) and record the chase once
+              reminder_id: int | None = None, token: int | None = None,
+              values: dict[str, str] | None = None) -> None:
+        """Paste the proposed script (fill-in {客户} = the buyer's nickname, plus `values`: a
+        reminder's own, such as {活动} of a promotion wave) and record the chase once
         the controller confirms this paste (tagged_paste_done with its tag: a paste of the same reply
         from the quick-replies list is not a chase); without a controller: copy and record now."""
         if proposal.reply_id is None or proposal.reply_body is None:
             self.message.emit("没有可用的催单话术：这位买家已收到所有角度的话术，请手动跟进",
                               "No chase script left: this buyer got every angle already; follow up by hand", "warning")
             return
-        values = {"客户": nickname}
+        values = {"客户": nickname, **(values or {})}
         if self.paste_available:
             tag = f"chase:{next(_chase_tags)}"
             self.pending[tag] = PendingChase(buyer_id, proposal.reply_id, reminder_id)
@@ -460,7 +465,7 @@ class ChaseActions(QObject):
                 self.message.emit(translate("Reminders", "“{nick}”还有未解答的问题，先回答再催单")
                                   .replace("{nick}", item.nickname or ""), "", "warning")
                 return
-            self.paste(item.buyer_id, item.nickname or "", proposal, item.id, token=token)
+            self.paste(item.buyer_id, item.nickname or "", proposal, item.id, token=token, values=item.fill_values())
 
         self.worker.submit(pick, done, self._error)
 
@@ -498,6 +503,7 @@ class ReminderCard(QFrame):
         head.setSpacing(6)
         self.title = QLabel(objectName="CardTitle")
         self.title.setTextFormat(Qt.TextFormat.RichText)
+        self.title.setWordWrap(True)  # nickname, platform and shop may not fit one line of a 360 px panel
         self.due_label = QLabel(objectName="CardDue")
         head.addWidget(self.title, 1)
         head.addWidget(self.due_label, 0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
@@ -517,7 +523,7 @@ class ReminderCard(QFrame):
         layout.addWidget(self.warning)
 
         row = QHBoxLayout()
-        row.setSpacing(4)
+        row.setSpacing(3)
         self.paste_button = self._button("paste", primary=True)
         self.paste_button.clicked.connect(self.on_paste)
         self.override_button = self._button(None)
@@ -559,9 +565,14 @@ class ReminderCard(QFrame):
             b.setVisible(not phone and item.buyer_id is not None)
         self.done_button.setVisible(phone or item.buyer_id is None)
         self.paste_button.setEnabled(False)
+        self._override = False
         self._retranslate()
+        self._recheck = QTimer(self)
+        self._recheck.setInterval(RECHECK_MS)
+        self._recheck.timeout.connect(self.recheck)
         if item.buyer_id is not None and not phone:
             actions.propose(item.buyer_id, self.set_proposal)
+            self._recheck.start()
 
     def _button(self, icon_name: str | None, primary: bool = False) -> QPushButton:
         b = QPushButton(objectName="Primary" if primary else "")
@@ -587,11 +598,18 @@ class ReminderCard(QFrame):
     def on_paste(self) -> None:
         log.info("paste chase clicked for reminder %d", self.item.id)
         if self.proposal is not None and self.item.buyer_id is not None:
-            self.actions.paste(self.item.buyer_id, self.item.nickname or "", self.proposal, self.item.id)
+            self.actions.paste(self.item.buyer_id, self.item.nickname or "", self.proposal, self.item.id,
+                               values=self.item.fill_values())
 
     def on_override(self) -> None:
         if self.item.buyer_id is not None:
+            self._override = True
             self.actions.propose(self.item.buyer_id, self.set_proposal, override=True)
+
+    def recheck(self) -> None:
+        """The proposal and its warnings as they are now (the agent's override kept)."""
+        if self.isVisible() and self.item.buyer_id is not None:
+            self.actions.propose(self.item.buyer_id, self.set_proposal, override=self._override)
 
     def _retranslate(self) -> None:
         item, now = self.item, self.clock.now()
@@ -609,7 +627,8 @@ class ReminderCard(QFrame):
         parts = []
         if item.marks:
             parts.append(chip_html(item.marks))
-        step = translate("Reminders", "{cadence} 第 {n}/{total} 次").replace("{cadence}", item.cadence_name) \
+        cadence = i18n.pick(item.cadence_name, item.cadence_name_en or item.cadence_name)
+        step = translate("Reminders", "{cadence} 第 {n}/{total} 次").replace("{cadence}", cadence) \
             .replace("{n}", str(item.step + 1)).replace("{total}", str(item.steps_total or "?"))
         if item.kind == "chase":
             parts.append(html.escape(step))
@@ -643,7 +662,7 @@ class ReminderCard(QFrame):
             self.script.setText(f'<span style="color:{style.TEXT_3};">'
                                 f'{html.escape(translate("Reminders", "没有可用的新话术（所有角度都用过了）"))}</span>')
         else:
-            body = templates.render(p.reply_body, {"客户": item.nickname or ""}).text
+            body = templates.render(p.reply_body, item.fill_values()).text
             from .widgets import body_html
 
             self.script.setText(f'<span style="color:{style.TEXT_2}; font-size:11px;">'
@@ -682,7 +701,7 @@ CARD_STYLE = f"""
 #CardWarning {{ color: {style.WARN}; background: {style.WARN_BG}; border: 1px solid #fde68a; border-radius: 6px;
     padding: 4px 6px; font-size: 12px; }}
 #CardWarning[blocked="true"] {{ color: {style.ERROR}; background: {style.ERROR_BG}; border-color: #fecaca; }}
-#ReminderCard QPushButton {{ padding: 4px 8px; }}
+#ReminderCard QPushButton {{ padding: 4px 6px; }}
 #PopupScroll, #PopupList {{ background: transparent; border: none; }}
 """
 

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core import transfer
-from ..errors import ImportFileError, KnownError
+from ..errors import ImportBracesError, ImportFileError, KnownError
 from . import i18n, queries
 from .tasks import StoreWorker
 
@@ -80,6 +80,11 @@ class ImportDialog(QDialog):
         self.replace_box = QCheckBox(translate("Transfer", "覆盖库中已有的同一条回复（按 ID 或短码匹配），而不是跳过"))
         self.replace_box.toggled.connect(self._replan)
         layout.addWidget(self.replace_box)
+        # Offered once a Qianniu phrase turns out to hold braces that are no fill-in field.
+        self.keep_braces_box = QCheckBox(translate("Transfer", "保留原样：不是填空字段的花括号（如 {8折}）按普通文字导入"))
+        self.keep_braces_box.toggled.connect(self._replan)
+        self.keep_braces_box.hide()
+        layout.addWidget(self.keep_braces_box)
 
         self.summary = QLabel(objectName="SectionTitle")
         self.summary.setWordWrap(True)
@@ -137,6 +142,7 @@ class ImportDialog(QDialog):
         self.import_button.setEnabled(not busy and self.plan is not None
                                       and bool(self.plan.to_add or self.plan.to_replace))
         self.replace_box.setEnabled(not busy)
+        self.keep_braces_box.setEnabled(not busy)
         self.progress.setVisible(busy)
         if busy:
             self.progress.setRange(0, 0)
@@ -149,12 +155,12 @@ class ImportDialog(QDialog):
     def _replan(self) -> None:
         if self.path is None:
             return
-        path, replace = self.path, self.replace_box.isChecked()
+        path, replace, keep = self.path, self.replace_box.isChecked(), self.keep_braces_box.isChecked()
         self.plan = None
         self.error.hide()
         self._busy(True)
         self.worker.submit(lambda store, progress: transfer.plan_import(store, path, replace=replace,
-                                                                        progress=progress),
+                                                                        progress=progress, keep_braces=keep),
                            self._on_plan, self._on_error, key=f"import-plan-{id(self)}",
                            on_progress=self._on_progress)
 
@@ -170,6 +176,9 @@ class ImportDialog(QDialog):
         text = i18n.pick(exc.zh, exc.en)
         if isinstance(exc, ImportFileError) and exc.row is not None and str(exc.row) not in text:
             text = translate("Transfer", "第 {row} 行：").replace("{row}", str(exc.row)) + text
+        if isinstance(exc, ImportBracesError):
+            self.keep_braces_box.show()
+            text += "\n" + translate("Transfer", "如果这些花括号只是普通文字，请勾选上面的“保留原样”。")
         self.error.setText(text)
         self.error.show()
         self.import_button.setEnabled(False)
@@ -205,6 +214,8 @@ class ImportDialog(QDialog):
                  translate("Transfer", "跳过 %n 条", None, len(plan.skipped))]
         if plan.new_groups:
             parts.append(translate("Transfer", "新建分组 %n 个", None, len(plan.new_groups)))
+        if plan.braces_escaped:
+            parts.append(translate("Transfer", "%n 处花括号按原样保留", None, plan.braces_escaped))
         self.summary.setText("  ·  ".join(parts))
         count = len(plan.to_add) + len(plan.to_replace)
         import_n = translate("Transfer", "导入 %n 条", None, count)
@@ -223,11 +234,11 @@ class ImportDialog(QDialog):
     def start_import(self) -> None:
         if self.path is None or self.plan is None:
             return
-        path, replace = self.path, self.replace_box.isChecked()
+        path, replace, keep = self.path, self.replace_box.isChecked(), self.keep_braces_box.isChecked()
         self._busy(True)
         self.import_button.setEnabled(False)
         self.worker.submit(lambda store, progress: transfer.import_file(store, path, replace=replace,
-                                                                        progress=progress),
+                                                                        progress=progress, keep_braces=keep),
                            self._on_imported, self._on_error, write=True, on_progress=self._on_progress)
 
     def _on_imported(self, result: transfer.ImportResult) -> None:
@@ -238,6 +249,8 @@ class ImportDialog(QDialog):
         text = (translate("Transfer", "导入完成：新增 {added} 条，覆盖 {replaced} 条，跳过 {skipped} 条")
                 .replace("{added}", str(result.added)).replace("{replaced}", str(result.replaced))
                 .replace("{skipped}", str(result.skipped)))
+        if result.braces_escaped:
+            text += translate("Transfer", "；%n 处花括号按原样保留", None, result.braces_escaped)
         if parent is not None and hasattr(parent, "show_message"):
             parent.show_message(text, None, "success")
         self.accept()

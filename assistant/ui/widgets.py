@@ -26,6 +26,7 @@ from PySide6.QtGui import (
     QFont,
     QFontMetrics,
     QKeyEvent,
+    QMouseEvent,
     QPainter,
     QPen,
     QSyntaxHighlighter,
@@ -125,6 +126,10 @@ class MessageBar(QFrame):
 
     def text(self) -> str:
         return self._text.text()
+
+    def message(self) -> tuple[str, str]:
+        """(zh, en) of the message shown (or last shown)."""
+        return self._message
 
     def level(self) -> str:
         return str(self.property("level"))
@@ -486,6 +491,13 @@ class HotkeyEdit(QLineEdit):
         self.setReadOnly(True)
         self.setObjectName("HotkeyEdit")
         self._hotkey = ""
+        self._capturing = False
+        # A click that never brings the keyboard focus (the window manager refused to activate us)
+        # must not leave every global hotkey off: give up recording if the focus has not come.
+        self._focus_wait = QTimer(self)
+        self._focus_wait.setSingleShot(True)
+        self._focus_wait.setInterval(1500)
+        self._focus_wait.timeout.connect(lambda: self._set_capturing(self.hasFocus()))
         self._retranslate()
 
     def hotkey(self) -> str:
@@ -526,14 +538,41 @@ class HotkeyEdit(QLineEdit):
             self.setText(self._hotkey)
         super().keyReleaseEvent(event)
 
+    def is_capturing(self) -> bool:
+        return self._capturing
+
+    def _set_capturing(self, on: bool) -> None:
+        if on != self._capturing:
+            self._capturing = on
+            self.capturing_changed.emit(on)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        # Recording starts at the click itself, not at Qt's focus-in: Qt learns of window
+        # (de)activation late (it waits ~100 ms after an X FocusOut for a FocusIn, and on a
+        # desktop the window manager activates us on its own schedule), so a chord pressed just
+        # after the click still fired the global hotkey, or a stale deactivation ended the
+        # recording. Ungrab now, and ask for the keyboard focus now so the chord reaches us.
+        self._set_capturing(True)
+        self.window().activateWindow()
+        if not self.hasFocus():
+            self._focus_wait.start()
+        super().mousePressEvent(event)
+
     def focusInEvent(self, event: QFocusEvent) -> None:
         super().focusInEvent(event)
-        self.capturing_changed.emit(True)
+        self._focus_wait.stop()
+        self._set_capturing(True)
 
     def focusOutEvent(self, event: QFocusEvent) -> None:
         super().focusOutEvent(event)
         self.setText(self._hotkey)
-        self.capturing_changed.emit(False)
+        self._focus_wait.stop()
+        self._set_capturing(False)
+
+    def hideEvent(self, event: QEvent) -> None:
+        super().hideEvent(event)
+        self._focus_wait.stop()
+        self._set_capturing(False)  # a dialog closed while recording: grab again
 
     def event(self, event: QEvent) -> bool:
         # Tab with modifiers and Alt+letters must reach keyPressEvent, not focus navigation/mnemonics.

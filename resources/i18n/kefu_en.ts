@@ -1724,6 +1724,10 @@
         <translation>Replace replies already in the library (matched by id or short code) instead of skipping them</translation>
     </message>
     <message>
+        <source>保留原样：不是填空字段的花括号（如 {8折}）按普通文字导入</source>
+        <translation>Keep as written: braces that are no fill-in field (like {20% off}) are imported as plain text</translation>
+    </message>
+    <message>
         <source>位置</source>
         <translation>Where</translation>
     </message>
@@ -1754,6 +1758,10 @@
     <message>
         <source>第 {row} 行：</source>
         <translation>Row {row}: </translation>
+    </message>
+    <message>
+        <source>如果这些花括号只是普通文字，请勾选上面的“保留原样”。</source>
+        <translation>If these braces are plain text, tick “Keep as written” above.</translation>
     </message>
     <message numerus="yes">
         <source>…另有 %n 条未列出</source>
@@ -1798,6 +1806,13 @@
         </translation>
     </message>
     <message numerus="yes">
+        <source>%n 处花括号按原样保留</source>
+        <translation>
+            <numerusform>%n brace kept as written</numerusform>
+            <numerusform>%n braces kept as written</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
         <source>导入 %n 条</source>
         <translation>
             <numerusform>Import %n reply</numerusform>
@@ -1819,6 +1834,13 @@
     <message>
         <source>导入完成：新增 {added} 条，覆盖 {replaced} 条，跳过 {skipped} 条</source>
         <translation>Import done: {added} added, {replaced} replaced, {skipped} skipped</translation>
+    </message>
+    <message numerus="yes">
+        <source>；%n 处花括号按原样保留</source>
+        <translation>
+            <numerusform>; %n brace kept as written</numerusform>
+            <numerusform>; %n braces kept as written</numerusform>
+        </translation>
     </message>
     <message>
         <source>导出回复</source>

@@ -103,6 +103,19 @@ def test_doctor_reports_paths_and_integrity(kefu):
     assert code == 0, report["problems"]
     assert report["integrity"] == ["ok"] and report["journal_mode"] == "wal"
     assert "hotkey_backend" in report and report["replies"] >= 100
+    from importlib.metadata import version
+
+    assert report["sqlite_utils_version"] == version("sqlite-utils")  # it has no __version__: not "installed"
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_verbose_logs_a_subcommand_to_stderr(kefu, where):
+    args = ["buyers", "star", "甲", "--platform", "京东"]
+    code, _, err = kefu(*(["-v", *args] if where == "before" else [*args, "-v"]))
+    assert code == 0
+    assert "INFO assistant.core.reminders: buyer 1 starred" in err and "甲" not in err  # ids, never names
+    code, _, err = kefu("buyers", "star", "乙", "--platform", "京东")
+    assert code == 0 and err == ""  # without -v: quiet
 
 
 def test_settings_set_and_reject(kefu):
@@ -137,3 +150,16 @@ def test_reader_leaving_early_is_not_an_error(tmp_path):
     proc = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], capture_output=True, text=True, timeout=60)
     assert proc.stdout.startswith("ID")
     assert proc.stderr == "" and proc.returncode == 0
+
+
+def test_import_with_literal_braces_suggests_keep_braces(kefu, tmp_path):
+    path = tmp_path / "q.csv"
+    path.write_text("快捷短语编码,快捷短语,快捷短语分组\r\nz1,满{300}减40,促销\r\n", encoding="utf-8-sig")
+    code, _, err = kefu("replies", "import", str(path))
+    assert code == 5 and "{300}" in err and "--keep-braces" in err
+    code, out, _ = kefu("replies", "import", str(path), "--dry-run", "--keep-braces", "--json")
+    assert code == 0 and json.loads(out)["braces_kept"] == 1
+    code, out, _ = kefu("replies", "import", str(path), "--keep-braces")
+    assert code == 0 and "1 brace(s)" in out
+    code, out, _ = kefu("replies", "show", "z1")
+    assert "满{{300}}减40" in out

@@ -70,10 +70,11 @@ def test_note_mark_set_outcome_unstar(kefu):
 
 
 def test_marks_command(kefu):
-    code, out, _ = kefu("buyers", "marks", "--new", "要发票", "--shop", "旗舰店")
+    code, out, _ = kefu("buyers", "marks", "--add", "要发票", "--shop", "旗舰店")  # as README documents it
     assert code == 0
+    assert kefu("buyers", "marks", "--new", "要收据", "--shop", "旗舰店")[0] == 0  # the old spelling still works
     code, out, _ = kefu("buyers", "marks", "--shop", "旗舰店", "--json")
-    assert "要发票" in [m["name"] for m in json.loads(out)]
+    assert {"要发票", "要收据"} <= {m["name"] for m in json.loads(out)}
     code, _, err = kefu("buyers", "marks", "--delete", "高客单")
     assert code == 2 and "Built-in" in err
 

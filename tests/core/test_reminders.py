@@ -359,3 +359,24 @@ def test_clock_is_never_read_behind_our_back(st, clock):
     """Everything runs on the store's clock: a frozen FakeClock gives identical due times."""
     b = reminders.star(st, platform="千牛", nickname="甲")
     assert pending(st, b.id)[0].due_at == datetime(2026, 11, 10, 6, 3, tzinfo=timezone.utc)
+
+
+def test_a_wave_slot_moved_out_of_a_buyers_night_does_not_push_later_buyers(st, clock):
+    reminders.set_config(st, "reminders.wave_per_minute", 2)
+    clock.set(sh(2026, 11, 10, 12, 0))
+    # 22:00 in Shanghai is 03:00 in Auckland: this buyer's slot moves to their 08:00 (03:00 Shanghai).
+    far = reminders.star(st, platform="速卖通", nickname="kiwi", tz="Pacific/Auckland")
+    near = reminders.star(st, platform="千牛", nickname="本地")
+    reminders.add_promotion(st, "双十一", sh(2026, 11, 11, 0, 0))
+    slots = {r["buyer_id"]: from_db(r["due_at"]) for r in st.query("SELECT buyer_id, due_at FROM reminders "
+                                                                    "WHERE kind = 'wave'")}
+    assert slots[far.id] == sh(2026, 11, 11, 3, 0) and slots[near.id] == sh(2026, 11, 10, 22, 0, 30)
+    late = reminders.star(st, platform="千牛", nickname="晚到")  # joins the end of the wave, not after 03:00
+    due = from_db(st.query("SELECT due_at FROM reminders WHERE kind = 'wave' AND buyer_id = ?", (late.id,))[0]["due_at"])
+    assert due == sh(2026, 11, 10, 22, 1)
+    # a snoozed slot does not stretch the wave either
+    wave_near = next(r for r in pending(st, near.id) if r.kind == "wave")
+    reminders.snooze(st, wave_near.id, 120)
+    later = reminders.star(st, platform="千牛", nickname="更晚")
+    due = from_db(st.query("SELECT due_at FROM reminders WHERE kind = 'wave' AND buyer_id = ?", (later.id,))[0]["due_at"])
+    assert due == sh(2026, 11, 10, 22, 1, 30)

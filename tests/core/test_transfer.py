@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import random
+import re
 import tempfile
 import zipfile
 from datetime import datetime, timedelta, timezone
@@ -19,11 +20,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.core import replies, transfer
+from assistant.core import replies, templates, transfer
 from assistant.core import settings as app_settings
 from assistant.core.clock import FakeClock
 from assistant.core.store import open_store
-from assistant.errors import ImportFileError, KnownError, ValidationError
+from assistant.errors import ImportBracesError, ImportFileError, KnownError, ValidationError
 from assistant.paths import resource_path
 
 DATA = Path(__file__).parent / "data"
@@ -679,6 +680,26 @@ def test_csv_export_format(tricky_lib, tmp_path):
             "'-neg0", "'-1x", "'=危险分组", "售前-问候"} <= cells
 
 
+SPLIT = ["abc;=1+1", "运费;+5元", "折扣\t-10", "a,@cmd", '引号;"=HYPERLINK(1)', "撇号;'=已有", "多行\n=第二行",
+         "普通;文字", "减号 - 不动"]
+
+
+def test_csv_export_safe_where_excel_splits_at_semicolons(db, fresh, tmp_path):
+    # Excel in a ";"-separator locale (ru, es) splits every line at ";" - and at tabs, commas and
+    # line breaks in other set-ups - ignoring quotes that do not open a field: no piece may start
+    # (past any quotes) with a formula character.
+    for body in SPLIT:
+        replies.create_reply(db, body=body, group="g")
+    path = tmp_path / "out.csv"
+    transfer.export_file(db, path)
+    text = path.read_text(encoding="utf-8-sig")
+    pieces = re.split(r"[,;\t\r\n]", text)
+    assert [p for p in pieces if p.lstrip('"')[:1] in ("=", "+", "-", "@")] == []
+    assert "普通;文字" in text and "减号 - 不动" in text  # nothing else changes
+    transfer.import_file(fresh, path)  # our own import takes exactly those apostrophes away again
+    assert sorted(r.body for r in replies.list_replies(fresh)) == sorted(SPLIT)
+
+
 def test_xlsx_export_is_text_only(tricky_lib, tmp_path):
     path = tmp_path / "out.xlsx"
     transfer.export_file(tricky_lib, path)
@@ -1029,7 +1050,7 @@ def test_neutralise_is_reversible_and_safe(text):
     assert safe[:1] not in ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
-_TOKENS = ["\n", "\t", "'", "=", "-", "+", "@", ",", '"', "&#13;", "&#10;", "&#44;", "&#38;", "&#", "{{", "}}"]
+_TOKENS = ["\n", "\t", "'", "=", "-", "+", "@", ",", ";", '"', "&#13;", "&#10;", "&#44;", "&#38;", "&#", "{{", "}}"]
 _body_text = st.lists(
     st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="{}"), max_size=8)
     | st.sampled_from(_TOKENS), min_size=1, max_size=10,
@@ -1052,3 +1073,31 @@ def test_qianniu_round_trip_property(ext, bodies):
         finally:
             src.close()
             dst.close()
+
+
+# ---------------------------------------------------------------- braces in Qianniu phrases
+
+
+BRACES = [["p1", "限时{8折}，{客户}别错过", "促销"], ["p2", "尺码表见详情页 { 左上角", "售前"], ["p3", "普通的一条", "售前"]]
+
+
+@pytest.mark.parametrize("ext", ["csv", "xlsx"])
+def test_a_literal_brace_in_a_qianniu_phrase_stops_the_import_unless_kept(db, tmp_path, ext):
+    path = (write_csv if ext == "csv" else write_xlsx)(tmp_path / f"q.{ext}", BRACES)
+    before = dump(db)
+    with pytest.raises(ImportBracesError) as err:
+        transfer.import_file(db, path)
+    assert err.value.row == 2 and "{8折}" in err.value.en and "8折" in err.value.zh
+    assert dump(db) == before  # nothing written
+    plan = transfer.plan_import(db, path, keep_braces=True)
+    assert plan.braces_escaped == 2 and len(plan.to_add) == 3
+    result = transfer.import_file(db, path, keep_braces=True)
+    assert (result.added, result.braces_escaped) == (3, 2)
+    one = replies.get_reply(db, "p1")
+    assert one.body == "限时{{8折}}，{客户}别错过" and one.fields == ["客户"]  # the known field stays a field
+    assert one.title == "限时{8折}，{客户}别错过"  # a title is plain text: as written
+    assert templates.render(one.body, {"客户": "小王"}).text == "限时{8折}，小王别错过"  # pasted as written
+    assert templates.render(replies.get_reply(db, "p2").body).text == "尺码表见详情页 { 左上角"
+    # the editor still refuses an unknown field typed by hand
+    with pytest.raises(ValidationError):
+        replies.update_reply(db, "p3", body="写错的{字段}")

@@ -228,3 +228,66 @@ def test_wire_reminders(qtbot, qapp, make_panel, cworker, clock, cstore):
         parts["scheduler"].stop()
         parts["popup"].dismiss()
         parts["popup"].deleteLater()
+
+
+@pytest.fixture
+def wired_panel(qtbot, qapp, make_panel, cworker, clock, cstore):
+    """The panel with its 客户 and 提醒 pages, and a reminder card on the 提醒 page."""
+    from assistant.app import wire_reminders
+    from assistant.ui.tray import Tray
+
+    panel = make_panel()
+    parts = wire_reminders(qapp, panel, Tray(), cworker, None, {}, clock)
+    clock.advance(timedelta(minutes=4))
+    parts["scheduler"].fire()
+    qtbot.waitUntil(lambda: parts["popup"].count() >= 1, timeout=5000)
+    qtbot.waitUntil(lambda: parts["buyers_tab"].shop_filter.count() > 1, timeout=5000)
+    yield panel, parts
+    parts["scheduler"].stop()
+    parts["popup"].dismiss()
+    parts["popup"].deleteLater()
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_every_page_fits_a_360_px_panel(qtbot, wired_panel, lang):
+    from PySide6.QtWidgets import QApplication
+
+    from assistant.ui import i18n
+
+    panel, parts = wired_panel
+    i18n.install(lang)
+    QApplication.processEvents()  # LanguageChange is a posted event
+    panel.resize(360, 800)
+    tab = parts["buyers_tab"]
+    for page in (1, 2, 3, 0):
+        panel.tabs.setCurrentIndex(page)
+        qtbot.wait(50)
+        assert panel.minimumSizeHint().width() <= 360, (lang, page, panel.minimumSizeHint())
+    assert panel.tabs.width() >= panel.tabs.sizeHint().width()  # every tab label whole
+    panel.tabs.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: tab.mark_filter.width() > 40)
+    from PySide6.QtWidgets import QStyle, QStyleOptionComboBox
+
+    for combo in (tab.mark_filter, tab.state_filter, tab.platform_filter, tab.shop_filter):
+        option = QStyleOptionComboBox()
+        combo.initStyleOption(option)
+        field = combo.style().subControlRect(QStyle.ComplexControl.CC_ComboBox, option,
+                                             QStyle.SubControl.SC_ComboBoxEditField, combo)
+        text = combo.fontMetrics().horizontalAdvance(combo.itemText(0))
+        assert field.width() >= text, (lang, combo.itemText(0), field.width(), text)  # not "全部标i"
+
+
+def test_live_switch_relabels_filters_history_and_cadence_names(qtbot, wired_panel):
+    from assistant.ui import i18n
+
+    panel, parts = wired_panel
+    tab = parts["buyers_tab"]
+    panel.tabs.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: tab.history.count() > 0, timeout=5000)
+    card = next(c for c in parts["popup"].cards.values() if c.item.nickname == "大树")
+    assert "低客单 第 1/3 次" in card.meta.text()
+    i18n.install("en")
+    qtbot.waitUntil(lambda: tab.state_filter.itemText(0) == "Status")
+    assert (tab.mark_filter.itemText(0), tab.shop_filter.itemText(0)) == ("Marks", "Shop")
+    qtbot.waitUntil(lambda: tab.history.item(0).text() == "No chases yet", timeout=5000)
+    assert "Low ticket: chase 1/3" in card.meta.text()  # the cadence's English name (the mark chip is data)

@@ -101,3 +101,33 @@ def test_chord_capture_suspends_hotkeys_quietly_and_keeps_the_pause(qtbot, wired
     assert not controller._capture_suspended
     assert controller.is_paused and tray.is_paused() and panel.hotkeys_paused  # still paused
     assert messages == [] and panel.message_bar.text() == shown
+
+
+
+def test_click_on_the_editors_hotkey_field_ungrabs_before_any_event_is_processed(qtbot, panel, db_path):
+    from PySide6.QtWidgets import QLineEdit
+
+    from assistant.controller import HotkeyController
+    from assistant.ui.editor_dialog import EditorDialog
+    from tests.helpers.fakes import Recorder, fake_backend
+
+    controller = HotkeyController(db_path, fake_backend(Recorder()), record_in_thread=False)
+    connect_panel(panel, Tray(), controller)
+    controller.start()
+    try:
+        panel.new_reply()
+        dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, EditorDialog) and w.isVisible())
+        qtbot.waitUntil(lambda: dialog._loaded)
+        chat = QLineEdit()  # the agent comes from the chat client
+        qtbot.addWidget(chat)
+        chat.show()
+        chat.activateWindow()
+        qtbot.waitUntil(chat.isActiveWindow)
+        assert controller.backend.hotkeys.registered()
+        qtbot.mousePress(dialog.hotkey, Qt.MouseButton.LeftButton)
+        assert controller.backend.hotkeys.registered() == {}  # synchronously: a chord now is recorded
+        qtbot.mouseRelease(dialog.hotkey, Qt.MouseButton.LeftButton)
+        dialog.reject()
+        qtbot.waitUntil(lambda: bool(controller.backend.hotkeys.registered()))  # closing grabs again
+    finally:
+        controller.shutdown()

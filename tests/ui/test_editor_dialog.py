@@ -160,3 +160,40 @@ def test_panel_new_reply_preselects_the_current_group(qtbot, panel, store):
     qtbot.waitUntil(lambda: dialog._loaded)
     assert dialog.group.currentText() == "售前/问候"
     dialog.reject()
+
+
+def test_panel_plus_button_opens_an_empty_editor(qtbot, panel):
+    # clicked(bool) used to reach new_reply(body=False): setPlainText(False) raised TypeError.
+    qtbot.mouseClick(panel.add_button, Qt.MouseButton.LeftButton)
+    dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, EditorDialog) and w.isVisible())
+    qtbot.waitUntil(lambda: dialog._loaded)
+    assert dialog.body.toPlainText() == ""
+    dialog.reject()
+
+
+def test_hotkey_field_stops_global_hotkeys_at_the_click_not_at_the_focus_in(qtbot):
+    # Qt hands the focus to a field of an inactive window only once it has processed the window's
+    # activation; the global hotkeys were live until then, so a chord pressed right after the
+    # click fired the reply's hotkey instead of being recorded.
+    from PySide6.QtWidgets import QLineEdit
+
+    from assistant.ui.widgets import HotkeyEdit
+
+    chat = QLineEdit()  # stands in for the chat client holding the keyboard focus
+    field = HotkeyEdit()
+    qtbot.addWidget(chat)
+    qtbot.addWidget(field)
+    field.show()
+    chat.show()
+    chat.activateWindow()
+    qtbot.waitUntil(chat.isActiveWindow)
+    seen: list[bool] = []
+    field.capturing_changed.connect(seen.append)
+    qtbot.mousePress(field, Qt.MouseButton.LeftButton)
+    assert seen == [True] and field.is_capturing()  # at once, before any event is processed
+    qtbot.waitUntil(field.hasFocus)  # the click asked for the focus too
+    qtbot.mouseRelease(field, Qt.MouseButton.LeftButton)
+    assert seen == [True]  # the focus-in does not announce it twice
+    chat.activateWindow()
+    qtbot.waitUntil(lambda: seen == [True, False])  # leaving the field grabs again
+    assert not field.is_capturing()

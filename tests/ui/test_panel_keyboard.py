@@ -142,3 +142,27 @@ def test_controller_asks_for_fields_of_a_hotkey_reply(qtbot, panel, store):
         dialog.accept()
     assert blocker.args[0] == 7
     assert blocker.args[1]["商品"] == "羽绒服"
+
+
+def test_the_form_never_offers_one_buyers_product_to_another(qtbot, panel, store):
+    from assistant.ui.fill_dialog import FillFieldsDialog
+
+    def ask_and_fill(typed: dict[str, str]) -> FillFieldsDialog:
+        panel.ask_fields(reply.id, ["商品", "优惠"], 1)
+        qtbot.waitUntil(lambda: any(isinstance(w, FillFieldsDialog) and w.isVisible()
+                                    for w in QApplication.topLevelWidgets()))
+        dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, FillFieldsDialog) and w.isVisible())
+        prefilled = {name: edit.text() for name, edit in dialog.edits.items()}
+        for name, value in typed.items():
+            dialog.edits[name].setText(value)
+        with qtbot.waitSignal(panel.fields_filled):
+            dialog.accept()
+        return prefilled
+
+    reply = next(r for r in replies.list_replies(store) if "商品" in r.fields)
+    panel.set_context({"客户": "买家甲"})  # chosen in the 客户 tab
+    ask_and_fill({"商品": "羽绒服", "优惠": "满300减40"})
+    panel.set_context({"客户": "买家乙"})
+    assert ask_and_fill({"商品": "雪地靴"}) == {"商品": "", "优惠": "满300减40"}  # the coupon is the shop's
+    panel.set_context({"客户": "买家甲"})
+    assert ask_and_fill({}) == {"商品": "羽绒服", "优惠": "满300减40"}  # back to 甲: 甲's product

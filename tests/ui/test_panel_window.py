@@ -25,6 +25,13 @@ def test_beside_rect_prefers_the_right_then_the_left_then_overlaps():
     assert (rect, side) == (QRect(440, 50, 360, 900), "left")
     rect, side = docking.beside_rect(QRect(0, 0, 1920, 1080), work, 360)
     assert side == "inside" and rect.right() == 1919
+    # a short window: the panel keeps a usable height, inside the work area
+    rect, side = docking.beside_rect(QRect(100, 900, 1000, 150), work, 360, min_height=420)
+    assert (rect, side) == (QRect(1100, 660, 360, 420), "right")
+    rect, side = docking.beside_rect(QRect(100, 100, 1000, 150), work, 360, min_height=420)
+    assert rect == QRect(1100, 100, 360, 420)
+    rect, side = docking.beside_rect(QRect(100, 100, 1000, 150), QRect(0, 0, 1920, 300), 360, min_height=420)
+    assert rect == QRect(1100, 0, 360, 300)  # a work area lower than the minimum: all of it
 
 
 def test_panel_docks_right_at_full_height(qtbot, panel):
@@ -122,3 +129,46 @@ def test_tray_menu_drives_the_panel(qtbot, panel):
     assert not tray.is_paused() and not tray.act_pause.isChecked()
     with qtbot.waitSignal(tray.quit_requested):
         tray.act_quit.trigger()
+
+
+def test_attached_beside_a_short_window_the_panel_stays_on_the_screen(qtbot, panel):
+    work = panel.docker.work_area()
+    target = (work.left() + 10, work.bottom() - 260 + 1, 300, 260)  # a short chat window at the bottom
+    panel.set_window_locator(lambda _pattern: target)
+    panel.config["ui.attach_pattern"] = "千牛"
+    panel.set_dock_mode("attach")
+    frame = panel.frameGeometry()
+    assert work.contains(frame), (frame, work)
+    assert frame.height() >= docking.MIN_ATTACHED_HEIGHT and frame.bottom() == work.bottom()
+    assert frame.left() == target[0] + 300  # still beside it
+
+
+def test_the_attach_warning_goes_away_once_attaching_works(qtbot, panel):
+    work = panel.docker.work_area()
+    x, y = work.left() + 10, work.top() + 20
+    target: dict = {"rect": None}
+    panel.set_window_locator(lambda pattern: target["rect"] if pattern == "千牛" else None)
+    panel.config["ui.attach_pattern"] = ""
+    panel.set_dock_mode("attach")
+    assert panel.message_bar.isVisible() and "尚未设置要跟随的窗口" in panel.message_bar.text()
+    panel.apply_settings({"ui.attach_pattern": "千牛"})  # set in the settings; the chat client is not open yet
+    assert "没有找到" in panel.message_bar.text()
+    target["rect"] = (x, y, 300, 400)  # the agent opens it
+    qtbot.waitUntil(lambda: panel.frameGeometry() == QRect(x + 300, y, 360, 400), timeout=3000)
+    assert not panel.message_bar.isVisible()
+    panel.show_message("别的消息")  # any other message stays
+    target["rect"] = (x + 5, y, 300, 400)
+    qtbot.waitUntil(lambda: panel.frameGeometry().left() == x + 305, timeout=3000)
+    assert panel.message_bar.isVisible() and panel.message_bar.text() == "别的消息"
+
+
+def test_ui_settings_set_from_the_command_line_apply_while_running(qtbot, panel, store):
+    assert panel.is_always_on_top()
+    settings.set(store, "ui.always_on_top", False)  # kefu settings set ui.always_on_top false
+    settings.set(store, "ui.language", "en")
+    settings.set(store, "ui.width", 420)
+    panel.worker.data_changed.emit()  # what the worker's data_version poll announces
+    qtbot.waitUntil(lambda: not panel.is_always_on_top(), timeout=5000)
+    qtbot.waitUntil(lambda: panel.tabs.tabText(0) == "Replies", timeout=5000)
+    qtbot.waitUntil(lambda: panel.frameGeometry().width() == 420, timeout=5000)
+    assert not panel.pin_button.isChecked()

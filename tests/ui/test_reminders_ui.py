@@ -357,3 +357,35 @@ def test_star_hotkey_uses_last_place_or_other(qtbot, cstore, actions):
     qtbot.waitUntil(lambda: len(messages) == 2, timeout=5000)
     second = customers.find_buyer(cstore, "第二位")
     assert (second.platform, second.shop) == ("jd", "京东店")
+
+
+def test_a_promotion_wave_fills_in_the_promotion_name(qtbot, cstore, clock, scheduler, popup, actions):
+    buyer = star(cstore, "大促买家")
+    script = reminders.propose(cstore, buyer.id).reply_id
+    replies.update_reply(cstore, script, body="{活动}马上开始，{客户}亲，记得先领券哦")
+    reminders.add_promotion(cstore, "双十一", clock.now() + timedelta(hours=1))  # the wave starts now
+    popup.add(fire_all(qtbot, cstore, clock, scheduler))
+    card = next(c for c in popup.cards.values() if c.item.kind == "wave")
+    qtbot.waitUntil(lambda: card.paste_button.isEnabled(), timeout=5000)
+    assert card.proposal.reply_id == script
+    assert "双十一马上开始，大促买家亲" in card.script.text()
+    actions.set_paste_available(True)
+    with qtbot.waitSignal(actions.paste_chase, timeout=2000) as sent:
+        qtbot.mouseClick(card.paste_button, Qt.MouseButton.LeftButton)
+    assert sent.args[1] == {"客户": "大促买家", "活动": "双十一"}  # no form asking for {活动}
+
+
+def test_a_too_soon_warning_reflects_the_time_now(qtbot, cstore, clock, popup, monkeypatch):
+    from assistant.ui import reminders as ui_reminders
+
+    monkeypatch.setattr(ui_reminders, "RECHECK_MS", 50, raising=False)
+    buyer = star(cstore, "刚催过")
+    reminders.record_chase(cstore, buyer.id, None, angle="product")  # chased just now
+    clock.advance(timedelta(minutes=1))
+    item = reminders.upcoming(cstore, clock.now())[0]
+    popup.add([item])
+    card = popup.cards[item.id]
+    qtbot.waitUntil(lambda: card.proposal is not None, timeout=5000)
+    assert card.warning.isVisibleTo(popup) and "太近" in card.warning.text()
+    clock.advance(timedelta(minutes=5))  # five minutes later the card says what is true now
+    qtbot.waitUntil(lambda: not card.warning.isVisibleTo(popup), timeout=5000)

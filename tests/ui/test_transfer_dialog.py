@@ -79,3 +79,18 @@ def test_export_writes_the_file_with_progress(qtbot, worker, store, tmp_path):
     assert blocker.args == [str(target), replies.count_replies(store)]
     assert json.loads(target.read_text(encoding="utf-8"))["format"] == "kefu-assistant.replies"
     assert "已导出" in dialog.status.text()
+
+
+def test_literal_braces_are_explained_and_can_be_kept_as_written(qtbot, worker, store, tmp_path):
+    path = qianniu_csv(tmp_path, [("zk1", "今天{限时}包邮", "促销"), ("zk2", "另一条", "促销")])
+    dialog = open_import(qtbot, worker, path)
+    assert dialog.plan is None and "{限时}" in dialog.error.text() and "保留原样" in dialog.error.text()
+    assert dialog.keep_braces_box.isVisible() and not dialog.import_button.isEnabled()
+    dialog.keep_braces_box.setChecked(True)
+    qtbot.waitUntil(lambda: dialog.plan is not None, timeout=10000)
+    assert dialog.plan.braces_escaped == 1 and "1 处花括号按原样保留" in dialog.summary.text()
+    assert dialog.error.isHidden()
+    with qtbot.waitSignal(dialog.imported, timeout=10000) as blocker:
+        dialog.import_button.click()
+    assert blocker.args[0].braces_escaped == 1
+    assert replies.get_reply(store, "zk1").body == "今天{{限时}}包邮"
