@@ -381,6 +381,7 @@ def cmd_doctor(ctx: Ctx) -> int:
         report["replies"] = replies.count_replies(store)
         report["groups"] = len(replies.list_groups(store))
         report["journal_mode"] = store.conn.execute("PRAGMA journal_mode").fetchone()[0]
+        report["read_only"] = store.read_only
         report["migrations"] = [m.name for m in __import__("assistant.core.migrations", fromlist=["x"])
                                 .migrations.applied(store.db)]
         report["warnings"] = [en for _, en in store.warnings]

@@ -489,7 +489,13 @@ def load_library_file(path) -> list[tuple[list[str], dict]]:
 
 
 def seed_defaults(store: Store, force: bool = False) -> int:
-    """Fill an empty library with the shipped defaults, once per database. Returns replies added."""
+    """Fill an empty library with the shipped defaults, once per database. Returns replies added.
+
+    Every CLI command and every panel start calls this: it reads first and takes the write lock
+    only for a database not seeded yet, so reading commands still work while an import holds the
+    lock, and a read-only data folder is simply left as it is."""
+    if not force and (store.read_only or store.query("SELECT 1 FROM settings WHERE key = ?", (SEEDED_KEY,))):
+        return 0
     with store.write() as db:
         if not force and store.query("SELECT 1 FROM settings WHERE key = ?", (SEEDED_KEY,)):
             return 0
