@@ -12,7 +12,8 @@ import contextlib
 import logging
 import os
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -137,13 +138,17 @@ class Store:
         self.path = Path(path)
         self.clock: Clock = clock or SystemClock()
         self.warnings: list[tuple[str, str]] = []
+        # Seconds a write waits for kefu's own import before failing "locked" (see _begin), and
+        # what to tell the user when it starts waiting (called with the import's pid).
+        self.import_wait_s = 0.0
+        self.on_import_wait: Callable[[int], None] | None = None
         memory = str(path) == ":memory:"
         # A data folder we cannot write (a mounted backup, a locked-down PC): open for reading only;
         # every write then fails with read_only_error() instead of every command failing.
         self.read_only = not memory and not _folder_writable(self.path)
         if not memory and not self.read_only:
             self._check_header()
-        timeout_ms = BUSY_TIMEOUT_MS if busy_timeout_ms is None else busy_timeout_ms
+        timeout_ms = self._busy_timeout_ms = BUSY_TIMEOUT_MS if busy_timeout_ms is None else busy_timeout_ms
         try:
             conn = self._connect_read_only() if self.read_only else \
                 sqlite3.connect(str(self.path), timeout=timeout_ms / 1000, check_same_thread=False)
@@ -227,7 +232,7 @@ class Store:
         if self.read_only:
             raise read_only_error(self.path)
         try:
-            self.conn.execute("BEGIN IMMEDIATE")
+            self._begin()
         except sqlite3.Error as exc:
             raise translate_sqlite_error(exc, self.path) from exc
         try:
@@ -243,6 +248,27 @@ class Store:
                 self.conn.execute("ROLLBACK")
             raise translate_sqlite_error(exc, self.path) from exc
 
+    def _begin(self) -> None:
+        """BEGIN IMMEDIATE. With import_wait_s set (the CLI, the hotkey usage writer), a lock held by
+        kefu's own import (its marker is live) is waited for, up to that long, instead of failing
+        after the busy timeout: the command runs when the import has finished."""
+        deadline: float | None = None
+        while True:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if self.import_wait_s <= 0 or (getattr(exc, "sqlite_errorcode", 0) & 0xFF) not in (5, 6):
+                    raise  # not SQLITE_BUSY / SQLITE_LOCKED
+                busy = holder.live_holder(self.path)
+                now = time.monotonic()
+                if busy is None or (deadline is not None and now >= deadline):
+                    raise
+                if deadline is None:
+                    deadline = now + self.import_wait_s
+                    if self.on_import_wait is not None:
+                        self.on_import_wait(busy.pid)
+
     def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
         try:
             cur = self.conn.execute(sql, params)
@@ -255,17 +281,21 @@ class Store:
         """Changes when ANOTHER connection commits: how the panel notices `kefu` CLI edits."""
         return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
 
-    def checkpoint(self) -> bool:
+    def checkpoint(self, timeout_ms: int = 500) -> bool:
         """Copy the WAL into the database and cut the -wal file to 0 bytes (after a big import:
-        journal_size_limit alone shrinks it only at the next write). False when a reader still
-        needs older frames; the file is then cut back at a later reset instead."""
-        if self.read_only or str(self.path) == ":memory:":
+        journal_size_limit alone shrinks it only at the next write). It holds the writer lock while
+        it waits for readers, so it waits briefly: False when a reader or writer was in the way (the
+        file is then cut back at a later reset instead)."""
+        if self.read_only or str(self.path) == ":memory:" or self.conn.in_transaction:
             return False
         try:
+            self.conn.execute(f"PRAGMA busy_timeout = {int(timeout_ms)}")
             busy, _, _ = self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         except sqlite3.Error as exc:
             log.info("checkpoint failed: %s", exc)
             return False
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
         return not busy
 
     def integrity_check(self) -> list[str]:

@@ -1115,6 +1115,18 @@
         <source>已恢复“{title}”</source>
         <translation>Restored “{title}”</translation>
     </message>
+    <message>
+        <source>kefu 正在导入回复（进程 {pid}），更改将在导入后保存…</source>
+        <translation>kefu is importing replies (process {pid}); saving your change after it…</translation>
+    </message>
+    <message>
+        <source>数据库正被其他程序占用，更改将稍后保存…</source>
+        <translation>Another program is using the database; saving your change later…</translation>
+    </message>
+    <message>
+        <source>等待中的更改已保存</source>
+        <translation>The changes that were waiting have been saved</translation>
+    </message>
 </context>
 <context>
     <name>Preview</name>
