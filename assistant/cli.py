@@ -14,6 +14,7 @@ import os
 import platform
 import sqlite3
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,9 @@ class Ctx:
             logging.getLogger(__name__).debug("database %s opened", paths.db_path(self.data))
             for zh, en in self._store.warnings:
                 sys.stderr.write(f"Warning: {en} / 警告：{zh}\n")
+            # A write started during kefu's own import waits for it instead of failing "locked".
+            self._store.import_wait_s = IMPORT_WAIT_S
+            self._store.on_import_wait = _waiting_for_import
             replies.seed_defaults(self._store)
             self._fix_clock()
         return self._store
@@ -66,6 +70,15 @@ class Ctx:
     def close(self) -> None:
         if self._store is not None:
             self._store.close()
+
+
+IMPORT_WAIT_S = 600.0
+
+
+def _waiting_for_import(pid: int) -> None:
+    sys.stderr.write(f"Waiting for kefu's import of replies (process {pid}) to finish… "
+                     f"/ 正在等待 kefu 导入回复（进程 {pid}）完成…\n")
+    sys.stderr.flush()
 
 
 def _reply_json(reply) -> dict:
@@ -239,8 +252,13 @@ def cmd_replies_import(ctx: Ctx) -> int:
                 _print_braces(plan.braces_escaped)
                 _print_skipped(plan.skipped)
             return 0
-        result = transfer.import_file(ctx.store, path, replace=ctx.args.replace, format=ctx.args.format,
-                                      keep_braces=keep)
+        shown = None if ctx.args.json else _ImportProgress(sys.stderr)
+        try:
+            result = transfer.import_file(ctx.store, path, replace=ctx.args.replace, format=ctx.args.format,
+                                          keep_braces=keep, phases=shown)
+        finally:
+            if shown is not None:
+                shown.close()
     except ImportBracesError as exc:
         sys.stderr.write(f"Error: {exc.bilingual()}\n"
                          "Hint: if these braces are plain text, import again with --keep-braces "
@@ -261,6 +279,46 @@ def _print_braces(count: int) -> None:
     if count:
         _out(f"  {count} brace(s) that are no fill-in field kept as literal text "
              f"/ {count} 处不是填空字段的花括号已原样保留")
+
+
+class _ImportProgress:
+    """An import's phases on stderr: one line rewritten in place on a terminal (at most 10 times a
+    second), otherwise a line as each phase starts and ends, and only for a big file."""
+
+    PHASES = {"reading": ("reading the file", "读取文件"), "indexing": ("indexing", "建立搜索索引"),
+              "writing": ("writing", "写入数据库")}
+    BIG = 1000  # rows: below this a script's log gets no progress lines
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.tty = bool(getattr(stream, "isatty", lambda: False)())
+        self.phase: str | None = None
+        self.drawn = 0.0
+        self.big = False
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        en, zh = self.PHASES.get(phase, (phase, phase))
+        self.big = self.big or total >= self.BIG
+        new = phase != self.phase
+        self.phase = phase
+        if self.tty:
+            now = time.monotonic()
+            if not new and done != total and now - self.drawn < 0.1:
+                return
+            self.drawn = now
+            count = f" {done:,}/{total:,}" if total else ""
+            self.stream.write(f"\r{en} / {zh}{count}…\x1b[K")
+        elif self.big and (new or done == total):
+            state = "done / 完成" if done == total and total else f"{total:,}" if total else ""
+            self.stream.write(f"{en} / {zh}: {state}\n" if state else f"{en} / {zh}…\n")
+        else:
+            return
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty and self.phase is not None:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
 
 
 def _item(item: Any) -> dict:
@@ -426,6 +484,7 @@ def cmd_doctor(ctx: Ctx) -> int:
         report["replies"] = replies.count_replies(store)
         report["groups"] = len(replies.list_groups(store))
         report["journal_mode"] = store.conn.execute("PRAGMA journal_mode").fetchone()[0]
+        report["read_only"] = store.read_only
         report["migrations"] = [m.name for m in __import__("assistant.core.migrations", fromlist=["x"])
                                 .migrations.applied(store.db)]
         report["warnings"] = [en for _, en in store.warnings]

@@ -93,6 +93,7 @@ COPY_SELECTION_TIMEOUT_MS = 600
 COPY_SELECTION_POLL_MS = 10
 RECORD_AFTER_RESTORE_MS = 200
 MODIFIER_WAIT_MS = 3000
+USAGE_IMPORT_WAIT_S = 120.0
 PASTE_PREFIX = "paste:"
 ACTION_PREFIX = "action:"
 # Tests may set this to a secret: star/add-selection then log an HMAC of the selected text, which
@@ -133,6 +134,8 @@ class _UsageWriter(QObject):
         try:
             if self._store is None:
                 self._store = open_store(self._db_path)
+                # Its own thread: it may simply wait for kefu's import instead of losing the count.
+                self._store.import_wait_s = USAGE_IMPORT_WAIT_S
             replies.record_use(self._store, reply_id, via=via)
         except KnownError as exc:
             log.warning("recording use of reply %d failed: %s", reply_id, exc.en)

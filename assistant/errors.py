@@ -30,6 +30,15 @@ class StoreError(KnownError):
     exit_code = 3
 
 
+class StoreBusyError(StoreError):
+    """Another connection holds the write lock (kefu's own import, when holder_pid is set): worth
+    waiting for and trying again, unlike the other StoreErrors."""
+
+    def __init__(self, zh: str, en: str, holder_pid: int | None = None) -> None:
+        super().__init__(zh, en)
+        self.holder_pid = holder_pid
+
+
 class ValidationError(KnownError):
     """A value given by the user is not acceptable (unknown field, duplicate code, ...)."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -24,8 +25,10 @@ def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
     path = path.expanduser().resolve()
     path.mkdir(parents=True, exist_ok=True)
     if os.name == "posix":
-        # Customer notes live here: keep the folder private to the user.
-        os.chmod(path, 0o700)
+        # Customer notes live here: keep the folder private to the user. A read-only folder (a
+        # mounted backup) can still be read: the store opens it read-only.
+        with contextlib.suppress(OSError):
+            os.chmod(path, 0o700)
     return path
 
 
@@ -41,7 +44,8 @@ def cache_dir(data: Path) -> Path:
     """jieba's dictionary cache and similar rebuildable files; inside the data dir so that an
     isolated --data-dir (tests, portable installs) never touches shared temp folders."""
     path = data / "cache"
-    path.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):  # a read-only data folder: jieba then works without its cache file
+        path.mkdir(parents=True, exist_ok=True)
     return path
 
 

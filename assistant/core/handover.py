@@ -61,7 +61,7 @@ from ..paths import resource_path
 from . import customers, kpi, reminders, shifts
 from .cadence import ANGLE_NAMES, ANGLES
 from .clock import from_db, to_db
-from .store import Store
+from .store import Store, read_only_error
 
 log = logging.getLogger(__name__)
 
@@ -991,7 +991,10 @@ def export_handover(store: Store, folder: Path | str, *, formats: Iterable[str] 
             wanted.append(name)
     if not wanted:
         raise KnownError("请至少选择一种导出格式", "Choose at least one export format")
-    store.check_before_writes()  # it records the export: a damaged file gets no files and no row
+    if end_shift and store.read_only:
+        raise read_only_error(store.path)
+    if not store.read_only:
+        store.check_before_writes()  # it records the export: a damaged file gets no files and no row
     now = (now or store.clock.now()).astimezone(timezone.utc)
     target = Path(folder).expanduser()
     try:
@@ -1031,15 +1034,18 @@ def export_handover(store: Store, folder: Path | str, *, formats: Iterable[str] 
             files[fmt] = path
     except OSError as exc:
         raise _write_error(target, exc) from exc
-    with store.write() as db:
-        if end_shift and shift is not None and shift.ended_how == "handover":
-            current = shifts.current_shift(store)
-            if current is not None and current.id == shift.id:
-                shifts.end_shift(store, now)
-        db.execute("INSERT INTO handovers (direction, at, shift_id, file_name, sha256, source_agent, source_shift_uuid, "
-                   "exported_at, counts) VALUES ('out', ?, ?, ?, ?, ?, ?, ?, ?)",
-                   (to_db(now), shift.id if shift else None, f"{stem}.*", sha, doc["agent"],
-                    shift.uuid if shift else None, doc["generated_at"], json.dumps(doc["counts"])))
+    if store.read_only:  # a mounted backup: the files are all that was asked for; the export is not recorded
+        log.info("handover export not recorded: the data folder is read-only")
+    else:
+        with store.write() as db:
+            if end_shift and shift is not None and shift.ended_how == "handover":
+                current = shifts.current_shift(store)
+                if current is not None and current.id == shift.id:
+                    shifts.end_shift(store, now)
+            db.execute("INSERT INTO handovers (direction, at, shift_id, file_name, sha256, source_agent, "
+                       "source_shift_uuid, exported_at, counts) VALUES ('out', ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (to_db(now), shift.id if shift else None, f"{stem}.*", sha, doc["agent"],
+                        shift.uuid if shift else None, doc["generated_at"], json.dumps(doc["counts"])))
     if shift is not None:
         shift = shifts.get_shift(store, shift.id)
     steps.finish()

@@ -241,6 +241,40 @@ def delete_group(store: Store, ref: str | int, move_to: str | int | None = None)
 
 def _validate_fields(store: Store, values: dict, reply_id: int | None) -> dict:
     """Check and normalise user-given reply fields; raises ValidationError naming the field."""
+    out = normalize_fields(values)
+    check_unique(store, out, reply_id)
+    return out
+
+
+def check_unique(store: Store, out: dict, reply_id: int | None) -> None:
+    """The checks of _validate_fields that read the store: a short code or hotkey already in use.
+    An import runs these inside its write transaction, row by row, like create_reply does."""
+    code = out.get("code")
+    if code is not None:
+        clash = store.query("SELECT id, title FROM replies WHERE code = ? COLLATE NOCASE AND id != ?",
+                            (code, reply_id or 0))
+        if clash:
+            raise code_taken(code, clash[0]["title"])
+    hk = out.get("hotkey")
+    if hk is not None:
+        owner = hotkey_owner(store, hk, exclude_reply=reply_id)
+        if owner:
+            raise hotkey_taken(hk, owner)
+
+
+def code_taken(code: str, title: str) -> ValidationError:
+    return ValidationError(f"短码“{code}”已被回复“{title}”使用", f"Short code '{code}' is already used by '{title}'",
+                           field="code")
+
+
+def hotkey_taken(hotkey: str, owner: tuple[str, str]) -> ValidationError:
+    return ValidationError(f"快捷键 {hotkey} 已被“{owner[0]}”使用", f"Hotkey {hotkey} is already used by '{owner[1]}'",
+                           field="hotkey")
+
+
+def normalize_fields(values: dict) -> dict:
+    """The checks of _validate_fields that need no store (an import runs them before its write
+    transaction): normalised values, or a ValidationError naming the field."""
     out = dict(values)
     if "body" in out:
         body = (out["body"] or "").replace("\r\n", "\n").replace("\r", "\n")
@@ -262,25 +296,15 @@ def _validate_fields(store: Store, values: dict, reply_id: int | None) -> dict:
         out["title"] = title[:MAX_TITLE]
     if "code" in out:
         code = (out["code"] or "").strip() or None
-        if code is not None:
-            if not CODE_RE.match(code):
-                raise ValidationError(f"短码“{code}”只能包含字母、数字和 _ - . / #，最长 24 位",
-                                      f"Short code '{code}' may hold letters, digits and _ - . / # (max 24)",
-                                      field="code")
-            clash = store.query("SELECT id, title FROM replies WHERE code = ? COLLATE NOCASE AND id != ?",
-                                (code, reply_id or 0))
-            if clash:
-                raise ValidationError(f"短码“{code}”已被回复“{clash[0]['title']}”使用",
-                                      f"Short code '{code}' is already used by '{clash[0]['title']}'", field="code")
+        if code is not None and not CODE_RE.match(code):
+            raise ValidationError(f"短码“{code}”只能包含字母、数字和 _ - . / #，最长 24 位",
+                                  f"Short code '{code}' may hold letters, digits and _ - . / # (max 24)",
+                                  field="code")
         out["code"] = code
     if "hotkey" in out:
         hk = (out["hotkey"] or "").strip() or None
         if hk is not None:
             hk = hotkeys.normalize(hk)
-            owner = hotkey_owner(store, hk, exclude_reply=reply_id)
-            if owner:
-                raise ValidationError(f"快捷键 {hk} 已被“{owner[0]}”使用", f"Hotkey {hk} is already used by '{owner[1]}'",
-                                      field="hotkey")
         out["hotkey"] = hk
     if "language" in out:
         lang = (out["language"] or "zh").strip()
@@ -489,7 +513,13 @@ def load_library_file(path) -> list[tuple[list[str], dict]]:
 
 
 def seed_defaults(store: Store, force: bool = False) -> int:
-    """Fill an empty library with the shipped defaults, once per database. Returns replies added."""
+    """Fill an empty library with the shipped defaults, once per database. Returns replies added.
+
+    Every CLI command and every panel start calls this: it reads first and takes the write lock
+    only for a database not seeded yet, so reading commands still work while an import holds the
+    lock, and a read-only data folder is simply left as it is."""
+    if not force and (store.read_only or store.query("SELECT 1 FROM settings WHERE key = ?", (SEEDED_KEY,))):
+        return 0
     with store.write() as db:
         if not force and store.query("SELECT 1 FROM settings WHERE key = ?", (SEEDED_KEY,)):
             return 0

@@ -12,13 +12,14 @@ import contextlib
 import logging
 import os
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from sqlite_utils import Database
 
-from ..errors import StoreError
-from . import integrity
+from ..errors import StoreBusyError, StoreError
+from . import holder, integrity
 from .clock import Clock, SystemClock
 from .migrations import migrations
 
@@ -26,6 +27,12 @@ log = logging.getLogger(__name__)
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 5000
+# The WAL file is cut back to this size whenever it is reset (and after a big import, see
+# checkpoint()). Without a limit it keeps the size of the largest transaction ever written (100 MB
+# after a 30k import) for as long as any connection, such as the panel's, stays open. 8 MiB is
+# twice what ordinary use reaches (wal_autocheckpoint: 1000 pages of 4 KiB), so everyday writes
+# never pay for shrinking and growing the file again.
+JOURNAL_SIZE_LIMIT = 8 * 1024 * 1024
 # Folder names of sync clients: SQLite's locking breaks when such a client rewrites the file.
 SYNC_FOLDER_HINTS = ("dropbox", "onedrive", "icloud", "google drive", "googledrive", "nutstore", "坚果云",
                      "百度网盘", "baiduyun", "seafile", "syncthing")
@@ -41,7 +48,15 @@ def _corrupt(path: Path) -> StoreError:
 
 
 def _locked(path: Path) -> StoreError:
-    return StoreError(
+    busy = holder.live_holder(path) if str(path) != ":memory:" else None
+    if busy is not None:
+        return StoreBusyError(
+            f"kefu 正在导入回复（进程 {busy.pid}），数据库暂时被占用：{path}。导入完成后再试一次。",
+            f"kefu is importing replies (process {busy.pid}) and holds the database: {path}. "
+            "Try again when the import has finished.",
+            holder_pid=busy.pid,
+        )
+    return StoreBusyError(
         f"数据库正被其他程序占用（已等待 {BUSY_TIMEOUT_MS // 1000} 秒）：{path}。请关闭占用它的程序后重试。",
         f"The database is locked by another program (waited {BUSY_TIMEOUT_MS // 1000} s): {path}. "
         "Close the other program and try again.",
@@ -71,6 +86,23 @@ def _foreign(path: Path) -> StoreError:
 # can quote stored text (a nickname containing "corrupt" once passed for a damaged file).
 _PERM, _BUSY, _LOCKED, _NOMEM, _READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _AUTH, _NOTADB = \
     3, 5, 6, 7, 8, 10, 11, 13, 14, 23, 26
+
+
+def read_only_error(path: Path) -> StoreError:
+    folder = path.parent
+    return StoreError(f"数据目录是只读的，无法保存任何更改：{folder}（查看和导出仍可使用）",
+                      f"The data folder is read-only; nothing can be saved: {folder} (viewing and exporting still work)")
+
+
+def _folder_writable(path: Path) -> bool:
+    """Can SQLite write here? access() reports a read-only mount (EROFS) even to root, and missing
+    permissions (EACCES) to everyone else. WAL needs the folder too, for the -wal and -shm files."""
+    folder = path.parent
+    if not folder.is_dir():
+        return True  # a new data folder: created below, or the open reports why not
+    if not os.access(folder, os.W_OK):
+        return False
+    return not path.exists() or os.access(path, os.W_OK)
 
 
 def translate_sqlite_error(exc: sqlite3.Error, path: Path) -> StoreError:
@@ -145,32 +177,53 @@ class Store:
     """One connection to the store. Use one Store per thread; the app does all writes from one
     worker thread, the CLI is another process (the busy timeout covers that)."""
 
-    def __init__(self, path: Path | str, clock: Clock | None = None) -> None:
+    def __init__(self, path: Path | str, clock: Clock | None = None, *, busy_timeout_ms: int | None = None) -> None:
         self.path = Path(path)
         self.clock: Clock = clock or SystemClock()
         self.warnings: list[tuple[str, str]] = []
+        # Seconds a write waits for kefu's own import before failing "locked" (see _begin), and
+        # what to tell the user when it starts waiting (called with the import's pid).
+        self.import_wait_s = 0.0
+        self.on_import_wait: Callable[[int], None] | None = None
         self._memory = memory = str(path) == ":memory:"
         self._damaged: StoreError | None = None  # set once a check failed: every later write is refused
+        # A data folder we cannot write (a mounted backup, a locked-down PC): open for reading only;
+        # every write then fails with read_only_error() instead of every command failing.
+        self.read_only = not memory and not _folder_writable(self.path)
         if not memory:
-            self._check_header()
-            if not self._exists():
-                self._create()
+            if self.read_only:
+                self._exists()  # a 0-byte file is refused here too
+            else:
+                self._check_header()
+                if not self._exists():
+                    self._create()
+        timeout_ms = self._busy_timeout_ms = BUSY_TIMEOUT_MS if busy_timeout_ms is None else busy_timeout_ms
         try:
-            conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+            conn = self._connect_read_only() if self.read_only else \
+                sqlite3.connect(str(self.path), timeout=timeout_ms / 1000, check_same_thread=False)
         except sqlite3.Error as exc:
             raise translate_sqlite_error(exc, self.path) from exc
         self.conn = conn
         try:
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute(f"PRAGMA busy_timeout = {timeout_ms}")
             conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute(f"PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT}")
             if not memory:
                 self._refuse_foreign()  # before anything below can write to another program's file
+            if not memory and not self.read_only:
                 mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
                 if str(mode).lower() != "wal":
                     log.warning("journal_mode is %s, not wal", mode)
             conn.execute("PRAGMA synchronous = FULL")
             self.db = Database(conn, execute_plugins=False)
-            migrations.apply(self.db)
+            # pending() only reads: an up-to-date database is opened without taking the write lock,
+            # so reading commands work while an import holds it.
+            if migrations.pending(self.db):
+                if self.read_only:
+                    raise StoreError(
+                        f"数据库需要升级，但数据目录是只读的：{self.path.parent}",
+                        f"The database needs an upgrade but the data folder is read-only: {self.path.parent}")
+                migrations.apply(self.db)
         except sqlite3.Error as exc:
             conn.close()
             raise translate_sqlite_error(exc, self.path) from exc
@@ -178,8 +231,32 @@ class Store:
             conn.close()
             raise
         if not memory:
-            self._restrict_permissions()
-            self.warnings = storage_warnings(self.path)
+            if not self.read_only:
+                self._restrict_permissions()
+            self.warnings += storage_warnings(self.path)
+
+    def _connect_read_only(self) -> sqlite3.Connection:
+        """mode=ro reads a WAL database whose -wal/-shm exist or can be created. In a read-only folder
+        with neither (the normal state after the last connection closed cleanly) SQLite cannot open
+        it that way; immutable=1 then reads the main file without any locking or shared memory.
+        Risk, accepted only because we cannot write the folder: SQLite trusts that nothing changes
+        the file while we read it, so a process writing it through another, writable path could
+        make us read a torn page or miss its commits, and a stray -wal without -shm is not read."""
+        uri = self.path.resolve().as_uri()
+        conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, check_same_thread=False)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            log.info("read-only open failed (%s); opening the database as immutable", exc)
+        wal = Path(f"{self.path}-wal")
+        if wal.exists() and wal.stat().st_size > 0:
+            self.warnings.append((f"只读数据目录中的 {wal.name} 无法读取，最近的更改可能看不到。",
+                                  f"{wal.name} in the read-only folder cannot be read; recent changes may be missing."))
+        conn = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
 
     def _check_header(self) -> None:
         # Never open() the database file itself here: on POSIX, closing ANY descriptor of a file
@@ -271,8 +348,10 @@ class Store:
         if self.conn.in_transaction:
             yield self.db
             return
+        if self.read_only:
+            raise read_only_error(self.path)
         try:
-            self.conn.execute("BEGIN IMMEDIATE")
+            self._begin()
         except sqlite3.Error as exc:
             raise translate_sqlite_error(exc, self.path) from exc
         changes = self.conn.total_changes
@@ -292,6 +371,27 @@ class Store:
                 self.conn.execute("ROLLBACK")
             raise translate_sqlite_error(exc, self.path) from exc
 
+    def _begin(self) -> None:
+        """BEGIN IMMEDIATE. With import_wait_s set (the CLI, the hotkey usage writer), a lock held by
+        kefu's own import (its marker is live) is waited for, up to that long, instead of failing
+        after the busy timeout: the command runs when the import has finished."""
+        deadline: float | None = None
+        while True:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if self.import_wait_s <= 0 or (getattr(exc, "sqlite_errorcode", 0) & 0xFF) not in (_BUSY, _LOCKED):
+                    raise  # not SQLITE_BUSY / SQLITE_LOCKED
+                busy = holder.live_holder(self.path)
+                now = time.monotonic()
+                if busy is None or (deadline is not None and now >= deadline):
+                    raise
+                if deadline is None:
+                    deadline = now + self.import_wait_s
+                    if self.on_import_wait is not None:
+                        self.on_import_wait(busy.pid)
+
     def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
         try:
             cur = self.conn.execute(sql, params)
@@ -303,6 +403,23 @@ class Store:
     def data_version(self) -> int:
         """Changes when ANOTHER connection commits: how the panel notices `kefu` CLI edits."""
         return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def checkpoint(self, timeout_ms: int = 500) -> bool:
+        """Copy the WAL into the database and cut the -wal file to 0 bytes (after a big import:
+        journal_size_limit alone shrinks it only at the next write). It holds the writer lock while
+        it waits for readers, so it waits briefly: False when a reader or writer was in the way (the
+        file is then cut back at a later reset instead)."""
+        if self.read_only or str(self.path) == ":memory:" or self.conn.in_transaction:
+            return False
+        try:
+            self.conn.execute(f"PRAGMA busy_timeout = {int(timeout_ms)}")
+            busy, _, _ = self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.Error as exc:
+            log.info("checkpoint failed: %s", exc)
+            return False
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
+        return not busy
 
     def integrity_check(self) -> list[str]:
         """["ok"] or SQLite's findings; the result is recorded (writes are refused while it stands)."""
@@ -325,5 +442,5 @@ class Store:
         self.close()
 
 
-def open_store(path: Path | str, clock: Clock | None = None) -> Store:
-    return Store(path, clock)
+def open_store(path: Path | str, clock: Clock | None = None, *, busy_timeout_ms: int | None = None) -> Store:
+    return Store(path, clock, busy_timeout_ms=busy_timeout_ms)

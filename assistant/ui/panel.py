@@ -163,6 +163,7 @@ class Panel(QWidget):
         self._refresh_timer.timeout.connect(self.refresh)
         self.worker.data_changed.connect(self.refresh_soon)
         self.worker.known_error.connect(self.show_known_error)
+        self.worker.write_waiting.connect(self._on_write_waiting)
         self._apply_window_flags(bool(self.config["ui.always_on_top"]), show=False)
         self._retranslate()
         self.refresh()
@@ -954,6 +955,16 @@ class Panel(QWidget):
     def show_message(self, zh: str, en: str | None = None, level: str = "info", *,
                      action: tuple[str, str] | None = None, callback: Callable[[], None] | None = None) -> None:
         self.message_bar.show_message(zh, en or zh, level, action=action, callback=callback)
+
+    def _on_write_waiting(self, waiting: bool, pid: int) -> None:
+        """The worker holds a change back while another process writes (tasks.WAIT_NOTICE_S)."""
+        if waiting and pid > 0:
+            self.show_message(translate("Panel", "kefu 正在导入回复（进程 {pid}），更改将在导入后保存…")
+                              .replace("{pid}", str(pid)), None, "info")
+        elif waiting:
+            self.show_message(translate("Panel", "数据库正被其他程序占用，更改将稍后保存…"), None, "info")
+        elif pid == 0:
+            self.show_message(translate("Panel", "等待中的更改已保存"), None, "success")
 
     def show_known_error(self, exc: KnownError) -> None:
         level = "error" if isinstance(exc, StoreError) else "warning"

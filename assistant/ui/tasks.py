@@ -8,15 +8,24 @@ as you type never shows stale results).
 
 Errors: a KnownError (DB locked, bad file, validation) goes to the job's on_error, or to the
 `known_error` signal; anything else is a bug and goes to sys.excepthook (the crash dialog).
+
+The write lock taken (a `kefu replies import` in a terminal, another program): a job that fails
+with StoreBusyError before it changed anything waits in a queue and is tried again with backoff,
+for up to WRITE_RETRY_S, instead of failing. Later write jobs queue behind it, so writes keep
+their order; reading jobs go on meanwhile (WAL readers need no lock), so the panel stays usable.
+After WAIT_NOTICE_S the `write_waiting` signal lets the panel say why its change is not saved yet.
 """
 
 from __future__ import annotations
 
+import collections
 import itertools
 import logging
 import queue
+import sqlite3
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,12 +34,31 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from ..core.store import Store, open_store
-from ..errors import KnownError
+from ..core.store import Store, open_store, translate_sqlite_error
+from ..errors import KnownError, StoreBusyError
 
 log = logging.getLogger(__name__)
 
 _STOP = object()
+
+# The worker's own busy timeout is short: waiting happens in its retry queue, where reading jobs
+# can run meanwhile, not inside SQLite's busy handler, which would hold the thread.
+BUSY_TIMEOUT_MS = 250
+WRITE_RETRY_S = 60.0  # a write still locked out after this long is reported as failed
+WAIT_NOTICE_S = 2.0  # then the panel tells why the change is not saved yet
+RETRY_DELAYS_S = (0.1, 0.25, 0.5, 1.0, 2.0)  # backoff; the last one repeats
+
+
+@dataclass
+class _Waiting:
+    """A job that found the write lock taken, and when it first did."""
+
+    job_id: int
+    key: str | None
+    fn: Callable[..., Any]
+    with_progress: bool
+    since: float
+    attempts: int = 0
 
 
 @dataclass
@@ -70,6 +98,10 @@ class StoreWorker(QObject):
     #: the check run by check_then_release_writes() finished: (KnownError or None)
     checked = Signal(object)
     _check_done = Signal(object)
+    #: (True, pid) a write has waited WAIT_NOTICE_S for the lock, pid = kefu's import holding it (0 =
+    #: another program); then (False, 0) the waiting writes are saved, or (False, -1) some failed
+    #: (their errors went to on_error / known_error as usual)
+    write_waiting = Signal(bool, int)
 
     def __init__(self, db_path: Path | str, clock: Any = None, parent: QObject | None = None,
                  poll_ms: int = 2000) -> None:
@@ -92,6 +124,12 @@ class StoreWorker(QObject):
         self._polling = False
         self._held: list[Any] | None = None  # write jobs waiting for check_then_release_writes()
         self._check_done.connect(self._on_check_done)
+        self._waiting: collections.deque[_Waiting] = collections.deque()  # worker thread only
+        self._next_retry = 0.0
+        self._notified = False
+        self._wait_failed = False
+        self.write_retry_s = WRITE_RETRY_S
+        self.wait_notice_s = WAIT_NOTICE_S
 
     # ------------------------------------------------------------ lifecycle (GUI thread)
 
@@ -160,7 +198,7 @@ class StoreWorker(QObject):
             self._latest[key] = job.id
         if len(self._jobs) == 1:
             self.busy_changed.emit(True)
-        item = (job.id, key, fn, on_progress is not None)
+        item = (job.id, key, fn, on_progress is not None, write)
         if write and self._held is not None:
             self._held.append(item)
         else:
@@ -174,7 +212,7 @@ class StoreWorker(QObject):
 
     def _run(self) -> None:
         try:
-            self._store = open_store(self.db_path, self._clock)
+            self._store = open_store(self.db_path, self._clock, busy_timeout_ms=BUSY_TIMEOUT_MS)
             self._data_version = self._store.data_version()
         except KnownError as exc:
             self._open_error = exc
@@ -184,37 +222,104 @@ class StoreWorker(QObject):
             self._store = None
             self._finished.emit(0, False, sys.exc_info())
         while True:
-            item = self._queue.get()
+            timeout = max(0.0, self._next_retry - time.monotonic()) if self._waiting else None
+            try:
+                item = self._queue.get(timeout=timeout)
+            except queue.Empty:
+                self._retry_waiting()
+                continue
             if item is _STOP:
                 break
-            job_id, key, fn, with_progress = item
+            job_id, key, fn, with_progress, write = item
             del item
             if key is not None and self._latest.get(key) != job_id:
                 del fn
                 self._finished.emit(job_id, True, _Superseded)
                 continue
-            try:
-                if self._store is None:
-                    raise self._open_error or KnownError("数据库未能打开", "The database could not be opened")
-                value = fn(self._store, self._make_progress(job_id)) if with_progress else fn(self._store)
-                outcome: tuple[bool, Any] = (True, value)
-                del value
-            except KnownError as exc:
-                traceback.clear_frames(exc.__traceback__)
-                outcome = (False, exc)
-            except BaseException:  # noqa: BLE001 - delivered to the crash handler on the GUI thread
-                info = sys.exc_info()
-                traceback.clear_frames(info[2])  # frames' locals may hold widgets; reports never show them
-                outcome = (False, info)
-                del info
-            # The job's function may hold widgets (bound methods, closures): the GUI thread keeps its
-            # own reference until delivery, so the last one is never dropped here, off the GUI thread.
+            if write and self._waiting:  # behind the writes already waiting: order is kept
+                self._waiting.append(_Waiting(job_id, key, fn, with_progress, time.monotonic()))
+                del fn
+                continue
+            self._attempt(_Waiting(job_id, key, fn, with_progress, time.monotonic()), queued=False)
             del fn
-            self._finished.emit(job_id, *outcome)
-            del outcome
+        self._give_up_waiting()
         if self._store is not None:
             self._store.close()
             self._store = None
+
+    def _attempt(self, job: _Waiting, queued: bool) -> bool:
+        """Run one job; False when it found the lock taken and waits (again) in the retry queue."""
+        job.attempts += 1
+        changes: int | None = None
+        try:
+            if self._store is None:
+                raise self._open_error or KnownError("数据库未能打开", "The database could not be opened")
+            changes = self._store.conn.total_changes
+            fn = job.fn
+            value = fn(self._store, self._make_progress(job.job_id)) if job.with_progress else fn(self._store)
+            del fn
+            outcome: tuple[bool, Any] = (True, value)
+            del value
+        except StoreBusyError as exc:
+            # Retried only when the job changed nothing yet (it failed at its first BEGIN): a job
+            # that had committed a first transaction must not run that part twice.
+            unchanged = changes is not None and self._store is not None and self._store.conn.total_changes == changes
+            if unchanged and time.monotonic() - job.since < self.write_retry_s:
+                traceback.clear_frames(exc.__traceback__)
+                if not queued:
+                    self._waiting.append(job)
+                delay = RETRY_DELAYS_S[min(job.attempts, len(RETRY_DELAYS_S)) - 1]
+                self._next_retry = time.monotonic() + delay
+                if not self._notified and time.monotonic() - job.since >= self.wait_notice_s:
+                    self._notified = True
+                    self.write_waiting.emit(True, int(exc.holder_pid or 0))
+                return False
+            traceback.clear_frames(exc.__traceback__)
+            self._wait_failed = self._wait_failed or queued
+            outcome = (False, exc)
+        except KnownError as exc:
+            traceback.clear_frames(exc.__traceback__)
+            outcome = (False, exc)
+        except sqlite3.Error as exc:
+            # A read that meets a damaged page, the disk full...: the environment's fault, told as
+            # such (restore guidance), not a crash report.
+            traceback.clear_frames(exc.__traceback__)
+            outcome = (False, translate_sqlite_error(exc, Path(self.db_path)))
+        except BaseException:  # noqa: BLE001 - delivered to the crash handler on the GUI thread
+            info = sys.exc_info()
+            traceback.clear_frames(info[2])  # frames' locals may hold widgets; reports never show them
+            outcome = (False, info)
+            del info
+        # The job's function may hold widgets (bound methods, closures): the GUI thread keeps its
+        # own reference until delivery, so the last one is never dropped here, off the GUI thread.
+        job.fn = None  # type: ignore[assignment]
+        self._finished.emit(job.job_id, *outcome)
+        del outcome
+        return True
+
+    def _retry_waiting(self) -> None:
+        """Try the waiting jobs in order until one still finds the lock taken."""
+        while self._waiting:
+            job = self._waiting[0]
+            if job.key is not None and self._latest.get(job.key) != job.job_id:
+                self._waiting.popleft()
+                self._finished.emit(job.job_id, True, _Superseded)
+                continue
+            if not self._attempt(job, queued=True):
+                return
+            self._waiting.popleft()
+        if self._notified:
+            self.write_waiting.emit(False, -1 if self._wait_failed else 0)
+        self._notified = self._wait_failed = False
+
+    def _give_up_waiting(self) -> None:
+        """Stopping (the app quits) with writes still waiting: one last try each, then they fail."""
+        self.write_retry_s = 0.0
+        while self._waiting:
+            job = self._waiting.popleft()
+            if self._store is not None:
+                self._store.conn.execute(f"PRAGMA busy_timeout = {2 * BUSY_TIMEOUT_MS}")
+            self._attempt(job, queued=True)
 
     def _make_progress(self, job_id: int) -> Callable[..., None]:
         def report(done: int = 0, total: int = 0, *_: Any) -> None:

@@ -182,7 +182,7 @@
     <name>Docking</name>
     <message>
         <source>当前系统不支持跟随其他窗口，面板已停靠在屏幕右侧。</source>
-        <extracomment>the chosen placement is impossible and the panel fell back to the screen edge (a message) a new outer rect was applied (tests, and the panel to ignore its own resize events)</extracomment>
+        <extracomment>the chosen placement is impossible and the panel fell back to the screen edge (a message) a new outer rect was applied (tests, and the panel to ignore its own resize events) placed as asked again after a fallback (the window turned up, or the mode changed)</extracomment>
         <translation>Following another window is not supported on this system; the panel is docked at the right edge of the screen.</translation>
     </message>
     <message>
@@ -1114,6 +1114,18 @@
     <message>
         <source>已恢复“{title}”</source>
         <translation>Restored “{title}”</translation>
+    </message>
+    <message>
+        <source>kefu 正在导入回复（进程 {pid}），更改将在导入后保存…</source>
+        <translation>kefu is importing replies (process {pid}); saving your change after it…</translation>
+    </message>
+    <message>
+        <source>数据库正被其他程序占用，更改将稍后保存…</source>
+        <translation>Another program is using the database; saving your change later…</translation>
+    </message>
+    <message>
+        <source>等待中的更改已保存</source>
+        <translation>The changes that were waiting have been saved</translation>
     </message>
 </context>
 <context>

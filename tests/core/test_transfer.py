@@ -20,7 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.core import replies, templates, transfer
+from assistant.core import replies, search, templates, transfer
 from assistant.core import settings as app_settings
 from assistant.core.clock import FakeClock
 from assistant.core.store import open_store
@@ -392,9 +392,10 @@ def test_late_bad_row_aborts_everything(lib, tmp_path):
 
 
 def test_error_inside_the_transaction_rolls_back(lib, tmp_path, monkeypatch):
-    """A ValidationError from create_reply (after our own checks passed) undoes groups and replies."""
+    """A ValidationError inside the transaction (the store checks of the 3rd row, after two rows and
+    their groups were written) undoes groups and replies."""
     path = write_csv(tmp_path / "ok.csv", [[f"n{i}", f"第{i}条", f"新组{i}"] for i in range(5)])
-    real = replies.create_reply
+    real = replies.check_unique
     calls = {"n": 0}
 
     def flaky(*args, **kwargs):
@@ -403,7 +404,7 @@ def test_error_inside_the_transaction_rolls_back(lib, tmp_path, monkeypatch):
             raise ValidationError("模拟的校验失败", "simulated validation failure")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(replies, "create_reply", flaky)
+    monkeypatch.setattr(replies, "check_unique", flaky)
     before = dump(lib)
     with pytest.raises(ImportFileError) as info:
         transfer.import_file(lib, path)
@@ -416,16 +417,11 @@ def test_error_inside_the_transaction_rolls_back(lib, tmp_path, monkeypatch):
 def test_crash_inside_the_transaction_rolls_back(lib, tmp_path, monkeypatch):
     path = write_csv(tmp_path / "ok.csv", [[f"n{i}", f"第{i}条", "新组"] for i in range(5)])
     before = dump(lib)
-    real = replies.create_reply
-    calls = {"n": 0}
 
-    def boom(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 4:
-            raise RuntimeError("bug")
-        return real(*args, **kwargs)
+    def boom(*args, **kwargs):  # every reply row is written by now, none of the index rows
+        raise RuntimeError("bug")
 
-    monkeypatch.setattr(replies, "create_reply", boom)
+    monkeypatch.setattr(search, "index_prepared", boom)
     with pytest.raises(RuntimeError):
         transfer.import_file(lib, path)
     assert dump(lib) == before
