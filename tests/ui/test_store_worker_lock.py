@@ -108,3 +108,20 @@ def test_the_panel_says_why_a_change_waits(panel, worker, qtbot, tmp_path):
     qtbot.waitUntil(lambda: "已保存" in panel.message_bar._text.text(), timeout=3000)
     worker.write_waiting.emit(True, 0)
     qtbot.waitUntil(lambda: "其他程序" in panel.message_bar._text.text(), timeout=3000)
+
+
+def test_a_sqlite_error_in_a_job_is_reported_as_a_store_error_not_a_crash(worker, qtbot, monkeypatch):
+    """A read meeting a damaged page raises sqlite3.DatabaseError inside the job: the panel shows the
+    environment's fault (one line, restore guidance), the crash handler is not involved."""
+    import sys
+
+    from assistant.errors import StoreError
+
+    crashes: list[object] = []
+    monkeypatch.setattr(sys, "excepthook", lambda *info: crashes.append(info))
+    errors: list[object] = []
+    worker.submit(lambda s: s.conn.execute("SELECT * FROM no_such_table").fetchall(), None, errors.append)
+    qtbot.waitUntil(lambda: bool(errors or crashes), timeout=5000)
+    assert crashes == []
+    assert len(errors) == 1 and isinstance(errors[0], StoreError)
+    assert "no_such_table" not in errors[0].en  # SQLite's message may quote stored text: never shown
