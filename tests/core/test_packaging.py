@@ -1,5 +1,7 @@
-"""resources/ is found from a source checkout and from an installed wheel."""
+"""resources/ is found from a source checkout and from an installed wheel; the wheel builds without
+setuptools warnings and carries the tested pins."""
 
+import re
 import subprocess
 import sys
 import zipfile
@@ -16,6 +18,11 @@ def test_every_subpackage_is_listed_in_pyproject():
     listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
     on_disk = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "assistant").rglob("__init__.py")}
     assert on_disk - listed == set(), "add these to [tool.setuptools] packages"
+    # resources/ subfolders too: an unlisted one is shipped but setuptools warns it is "absent from
+    # the packages configuration" (and will stop shipping it).
+    resource_dirs = {"assistant.resources." + ".".join(p.relative_to(ROOT / "resources").parts)
+                     for p in (ROOT / "resources").rglob("*") if p.is_dir() and p.name != "__pycache__"}
+    assert resource_dirs - listed == set(), "add these to [tool.setuptools] packages"
 
 
 def test_resources_from_checkout():
@@ -25,11 +32,41 @@ def test_resources_from_checkout():
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory) -> Path:
+def built(tmp_path_factory) -> tuple[Path, str]:
+    """(the wheel, the build's verbose output)."""
     out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out),
-                    str(ROOT)], check=True, timeout=300, capture_output=True)
-    return next(out.glob("kefu_assistant-*.whl"))
+    # -v: pip shows the backend's output, where setuptools prints its warnings
+    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-v",
+                           "-w", str(out), str(ROOT)], timeout=300, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return next(out.glob("kefu_assistant-*.whl")), proc.stdout + proc.stderr
+
+
+@pytest.fixture(scope="module")
+def wheel(built) -> Path:
+    return built[0]
+
+
+def test_wheel_builds_without_setuptools_warnings(built):
+    # e.g. "SetuptoolsDeprecationWarning: `project.license` as a TOML table is deprecated" or
+    # "_Warning: Package 'assistant.resources.icons' is absent from the `packages` configuration."
+    # (not the lowercase "warning: build_py: byte-compiling is disabled" that PYTHONDONTWRITEBYTECODE causes)
+    warnings = sorted({m.group(0) for m in re.finditer(r"\w*Warning: .*", built[1])})
+    assert warnings == []
+
+
+def test_wheel_metadata_carries_license_and_pins(wheel):
+    from packaging.requirements import Requirement
+
+    with zipfile.ZipFile(wheel) as zf:
+        meta = zf.read(next(n for n in zf.namelist() if n.endswith(".dist-info/METADATA"))).decode()
+    assert "License-Expression: MIT" in meta.splitlines()
+    assert "Requires-Python: >=3.11" in meta.splitlines()
+    requires = {r.name.lower(): r for r in map(Requirement, re.findall(r"^Requires-Dist: (.*)$", meta, re.M))}
+    qt = requires["pyside6-essentials"].specifier
+    assert "6.12.0" not in qt and "6.11.3" in qt and "6.12.1" in qt
+    xlib = requires["python-xlib"].specifier
+    assert "0.33" in xlib and "0.34" not in xlib and "0.32" not in xlib
 
 
 def test_wheel_ships_resources_and_entry_point(wheel):
