@@ -86,3 +86,24 @@ def test_installed_wheel_finds_resources(wheel, tmp_path):
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env={"PYTHONPATH": str(target)},
                          capture_output=True, text=True, check=True, timeout=60).stdout.strip()
     assert out.startswith(str(target)) and Path(out).is_file()
+
+
+def test_windows_installer_files_point_at_what_exists():
+    """The Inno Setup script and the workflow cannot run here (Linux): at least every file they name
+    exists, the uninstaller is not told to delete the data folder, and the smoke test uses the
+    console kefu.exe that the spec builds on Windows."""
+    windows = ROOT / "packaging" / "windows"
+    iss = (windows / "kefu.iss").read_text(encoding="utf-8-sig")
+    for key in ("LicenseFile", "SetupIconFile"):
+        value = re.search(rf"^{key}=(.+)$", iss, re.M).group(1).strip()
+        assert (windows / value.replace("\\", "/")).is_file(), (key, value)
+    assert re.search(r"^AppId=\{\{[0-9A-F-]{36}\}$", iss, re.M)
+    code = [line for line in iss.splitlines() if not line.lstrip().startswith(";")]
+    assert not [line for line in code if "UninstallDelete" in line or "localappdata" in line.lower()]
+    assert re.search(r'^Name: "\{userstartup\}.*Tasks: autostart$', iss, re.M)
+    spec = (ROOT / "packaging" / "kefu-assistant.spec").read_text()
+    assert 'name="kefu", console=True' in spec
+    workflow = (windows / "build-windows.yml").read_text(encoding="utf-8")
+    for needed in ("packaging\\kefu-assistant.spec", "packaging\\windows\\kefu.iss", "kefu.exe",
+                   "replies search cd", "unins000.exe"):
+        assert needed in workflow, needed
