@@ -663,6 +663,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .cli_handover import register as register_handover  # shift, log, handover, kpi, calc
 
     register_handover(sub, add, common)
+    from .desktop import register as register_desktop  # desktop-install (Linux menu, autostart)
+
+    register_desktop(sub, add)
     return parser
 
 

@@ -2,8 +2,7 @@
 
     python packaging/make_icons.py      # writes resources/icons/app-{16..256}.png and app.ico
 
-Install on Linux: cp resources/icons/app-256.png ~/.local/share/icons/hicolor/256x256/apps/kefu-assistant.png
-and packaging/kefu-assistant.desktop to ~/.local/share/applications/.
+On Linux `kefu desktop-install` puts them (and the .desktop file) into the user's menu.
 """
 
 from __future__ import annotations

@@ -5,13 +5,19 @@
 
 Source strings in the code are Chinese (the default language); resources/i18n/kefu_en.ts holds the
 English. Edit the .ts with Qt Linguist (pyside6-linguist) or any text editor, then run this again.
-Uses pyside6-lupdate / pyside6-lrelease, which come with PySide6-Essentials.
+Uses pyside6-lupdate / pyside6-lrelease, which come with PySide6-Essentials. Refreshing the .ts
+needs lupdate 6.12 or newer: older ones drop or flatten the plural messages, translate(ctx, "…%n…",
+None, n). The app itself is pinned below 6.12.0 (ui/qtfix.py), so refresh from another environment:
+    python3 -m venv /tmp/qt612 && /tmp/qt612/bin/pip install PySide6-Essentials==6.12.0
+    PATH=/tmp/qt612/bin:$PATH python3 packaging/update_translations.py
+--check works with either: it asks whether every string lupdate finds has an English translation.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -47,6 +53,35 @@ def ts_path(lang: str) -> Path:
 
 def qm_path(lang: str) -> Path:
     return I18N / f"kefu_{lang}.qm"
+
+
+PLURAL_LUPDATE = (6, 12)
+
+
+def lupdate_version() -> tuple[int, int]:
+    out = subprocess.run([*tool("lupdate"), "-version"], capture_output=True, text=True).stdout
+    match = re.search(r"(\d+)\.(\d+)", out)
+    return (int(match[1]), int(match[2])) if match else (0, 0)
+
+
+def messages(ts: Path, translated_only: bool = False) -> set[tuple[str, str]]:
+    """(context, source) of the live messages of a .ts; translated_only: those with every form filled."""
+    out = set()
+    for context in ET.parse(ts).getroot().iter("context"):
+        name = context.findtext("name") or ""
+        for message in context.iter("message"):
+            translation = message.find("translation")
+            kind = None if translation is None else translation.get("type")
+            if kind in ("vanished", "obsolete"):
+                continue
+            if translated_only:
+                if translation is None or kind == "unfinished":
+                    continue
+                forms = [f.text or "" for f in translation.findall("numerusform")]
+                if not all(f.strip() for f in forms or [translation.text or ""]):
+                    continue
+            out.add((name, message.findtext("source") or ""))
+    return out
 
 
 def lupdate(target: Path) -> None:
@@ -117,9 +152,12 @@ def check() -> int:
                 subprocess.run([*tool("lupdate"), "-no-obsolete", "-locations", "none", "-source-language", "zh_CN",
                                 "-target-language", lang, *files, "-ts", work.name], cwd=I18N, check=True,
                                capture_output=True)
-                missing = unfinished(work)
+                # every string lupdate finds in the code, translated in the committed .ts (compared by
+                # context and text: lupdate before 6.12 rewrites plural messages as plain ones)
+                found = messages(work)
             finally:
                 work.unlink(missing_ok=True)
+            missing = sorted(source for _, source in found - messages(ts_path(lang), translated_only=True))
             if missing:
                 problems.append(f"{lang}: {len(missing)} untranslated: " + " | ".join(missing[:10]))
             stale = qm_differences(ts_path(lang), qm_path(lang))
@@ -137,6 +175,10 @@ def main() -> int:
     args = parser.parse_args()
     if args.check:
         return check()
+    version = lupdate_version()
+    if version < PLURAL_LUPDATE:
+        sys.exit(f"pyside6-lupdate {version[0]}.{version[1]} would drop the plural (%n) translations from the .ts: "
+                 "use lupdate 6.12 or newer (see this script's docstring)")
     for lang in LANGUAGES:
         lupdate(ts_path(lang))
         lrelease(ts_path(lang), qm_path(lang))
