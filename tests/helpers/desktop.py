@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .xvfb import Xvfb
+from .xvfb import Xvfb, stop_process
 
 REPO = Path(__file__).resolve().parents[2]
 CHAT_CLIENT = REPO / "tests" / "e2e" / "chat_client.py"
@@ -112,13 +112,7 @@ class App:
         return path.read_text(errors="replace")[-3000:] if path.exists() else ""
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        stop_process(self.process, grace=10)
 
 
 def start_app(xvfb: Xvfb, data_dir: Path, extra_env: dict[str, str | None] | None = None, timeout: float = 20.0,

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from assistant.platform import inputmethod
 
+from .xvfb import stop_process
+
 TOOLS = ("dbus-daemon", "fcitx5", "fcitx5-remote", "libime_pinyindict")
 PINYIN_ADDON = Path("/usr/share/fcitx5/addon/pinyin.conf")
 INSTALL_HINT = "apt-get install dbus-daemon fcitx5 fcitx5-chinese-addons libime-bin"
@@ -88,13 +90,7 @@ class Fcitx5:
         return result.stdout.strip()
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        stop_process(self.process, grace=10)
 
 
 def start_fcitx5(env: dict[str, str], workdir: Path, words: dict[str, str], timeout: float = 30.0,

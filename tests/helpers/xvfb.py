@@ -39,15 +39,20 @@ class Xvfb:
         return env
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        stop_process(self.process, grace=5)
         if self.log is not None:
             self.log.close()
+
+
+def stop_process(process: subprocess.Popen, grace: float = 10) -> None:
+    """Terminate, wait `grace` seconds, then kill: a test never leaves a child behind."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
 
 
 def start_xvfb(screen: str = "1280x800x24", timeout: float = 10.0) -> Xvfb:
