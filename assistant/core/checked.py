@@ -120,6 +120,12 @@ def stored_json(raw: str | None, *, table: str, column: str, row_id: Any, defaul
     return _fresh(default)
 
 
+def forget_reports() -> None:
+    """Report every bad stored value again (tests open many stores in one process)."""
+    with _reported_lock:
+        _reported.clear()
+
+
 def _fresh(default: Any) -> Any:
     return type(default)(default) if isinstance(default, (list, dict)) else default
 

@@ -298,6 +298,7 @@ def test_bad_platforms_value_reads_as_empty(kefu, stored):
 
 
 def test_bad_stored_json_is_reported_once_without_content(tmp_path, caplog):
+    checked.forget_reports()
     store = open_store(tmp_path / "kefu.db")
     try:
         reply = replies.create_reply(store, body="手机 13812345678 的买家", platforms=["jd"])
