@@ -14,6 +14,7 @@ from assistant import app, cli, paths
 from assistant.core import backup, handover, private, transfer
 from assistant.core.store import open_store
 
+
 @pytest.fixture(autouse=True)
 def open_umask():
     old = os.umask(0o022)  # the usual desktop umask: without explicit modes, files would be 0644
