@@ -457,6 +457,14 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2)
 
 
+def _count(text: str) -> int:
+    """--limit: a whole number SQLite can take."""
+    value = int(text)
+    if not 0 <= value <= 2 ** 31 - 1:
+        raise argparse.ArgumentTypeError(f"{text[:20]} is not between 0 and {2 ** 31 - 1}")
+    return value
+
+
 def _check_argv(argv: Sequence[str]) -> None:
     """Every argument must be text: a byte sequence that is not UTF-8 reaches Python as a lone
     surrogate (surrogateescape) that SQLite, files and the terminal cannot take. One check here
@@ -497,11 +505,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = add(rsub, "list", cmd_replies_list, "list replies / 列出回复", True)
     p.add_argument("--group", help="group id, name or path (售前/问候)")
     p.add_argument("--order", choices=("position", "used", "recent"), default="position")
-    p.add_argument("--limit", type=int)
+    p.add_argument("--limit", type=_count)
     p = add(rsub, "search", cmd_replies_search, "search by words, pinyin, initials or code / 搜索", True)
     p.add_argument("query")
     p.add_argument("--group")
-    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--limit", type=_count, default=20)
     p = add(rsub, "show", cmd_replies_show, "show one reply / 查看回复", True)
     p.add_argument("ref", metavar="ID", help="id, uuid or short code")
     p.add_argument("--set", action="append", metavar="FIELD=VALUE", help="fill a field, e.g. 客户=小王 (repeatable)")
@@ -617,6 +625,11 @@ def main(argv: list[str] | None = None) -> int:
         err = translate_sqlite_error(exc, paths.db_path(ctx.data) if ctx else Path("?"))
         cliout.error(err.bilingual())
         return err.exit_code
+    except OverflowError:
+        # A number typed far beyond any id, count or duration (SQLite and timedelta stop at 64 bits);
+        # a write under way was rolled back by Store.write().
+        cliout.error("A number given is too large / 给出的数字太大")
+        return 2
     except BrokenPipeError:
         # `kefu ... | head`: the reader left; not an error worth a message.
         with contextlib.suppress(OSError):

@@ -141,6 +141,14 @@ def _unstorable(doc) -> bool:
     return False
 
 
+def _certainly_bad(raw: bytes) -> bool:
+    """Not UTF-8, not JSON, or holding a value no store can hold: must be refused."""
+    try:
+        return _unstorable(json.loads(raw.decode("utf-8-sig")))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return True
+
+
 def _set(doc, path, value):
     obj = doc
     for k in path[:-1]:
@@ -173,9 +181,14 @@ def json_bytes(draw, doc: dict) -> tuple[bytes, bool]:
             except (KeyError, IndexError, TypeError):
                 continue
             places = [p for p, _ in _paths(doc) if p]
-        return json.dumps(doc, ensure_ascii=draw(st.booleans())).encode("utf-8", "surrogatepass"), \
-            must_fail and _unstorable(doc)
-    raw = json.dumps(doc, ensure_ascii=False).encode("utf-8")
+        raw = json.dumps(doc, ensure_ascii=draw(st.booleans())).encode("utf-8", "surrogatepass")
+        return raw, must_fail and _certainly_bad(raw)
+    raw, _ = draw(_broken(json.dumps(doc, ensure_ascii=False).encode("utf-8")))
+    return raw, _certainly_bad(raw)
+
+
+@st.composite
+def _broken(draw, raw: bytes) -> tuple[bytes, bool]:
     how = draw(st.sampled_from(["truncate", "garbage", "encode", "bom", "splice"]))
     if how == "truncate":
         return raw[: draw(st.integers(0, len(raw) - 1))], True
@@ -279,6 +292,7 @@ COMMANDS = [
     lambda v: ["replies", "add", "--body", "正文", "--lang", v[0], "--platform", v[1], "--angle", v[2]],
     lambda v: ["replies", "add", "--body", "正文", "--hotkey", v[0]],
     lambda v: ["replies", "edit", v[0], "--body", v[1]],
+    lambda v: ["replies", "edit", "10" * 30, "--body", v[0]],
     lambda v: ["replies", "search", v[0], "--limit", v[1]],
     lambda v: ["replies", "show", v[0], "--set", v[1]],
     lambda v: ["replies", "list", "--group", v[0], "--limit", v[1]],

@@ -486,3 +486,17 @@ def test_one_cell_at_the_last_row_is_not_a_million_rows(tmp_path, monkeypatch):
     plan = transfer.read_file(path)
     assert [(i.row, i.body) for i in plan.items] == [(1_048_576, "最后一行的短语")]
     assert calls <= 2 * transfer.XLSX_MAX_COLUMNS
+
+
+@pytest.mark.parametrize("args", [
+    ("replies", "edit", "10" * 30, "--body", "x"),
+    ("replies", "search", "快递", "--limit", "10" * 30),
+    ("replies", "list", "--limit", "10" * 30),
+    ("due", "--within", "1" * 40 + "m"),
+])
+def test_numbers_beyond_64_bits_in_arguments(kefu, args):
+    """Found by the fuzz test: SQLite and timedelta raised OverflowError (a traceback)."""
+    before = dump(kefu.data)
+    code, _, err = kefu(*args)
+    assert_one_line_failure(code, err, 2)
+    assert dump(kefu.data) == before
