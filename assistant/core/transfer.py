@@ -488,7 +488,7 @@ def _check_zip(path: Path) -> None:
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+    except Exception as exc:  # noqa: BLE001 - untrusted bytes: NotImplementedError for an unknown zip version too
         raise _err("不是有效的 xlsx 文件（压缩包已损坏或不完整）",
                    f"Not a valid .xlsx file (damaged or incomplete zip archive: {exc})") from exc
     if len(infos) > MAX_ZIP_ENTRIES:

@@ -167,12 +167,15 @@ def json_bytes(draw, doc: dict) -> tuple[bytes, bool]:
         for _ in range(draw(st.integers(1, 3))):
             path = draw(st.sampled_from(places))
             if kind == "key" and isinstance(path[-1], str):
-                parent = doc
-                for k in path[:-1]:
-                    parent = parent[k]
-                if path[-1] in parent:
+                try:
+                    parent = doc
+                    for k in path[:-1]:
+                        parent = parent[k]
                     parent[path[-1] + draw(SURROGATES)] = parent.pop(path[-1])
                     must_fail = True
+                except (KeyError, IndexError, TypeError):
+                    pass
+                places = [p for p, _ in _paths(doc) if p]
                 continue
             try:
                 value, certain = draw(MUTATION_VALUE)

@@ -500,3 +500,14 @@ def test_numbers_beyond_64_bits_in_arguments(kefu, args):
     code, _, err = kefu(*args)
     assert_one_line_failure(code, err, 2)
     assert dump(kefu.data) == before
+
+
+def test_zip_of_an_unknown_version(kefu, tmp_path):
+    """Found by the fuzz test: zipfile raises NotImplementedError ("zip file version 23.5")."""
+    raw = bytearray(_xlsx(tmp_path / "good.xlsx", [["a", "你好", "g"]]).read_bytes())
+    at = raw.find(b"PK\x01\x02")
+    raw[at + 6:at + 8] = (235).to_bytes(2, "little")  # "version needed to extract" of the first entry
+    path = tmp_path / "v235.xlsx"
+    path.write_bytes(bytes(raw))
+    code, _, err = kefu("replies", "import", str(path))
+    assert_one_line_failure(code, err, 5)
