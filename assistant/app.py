@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,13 +26,26 @@ class AppContext:
     log_path: Path
 
 
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """RotatingFileHandler whose files (the first one and every one after a rollover) are 0600
+    whatever the umask."""
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        from .core import private
+
+        fd = private.open_private(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        return os.fdopen(fd, "a", encoding=self.encoding, errors=self.errors)
+
+
 def setup_logging(data_dir: Path, verbose: bool = False) -> Path:
     """Rotating log in the data dir. Never log customer names, phone numbers or message text:
     log ids and counts only."""
+    from .core import private
+
     log_dir = data_dir / "logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
+    private.make_dirs(log_dir)
     log_path = log_dir / "kefu.log"
-    handler = logging.handlers.RotatingFileHandler(log_path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
+    handler = PrivateRotatingFileHandler(log_path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.addHandler(handler)

@@ -87,12 +87,16 @@ def _reply_json(reply) -> dict:
 
 def _read_body(args: argparse.Namespace) -> str | None:
     if getattr(args, "body_file", None):
-        if args.body_file == "-":
-            return sys.stdin.read()
+        name = "stdin" if args.body_file == "-" else args.body_file
         try:
-            return Path(args.body_file).read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ValidationError(f"无法读取文件 {args.body_file}：{exc}", f"Cannot read {args.body_file}: {exc}") from exc
+            raw = sys.stdin.buffer.read() if args.body_file == "-" else Path(args.body_file).read_bytes()
+        except OSError as exc:
+            raise ValidationError(f"无法读取文件 {name}（{exc.strerror}）", f"Cannot read {name} ({exc.strerror})") from exc
+        try:
+            return raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ValidationError(f"{name} 不是 UTF-8 文本，请另存为 UTF-8 后再试",
+                                  f"{name} is not UTF-8 text; save it as UTF-8 and try again") from None
     return args.body
 
 
@@ -498,6 +502,9 @@ def cmd_doctor(ctx: Ctx) -> int:
         known = translate_sqlite_error(exc, db) if isinstance(exc, sqlite3.Error) else exc
         report["database_error"] = known.en
         problems.append(known.bilingual())
+    if paths.data_dir_too_open(ctx.data):
+        report.setdefault("warnings", []).append(
+            "other users can read or write the data folder (chmod 700 it) / 其他用户可以读写数据目录（请改为 700）")
     report["hotkey_backend"] = _backend_description()
     from .platform.inputmethod import describe as describe_input_method
 
@@ -563,13 +570,44 @@ def _dist_version(module: str) -> str:
     return "installed"
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with its usage errors as kefu's one bilingual line (sub-parsers inherit the class)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        cliout.error(f"{message} (see {self.prog} --help) / 命令行参数不正确（见 {self.prog} --help）")
+        self.exit(2)
+
+
+def _count(text: str) -> int:
+    """--limit: a whole number SQLite can take."""
+    value = int(text)
+    if not 0 <= value <= 2 ** 31 - 1:
+        raise argparse.ArgumentTypeError(f"{text[:20]} is not between 0 and {2 ** 31 - 1}")
+    return value
+
+
+def _check_argv(argv: Sequence[str]) -> None:
+    """Every argument must be text: a byte sequence that is not UTF-8 reaches Python as a lone
+    surrogate (surrogateescape) that SQLite, files and the terminal cannot take. One check here
+    covers every option of every command (cli_buyers and cli_handover share this parser)."""
+    from .core.checked import is_text
+
+    for i, arg in enumerate(argv):
+        if not is_text(arg):
+            before = argv[i - 1] if i and argv[i - 1].startswith("-") and is_text(argv[i - 1]) else None
+            where_en = f"the value of {before}" if before else f"argument {i + 1}"
+            where_zh = f"{before} 的值" if before else f"第 {i + 1} 个参数"
+            raise ValidationError(f"命令行中{where_zh}不是有效的 UTF-8 文字（请检查终端或脚本的编码）",
+                                  f"{where_en} is not valid UTF-8 text (check the terminal's or script's encoding)")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--data-dir", metavar="DIR", default=argparse.SUPPRESS,
                         help="data folder (default: the user data dir, or KEFU_HOME) / 数据目录")
     common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log to stderr")
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="kefu", parents=[common], epilog=EPILOG,
         description="客服助手 kefu-assistant: quick replies, paste hotkeys, starred buyers. "
                     "Without a command, opens the panel / 不带命令时打开面板。")
@@ -588,11 +626,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = add(rsub, "list", cmd_replies_list, "list replies / 列出回复", True)
     p.add_argument("--group", help="group id, name or path (售前/问候)")
     p.add_argument("--order", choices=("position", "used", "recent"), default="position")
-    p.add_argument("--limit", type=int)
+    p.add_argument("--limit", type=_count)
     p = add(rsub, "search", cmd_replies_search, "search by words, pinyin, initials or code / 搜索", True)
     p.add_argument("query")
     p.add_argument("--group")
-    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--limit", type=_count, default=20)
     p = add(rsub, "show", cmd_replies_show, "show one reply / 查看回复", True)
     p.add_argument("ref", metavar="ID", help="id, uuid or short code")
     p.add_argument("--set", action="append", metavar="FIELD=VALUE", help="fill a field, e.g. 客户=小王 (repeatable)")
@@ -677,6 +715,12 @@ def _utf8_stdio() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     _utf8_stdio()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        _check_argv(argv)
+    except ValidationError as exc:
+        cliout.error(exc.bilingual())
+        return exc.exit_code
     parser = build_parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "data_dir"):
@@ -692,7 +736,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             return run(data_dir=args.data_dir, verbose=args.verbose)
         except KnownError as exc:
-            sys.stderr.write(f"Error: {exc.bilingual()}\n")
+            cliout.error(exc.bilingual())
             return exc.exit_code
     ctx = None
     root_level = logging.getLogger().level
@@ -701,21 +745,26 @@ def main(argv: list[str] | None = None) -> int:
         ctx = Ctx(args)
         return args.func(ctx)
     except KnownError as exc:
-        sys.stderr.write(f"Error: {exc.bilingual()}\n")
+        cliout.error(exc.bilingual())
         return exc.exit_code
     except sqlite3.Error as exc:
         from .core.store import translate_sqlite_error
 
         err = translate_sqlite_error(exc, paths.db_path(ctx.data) if ctx else Path("?"))
-        sys.stderr.write(f"Error: {err.bilingual()}\n")
+        cliout.error(err.bilingual())
         return err.exit_code
+    except OverflowError:
+        # A number typed far beyond any id, count or duration (SQLite and timedelta stop at 64 bits);
+        # a write under way was rolled back by Store.write().
+        cliout.error("A number given is too large / 给出的数字太大")
+        return 2
     except BrokenPipeError:
         # `kefu ... | head`: the reader left; not an error worth a message.
         with contextlib.suppress(OSError):
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - replaces the closed pipe until exit
         return 0
     except OSError as exc:
-        sys.stderr.write(f"Error: {exc.strerror or exc} ({getattr(exc, 'filename', '') or ''}) / 错误：文件操作失败\n")
+        cliout.error(f"{exc.strerror or exc} ({getattr(exc, 'filename', '') or ''}) / 文件操作失败")
         return 1
     except KeyboardInterrupt:
         return 130

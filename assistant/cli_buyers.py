@@ -62,17 +62,18 @@ def _buyer(ctx):
 # ---------------------------------------------------------------- buyers
 
 def cmd_buyers_list(ctx) -> int:
-    from .core import customers
+    from .core import customers, masking
 
     a = ctx.args
     items = customers.list_buyers(ctx.store, starred=None if a.all else True, state=a.state, platform=a.platform,
                                   shop=a.shop, mark=a.mark, text=a.search, limit=a.limit)
+    mask = masking.mask_text  # phone and order numbers in notes, like the phone itself
     if a.json:
-        _json([b.to_dict() for b in items])
+        _json([{**b.to_dict(), "notes": mask(b.notes or "")} for b in items])
         return 0
     tz = _agent_tz(ctx.store)
     cliout.table([[str(b.id), b.platform_name, b.shop or "-", b.nickname, b.state_name, "、".join(b.marks),
-                    b.phone_masked or "", str(b.chase_count), _fmt(b.last_chase_at, tz), b.notes]
+                    b.phone_masked or "", str(b.chase_count), _fmt(b.last_chase_at, tz), mask(b.notes or "")]
                    for b in items],
                   ["ID", "平台", "店铺", "买家", "状态", "标记", "电话", "催单", "上次催单", "备注"],
                   [6, 10, 14, 16, 6, 24, 14, 4, 11, 24])
@@ -81,7 +82,7 @@ def cmd_buyers_list(ctx) -> int:
 
 
 def cmd_buyers_show(ctx) -> int:
-    from .core import customers, reminders
+    from .core import customers, masking, reminders
 
     store = ctx.store
     buyer = _buyer(ctx)
@@ -89,6 +90,8 @@ def cmd_buyers_show(ctx) -> int:
     pending = reminders.buyer_reminders(store, buyer.id)
     proposal = reminders.propose(store, buyer.id) if buyer.state == "following" else None
     phone = customers.reveal_phone(store, buyer.id) if ctx.args.phone else buyer.phone_masked
+    if not ctx.args.phone:  # --phone shows numbers in the notes too
+        buyer.notes = masking.mask_text(buyer.notes or "")
     if ctx.args.json:
         data = buyer.to_dict()
         if ctx.args.phone:
@@ -404,7 +407,7 @@ def register(sub, add, common) -> None:
     p.add_argument("--limit", type=int)
     p = add(bsub, "show", cmd_buyers_show, "one buyer: marks, notes, chases, next script / 查看买家", True)
     who(p)
-    p.add_argument("--phone", action="store_true", help="show the full phone number / 显示完整电话")
+    p.add_argument("--phone", action="store_true", help="show the full phone number (and numbers in notes) / 显示完整电话")
     p = add(bsub, "star", cmd_buyers_star, "star a buyer and start a chase cadence / 标星买家", True)
     who(p)
     p.add_argument("--mark", action="append", help="mark (repeatable): 咨询未付款 意向明显 高客单 低客单 售后中 老客户")

@@ -4,6 +4,7 @@ count East Asian characters as two columns."""
 from __future__ import annotations
 
 import json
+import re
 import sys
 import unicodedata
 from typing import Any
@@ -43,3 +44,13 @@ def table(rows: list[list[str]], headers: list[str], max_widths: list[int]) -> N
     out("  ".join(_pad(h, w) for h, w in zip(headers, widths)).rstrip())
     for row in clipped:
         out("  ".join(_pad(c, w) for c, w in zip(row, widths)).rstrip())
+
+
+# Everything str.splitlines() breaks on, and other control characters: an error stays one line.
+_BREAKS = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
+
+
+def error(text: str) -> None:
+    """The one line a failed command prints on stderr ("Error: English / 中文"). Text quoted from a
+    file or an argument may hold line breaks; they become spaces."""
+    sys.stderr.write("Error: " + _BREAKS.sub(" ", text).strip() + "\n")

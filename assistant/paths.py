@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sys
 from pathlib import Path
@@ -10,6 +11,11 @@ from pathlib import Path
 import platformdirs
 
 from . import APP_NAME
+from .core import private
+from .core.checked import is_text
+from .errors import ValidationError
+
+log = logging.getLogger(__name__)
 
 ENV_HOME = "KEFU_HOME"
 
@@ -23,13 +29,19 @@ def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
     else:
         path = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
     path = path.expanduser().resolve()
-    path.mkdir(parents=True, exist_ok=True)
-    if os.name == "posix":
-        # Customer notes live here: keep the folder private to the user. A read-only folder (a
-        # mounted backup) can still be read: the store opens it read-only.
-        with contextlib.suppress(OSError):
-            os.chmod(path, 0o700)
+    if not is_text(str(path)):  # SQLite opens files by UTF-8 name
+        raise ValidationError("数据目录的路径不是有效的 UTF-8 文字，请换一个文件夹",
+                              "The data folder's path is not valid UTF-8 text; choose another folder")
+    # Customer notes live here: a folder kefu creates is private to the user (0700). An existing
+    # folder keeps its mode (it may be shared on purpose); a too-open one is reported.
+    if not private.make_dirs(path) and private.too_open(path):
+        log.warning("the data folder can be read or written by other users (mode %o)", path.stat().st_mode & 0o7777)
     return path
+
+
+def data_dir_too_open(data: Path) -> bool:
+    """For `kefu doctor`: other users can read or write the data folder."""
+    return private.too_open(data)
 
 
 def db_path(data: Path) -> Path:
@@ -45,7 +57,7 @@ def cache_dir(data: Path) -> Path:
     isolated --data-dir (tests, portable installs) never touches shared temp folders."""
     path = data / "cache"
     with contextlib.suppress(OSError):  # a read-only data folder: jieba then works without its cache file
-        path.mkdir(parents=True, exist_ok=True)
+        private.make_dirs(path)
     return path
 
 

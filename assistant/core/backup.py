@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ..errors import StoreError
-from . import integrity
+from . import integrity, private
 from .clock import Clock, SystemClock, from_db, to_db
 from .store import BUSY_TIMEOUT_MS, SQLITE_HEADER, translate_sqlite_error
 
@@ -103,7 +103,7 @@ def _copy_db(source: sqlite3.Connection, target_path: Path) -> None:
 def create_backup(db_path: Path, folder: Path, keep: int = 10, clock: Clock | None = None) -> Path:
     """Snapshot db_path into folder/kefu-<stamp>.db, verify it, and keep only the newest `keep`."""
     clock = clock or SystemClock()
-    folder.mkdir(parents=True, exist_ok=True)
+    private.make_dirs(folder)
     clean_stale_partials(folder)
     final = folder / f"{PREFIX}{_stamp(clock)}{SUFFIX}"
     partial = final.with_suffix(f".{os.getpid()}{PARTIAL}")  # the pid tells a live copy from a killed one

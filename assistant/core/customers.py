@@ -7,7 +7,6 @@ module masked (138****5678) except through reveal_phone(), which the UI calls on
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import unicodedata
@@ -19,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import NotFoundError, ValidationError
+from . import checked
 from .clock import from_db, to_db
 from .store import Store
 
@@ -546,7 +546,7 @@ def chase_history(store: Store, buyer_id: int, limit: int | None = None) -> list
     for r in store.query(sql, (int(buyer_id),)):
         data = dict(r)
         data["buyer_replied"] = bool(data["buyer_replied"])
-        data["warnings"] = json.loads(data["warnings"] or "[]")
+        data["warnings"] = checked.text_list(data["warnings"], table="chases", column="warnings", row_id=data.get("id"))
         out.append(Chase(**data))
     return out
 

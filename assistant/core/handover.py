@@ -15,8 +15,8 @@ starred and followed or paused, carrying the 售后中 mark, or with a pending r
 notes, chase history and pending reminders; the promotions those reminders belong to; the agent's
 own log entries of the shift (core/shifts.py).
 
-Privacy: phone numbers and order numbers (long digit runs in notes and log entries) are masked
-unless include_phones=True; spreadsheet cells that begin with = + - @ (or tab / CR / LF) get a
+Privacy: phone numbers and order numbers (core/masking.py: in every text field -- nicknames, shops,
+notes, log entries, titles) are masked unless include_phones=True; spreadsheet cells that begin with = + - @ (or tab / CR / LF) get a
 leading apostrophe; every text in the HTML is escaped. Nothing about a buyer is logged.
 
 Import (`kefu handover import FILE [--dry-run]`, the 交接 tab)::
@@ -58,7 +58,7 @@ from zoneinfo import ZoneInfo
 from .. import __version__
 from ..errors import ImportFileError, KnownError
 from ..paths import resource_path
-from . import customers, kpi, reminders, shifts
+from . import checked, customers, kpi, masking, private, reminders, shifts
 from .cadence import ANGLE_NAMES, ANGLES
 from .clock import from_db, to_db
 from .store import Store, read_only_error
@@ -80,35 +80,12 @@ Progress = Callable[[int, int], None]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-# A run of digits, optionally in groups of 3+ joined by a space or a dash (138 1234 5678, 231111-1234...).
-_DIGIT_RUN = re.compile(r"(?<!\d)\+?\d+(?:[ \-]\d{3,})*(?!\d)")
 
 
 # ---------------------------------------------------------------- masking and cell safety
 
-def mask_text(text: str) -> str:
-    """Phone numbers and order numbers inside free text: any run of 9+ digits. A phone keeps its
-    first three and last four digits (138****5678), anything else its last four."""
-    if not text:
-        return text
-
-    def repl(m: re.Match[str]) -> str:
-        s = m.group(0)
-        digits = re.sub(r"\D", "", s)
-        if len(digits) < 9:
-            return s
-        if s.startswith("+") or (len(digits) == 11 and digits[0] == "1") or (len(digits) == 13 and digits[:3] == "861"):
-            return customers.mask_phone(s) or s
-        seen, out = 0, []
-        for ch in s:
-            if ch.isdigit():
-                seen += 1
-                out.append(ch if seen > len(digits) - 4 else "*")
-            else:
-                out.append(ch)
-        return "".join(out)
-
-    return _DIGIT_RUN.sub(repl, text)
+# One masking function for every export and listing (core/masking.py); the name stays for callers.
+mask_text = masking.mask_text
 
 
 def _number_char(ch: str) -> bool:
@@ -231,10 +208,11 @@ def build(store: Store, *, now: datetime | None = None, shift: shifts.Shift | No
     with no shift at all, today so far. Reads only."""
     now = (now or store.clock.now()).astimezone(timezone.utc)
     tz = reminders.get_config(store).agent_tz
+    text = (lambda s: s) if include_phones else mask_text  # noqa: E731 - every text field of the document
     shift = shift or shifts.current_shift(store) or shifts.last_shift(store)
     if shift is not None:
         since, until = shift.started_at, max(shift.until(now), shift.started_at)
-        shift_doc = {"uuid": shift.uuid, "agent": shift.agent, "started_at": to_db(shift.started_at),
+        shift_doc = {"uuid": shift.uuid, "agent": text(shift.agent or ""), "started_at": to_db(shift.started_at),
                      "ended_at": to_db(shift.ended_at) if shift.ended_at else None, "open": shift.open}
         agent = shift.agent or shifts.agent_name(store)
     else:
@@ -245,9 +223,10 @@ def build(store: Store, *, now: datetime | None = None, shift: shifts.Shift | No
     steps = _steps or _Steps(len(ids) + 2, progress)
     k = kpi.compute(store, since, until, tz)
     steps.add()
-    text = (lambda s: s) if include_phones else mask_text  # noqa: E731
 
     buyers = _buyer_docs(store, ids, include_phones, text, steps)
+    if not include_phones:
+        _distinct_identities(buyers)
     promo_ids = sorted({pid for b in buyers for pid in b.pop("_promotion_ids")})
     promos = store.query("SELECT p.id, p.name, p.start_at, (SELECT min(due_at) FROM reminders r WHERE r.promotion_id = p.id "
                          "AND r.kind = 'phone' AND r.state = 'pending') AS phone_due_at FROM promotions p "
@@ -259,21 +238,34 @@ def build(store: Store, *, now: datetime | None = None, shift: shifts.Shift | No
         "version": VERSION,
         "app_version": __version__,
         "generated_at": to_db(now),
-        "agent": agent,
+        "agent": text(agent or ""),
         "timezone": _zone_name(tz),
         "phones_included": bool(include_phones),
         "window": {"since": to_db(since), "until": to_db(until)},
         "shift": shift_doc,
         "kpis": k.to_dict(),
-        "promotions": [{"name": p["name"], "start_at": p["start_at"], "phone_due_at": p["phone_due_at"]}
+        "promotions": [{"name": text(p["name"]), "start_at": p["start_at"], "phone_due_at": p["phone_due_at"]}
                        for p in promos],
         "buyers": buyers,
-        "log": [{"uuid": e.uuid, "kind": e.kind, "text": text(e.text), "agent": e.agent, "at": to_db(e.at)}
+        "log": [{"uuid": e.uuid, "kind": e.kind, "text": text(e.text), "agent": text(e.agent or ""), "at": to_db(e.at)}
                 for e in entries],
     }
     doc["counts"] = _counts(doc)
     steps.add()
     return doc
+
+
+def _distinct_identities(buyers: list[dict]) -> None:
+    """Two buyers whose nicknames differ only in masked digits (tb_13812345673, tb_13899995673) would
+    share platform + shop + nickname in a masked file, which the importer refuses: number them."""
+    seen: set[tuple[str, str, str]] = set()
+    for b in buyers:
+        nickname, n = b["nickname"], 1
+        while (b["platform"], b["shop"], nickname) in seen:
+            n += 1
+            nickname = f"{b['nickname'][:customers.MAX_NICKNAME - 6]}（{n}）"
+        b["nickname"] = nickname
+        seen.add((b["platform"], b["shop"], nickname))
 
 
 def _counts(doc: dict) -> dict[str, int]:
@@ -329,14 +321,14 @@ def _buyer_docs(store: Store, ids: list[int], include_phones: bool, text: Callab
         for bid, name, code, shop in _rows(
                 store, "SELECT l.buyer_id, m.name, m.code, m.shop FROM buyer_mark_links l JOIN buyer_marks m "
                 f"ON m.id = l.mark_id WHERE l.buyer_id IN {sel} ORDER BY m.position, m.id", ref):
-            marks.setdefault(bid, []).append({"name": name, "code": code, "shop": shop})
+            marks.setdefault(bid, []).append({"name": text(name), "code": code, "shop": text(shop or "")})
         chases: dict[int, list[dict]] = {}
         for bid, sent, angle, title, reply_uuid, replied, replied_at, warnings in _rows(
                 store, "SELECT c.buyer_id, c.sent_at, c.angle, IFNULL(c.reply_title, rp.title), rp.uuid, "
                 "c.buyer_replied, c.replied_at, c.warnings FROM chases c LEFT JOIN replies rp "
                 f"ON rp.id = c.reply_id WHERE c.buyer_id IN {sel} ORDER BY c.sent_at, c.id", ref):
             chases.setdefault(bid, []).append({
-                "sent_at": sent, "angle": angle, "reply_title": title, "reply_uuid": reply_uuid,
+                "sent_at": sent, "angle": angle, "reply_title": text(title) if title else title, "reply_uuid": reply_uuid,
                 "buyer_replied": bool(replied), "replied_at": replied_at, "warnings": _warnings(warnings)})
         pending: dict[int, list[dict]] = {}
         promo_ids: dict[int, list[int]] = {}
@@ -348,7 +340,7 @@ def _buyer_docs(store: Store, ids: list[int], include_phones: bool, text: Callab
             pending.setdefault(bid, []).append({
                 "kind": kind, "cadence_id": cadence_id, "step": step, "due_at": due, "planned_at": planned,
                 "moved_for": [m for m in moved.split(",") if m] if moved else [], "created_at": created,
-                "promotion": {"name": pname, "start_at": pstart} if promo_id else None})
+                "promotion": {"name": text(pname), "start_at": pstart} if promo_id else None})
             if promo_id:
                 promo_ids.setdefault(bid, []).append(promo_id)
         for (bid, uuid, platform, shop, nickname, notes, phone, tz, language, open_q, state, starred, starred_by,
@@ -357,11 +349,12 @@ def _buyer_docs(store: Store, ids: list[int], include_phones: bool, text: Callab
                 "starred, starred_by, starred_at, cadence_id, cadence_started_at, visit_started_at, created_at, "
                 f"updated_at FROM buyers WHERE id IN {sel} ORDER BY id", ref):
             out.append({
-                "uuid": uuid, "platform": platform, "shop": shop, "nickname": nickname,
+                "uuid": uuid, "platform": platform, "shop": text(shop or ""), "nickname": text(nickname),
                 "notes": text(notes) if notes else "",
                 "phone": phone if include_phones else None, "phone_masked": mask_phone(phone) if phone else None,
                 "tz": tz, "language": language, "open_questions": bool(open_q), "state": state,
-                "starred": bool(starred), "starred_by": starred_by, "starred_at": starred_at,
+                "starred": bool(starred), "starred_by": text(starred_by) if starred_by else starred_by,
+                "starred_at": starred_at,
                 "cadence_id": cadence_id, "cadence_started_at": cadence_started, "visit_started_at": visit_started,
                 "created_at": created, "updated_at": updated,
                 "marks": marks.get(bid, []), "chases": chases.get(bid, []), "reminders": pending.get(bid, []),
@@ -998,7 +991,7 @@ def export_handover(store: Store, folder: Path | str, *, formats: Iterable[str] 
     now = (now or store.clock.now()).astimezone(timezone.utc)
     target = Path(folder).expanduser()
     try:
-        target.mkdir(parents=True, exist_ok=True)
+        private.make_dirs(target)  # a folder created here is 0700; an existing one keeps its mode
     except OSError as exc:
         raise _write_error(target, exc) from exc
     shift = shift or shifts.current_shift(store) or shifts.last_shift(store)
@@ -1112,6 +1105,9 @@ def parse(raw: bytes) -> dict:
             raise _bad("文件不完整（可能只复制了一部分或被截断）", "the file is incomplete (truncated)") from None
         raise _bad(f"JSON 格式错误（第 {getattr(exc, 'lineno', '?')} 行）",
                    f"invalid JSON (line {getattr(exc, 'lineno', '?')})") from None
+    bad = checked.unstorable(doc, text)
+    if bad is not None:
+        raise _bad(f"{bad.path}：{bad.zh}", f"{bad.path}: {bad.en}")
     if not isinstance(doc, dict):
         raise _bad("文件不是本软件导出的交接文件", "not a kefu handover file")
     fmt = doc.get("format")
@@ -1129,7 +1125,7 @@ def parse(raw: bytes) -> dict:
     return _check(doc)
 
 
-_CANONICAL_TIME = re.compile(r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{6}Z")
+_CANONICAL_TIME = re.compile(r"(?!0000)\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{6}Z")
 
 
 class _Checker:
@@ -1186,12 +1182,11 @@ class _Checker:
         if not isinstance(value, str) or len(value) > 40:
             raise self.fail(path, "应为时间（ISO 8601）", "must be a time (ISO 8601)")
         try:
-            when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise self.fail(path, "时间格式不对", "invalid time") from None
-        if when.tzinfo is None:
-            raise self.fail(path, "时间缺少时区", "the time has no time zone")
-        return to_db(when)
+            return to_db(checked.parse_time(value))
+        except ValueError as exc:
+            if str(exc) == "no time zone":
+                raise self.fail(path, "时间缺少时区", "the time has no time zone") from None
+            raise self.fail(path, "时间格式不对或超出范围（年份 1–9999）", "invalid or out-of-range time (years 1-9999)") from None
 
     def known(self, value: Any, path: str, choices: Iterable[str], *, optional: bool = False) -> str | None:
         if value is None and optional:

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ..errors import NotFoundError, ValidationError
 from ..paths import resource_path
 from . import cadence as cad
-from . import customers, settings
+from . import checked, customers, settings
 from .clock import from_db, to_db
 from .customers import Buyer
 from .store import Store
@@ -534,7 +534,8 @@ def unstar(store: Store, buyer_id: int, now: datetime | None = None) -> Buyer:
 def _scripts(store: Store) -> list[cad.Script]:
     rows = store.query("SELECT r.id, r.angle, r.language, r.platforms FROM replies r JOIN groups g ON g.id = r.group_id "
                        "WHERE r.angle IS NOT NULL ORDER BY g.position, r.position, r.id")
-    return [cad.Script(r["id"], r["angle"], r["language"], tuple(json.loads(r["platforms"] or "[]"))) for r in rows]
+    return [cad.Script(r["id"], r["angle"], r["language"], tuple(checked.text_list(r["platforms"], table="replies",
+                                                                            column="platforms", row_id=r["id"]))) for r in rows]
 
 
 def propose(store: Store, buyer_id: int, now: datetime | None = None, override: bool = False) -> ChaseProposal:

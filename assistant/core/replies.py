@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 
 from ..errors import NotFoundError, ValidationError
 from ..paths import resource_path
-from . import hotkeys, search, settings, templates
+from . import checked, hotkeys, search, settings, templates
 from .clock import to_db
 from .store import Store
 
@@ -69,7 +69,7 @@ _REPLY_COLS = ("id, uuid, group_id, title, body, code, language, platforms, hotk
 
 def _row_to_reply(row: dict, paths: dict[int, str] | None = None) -> Reply:
     data = dict(row)
-    data["platforms"] = json.loads(data["platforms"] or "[]")
+    data["platforms"] = checked.text_list(data["platforms"], table="replies", column="platforms", row_id=data["id"])
     reply = Reply(**data)
     if paths is not None:
         reply.group_path = paths.get(reply.group_id, "")

@@ -74,7 +74,9 @@ import functools
 import hashlib
 import json
 import logging
+import marshal
 import math
+import os
 import re
 import sqlite3
 import threading
@@ -86,6 +88,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import private
 from .clock import from_db
 
 if TYPE_CHECKING:
@@ -143,17 +146,44 @@ _loader: threading.Thread | None = None
 _cache_dir: Path | None = None
 
 
-def _configure_jieba_cache(jieba: Any, cache_dir: Path | None) -> None:
-    """jieba writes jieba.cache into tempfile.gettempdir() unless told otherwise."""
-    if cache_dir is None or jieba.dt.initialized:
-        return
+JIEBA_CACHE = "jieba.cache"
+
+
+def _init_jieba(jieba: Any, cache_dir: Path | None) -> None:
+    """jieba.initialize(), with its dictionary cache in cache_dir written by us: jieba's own write
+    prints a traceback and leaves its temp file behind when the disk is full. A cache that cannot be
+    read or written costs one log line and ~1 s at the next start, nothing else."""
+    dt = jieba.dt
+    with dt.lock:
+        if dt.initialized:
+            return
+        cache = cache_dir / JIEBA_CACHE if cache_dir is not None else None
+        if cache is not None and cache.is_file():
+            try:
+                with open(cache, "rb") as fh:
+                    dt.FREQ, dt.total = marshal.load(fh)
+                dt.initialized = True
+                return
+            except (OSError, EOFError, ValueError, TypeError):
+                log.info("search: jieba's cache is unreadable; rebuilding it")
+        dt.FREQ, dt.total = dt.gen_pfdict(dt.get_dict_file())
+        dt.initialized = True
+        if cache is not None:
+            _write_jieba_cache(cache, (dt.FREQ, dt.total))
+
+
+def _write_jieba_cache(cache: Path, value: Any) -> None:
+    tmp = cache.with_name(f".{JIEBA_CACHE}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
+        private.make_dirs(cache.parent)
+        with os.fdopen(private.open_private(tmp), "wb") as fh:
+            marshal.dump(value, fh)
+        os.replace(tmp, cache)
     except OSError as exc:
-        log.warning("cannot create the jieba cache dir %s: %s", cache_dir, exc)
-        return
-    jieba.dt.tmp_dir = str(cache_dir)
-    jieba.dt.cache_file = "jieba.cache"
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        log.warning("search: cannot write jieba's cache (%s); continuing without it",
+                    exc.strerror or type(exc).__name__)
 
 
 def _load_analyzers(cache_dir: Path | None) -> None:
@@ -165,8 +195,7 @@ def _load_analyzers(cache_dir: Path | None) -> None:
         from pypinyin import lazy_pinyin
 
         jieba.setLogLevel(logging.WARNING)
-        _configure_jieba_cache(jieba, cache_dir or _cache_dir)
-        jieba.initialize()
+        _init_jieba(jieba, cache_dir or _cache_dir)
         jieba.lcut("预热分词词典")  # the first cut is slow too: pay for it here
         lazy_pinyin("预热")
         _ready.set()

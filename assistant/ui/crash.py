@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from .. import __version__
+from ..core import private
 from . import icons
 
 log = logging.getLogger(__name__)
@@ -179,10 +180,10 @@ class CrashHandler:
 
     def save(self, report: str) -> Path | None:
         try:
-            self.crash_dir.mkdir(parents=True, exist_ok=True)
+            private.make_dirs(self.crash_dir)
             stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
             path = self.crash_dir / f"crash-{stamp}.txt"
-            path.write_text(report, encoding="utf-8")
+            private.write_text(path, report)  # 0600: a traceback may still show local values
             return path
         except OSError:
             log.exception("could not save the crash report")

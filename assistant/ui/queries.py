@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-import json
 from dataclasses import dataclass
 from typing import Any
 
-from ..core import replies, search, settings, templates
+from ..core import checked, replies, search, settings, templates
 from ..core.store import Store
 from ..errors import ValidationError
 
@@ -89,7 +88,7 @@ def _rows_by_ids(store: Store, ids: list[int]) -> dict[int, ReplyRow]:
                 fields = ()
             rows[r["id"]] = ReplyRow(r["id"], r["title"], r["body"], r["code"], r["hotkey"], r["group_id"],
                                      paths.get(r["group_id"], ""), r["language"],
-                                     tuple(json.loads(r["platforms"] or "[]")), r["use_count"], fields,
+                                     tuple(checked.text_list(r["platforms"], table="replies", column="platforms", row_id=r["id"])), r["use_count"], fields,
                                      r["angle"])
     return rows
 

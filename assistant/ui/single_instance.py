@@ -16,6 +16,8 @@ from pathlib import Path
 from PySide6.QtCore import QLockFile, QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
+from ..core import private
+
 log = logging.getLogger(__name__)
 
 MESSAGE_SHOW = b"show\n"
@@ -40,7 +42,8 @@ class SingleInstance(QObject):
     def __init__(self, data_dir: Path, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.name = server_name(data_dir)
-        self.lock = QLockFile(str(Path(data_dir) / "panel.lock"))
+        self.lock_path = Path(data_dir) / "panel.lock"
+        self.lock = QLockFile(str(self.lock_path))
         self.lock.setStaleLockTime(0)  # never stale by age: only when its process is gone
         self.server: QLocalServer | None = None
 
@@ -51,6 +54,8 @@ class SingleInstance(QObject):
                 return False
             # Permission or unknown error: run anyway rather than refusing to start.
             log.warning("single-instance lock unavailable (%s); continuing", self.lock.error())
+        else:
+            private.set_private(self.lock_path)  # QLockFile creates it 0666 & ~umask
         self.server = QLocalServer(self)
         self.server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
         QLocalServer.removeServer(self.name)  # a dead instance's socket file
