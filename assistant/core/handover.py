@@ -1598,17 +1598,8 @@ class _Merge:
                 value = b[key]
                 if key in ("open_questions", "starred"):
                     value = 1 if value else 0
-                if value != local[key]:
-                    updates[key] = value
-            if {"platform", "shop", "nickname"} & set(updates):
-                identity = (b["platform"], b["shop"], b["nickname"])
-                clash = self.store.query("SELECT id FROM buyers WHERE platform = ? AND shop = ? AND nickname = ? "
-                                         "AND id != ?", (*identity, buyer_id))
-                if clash:
-                    for key in ("platform", "shop", "nickname"):
-                        updates.pop(key, None)
-                    self.plan.warnings.append(("有一位买家改过名，但本机已有同名买家，保留了本机的名字",
-                                               "A buyer was renamed, but the new name is taken here; kept the local name"))
+                if value != local[key] and not (isinstance(value, str) and masking.masks(local[key] or "", value)):
+                    updates[key] = value  # a masked copy of the local text (tb_138****5673) is no change
             if b["phone"] and b["phone"] != local["phone"]:
                 updates["phone"] = b["phone"]
             merged = self.merge_notes(newer=file_notes, older=local_notes, older_who="本机", older_when=mine)
@@ -1618,6 +1609,9 @@ class _Merge:
         else:  # the local record is newer or the same: it keeps its fields, and gains what the file knows
             if not local["phone"] and b["phone"]:
                 updates["phone"] = b["phone"]  # a later --include-phones export of an unchanged buyer
+            for key in ("nickname", "shop"):  # ... and the real text of what a masked import left masked
+                if b[key] != local[key] and masking.masks(b[key] or "", local[key] or ""):
+                    updates[key] = b[key]
             merged = local_notes
             if item.newer == "local":
                 merged = self.merge_notes(newer=local_notes, older=file_notes,
@@ -1625,6 +1619,15 @@ class _Merge:
             if merged != notes:
                 updates["notes"] = merged
                 item.notes_merged = merged != local_notes
+        if {"platform", "shop", "nickname"} & set(updates):
+            identity = tuple(updates.get(k, local[k]) for k in ("platform", "shop", "nickname"))
+            clash = self.store.query("SELECT id FROM buyers WHERE platform = ? AND shop = ? AND nickname = ? "
+                                     "AND id != ?", (*identity, buyer_id))
+            if clash:
+                for key in ("platform", "shop", "nickname"):
+                    updates.pop(key, None)
+                self.plan.warnings.append(("有一位买家改过名，但本机已有同名买家，保留了本机的名字",
+                                           "A buyer was renamed, but the new name is taken here; kept the local name"))
         if b["created_at"] < local["created_at"]:
             updates["created_at"] = b["created_at"]
         marks_changed = self.replace_marks(buyer_id, b, item) if item.newer == "file" else False

@@ -106,3 +106,29 @@ def test_a_newer_local_record_gains_the_numbers_too(two, tmp_path):
 ])
 def test_restore_masked(source, text, expected):
     assert handover.restore_masked(text, source) == expected
+
+
+def test_a_newer_masked_export_keeps_a_real_nickname_and_shop(two, tmp_path):
+    """Masked exports mask numbers in nicknames and shops too (tb_138****5673): importing a newer
+    one into a store that has the buyer must not rename the buyer to the masked text."""
+    a, a_clock, b, b_clock = two
+    nick, shop = "tb_13812345673", "店铺13987654321"
+    buyer = reminders.star(a, platform="千牛", shop=shop, nickname=nick, notes="要红色")
+    _hand_over(a, b, tmp_path / "1", include_phones=True)
+    a_clock.advance(timedelta(hours=1))
+    customers.update_buyer(a, buyer.id, notes="要红色\n已付定金")  # A's record is newer now
+    plan = _hand_over(a, b, tmp_path / "2", include_phones=False)
+    assert plan.items[0].newer == "file"
+    rows = b.query("SELECT nickname, shop, notes FROM buyers")
+    assert rows == [{"nickname": nick, "shop": shop, "notes": "要红色\n已付定金"}]
+
+
+def test_a_later_export_with_phones_restores_a_masked_nickname(two, tmp_path):
+    a, a_clock, b, b_clock = two
+    nick = "tb_13812345673"
+    reminders.star(a, platform="千牛", nickname=nick)
+    _hand_over(a, b, tmp_path / "1", include_phones=False)
+    assert b.query("SELECT nickname FROM buyers")[0]["nickname"] == "tb_138****5673"
+    plan = _hand_over(a, b, tmp_path / "2", include_phones=True)  # nothing else changed on A
+    assert plan.items[0].newer == "same" and "nickname" in plan.items[0].fields
+    assert b.query("SELECT nickname FROM buyers")[0]["nickname"] == nick
