@@ -578,14 +578,6 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2)
 
 
-def _count(text: str) -> int:
-    """--limit: a whole number SQLite can take."""
-    value = int(text)
-    if not 0 <= value <= 2 ** 31 - 1:
-        raise argparse.ArgumentTypeError(f"{text[:20]} is not between 0 and {2 ** 31 - 1}")
-    return value
-
-
 def _check_argv(argv: Sequence[str]) -> None:
     """Every argument must be text: a byte sequence that is not UTF-8 reaches Python as a lone
     surrogate (surrogateescape) that SQLite, files and the terminal cannot take. One check here
@@ -626,11 +618,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = add(rsub, "list", cmd_replies_list, "list replies / 列出回复", True)
     p.add_argument("--group", help="group id, name or path (售前/问候)")
     p.add_argument("--order", choices=("position", "used", "recent"), default="position")
-    p.add_argument("--limit", type=_count)
+    p.add_argument("--limit", type=cliout.whole_number())
     p = add(rsub, "search", cmd_replies_search, "search by words, pinyin, initials or code / 搜索", True)
     p.add_argument("query")
     p.add_argument("--group")
-    p.add_argument("--limit", type=_count, default=20)
+    p.add_argument("--limit", type=cliout.whole_number(), default=20)
     p = add(rsub, "show", cmd_replies_show, "show one reply / 查看回复", True)
     p.add_argument("ref", metavar="ID", help="id, uuid or short code")
     p.add_argument("--set", action="append", metavar="FIELD=VALUE", help="fill a field, e.g. 客户=小王 (repeatable)")
@@ -682,7 +674,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add(sub, "backup", cmd_backup, "back up the database (rotating) / 备份", True)
     p.add_argument("--dir", help="backup folder")
-    p.add_argument("--keep", type=int, help="backups to keep")
+    p.add_argument("--keep", type=cliout.whole_number(1), help="backups to keep")
     p.add_argument("--list", action="store_true", help="list existing backups")
     p = add(sub, "restore", cmd_restore, "restore a backup (verified; the current DB is kept) / 从备份恢复")
     p.add_argument("file")

@@ -404,7 +404,7 @@ def register(sub, add, common) -> None:
     p.add_argument("--shop")
     p.add_argument("--mark", help="mark name or code (高客单, high_ticket)")
     p.add_argument("--search", help="text in nickname or notes")
-    p.add_argument("--limit", type=int)
+    p.add_argument("--limit", type=cliout.whole_number())
     p = add(bsub, "show", cmd_buyers_show, "one buyer: marks, notes, chases, next script / 查看买家", True)
     who(p)
     p.add_argument("--phone", action="store_true", help="show the full phone number (and numbers in notes) / 显示完整电话")
@@ -441,11 +441,11 @@ def register(sub, add, common) -> None:
     p = add(bsub, "outcome", cmd_buyers_outcome, "paid, lost, snooze, replied, pause, resume / 结果")
     who(p)
     p.add_argument("outcome", metavar="OUTCOME", help="paid/已付款 lost/已流失 snooze/暂缓 replied/顾客回复了 pause resume")
-    p.add_argument("--minutes", type=int, help="snooze minutes (default 10)")
+    p.add_argument("--minutes", type=cliout.whole_number(1, 7 * 24 * 60), help="snooze minutes (default 10)")
 
     p = add(sub, "due", cmd_due, "chase reminders due now or soon / 到期提醒", True)
     p.add_argument("--within", default="0m", help="also list what falls due within this time (30m, 1h, 1d)")
-    p.add_argument("--limit", type=int)
+    p.add_argument("--limit", type=cliout.whole_number())
 
     promo_p = sub.add_parser("promo", help="promotions: phone list and chase wave / 大促", parents=[common])
     psub = promo_p.add_subparsers(dest="subcommand", metavar="ACTION", required=True)

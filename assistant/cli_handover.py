@@ -7,7 +7,6 @@ masked in the exported files unless --include-phones is given.
 
 from __future__ import annotations
 
-import argparse
 from datetime import date, datetime, tzinfo
 from pathlib import Path
 
@@ -298,16 +297,6 @@ def cmd_calc_staffing(ctx) -> int:
     return 0
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("must be a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
 # ---------------------------------------------------------------- registration
 
 def register(sub, add, common) -> None:
@@ -327,7 +316,7 @@ def register(sub, add, common) -> None:
     p.add_argument("--day", metavar="YYYY-MM-DD", help="a whole day instead of the shift")
     p.add_argument("--mine", action="store_true", help="only your own entries")
     p.add_argument("--previous", action="store_true", help="the entries of the last handover imported / 上一班留言")
-    p.add_argument("--limit", type=_positive_int, default=200)
+    p.add_argument("--limit", type=cliout.whole_number(1), default=200)
 
     h_p = sub.add_parser("handover", help="shift handover files / 交接班", parents=[common])
     hsub = h_p.add_subparsers(dest="subcommand", metavar="ACTION", required=True)
@@ -339,7 +328,7 @@ def register(sub, add, common) -> None:
     p = add(hsub, "import", cmd_handover_import, "import the previous shift's JSON / 导入交接", True)
     p.add_argument("file", metavar="FILE")
     p.add_argument("--dry-run", action="store_true", help="show what would change, write nothing / 预览")
-    p.add_argument("--limit", type=_positive_int, default=50, help="buyers listed in the preview")
+    p.add_argument("--limit", type=cliout.whole_number(1), default=50, help="buyers listed in the preview")
 
     p = add(sub, "kpi", cmd_kpi, "KPIs of the shift or a day / 数据", True)
     p.add_argument("--day", metavar="YYYY-MM-DD")
@@ -353,6 +342,6 @@ def register(sub, add, common) -> None:
     p = add(csub, "staffing", cmd_calc_staffing, "promotion staffing from daily inquiries / 大促排班", True)
     p.add_argument("--daily-inquiries", type=float, required=True, help="a normal day's inquiries per shop / 日均询单")
     p.add_argument("--shop-type", required=True, help="ka | established | ordinary")
-    p.add_argument("--shops", type=_positive_int, default=1)
+    p.add_argument("--shops", type=cliout.whole_number(1), default=1)
     p.add_argument("--multiplier", type=float, help="override the promotion multiplier")
     p.add_argument("--capacity", type=float, help="inquiries one agent handles in a promotion day (optional)")

@@ -3,11 +3,28 @@ count East Asian characters as two columns."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import sys
 import unicodedata
 from typing import Any
+
+INT_MAX = 2 ** 31 - 1  # counts, limits and minutes: anything larger is a typo, and SQLite needs 64 bits
+
+
+def whole_number(low: int = 0, high: int = INT_MAX):
+    """An argparse type: a whole number from low to high, else argparse's one-line usage error
+    (never an OverflowError or SQLite's "datatype mismatch" further down)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError("must be a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low} and {high}")
+        return value
+    return parse
 
 
 def out(text: str = "") -> None:

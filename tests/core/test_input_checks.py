@@ -493,6 +493,10 @@ def test_one_cell_at_the_last_row_is_not_a_million_rows(tmp_path, monkeypatch):
     ("replies", "search", "快递", "--limit", "10" * 30),
     ("replies", "list", "--limit", "10" * 30),
     ("due", "--within", "1" * 40 + "m"),
+    ("buyers", "list", "--limit", "10" * 30),  # SQLite "datatype mismatch", exit 3, before
+    ("due", "--limit", "10" * 30),
+    ("buyers", "outcome", "小王", "snooze", "--minutes", "10" * 30),
+    ("backup", "--keep", "10" * 30),  # accepted before
 ])
 def test_numbers_beyond_64_bits_in_arguments(kefu, args):
     """Found by the fuzz test: SQLite and timedelta raised OverflowError (a traceback)."""
