@@ -34,10 +34,14 @@ _GROUP = rf"{_OPEN}?{_D}+{_CLOSE}?"
 _CANDIDATE = (rf"(?:[+\uff0b]\s?)?{_GROUP}"
               rf"(?:(?:{_SEP}{{1,2}}|(?<={_CLOSE})|(?={_OPEN})){_SEP}?(?!{_PROTECTED}){_GROUP})*")
 _TOKEN = re.compile(rf"(?<!\d)(?:(?P<keep>{_PROTECTED})|(?P<num>{_CANDIDATE}))")
+_ANY_DIGIT = re.compile(r"\d").search  # most fields (names, marks, shops) have none: skip _TOKEN
+
+
+_DIGIT = re.compile(r"\d")
 
 
 def _digit_positions(text: str) -> list[int]:
-    return [i for i, ch in enumerate(text) if ch.isdecimal()]
+    return [m.start() for m in _DIGIT.finditer(text)]
 
 
 def _skip(pos: list[int], lead: int) -> int:
@@ -77,11 +81,14 @@ def _mask_number(s: str) -> str:
 
 def mask_text(text: str) -> str:
     """text with every phone or order number masked (see the module); idempotent."""
-    if not text:
+    if not text or not _ANY_DIGIT(text):
         return text
 
     def repl(m: re.Match[str]) -> str:
-        return m.group(0) if m.group("keep") is not None else _mask_number(m.group(0))
+        found = m.group(0)
+        if m.group("keep") is not None or len(found) < MIN_DIGITS_PLUS:  # too short to hold a number
+            return found
+        return _mask_number(found)
 
     return _TOKEN.sub(repl, text)
 
