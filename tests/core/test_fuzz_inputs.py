@@ -17,7 +17,6 @@ import csv
 import io
 import json
 import os
-import sqlite3
 import zipfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -28,6 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assistant import cli
+from tests.helpers.stores import dump
 
 EXAMPLES = int(os.environ.get("KEFU_FUZZ_EXAMPLES", "40"))
 FUZZ = settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None,
@@ -80,12 +80,6 @@ def home(tmp_path_factory) -> dict:
     return {"root": root, "data": data, "replies": replies_doc, "handover": handover_doc, "n": 0}
 
 
-def dump(data: Path) -> list[str]:
-    conn = sqlite3.connect(data / "kefu.db")
-    try:
-        return list(conn.iterdump())
-    finally:
-        conn.close()
 
 
 def kefu(home: dict, capsys, *args: str) -> tuple[int, str, str]:

@@ -24,6 +24,7 @@ from assistant import cli
 from assistant.core import checked, replies, search, transfer
 from assistant.core.store import open_store
 from assistant.errors import ImportFileError
+from tests.helpers.stores import dump
 
 HEADER = ["快捷短语编码", "快捷短语", "快捷短语分组"]
 
@@ -31,12 +32,6 @@ HEADER = ["快捷短语编码", "快捷短语", "快捷短语分组"]
 # ---------------------------------------------------------------- helpers
 
 
-def dump(data: Path) -> list[str]:
-    conn = sqlite3.connect(data / "kefu.db")
-    try:
-        return list(conn.iterdump())
-    finally:
-        conn.close()
 
 
 @pytest.fixture
