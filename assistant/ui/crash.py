@@ -8,8 +8,11 @@ numbers, e-mail addresses) are replaced by placeholders.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import faulthandler
 import logging
+import os
 import platform
 import re
 import sys
@@ -17,6 +20,7 @@ import threading
 import traceback
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import QCoreApplication, Qt, QThread, QUrl, qVersion
@@ -164,13 +168,46 @@ class CrashHandler:
         self._previous_thread_hook = threading.excepthook
         self._handling = False
 
+    NATIVE = "native-crash.txt"
+
     def install(self) -> None:
         sys.excepthook = self.handle
         threading.excepthook = self._thread_hook
+        self._enable_faulthandler()
 
     def uninstall(self) -> None:
         sys.excepthook = self._previous_hook
         threading.excepthook = self._previous_thread_hook
+        self._disable_faulthandler()
+
+    def _enable_faulthandler(self) -> None:
+        """A native crash (a segfault in Qt, an abort) never reaches sys.excepthook: faulthandler
+        writes every thread's Python stack (file and function names only, no values) into the crash
+        folder instead. The file is appended to, so an earlier crash's trace is kept, and removed at
+        a clean exit when nothing was written."""
+        self._native: Any = None
+        self._faulthandler_was_on = faulthandler.is_enabled()  # pytest's, for one
+        try:
+            private.make_dirs(self.crash_dir)
+            fd = private.open_private(self.crash_dir / self.NATIVE, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+            self._native = os.fdopen(fd, "a", encoding="utf-8")
+            faulthandler.enable(self._native, all_threads=True)
+        except OSError:
+            log.warning("no native crash trace: the crash folder cannot be written")
+
+    def _disable_faulthandler(self) -> None:
+        native, self._native = getattr(self, "_native", None), None
+        if native is None:
+            return
+        faulthandler.disable()
+        if self._faulthandler_was_on and sys.__stderr__ is not None:
+            faulthandler.enable(sys.__stderr__, all_threads=True)
+        path = self.crash_dir / self.NATIVE
+        with contextlib.suppress(OSError):
+            empty = os.fstat(native.fileno()).st_size == 0
+            native.close()
+            if empty:
+                path.unlink()
 
     def _thread_hook(self, args: threading.ExceptHookArgs) -> None:
         if args.exc_type is SystemExit:

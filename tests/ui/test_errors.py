@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 
+import pytest
 from PySide6.QtGui import QGuiApplication
 
 from assistant.errors import StoreError, ValidationError
@@ -116,3 +117,39 @@ def test_many_signal_emits_do_not_exhaust_true(qtbot):
     for n in range(20_000):
         emitter.ping.emit(n)
     assert sys.getrefcount(True) > 1000
+
+
+NATIVE_CRASH = """
+import sys
+from pathlib import Path
+from PySide6.QtWidgets import QApplication
+from assistant.ui import crash
+app = QApplication([])
+handler = crash.install(Path(sys.argv[1]))
+if sys.argv[2] == "crash":
+    import faulthandler
+    faulthandler._sigsegv()  # what a segfault inside Qt looks like to Python
+handler.uninstall()
+"""
+
+
+@pytest.mark.parametrize("how", ["crash", "clean"])
+def test_a_native_crash_leaves_a_trace_in_the_crash_folder(tmp_path, how):
+    """A segfault never reaches sys.excepthook: faulthandler writes the stacks into crash/ (0600);
+    a clean exit leaves no empty file behind."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    proc = subprocess.run([sys.executable, "-c", NATIVE_CRASH, str(tmp_path / "crash"), how], env=env,
+                          capture_output=True, text=True, timeout=60)
+    native = tmp_path / "crash" / "native-crash.txt"
+    if how == "clean":
+        assert proc.returncode == 0, proc.stderr
+        assert not native.exists()
+        return
+    assert proc.returncode != 0
+    text = native.read_text()
+    assert "Fatal Python error: Segmentation fault" in text and "<module>" in text
+    assert native.stat().st_mode & 0o777 == 0o600
