@@ -25,6 +25,7 @@ from assistant.core import checked, replies, search, transfer
 from assistant.core.store import open_store
 from assistant.errors import ImportFileError
 from tests.helpers.stores import dump
+from tests.helpers.stores import replies_doc as _replies_doc
 
 HEADER = ["快捷短语编码", "快捷短语", "快捷短语分组"]
 
@@ -58,17 +59,7 @@ def assert_one_line_failure(code: int, err: str, exit_code: int) -> None:
 
 
 def replies_doc() -> dict:
-    g = "11111111-1111-4111-8111-111111111111"
-    return {
-        "format": "kefu-assistant.replies", "version": 1, "exported_at": "2026-11-10T06:00:00.000000Z",
-        "groups": [{"uuid": g, "name": "导入", "parent": None, "position": 0}],
-        "replies": [
-            {"uuid": f"22222222-2222-4222-8222-22222222222{i}", "group": g, "title": f"标题{i}", "body": f"内容{i}",
-             "code": f"imp{i}", "language": "zh", "platforms": [], "hotkey": None, "angle": None, "position": i,
-             "created_at": "2026-11-10T06:00:00.000000Z", "updated_at": "2026-11-10T06:00:00.000000Z",
-             "use_count": 0, "last_used_at": None}
-            for i in range(2)],
-    }
+    return _replies_doc(2, "导入", "imp")
 
 
 # ---------------------------------------------------------------- replies JSON import

@@ -26,6 +26,7 @@ from assistant.core.clock import FakeClock
 from assistant.core.store import open_store
 from assistant.errors import ImportBracesError, ImportFileError, KnownError, ValidationError
 from assistant.paths import resource_path
+from tests.helpers.stores import replies_doc
 
 DATA = Path(__file__).parent / "data"
 HEADER = "快捷短语编码,快捷短语,快捷短语分组"
@@ -851,17 +852,7 @@ def test_shipped_library_format(db, tmp_path):
 
 
 def _valid_doc() -> dict:
-    g = "11111111-1111-4111-8111-111111111111"
-    return {
-        "format": "kefu-assistant.replies", "version": 1, "exported_at": "2026-11-10T06:00:00.000000Z",
-        "groups": [{"uuid": g, "name": "售前", "parent": None, "position": 0}],
-        "replies": [
-            {"uuid": f"22222222-2222-4222-8222-22222222222{i}", "group": g, "title": f"标题{i}", "body": f"内容{i}",
-             "code": f"c{i}", "language": "zh", "platforms": [], "hotkey": None, "angle": None, "position": i,
-             "created_at": "2026-11-10T06:00:00.000000Z", "updated_at": "2026-11-10T06:00:00.000000Z",
-             "use_count": 0, "last_used_at": None}
-            for i in range(3)],
-    }
+    return replies_doc(3, "售前", "c")
 
 
 def _json_file(tmp_path: Path, doc: object) -> Path:
