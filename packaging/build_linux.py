@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT / "packaging"))
 import pyi_trim  # noqa: E402
 
 from assistant import __version__  # noqa: E402
-from assistant.desktop import APP_ID, desktop_entry, icon_files  # noqa: E402
+from assistant.cli.desktop import APP_ID, desktop_entry, icon_files  # noqa: E402
 
 PREFIX = Path("/opt") / APP_ID
 EXE_NAME = APP_ID

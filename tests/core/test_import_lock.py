@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from assistant import cli
+from assistant.cli import replies as cli_replies
 from assistant.core import holder, replies, search, transfer
 from assistant.core import store as store_mod
 from assistant.core.store import open_store
@@ -233,7 +234,7 @@ def test_cli_import_progress_in_place_on_a_terminal(tmp_path):
             return True
 
     stream = Tty()
-    shown = cli._ImportProgress(stream)
+    shown = cli_replies.ImportProgress(stream)
     shown("reading", 0, 0)
     for done in range(0, 30_001, 300):
         shown("indexing", done, 30_000)

@@ -71,7 +71,7 @@ def test_describe_backend_imports_no_qt():
     subprocess.run([sys.executable, "-c", code], check=True, env={"PATH": "/usr/bin:/bin"})
 
 
-@pytest.mark.parametrize("module", ["assistant.platform.detect", "assistant.platform.cli_paste",
+@pytest.mark.parametrize("module", ["assistant.platform.detect", "assistant.cli.paste",
                                     "assistant.platform.keys", "assistant.platform.paste"])
 def test_light_modules_import_no_qt(module):
     code = f"import sys, {module}; assert not any(m.startswith('PySide6') for m in sys.modules)"

@@ -1,6 +1,6 @@
 """`kefu buyers ...`, `kefu due`, `kefu promo ...`, `kefu cadences`: starred buyers and chase reminders.
 
-assistant/cli.py calls register(sub, add, common) from build_parser. Phone numbers are printed masked
+assistant/cli/main.py calls register(sub, add, common) from build_parser. Phone numbers are printed masked
 everywhere except `kefu buyers show NICK --phone` and `kefu promo phones NAME` (the list to phone).
 """
 
@@ -13,8 +13,8 @@ from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
-from . import cliout
-from .errors import ValidationError
+from ..errors import ValidationError
+from . import out as cliout
 
 _DURATION = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*(?:(\d+)\s*s)?\s*$", re.I)
 
@@ -37,13 +37,13 @@ def parse_duration(text: str) -> timedelta:
 
 
 def _agent_tz(store) -> tzinfo:
-    from .core import reminders
+    from ..core import reminders
 
     return reminders.get_config(store).agent_tz
 
 
 def _fmt(when: datetime | str | None, tz: tzinfo, with_date: bool = True) -> str:
-    from .core.clock import from_db
+    from ..core.clock import from_db
 
     if isinstance(when, str):
         when = from_db(when)
@@ -54,7 +54,7 @@ def _fmt(when: datetime | str | None, tz: tzinfo, with_date: bool = True) -> str
 
 
 def _buyer(ctx):
-    from .core import customers
+    from ..core import customers
 
     return customers.find_buyer(ctx.store, ctx.args.nickname, ctx.args.platform, ctx.args.shop)
 
@@ -62,7 +62,7 @@ def _buyer(ctx):
 # ---------------------------------------------------------------- buyers
 
 def cmd_buyers_list(ctx) -> int:
-    from .core import customers, masking
+    from ..core import customers, masking
 
     a = ctx.args
     items = customers.list_buyers(ctx.store, starred=None if a.all else True, state=a.state, platform=a.platform,
@@ -82,7 +82,7 @@ def cmd_buyers_list(ctx) -> int:
 
 
 def cmd_buyers_show(ctx) -> int:
-    from .core import customers, masking, reminders
+    from ..core import customers, masking, reminders
 
     store = ctx.store
     buyer = _buyer(ctx)
@@ -133,8 +133,8 @@ def _open_questions(value: str | None) -> bool | None:
 
 
 def cmd_buyers_star(ctx) -> int:
-    from .core import customers, reminders
-    from .errors import NotFoundError
+    from ..core import customers, reminders
+    from ..errors import NotFoundError
 
     a = ctx.args
     fields = {"marks": a.mark or [], "notes": a.note, "phone": a.phone, "tz": a.tz, "language": a.lang,
@@ -159,7 +159,7 @@ def cmd_buyers_star(ctx) -> int:
 
 
 def cmd_buyers_unstar(ctx) -> int:
-    from .core import reminders
+    from ..core import reminders
 
     buyer = reminders.unstar(ctx.store, _buyer(ctx).id)
     _out(f"Unstarred buyer {buyer.id}; its reminders are cancelled / 已取消标星")
@@ -167,7 +167,7 @@ def cmd_buyers_unstar(ctx) -> int:
 
 
 def cmd_buyers_note(ctx) -> int:
-    from .core import customers
+    from ..core import customers
 
     buyer = _buyer(ctx)
     if ctx.args.append:
@@ -179,7 +179,7 @@ def cmd_buyers_note(ctx) -> int:
 
 
 def cmd_buyers_set(ctx) -> int:
-    from .core import customers
+    from ..core import customers
 
     a = ctx.args
     changes: dict[str, Any] = {}
@@ -201,7 +201,7 @@ def cmd_buyers_set(ctx) -> int:
 
 
 def cmd_buyers_mark(ctx) -> int:
-    from .core import customers
+    from ..core import customers
 
     a = ctx.args
     if not a.add and not a.remove:
@@ -215,7 +215,7 @@ def cmd_buyers_mark(ctx) -> int:
 
 
 def cmd_buyers_marks(ctx) -> int:
-    from .core import customers
+    from ..core import customers
 
     a = ctx.args
     if a.add:
@@ -236,7 +236,7 @@ def cmd_buyers_marks(ctx) -> int:
 
 
 def cmd_buyers_outcome(ctx) -> int:
-    from .core import reminders
+    from ..core import reminders
 
     a = ctx.args
     buyer = reminders.outcome(ctx.store, _buyer(ctx).id, a.outcome, minutes=a.minutes)
@@ -249,7 +249,7 @@ def cmd_buyers_outcome(ctx) -> int:
 # ---------------------------------------------------------------- due
 
 def cmd_due(ctx) -> int:
-    from .core import cadence, reminders
+    from ..core import cadence, reminders
 
     store = ctx.store
     within = parse_duration(ctx.args.within)
@@ -286,7 +286,7 @@ def cmd_due(ctx) -> int:
 # ---------------------------------------------------------------- promotions
 
 def cmd_promo_add(ctx) -> int:
-    from .core import customers, reminders
+    from ..core import customers, reminders
 
     store = ctx.store
     tz = _agent_tz(store)
@@ -308,7 +308,7 @@ def cmd_promo_add(ctx) -> int:
 
 
 def cmd_promo_list(ctx) -> int:
-    from .core import reminders
+    from ..core import reminders
 
     items = reminders.list_promotions(ctx.store, include_past=ctx.args.all)
     if ctx.args.json:
@@ -322,7 +322,7 @@ def cmd_promo_list(ctx) -> int:
 
 
 def cmd_promo_phones(ctx) -> int:
-    from .core import reminders
+    from ..core import reminders
 
     entries = reminders.phone_list(ctx.store, ctx.args.promotion)
     if ctx.args.json:
@@ -337,7 +337,7 @@ def cmd_promo_phones(ctx) -> int:
 
 
 def cmd_promo_rm(ctx) -> int:
-    from .core import reminders
+    from ..core import reminders
 
     promo = reminders.delete_promotion(ctx.store, ctx.args.promotion)
     _out(f"Deleted promotion {promo.name} and its reminders / 已删除活动")
@@ -347,7 +347,7 @@ def cmd_promo_rm(ctx) -> int:
 # ---------------------------------------------------------------- cadences
 
 def cmd_cadences(ctx) -> int:
-    from .core import reminders
+    from ..core import reminders
 
     a = ctx.args
     if a.set:

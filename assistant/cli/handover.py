@@ -1,7 +1,7 @@
 """`kefu shift ...`, `kefu log ...`, `kefu handover ...`, `kefu kpi`, `kefu calc ...`: shifts, the work
 log, the handover files, KPIs and the two calculators.
 
-assistant/cli.py calls register(sub, add, common) from build_parser. Phone and order numbers are
+assistant/cli/main.py calls register(sub, add, common) from build_parser. Phone and order numbers are
 masked in the exported files unless --include-phones is given.
 """
 
@@ -10,15 +10,15 @@ from __future__ import annotations
 from datetime import date, datetime, tzinfo
 from pathlib import Path
 
-from . import cliout
-from .errors import ValidationError
+from ..errors import ValidationError
+from . import out as cliout
 
 _out = cliout.out
 _json = cliout.json_out
 
 
 def _agent_tz(store) -> tzinfo:
-    from .core import reminders
+    from ..core import reminders
 
     return reminders.get_config(store).agent_tz
 
@@ -50,7 +50,7 @@ def _print_shift(shift, tz: tzinfo, now: datetime) -> None:
 
 
 def cmd_shift_start(ctx) -> int:
-    from .core import shifts
+    from ..core import shifts
 
     shift, started = shifts.start_shift(ctx.store)
     if ctx.args.json:
@@ -62,7 +62,7 @@ def cmd_shift_start(ctx) -> int:
 
 
 def cmd_shift_end(ctx) -> int:
-    from .core import shifts
+    from ..core import shifts
 
     shift = shifts.end_shift(ctx.store, how="explicit")
     if ctx.args.json:
@@ -74,7 +74,7 @@ def cmd_shift_end(ctx) -> int:
 
 
 def cmd_shift_status(ctx) -> int:
-    from .core import kpi, shifts
+    from ..core import kpi, shifts
 
     store = ctx.store
     now = store.clock.now()
@@ -99,7 +99,7 @@ def cmd_shift_status(ctx) -> int:
 # ---------------------------------------------------------------- log
 
 def cmd_log_add(ctx) -> int:
-    from .core import shifts
+    from ..core import shifts
 
     text = " ".join(ctx.args.text)
     entry = shifts.add_entry(ctx.store, ctx.args.kind, text)
@@ -111,7 +111,7 @@ def cmd_log_add(ctx) -> int:
 
 
 def cmd_log_list(ctx) -> int:
-    from .core import shifts
+    from ..core import shifts
 
     store = ctx.store
     a = ctx.args
@@ -146,7 +146,7 @@ def cmd_log_list(ctx) -> int:
 # ---------------------------------------------------------------- handover
 
 def cmd_handover_export(ctx) -> int:
-    from .core import handover
+    from ..core import handover
 
     a = ctx.args
     formats = [f.strip() for f in a.formats.split(",") if f.strip()]
@@ -171,7 +171,7 @@ def cmd_handover_export(ctx) -> int:
 
 
 def cmd_handover_import(ctx) -> int:
-    from .core import handover
+    from ..core import handover
 
     a = ctx.args
     plan = handover.import_handover(ctx.store, a.file, dry_run=a.dry_run)
@@ -179,7 +179,7 @@ def cmd_handover_import(ctx) -> int:
         _json(plan.to_dict())
         return 0
     tz = _agent_tz(ctx.store)
-    from .core.clock import from_db
+    from ..core.clock import from_db
 
     _out(f"来自 From: {plan.source_agent or '-'}  导出于 exported {_fmt(from_db(plan.exported_at), tz)}"
          f"{'  （含完整电话 phones included）' if plan.phones_included else ''}")
@@ -225,7 +225,7 @@ def _parse_day(text: str) -> date:
 
 
 def cmd_kpi(ctx) -> int:
-    from .core import kpi, shifts
+    from ..core import kpi, shifts
 
     store = ctx.store
     tz = _agent_tz(store)
@@ -266,7 +266,7 @@ def cmd_kpi(ctx) -> int:
 
 
 def cmd_calc_sales(ctx) -> int:
-    from .core import kpi
+    from ..core import kpi
 
     a = ctx.args
     est = kpi.sales(a.inquiries, kpi.parse_rate(a.conversion), a.aov)
@@ -280,7 +280,7 @@ def cmd_calc_sales(ctx) -> int:
 
 
 def cmd_calc_staffing(ctx) -> int:
-    from .core import kpi
+    from ..core import kpi
 
     a = ctx.args
     plan = kpi.staffing(a.daily_inquiries, a.shop_type, a.shops, multiplier=a.multiplier, agent_capacity=a.capacity)

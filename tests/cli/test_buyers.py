@@ -6,7 +6,7 @@ import json
 import pytest
 
 from assistant import cli
-from assistant.cli_buyers import parse_duration
+from assistant.cli.buyers import parse_duration
 
 
 @pytest.fixture

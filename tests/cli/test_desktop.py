@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant import __version__, desktop
-from assistant.cli import main
+from assistant import __version__
+from assistant.cli import desktop, main
 from assistant.paths import resource_path
 
 

@@ -8,7 +8,10 @@ import json
 import re
 import sys
 import unicodedata
+from collections.abc import Sequence
 from typing import Any
+
+from ..errors import ValidationError
 
 INT_MAX = 2 ** 31 - 1  # counts, limits and minutes: anything larger is a typo, and SQLite needs 64 bits
 
@@ -71,3 +74,18 @@ def error(text: str) -> None:
     """The one line a failed command prints on stderr ("Error: English / 中文"). Text quoted from a
     file or an argument may hold line breaks; they become spaces."""
     sys.stderr.write("Error: " + _BREAKS.sub(" ", text).strip() + "\n")
+
+
+def parse_pairs(pairs: Sequence[str]) -> list[tuple[str, str]]:
+    """--set FIELD=VALUE options: each field must be a known fill-in field."""
+    pairs_out = []
+    for pair in pairs:
+        if "=" not in pair:
+            raise ValidationError(f"“{pair}”应写成 字段=值，例如 客户=小王", f"'{pair}' must be FIELD=VALUE, e.g. 客户=Li")
+        key, value = pair.split("=", 1)
+        from ..core import templates
+
+        if templates.canonical(key) is None:
+            raise ValidationError(f"未知的填空字段“{key}”", f"Unknown fill-in field '{key}'")
+        pairs_out.append((key, value))
+    return pairs_out

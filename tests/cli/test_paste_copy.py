@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.cli.paste import ClipboardUnavailable, _copy, paste_from_cli
 from assistant.core import replies
 from assistant.core.store import open_store
 from assistant.errors import ValidationError
-from assistant.platform.cli_paste import ClipboardUnavailable, _copy, paste_from_cli
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .cliout import out
-from .errors import KnownError
+from ..errors import KnownError
+from .out import out
 
 APP_ID = "kefu-assistant"
 ICON_SIZES = (16, 32, 48, 128, 256)
@@ -134,7 +134,7 @@ def install(autostart: bool | None = None, command: Sequence[str] | None = None)
     """Write the menu entry and icons; autostart True adds the autostart entry, False removes it,
     None leaves it as it is (but points an existing one at this kefu). Returns the written files."""
     _require_linux()
-    from .paths import resource_path
+    from ..paths import resource_path
 
     command = list(command or kefu_command())
     written = []

@@ -11,10 +11,15 @@ import contextlib
 import logging
 import os
 import sys
+from typing import TYPE_CHECKING, Any
 
 from ..core import replies
 from ..core.store import Store
 from ..errors import KnownError, ValidationError
+from .out import out, parse_pairs
+
+if TYPE_CHECKING:
+    from .main import Ctx
 
 log = logging.getLogger(__name__)
 
@@ -76,3 +81,17 @@ def paste_from_cli(store: Store, ref: str | int, values: dict[str, str] | None =
     replies.record_use(store, reply.id, via="cli")
     log.info("cli paste: reply %d copied (%d chars)", reply.id, len(rendered.text))
     return "已复制，请按 Ctrl+V / Copied, press Ctrl+V"
+
+
+def cmd_paste(ctx: Ctx) -> int:
+    values = dict(parse_pairs(ctx.args.set or []))
+    message = paste_from_cli(ctx.store, ctx.args.ref, values)
+    out(message)
+    return 0
+
+
+def register(sub: Any, add: Any) -> None:
+    """Called by assistant/cli/main.py build_parser: adds paste."""
+    p = add(sub, "paste", cmd_paste, "copy a reply for pasting (for desktop shortcuts) / 复制回复以粘贴")
+    p.add_argument("ref", metavar="CODE")
+    p.add_argument("--set", action="append", metavar="FIELD=VALUE")
