@@ -32,7 +32,16 @@ from Xlib.protocol import request
 
 from ...errors import KnownError
 from .. import keys
-from ..base import Backend, Capabilities, HotkeyConflict, WindowInfo
+from ..base import (
+    Backend,
+    Capabilities,
+    ClipboardOwnership,
+    HotkeyBackend,
+    HotkeyConflict,
+    KeySender,
+    WindowInfo,
+    WindowTracker,
+)
 from . import raw
 from .display import NoDisplay, open_display
 from .raw import send_raw
@@ -227,7 +236,7 @@ class X11Connection(QObject):
             self.display.close()
 
 
-class X11Hotkeys(QObject):
+class X11Hotkeys(QObject, HotkeyBackend):
     """HotkeyBackend over XGrabKey on the root window."""
 
     def __init__(self, conn: X11Connection, parent: QObject | None = None) -> None:
@@ -385,7 +394,7 @@ class X11Hotkeys(QObject):
             self._repeat_timer.stop()
 
 
-class X11KeySender:
+class X11KeySender(KeySender):
     """Synthetic keys through XTest."""
 
     def __init__(self, conn: X11Connection) -> None:
@@ -396,6 +405,8 @@ class X11KeySender:
         conn.add_handler(self._on_event)
         self.type_delay_ms = 60  # between typed chunks: the target reloads the keymap we changed
         self._spare: list[int] | None = None
+        self._assigned: dict[str, int] = {}  # character -> spare keycode now mapped to it
+        self._previous: set[int] = set()  # keycodes the previous chunk typed
         self._verified_releases = 0
         self._release_failed = False
         self.mask_keycode = self._find_mask_keycode()
@@ -549,8 +560,6 @@ class X11KeySender:
             mapping = d.get_keyboard_mapping(first, last - first + 1)
             self._spare = [first + i for i, syms in enumerate(mapping)
                            if not any(syms) and first + i != self.mask_keycode][-128:]
-            self._assigned: dict[str, int] = {}  # character -> spare keycode now mapped to it
-            self._previous: set[int] = set()  # keycodes the previous chunk typed
         return self._spare
 
     @property
@@ -607,7 +616,7 @@ class X11KeySender:
         self.conn.schedule_drain()
 
     def clear_typing_map(self) -> None:
-        if not self._spare or not getattr(self, "_assigned", None):
+        if not self._spare or not self._assigned:
             return
         d = self.conn.display
         for first, syms in _runs({code: 0 for code in self._assigned.values()}):
@@ -636,7 +645,7 @@ def _keysym_for(char: str) -> int:
     return 0x01000000 | point
 
 
-class X11Windows:
+class X11Windows(WindowTracker):
     """WindowTracker: the focused window, its class/title/process, and giving focus back."""
 
     def __init__(self, conn: X11Connection) -> None:
@@ -754,7 +763,7 @@ class X11Windows:
         pass
 
 
-class ClipboardOwnership:
+class X11ClipboardOwnership(ClipboardOwnership):
     """Asks the X server who owns CLIPBOARD. Qt's windows all carry its X connection's resource
     id base, so an owner window with that base is ours (Qt's hidden selection-owner window)."""
 
@@ -804,8 +813,7 @@ def create(display_name: str | None = None, reason: str = "") -> Backend:
             conn.close()
 
     backend = _X11Backend("x11", reason, hotkeys, sender, windows, caps,
-                          clipboard_ownership=lambda qt_window: ClipboardOwnership(conn, qt_window),
-                          paste_clipboard=lambda inner: SelectionClipboard(inner, selection,
-                                                                           getattr(inner, "ownership", None)))
+                          clipboard_ownership=lambda qt_window: X11ClipboardOwnership(conn, qt_window),
+                          paste_clipboard=lambda inner: SelectionClipboard(inner, selection, inner.ownership))
     backend.connection = conn  # type: ignore[attr-defined]
     return backend

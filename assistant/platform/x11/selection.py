@@ -26,6 +26,7 @@ from PySide6.QtCore import QTimer
 from Xlib import X, Xatom
 from Xlib.protocol import request
 
+from ..base import ClipboardAccess, ClipboardOwnership
 from . import raw
 from .raw import send_raw
 
@@ -160,15 +161,16 @@ class X11Selection:
         d.flush()
 
 
-class SelectionClipboard:
+class SelectionClipboard(ClipboardAccess):
     """ClipboardAccess for PasteService on X11: our text through X11Selection, snapshot/restore
     (every format) through the Qt clipboard `inner`. Text too long for one X request goes
     through `inner` as before."""
 
-    def __init__(self, inner: Any, selection: X11Selection, ownership: Any = None) -> None:
+    def __init__(self, inner: ClipboardAccess, selection: X11Selection,
+                 ownership: ClipboardOwnership | None = None) -> None:
         self.inner = inner
         self.selection = selection
-        self.ownership = ownership  # ClipboardOwnership: refresh() brings Qt's timestamp forward
+        self.ownership = ownership  # refresh() brings Qt's timestamp forward
         self._via_inner = False
         self._qt_time_stale = False
         selection.on_first_fetch = self._refresh_qt_time
@@ -203,17 +205,15 @@ class SelectionClipboard:
 
     def fetch_state(self) -> tuple[int, float] | None:
         if self._via_inner:
-            state = getattr(self.inner, "fetch_state", None)
-            return state() if state is not None else None
+            return self.inner.fetch_state()
         return self.selection.fetches, self.selection.first_fetch
 
     def refresh(self) -> None:
-        refresh = getattr(self.inner, "refresh", None)
-        if refresh is not None:
-            refresh()
+        self.inner.refresh()
 
     def restore(self, snapshot: Any) -> bool | None:
-        if getattr(snapshot, "empty", False) and self.selection.owned and not self._via_inner:
+        # `inner` is a QtClipboard: its snapshots (and ours) say whether the clipboard was empty.
+        if snapshot.empty and self.selection.owned and not self._via_inner:
             # The clipboard was empty: give it up (Qt's clear() is a no-op when Qt holds nothing).
             self.selection.release()
             return True
