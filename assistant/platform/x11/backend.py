@@ -42,9 +42,7 @@ from ..base import (
     WindowInfo,
     WindowTracker,
 )
-from . import raw
 from .display import NoDisplay, open_display
-from .raw import send_raw
 from .selection import SelectionClipboard, X11Selection
 
 log = logging.getLogger(__name__)
@@ -83,7 +81,6 @@ class X11Connection(QObject):
         self._drain_scheduled = False
         self._closed = False
         self.load_modifier_layout()
-        self.ungrab_keyboard_bytes = request.UngrabKeyboard._request.to_binary(time=X.CurrentTime)
         self._notifier = QSocketNotifier(self.display.fileno(), QSocketNotifier.Type.Read, self)
         self._notifier.activated.connect(self.drain)
 
@@ -178,7 +175,8 @@ class X11Connection(QObject):
         hotkey's KeyPress handler does this first thing, so the answers travel while the reply is
         looked up, and focus_and_keymap() in that dispatch only collects them. The server answers
         in request order, so the focus is still the one at the moment of the hotkey."""
-        self._prefetched = (raw.GetInputFocus(self.display.display), raw.QueryKeymap(self.display.display))
+        self._prefetched = (request.GetInputFocus(display=self.display.display, defer=True),
+                            request.QueryKeymap(display=self.display.display, defer=True))
 
     def focus_and_keymap(self) -> tuple[object, list[int]]:
         """XGetInputFocus and XQueryKeymap in ONE round trip (both requests go out before we
@@ -321,7 +319,7 @@ class X11Hotkeys(QObject, HotkeyBackend):
         # End the grab the KeyPress started, at once: otherwise the keyboard stays ours until the
         # key is released and the chord we send would come back to us instead of the chat client.
         # (Sent with the paste's first round trip, or flushed below.)
-        send_raw(self.conn.display, self.conn.ungrab_keyboard_bytes)
+        self.conn.display.ungrab_keyboard(X.CurrentTime)
         action = None if keycode in self._held else self._by_combo.get((keycode, mask))
         if action is None:
             # Nothing to do, or auto-repeat of a hotkey still held (one press, one paste): the
@@ -399,7 +397,6 @@ class X11KeySender(KeySender):
 
     def __init__(self, conn: X11Connection) -> None:
         self.conn = conn
-        self._fake_bytes: dict[tuple[int, int], bytes] = {}  # (KeyPress/KeyRelease, keycode) -> request
         self._chords: dict[str, tuple[list[int], int]] = {}  # chord -> (modifier keycodes, keycode)
         # The keyboard mapping changed (another layout, or our typing): look keycodes up again.
         conn.add_handler(self._on_event)
@@ -457,15 +454,8 @@ class X11KeySender(KeySender):
             self._chords.clear()
 
     def _fake(self, event_type: int, keycode: int) -> None:
-        """xtest.fake_input(display, event_type, keycode), from bytes built once per key."""
-        d = self.conn.display
-        binary = self._fake_bytes.get((event_type, keycode))
-        if binary is None:
-            binary = xtest.FakeInput._request.to_binary(
-                opcode=d.display.get_extension_major(xtest.extname), event_type=event_type, detail=keycode,
-                time=X.CurrentTime, root=X.NONE, x=0, y=0)
-            self._fake_bytes[(event_type, keycode)] = binary
-        send_raw(d, binary)
+        """Queued, not flushed: the caller's flush sends it."""
+        xtest.fake_input(self.conn.display, event_type, keycode)
 
     def held_modifiers(self) -> set[str]:
         state = self.conn.keymap()
@@ -774,10 +764,7 @@ class X11ClipboardOwnership(ClipboardOwnership):
         self.base = qt_window & ~self.mask
         self.atom = conn.display.intern_atom("CLIPBOARD")
         self.time_atom = conn.display.intern_atom("_KEFU_TIMESTAMP")
-        # The value does not matter: every ChangeProperty (Replace) makes a PropertyNotify.
-        self._refresh_bytes = request.ChangeProperty._request.to_binary(
-            mode=X.PropModeReplace, window=qt_window, property=self.time_atom, type=Xatom.CARDINAL,
-            data=(32, [1]))
+        self._window = conn.display.create_resource_object("window", qt_window)
 
     def owned(self) -> bool:
         owner = self.conn.display.get_selection_owner(self.atom)
@@ -789,7 +776,8 @@ class X11ClipboardOwnership(ClipboardOwnership):
         """A property change on one of Qt's windows: the PropertyNotify carries the server's
         current time, which Qt adopts as its event time when it processes it. flush=False leaves
         the request for the caller's next flush."""
-        send_raw(self.conn.display, self._refresh_bytes)
+        # The value does not matter: every ChangeProperty (Replace) makes a PropertyNotify.
+        self._window.change_property(self.time_atom, Xatom.CARDINAL, 32, [1])
         if flush:
             self.conn.display.flush()
 
