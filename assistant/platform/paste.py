@@ -39,7 +39,6 @@ from .keys import PASTE_METHODS, parse_chord
 
 log = logging.getLogger(__name__)
 
-TYPE_CHUNK = 16  # characters typed per scheduler tick in "type" mode
 SET_RETRIES = 3
 SET_RETRY_MS = 15
 # Restore only once the chat client has fetched our text (clipboards that can tell) and
@@ -195,9 +194,7 @@ class PasteService:
                            copied=False)
                 return
             log.info("clipboard not taken (stale timestamp); retrying")
-            refresh = getattr(self.clipboard, "refresh", None)
-            if refresh is not None:
-                refresh()
+            self.clipboard.refresh()
             self.scheduler.call_later(SET_RETRY_MS, lambda: self._take_clipboard(job))
             return
         self._clipboard_ready(job)
@@ -230,7 +227,7 @@ class PasteService:
         self.scheduler.call_later(self.focus_poll_ms, lambda: self._focus(job))
 
     def _modifiers(self, job: PasteRequest) -> None:
-        trusted = bool(getattr(self.keys, "releases_trusted", False))
+        trusted = self.keys.releases_trusted
         if job.first_check and self.can_release_modifiers and (not job.released or trusted):
             # None was down when the paste started, or this key sender's releases have been
             # verified to work often enough that one more round trip is not worth it.
@@ -238,9 +235,7 @@ class PasteService:
         else:
             held = self.keys.held_modifiers() & _to_release(job.method)
             if job.first_check and job.released:
-                note = getattr(self.keys, "note_release_result", None)
-                if note is not None:
-                    note(not held)
+                self.keys.note_release_result(not held)
         if held and job.first_check:
             log.info("%s still down; waiting for the user to let go", "+".join(sorted(held)))
         job.first_check = False
@@ -259,7 +254,7 @@ class PasteService:
 
     def _send(self, job: PasteRequest) -> None:
         if job.method == "type":
-            size = int(getattr(self.keys, "type_chunk", TYPE_CHUNK))
+            size = self.keys.type_chunk
             chunk = job.text[job.typed:job.typed + size]
             if chunk:
                 self.keys.type_text(chunk)
@@ -267,7 +262,7 @@ class PasteService:
             if job.typed < len(job.text):
                 # Let the event loop breathe between chunks; a user key press meanwhile would
                 # interleave, which is why typing is only for apps that refuse pasting.
-                delay = int(getattr(self.keys, "type_delay_ms", 0))
+                delay = self.keys.type_delay_ms
                 self.scheduler.call_later(delay, lambda: self._modifiers(job))
                 return
             self._done(job)
@@ -285,8 +280,7 @@ class PasteService:
         pending = self._pending_restore
         if pending is None or pending[0] != generation:
             return  # a newer paste took over this snapshot
-        fetch_state = getattr(self.clipboard, "fetch_state", None)
-        state = fetch_state() if fetch_state is not None and not force else None
+        state = None if force else self.clipboard.fetch_state()
         if state is not None:
             fetches, first_fetch = state
             now = self._monotonic()
@@ -311,9 +305,7 @@ class PasteService:
             # Refused (a stale toolkit timestamp): refresh and try again, keeping the snapshot.
             self._restore_attempts += 1
             if self._restore_attempts <= SET_RETRIES:
-                refresh = getattr(self.clipboard, "refresh", None)
-                if refresh is not None:
-                    refresh()
+                self.clipboard.refresh()
                 self.scheduler.call_later(SET_RETRY_MS, lambda: self._restore(generation, force=True))
                 return
             log.warning("the clipboard could not be restored")
@@ -329,9 +321,7 @@ class PasteService:
     def _fail(self, job: PasteRequest, zh: str, en: str, copied: bool = True) -> None:
         log.warning("paste failed: %s", en)
         if copied and job.method != "type":
-            hand_over = getattr(self.clipboard, "hand_over", None)
-            if hand_over is not None:
-                hand_over()
+            self.clipboard.hand_over()
             # Our text stays on the clipboard so the agent can still paste it by hand.
             zh, en = f"{zh}；回复已复制，请按 Ctrl+V 粘贴", f"{en}; the reply was copied, press Ctrl+V to paste it"
         self._finish(job, PasteResult(False, job.tag, zh, en, job.method))

@@ -14,11 +14,12 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QMimeData, qInstallMessageHandler
 from PySide6.QtGui import QClipboard, QGuiApplication, QWindow
+
+from .base import ClipboardAccess, ClipboardOwnership
 
 log = logging.getLogger(__name__)
 
@@ -94,19 +95,19 @@ def _release_all() -> None:
         clipboard.release_tracking()
 
 
-class QtClipboard:
+class QtClipboard(ClipboardAccess):
     """ClipboardAccess on QClipboard (mode Clipboard, not the X11 selection).
 
     Qt takes the X selection with the timestamp of the last X event IT processed; when another
     program took the clipboard after that (its XFixes notice still queued: the agent copied just
     before the hotkey), the X server ignores the request, Qt only prints a warning and even
     reports ownsClipboard() == True, and Ctrl+V would paste the OLD text. set_text() returns
-    False then (it watches for that warning), and refresh() - through `ownership`, on X11 an
-    object with owned() and refresh() (x11.backend.ClipboardOwnership) - makes Qt see a newer
+    False then (it watches for that warning), and refresh() - through `ownership`, on X11 a
+    ClipboardOwnership (x11.backend.X11ClipboardOwnership) - makes Qt see a newer
     timestamp before the caller retries."""
 
     def __init__(self, clipboard: QClipboard | None = None, platform: str = sys.platform,
-                 ownership_factory: Callable[[int], Any] | None = None,
+                 ownership_factory: Callable[[int], ClipboardOwnership] | None = None,
                  verify_with_server: bool | None = None) -> None:
         self.cb = clipboard or QGuiApplication.clipboard()
         self.platform = platform
@@ -114,7 +115,7 @@ class QtClipboard:
         self._restored: Snapshot | None = None  # what we put back last, while it is still there
         self._paste_mime: _PasteMime | None = None
         self.cb.dataChanged.connect(self._forget_restored)
-        self.ownership = None
+        self.ownership: ClipboardOwnership | None = None
         # Qt's warning is how a refusal is noticed; if logging rules might silence it, ask the
         # X server instead (one round trip per paste).
         self.verify_with_server = ("clipboard" in os.environ.get("QT_LOGGING_RULES", "")

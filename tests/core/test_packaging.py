@@ -66,7 +66,7 @@ def test_wheel_metadata_carries_license_and_pins(wheel):
     qt = requires["pyside6-essentials"].specifier
     assert "6.12.0" not in qt and "6.11.3" in qt and "6.12.1" in qt
     xlib = requires["python-xlib"].specifier
-    assert "0.33" in xlib and "0.34" not in xlib and "0.32" not in xlib
+    assert "0.33" in xlib and "0.32" in xlib and "0.34" not in xlib and "0.31" not in xlib
 
 
 def test_wheel_ships_resources_and_entry_point(wheel):

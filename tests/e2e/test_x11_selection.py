@@ -11,6 +11,7 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from assistant.platform.base import ClipboardAccess, ClipboardOwnership  # noqa: E402
 from assistant.platform.x11.backend import X11Connection  # noqa: E402
 from assistant.platform.x11.selection import MAX_DIRECT_BYTES, SelectionClipboard, X11Selection  # noqa: E402
 
@@ -105,7 +106,7 @@ def test_a_second_take_replaces_the_text_and_resets_the_count(xvfb, conn, select
     assert read(xvfb, conn).stdout.decode("utf-8") == TEXT
 
 
-class _Inner:
+class _Inner(ClipboardAccess):
     """The Qt clipboard's part, recorded; reading it while we own the text would hang Qt."""
 
     def __init__(self) -> None:
@@ -184,7 +185,7 @@ def test_text_too_long_for_one_request_goes_through_qt(xvfb, conn, selection):
     assert inner.calls == [("set_text", long_text)] and not selection.owned
 
 
-class _Ownership:
+class _Ownership(ClipboardOwnership):
     def __init__(self) -> None:
         self.refreshes: list[bool] = []
 

@@ -1,4 +1,4 @@
-"""Fakes for the platform protocols: clipboard, key sender, window tracker, scheduler (a manual
+"""Fakes for the platform base classes: clipboard, key sender, window tracker, scheduler (a manual
 clock), hotkey backend, and the `keyboard` package. They append what happens to one shared list,
 so tests can assert the exact order of the paste steps."""
 
@@ -9,7 +9,16 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
-from assistant.platform.base import Backend, Capabilities, HotkeyConflict, WindowInfo
+from assistant.platform.base import (
+    Backend,
+    Capabilities,
+    ClipboardAccess,
+    HotkeyBackend,
+    HotkeyConflict,
+    KeySender,
+    WindowInfo,
+    WindowTracker,
+)
 
 
 class Recorder(list):
@@ -45,7 +54,7 @@ class FakeScheduler:
         return len(self._queue)
 
 
-class FakeClipboard:
+class FakeClipboard(ClipboardAccess):
     """Holds (formats dict, owner). snapshot() returns a copy of all formats."""
 
     def __init__(self, log: Recorder, formats: dict[str, bytes] | None = None, owner: str = "other") -> None:
@@ -98,7 +107,7 @@ class FakeClipboard:
         self.owner = "other"
 
 
-class FakeKeys:
+class FakeKeys(KeySender):
     """Key sender with a modifier state. release_works=False: synthetic releases are ignored
     (a platform where the user must let go)."""
 
@@ -140,7 +149,7 @@ class FakeKeys:
         self.down.clear()
 
 
-class FakeWindows:
+class FakeWindows(WindowTracker):
     def __init__(self, log: Recorder, focused: int = 0x100, own: set[int] | None = None,
                  info: dict[int, WindowInfo] | None = None, alive: set[int] | None = None,
                  focus_follows_activate: bool = True) -> None:
@@ -178,7 +187,7 @@ class FakeWindows:
         return self.warning
 
 
-class FakeHotkeys:
+class FakeHotkeys(HotkeyBackend):
     """HotkeyBackend: `taken` hotkeys behave as held by another program."""
 
     def __init__(self, log: Recorder | None = None, taken: set[str] | None = None) -> None:

@@ -3,7 +3,7 @@ All with fakes: clipboard, key sender, window tracker, and a manual clock for th
 
 from __future__ import annotations
 
-from assistant.platform.base import WindowInfo
+from assistant.platform.base import ClipboardAccess, KeySender, WindowInfo
 from assistant.platform.paste import (
     AppRule,
     PasteRequest,
@@ -255,7 +255,7 @@ def test_bad_rules_are_reported_not_fatal():
     assert parse_app_rules({"x": 1})[1]
 
 
-class LearningKeys:
+class LearningKeys(KeySender):
     """A key sender that learns whether its releases work (like the X11 one)."""
 
     def __init__(self, keys, needed: int = 2) -> None:
@@ -263,8 +263,20 @@ class LearningKeys:
         self.results: list[bool] = []
         self.needed = needed
 
-    def __getattr__(self, name):
-        return getattr(self.keys, name)
+    def held_modifiers(self) -> set[str]:
+        return self.keys.held_modifiers()
+
+    def release_modifiers(self, modifiers: set[str]) -> set[str]:
+        return self.keys.release_modifiers(modifiers)
+
+    def key_down(self, key: str) -> bool:
+        return self.keys.key_down(key)
+
+    def send_chord(self, chord: str) -> None:
+        self.keys.send_chord(chord)
+
+    def type_text(self, text: str) -> None:
+        self.keys.type_text(text)
 
     @property
     def releases_trusted(self) -> bool:
@@ -321,7 +333,7 @@ def test_other_hotkey_keys_do_not_wait(log, clipboard, keys, windows, scheduler)
     assert ("key_down?", "1") not in log  # no extra query on the usual path
 
 
-class RefusingClipboard:
+class RefusingClipboard(ClipboardAccess):
     """Wraps FakeClipboard: the server ignores the first `refusals` set_text calls (a toolkit
     with a stale timestamp), and another program's reads are counted (fetch_state)."""
 
@@ -332,8 +344,20 @@ class RefusingClipboard:
         self.fetches = 0
         self.first_fetch = 0.0
 
-    def __getattr__(self, name):
-        return getattr(self.inner, name)
+    def snapshot(self):
+        return self.inner.snapshot()
+
+    def holds_text(self, text: str) -> bool:
+        return self.inner.holds_text(text)
+
+    def restore(self, snapshot) -> bool:
+        return self.inner.restore(snapshot)
+
+    def text(self) -> str:
+        return self.inner.text()
+
+    def hand_over(self) -> None:
+        self.inner.hand_over()
 
     def set_text(self, text: str) -> bool:
         if self.refusals:

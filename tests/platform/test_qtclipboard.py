@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QMimeData
 from PySide6.QtGui import QGuiApplication
 
+from assistant.platform.base import ClipboardOwnership
 from assistant.platform.qtclipboard import WINDOWS_EXCLUDE_FORMATS, QtClipboard, transient_formats
 
 
@@ -80,7 +81,7 @@ def test_no_marks_on_macos():
     assert transient_formats("darwin") == {}
 
 
-class FakeOwnership:
+class FakeOwnership(ClipboardOwnership):
     def __init__(self, answers):
         self.answers = list(answers)
         self.refreshed = 0
@@ -89,7 +90,7 @@ class FakeOwnership:
     def owned(self):
         return self.answers.pop(0) if self.answers else True
 
-    def refresh(self):
+    def refresh(self, flush: bool = True) -> None:
         self.refreshed += 1
 
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..base import Backend, Capabilities
+from ..base import Backend, Capabilities, HotkeyBackend
 
 COPIED_ZH = "已复制，请按 Ctrl+V"
 COPIED_EN = "Copied; press Ctrl+V"
 
 
-class DummyHotkeys:
+class DummyHotkeys(HotkeyBackend):
     def __init__(self) -> None:
         self._callback: Callable[[str], None] | None = None
         self._registered: dict[str, str] = {}

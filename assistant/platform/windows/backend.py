@@ -28,7 +28,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from ...errors import KnownError
 from .. import keys
-from ..base import Backend, Capabilities, HotkeyConflict, WindowInfo
+from ..base import Backend, Capabilities, HotkeyBackend, HotkeyConflict, KeySender, WindowInfo, WindowTracker
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def target_blocked(own_level: int | None, target_level: int | None) -> bool:
     return target_level > own
 
 
-class KeyboardHotkeys(QObject):
+class KeyboardHotkeys(QObject, HotkeyBackend):
     """HotkeyBackend over keyboard.add_hotkey."""
 
     _hook_fired = Signal(str)
@@ -169,7 +169,7 @@ class KeyboardHotkeys(QObject):
         self.unregister_all()
 
 
-class KeyboardKeySender:
+class KeyboardKeySender(KeySender):
     def __init__(self, keyboard: Any) -> None:
         self.kb = keyboard
 
@@ -201,7 +201,7 @@ class KeyboardKeySender:
                 self.kb.send("shift+enter")
 
 
-class Win32Windows:
+class Win32Windows(WindowTracker):
     checks_targets = True
 
     def __init__(self, api: WinApi, own_pid: int) -> None:

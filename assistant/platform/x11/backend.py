@@ -32,10 +32,17 @@ from Xlib.protocol import request
 
 from ...errors import KnownError
 from .. import keys
-from ..base import Backend, Capabilities, HotkeyConflict, WindowInfo
-from . import raw
+from ..base import (
+    Backend,
+    Capabilities,
+    ClipboardOwnership,
+    HotkeyBackend,
+    HotkeyConflict,
+    KeySender,
+    WindowInfo,
+    WindowTracker,
+)
 from .display import NoDisplay, open_display
-from .raw import send_raw
 from .selection import SelectionClipboard, X11Selection
 
 log = logging.getLogger(__name__)
@@ -74,7 +81,6 @@ class X11Connection(QObject):
         self._drain_scheduled = False
         self._closed = False
         self.load_modifier_layout()
-        self.ungrab_keyboard_bytes = request.UngrabKeyboard._request.to_binary(time=X.CurrentTime)
         self._notifier = QSocketNotifier(self.display.fileno(), QSocketNotifier.Type.Read, self)
         self._notifier.activated.connect(self.drain)
 
@@ -169,7 +175,8 @@ class X11Connection(QObject):
         hotkey's KeyPress handler does this first thing, so the answers travel while the reply is
         looked up, and focus_and_keymap() in that dispatch only collects them. The server answers
         in request order, so the focus is still the one at the moment of the hotkey."""
-        self._prefetched = (raw.GetInputFocus(self.display.display), raw.QueryKeymap(self.display.display))
+        self._prefetched = (request.GetInputFocus(display=self.display.display, defer=True),
+                            request.QueryKeymap(display=self.display.display, defer=True))
 
     def focus_and_keymap(self) -> tuple[object, list[int]]:
         """XGetInputFocus and XQueryKeymap in ONE round trip (both requests go out before we
@@ -227,7 +234,7 @@ class X11Connection(QObject):
             self.display.close()
 
 
-class X11Hotkeys(QObject):
+class X11Hotkeys(QObject, HotkeyBackend):
     """HotkeyBackend over XGrabKey on the root window."""
 
     def __init__(self, conn: X11Connection, parent: QObject | None = None) -> None:
@@ -312,7 +319,7 @@ class X11Hotkeys(QObject):
         # End the grab the KeyPress started, at once: otherwise the keyboard stays ours until the
         # key is released and the chord we send would come back to us instead of the chat client.
         # (Sent with the paste's first round trip, or flushed below.)
-        send_raw(self.conn.display, self.conn.ungrab_keyboard_bytes)
+        self.conn.display.ungrab_keyboard(X.CurrentTime)
         action = None if keycode in self._held else self._by_combo.get((keycode, mask))
         if action is None:
             # Nothing to do, or auto-repeat of a hotkey still held (one press, one paste): the
@@ -385,17 +392,18 @@ class X11Hotkeys(QObject):
             self._repeat_timer.stop()
 
 
-class X11KeySender:
+class X11KeySender(KeySender):
     """Synthetic keys through XTest."""
 
     def __init__(self, conn: X11Connection) -> None:
         self.conn = conn
-        self._fake_bytes: dict[tuple[int, int], bytes] = {}  # (KeyPress/KeyRelease, keycode) -> request
         self._chords: dict[str, tuple[list[int], int]] = {}  # chord -> (modifier keycodes, keycode)
         # The keyboard mapping changed (another layout, or our typing): look keycodes up again.
         conn.add_handler(self._on_event)
         self.type_delay_ms = 60  # between typed chunks: the target reloads the keymap we changed
         self._spare: list[int] | None = None
+        self._assigned: dict[str, int] = {}  # character -> spare keycode now mapped to it
+        self._previous: set[int] = set()  # keycodes the previous chunk typed
         self._verified_releases = 0
         self._release_failed = False
         self.mask_keycode = self._find_mask_keycode()
@@ -446,15 +454,8 @@ class X11KeySender:
             self._chords.clear()
 
     def _fake(self, event_type: int, keycode: int) -> None:
-        """xtest.fake_input(display, event_type, keycode), from bytes built once per key."""
-        d = self.conn.display
-        binary = self._fake_bytes.get((event_type, keycode))
-        if binary is None:
-            binary = xtest.FakeInput._request.to_binary(
-                opcode=d.display.get_extension_major(xtest.extname), event_type=event_type, detail=keycode,
-                time=X.CurrentTime, root=X.NONE, x=0, y=0)
-            self._fake_bytes[(event_type, keycode)] = binary
-        send_raw(d, binary)
+        """Queued, not flushed: the caller's flush sends it."""
+        xtest.fake_input(self.conn.display, event_type, keycode)
 
     def held_modifiers(self) -> set[str]:
         state = self.conn.keymap()
@@ -549,8 +550,6 @@ class X11KeySender:
             mapping = d.get_keyboard_mapping(first, last - first + 1)
             self._spare = [first + i for i, syms in enumerate(mapping)
                            if not any(syms) and first + i != self.mask_keycode][-128:]
-            self._assigned: dict[str, int] = {}  # character -> spare keycode now mapped to it
-            self._previous: set[int] = set()  # keycodes the previous chunk typed
         return self._spare
 
     @property
@@ -607,7 +606,7 @@ class X11KeySender:
         self.conn.schedule_drain()
 
     def clear_typing_map(self) -> None:
-        if not self._spare or not getattr(self, "_assigned", None):
+        if not self._spare or not self._assigned:
             return
         d = self.conn.display
         for first, syms in _runs({code: 0 for code in self._assigned.values()}):
@@ -636,7 +635,7 @@ def _keysym_for(char: str) -> int:
     return 0x01000000 | point
 
 
-class X11Windows:
+class X11Windows(WindowTracker):
     """WindowTracker: the focused window, its class/title/process, and giving focus back."""
 
     def __init__(self, conn: X11Connection) -> None:
@@ -754,7 +753,7 @@ class X11Windows:
         pass
 
 
-class ClipboardOwnership:
+class X11ClipboardOwnership(ClipboardOwnership):
     """Asks the X server who owns CLIPBOARD. Qt's windows all carry its X connection's resource
     id base, so an owner window with that base is ours (Qt's hidden selection-owner window)."""
 
@@ -765,10 +764,7 @@ class ClipboardOwnership:
         self.base = qt_window & ~self.mask
         self.atom = conn.display.intern_atom("CLIPBOARD")
         self.time_atom = conn.display.intern_atom("_KEFU_TIMESTAMP")
-        # The value does not matter: every ChangeProperty (Replace) makes a PropertyNotify.
-        self._refresh_bytes = request.ChangeProperty._request.to_binary(
-            mode=X.PropModeReplace, window=qt_window, property=self.time_atom, type=Xatom.CARDINAL,
-            data=(32, [1]))
+        self._window = conn.display.create_resource_object("window", qt_window)
 
     def owned(self) -> bool:
         owner = self.conn.display.get_selection_owner(self.atom)
@@ -780,7 +776,8 @@ class ClipboardOwnership:
         """A property change on one of Qt's windows: the PropertyNotify carries the server's
         current time, which Qt adopts as its event time when it processes it. flush=False leaves
         the request for the caller's next flush."""
-        send_raw(self.conn.display, self._refresh_bytes)
+        # The value does not matter: every ChangeProperty (Replace) makes a PropertyNotify.
+        self._window.change_property(self.time_atom, Xatom.CARDINAL, 32, [1])
         if flush:
             self.conn.display.flush()
 
@@ -804,8 +801,7 @@ def create(display_name: str | None = None, reason: str = "") -> Backend:
             conn.close()
 
     backend = _X11Backend("x11", reason, hotkeys, sender, windows, caps,
-                          clipboard_ownership=lambda qt_window: ClipboardOwnership(conn, qt_window),
-                          paste_clipboard=lambda inner: SelectionClipboard(inner, selection,
-                                                                           getattr(inner, "ownership", None)))
+                          clipboard_ownership=lambda qt_window: X11ClipboardOwnership(conn, qt_window),
+                          paste_clipboard=lambda inner: SelectionClipboard(inner, selection, inner.ownership))
     backend.connection = conn  # type: ignore[attr-defined]
     return backend
