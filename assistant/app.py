@@ -87,10 +87,11 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
     from .core import replies, search, settings
     from .core.store import open_store
     from .errors import KnownError
+    from .services.systemwatch import SystemWatch
+    from .services.worker import StoreWorker
     from .ui import crash, i18n, style, winlocate
     from .ui.panel import Panel
     from .ui.single_instance import SingleInstance
-    from .ui.tasks import StoreWorker
     from .ui.tray import Tray
 
     crash_handler = crash.install(ctx.data_dir / "crash", ctx.log_path)
@@ -124,8 +125,12 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
         start_loading(ctx.cache_dir)
 
     worker = StoreWorker(ctx.db_path, parent=qapp)
+    # The one watcher: other processes' commits and clock gaps (sleep/wake), told to everyone from here.
+    watch = SystemWatch(worker, parent=qapp)
+    watch.data_changed.connect(worker.data_changed)  # views listen to the worker's one "store changed"
     worker.hold_writes()  # until the integrity check after the first frame has passed (see below)
     worker.start()
+    watch.start()
     # First start: the default library (~140 replies, indexed with jieba: seconds) fills in behind the
     # already visible panel, which refreshes when the write lands.
     worker.submit(replies.seed_defaults, lambda n: n and log.info("seeded %d default replies", n), write=True)
@@ -162,6 +167,7 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
 
     def shutdown() -> None:
         tray.hide()
+        watch.stop()
         worker.stop()
         collector.stop()
         instance.release()
@@ -194,7 +200,7 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
     # --- end hotkey wiring ---
 
     # --- reminders wiring (客户 / 提醒 tabs, reminder scheduler and popup) ---
-    _reminders = wire_reminders(qapp, panel, tray, worker, hotkey_controller, config)
+    _reminders = wire_reminders(qapp, panel, tray, worker, hotkey_controller, config, watch=watch)
     # --- end reminders wiring ---
 
     # --- handover wiring (交接 tab) ---
@@ -208,7 +214,7 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
                       on_error=lambda exc: log.warning("shift not started: %s", exc.en), write=True)
 
     open_day()
-    _reminders["scheduler"].woke.connect(lambda _gap: open_day())
+    watch.woke.connect(lambda _gap: open_day())
     handover_tab = HandoverTab(worker)
     handover_tab.message.connect(lambda zh, en, level: panel.show_message(zh, en, level))
     handover_tab.settings_requested.connect(panel.open_settings)
@@ -291,11 +297,12 @@ def connect_panel(panel, tray, controller) -> None:  # noqa: ANN001 - Qt objects
     panel.set_paste_available(True)
 
 
-def wire_reminders(qapp, panel, tray, worker, controller, config, clock=None):  # noqa: ANN001, ANN201
+def wire_reminders(qapp, panel, tray, worker, controller, config, clock=None, watch=None):  # noqa: ANN001, ANN201
     """客户 / 提醒 tabs, the reminder scheduler and its popup, and their links to the hotkey
     controller (paste a chase script, record it once pasted, star-selection, next-chase)."""
+    from .services.scheduler import ReminderScheduler
     from .ui.buyers_tab import BuyersTab
-    from .ui.reminders import ChaseActions, ReminderPopup, ReminderScheduler
+    from .ui.reminders import ChaseActions, ReminderPopup
     from .ui.reminders_tab import RemindersTab
 
     actions = ChaseActions(worker, clock, parent=qapp)
@@ -304,6 +311,8 @@ def wire_reminders(qapp, panel, tray, worker, controller, config, clock=None):  
     panel.set_page(1, buyers_tab)
     panel.set_page(2, reminders_tab)
     scheduler = ReminderScheduler(worker, clock, parent=qapp)
+    if watch is not None:
+        watch.woke.connect(scheduler.on_woke)  # sleep/wake: the missed reminders, once
 
     def anchor():  # noqa: ANN202
         return panel.frameGeometry() if panel.isVisible() and not panel.isMinimized() else None

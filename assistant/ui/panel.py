@@ -1,6 +1,6 @@
 """The side panel: tabs 快捷回复 / 客户 / 提醒 / 交接, search-first and keyboard-driven.
 
-The panel never reads the store itself: every read and write is a job on the StoreWorker (tasks.py),
+The panel never reads the store itself: every read and write is a job on the StoreWorker (services/worker.py),
 results come back by signal. It never takes keyboard focus when shown or refreshed
 (WA_ShowWithoutActivating, no activateWindow) — only when the agent clicks into it or presses the
 "focus search" hotkey (focus_search()).
@@ -61,10 +61,10 @@ from PySide6.QtWidgets import (
 
 from ..core import replies, search, settings, templates
 from ..errors import KnownError, StoreError
+from ..services.worker import StoreWorker
 from . import docking, i18n, icons, queries, style
 from .models import FILTER_ROLE, ROW_ROLE, GroupsModel, ResultsModel
 from .queries import GroupFilter, ReplyRow, Results
-from .tasks import StoreWorker
 from .widgets import ComingSoon, ElidedLabel, MessageBar, ReplyDelegate, ReplyPreview, SearchBox, panel_key
 
 log = logging.getLogger(__name__)
@@ -957,7 +957,7 @@ class Panel(QWidget):
         self.message_bar.show_message(zh, en or zh, level, action=action, callback=callback)
 
     def _on_write_waiting(self, waiting: bool, pid: int) -> None:
-        """The worker holds a change back while another process writes (tasks.WAIT_NOTICE_S)."""
+        """The worker holds a change back while another process writes (services.worker.WAIT_NOTICE_S)."""
         if waiting and pid > 0:
             self.show_message(translate("Panel", "kefu 正在导入回复（进程 {pid}），更改将在导入后保存…")
                               .replace("{pid}", str(pid)), None, "info")

@@ -23,9 +23,9 @@ from assistant.controller import HotkeyController  # noqa: E402
 from assistant.core import settings  # noqa: E402
 from assistant.core.store import open_store  # noqa: E402
 from assistant.platform.detect import create_backend  # noqa: E402
+from assistant.services.worker import StoreWorker  # noqa: E402
 from assistant.ui.editor_dialog import EditorDialog  # noqa: E402
 from assistant.ui.panel import Panel  # noqa: E402
-from assistant.ui.tasks import StoreWorker  # noqa: E402
 
 
 class Tray(QObject):

@@ -39,9 +39,9 @@ def cstore(db_path, clock):
 
 @pytest.fixture
 def cworker(db_path, clock, cstore, qtbot):
-    from assistant.ui.tasks import StoreWorker
+    from assistant.services.worker import StoreWorker
 
-    w = StoreWorker(db_path, clock=clock, poll_ms=0)
+    w = StoreWorker(db_path, clock=clock)
     w.start()
     yield w
     w.stop()

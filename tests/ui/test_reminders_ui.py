@@ -14,7 +14,9 @@ from PySide6.QtWidgets import QApplication
 from assistant.core import customers, reminders, replies
 from assistant.core.clock import FakeClock
 from assistant.core.store import open_store
-from assistant.ui.reminders import MAX_TIMER_MS, ChaseActions, ReminderPopup, ReminderScheduler
+from assistant.services.scheduler import MAX_TIMER_MS, ReminderScheduler
+from assistant.services.systemwatch import SystemWatch
+from assistant.ui.reminders import ChaseActions, ReminderPopup
 
 START = datetime(2026, 11, 10, 6, 0, tzinfo=timezone.utc)  # 14:00 in Shanghai: inside the shift
 
@@ -42,9 +44,9 @@ def cstore(db_path, clock):
 
 @pytest.fixture
 def cworker(db_path, clock, qtbot):
-    from assistant.ui.tasks import StoreWorker
+    from assistant.services.worker import StoreWorker
 
-    w = StoreWorker(db_path, clock=clock, poll_ms=0)
+    w = StoreWorker(db_path, clock=clock)
     w.start()
     yield w
     w.stop()
@@ -57,7 +59,7 @@ def mono():
 
 @pytest.fixture
 def scheduler(cworker, clock, mono, qtbot):
-    s = ReminderScheduler(cworker, clock, monotonic=mono)
+    s = ReminderScheduler(cworker, clock)
     got: list[tuple[list, bool]] = []
     s.due.connect(lambda items, missed: got.append((items, missed)))
     s.got = got
@@ -137,19 +139,22 @@ def test_missed_on_start_grouped_once(qtbot, cstore, scheduler, clock):
     assert len(scheduler.got) == 1
 
 
-def test_heartbeat_notices_sleep_and_catches_up(qtbot, cstore, scheduler, clock, mono):
+def test_watch_notices_sleep_and_the_scheduler_catches_up(qtbot, cstore, cworker, scheduler, clock, mono):
+    watch = SystemWatch(cworker, clock, monotonic=mono, interval_ms=0)
+    watch.woke.connect(scheduler.on_woke)  # as app.wire_reminders wires it
     buyer = star(cstore, "睡醒")
     scheduler.start()
+    watch.start()
     qtbot.waitUntil(lambda: scheduler.next_due is not None, timeout=5000)
     mono.t += 30
     clock.advance(30)
-    with qtbot.assertNotEmitted(scheduler.woke):
-        scheduler.check_clock()  # 30 s of both clocks: no gap
+    with qtbot.assertNotEmitted(watch.woke):
+        watch.check()  # 30 s of both clocks: no gap
     # the machine sleeps for an hour: the wall clock jumps, the monotonic one does not
     clock.advance(timedelta(hours=1))
     mono.t += 30
-    with qtbot.waitSignal(scheduler.woke, timeout=2000):
-        scheduler.check_clock()
+    with qtbot.waitSignal(watch.woke, timeout=2000):
+        watch.check()
     qtbot.waitUntil(lambda: len(scheduler.got) == 1, timeout=5000)
     items, missed = scheduler.got[0]
     assert missed and items[0].buyer_id == buyer.id
