@@ -4,8 +4,8 @@ The scheduler (one timer for the next due reminder) is not a widget: services/sc
 
 ChaseActions
     What every reminder view does (popup, 提醒 tab, 客户 tab): paste the proposed script (through
-    the hotkey controller's paste path, wired in app.py to paste_chase), then record the chase when
-    the controller answers that very paste (its tag) with tagged_paste_done;
+    the paste flow (services/pasteflow.py), wired in app.py to paste_chase), then record the chase when
+    the paste flow answers that very paste (its attribution) with attributed_paste_done;
     snooze, paid, lost, replied, open the buyer; star a buyer from the star-selection hotkey. All
     store work goes through the StoreWorker.
 
@@ -54,7 +54,7 @@ translate = QCoreApplication.translate
 # A shown card asks again for its proposal this often: "too soon after the previous chase" and "late
 # by" are true at one moment, not five minutes later.
 RECHECK_MS = 60_000
-MAX_PENDING_CHASES = 50  # tagged pastes never answered (fill-in form cancelled, reply deleted): oldest dropped
+MAX_PENDING_CHASES = 50  # attributed pastes never answered (fill-in form cancelled, reply deleted): oldest dropped
 POPUP_MAX_CARDS = 12
 
 
@@ -131,17 +131,18 @@ class PendingChase:
     asked_at: float = field(default_factory=time.monotonic)
 
 
-_chase_tags = itertools.count(1)
+_chase_attributions = itertools.count(1)
 
 
 class ChaseActions(QObject):
     """The actions every reminder view offers; results come back as signals."""
 
-    #: paste this reply into the chat window (reply id, fill-in values, tag): app.py wires the hotkey
-    #: controller's paste_reply_tagged, whose tagged_paste_done(tag, ...) goes to on_tagged_paste_done;
-    #: without a controller the text is copied
+    #: paste this reply into the chat window (reply id, fill-in values, attribution): app.py wires the
+    #: paste flow's paste_reply_attributed, whose attributed_paste_done(attribution, ...) goes to
+    #: on_attributed_paste_done;
+    #: without a paste flow the text is copied
     paste_chase = Signal(int, dict, str)
-    #: answer to the next-chase hotkey: (token, reply id, values, tag) -> controller.paste_reply_to_tagged
+    #: answer to the next-chase hotkey: (token, reply id, values, attribution) -> flow.paste_reply_to_attributed
     paste_chase_to = Signal(int, int, dict, str)
     #: show a message (zh, en, level)
     message = Signal(str, str, str)
@@ -157,7 +158,7 @@ class ChaseActions(QObject):
         self.worker = worker
         self.clock: Clock = clock or SystemClock()
         self.paste_available = False
-        self.pending: dict[str, PendingChase] = {}  # tag of a paste asked for -> the chase it is
+        self.pending: dict[str, PendingChase] = {}  # attribution of a paste asked for -> the chase it is
         self.last_place: tuple[str, str] | None = None  # platform, shop of the last star
 
     def set_paste_available(self, available: bool) -> None:
@@ -175,22 +176,22 @@ class ChaseActions(QObject):
               values: dict[str, str] | None = None) -> None:
         """Paste the proposed script (fill-in {客户} = the buyer's nickname, plus `values`: a
         reminder's own, such as {活动} of a promotion wave) and record the chase once
-        the controller confirms this paste (tagged_paste_done with its tag: a paste of the same reply
-        from the quick-replies list is not a chase); without a controller: copy and record now."""
+        the paste flow confirms this paste (attributed_paste_done with its attribution: a paste of the same reply
+        from the quick-replies list is not a chase); without a paste flow: copy and record now."""
         if proposal.reply_id is None or proposal.reply_body is None:
             self.message.emit("没有可用的催单话术：这位买家已收到所有角度的话术，请手动跟进",
                               "No chase script left: this buyer got every angle already; follow up by hand", "warning")
             return
         values = {"客户": nickname, **(values or {})}
         if self.paste_available:
-            tag = f"chase:{next(_chase_tags)}"
-            self.pending[tag] = PendingChase(buyer_id, proposal.reply_id, reminder_id)
+            attribution = f"chase:{next(_chase_attributions)}"
+            self.pending[attribution] = PendingChase(buyer_id, proposal.reply_id, reminder_id)
             while len(self.pending) > MAX_PENDING_CHASES:
                 self.pending.pop(next(iter(self.pending)))
             if token is None:
-                self.paste_chase.emit(proposal.reply_id, values, tag)
+                self.paste_chase.emit(proposal.reply_id, values, attribution)
             else:
-                self.paste_chase_to.emit(token, proposal.reply_id, values, tag)
+                self.paste_chase_to.emit(token, proposal.reply_id, values, attribution)
             return
         text = templates.render(proposal.reply_body, values).text
         QGuiApplication.clipboard().setText(text)
@@ -198,15 +199,15 @@ class ChaseActions(QObject):
                           "success")
         self.record(buyer_id, proposal.reply_id, reminder_id)
 
-    def on_tagged_paste_done(self, tag: str, reply_id: int, ok: bool) -> None:
-        """The controller counted a tagged paste as used (pasted, or left on the clipboard for the
-        agent: ok=False): if the tag is one of our chases, record that chase, once."""
-        p = self.pending.pop(tag, None)
+    def on_attributed_paste_done(self, attribution: str, reply_id: int, ok: bool) -> None:
+        """The paste flow counted an attributed paste as used (pasted, or left on the clipboard for
+        the agent: ok=False): if the attribution is one of our chases, record that chase, once."""
+        p = self.pending.pop(attribution, None)
         if p is None:
             return
         if reply_id != p.reply_id:
-            log.warning("chase paste %s came back for reply %d, not %d", tag, reply_id, p.reply_id)
-        log.info("chase paste %s done (%s): recording the chase", tag, "pasted" if ok else "left on the clipboard")
+            log.warning("chase paste %s came back for reply %d, not %d", attribution, reply_id, p.reply_id)
+        log.info("chase paste %s done (%s): recording the chase", attribution, "pasted" if ok else "left on the clipboard")
         self.record(p.buyer_id, p.reply_id, p.reminder_id)
 
     def record(self, buyer_id: int, reply_id: int | None, reminder_id: int | None = None) -> None:

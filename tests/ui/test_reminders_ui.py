@@ -263,7 +263,7 @@ def test_snooze_through_the_worker(qtbot, cstore, clock, scheduler, popup):
     assert pending[0].fired_at is None  # it will pop up again in 10 minutes
 
 
-def test_paste_goes_through_the_controller_and_records(qtbot, cstore, cworker, clock, scheduler, popup, actions):
+def test_paste_goes_through_the_paste_flow_and_records(qtbot, cstore, cworker, clock, scheduler, popup, actions):
     buyer = star(cstore, "粘贴")
     popup.add(fire_all(qtbot, cstore, clock, scheduler))
     card = next(iter(popup.cards.values()))
@@ -271,13 +271,13 @@ def test_paste_goes_through_the_controller_and_records(qtbot, cstore, cworker, c
     actions.set_paste_available(True)
     with qtbot.waitSignal(actions.paste_chase, timeout=2000) as sent:
         qtbot.mouseClick(card.paste_button, Qt.MouseButton.LeftButton)
-    reply_id, values, tag = sent.args
-    assert reply_id == card.proposal.reply_id and values == {"客户": "粘贴"} and tag
+    reply_id, values, attribution = sent.args
+    assert reply_id == card.proposal.reply_id and values == {"客户": "粘贴"} and attribution
     assert customers.chase_history(cstore, buyer.id) == []
-    actions.on_tagged_paste_done("chase:someone-else", reply_id, True)  # not our paste
+    actions.on_attributed_paste_done("chase:someone-else", reply_id, True)  # not our paste
     assert cworker.pending == 0 and customers.chase_history(cstore, buyer.id) == []
-    actions.on_tagged_paste_done(tag, reply_id, True)  # what the controller says once pasted
-    actions.on_tagged_paste_done(tag, reply_id, True)  # answered twice: still one chase
+    actions.on_attributed_paste_done(attribution, reply_id, True)  # what the paste flow says once pasted
+    actions.on_attributed_paste_done(attribution, reply_id, True)  # answered twice: still one chase
     qtbot.waitUntil(lambda: popup.count() == 0, timeout=5000)
     qtbot.waitUntil(lambda: cworker.pending == 0, timeout=5000)
     history = customers.chase_history(cstore, buyer.id)
@@ -286,17 +286,17 @@ def test_paste_goes_through_the_controller_and_records(qtbot, cstore, cworker, c
 
 @pytest.fixture
 def hk(db_path):
-    """The real hotkey controller on the dummy backend (copies; usage recorded synchronously)."""
-    from assistant.controller import HotkeyController
+    """The real paste flow on the dummy backend (copies; store jobs inline, tests/helpers/hotkeys.py)."""
     from assistant.platform.dummy.backend import create
+    from tests.helpers.hotkeys import Hotkeys
 
-    controller = HotkeyController(db_path, create("test"), record_in_thread=False)
-    controller.start()
-    yield controller
-    controller.shutdown()
+    hotkeys = Hotkeys(db_path, create("test"))
+    hotkeys.start()
+    yield hotkeys.flow
+    hotkeys.shutdown()
 
 
-def test_only_the_tagged_paste_is_a_chase_not_the_same_reply_from_the_list(qtbot, cstore, cworker, clock, scheduler,
+def test_only_the_attributed_paste_is_a_chase_not_the_same_reply_from_the_list(qtbot, cstore, cworker, clock, scheduler,
                                                                            popup, actions, hk):
     buyer = star(cstore, "标签")
     popup.add(fire_all(qtbot, cstore, clock, scheduler))
@@ -310,8 +310,8 @@ def test_only_the_tagged_paste_is_a_chase_not_the_same_reply_from_the_list(qtbot
         return {**{name: "x" for name in reply.fields}, "客户": "标签", "订单号": order}
 
     actions.set_paste_available(True)
-    actions.paste_chase.connect(hk.paste_reply_tagged)  # as app.wire_reminders wires it
-    hk.tagged_paste_done.connect(actions.on_tagged_paste_done)
+    actions.paste_chase.connect(hk.paste_reply_attributed)  # as app.wire_reminders wires it
+    hk.attributed_paste_done.connect(actions.on_attributed_paste_done)
     forms: list[int] = []
     hk.fields_needed.connect(lambda _rid, _missing, token: forms.append(token))
     uses: list[int] = []
