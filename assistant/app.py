@@ -87,10 +87,11 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
     from .core import replies, search, settings
     from .core.store import open_store
     from .errors import KnownError
+    from .services.systemwatch import SystemWatch
+    from .services.worker import StoreWorker
     from .ui import crash, i18n, style, winlocate
     from .ui.panel import Panel
     from .ui.single_instance import SingleInstance
-    from .ui.tasks import StoreWorker
     from .ui.tray import Tray
 
     crash_handler = crash.install(ctx.data_dir / "crash", ctx.log_path)
@@ -124,8 +125,12 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
         start_loading(ctx.cache_dir)
 
     worker = StoreWorker(ctx.db_path, parent=qapp)
+    # The one watcher: other processes' commits and clock gaps (sleep/wake), told to everyone from here.
+    watch = SystemWatch(worker, parent=qapp)
+    watch.data_changed.connect(worker.data_changed)  # views listen to the worker's one "store changed"
     worker.hold_writes()  # until the integrity check after the first frame has passed (see below)
     worker.start()
+    watch.start()
     # First start: the default library (~140 replies, indexed with jieba: seconds) fills in behind the
     # already visible panel, which refreshes when the write lands.
     worker.submit(replies.seed_defaults, lambda n: n and log.info("seeded %d default replies", n), write=True)
@@ -160,8 +165,13 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
     else:
         log.info("no system tray: closing the panel minimises it")
 
+    before_worker_stops: list = []  # e.g. the paste flow's uses not yet recorded: jobs for the worker
+
     def shutdown() -> None:
         tray.hide()
+        watch.stop()
+        for stop in before_worker_stops:
+            stop()
         worker.stop()
         collector.stop()
         instance.release()
@@ -178,23 +188,23 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
     wire_store_check(worker, panel)
     # --- end ui wiring ---
 
-    # --- hotkey wiring (platform backend, paste controller) ---
-    from .controller import HotkeyController
+    # --- hotkey wiring (platform backend, hotkey map, paste flow) ---
     from .platform.detect import create_backend
 
     hotkey_backend = create_backend()
     log.info("hotkey backend: %s (%s)", hotkey_backend.name, hotkey_backend.reason)
-    hotkey_controller = HotkeyController(ctx.db_path, hotkey_backend, parent=qapp)
-    qapp.aboutToQuit.connect(hotkey_controller.shutdown)
-    hotkey_controller.message.connect(lambda zh, en: log.info("hotkey message: %s", en))
-    hotkey_controller.error.connect(lambda zh, en: log.warning("hotkey problem: %s", en))
-    hotkey_controller.conflict.connect(lambda key, zh, en: log.warning("hotkey conflict reported: %s", key))
-    connect_panel(panel, tray, hotkey_controller)
-    hotkey_controller.start()
+    hotkeys, paste_flow = wire_hotkeys(hotkey_backend, worker, watch, parent=qapp)
+    before_worker_stops.extend([paste_flow.shutdown, hotkeys.shutdown])
+    for source in (hotkeys, paste_flow):
+        source.message.connect(lambda zh, en: log.info("hotkey message: %s", en))
+        source.error.connect(lambda zh, en: log.warning("hotkey problem: %s", en))
+    hotkeys.conflict.connect(lambda key, zh, en: log.warning("hotkey conflict reported: %s", key))
+    connect_panel(panel, tray, hotkeys, paste_flow)
+    hotkeys.start()
     # --- end hotkey wiring ---
 
     # --- reminders wiring (客户 / 提醒 tabs, reminder scheduler and popup) ---
-    _reminders = wire_reminders(qapp, panel, tray, worker, hotkey_controller, config)
+    _reminders = wire_reminders(qapp, panel, tray, worker, paste_flow, config, watch=watch)
     # --- end reminders wiring ---
 
     # --- handover wiring (交接 tab) ---
@@ -208,7 +218,7 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
                       on_error=lambda exc: log.warning("shift not started: %s", exc.en), write=True)
 
     open_day()
-    _reminders["scheduler"].woke.connect(lambda _gap: open_day())
+    watch.woke.connect(lambda _gap: open_day())
     handover_tab = HandoverTab(worker)
     handover_tab.message.connect(lambda zh, en, level: panel.show_message(zh, en, level))
     handover_tab.settings_requested.connect(panel.open_settings)
@@ -264,38 +274,62 @@ def _fatal(qapp, exc) -> int:  # noqa: ANN001 - Qt types are imported lazily
     return int(getattr(exc, "exit_code", 1))
 
 
-def connect_panel(panel, tray, controller) -> None:  # noqa: ANN001 - Qt objects, imported lazily
-    """Every connection between the panel/tray and the hotkey controller. Call it in the hotkey
-    wiring block, before controller.start() (start() may already have something to say)."""
-    # panel -> controller
-    panel.paste_requested.connect(controller.paste_reply)  # Enter / double-click / Alt+n on a reply
-    panel.fields_filled.connect(controller.complete_paste)  # the form asked for by fields_needed
-    panel.fields_cancelled.connect(controller.cancel_paste)
-    panel.context_changed.connect(controller.set_context)  # fill-in values of the current buyer
-    panel.pause_hotkeys_toggled.connect(controller.set_paused)
-    tray.pause_toggled.connect(controller.set_paused)
-    panel.replies_changed.connect(controller.reload)  # per-reply hotkeys may have changed
-    panel.settings_saved.connect(lambda _values: controller.reload())
+def wire_hotkeys(backend, worker, watch, *, clipboard=None, scheduler=None, parent=None):  # noqa: ANN001, ANN201
+    """The hotkey map (what is grabbed) and the paste flow (what a hotkey does), wired to the platform
+    backend, the one StoreWorker and the one SystemWatch. Returns (HotkeyMap, PasteFlow); call
+    HotkeyMap.start() once the panel is connected (connect_panel)."""
+    from .services.hotkeymap import HotkeyMap
+    from .services.pasteflow import PasteFlow
+
+    hotkeys = HotkeyMap(backend, worker, parent=parent)
+    flow = PasteFlow(backend, worker, clipboard=clipboard, scheduler=scheduler, parent=parent)
+    backend.hotkeys.set_callback(flow.on_activated)  # KeyPress -> PasteFlow: the paste path's step 2
+    hotkeys.snapshot_changed.connect(flow.set_snapshot)
+    hotkeys.capture_suspended.connect(flow.set_capture_suspended)
+    flow.pause_toggle_requested.connect(hotkeys.toggle_pause)
+    worker.data_changed.connect(hotkeys.reload)  # a write here, or another process's (relayed from watch)
+    watch.woke.connect(hotkeys.on_woke)
+    watch.heartbeat.connect(hotkeys.retry_failed)
+    watch.heartbeat.connect(flow.remember_foreground)
+    return hotkeys, flow
+
+
+def connect_panel(panel, tray, hotkeys, flow) -> None:  # noqa: ANN001 - Qt objects, imported lazily
+    """Every connection between the panel/tray and the hotkey map / paste flow. Call it in the hotkey
+    wiring block, before hotkeys.start() (start() may already have something to say)."""
+    # panel -> paste flow
+    panel.paste_requested.connect(flow.paste_reply)  # Enter / double-click / Alt+n on a reply
+    panel.fields_filled.connect(flow.complete_paste)  # the form asked for by fields_needed
+    panel.fields_cancelled.connect(flow.cancel_paste)
+    panel.context_changed.connect(flow.set_context)  # fill-in values of the current buyer
+    # panel -> hotkey map
+    panel.pause_hotkeys_toggled.connect(hotkeys.set_paused)
+    tray.pause_toggled.connect(hotkeys.set_paused)
+    panel.replies_changed.connect(hotkeys.reload)  # per-reply hotkeys may have changed
+    panel.settings_saved.connect(lambda _values: hotkeys.reload())
     # a hotkey field records a chord: nothing grabbed meanwhile (quiet; the agent's pause is kept)
-    panel.hotkey_capture_active.connect(controller.suspend_for_capture)
-    # controller -> panel
-    controller.focus_search_requested.connect(panel.focus_search)
-    controller.add_reply_requested.connect(panel.add_reply_with_text)
-    controller.fields_needed.connect(panel.ask_fields)
-    controller.message.connect(lambda zh, en: panel.show_message(zh, en, "info"))
-    controller.error.connect(lambda zh, en: panel.show_message(zh, en, "warning"))  # also after paste_failed
-    controller.conflict.connect(lambda _hotkey, zh, en: panel.show_message(zh, en, "warning"))
-    controller.paused.connect(panel.set_hotkeys_paused)
-    controller.paused.connect(tray.set_paused)
-    controller.usage_recorded.connect(lambda _reply_id: panel.refresh_soon())
+    panel.hotkey_capture_active.connect(hotkeys.suspend_for_capture)
+    # paste flow -> panel
+    flow.focus_search_requested.connect(panel.focus_search)
+    flow.add_reply_requested.connect(panel.add_reply_with_text)
+    flow.fields_needed.connect(panel.ask_fields)
+    flow.usage_recorded.connect(lambda _reply_id: panel.refresh_soon())
+    # both -> panel
+    for source in (hotkeys, flow):
+        source.message.connect(lambda zh, en: panel.show_message(zh, en, "info"))
+        source.error.connect(lambda zh, en: panel.show_message(zh, en, "warning"))  # also after paste_failed
+    hotkeys.conflict.connect(lambda _hotkey, zh, en: panel.show_message(zh, en, "warning"))
+    hotkeys.paused.connect(panel.set_hotkeys_paused)
+    hotkeys.paused.connect(tray.set_paused)
     panel.set_paste_available(True)
 
 
-def wire_reminders(qapp, panel, tray, worker, controller, config, clock=None):  # noqa: ANN001, ANN201
-    """客户 / 提醒 tabs, the reminder scheduler and its popup, and their links to the hotkey
-    controller (paste a chase script, record it once pasted, star-selection, next-chase)."""
+def wire_reminders(qapp, panel, tray, worker, flow, config, clock=None, watch=None):  # noqa: ANN001, ANN201
+    """客户 / 提醒 tabs, the reminder scheduler and its popup, and their links to the paste flow
+    (paste a chase script, record it once pasted, star-selection, next-chase)."""
+    from .services.scheduler import ReminderScheduler
     from .ui.buyers_tab import BuyersTab
-    from .ui.reminders import ChaseActions, ReminderPopup, ReminderScheduler
+    from .ui.reminders import ChaseActions, ReminderPopup
     from .ui.reminders_tab import RemindersTab
 
     actions = ChaseActions(worker, clock, parent=qapp)
@@ -304,6 +338,8 @@ def wire_reminders(qapp, panel, tray, worker, controller, config, clock=None):  
     panel.set_page(1, buyers_tab)
     panel.set_page(2, reminders_tab)
     scheduler = ReminderScheduler(worker, clock, parent=qapp)
+    if watch is not None:
+        watch.woke.connect(scheduler.on_woke)  # sleep/wake: the missed reminders, once
 
     def anchor():  # noqa: ANN202
         return panel.frameGeometry() if panel.isVisible() and not panel.isMinimized() else None
@@ -333,15 +369,15 @@ def wire_reminders(qapp, panel, tray, worker, controller, config, clock=None):  
         log.info("reminder popup shows %d reminders", popup.count())
 
     scheduler.due.connect(on_due)
-    if controller is not None:
+    if flow is not None:
         actions.set_paste_available(True)
-        # Tagged: the chase is recorded for exactly the paste it asked for, never for the same
+        # Attributed: the chase is recorded for exactly the paste it asked for, never for the same
         # reply pasted from the quick-replies list.
-        actions.paste_chase.connect(controller.paste_reply_tagged)
-        actions.paste_chase_to.connect(controller.paste_reply_to_tagged)
-        controller.tagged_paste_done.connect(actions.on_tagged_paste_done)
-        controller.star_requested.connect(actions.star_nickname)
-        controller.next_chase_requested.connect(actions.next_chase)
+        actions.paste_chase.connect(flow.paste_reply_attributed)
+        actions.paste_chase_to.connect(flow.paste_reply_to_attributed)
+        flow.attributed_paste_done.connect(actions.on_attributed_paste_done)
+        flow.star_requested.connect(actions.star_nickname)
+        flow.next_chase_requested.connect(actions.next_chase)
     qapp.aboutToQuit.connect(scheduler.stop)
     qapp.aboutToQuit.connect(popup.dismiss)
     scheduler.start()

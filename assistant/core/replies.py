@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 import re
 import uuid as uuidlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from types import MappingProxyType
+from typing import Any
 
 from ..errors import NotFoundError, ValidationError
 from ..paths import resource_path
@@ -487,8 +489,68 @@ def record_use(store: Store, ref: str | int, via: str = "panel") -> Reply:
     return get_reply(store, reply.id)
 
 
+# ---------------------------------------------------------------- the paste path's view of the store
+
+# Settings the hotkey map and the paste flow read from a PasteSnapshot.
+PASTE_SETTINGS = ("hotkeys.enabled", "hotkeys.actions", "paste.chord", "paste.restore_delay_ms", "paste.app_rules",
+                  "paste.hide_from_history", "agent.name")
+
+
+@dataclass(frozen=True, slots=True)
+class PasteRow:
+    """What a paste needs of a reply."""
+
+    id: int
+    title: str
+    body: str
+    hotkey: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PasteSnapshot:
+    """The replies that have a hotkey and the paste settings, read in one go on the store worker
+    after every change and handed to the GUI thread: a hotkey press renders from it and never
+    waits on the store. Immutable: the worker builds a new one, nobody edits one."""
+
+    rows: Mapping[int, PasteRow]  # reply id -> row, in id order
+    settings: Mapping[str, Any]  # PASTE_SETTINGS -> value
+
+
+def load_paste_snapshot(store: Store) -> PasteSnapshot:
+    rows = {int(r["id"]): PasteRow(int(r["id"]), r["title"], r["body"], r["hotkey"]) for r in store.query(
+        "SELECT id, title, body, hotkey FROM replies WHERE hotkey IS NOT NULL AND hotkey != '' ORDER BY id")}
+    values = {name: settings.get(store, name) for name in PASTE_SETTINGS}
+    return PasteSnapshot(MappingProxyType(rows), MappingProxyType(values))
+
+
+def paste_row(store: Store, reply_id: int) -> PasteRow:
+    """One reply for a paste (a reply without a hotkey: the panel's list, a chase script)."""
+    rows = store.query("SELECT id, title, body, hotkey FROM replies WHERE id = ?", (int(reply_id),))
+    if not rows:
+        raise NotFoundError(f"回复 {reply_id} 已被删除", f"Reply {reply_id} no longer exists")
+    r = rows[0]
+    return PasteRow(int(r["id"]), r["title"], r["body"], r["hotkey"] or "")
+
+
+def paste_values(agent_name: Any, *layers: Mapping[str, Any] | None) -> dict[str, str]:
+    """Fill-in values of a paste: {客服} = the agent's name, then each layer (the buyer in context,
+    the values given with the paste) over the previous one; empty values are left out."""
+    merged: dict[str, str] = {}
+    if agent_name:
+        merged["客服"] = str(agent_name)
+    for layer in layers:
+        merged.update({str(k): str(v) for k, v in (layer or {}).items() if v is not None})
+    return merged
+
+
+def render_row(row: PasteRow, values: Mapping[str, str] | None = None) -> templates.Rendered:
+    """A reply's text for pasting (pure: the row is already loaded)."""
+    return templates.render(row.body, dict(values or {}))
+
+
 def render_for_paste(store: Store, ref: str | int, values: dict[str, str] | None = None) -> templates.Rendered:
-    return templates.render(get_reply(store, ref).body, values)
+    reply = get_reply(store, ref)
+    return render_row(PasteRow(reply.id, reply.title, reply.body, reply.hotkey or ""), values)
 
 
 # ---------------------------------------------------------------- default library

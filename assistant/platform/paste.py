@@ -5,7 +5,8 @@
     let go) -> send the chord (Ctrl+V / Shift+Insert) or type the text
     -> after restore_delay_ms: restore the old clipboard, only if it still holds our text
 
-A hotkey's fast path (PasteRequest.resolve) collects the target (asked at the KeyPress) after the
+A PasteRequest (frozen) is what the caller asks for; the sequence keeps its own state in a
+_PasteRun. A hotkey's fast path (PasteRequest.resolve) collects the target (asked at the KeyPress) after the
 snapshot; our text, the modifier releases and the chord follow at once.
 
 Every step after the first is scheduled through a Scheduler (QTimer.singleShot in the app, a fake
@@ -52,20 +53,22 @@ RESTORE_MAX_WAIT_MS = 3000
 @dataclass
 class PasteResult:
     ok: bool
-    tag: Any = None
+    reply_id: Any = None  # PasteRequest.reply_id, handed back
     zh: str = ""
     en: str = ""
     method: str = ""
     elapsed_ms: float = 0.0  # start -> chord sent
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class PasteRequest:
+    """What the caller asks for; never changed by the sequence (its state is a _PasteRun)."""
+
     text: str
     target: int = 0  # window handle captured when the hotkey fired; 0 = whatever has focus
     method: str = "ctrl+v"  # "ctrl+v" | "shift+insert" | "type"
     restore_delay_ms: int = 300
-    tag: Any = None  # the caller's id (reply id)
+    reply_id: Any = None  # the caller's id of what is pasted, handed back in PasteResult
     # The caller captured the target as the focused window a moment ago, in this same call (a
     # hotkey): skip the focus check (one X round trip less on the hot path).
     focused: bool = False
@@ -79,8 +82,16 @@ class PasteRequest:
     # window to paste into (the text is left copied). Our text, the modifier releases and the chord
     # then follow at once - on X11 in ONE write to the server (each write costs ~50-100 us here).
     resolve: Callable[[], tuple[int, bool] | None] | None = None
+
+
+@dataclass(slots=True)
+class _PasteRun:
+    """One request's way through the sequence: the mutable state, apart from the request."""
+
+    request: PasteRequest
+    target: int = 0  # the request's, or what resolve() found
+    focused: bool = False
     release_late: bool = False
-    # internal state
     started: float = 0.0
     snapshot: Any = None
     released: set[str] = field(default_factory=set)  # modifiers we released synthetically
@@ -90,7 +101,6 @@ class PasteRequest:
     focus_waited_ms: int = 0
     typed: int = 0
     set_attempts: int = 0
-    extra: dict = field(default_factory=dict)
 
 
 class PasteService:
@@ -108,8 +118,8 @@ class PasteService:
         self.modifier_timeout_ms = modifier_timeout_ms
         self.modifier_poll_ms = modifier_poll_ms
         self._monotonic = monotonic
-        self._queue: deque[PasteRequest] = deque()
-        self._current: PasteRequest | None = None
+        self._queue: deque[_PasteRun] = deque()
+        self._current: _PasteRun | None = None
         # (generation, snapshot, our text) of the restore that is waiting for its timer
         self._pending_restore: tuple[int, Any, str] | None = None
         self._generation = 0
@@ -127,7 +137,7 @@ class PasteService:
         return self._pending_restore is not None
 
     def paste(self, request: PasteRequest) -> None:
-        self._queue.append(request)
+        self._queue.append(_PasteRun(request, target=request.target, focused=request.focused))
         if self._current is None:
             self._next()
 
@@ -156,14 +166,15 @@ class PasteService:
             self._current = None
             return
         job = self._current = self._queue.popleft()
+        request = job.request
         job.started = self._monotonic()
-        if self.can_release_modifiers and job.resolve is None:
+        if self.can_release_modifiers and request.resolve is None:
             # Release first, verify later (in _modifiers): the server handles the synthetic
             # releases while we deal with the clipboard, so the check costs one quick round trip.
-            job.released = self.keys.release_modifiers(_to_release(job.method))
-        elif job.resolve is not None:
+            job.released = self.keys.release_modifiers(_to_release(request.method))
+        elif request.resolve is not None:
             job.release_late = self.can_release_modifiers
-        if job.method != "type":
+        if request.method != "type":
             if self._pending_restore is not None:
                 # The clipboard holds our previous text: keep the user's original snapshot.
                 _, job.snapshot, _ = self._pending_restore
@@ -171,21 +182,21 @@ class PasteService:
                 self._generation += 1  # cancels the pending restore timer
             else:
                 job.snapshot = self.clipboard.snapshot()
-        if job.resolve is not None:
-            resolved, job.resolve = job.resolve(), None
+        if request.resolve is not None:
+            resolved = request.resolve()
             if resolved is None:
-                if job.method != "type":
-                    self.clipboard.set_text(job.text)  # for the agent to paste by hand
+                if request.method != "type":
+                    self.clipboard.set_text(request.text)  # for the agent to paste by hand
                 self._fail(job, "没有找到要粘贴的聊天窗口", "No chat window to paste into")
                 return
             job.target, job.focused = resolved
-        if job.method != "type":
+        if request.method != "type":
             self._take_clipboard(job)
             return
         self._clipboard_ready(job)
 
-    def _take_clipboard(self, job: PasteRequest) -> None:
-        if self.clipboard.set_text(job.text) is False:
+    def _take_clipboard(self, job: _PasteRun) -> None:
+        if self.clipboard.set_text(job.request.text) is False:
             # The X server ignored the request (the toolkit's timestamp predates the current
             # owner's): Ctrl+V now would paste the OLD text. Refresh and retry, or give up.
             job.set_attempts += 1
@@ -199,13 +210,13 @@ class PasteService:
             return
         self._clipboard_ready(job)
 
-    def _clipboard_ready(self, job: PasteRequest) -> None:
+    def _clipboard_ready(self, job: _PasteRun) -> None:
         if job.release_late:
             # Queued right before the chord (same connection: in order, one flush).
-            job.released = self.keys.release_modifiers(_to_release(job.method))
+            job.released = self.keys.release_modifiers(_to_release(job.request.method))
         self._focus(job)
 
-    def _focus(self, job: PasteRequest) -> None:
+    def _focus(self, job: _PasteRun) -> None:
         if not job.target or self.windows is None or job.focused:
             self._modifiers(job)
             return
@@ -226,22 +237,23 @@ class PasteService:
         job.focus_waited_ms += self.focus_poll_ms
         self.scheduler.call_later(self.focus_poll_ms, lambda: self._focus(job))
 
-    def _modifiers(self, job: PasteRequest) -> None:
+    def _modifiers(self, job: _PasteRun) -> None:
         trusted = self.keys.releases_trusted
         if job.first_check and self.can_release_modifiers and (not job.released or trusted):
             # None was down when the paste started, or this key sender's releases have been
             # verified to work often enough that one more round trip is not worth it.
             held: set[str] = set()
         else:
-            held = self.keys.held_modifiers() & _to_release(job.method)
+            held = self.keys.held_modifiers() & _to_release(job.request.method)
             if job.first_check and job.released:
                 self.keys.note_release_result(not held)
         if held and job.first_check:
             log.info("%s still down; waiting for the user to let go", "+".join(sorted(held)))
         job.first_check = False
-        if not held and job.hotkey_key and job.method != "type" and job.hotkey_key == _chord_key(job.method) \
-                and self.keys.key_down(job.hotkey_key):
-            held = {job.hotkey_key}
+        request = job.request
+        if not held and request.hotkey_key and request.method != "type" \
+                and request.hotkey_key == _chord_key(request.method) and self.keys.key_down(request.hotkey_key):
+            held = {request.hotkey_key}
         if held:
             if job.waited_ms >= self.modifier_timeout_ms:
                 names = "+".join(sorted(held))
@@ -252,14 +264,15 @@ class PasteService:
             return
         self._send(job)
 
-    def _send(self, job: PasteRequest) -> None:
-        if job.method == "type":
+    def _send(self, job: _PasteRun) -> None:
+        request = job.request
+        if request.method == "type":
             size = self.keys.type_chunk
-            chunk = job.text[job.typed:job.typed + size]
+            chunk = request.text[job.typed:job.typed + size]
             if chunk:
                 self.keys.type_text(chunk)
                 job.typed += len(chunk)
-            if job.typed < len(job.text):
+            if job.typed < len(request.text):
                 # Let the event loop breathe between chunks; a user key press meanwhile would
                 # interleave, which is why typing is only for apps that refuse pasting.
                 delay = self.keys.type_delay_ms
@@ -267,13 +280,13 @@ class PasteService:
                 return
             self._done(job)
             return
-        self.keys.send_chord(job.method)
+        self.keys.send_chord(request.method)
         self._generation += 1
         generation = self._generation
-        self._pending_restore = (generation, job.snapshot, job.text)
+        self._pending_restore = (generation, job.snapshot, request.text)
         self._restore_attempts = 0
         self._chord_at = self._monotonic()
-        self.scheduler.call_later(job.restore_delay_ms, lambda: self._restore(generation))
+        self.scheduler.call_later(request.restore_delay_ms, lambda: self._restore(generation))
         self._done(job)
 
     def _restore(self, generation: int, force: bool = False) -> None:
@@ -313,24 +326,25 @@ class PasteService:
         self._restore_attempts = 0
         log.debug("clipboard restored")
 
-    def _done(self, job: PasteRequest) -> None:
+    def _done(self, job: _PasteRun) -> None:
         elapsed = (self._monotonic() - job.started) * 1000
-        log.debug("paste sent by %s in %.1f ms", job.method, elapsed)
-        self._finish(job, PasteResult(True, job.tag, method=job.method, elapsed_ms=elapsed))
+        log.debug("paste sent by %s in %.1f ms", job.request.method, elapsed)
+        self._finish(job, PasteResult(True, job.request.reply_id, method=job.request.method, elapsed_ms=elapsed))
 
-    def _fail(self, job: PasteRequest, zh: str, en: str, copied: bool = True) -> None:
+    def _fail(self, job: _PasteRun, zh: str, en: str, copied: bool = True) -> None:
         log.warning("paste failed: %s", en)
-        if copied and job.method != "type":
+        if copied and job.request.method != "type":
             self.clipboard.hand_over()
             # Our text stays on the clipboard so the agent can still paste it by hand.
             zh, en = f"{zh}；回复已复制，请按 Ctrl+V 粘贴", f"{en}; the reply was copied, press Ctrl+V to paste it"
-        self._finish(job, PasteResult(False, job.tag, zh, en, job.method))
+        self._finish(job, PasteResult(False, job.request.reply_id, zh, en, job.request.method))
 
-    def _finish(self, job: PasteRequest, result: PasteResult) -> None:
+    def _finish(self, job: _PasteRun, result: PasteResult) -> None:
         self._current = None
-        if job.on_done is not None:
+        on_done = job.request.on_done
+        if on_done is not None:
             try:
-                job.on_done(result)
+                on_done(result)
             finally:
                 self._next()
         else:

@@ -43,9 +43,9 @@ from PySide6.QtWidgets import (
 
 from ..core import customers, reminders
 from ..core.clock import Clock, SystemClock
+from ..services.worker import StoreWorker
 from . import i18n, icons, style
 from .reminders import ChaseActions, ago, angle_name, clock_text, platform_name, state_name
-from .tasks import StoreWorker
 from .widgets import paint_row_background
 
 translate = QCoreApplication.translate

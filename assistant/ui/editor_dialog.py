@@ -23,9 +23,9 @@ from PySide6.QtWidgets import (
 
 from ..core import replies, templates
 from ..errors import KnownError, ValidationError
+from ..services.worker import StoreWorker
 from . import i18n, icons, queries, style
 from .queries import ReplyRow
-from .tasks import StoreWorker
 from .widgets import FieldHighlighter, HotkeyEdit
 
 translate = QCoreApplication.translate

@@ -38,8 +38,8 @@ from PySide6.QtWidgets import (
 from ..core import handover, kpi, shifts
 from ..core.clock import from_db
 from ..errors import KnownError
+from ..services.worker import StoreWorker
 from . import i18n, icons, style
-from .tasks import StoreWorker
 
 translate = QCoreApplication.translate
 

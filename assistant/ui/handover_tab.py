@@ -36,6 +36,7 @@ from ..core import handover, kpi, reminders, settings, shifts
 from ..core.clock import from_db
 from ..core.store import Store
 from ..errors import KnownError
+from ..services.worker import StoreWorker
 from . import i18n, icons, style
 from .handover_dialogs import (
     CalculatorDialog,
@@ -50,7 +51,6 @@ from .handover_dialogs import (
     documents_dir,
     open_in_file_manager,
 )
-from .tasks import StoreWorker
 from .widgets import ElidedLabel
 
 log = logging.getLogger(__name__)

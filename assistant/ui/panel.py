@@ -1,14 +1,14 @@
 """The side panel: tabs 快捷回复 / 客户 / 提醒 / 交接, search-first and keyboard-driven.
 
-The panel never reads the store itself: every read and write is a job on the StoreWorker (tasks.py),
+The panel never reads the store itself: every read and write is a job on the StoreWorker (services/worker.py),
 results come back by signal. It never takes keyboard focus when shown or refreshed
 (WA_ShowWithoutActivating, no activateWindow) — only when the agent clicks into it or presses the
 "focus search" hotkey (focus_search()).
 
-Talking to the hotkey controller: assistant.app.connect_panel() makes every connection (the panel
-knows nothing of the controller): paste_requested, fields_filled/fields_cancelled, context_changed,
+Talking to the paste flow and hotkey map (services/): assistant.app.connect_panel() makes every
+connection (the panel knows nothing of them): paste_requested, fields_filled/fields_cancelled, context_changed,
 pause_hotkeys_toggled, replies_changed, settings_saved out; focus_search, add_reply_with_text,
-ask_fields, show_message, set_hotkeys_paused, refresh_soon in. Without a controller
+ask_fields, show_message, set_hotkeys_paused, refresh_soon in. Without a paste flow
 (set_paste_available never called) Enter copies to the clipboard and says so.
 """
 
@@ -61,10 +61,10 @@ from PySide6.QtWidgets import (
 
 from ..core import replies, search, settings, templates
 from ..errors import KnownError, StoreError
+from ..services.worker import StoreWorker
 from . import docking, i18n, icons, queries, style
 from .models import FILTER_ROLE, ROW_ROLE, GroupsModel, ResultsModel
 from .queries import GroupFilter, ReplyRow, Results
-from .tasks import StoreWorker
 from .widgets import ComingSoon, ElidedLabel, MessageBar, ReplyDelegate, ReplyPreview, SearchBox, panel_key
 
 log = logging.getLogger(__name__)
@@ -96,9 +96,9 @@ PLACEHOLDERS = {
 
 
 class Panel(QWidget):
-    #: paste this reply into the chat window (reply id, fill-in values) — the controller's paste_reply
+    #: paste this reply into the chat window (reply id, fill-in values) — the paste flow's paste_reply
     paste_requested = Signal(int, dict)
-    #: the agent filled the fields the controller asked for: (the controller's token, values)
+    #: the agent filled the fields the paste flow asked for: (the paste flow's token, values)
     fields_filled = Signal(int, dict)
     #: the agent cancelled that form (token)
     fields_cancelled = Signal(int)
@@ -727,7 +727,7 @@ class Panel(QWidget):
     # ================================================================ paste / copy
 
     def set_paste_available(self, available: bool) -> None:
-        """True once a paste controller is connected to paste_requested."""
+        """True once a paste flow is connected to paste_requested."""
         self.paste_available = bool(available)
         self._update_status()
 
@@ -810,7 +810,7 @@ class Panel(QWidget):
                            on_error=lambda exc: log.warning("usage not recorded: %s", exc.en))
 
     def ask_fields(self, reply_id: int, missing: list[str], token: int = 0) -> None:
-        """The controller needs fill-in values for a reply fired by hotkey: ask, then fields_filled."""
+        """The paste flow needs fill-in values for a reply fired by hotkey: ask, then fields_filled."""
 
         def got(row: ReplyRow) -> None:
             self.show_panel()
@@ -957,7 +957,7 @@ class Panel(QWidget):
         self.message_bar.show_message(zh, en or zh, level, action=action, callback=callback)
 
     def _on_write_waiting(self, waiting: bool, pid: int) -> None:
-        """The worker holds a change back while another process writes (tasks.WAIT_NOTICE_S)."""
+        """The worker holds a change back while another process writes (services.worker.WAIT_NOTICE_S)."""
         if waiting and pid > 0:
             self.show_message(translate("Panel", "kefu 正在导入回复（进程 {pid}），更改将在导入后保存…")
                               .replace("{pid}", str(pid)), None, "info")

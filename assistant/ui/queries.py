@@ -1,5 +1,5 @@
 """Store reads and writes shaped for the panel. Plain functions of a Store, run on the worker thread
-(assistant.ui.tasks); no Qt here so they can be tested and timed alone."""
+(assistant.services.worker); no Qt here so they can be tested and timed alone."""
 
 from __future__ import annotations
 

@@ -1,17 +1,11 @@
-"""Chase reminders on the GUI side: the scheduler (one timer), the chase actions and the popup.
+"""Chase reminders on the GUI side: the chase actions and the popup.
 
-ReminderScheduler
-    One single-shot QTimer (PreciseTimer: a coarse timer may be 5 % late, 30 s on a 10-minute wait)
-    armed for reminders.next_due(), never longer than MAX_TIMER_MS (below Qt's 2^31 ms limit; a
-    clamped timer just re-arms). A 30 s heartbeat compares the wall clock (clock.now()) with the
-    monotonic clock: a jump forward (sleep/wake, clock changed) shows the missed reminders once and
-    re-arms. The store marks every reminder it hands over (fire_due / missed), so none comes twice.
-    Time comes from a clock object with now(): tests pass a FakeClock and never wait real minutes.
+The scheduler (one timer for the next due reminder) is not a widget: services/scheduler.py.
 
 ChaseActions
     What every reminder view does (popup, 提醒 tab, 客户 tab): paste the proposed script (through
-    the hotkey controller's paste path, wired in app.py to paste_chase), then record the chase when
-    the controller answers that very paste (its tag) with tagged_paste_done;
+    the paste flow (services/pasteflow.py), wired in app.py to paste_chase), then record the chase when
+    the paste flow answers that very paste (its attribution) with attributed_paste_done;
     snooze, paid, lost, replied, open the buyer; star a buyer from the star-selection hotkey. All
     store work goes through the StoreWorker.
 
@@ -51,19 +45,16 @@ from ..core import cadence as cad
 from ..core import customers, reminders, templates
 from ..core.clock import Clock, SystemClock
 from ..errors import KnownError
+from ..services.worker import StoreWorker
 from . import i18n, icons, style
-from .tasks import StoreWorker
 
 log = logging.getLogger(__name__)
 translate = QCoreApplication.translate
 
-MAX_TIMER_MS = 2**31 - 1 - 1000  # QTimer takes an int of milliseconds
-HEARTBEAT_MS = 30_000
-CLOCK_GAP_S = 20.0  # the wall clock ran this much ahead of the monotonic one: the machine slept
 # A shown card asks again for its proposal this often: "too soon after the previous chase" and "late
 # by" are true at one moment, not five minutes later.
 RECHECK_MS = 60_000
-MAX_PENDING_CHASES = 50  # tagged pastes never answered (fill-in form cancelled, reply deleted): oldest dropped
+MAX_PENDING_CHASES = 50  # attributed pastes never answered (fill-in form cancelled, reply deleted): oldest dropped
 POPUP_MAX_CARDS = 12
 
 
@@ -130,159 +121,6 @@ def chip_html(names: list[str]) -> str:
                     f'&nbsp;</span>' for n in names)
 
 
-# ================================================================ scheduler
-
-class ReminderScheduler(QObject):
-    """Arms one timer for the next due reminder; emits `due` with reminders to show (each once)."""
-
-    #: (list of reminders.DueReminder, missed: True when they fell due while closed or asleep)
-    due = Signal(list, bool)
-    #: the timer was (re)armed for this instant (None: nothing pending)
-    armed = Signal(object)
-    #: the heartbeat noticed the wall clock jump by this many seconds (sleep/wake, clock change)
-    woke = Signal(float)
-
-    def __init__(self, worker: StoreWorker, clock: Clock | None = None, *,
-                 monotonic: Callable[[], float] = time.monotonic, heartbeat_ms: int = HEARTBEAT_MS,
-                 gap_s: float = CLOCK_GAP_S, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.worker = worker
-        self.clock: Clock = clock or SystemClock()
-        self.monotonic = monotonic
-        self.gap_s = gap_s
-        self.next_due: datetime | None = None
-        self.fired_count = 0
-        self._started = False
-        self._arming = False
-        self._rearm_again = False
-        self._firing = False
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self._timer.timeout.connect(self.fire)
-        self._soon = QTimer(self, singleShot=True, interval=150)  # several changes: one re-arm
-        self._soon.timeout.connect(self.arm)
-        self._heartbeat = QTimer(self)
-        self._heartbeat.setInterval(heartbeat_ms)
-        self._heartbeat.setTimerType(Qt.TimerType.CoarseTimer)
-        self._heartbeat.timeout.connect(self.check_clock)
-        self._wall0, self._mono0 = self.clock.now(), self.monotonic()
-        worker.data_changed.connect(self.arm_soon)
-
-    # ------------------------------------------------------------ lifecycle
-
-    def start(self) -> None:
-        """On start: the missed reminders first (once, grouped), then the ones due now, then arm."""
-        self._started = True
-        self._reset_gap()
-        self._heartbeat.start()
-        self.catch_up()
-
-    def stop(self) -> None:
-        self._started = False
-        self._timer.stop()
-        self._heartbeat.stop()
-        self._soon.stop()
-
-    def is_armed(self) -> bool:
-        return self._timer.isActive()
-
-    def remaining_ms(self) -> int:
-        return self._timer.remainingTime()
-
-    # ------------------------------------------------------------ arming
-
-    def arm_soon(self) -> None:
-        """After any data change (worker.data_changed, imports, the CLI): re-arm shortly."""
-        if self._started:
-            self._soon.start()
-
-    def arm(self) -> None:
-        if not self._started:
-            return
-        if self._arming:
-            self._rearm_again = True
-            return
-        self._arming = True
-        self.worker.submit(reminders.next_due, self._on_next_due, self._on_error, key="reminders.next_due")
-
-    def _on_next_due(self, when: datetime | None) -> None:
-        self._arming = False
-        if self._rearm_again:
-            self._rearm_again = False
-            self.arm()
-            return
-        self.next_due = when
-        if when is None:
-            self._timer.stop()
-        else:
-            delay = (when - self.clock.now()).total_seconds() * 1000
-            self._timer.start(int(max(0, min(MAX_TIMER_MS, delay + 1))))
-        self.armed.emit(when)
-
-    def _on_error(self, exc: KnownError) -> None:
-        self._arming = False
-        self._firing = False
-        log.warning("reminder scheduling failed: %s", exc.en)
-        self.worker.known_error.emit(exc)
-
-    # ------------------------------------------------------------ firing
-
-    def fire(self) -> None:
-        """The timer went off (or a test says so): hand over what is due now, then re-arm."""
-        if self._firing:
-            return
-        self._firing = True
-        now = self.clock.now()
-        self.worker.submit(lambda store: reminders.fire_due(store, now), self._on_fired, self._on_error, write=True)
-
-    def _on_fired(self, items: list) -> None:
-        self._firing = False
-        self._emit(items, missed=all(getattr(i, "missed", False) for i in items))
-        self.arm()
-
-    def catch_up(self) -> None:
-        """Start and wake: missed reminders (grouped, once), then those due now."""
-        now = self.clock.now()
-
-        def both(store: Any) -> tuple[list, list]:
-            return reminders.missed(store, now), reminders.fire_due(store, now)
-
-        def done(result: tuple[list, list]) -> None:
-            missed, due_now = result
-            self._emit(missed, missed=True)
-            self._emit(due_now, missed=False)
-            self.arm()
-
-        self.worker.submit(both, done, self._on_error, write=True)
-
-    def _emit(self, items: list, missed: bool) -> None:
-        if not items:
-            return
-        self.fired_count += len(items)
-        log.info("%d reminders due%s", len(items), " (missed)" if missed else "")
-        self.due.emit(list(items), bool(missed))
-
-    # ------------------------------------------------------------ clock gaps
-
-    def _reset_gap(self) -> None:
-        self._wall0, self._mono0 = self.clock.now(), self.monotonic()
-
-    def check_clock(self) -> None:
-        """Heartbeat: the wall clock against the monotonic clock. Sleep stops the monotonic clock
-        (and our timer) but not the wall clock; a jump means: catch up and re-arm."""
-        wall, mono = self.clock.now(), self.monotonic()
-        gap = (wall - self._wall0).total_seconds() - (mono - self._mono0)
-        self._wall0, self._mono0 = wall, mono
-        if abs(gap) >= self.gap_s:
-            log.info("clock jumped %+.0f s (sleep/wake or clock change): catching up", gap)
-            self.woke.emit(gap)
-            if gap > 0:
-                self.catch_up()
-            else:
-                self.arm()
-
-
 # ================================================================ actions
 
 @dataclass
@@ -293,17 +131,18 @@ class PendingChase:
     asked_at: float = field(default_factory=time.monotonic)
 
 
-_chase_tags = itertools.count(1)
+_chase_attributions = itertools.count(1)
 
 
 class ChaseActions(QObject):
     """The actions every reminder view offers; results come back as signals."""
 
-    #: paste this reply into the chat window (reply id, fill-in values, tag): app.py wires the hotkey
-    #: controller's paste_reply_tagged, whose tagged_paste_done(tag, ...) goes to on_tagged_paste_done;
-    #: without a controller the text is copied
+    #: paste this reply into the chat window (reply id, fill-in values, attribution): app.py wires the
+    #: paste flow's paste_reply_attributed, whose attributed_paste_done(attribution, ...) goes to
+    #: on_attributed_paste_done;
+    #: without a paste flow the text is copied
     paste_chase = Signal(int, dict, str)
-    #: answer to the next-chase hotkey: (token, reply id, values, tag) -> controller.paste_reply_to_tagged
+    #: answer to the next-chase hotkey: (token, reply id, values, attribution) -> flow.paste_reply_to_attributed
     paste_chase_to = Signal(int, int, dict, str)
     #: show a message (zh, en, level)
     message = Signal(str, str, str)
@@ -319,7 +158,7 @@ class ChaseActions(QObject):
         self.worker = worker
         self.clock: Clock = clock or SystemClock()
         self.paste_available = False
-        self.pending: dict[str, PendingChase] = {}  # tag of a paste asked for -> the chase it is
+        self.pending: dict[str, PendingChase] = {}  # attribution of a paste asked for -> the chase it is
         self.last_place: tuple[str, str] | None = None  # platform, shop of the last star
 
     def set_paste_available(self, available: bool) -> None:
@@ -337,22 +176,22 @@ class ChaseActions(QObject):
               values: dict[str, str] | None = None) -> None:
         """Paste the proposed script (fill-in {客户} = the buyer's nickname, plus `values`: a
         reminder's own, such as {活动} of a promotion wave) and record the chase once
-        the controller confirms this paste (tagged_paste_done with its tag: a paste of the same reply
-        from the quick-replies list is not a chase); without a controller: copy and record now."""
+        the paste flow confirms this paste (attributed_paste_done with its attribution: a paste of the same reply
+        from the quick-replies list is not a chase); without a paste flow: copy and record now."""
         if proposal.reply_id is None or proposal.reply_body is None:
             self.message.emit("没有可用的催单话术：这位买家已收到所有角度的话术，请手动跟进",
                               "No chase script left: this buyer got every angle already; follow up by hand", "warning")
             return
         values = {"客户": nickname, **(values or {})}
         if self.paste_available:
-            tag = f"chase:{next(_chase_tags)}"
-            self.pending[tag] = PendingChase(buyer_id, proposal.reply_id, reminder_id)
+            attribution = f"chase:{next(_chase_attributions)}"
+            self.pending[attribution] = PendingChase(buyer_id, proposal.reply_id, reminder_id)
             while len(self.pending) > MAX_PENDING_CHASES:
                 self.pending.pop(next(iter(self.pending)))
             if token is None:
-                self.paste_chase.emit(proposal.reply_id, values, tag)
+                self.paste_chase.emit(proposal.reply_id, values, attribution)
             else:
-                self.paste_chase_to.emit(token, proposal.reply_id, values, tag)
+                self.paste_chase_to.emit(token, proposal.reply_id, values, attribution)
             return
         text = templates.render(proposal.reply_body, values).text
         QGuiApplication.clipboard().setText(text)
@@ -360,15 +199,15 @@ class ChaseActions(QObject):
                           "success")
         self.record(buyer_id, proposal.reply_id, reminder_id)
 
-    def on_tagged_paste_done(self, tag: str, reply_id: int, ok: bool) -> None:
-        """The controller counted a tagged paste as used (pasted, or left on the clipboard for the
-        agent: ok=False): if the tag is one of our chases, record that chase, once."""
-        p = self.pending.pop(tag, None)
+    def on_attributed_paste_done(self, attribution: str, reply_id: int, ok: bool) -> None:
+        """The paste flow counted an attributed paste as used (pasted, or left on the clipboard for
+        the agent: ok=False): if the attribution is one of our chases, record that chase, once."""
+        p = self.pending.pop(attribution, None)
         if p is None:
             return
         if reply_id != p.reply_id:
-            log.warning("chase paste %s came back for reply %d, not %d", tag, reply_id, p.reply_id)
-        log.info("chase paste %s done (%s): recording the chase", tag, "pasted" if ok else "left on the clipboard")
+            log.warning("chase paste %s came back for reply %d, not %d", attribution, reply_id, p.reply_id)
+        log.info("chase paste %s done (%s): recording the chase", attribution, "pasted" if ok else "left on the clipboard")
         self.record(p.buyer_id, p.reply_id, p.reminder_id)
 
     def record(self, buyer_id: int, reply_id: int | None, reminder_id: int | None = None) -> None:

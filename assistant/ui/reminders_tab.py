@@ -11,9 +11,9 @@ from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QSplitter, Q
 
 from ..core import reminders
 from ..core.clock import Clock, SystemClock
+from ..services.worker import StoreWorker
 from . import icons, style
 from .reminders import CARD_STYLE, ChaseActions, ReminderCard, clock_text, in_time, platform_name
-from .tasks import StoreWorker
 
 translate = QCoreApplication.translate
 ITEM_ROLE = Qt.ItemDataRole.UserRole + 1

@@ -39,8 +39,8 @@ from PySide6.QtWidgets import (
 
 from ..core import hotkeys, settings
 from ..errors import KnownError, ValidationError
+from ..services.worker import StoreWorker
 from . import i18n, icons, queries
-from .tasks import StoreWorker
 from .widgets import HotkeyEdit
 
 translate = QCoreApplication.translate

@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
 from ..core import customers, reminders
 from ..core.clock import Clock, SystemClock
 from ..errors import KnownError
+from ..services.worker import StoreWorker
 from . import i18n
-from .tasks import StoreWorker
 
 translate = QCoreApplication.translate
 ZONES = ("", "Asia/Shanghai", "Asia/Tokyo", "Europe/Moscow", "Europe/Madrid", "Europe/London", "America/New_York",

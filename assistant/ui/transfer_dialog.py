@@ -32,8 +32,8 @@ from PySide6.QtWidgets import (
 
 from ..core import transfer
 from ..errors import ImportBracesError, ImportFileError, KnownError
+from ..services.worker import StoreWorker
 from . import i18n, queries
-from .tasks import StoreWorker
 
 translate = QCoreApplication.translate
 

@@ -5,8 +5,8 @@ Figures printed:
 - lateness of fired reminders: five reminders due 2..6 s ahead, real clock, real QTimer
   (fire time - due time; target <= 1 s);
 - idle CPU of the process over 60 s with the scheduler armed (next reminder hours away) and its
-  heartbeat running (target: no measurable use). The store worker's external-change poll is off
-  here, to measure the scheduler alone; a second, short figure includes it (the app's 2 s poll).
+  watcher off, to measure the scheduler alone (it has no heartbeat of its own); a second, short
+  figure includes the app's one watcher (services/systemwatch.py: clock gap + data_version every 500 ms).
 Asserts correctness only (each reminder fired exactly once, in order). KEFU_BENCH_IDLE_S shortens
 the idle phase.
 """
@@ -70,12 +70,13 @@ def seed(path, now: datetime) -> list[int]:
 
 
 def test_scheduler_in_running_app(tmp_path, qapp):
-    from assistant.ui.reminders import ReminderScheduler
-    from assistant.ui.tasks import StoreWorker
+    from assistant.services.scheduler import ReminderScheduler
+    from assistant.services.systemwatch import SystemWatch
+    from assistant.services.worker import StoreWorker
 
     now = datetime.now(timezone.utc)
     seed(tmp_path / "kefu.db", now)
-    worker = StoreWorker(tmp_path / "kefu.db", poll_ms=0)
+    worker = StoreWorker(tmp_path / "kefu.db")
     worker.start()
     scheduler = ReminderScheduler(worker, SystemClock())
     fired: list[tuple[float, object]] = []
@@ -98,7 +99,7 @@ def test_scheduler_in_running_app(tmp_path, qapp):
         assert [item.due_at for _, item in fired] == sorted(item.due_at for _, item in fired)
         assert scheduler.is_armed() and scheduler.next_due > datetime.now(timezone.utc) + timedelta(minutes=50)
 
-        # idle: the event loop runs, only the armed timer and the 30 s heartbeat exist
+        # idle: the event loop runs, only the armed timer exists
         from PySide6.QtCore import QEventLoop, QTimer
 
         def idle(seconds: float) -> tuple[float, float]:
@@ -111,10 +112,12 @@ def test_scheduler_in_running_app(tmp_path, qapp):
         cpu, wall = idle(IDLE_S)
         print(f"idle CPU with the scheduler armed ({N:,} pending): {cpu * 1000:.1f} ms over {wall:.0f} s "
               f"= {100 * cpu / wall:.3f} %")
-        worker._poll.setInterval(2000)
-        worker._poll.start()
+        watch = SystemWatch(worker)
+        watch.start()
         cpu2, wall2 = idle(min(10.0, IDLE_S))
-        print(f"idle CPU incl. the worker's 2 s data_version poll: {cpu2 * 1000:.1f} ms over {wall2:.0f} s "
+        watch.stop()
+        print(f"idle CPU incl. the watcher (clock gap + data_version every {watch.interval_ms()} ms): "
+              f"{cpu2 * 1000:.1f} ms over {wall2:.0f} s "
               f"= {100 * cpu2 / wall2:.3f} %")
         assert len(fired) == 5  # nothing fired twice while idle
     finally:

@@ -120,7 +120,7 @@ def test_a_second_store_does_not_drop_the_first_ones_locks(tmp_path, clock):
     db = tmp_path / "kefu.db"
     app_store = open_store(db, clock)
     replies.create_reply(app_store, body="面板里的回复", code="p1")
-    second = open_store(db, clock)  # the app opens several (worker, controller, usage writer)
+    second = open_store(db, clock)  # several at once: the app's worker, the start-up read, the CLI
     code = ("import sys; from assistant.core.store import open_store; from assistant.core import replies; "
             "s = open_store(sys.argv[1]); replies.create_reply(s, body='命令行新增', code='c1'); s.close()")
     subprocess.run([sys.executable, "-c", code, str(db)], check=True, timeout=60)

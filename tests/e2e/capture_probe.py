@@ -18,14 +18,14 @@ from PySide6.QtCore import QObject, QSocketNotifier, QTimer, Signal  # noqa: E40
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from assistant import paths  # noqa: E402
-from assistant.app import connect_panel  # noqa: E402
-from assistant.controller import HotkeyController  # noqa: E402
+from assistant.app import connect_panel, wire_hotkeys  # noqa: E402
 from assistant.core import settings  # noqa: E402
 from assistant.core.store import open_store  # noqa: E402
 from assistant.platform.detect import create_backend  # noqa: E402
+from assistant.services.systemwatch import SystemWatch  # noqa: E402
+from assistant.services.worker import StoreWorker  # noqa: E402
 from assistant.ui.editor_dialog import EditorDialog  # noqa: E402
 from assistant.ui.panel import Panel  # noqa: E402
-from assistant.ui.tasks import StoreWorker  # noqa: E402
 
 
 class Tray(QObject):
@@ -48,12 +48,15 @@ def main() -> int:
     worker.start()
     panel = Panel(worker, values, data_dir=data_dir, version="probe")
     backend = create_backend("x11", "probe")
-    controller = HotkeyController(db, backend)
+    watch = SystemWatch(worker)
+    watch.data_changed.connect(worker.data_changed)
+    hotkeys, flow = wire_hotkeys(backend, worker, watch)
     tray = Tray()
-    connect_panel(panel, tray, controller)
+    connect_panel(panel, tray, hotkeys, flow)
     pasted: list[int] = []
-    controller.pasted.connect(pasted.append)
-    controller.start()
+    flow.pasted.connect(pasted.append)
+    watch.start()
+    hotkeys.start()
     panel.show()
     state: dict = {}
 
@@ -79,7 +82,9 @@ def main() -> int:
                               "registered": len(backend.hotkeys.registered())}), flush=True)
         elif line in ("quit", ""):
             notifier.setEnabled(False)
-            controller.shutdown()
+            watch.stop()
+            flow.shutdown()
+            hotkeys.shutdown()
             worker.stop()
             app.quit()
 

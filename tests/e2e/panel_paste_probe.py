@@ -19,28 +19,35 @@ from PySide6.QtCore import QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from assistant import paths  # noqa: E402
-from assistant.controller import HotkeyController  # noqa: E402
+from assistant.app import wire_hotkeys  # noqa: E402
 from assistant.platform.detect import create_backend  # noqa: E402
+from assistant.services.systemwatch import SystemWatch  # noqa: E402
+from assistant.services.worker import StoreWorker  # noqa: E402
 
 
 def main() -> int:
     data_dir, window_a, window_b, reply_id = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
     app = QApplication(sys.argv[:1])
     backend = create_backend("x11", "probe")
-    controller = HotkeyController(paths.db_path(data_dir), backend)
+    worker = StoreWorker(paths.db_path(data_dir))
+    worker.start()
+    watch = SystemWatch(worker)
+    hotkeys, flow = wire_hotkeys(backend, worker, watch)
     result: dict = {"backend": backend.name, "pasted": [], "errors": []}
-    controller.pasted.connect(lambda rid: result["pasted"].append(rid))
-    controller.error.connect(lambda zh, en: result["errors"].append(en))
-    controller.start()
+    flow.pasted.connect(lambda rid: result["pasted"].append(rid))
+    for source in (hotkeys, flow):
+        source.error.connect(lambda zh, en: result["errors"].append(en))
+    watch.start()
+    hotkeys.start()
 
     def focus(window: int) -> None:
         subprocess.run(["xdotool", "windowfocus", "--sync", str(window)], check=True, timeout=10)
 
     def step1() -> None:
         focus(window_a)
-        controller._tick()  # the 500 ms poll notices the chat window the agent uses
+        watch.check()  # the watcher's 500 ms round: its heartbeat notices the chat window the agent uses
         focus(window_b)
-        controller.paste_reply(reply_id, {})
+        flow.paste_reply(reply_id, {})
         QTimer.singleShot(1200, finish)
 
     def finish() -> None:
@@ -48,7 +55,10 @@ def main() -> int:
         # Read here, by the owner: after this process exits X11 forgets what it owned (no
         # clipboard manager runs under Xvfb), and asking xclip from this thread would deadlock.
         result["clipboard_after"] = QApplication.clipboard().text()
-        controller.shutdown()
+        watch.stop()
+        flow.shutdown()
+        hotkeys.shutdown()
+        worker.stop()
         print(json.dumps(result), flush=True)
         app.quit()
 

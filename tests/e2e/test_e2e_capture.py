@@ -1,6 +1,6 @@
 """Recording a reply's hotkey in the editor while that chord is a live global hotkey: the chord
 must land in the field, not paste the reply, even when pressed right after the click (the real
-panel, editor, X11 backend and controller in a probe process under Xvfb)."""
+panel, editor, X11 backend, hotkey map and paste flow in a probe process under Xvfb)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """A paste asked for by the panel goes to the chat window the agent used last, raised again
-(the real X11 backend and controller, driven in a probe process under Xvfb)."""
+(the real X11 backend, hotkey map and paste flow, driven in a probe process under Xvfb)."""
 
 from __future__ import annotations
 

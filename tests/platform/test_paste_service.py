@@ -28,13 +28,13 @@ def test_step_order_and_restore(log, clipboard, keys, windows, scheduler):
     results = []
     keys.held = {"Ctrl", "Alt"}  # the user still holds the hotkey's modifiers
     svc = service(clipboard, keys, windows, scheduler)
-    svc.paste(PasteRequest("亲，在的～", target=0x100, restore_delay_ms=300, tag=7, on_done=results.append))
+    svc.paste(PasteRequest("亲，在的～", target=0x100, restore_delay_ms=300, reply_id=7, on_done=results.append))
     # Everything up to the chord happens at once, with nothing left to wait for.
     assert steps(log) == ["release", "snapshot", "set_text", "chord"]
     chord = [e for e in log if e[0] == "chord"][0]
     # Only the chord's own Ctrl may still be down when Ctrl+V goes; Alt is up.
     assert chord[1] == "ctrl+v" and chord[2] == frozenset({"Ctrl"})
-    assert results and results[0].ok and results[0].tag == 7
+    assert results and results[0].ok and results[0].reply_id == 7
     assert clipboard.text() == "亲，在的～"  # the chat client fetches it after the chord...
     scheduler.advance(299)
     assert clipboard.text() == "亲，在的～"  # ...so it is not restored early

@@ -88,9 +88,9 @@ def _chinese_after_test():
 
 @pytest.fixture
 def worker(db_path, qtbot):
-    from assistant.ui.tasks import StoreWorker
+    from assistant.services.worker import StoreWorker
 
-    w = StoreWorker(db_path, poll_ms=0)
+    w = StoreWorker(db_path)
     w.start()
     yield w
     w.stop()

@@ -50,9 +50,9 @@ def main() -> int:
 
     from assistant.core import replies, settings
     from assistant.core.store import open_store
+    from assistant.services.worker import StoreWorker
     from assistant.ui import i18n, style
     from assistant.ui.panel import Panel
-    from assistant.ui.tasks import StoreWorker
 
     app = QApplication([sys.argv[0]])
     data = Path(args.data_dir or tempfile.mkdtemp(prefix="kefu-shot-"))

@@ -39,9 +39,9 @@ def cstore(db_path, clock):
 
 @pytest.fixture
 def cworker(db_path, clock, cstore, qtbot):
-    from assistant.ui.tasks import StoreWorker
+    from assistant.services.worker import StoreWorker
 
-    w = StoreWorker(db_path, clock=clock, poll_ms=0)
+    w = StoreWorker(db_path, clock=clock)
     w.start()
     yield w
     w.stop()
@@ -174,25 +174,25 @@ def test_reminders_tab_sections_and_actions(qtbot, cworker, actions, clock, csto
 
 # ------------------------------------------------------------------ app wiring
 
-class FakeController(QObject):
+class FakePasteFlow(QObject):
     star_requested = Signal(str)
     next_chase_requested = Signal(int)
     usage_recorded = Signal(int)
-    tagged_paste_done = Signal(str, int, bool)
+    attributed_paste_done = Signal(str, int, bool)
 
     def __init__(self) -> None:
         super().__init__()
         self.pasted: list[tuple] = []
 
-    def paste_reply_tagged(self, reply_id: int, values: dict, tag: str) -> None:
+    def paste_reply_attributed(self, reply_id: int, values: dict, attribution: str) -> None:
         self.pasted.append((None, reply_id, values))
         self.usage_recorded.emit(reply_id)
-        self.tagged_paste_done.emit(tag, reply_id, True)
+        self.attributed_paste_done.emit(attribution, reply_id, True)
 
-    def paste_reply_to_tagged(self, token: int, reply_id: int, values: dict, tag: str) -> None:
+    def paste_reply_to_attributed(self, token: int, reply_id: int, values: dict, attribution: str) -> None:
         self.pasted.append((token, reply_id, values))
         self.usage_recorded.emit(reply_id)
-        self.tagged_paste_done.emit(tag, reply_id, True)
+        self.attributed_paste_done.emit(attribution, reply_id, True)
 
 
 def test_wire_reminders(qtbot, qapp, make_panel, cworker, clock, cstore):
@@ -200,23 +200,23 @@ def test_wire_reminders(qtbot, qapp, make_panel, cworker, clock, cstore):
     from assistant.ui.tray import Tray
 
     panel = make_panel()
-    controller = FakeController()
-    parts = wire_reminders(qapp, panel, Tray(), cworker, controller, {}, clock)
+    flow = FakePasteFlow()
+    parts = wire_reminders(qapp, panel, Tray(), cworker, flow, {}, clock)
     try:
         assert panel.pages.widget(1) is parts["buyers_tab"] and panel.pages.widget(2) is parts["reminders_tab"]
         clock.advance(timedelta(minutes=4))
         parts["scheduler"].fire()
         qtbot.waitUntil(lambda: parts["popup"].count() >= 1, timeout=5000)
         shown = parts["popup"].count()
-        controller.next_chase_requested.emit(7)  # the next-chase hotkey pastes the first due buyer's script
-        qtbot.waitUntil(lambda: bool(controller.pasted), timeout=5000)
-        token, reply_id, values = controller.pasted[0]
+        flow.next_chase_requested.emit(7)  # the next-chase hotkey pastes the first due buyer's script
+        qtbot.waitUntil(lambda: bool(flow.pasted), timeout=5000)
+        token, reply_id, values = flow.pasted[0]
         assert token == 7 and values["客户"] in ("小鱼", "大树")
         nick = values["客户"]
         qtbot.waitUntil(lambda: len(customers.chase_history(cstore, customers.find_buyer(cstore, nick).id)) == 1,
                         timeout=5000)
         qtbot.waitUntil(lambda: parts["popup"].count() == shown - 1, timeout=5000)
-        controller.star_requested.emit("热键买家")
+        flow.star_requested.emit("热键买家")
         qtbot.waitUntil(lambda: "热键买家" in panel.message_bar.text(), timeout=5000)
         clock.advance(timedelta(minutes=4))  # the buyer starred by the hotkey falls due
         parts["scheduler"].fire()

@@ -14,7 +14,9 @@ from PySide6.QtWidgets import QApplication
 from assistant.core import customers, reminders, replies
 from assistant.core.clock import FakeClock
 from assistant.core.store import open_store
-from assistant.ui.reminders import MAX_TIMER_MS, ChaseActions, ReminderPopup, ReminderScheduler
+from assistant.services.scheduler import MAX_TIMER_MS, ReminderScheduler
+from assistant.services.systemwatch import SystemWatch
+from assistant.ui.reminders import ChaseActions, ReminderPopup
 
 START = datetime(2026, 11, 10, 6, 0, tzinfo=timezone.utc)  # 14:00 in Shanghai: inside the shift
 
@@ -42,9 +44,9 @@ def cstore(db_path, clock):
 
 @pytest.fixture
 def cworker(db_path, clock, qtbot):
-    from assistant.ui.tasks import StoreWorker
+    from assistant.services.worker import StoreWorker
 
-    w = StoreWorker(db_path, clock=clock, poll_ms=0)
+    w = StoreWorker(db_path, clock=clock)
     w.start()
     yield w
     w.stop()
@@ -57,7 +59,7 @@ def mono():
 
 @pytest.fixture
 def scheduler(cworker, clock, mono, qtbot):
-    s = ReminderScheduler(cworker, clock, monotonic=mono)
+    s = ReminderScheduler(cworker, clock)
     got: list[tuple[list, bool]] = []
     s.due.connect(lambda items, missed: got.append((items, missed)))
     s.got = got
@@ -137,19 +139,22 @@ def test_missed_on_start_grouped_once(qtbot, cstore, scheduler, clock):
     assert len(scheduler.got) == 1
 
 
-def test_heartbeat_notices_sleep_and_catches_up(qtbot, cstore, scheduler, clock, mono):
+def test_watch_notices_sleep_and_the_scheduler_catches_up(qtbot, cstore, cworker, scheduler, clock, mono):
+    watch = SystemWatch(cworker, clock, monotonic=mono, interval_ms=0)
+    watch.woke.connect(scheduler.on_woke)  # as app.wire_reminders wires it
     buyer = star(cstore, "睡醒")
     scheduler.start()
+    watch.start()
     qtbot.waitUntil(lambda: scheduler.next_due is not None, timeout=5000)
     mono.t += 30
     clock.advance(30)
-    with qtbot.assertNotEmitted(scheduler.woke):
-        scheduler.check_clock()  # 30 s of both clocks: no gap
+    with qtbot.assertNotEmitted(watch.woke):
+        watch.check()  # 30 s of both clocks: no gap
     # the machine sleeps for an hour: the wall clock jumps, the monotonic one does not
     clock.advance(timedelta(hours=1))
     mono.t += 30
-    with qtbot.waitSignal(scheduler.woke, timeout=2000):
-        scheduler.check_clock()
+    with qtbot.waitSignal(watch.woke, timeout=2000):
+        watch.check()
     qtbot.waitUntil(lambda: len(scheduler.got) == 1, timeout=5000)
     items, missed = scheduler.got[0]
     assert missed and items[0].buyer_id == buyer.id
@@ -258,7 +263,7 @@ def test_snooze_through_the_worker(qtbot, cstore, clock, scheduler, popup):
     assert pending[0].fired_at is None  # it will pop up again in 10 minutes
 
 
-def test_paste_goes_through_the_controller_and_records(qtbot, cstore, cworker, clock, scheduler, popup, actions):
+def test_paste_goes_through_the_paste_flow_and_records(qtbot, cstore, cworker, clock, scheduler, popup, actions):
     buyer = star(cstore, "粘贴")
     popup.add(fire_all(qtbot, cstore, clock, scheduler))
     card = next(iter(popup.cards.values()))
@@ -266,13 +271,13 @@ def test_paste_goes_through_the_controller_and_records(qtbot, cstore, cworker, c
     actions.set_paste_available(True)
     with qtbot.waitSignal(actions.paste_chase, timeout=2000) as sent:
         qtbot.mouseClick(card.paste_button, Qt.MouseButton.LeftButton)
-    reply_id, values, tag = sent.args
-    assert reply_id == card.proposal.reply_id and values == {"客户": "粘贴"} and tag
+    reply_id, values, attribution = sent.args
+    assert reply_id == card.proposal.reply_id and values == {"客户": "粘贴"} and attribution
     assert customers.chase_history(cstore, buyer.id) == []
-    actions.on_tagged_paste_done("chase:someone-else", reply_id, True)  # not our paste
+    actions.on_attributed_paste_done("chase:someone-else", reply_id, True)  # not our paste
     assert cworker.pending == 0 and customers.chase_history(cstore, buyer.id) == []
-    actions.on_tagged_paste_done(tag, reply_id, True)  # what the controller says once pasted
-    actions.on_tagged_paste_done(tag, reply_id, True)  # answered twice: still one chase
+    actions.on_attributed_paste_done(attribution, reply_id, True)  # what the paste flow says once pasted
+    actions.on_attributed_paste_done(attribution, reply_id, True)  # answered twice: still one chase
     qtbot.waitUntil(lambda: popup.count() == 0, timeout=5000)
     qtbot.waitUntil(lambda: cworker.pending == 0, timeout=5000)
     history = customers.chase_history(cstore, buyer.id)
@@ -281,17 +286,17 @@ def test_paste_goes_through_the_controller_and_records(qtbot, cstore, cworker, c
 
 @pytest.fixture
 def hk(db_path):
-    """The real hotkey controller on the dummy backend (copies; usage recorded synchronously)."""
-    from assistant.controller import HotkeyController
+    """The real paste flow on the dummy backend (copies; store jobs inline, tests/helpers/hotkeys.py)."""
     from assistant.platform.dummy.backend import create
+    from tests.helpers.hotkeys import Hotkeys
 
-    controller = HotkeyController(db_path, create("test"), record_in_thread=False)
-    controller.start()
-    yield controller
-    controller.shutdown()
+    hotkeys = Hotkeys(db_path, create("test"))
+    hotkeys.start()
+    yield hotkeys.flow
+    hotkeys.shutdown()
 
 
-def test_only_the_tagged_paste_is_a_chase_not_the_same_reply_from_the_list(qtbot, cstore, cworker, clock, scheduler,
+def test_only_the_attributed_paste_is_a_chase_not_the_same_reply_from_the_list(qtbot, cstore, cworker, clock, scheduler,
                                                                            popup, actions, hk):
     buyer = star(cstore, "标签")
     popup.add(fire_all(qtbot, cstore, clock, scheduler))
@@ -305,8 +310,8 @@ def test_only_the_tagged_paste_is_a_chase_not_the_same_reply_from_the_list(qtbot
         return {**{name: "x" for name in reply.fields}, "客户": "标签", "订单号": order}
 
     actions.set_paste_available(True)
-    actions.paste_chase.connect(hk.paste_reply_tagged)  # as app.wire_reminders wires it
-    hk.tagged_paste_done.connect(actions.on_tagged_paste_done)
+    actions.paste_chase.connect(hk.paste_reply_attributed)  # as app.wire_reminders wires it
+    hk.attributed_paste_done.connect(actions.on_attributed_paste_done)
     forms: list[int] = []
     hk.fields_needed.connect(lambda _rid, _missing, token: forms.append(token))
     uses: list[int] = []

@@ -1,7 +1,8 @@
 """Store work off the GUI thread (the anki `operations` pattern).
 
-One worker QThread owns its own Store (one connection per thread, all app writes from this one
-thread). Widgets submit a job — a plain function of the store — and get the result back in the GUI
+One worker QThread owns its own Store (one connection per thread): EVERY store write of the running
+app is a job here - the panel's edits, reminders, and the usage record of each paste (PasteFlow).
+Widgets and services submit a job — a plain function of the store — and get the result back in the GUI
 thread through a queued signal. A job may carry a `key`: a newer job with the same key supersedes
 an older one, which is then skipped if it has not started and its result dropped if it has (search
 as you type never shows stale results).
@@ -32,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from ..core.store import Store, open_store, translate_sqlite_error
 from ..errors import KnownError, StoreBusyError
@@ -91,7 +92,8 @@ class StoreWorker(QObject):
     _progressed = Signal(int, int, int)
     #: a KnownError nobody handled (shown by the panel's message bar)
     known_error = Signal(object)
-    #: the store changed: through this worker (a write job) or another process (the CLI)
+    #: the store changed: a write job of this worker, or another process (the CLI), which
+    #: SystemWatch (services/systemwatch.py) notices and app.py relays into this signal
     data_changed = Signal()
     #: number of jobs waiting or running changed (a busy indicator)
     busy_changed = Signal(bool)
@@ -103,8 +105,7 @@ class StoreWorker(QObject):
     #: (their errors went to on_error / known_error as usual)
     write_waiting = Signal(bool, int)
 
-    def __init__(self, db_path: Path | str, clock: Any = None, parent: QObject | None = None,
-                 poll_ms: int = 2000) -> None:
+    def __init__(self, db_path: Path | str, clock: Any = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.db_path = Path(db_path) if str(db_path) != ":memory:" else db_path
         self._clock = clock
@@ -115,13 +116,8 @@ class StoreWorker(QObject):
         self._thread = _Thread(self)
         self._store: Store | None = None
         self._open_error: KnownError | None = None
-        self._data_version: int | None = None
         self._finished.connect(self._deliver)
         self._progressed.connect(self._deliver_progress)
-        self._poll = QTimer(self)
-        self._poll.setInterval(poll_ms)
-        self._poll.timeout.connect(self._check_external_changes)
-        self._polling = False
         self._held: list[Any] | None = None  # write jobs waiting for check_then_release_writes()
         self._check_done.connect(self._on_check_done)
         self._waiting: collections.deque[_Waiting] = collections.deque()  # worker thread only
@@ -135,11 +131,8 @@ class StoreWorker(QObject):
 
     def start(self) -> None:
         self._thread.start()
-        if self._poll.interval() > 0:
-            self._poll.start()
 
     def stop(self, timeout_ms: int = 5000) -> None:
-        self._poll.stop()
         if self._thread.isRunning():
             self._queue.put(_STOP)
             if not self._thread.wait(timeout_ms):
@@ -213,7 +206,6 @@ class StoreWorker(QObject):
     def _run(self) -> None:
         try:
             self._store = open_store(self.db_path, self._clock, busy_timeout_ms=BUSY_TIMEOUT_MS)
-            self._data_version = self._store.data_version()
         except KnownError as exc:
             self._open_error = exc
             log.error("store worker could not open the store: %s", exc.en)
@@ -356,30 +348,6 @@ class StoreWorker(QObject):
         job = self._jobs.get(job_id)
         if job is not None and job.on_progress is not None:
             job.on_progress(done, total)
-
-    # ------------------------------------------------------------ changes by other processes
-
-    def _check_external_changes(self) -> None:
-        if self._polling:
-            return
-        self._polling = True
-
-        def read_version(store: Store) -> bool:
-            version = store.data_version()
-            changed = self._data_version is not None and version != self._data_version
-            self._data_version = version
-            return changed
-
-        def done(changed: bool) -> None:
-            self._polling = False
-            if changed:
-                log.info("store changed by another process; refreshing")
-                self.data_changed.emit()
-
-        def failed(exc: KnownError) -> None:
-            self._polling = False
-
-        self.submit(read_version, done, failed)
 
 
 class _SupersededType:

@@ -1,6 +1,7 @@
-"""assistant.app.connect_panel with the real HotkeyController on the dummy backend (no global
-hotkeys: it copies and says "press Ctrl+V"): hotkey -> fill-in form in the panel -> controller;
-Enter in the panel -> controller; pause from the panel, the tray or the controller stays in step."""
+"""assistant.app.wire_hotkeys + connect_panel: the real HotkeyMap and PasteFlow on the panel's own
+StoreWorker and the dummy backend (no global hotkeys: it copies and says "press Ctrl+V"): hotkey ->
+fill-in form in the panel -> paste flow; Enter in the panel -> paste flow; pause from the panel, the
+tray or the pause hotkey stays in step."""
 
 from __future__ import annotations
 
@@ -9,24 +10,33 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
-from assistant.app import connect_panel
+from assistant.app import connect_panel, wire_hotkeys
 from assistant.core import replies, templates
 from assistant.ui.fill_dialog import FillFieldsDialog
 from assistant.ui.tray import Tray
 
 
+def wire(panel, backend):  # noqa: ANN001, ANN201 - as app.run does, on the panel's worker
+    from assistant.services.systemwatch import SystemWatch
+
+    watch = SystemWatch(panel.worker, interval_ms=0)
+    hotkeys, flow = wire_hotkeys(backend, panel.worker, watch)
+    tray = Tray()
+    connect_panel(panel, tray, hotkeys, flow)
+    watch.start()
+    hotkeys.start()
+    return tray, hotkeys, flow
+
+
 @pytest.fixture
 def wired(qtbot, panel, db_path, monkeypatch):
-    from assistant.controller import HotkeyController
     from assistant.platform.detect import create_backend
 
     monkeypatch.setenv("KEFU_HOTKEY_BACKEND", "dummy")
-    controller = HotkeyController(db_path, create_backend(), record_in_thread=False)
-    tray = Tray()
-    connect_panel(panel, tray, controller)
-    controller.start()
-    yield panel, tray, controller
-    controller.shutdown()
+    tray, hotkeys, flow = wire(panel, create_backend())
+    yield panel, tray, hotkeys, flow
+    flow.shutdown()
+    hotkeys.shutdown()
 
 
 def open_form() -> FillFieldsDialog:
@@ -34,24 +44,24 @@ def open_form() -> FillFieldsDialog:
 
 
 def test_start_message_reaches_the_panel(wired):
-    panel, _tray, _controller = wired
+    panel, _tray, _hotkeys, _flow = wired
     assert panel.paste_available
     assert panel.message_bar.isVisible()
     assert "全局快捷键" in panel.message_bar.text()
 
 
 def test_focus_search_hotkey(qtbot, wired):
-    panel, _tray, controller = wired
-    controller.backend.hotkeys.trigger("action:focus_search")
+    panel, _tray, hotkeys, flow = wired
+    hotkeys.backend.hotkeys.trigger("action:focus_search")
     qtbot.waitUntil(lambda: QApplication.focusWidget() is panel.search_box)
 
 
 def test_reply_hotkey_with_fields_asks_in_the_panel_then_pastes(qtbot, wired, store):
-    panel, _tray, controller = wired
+    panel, _tray, hotkeys, flow = wired
     reply = next(r for r in replies.list_replies(store) if r.fields == ["客户"] or "客户" in r.fields)
     replies.update_reply(store, reply.id, hotkey="Ctrl+Alt+7")
-    controller.reload()
-    controller.backend.hotkeys.trigger(f"paste:{reply.id}")
+    hotkeys.reload()
+    hotkeys.backend.hotkeys.trigger(f"paste:{reply.id}")
     qtbot.waitUntil(lambda: any(isinstance(w, FillFieldsDialog) and w.isVisible()
                                 for w in QApplication.topLevelWidgets()))
     form = open_form()
@@ -63,8 +73,8 @@ def test_reply_hotkey_with_fields_asks_in_the_panel_then_pastes(qtbot, wired, st
     qtbot.waitUntil(lambda: "已复制" in panel.message_bar.text())
 
 
-def test_enter_in_the_panel_goes_through_the_controller(qtbot, wired, store):
-    panel, _tray, _controller = wired
+def test_enter_in_the_panel_goes_through_the_paste_flow(qtbot, wired, store):
+    panel, _tray, _hotkeys, _flow = wired
     n = next(n for n, r in enumerate(panel.results_model.rows()) if not r.fields)
     row = panel.results_model.row_at(n)
     panel.select_row(n)
@@ -75,31 +85,31 @@ def test_enter_in_the_panel_goes_through_the_controller(qtbot, wired, store):
 
 
 def test_pause_stays_in_step_everywhere(qtbot, wired):
-    panel, tray, controller = wired
+    panel, tray, hotkeys, flow = wired
     panel.act_pause.trigger()
-    assert controller.is_paused and tray.is_paused() and panel.hotkeys_paused
+    assert hotkeys.is_paused and tray.is_paused() and panel.hotkeys_paused
     tray.act_pause.trigger()
-    assert not controller.is_paused and not panel.hotkeys_paused and not panel.act_pause.isChecked()
-    controller.toggle_pause()  # the pause hotkey
+    assert not hotkeys.is_paused and not panel.hotkeys_paused and not panel.act_pause.isChecked()
+    hotkeys.toggle_pause()  # the pause hotkey
     assert panel.hotkeys_paused and tray.is_paused()
 
 
 def test_chord_capture_suspends_hotkeys_quietly_and_keeps_the_pause(qtbot, wired):
-    panel, tray, controller = wired
+    panel, tray, hotkeys, flow = wired
     panel.act_pause.trigger()  # the agent paused
     shown = panel.message_bar.text()
     messages: list[tuple] = []
-    controller.message.connect(lambda *a: messages.append(a))
-    controller.paused.connect(lambda *a: messages.append(("paused", *a)))
+    hotkeys.message.connect(lambda *a: messages.append(a))
+    hotkeys.paused.connect(lambda *a: messages.append(("paused", *a)))
     panel.hotkey_capture_active.emit(True)  # the reply editor's hotkey field has the focus
-    assert controller._capture_suspended
+    assert hotkeys.is_capture_suspended
     fired: list[str] = []
-    controller.focus_search_requested.connect(lambda: fired.append("focus_search"))
-    controller.backend.hotkeys.trigger("action:focus_search")  # a chord pressed into the field
+    flow.focus_search_requested.connect(lambda: fired.append("focus_search"))
+    hotkeys.backend.hotkeys.trigger("action:focus_search")  # a chord pressed into the field
     assert fired == []
     panel.hotkey_capture_active.emit(False)
-    assert not controller._capture_suspended
-    assert controller.is_paused and tray.is_paused() and panel.hotkeys_paused  # still paused
+    assert not hotkeys.is_capture_suspended
+    assert hotkeys.is_paused and tray.is_paused() and panel.hotkeys_paused  # still paused
     assert messages == [] and panel.message_bar.text() == shown
 
 
@@ -107,13 +117,10 @@ def test_chord_capture_suspends_hotkeys_quietly_and_keeps_the_pause(qtbot, wired
 def test_click_on_the_editors_hotkey_field_ungrabs_before_any_event_is_processed(qtbot, panel, db_path):
     from PySide6.QtWidgets import QLineEdit
 
-    from assistant.controller import HotkeyController
     from assistant.ui.editor_dialog import EditorDialog
     from tests.helpers.fakes import Recorder, fake_backend
 
-    controller = HotkeyController(db_path, fake_backend(Recorder()), record_in_thread=False)
-    connect_panel(panel, Tray(), controller)
-    controller.start()
+    _tray, hotkeys, flow = wire(panel, fake_backend(Recorder()))
     try:
         panel.new_reply()
         dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, EditorDialog) and w.isVisible())
@@ -123,11 +130,12 @@ def test_click_on_the_editors_hotkey_field_ungrabs_before_any_event_is_processed
         chat.show()
         chat.activateWindow()
         qtbot.waitUntil(chat.isActiveWindow)
-        assert controller.backend.hotkeys.registered()
+        qtbot.waitUntil(lambda: bool(hotkeys.backend.hotkeys.registered()))  # the snapshot came from the worker
         qtbot.mousePress(dialog.hotkey, Qt.MouseButton.LeftButton)
-        assert controller.backend.hotkeys.registered() == {}  # synchronously: a chord now is recorded
+        assert hotkeys.backend.hotkeys.registered() == {}  # synchronously: a chord now is recorded
         qtbot.mouseRelease(dialog.hotkey, Qt.MouseButton.LeftButton)
         dialog.reject()
-        qtbot.waitUntil(lambda: bool(controller.backend.hotkeys.registered()))  # closing grabs again
+        qtbot.waitUntil(lambda: bool(hotkeys.backend.hotkeys.registered()))  # closing grabs again
     finally:
-        controller.shutdown()
+        flow.shutdown()
+        hotkeys.shutdown()
