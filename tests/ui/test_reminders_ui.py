@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from assistant.core import customers, reminders, replies
+from assistant.core import customers, reminders, replies, settings
 from assistant.core.clock import FakeClock
 from assistant.core.store import open_store
 from assistant.ui.reminders import MAX_TIMER_MS, ChaseActions, ReminderPopup, ReminderScheduler
@@ -35,7 +35,7 @@ def clock():
 @pytest.fixture
 def cstore(db_path, clock):
     s = open_store(db_path, clock)
-    reminders.set_config(s, "reminders.agent_tz", "Asia/Shanghai")
+    settings.set(s, "reminders.agent_tz", "Asia/Shanghai")
     yield s
     s.close()
 
