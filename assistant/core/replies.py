@@ -514,10 +514,13 @@ def load_library_file(path) -> list[tuple[list[str], dict]]:
 
 def seed_defaults(store: Store, force: bool = False) -> int:
     """Fill an empty library with the shipped defaults, once per database. Returns replies added.
+    First brings the search index up to date (search.ensure_index: a library migrated from before
+    the index gets its index here, not in the frozen migration).
 
-    Every CLI command and every panel start calls this: it reads first and takes the write lock
-    only for a database not seeded yet, so reading commands still work while an import holds the
-    lock, and a read-only data folder is simply left as it is."""
+    Every CLI command and every panel start (on the worker) calls this: it reads first and takes the
+    write lock only for a database not seeded yet or an index to rebuild, so reading commands still
+    work while an import holds the lock, and a read-only data folder is simply left as it is."""
+    search.ensure_index(store)
     if not force and (store.read_only or store.query("SELECT 1 FROM settings WHERE key = ?", (SEEDED_KEY,))):
         return 0
     with store.write() as db:
