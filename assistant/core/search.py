@@ -86,14 +86,23 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from . import private
 from .clock import from_db, to_db
 
 if TYPE_CHECKING:
-    from .replies import Reply
     from .store import Store
+
+
+class Indexable(Protocol):
+    """What index_reply reads of a reply (replies.Reply has it; search sits below replies)."""
+
+    id: int
+    title: str
+    body: str
+    group_id: int
+    use_count: int
 
 log = logging.getLogger(__name__)
 
@@ -441,7 +450,7 @@ def _write(conn: sqlite3.Connection, reply_id: int, title: str, body: str, group
     conn.executemany(_INSERT_TERM, ((t,) for t in long_tokens))
 
 
-def index_reply(store: Store, reply: Reply) -> None:
+def index_reply(store: Store, reply: Indexable) -> None:
     """(Re)index one reply. Called inside the write transaction that created or changed it."""
     _write(store.conn, reply.id, reply.title, reply.body, reply.group_id, bool(reply.use_count))
 
