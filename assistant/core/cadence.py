@@ -27,10 +27,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import datetime, time, timedelta, tzinfo
 from typing import Any
 
 from ..errors import ValidationError
+from .zones import format_hhmm, local_instant, parse_hhmm
 
 ANGLES = ("product", "price", "logistics", "gift", "ask")
 ANGLE_NAMES = {"product": ("商品卖点", "product"), "price": ("价格优惠", "price"),
@@ -72,31 +73,7 @@ def _bad(zh: str, en: str, field_name: str = "cadence") -> ValidationError:
     return ValidationError(zh, en, field=field_name)
 
 
-def parse_hhmm(text: str | time, what: str = "时间") -> time:
-    """'09:00' → time(9, 0); '24:00' means midnight (00:00)."""
-    if isinstance(text, time):
-        return text.replace(second=0, microsecond=0, tzinfo=None)
-    raw = str(text or "").strip().replace("：", ":")
-    parts = raw.split(":")
-    if len(parts) == 2 and all(p.isdigit() and 1 <= len(p) <= 2 for p in parts):
-        hour, minute = int(parts[0]), int(parts[1])
-        if hour == 24 and minute == 0:
-            return time(0, 0)
-        if 0 <= hour < 24 and 0 <= minute < 60:
-            return time(hour, minute)
-    raise _bad(f"{what}“{raw}”无效，应写成 时:分，例如 09:00", f"Invalid time '{raw}'; write HH:MM, e.g. 09:00", "time")
-
-
-def format_hhmm(value: time) -> str:
-    return f"{value.hour:02d}:{value.minute:02d}"
-
-
 # ---------------------------------------------------------------- daily windows
-
-def _local_instant(day: date, at: time, tz: tzinfo) -> datetime:
-    """The instant of local date+time in tz (a time skipped by a DST change maps just past the gap)."""
-    return datetime.combine(day, at, tzinfo=tz)
-
 
 @dataclass(frozen=True)
 class DailyWindow:
@@ -123,7 +100,7 @@ class DailyWindow:
         """The first instant strictly after `when` whose local time is `at`."""
         local_day = when.astimezone(self.tz).date()
         for offset in range(-1, 4):
-            candidate = _local_instant(local_day + timedelta(days=offset), at, self.tz)
+            candidate = local_instant(local_day + timedelta(days=offset), at, self.tz)
             if candidate > when:
                 return candidate
         return when + timedelta(days=1)  # pragma: no cover - unreachable with real time zones
@@ -344,7 +321,7 @@ def schedule_step(cadence: Cadence, index: int, *, now: datetime, started_at: da
         planned = hours.shift.next_start(anchor) if not hours.shift.all_day else anchor + timedelta(days=1)
     else:
         start_day = started_at.astimezone(btz).date()
-        planned = _local_instant(start_day + timedelta(days=step.day or 0), step.at or time(10, 0), btz)
+        planned = local_instant(start_day + timedelta(days=step.day or 0), step.at or time(10, 0), btz)
     planned = max(planned, anchor + timedelta(minutes=cadence.min_gap_minutes), floor)
     if cadence.in_visit:
         visit_end = (visit_start or started_at) + timedelta(minutes=cadence.visit_minutes or 0)

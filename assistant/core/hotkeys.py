@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from ..errors import ValidationError
 
 MODIFIERS = ("Ctrl", "Alt", "Shift", "Meta")
-_MOD_ALIASES = {
+MOD_ALIASES = {
     "ctrl": "Ctrl", "control": "Ctrl", "ctl": "Ctrl", "strg": "Ctrl",
     "alt": "Alt", "option": "Alt", "opt": "Alt",
     "shift": "Shift",
     "meta": "Meta", "win": "Meta", "super": "Meta", "cmd": "Meta", "command": "Meta", "windows": "Meta",
 }
-_NAMED_KEYS = {
+NAMED_KEYS = {
     **{f"f{i}": f"F{i}" for i in range(1, 25)},
     "space": "Space", "enter": "Enter", "return": "Enter", "tab": "Tab", "esc": "Esc", "escape": "Esc",
     "backspace": "Backspace", "delete": "Delete", "del": "Delete", "insert": "Insert", "ins": "Insert",
@@ -63,8 +63,8 @@ def parse(text: str) -> Hotkey:
         if not part:
             raise _bad(text, "有多余的“+”", "stray '+'")
         low = part.lower()
-        if low in _MOD_ALIASES:
-            mod = _MOD_ALIASES[low]
+        if low in MOD_ALIASES:
+            mod = MOD_ALIASES[low]
             if mod in mods:
                 raise _bad(text, f"修饰键 {mod} 重复", f"modifier {mod} repeated")
             mods.add(mod)
@@ -73,8 +73,8 @@ def parse(text: str) -> Hotkey:
             raise _bad(text, "只能有一个非修饰键", "only one non-modifier key is allowed")
         if len(part) == 1 and part.isascii() and part.isalnum():
             key = part.upper()
-        elif low in _NAMED_KEYS:
-            key = _NAMED_KEYS[low]
+        elif low in NAMED_KEYS:
+            key = NAMED_KEYS[low]
         elif part == "+":
             key = "+"
         else:

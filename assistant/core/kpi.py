@@ -27,6 +27,7 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 from ..errors import ValidationError
+from . import zones
 from .cadence import ANGLE_NAMES, ANGLES
 from .clock import from_db, to_db
 from .store import Store
@@ -93,16 +94,10 @@ def angle_label(angle: str) -> str:
     return ANGLE_NAMES[angle][0] if angle in ANGLE_NAMES else "未标角度"
 
 
-def _utc(when: datetime) -> datetime:
-    if when.tzinfo is None:
-        raise ValueError("naive datetime given; pass an aware instant")
-    return when.astimezone(timezone.utc)
-
-
 def compute(store: Store, since: datetime, until: datetime, tz: tzinfo | None = None, *,
             top: int = TOP_REPLIES) -> Kpis:
     """The KPIs over [since, until). tz (the agent's zone, default UTC) only labels pastes_by_hour."""
-    since, until = _utc(since), _utc(until)
+    since, until = zones.as_utc(since), zones.as_utc(until)
     tz = tz or timezone.utc
     a, b = to_db(since), to_db(until)
     k = Kpis(since, until)
@@ -166,15 +161,13 @@ def _hour_buckets(since: datetime, until: datetime, counts: dict[str, int], tz: 
 
 def for_shift(store: Store, shift, now: datetime | None = None, tz: tzinfo | None = None) -> Kpis:
     """KPIs of a shift (core.shifts.Shift); an open shift counts up to now."""
-    now = _utc(now or store.clock.now())
+    now = zones.as_utc(now or store.clock.now())
     return compute(store, shift.started_at, max(shift.until(now), shift.started_at), tz)
 
 
 def for_day(store: Store, day, tz: tzinfo) -> Kpis:
     """KPIs of a calendar day (a datetime.date) in the agent's zone."""
-    from .shifts import day_window
-
-    since, until = day_window(day, tz)
+    since, until = zones.day_window(day, tz)
     return compute(store, since, until, tz)
 
 

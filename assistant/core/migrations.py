@@ -287,14 +287,12 @@ _HANDOVER = [
 
 @migrations(name="0002_search_index")
 def m0002_search_index(db: Database) -> None:
-    """The search index (assistant/core/search.py explains the tables), filled for replies that
-    existed before it; jieba is imported here only when there are such replies. Registered after
-    0003/0004, so it runs after them: it reads and touches only replies and groups."""
+    """The search index's tables (assistant/core/search.py explains them), created as they were.
+    Frozen like every migration: it never calls today's indexer. A library that already had replies
+    gets an empty index here, which search.ensure_index notices and rebuilds (on the worker at start,
+    before a CLI command's first use of the store). Registered after 0003/0004, so it runs after them."""
     for statement in _SEARCH_INDEX:
         db.execute(statement)
-    from . import search
-
-    search.populate_for_migration(db.conn)
 
 
 _SEARCH_INDEX = [

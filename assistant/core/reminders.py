@@ -12,23 +12,18 @@ drive time with a FakeClock. Buyer names, phones and notes are never logged: onl
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 import logging
-import os
-import time as _time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone, tzinfo
-from pathlib import Path
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import NotFoundError, ValidationError
 from ..paths import resource_path
 from . import cadence as cad
-from . import checked, customers, settings
+from . import checked, customers, settings, zones
 from .clock import from_db, to_db
 from .customers import Buyer
 from .store import Store
@@ -51,127 +46,8 @@ PROMO_CADENCE = "promo"
 
 
 # ---------------------------------------------------------------- configuration
-# Stored as JSON in the settings table under these keys. While core/settings.py does not declare
-# them, they are read and written here with plain SQL; once declared, settings.get/set are used.
-
-@dataclass(frozen=True)
-class _Key:
-    name: str
-    default: Any
-    kind: str  # time | tz | int | choice | str | json
-    zh: str
-    en: str
-    lo: int | None = None
-    hi: int | None = None
-    choices: tuple[str, ...] = ()
-
-
-CONFIG_KEYS: tuple[_Key, ...] = (
-    _Key("reminders.agent_tz", "", "tz", "客服所在时区（空 = 本机时区）", "Agent time zone (empty = this computer's)"),
-    _Key("reminders.shift_start", "09:00", "time", "上班时间", "Shift starts"),
-    _Key("reminders.shift_end", "23:00", "time", "下班时间", "Shift ends"),
-    _Key("reminders.quiet_start", "22:00", "time", "买家休息开始（买家当地时间）", "Buyer quiet hours start (buyer's time)"),
-    _Key("reminders.quiet_end", "08:00", "time", "买家休息结束（买家当地时间）", "Buyer quiet hours end (buyer's time)"),
-    _Key("reminders.min_gap_minutes", 2, "int", "两次催单最短间隔（分钟，低于此值提醒）",
-         "Warn when chases are closer than (minutes)", 0, 240),
-    _Key("reminders.on_reply", "restart", "choice", "顾客回复后：从头开始节奏 / 保持原节奏",
-         "When the buyer replies: restart the cadence / keep it", choices=("restart", "keep")),
-    _Key("reminders.wave_per_minute", 4, "int", "大促催付每分钟人数", "Promotion wave: buyers per minute", 1, 60),
-    _Key("reminders.missed_grace_seconds", 60, "int", "超过多少秒算错过提醒", "A reminder later than this is 'missed' (s)",
-         5, 3600),
-    _Key("reminders.default_cadence", "auto", "str", "标星默认节奏（auto = 按标记选择）",
-         "Default cadence when starring (auto = by marks)"),
-    _Key("reminders.snooze_minutes", [5, 10, 30], "json", "稍后提醒的分钟选项", "Snooze choices (minutes)"),
-)
-CONFIG_BY_NAME = {k.name: k for k in CONFIG_KEYS}
-
-
-def validate_config(name: str, value: Any) -> Any:
-    """Check and normalise one reminder setting; raises ValidationError naming it."""
-    key = CONFIG_BY_NAME.get(name)
-    if key is None:
-        raise ValidationError(f"没有名为“{name}”的提醒设置", f"No reminder setting named '{name}'")
-
-    def bad(zh: str, en: str) -> ValidationError:
-        return ValidationError(f"设置“{key.zh}”：{zh}", f"Setting '{key.en}': {en}", field=name)
-
-    if key.kind == "time":
-        return cad.format_hhmm(cad.parse_hhmm(value))
-    if key.kind == "tz":
-        return customers.check_tz(value) or ""
-    if key.kind == "int":
-        try:
-            number = int(value)
-        except (TypeError, ValueError):
-            raise bad("应为整数", "must be a whole number") from None
-        if (key.lo is not None and number < key.lo) or (key.hi is not None and number > key.hi):
-            raise bad(f"应在 {key.lo} 到 {key.hi} 之间", f"must be from {key.lo} to {key.hi}")
-        return number
-    if key.kind == "choice":
-        if value not in key.choices:
-            raise bad(f"可选值：{'、'.join(key.choices)}", f"one of {', '.join(key.choices)}")
-        return value
-    if name == "reminders.snooze_minutes":
-        if not isinstance(value, list) or not value or not all(
-                isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 24 * 60 for v in value):
-            raise bad("应为分钟数列表，例如 [5, 10, 30]", "must be a list of minutes, e.g. [5, 10, 30]")
-        return sorted(set(value))
-    return "" if value is None else str(value)
-
-
-def _read_key(store: Store, key: _Key) -> Any:
-    if key.name in settings.BY_NAME:
-        value = settings.get(store, key.name)
-    else:
-        rows = store.query("SELECT value FROM settings WHERE key = ?", (key.name,))
-        if not rows:
-            return key.default
-        try:
-            value = json.loads(rows[0]["value"])
-        except ValueError:
-            return key.default
-    try:
-        return validate_config(key.name, value)
-    except ValidationError:
-        log.warning("setting %s holds an invalid value; using the default", key.name)
-        return key.default
-
-
-def set_config(store: Store, name: str, value: Any) -> Any:
-    value = validate_config(name, value)
-    if name in settings.BY_NAME:
-        return settings.set(store, name, value)
-    with store.write() as db:
-        db.execute("INSERT INTO settings (key, value, updated_at) VALUES (?,?,?) ON CONFLICT(key) DO UPDATE SET "
-                   "value = excluded.value, updated_at = excluded.updated_at",
-                   (name, json.dumps(value, ensure_ascii=False), to_db(store.clock.now())))
-    return value
-
-
-def reset_config(store: Store, names: Iterable[str] | None = None) -> None:
-    with store.write() as db:
-        for name in names or CONFIG_BY_NAME:
-            db.execute("DELETE FROM settings WHERE key = ?", (name,))
-
-
-def system_zone() -> tzinfo:
-    """This computer's time zone: an IANA zone when it can be named, else its current UTC offset."""
-    candidates = []
-    if os.environ.get("TZ"):
-        candidates.append(os.environ["TZ"].lstrip(":"))
-    with contextlib.suppress(OSError):
-        link = os.path.realpath("/etc/localtime")
-        if "zoneinfo/" in link:
-            candidates.append(link.split("zoneinfo/", 1)[1])
-    with contextlib.suppress(OSError):
-        candidates.append(Path("/etc/timezone").read_text(encoding="utf-8").strip())
-    for name in candidates:
-        try:
-            return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError, OSError):
-            continue
-    return timezone(timedelta(seconds=_time.localtime().tm_gmtoff))
-
+# The reminders.* settings are declared (and validated) once, in core/settings.py; Config is a
+# read-only view of them with the agent's zone and hours made ready for core/cadence.py.
 
 @dataclass(frozen=True)
 class Config:
@@ -182,18 +58,22 @@ class Config:
 
     @property
     def agent_tz(self) -> tzinfo:
-        name = self.values["reminders.agent_tz"]
-        return ZoneInfo(name) if name else system_zone()
+        return zones.zone_or_local(self.values["reminders.agent_tz"])
 
     @property
     def hours(self) -> cad.Hours:
         v = self.values
-        return cad.Hours(self.agent_tz, cad.parse_hhmm(v["reminders.shift_start"]), cad.parse_hhmm(v["reminders.shift_end"]),
-                         cad.parse_hhmm(v["reminders.quiet_start"]), cad.parse_hhmm(v["reminders.quiet_end"]))
+        return cad.Hours(self.agent_tz, zones.parse_hhmm(v["reminders.shift_start"]),
+                         zones.parse_hhmm(v["reminders.shift_end"]), zones.parse_hhmm(v["reminders.quiet_start"]),
+                         zones.parse_hhmm(v["reminders.quiet_end"]))
+
+
+CONFIG_NAMES = tuple(s.name for s in settings.DECLARED if s.name.startswith("reminders."))
 
 
 def get_config(store: Store) -> Config:
-    return Config({k.name: _read_key(store, k) for k in CONFIG_KEYS})
+    """The reminders.* settings (a bad stored value reads as its default, like settings.get)."""
+    return Config({name: settings.get(store, name) for name in CONFIG_NAMES})
 
 
 # ---------------------------------------------------------------- cadences (data)
@@ -378,17 +258,7 @@ class PhoneEntry:
 # ---------------------------------------------------------------- helpers
 
 def _now(store: Store, now: datetime | None) -> datetime:
-    when = now or store.clock.now()
-    if when.tzinfo is None:
-        raise ValueError("naive datetime given; pass an aware instant")
-    return when.astimezone(timezone.utc)
-
-
-def _zone(name: str | None) -> tzinfo | None:
-    try:
-        return ZoneInfo(name) if name else None
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        return None
+    return zones.as_utc(now or store.clock.now())
 
 
 def _insert(store: Store, *, buyer_id: int | None, kind: str, cadence_id: str, step: int, scheduled: cad.Scheduled,
@@ -728,7 +598,7 @@ def _load(store: Store, where: str, params: tuple, limit: int | None = None) -> 
     if limit:
         sql += f" LIMIT {int(limit)}"
     rows = store.query(sql, params)
-    marks = customers._marks_of(store, sorted({r["buyer_id"] for r in rows if r["buyer_id"] is not None}))
+    marks = customers.marks_of(store, sorted({r["buyer_id"] for r in rows if r["buyer_id"] is not None}))
     known = cadences(store)
     out = []
     for r in rows:
@@ -828,8 +698,8 @@ def _eligible_wave_buyers(store: Store, buyer_ids: Sequence[int] | None = None) 
         sql += f" AND id IN ({','.join('?' * len(buyer_ids))})"
         params = tuple(buyer_ids)
     rows = store.query(sql, params)
-    marks = customers._marks_of(store, [r["id"] for r in rows])
-    return [cad.WaveBuyer(r["id"], frozenset(c for _, c in marks.get(r["id"], []) if c), _zone(r["tz"]),
+    marks = customers.marks_of(store, [r["id"] for r in rows])
+    return [cad.WaveBuyer(r["id"], frozenset(c for _, c in marks.get(r["id"], []) if c), zones.zone_or_none(r["tz"]),
                           from_db(r["starred_at"])) for r in rows]
 
 
@@ -838,7 +708,7 @@ def add_promotion(store: Store, name: str, start: datetime, now: datetime | None
     wave with one chase slot for every starred buyer followed, spread (reminders.wave_per_minute) so
     the agent can keep up. Buyers starred later join the end of the wave."""
     now = _now(store, now)
-    clean = customers._clean_text(name, 40, "活动名称", "promotion name", "name", True)
+    clean = customers.clean_text(name, 40, "活动名称", "promotion name", "name", True)
     if start.tzinfo is None:
         raise ValueError("aware datetime needed")
     if start <= now:
@@ -924,7 +794,7 @@ def phone_list(store: Store, promotion_ref: int | str) -> list[PhoneEntry]:
     needed = set(get_cadence(store, PROMO_CADENCE).promotion.phone_marks)  # type: ignore[union-attr]
     rows = store.query("SELECT id, nickname, platform, shop, phone, tz, notes, starred_at FROM buyers "
                        "WHERE starred = 1 AND state = 'following' ORDER BY phone IS NULL, starred_at, id")
-    marks = customers._marks_of(store, [r["id"] for r in rows])
+    marks = customers.marks_of(store, [r["id"] for r in rows])
     out = []
     for r in rows:
         codes = {c for _, c in marks.get(r["id"], []) if c}

@@ -241,7 +241,7 @@ def delete_group(store: Store, ref: str | int, move_to: str | int | None = None)
 
 # ---------------------------------------------------------------- replies
 
-def _validate_fields(store: Store, values: dict, reply_id: int | None) -> dict:
+def validate_fields(store: Store, values: dict, reply_id: int | None) -> dict:
     """Check and normalise user-given reply fields; raises ValidationError naming the field."""
     out = normalize_fields(values)
     check_unique(store, out, reply_id)
@@ -249,7 +249,7 @@ def _validate_fields(store: Store, values: dict, reply_id: int | None) -> dict:
 
 
 def check_unique(store: Store, out: dict, reply_id: int | None) -> None:
-    """The checks of _validate_fields that read the store: a short code or hotkey already in use.
+    """The checks of validate_fields that read the store: a short code or hotkey already in use.
     An import runs these inside its write transaction, row by row, like create_reply does."""
     code = out.get("code")
     if code is not None:
@@ -274,8 +274,13 @@ def hotkey_taken(hotkey: str, owner: tuple[str, str]) -> ValidationError:
                            field="hotkey")
 
 
+def derived_title(body: str) -> str:
+    """The title a reply saved without one gets: its first line, cut short (imports preview it)."""
+    return body.strip().splitlines()[0][:20]
+
+
 def normalize_fields(values: dict) -> dict:
-    """The checks of _validate_fields that need no store (an import runs them before its write
+    """The checks of validate_fields that need no store (an import runs them before its write
     transaction): normalised values, or a ValidationError naming the field."""
     out = dict(values)
     if "body" in out:
@@ -292,7 +297,7 @@ def normalize_fields(values: dict) -> dict:
     if "title" in out:
         title = (out["title"] or "").strip().replace("\n", " ")
         if not title and "body" in out:
-            title = out["body"].strip().splitlines()[0][:20]
+            title = derived_title(out["body"])
         if not title:
             raise ValidationError("标题不能为空", "The title cannot be empty", field="title")
         out["title"] = title[:MAX_TITLE]
@@ -354,7 +359,7 @@ def create_reply(store: Store, *, body: str, title: str = "", group: str | int |
                  created_at: str | None = None, updated_at: str | None = None, use_count: int = 0,
                  last_used_at: str | None = None) -> Reply:
     with store.write() as db:
-        values = _validate_fields(store, {
+        values = validate_fields(store, {
             "body": body, "title": title, "code": code, "language": language,
             "platforms": list(platforms), "hotkey": hotkey, "angle": angle}, None)
         if isinstance(group, int):
@@ -394,7 +399,7 @@ def update_reply(store: Store, ref: str | int, **changes: object) -> Reply:
     with store.write() as db:
         reply = get_reply(store, ref)
         group = changes.pop("group", None)
-        values = _validate_fields(store, {k: v for k, v in changes.items()}, reply.id)
+        values = validate_fields(store, {k: v for k, v in changes.items()}, reply.id)
         if group not in (None, ""):
             try:
                 values["group_id"] = get_group(store, group).id  # type: ignore[arg-type]
@@ -576,10 +581,13 @@ def load_library_file(path) -> list[tuple[list[str], dict]]:
 
 def seed_defaults(store: Store, force: bool = False) -> int:
     """Fill an empty library with the shipped defaults, once per database. Returns replies added.
+    First brings the search index up to date (search.ensure_index: a library migrated from before
+    the index gets its index here, not in the frozen migration).
 
-    Every CLI command and every panel start calls this: it reads first and takes the write lock
-    only for a database not seeded yet, so reading commands still work while an import holds the
-    lock, and a read-only data folder is simply left as it is."""
+    Every CLI command and every panel start (on the worker) calls this: it reads first and takes the
+    write lock only for a database not seeded yet or an index to rebuild, so reading commands still
+    work while an import holds the lock, and a read-only data folder is simply left as it is."""
+    search.ensure_index(store)
     if not force and (store.read_only or store.query("SELECT 1 FROM settings WHERE key = ?", (SEEDED_KEY,))):
         return 0
     with store.write() as db:

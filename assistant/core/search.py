@@ -1,7 +1,7 @@
 """Search over quick replies: Chinese words, characters, pinyin, initials and short codes.
 
-Index (migration 0002)
-----------------------
+Index (tables from migration 0002; filled by ensure_index/rebuild_index and every reply write)
+-----------------------------------------------------------------------------------------------
 Tables keyed by reply id whose text we tokenise in Python and join with spaces (FTS5's
 unicode61 tokenizer then only splits on the spaces):
 
@@ -86,14 +86,23 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from . import private
-from .clock import from_db
+from .clock import from_db, to_db
 
 if TYPE_CHECKING:
-    from .replies import Reply
     from .store import Store
+
+
+class Indexable(Protocol):
+    """What index_reply reads of a reply (replies.Reply has it; search sits below replies)."""
+
+    id: int
+    title: str
+    body: str
+    group_id: int
+    use_count: int
 
 log = logging.getLogger(__name__)
 
@@ -441,7 +450,7 @@ def _write(conn: sqlite3.Connection, reply_id: int, title: str, body: str, group
     conn.executemany(_INSERT_TERM, ((t,) for t in long_tokens))
 
 
-def index_reply(store: Store, reply: Reply) -> None:
+def index_reply(store: Store, reply: Indexable) -> None:
     """(Re)index one reply. Called inside the write transaction that created or changed it."""
     _write(store.conn, reply.id, reply.title, reply.body, reply.group_id, bool(reply.use_count))
 
@@ -568,32 +577,65 @@ def _optimize(conn: sqlite3.Connection) -> None:
         conn.execute(f"INSERT INTO {table} ({table}) VALUES ('optimize')")
 
 
-def _rebuild(conn: sqlite3.Connection) -> int:
+def _rebuild(conn: sqlite3.Connection, stamp: str) -> int:
     conn.execute(f"INSERT INTO {TABLE} ({TABLE}) VALUES ('delete-all')")
     for table in (DOCS, TITLE_TABLE, USED_TABLE, TERMS):
         conn.execute(f"DELETE FROM {table}")
     count = _index_rows(conn, conn.execute("SELECT id, title, body, group_id, use_count FROM replies ORDER BY id"))
     _optimize(conn)
+    conn.execute("INSERT INTO settings (key, value, updated_at) VALUES (?,?,?) ON CONFLICT(key) DO UPDATE SET "
+                 "value = excluded.value, updated_at = excluded.updated_at",
+                 (INDEX_VERSION_KEY, json.dumps(INDEX_VERSION), stamp))
     return count
 
 
 def rebuild_index(store: Store) -> int:
     """Rebuild the whole index in one transaction (`kefu doctor --reindex`). Returns replies indexed."""
     with store.write():
-        return _rebuild(store.conn)
+        return _rebuild(store.conn, to_db(store.clock.now()))
 
 
-def populate_for_migration(conn: sqlite3.Connection) -> int:
-    """Migration 0002: index the replies that existed before the index. jieba is loaded only when
-    there is something to index, so a new database opens without it."""
-    if conn.execute("SELECT 1 FROM replies LIMIT 1").fetchone() is None:
+# ---------------------------------------------------------------- noticing a stale index
+# Migration 0002 only creates the tables (a migration is frozen: it must not run today's indexer), so
+# a library older than the index, or an index made by an older format, is rebuilt here instead.
+# Every write of ours keeps the index in step inside the same transaction, so two things are checked:
+# the format version recorded by the last rebuild (none recorded = 1, the format 0002 created) and
+# whether the newest reply has its row (max(id) of both tables: two b-tree descents, not a count).
+
+INDEX_VERSION_KEY = "search.index_version"
+
+
+def is_stale(conn: sqlite3.Connection) -> bool:
+    """True when the index lacks replies (a library migrated from before the index, rows added by
+    plain SQL) or was made by another index format. Cheap: three indexed lookups."""
+    try:
+        row = conn.execute("SELECT value FROM settings WHERE key = ?", (INDEX_VERSION_KEY,)).fetchone()
+        try:
+            version = json.loads(row[0]) if row else 1
+        except ValueError:
+            version = None
+        if version != INDEX_VERSION:
+            return True
+        newest = conn.execute("SELECT max(id) FROM replies").fetchone()[0]
+        indexed = conn.execute(f"SELECT max(id) FROM {DOCS}").fetchone()[0]
+    except sqlite3.OperationalError:  # no index tables (an unmigrated read-only copy): nothing to rebuild
+        return False
+    return newest != indexed
+
+
+def ensure_index(store: Store) -> int:
+    """Rebuild the index when it is stale; returns replies indexed (0 when it was current). Reads
+    first and takes the write lock only for a rebuild; a read-only store is left as it is (search
+    then answers by a plain scan). Runs where the app already indexes: on the worker at start
+    (replies.seed_defaults), and before a CLI command's first use of the store."""
+    if store.read_only or not is_stale(store.conn):
         return 0
-    columns = [row[1] for row in conn.execute(f"PRAGMA table_info({DOCS})")]
-    if columns != ["id", *COLUMNS]:
-        # A later version changed the index; the migration that changed it rebuilds it.
-        log.warning("search index columns %s are not %s; not populating", columns, COLUMNS)
-        return 0
-    return _rebuild(conn)
+    with store.write():
+        if not is_stale(store.conn):
+            return 0
+        count = _rebuild(store.conn, to_db(store.clock.now()))
+    log.info("search: index rebuilt (%d replies)", count)
+    return count
 
 
 # ---------------------------------------------------------------- per-store snapshot: usage and groups
@@ -612,6 +654,7 @@ class _Snapshot:
     groups: list[_GroupName]
     scores: dict[int, float]
     scored_at: datetime | None = None
+    stale: bool = False  # the index lacks replies until ensure_index runs: answer by a plain scan
 
     def score(self, reply_id: int) -> float:
         return self.scores.get(reply_id, 0.0)
@@ -656,7 +699,7 @@ def _snapshot(store: Store, now: datetime) -> _Snapshot:
                 when = None
             usage[reply_id] = (count, when)
         groups = [_group_name(gid, name, ready) for gid, name in store.conn.execute("SELECT id, name FROM groups")]
-        snap = _snapshots[store] = _Snapshot(key, usage, groups, {})
+        snap = _snapshots[store] = _Snapshot(key, usage, groups, {}, stale=is_stale(store.conn))
     if snap.scored_at is None or abs((now - snap.scored_at).total_seconds()) > 60:
         snap.scores = {rid: _usage_score(entry, now) for rid, entry in snap.usage.items()}
         snap.scored_at = now
@@ -935,6 +978,10 @@ def search(store: Store, query: str, limit: int = 50, group_id: int | None = Non
     snap = _snapshot(store, store.clock.now())
     hits = _code_hits(store, snap, raw, limit, group_ids)
     terms = _query_terms(normalize(raw)[:MAX_QUERY_CHARS], use_jieba=is_ready())
+    if snap.stale:  # until ensure_index has rebuilt it, a plain scan still finds the text typed
+        for hit in _scan(store, raw, limit, group_ids):
+            hits.setdefault(hit.reply_id, hit)
+        return _rank(hits, limit)
     if not terms:
         return _rank(hits, limit) if hits else _scan(store, raw, limit, group_ids)
     q = _Query(store.conn, terms, snap, group_id)

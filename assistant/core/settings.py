@@ -8,11 +8,12 @@ version's settings survive a downgrade) but never returned as declared settings.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ValidationError
-from . import hotkeys
+from . import hotkeys, zones
 from .clock import to_db
 from .store import Store
 
@@ -20,7 +21,7 @@ from .store import Store
 @dataclass(frozen=True)
 class Setting:
     name: str
-    type: str  # bool | int | str | choice | hotkey | json
+    type: str  # bool | int | str | choice | hotkey | json | time (HH:MM) | tz (IANA name, "" = this computer's)
     default: Any
     zh: str
     en: str
@@ -67,12 +68,12 @@ DECLARED: tuple[Setting, ...] = (
     Setting("backup.dir", "str", "", "备份文件夹（空 = 数据目录/backups）", "Backup folder (empty = data dir/backups)"),
     Setting("backup.interval_hours", "int", 24, "自动备份间隔（小时，0 = 关闭）", "Automatic backup every N hours (0 = off)",
             minimum=0, maximum=24 * 30),
-    # Chase reminders (assistant/core/reminders.py validates times and zones).
-    Setting("reminders.agent_tz", "str", "", "客服所在时区（空 = 本机时区）", "Agent time zone (empty = this computer's)"),
-    Setting("reminders.shift_start", "str", "09:00", "上班时间", "Shift starts"),
-    Setting("reminders.shift_end", "str", "23:00", "下班时间", "Shift ends"),
-    Setting("reminders.quiet_start", "str", "22:00", "买家休息开始（买家当地时间）", "Buyer quiet hours start (buyer's time)"),
-    Setting("reminders.quiet_end", "str", "08:00", "买家休息结束（买家当地时间）", "Buyer quiet hours end (buyer's time)"),
+    # Chase reminders (assistant/core/reminders.py reads them through get_config()).
+    Setting("reminders.agent_tz", "tz", "", "客服所在时区（空 = 本机时区）", "Agent time zone (empty = this computer's)"),
+    Setting("reminders.shift_start", "time", "09:00", "上班时间", "Shift starts"),
+    Setting("reminders.shift_end", "time", "23:00", "下班时间", "Shift ends"),
+    Setting("reminders.quiet_start", "time", "22:00", "买家休息开始（买家当地时间）", "Buyer quiet hours start (buyer's time)"),
+    Setting("reminders.quiet_end", "time", "08:00", "买家休息结束（买家当地时间）", "Buyer quiet hours end (buyer's time)"),
     Setting("reminders.min_gap_minutes", "int", 2, "两次催单最短间隔（分钟）", "Warn when chases are closer than (min)",
             minimum=0, maximum=240),
     Setting("reminders.on_reply", "choice", "restart", "顾客回复后", "When the buyer replies",
@@ -112,15 +113,32 @@ def _check(setting: Setting, value: Any) -> Any:
             raise bad(f"可选值：{'、'.join(setting.choices)}", f"one of {', '.join(setting.choices)}")
     elif setting.type == "str":
         value = "" if value is None else str(value)
+    elif setting.type == "time":
+        try:
+            value = zones.format_hhmm(zones.parse_hhmm(value))
+        except ValidationError:
+            shown = str(value)[:40]
+            raise bad(f"“{shown}”无效，应写成 时:分，例如 09:00", f"invalid time '{shown}'; write HH:MM, e.g. 09:00") from None
+    elif setting.type == "tz":
+        try:
+            value = zones.check_tz(value) or ""
+        except ValidationError:
+            raise bad(f"时区“{value}”无效，请用 IANA 名称，例如 America/New_York",
+                      f"unknown time zone '{value}'; use an IANA name such as America/New_York") from None
     elif setting.type == "json":
         json.dumps(value)
         if setting.name == "hotkeys.actions":
             value = _check_actions(value)
-    if setting.name.startswith("reminders.") and setting.name != "reminders.sound":
-        from . import reminders  # lazy: reminders imports settings
-
-        value = reminders.validate_config(setting.name, value)
+        elif setting.name == "reminders.snooze_minutes":
+            value = _check_minutes(value, bad)
     return value
+
+
+def _check_minutes(value: Any, bad: Callable[[str, str], ValidationError]) -> list[int]:
+    if not isinstance(value, list) or not value or not all(
+            isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 24 * 60 for v in value):
+        raise bad("应为分钟数列表，例如 [5, 10, 30]", "must be a list of minutes, e.g. [5, 10, 30]")
+    return sorted({*value})  # not set(): this module defines set()
 
 
 def _check_actions(value: Any) -> dict[str, str]:

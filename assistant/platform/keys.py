@@ -73,7 +73,7 @@ def parse_chord(text: str) -> Chord:
     key: str | None = None
     for part in parts:
         low = part.lower()
-        mod = hotkeys._MOD_ALIASES.get(low)
+        mod = hotkeys.MOD_ALIASES.get(low)
         if mod:
             if mod not in mods:
                 mods.append(mod)
@@ -83,8 +83,8 @@ def parse_chord(text: str) -> Chord:
                                   field="chord")
         if len(part) == 1 and part.isascii() and part.isalnum():
             key = part.upper()
-        elif low in hotkeys._NAMED_KEYS:
-            key = hotkeys._NAMED_KEYS[low]
+        elif low in hotkeys.NAMED_KEYS:
+            key = hotkeys.NAMED_KEYS[low]
         else:
             raise ValidationError(f"不认识的按键“{part}”", f"Unknown key '{part}'", field="chord")
     if key is None:

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from assistant.core import handover, reminders, replies, settings, shifts
+from assistant.core import handover, replies, settings, shifts
 from assistant.core.clock import FakeClock, to_db
 from assistant.core.store import open_store
 
@@ -70,7 +70,7 @@ def test_export_and_import_10k_buyers(tmp_path):
     store = open_store(tmp_path / "a.db", clock)
     replies.seed_defaults(store)
     settings.set(store, "agent.name", "小美")
-    reminders.set_config(store, "reminders.agent_tz", "Asia/Shanghai")
+    settings.set(store, "reminders.agent_tz", "Asia/Shanghai")
     shifts.start_shift(store, now - timedelta(hours=8))
     t0 = time.perf_counter()
     populate(store, N_BUYERS, now)

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from assistant.core import reminders
+from assistant.core import reminders, settings
 from assistant.core.clock import FakeClock, from_db, to_db
 from assistant.core.store import open_store
 
@@ -45,7 +45,7 @@ def timed(fn, repeat: int) -> tuple[float, float, object]:
 def big_store(tmp_path):
     clock = FakeClock(NOW)
     store = open_store(tmp_path / "kefu.db", clock)
-    reminders.set_config(store, "reminders.agent_tz", "Asia/Shanghai")
+    settings.set(store, "reminders.agent_tz", "Asia/Shanghai")
     rng = random.Random(5)
     marks = [r["id"] for r in store.query("SELECT id FROM buyer_marks")]
     stamp = to_db(NOW)

@@ -19,11 +19,11 @@ def kefu(tmp_path, capsys):
         return code, out, err
 
     assert run("settings")[0] == 0
-    from assistant.core import reminders
+    from assistant.core import settings
     from assistant.core.store import open_store
 
     with open_store(data / "kefu.db") as store:
-        reminders.set_config(store, "reminders.agent_tz", "Asia/Shanghai")
+        settings.set(store, "reminders.agent_tz", "Asia/Shanghai")
     return run
 
 

@@ -14,6 +14,7 @@ def test_import_contracts_hold():
     proc = subprocess.run([exe], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "core is GUI-free KEPT" in proc.stdout
+    assert "core layers KEPT" in proc.stdout  # no import circle inside core
 
 
 def test_core_imports_without_qt():

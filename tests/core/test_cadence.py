@@ -64,15 +64,6 @@ def test_angles_match_the_reply_angles():
     assert cad.ANGLES == replies.ANGLES
 
 
-def test_parse_hhmm():
-    assert cad.parse_hhmm("9:05") == time(9, 5)
-    assert cad.parse_hhmm("24:00") == time(0, 0)
-    assert cad.parse_hhmm("08：30") == time(8, 30)
-    for bad in ("8", "8:60", "ab:cd", "", "-1:00"):
-        with pytest.raises(ValidationError):
-            cad.parse_hhmm(bad)
-
-
 def test_daily_window_spanning_midnight():
     w = cad.DailyWindow(time(22), time(8), SH)
     assert w.contains(sh(2026, 11, 10, 23, 0)) and w.contains(sh(2026, 11, 10, 7, 59))

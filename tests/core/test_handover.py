@@ -48,7 +48,7 @@ def scenario(store, clock) -> dict:
     """Shift A (agent 小美, Asia/Shanghai): three open buyers (one paid but still 售后中), one lost
     buyer that must not be handed over, a chase, pastes and two log entries."""
     settings.set(store, "agent.name", "小美")
-    reminders.set_config(store, "reminders.agent_tz", "Asia/Shanghai")
+    settings.set(store, "reminders.agent_tz", "Asia/Shanghai")
     reminders.save_cadence(store, CADENCE)
     shifts.start_shift(store)
     product, price = _scripts(store)
@@ -302,7 +302,7 @@ def test_round_trip_reminders_fire_in_the_next_shift(exported, tmp_path):
     b_clock = FakeClock(exported_at + timedelta(minutes=20))
     b_store = open_store(tmp_path / "b.db", b_clock)
     try:
-        reminders.set_config(b_store, "reminders.agent_tz", "Asia/Shanghai")
+        settings.set(b_store, "reminders.agent_tz", "Asia/Shanghai")
         _scripts(b_store)  # the shop's shared chase scripts exist here too (other uuids)
         before = snapshot(b_store)
         plan = handover.preview_import(b_store, result.files["json"])
@@ -362,7 +362,7 @@ def test_conflicts_newer_record_wins_and_the_older_note_is_kept(store, clock, tm
     b_clock = FakeClock(clock.now() - timedelta(hours=5))
     b_store = open_store(tmp_path / "b.db", b_clock)
     try:
-        reminders.set_config(b_store, "reminders.agent_tz", "Asia/Shanghai")
+        settings.set(b_store, "reminders.agent_tz", "Asia/Shanghai")
         reminders.save_cadence(b_store, CADENCE)
         # B knew 李女士 from an earlier shift (older record) and 老顾客 with a newer note
         reminders.star(b_store, platform="京东", shop="京东自营", nickname="李女士", notes="上周问过尺码",

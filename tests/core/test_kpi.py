@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from assistant.core import kpi, reminders, replies, shifts
+from assistant.core import kpi, reminders, replies, settings, shifts
 from assistant.errors import ValidationError
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -20,7 +20,7 @@ ONE_STEP = {"id": "kpi_one_step", "zh": "测试单步", "en": "one step", "steps
 def shift_store(store, clock):
     """A shift from 06:00 UTC (14:00 in Shanghai) to 07:40: pastes, three starred buyers, two chases
     (one late, one early), a payment, a loss and a reminder that was missed and then snoozed."""
-    reminders.set_config(store, "reminders.agent_tz", "Asia/Shanghai")
+    settings.set(store, "reminders.agent_tz", "Asia/Shanghai")
     reminders.save_cadence(store, ONE_STEP)
     start = clock.now()
     shifts.start_shift(store)

@@ -19,7 +19,7 @@ NY = ZoneInfo("America/New_York")
 @pytest.fixture
 def st(store):
     replies.seed_defaults(store)
-    reminders.set_config(store, "reminders.agent_tz", "Asia/Shanghai")
+    settings.set(store, "reminders.agent_tz", "Asia/Shanghai")
     return store
 
 
@@ -101,7 +101,7 @@ def test_missed_reminders_surface_once_after_the_app_was_closed(st, clock):
 
 
 def test_missed_and_fire_due_share_the_grace(st, clock):
-    reminders.set_config(st, "reminders.missed_grace_seconds", 30)
+    settings.set(st, "reminders.missed_grace_seconds", 30)
     reminders.star(st, platform="千牛", nickname="甲")
     clock.advance(timedelta(minutes=3, seconds=20))
     assert reminders.missed(st) == []  # only 20 s late: the timer's business
@@ -208,7 +208,7 @@ def test_snooze_keeps_the_old_reminder_for_kpis(st, clock):
 
 @pytest.mark.parametrize("mode", ["restart", "keep"])
 def test_buyer_replied_restarts_or_keeps(st, clock, mode):
-    reminders.set_config(st, "reminders.on_reply", mode)
+    settings.set(st, "reminders.on_reply", mode)
     b = reminders.star(st, platform="千牛", nickname="甲")
     clock.advance(180)
     reminders.record_chase(st, b.id, None, angle="product")  # step 0 done, step 1 due in 5 min
@@ -239,24 +239,32 @@ def test_quiet_hours_of_a_cross_border_buyer(st, clock):
     assert due.moved_for == [cadence.MOVED_QUIET]
 
 
-def test_shift_and_quiet_hours_come_from_settings(st, clock, monkeypatch):
-    reminders.set_config(st, "reminders.shift_start", "9:30")
-    reminders.set_config(st, "reminders.shift_end", "14:05")
+def test_shift_and_quiet_hours_come_from_settings(st, clock):
+    assert settings.set(st, "reminders.shift_start", "9:30") == "09:30"
+    settings.set(st, "reminders.shift_end", "14:05")
     b = reminders.star(st, platform="千牛", nickname="甲", cadence="revisit")  # 14:10 is after the shift
     assert pending(st, b.id)[0].due_at == sh(2026, 11, 11, 9, 30)
+    with pytest.raises(ValidationError) as bad_time:
+        settings.set(st, "reminders.shift_start", "25:00")
+    assert bad_time.value.field == "reminders.shift_start" and "HH:MM" in bad_time.value.en
     with pytest.raises(ValidationError):
-        reminders.set_config(st, "reminders.shift_start", "25:00")
+        settings.set(st, "reminders.wave_per_minute", 0)
+    with pytest.raises(ValidationError) as bad_zone:
+        settings.set(st, "reminders.agent_tz", "Mars/Olympus")
+    assert bad_zone.value.field == "reminders.agent_tz"
+    assert settings.set(st, "reminders.agent_tz", "  ") == ""  # empty = this computer's zone
+    assert reminders.get_config(st).agent_tz is not None
     with pytest.raises(ValidationError):
-        reminders.set_config(st, "reminders.wave_per_minute", 0)
+        settings.set(st, "reminders.snooze_minutes", [0, 5])
+    assert settings.set(st, "reminders.snooze_minutes", [30, 5, 5]) == [5, 30]
     # a hand-edited bad value falls back to the default instead of stopping the app
     st.conn.execute("UPDATE settings SET value = '\"nonsense\"' WHERE key = 'reminders.shift_start'")
     assert reminders.get_config(st)["reminders.shift_start"] == "09:00"
-    # once core/settings.py declares the key, it goes through settings.get/set
-    declared = settings.Setting("reminders.on_reply", "choice", "restart", "回复后", "On reply",
-                                choices=("restart", "keep"))
-    monkeypatch.setitem(settings.BY_NAME, "reminders.on_reply", declared)
-    reminders.set_config(st, "reminders.on_reply", "keep")
+    # one declaration: what settings stores is what the reminders read
+    settings.set(st, "reminders.on_reply", "keep")
     assert settings.get(st, "reminders.on_reply") == "keep" == reminders.get_config(st)["reminders.on_reply"]
+    assert set(reminders.get_config(st).values) == {s.name for s in settings.DECLARED
+                                                     if s.name.startswith("reminders.")}
 
 
 def test_edited_cadences_are_used_and_can_be_reset(st, clock):
@@ -278,7 +286,7 @@ def test_edited_cadences_are_used_and_can_be_reset(st, clock):
 
 
 def test_promotion_phone_list_and_wave(st, clock):
-    reminders.set_config(st, "reminders.wave_per_minute", 2)
+    settings.set(st, "reminders.wave_per_minute", 2)
     clock.set(sh(2026, 11, 10, 12, 0))
     hi = reminders.star(st, platform="千牛", nickname="大单", marks=["高客单", "意向明显"], phone="13812345678")
     no_phone = reminders.star(st, platform="千牛", nickname="大单2", marks=["高客单", "意向明显"])
@@ -362,7 +370,7 @@ def test_clock_is_never_read_behind_our_back(st, clock):
 
 
 def test_a_wave_slot_moved_out_of_a_buyers_night_does_not_push_later_buyers(st, clock):
-    reminders.set_config(st, "reminders.wave_per_minute", 2)
+    settings.set(st, "reminders.wave_per_minute", 2)
     clock.set(sh(2026, 11, 10, 12, 0))
     # 22:00 in Shanghai is 03:00 in Auckland: this buyer's slot moves to their 08:00 (03:00 Shanghai).
     far = reminders.star(st, platform="速卖通", nickname="kiwi", tz="Pacific/Auckland")

@@ -307,8 +307,7 @@ def test_edit_that_keeps_the_text_does_not_reanalyse(shop, monkeypatch):
     assert _ids(search.search(shop, "fapiao")) == [reply.id]
 
 
-def test_migration_indexes_existing_replies(tmp_path):
-    path = tmp_path / "old.db"
+def _library_older_than_the_index(path: Path) -> None:
     db = Database(sqlite3.connect(path))
     migrations.apply(db, stop_before="0002_search_index")
     stamp = "2026-01-01T00:00:00.000000Z"
@@ -319,12 +318,61 @@ def test_migration_indexes_existing_replies(tmp_path):
                    "VALUES (?, ?, 1, ?, ?, ?, ?, ?)", (rid, f"u{rid}", title, body, stamp, stamp, uses))
     db.conn.commit()
     db.conn.close()
+
+
+def test_existing_replies_are_indexed_after_the_migration(tmp_path):
+    """Migration 0002 is frozen (it only creates the tables); search notices the empty index and
+    rebuilds it where the app already indexes: replies.seed_defaults, on the worker at start and
+    before a CLI command's first use of the store."""
+    path = tmp_path / "old.db"
+    _library_older_than_the_index(path)
     with open_store(path) as store:
         assert "0002_search_index" in [m.name for m in migrations.applied(store.db)]
+        assert store.conn.execute("SELECT count(*) FROM search_docs").fetchone()[0] == 0
+        assert search.is_stale(store.conn)
+        # until the rebuild, a plain scan still finds what was typed
+        assert _ids(search.search(store, "默认快递")) == [1]
+        assert replies.seed_defaults(store) == 0  # an existing library is not seeded...
+        assert not search.is_stale(store.conn)  # ...but its index was rebuilt
         assert _ids(search.search(store, "kuaidi")) == [1]
         assert _ids(search.search(store, "优惠券")) == [2]
         assert sorted(_ids(search.search(store, "cd"))) == [1, 2]
         assert store.conn.execute("SELECT rowid FROM search_used").fetchall() == [(2,)]
+        assert search.ensure_index(store) == 0  # current: nothing to do, nothing written
+        before = store.conn.total_changes
+        assert replies.seed_defaults(store) == 0 and store.conn.total_changes == before
+
+
+def test_stale_index_is_found_and_rebuilt(shop):
+    a = replies.create_reply(shop, title="发货时间", body="48小时内发货")
+    assert not search.is_stale(shop.conn)
+    assert search.ensure_index(shop) == 0
+    # a reply written by plain SQL (another tool, a hand repair) has no index row
+    stamp = "2026-01-01T00:00:00.000000Z"
+    with shop.write() as db:
+        db.execute("INSERT INTO replies (uuid, group_id, title, body, created_at, updated_at) "
+                   "VALUES ('plain', ?, '包邮', '全场包邮', ?, ?)", (a.group_id, stamp, stamp))
+    assert search.is_stale(shop.conn)
+    assert search.ensure_index(shop) == 2
+    assert len(search.search(shop, "baoyou")) == 1
+    # an index made by another format version is rebuilt too
+    with shop.write() as db:
+        db.execute("UPDATE settings SET value = '0' WHERE key = ?", (search.INDEX_VERSION_KEY,))
+    assert search.is_stale(shop.conn)
+    assert search.ensure_index(shop) == 2
+    assert shop.query("SELECT value FROM settings WHERE key = ?",
+                      (search.INDEX_VERSION_KEY,))[0]["value"] == str(search.INDEX_VERSION)
+    assert _ids(search.search(shop, "fahuo")) == [a.id]
+
+
+def test_read_only_store_with_a_stale_index_still_finds_by_scan(tmp_path):
+    path = tmp_path / "old.db"
+    _library_older_than_the_index(path)
+    open_store(path).close()  # migrated, index still empty
+    with open_store(path) as store:
+        store.read_only = True
+        assert search.ensure_index(store) == 0
+        assert _ids(search.search(store, "顺丰")) == [1]
 
 
 def test_new_database_does_not_load_jieba_for_the_migration(tmp_path):

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from datetime import date, datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
 
@@ -131,7 +130,3 @@ def test_activity_is_derived_from_existing_tables(agent, clock, caplog):
         assert secret not in caplog.text
 
 
-def test_day_window_in_the_agents_zone():
-    since, until = shifts.day_window(date(2026, 11, 11), ZoneInfo("Asia/Shanghai"))
-    assert since == datetime(2026, 11, 10, 16, 0, tzinfo=timezone.utc)
-    assert until - since == timedelta(hours=24)

@@ -1,6 +1,10 @@
 import os
 import sqlite3
 import stat
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -8,6 +12,8 @@ from assistant.core import replies
 from assistant.core.migrations import migrations
 from assistant.core.store import open_store
 from assistant.errors import StoreError
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_fresh_store_has_schema_and_pragmas(store):
@@ -133,3 +139,31 @@ def test_a_second_store_does_not_drop_the_first_ones_locks(tmp_path, clock):
     assert {r.code for r in replies.list_replies(check)} == {"p1", "c1", "p2"}
     assert check.integrity_check() == ["ok"]
     check.close()
+
+
+def test_migrations_are_frozen_and_never_import_the_indexer(tmp_path):
+    """A migration must not call live code that may change later (search's indexer above all):
+    migrating a library with replies through 0002 imports neither search nor jieba."""
+    import ast
+
+    import assistant.core.migrations as module
+
+    tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+    imported = {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    assert imported <= {"__future__", "sqlite_utils"}, imported
+    code = textwrap.dedent(f"""
+        import sqlite3, sys
+        from sqlite_utils import Database
+        from assistant.core.migrations import migrations
+        db = Database(sqlite3.connect({str(tmp_path / 'old.db')!r}))
+        migrations.apply(db, stop_before="0002_search_index")
+        db.execute("INSERT INTO groups (id, uuid, name, created_at, updated_at) VALUES (1, 'g', 'g', 'x', 'x')")
+        db.execute("INSERT INTO replies (uuid, group_id, title, body, created_at, updated_at) "
+                   "VALUES ('r', 1, '快递', '顺丰', 'x', 'x')")
+        migrations.apply(db)
+        assert [m.name for m in migrations.applied(db)][-1] == "0002_search_index"
+        print(sorted(m for m in sys.modules if m in ("assistant.core.search", "jieba", "pypinyin")))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

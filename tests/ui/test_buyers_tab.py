@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from PySide6.QtCore import QObject, Qt, Signal
 
-from assistant.core import customers, reminders
+from assistant.core import customers, reminders, settings
 from assistant.core.clock import FakeClock
 from assistant.core.store import open_store
 from assistant.ui.buyers_tab import BuyersTab
@@ -26,7 +26,7 @@ def clock():
 @pytest.fixture
 def cstore(db_path, clock):
     s = open_store(db_path, clock)
-    reminders.set_config(s, "reminders.agent_tz", "Asia/Shanghai")
+    settings.set(s, "reminders.agent_tz", "Asia/Shanghai")
     reminders.star(s, platform="taobao", shop="旗舰店", nickname="小鱼", marks=["意向明显", "高客单"],
                    phone="13812345678", notes="想要蓝色")
     reminders.star(s, platform="jd", shop="京东店", nickname="大树", marks=["低客单"])

@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from assistant.core import customers, reminders, replies
+from assistant.core import customers, reminders, replies, settings
 from assistant.core.clock import FakeClock
 from assistant.core.store import open_store
 from assistant.services.scheduler import MAX_TIMER_MS, ReminderScheduler
@@ -37,7 +37,7 @@ def clock():
 @pytest.fixture
 def cstore(db_path, clock):
     s = open_store(db_path, clock)
-    reminders.set_config(s, "reminders.agent_tz", "Asia/Shanghai")
+    settings.set(s, "reminders.agent_tz", "Asia/Shanghai")
     yield s
     s.close()
 
