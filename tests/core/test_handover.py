@@ -1,4 +1,4 @@
-"""Handover export and import (core/handover.py): golden files of the JSON and of the report's
+"""Handover export and import (core/handover/): golden files of the JSON and of the report's
 structure, the XLSX read back with openpyxl, masking and injection, the round trip into a fresh store
 whose reminders then fire, idempotence, conflicts, malformed files, and one real rendering of the
 HTML in headless Chromium.

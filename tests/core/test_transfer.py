@@ -1,4 +1,4 @@
-"""Import/export of quick replies: Qianniu CSV/XLSX and our JSON (assistant/core/transfer.py).
+"""Import/export of quick replies: Qianniu CSV/XLSX and our JSON (assistant/core/transfer/).
 
 Every rejected file is checked to leave the library byte-for-byte as it was (a full SQL dump).
 """
