@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import re
 import zipfile
-from datetime import datetime
+from datetime import datetime, timedelta
+from fractions import Fraction
 
 import openpyxl
 import pytest
@@ -37,8 +38,11 @@ def test_date_cells_are_written_at_full_precision(tmp_path):
     days = (datetime(2026, 11, 10) - datetime(1899, 12, 30)).days
     assert days == 46336
     expected = [repr(46336 + 17 / 24), repr(46336 + 20 / 24), "46337.0", repr(46336 + 86399 / 86400),
-                repr(61 + 8 / 24), repr(46336 + 34200.5 / 86400)]
+                repr(61 + 8 / 24), repr(float(Fraction(46336 * 86400_000_000 + 34200_500_000, 86400_000_000)))]
     assert _raw_cells(path) == expected
+    # each the float nearest the exact serial (days + seconds / 86400 as a fraction)
+    exact = [Fraction((t - datetime(1899, 12, 30)) // timedelta(microseconds=1), 86400_000_000) for t in times]
+    assert [float(x) for x in exact] == [float(v) for v in expected]
     assert float(expected[0]) * 24 % 24 >= 17  # never below the hour it stands for
     assert float(expected[1]) * 24 % 24 >= 20
     wb = openpyxl.load_workbook(path)

@@ -26,7 +26,6 @@ from .sheets import render_xlsx
 
 log = logging.getLogger(__name__)
 
-# ---------------------------------------------------------------- export
 
 @dataclass
 class ExportResult:

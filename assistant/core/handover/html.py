@@ -13,8 +13,6 @@ from ..cadence import ANGLES
 from .common import FORMAT, VERSION
 from .document import _REMINDER_KINDS, Sections, _angle, _fmt, _platform, _state, sections
 
-# ---------------------------------------------------------------- HTML
-
 _HTML_TABLE = {**{c: None for c in range(32) if chr(c) not in "\t\n\r"}, 0x7F: None, ord("&"): "&amp;",
                ord("<"): "&lt;", ord(">"): "&gt;", ord('"'): "&quot;", ord("'"): "&#x27;"}
 

@@ -20,7 +20,6 @@ from .document import _fmt, _rows
 
 log = logging.getLogger(__name__)
 
-# ---------------------------------------------------------------- import: plan and merge
 
 @dataclass
 class PlanItem:

@@ -33,8 +33,6 @@ from .qianniu import _escape_entities, qianniu_row
 
 log = logging.getLogger(__name__)
 
-# ---------------------------------------------------------------- export
-
 
 def _export_format(path: Path, format: str | None) -> str:
     if format is not None:

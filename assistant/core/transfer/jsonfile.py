@@ -33,8 +33,6 @@ from .common import (
     _read_bytes,
 )
 
-# ---------------------------------------------------------------- JSON parsing
-
 _TYPE_NAMES = {str: ("文本", "a string"), int: ("整数", "an integer"), list: ("列表", "a list"),
                dict: ("对象", "an object")}
 

@@ -9,8 +9,6 @@ from ..fileio.progress import Ticker
 from ..store import Store
 from .common import ImportItem, ImportPlan, Progress, _FileData, _Target
 
-# ---------------------------------------------------------------- planning
-
 
 def _body_key(body: str) -> str:
     return body.replace("\r\n", "\n").replace("\r", "\n").strip()

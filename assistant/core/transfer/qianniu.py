@@ -49,8 +49,6 @@ from .common import (
     _row_err,
 )
 
-# ---------------------------------------------------------------- cell helpers (Qianniu)
-
 
 def _cell_text(value: Any) -> str:
     if value is None:
@@ -122,7 +120,6 @@ def _group_name(cell: str, row: int) -> tuple[str, str]:
     return name, raw
 
 
-
 def _check_fields(data: _FileData, keep_braces: bool) -> int:
     """Qianniu phrases are plain text: a "{…}" in one is usually not meant as a fill-in field. Strict
     (the default): the first such row stops the import, with ImportBracesError. keep_braces: every
@@ -141,7 +138,6 @@ def _check_fields(data: _FileData, keep_braces: bool) -> int:
             item.body, n = templates.escape_unknown(item.body)
             escaped += n
     return escaped
-
 
 
 def _column(cells: list[str], cols: dict[str, int], key: str) -> str:
