@@ -1,4 +1,4 @@
-"""Handover export and import (core/handover.py): golden files of the JSON and of the report's
+"""Handover export and import (core/handover/): golden files of the JSON and of the report's
 structure, the XLSX read back with openpyxl, masking and injection, the round trip into a fresh store
 whose reminders then fire, idempotence, conflicts, malformed files, and one real rendering of the
 HTML in headless Chromium.
@@ -249,16 +249,24 @@ def test_xlsx_read_back(exported):
     assert wang["下次提醒"] == datetime(2026, 11, 10, 16, 11)  # 08:11 UTC shown in the agent's zone
     assert isinstance(wang["催单次数"], int) and wang["催单次数"] == 1
     assert wang["电话"] == "138****5678"
-    assert wang["备注"].startswith("'=HYPERLINK(")  # neutralised: never a formula
+    note = starred.cell(3, header.index("备注") + 1)
+    # neutralised: the text as written, with the quotePrefix style (no visible apostrophe), never a formula
+    assert note.value.startswith("=HYPERLINK(") and note.quotePrefix and note.data_type == "s"
     assert all(c.data_type != "f" for ws in wb for row in ws.iter_rows() for c in row)
     assert starred.auto_filter.ref == f"A1:P{len(rows) + 1}"
     widths = {k: v.width for k, v in starred.column_dimensions.items()}
     assert widths["A"] >= 12 and widths["H"] > widths["B"]  # the notes column is wider than the platform
     after = wb["售后未结"]
-    assert [c.value for c in after[2]][:4] == ["'@张三", "拼多多", None, "已付款"]  # @ neutralised too
-    assert after.cell(2, 7).value == "'+收到货有划痕，已补偿5元"
+    assert [c.value for c in after[2]][:4] == ["@张三", "拼多多", None, "已付款"]  # @ neutralised too
+    assert after.cell(2, 1).quotePrefix and not after.cell(2, 2).quotePrefix
+    assert after.cell(2, 7).value == "+收到货有划痕，已补偿5元" and after.cell(2, 7).quotePrefix
     log = wb["工作日志"]
-    assert log.cell(3, 3).value.startswith("'+黑色M码") and isinstance(log.cell(2, 1).value, datetime)
+    assert log.cell(3, 3).value.startswith("+黑色M码") and log.cell(3, 3).quotePrefix
+    assert isinstance(log.cell(2, 1).value, datetime)
+    quoted = [c for ws in wb for row in ws.iter_rows() for c in row if c.quotePrefix]
+    assert quoted and all(isinstance(c.value, str) and c.value[:1] in "=+-@\t\r\n" for c in quoted)
+    assert not [c for ws in wb for row in ws.iter_rows() for c in row
+                if isinstance(c.value, str) and c.value[:1] in "=+-@\t\r\n" and not c.quotePrefix]
     summary = {r[0].value: r[1] for r in wb["概况"].iter_rows(min_row=2)}
     assert summary["客服"].value == "小美"
     assert isinstance(summary["班次开始"].value, datetime)
@@ -285,7 +293,7 @@ def test_export_progress_end_shift_and_record(store, clock, tmp_path):
     # a second export in the same minute gets its own names; formats can be chosen
     again = handover.export_handover(store, tmp_path / "new" / "folder", formats=["json"])
     assert set(again.files) == {"json"} and again.files["json"] != result.files["json"]
-    assert not list((tmp_path / "new" / "folder").glob(".kefu-*")), "no temporary files left"
+    assert not list((tmp_path / "new" / "folder").glob(".*")), "no temporary files left"
 
 
 def test_export_rejects_unknown_format(store, tmp_path):

@@ -459,7 +459,7 @@ def test_one_cell_at_the_last_row_is_not_a_million_rows(tmp_path, monkeypatch):
     wb.save(path)
     assert path.stat().st_size < 10_000
     calls = 0
-    real = transfer._xlsx_cell
+    real = transfer.qianniu._xlsx_cell
 
     def counting(value):
         nonlocal calls
@@ -468,7 +468,7 @@ def test_one_cell_at_the_last_row_is_not_a_million_rows(tmp_path, monkeypatch):
             raise AssertionError("the filler rows are converted cell by cell")
         return real(value)
 
-    monkeypatch.setattr(transfer, "_xlsx_cell", counting)
+    monkeypatch.setattr(transfer.qianniu, "_xlsx_cell", counting)
     plan = transfer.read_file(path)
     assert [(i.row, i.body) for i in plan.items] == [(1_048_576, "最后一行的短语")]
     assert calls <= 2 * transfer.XLSX_MAX_COLUMNS

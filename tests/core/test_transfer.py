@@ -1,4 +1,4 @@
-"""Import/export of quick replies: Qianniu CSV/XLSX and our JSON (assistant/core/transfer.py).
+"""Import/export of quick replies: Qianniu CSV/XLSX and our JSON (assistant/core/transfer/).
 
 Every rejected file is checked to leave the library byte-for-byte as it was (a full SQL dump).
 """
@@ -303,6 +303,24 @@ def test_unneutralise_only_our_quote(db, tmp_path):
     assert got == {"q1": "=1+1", "q2": "'普通撇号开头", "q3": "-_-'", "q4": "'+x"}
 
 
+
+def test_xlsx_quote_prefix_reads_as_typed_and_old_apostrophes_still_go(db, tmp_path):
+    """Our XLSX export quotes with the cell style (quotePrefix), older ones with an apostrophe in the text."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(HEADER.split(","))
+    rows = [("s1", "=1+1", True), ("s2", "'=1+1", False), ("s3", "'=已有撇号", True), ("s4", "'普通", True),
+            ("s5", "'普通撇号", False), ("s6", "''+x", False)]
+    for code, body, quoted in rows:
+        ws.append([code, body, code])  # a group each: s1 and s2 are the same text
+        cell = ws.cell(ws.max_row, 2)
+        cell.data_type, cell.quotePrefix = "s", quoted  # text, never a formula
+    wb.save(tmp_path / "q.xlsx")
+    transfer.import_file(db, tmp_path / "q.xlsx")
+    got = {r.code: r.body for r in replies.list_replies(db)}
+    assert got == {"s1": "=1+1", "s2": "=1+1", "s3": "'=已有撇号", "s4": "'普通", "s5": "'普通撇号", "s6": "'+x"}
+
+
 # ---------------------------------------------------------------- Qianniu CSV: malformed files
 
 
@@ -370,7 +388,7 @@ def test_csv_binary_garbage(lib, tmp_path):
 
 
 def test_csv_too_many_rows(lib, tmp_path, monkeypatch):
-    monkeypatch.setattr(transfer, "MAX_ROWS", 5)
+    monkeypatch.setattr(transfer.common, "MAX_ROWS", 5)
     path = write_csv(tmp_path / "many.csv", [[f"r{i}", f"第{i}条", "g"] for i in range(6)])
     assert_rejected(lib, path, match="more than 5")
     ok = write_csv(tmp_path / "five.csv", [[f"r{i}", f"第{i}条", "g"] for i in range(5)])
@@ -521,7 +539,7 @@ def test_xlsx_entity_expansion_refused(lib, tmp_path, good_xlsx):
 
 def test_xlsx_zip_bomb(lib, tmp_path, good_xlsx, monkeypatch):
     """The declared unpacked size is checked before openpyxl opens anything."""
-    monkeypatch.setattr(transfer, "MAX_UNZIPPED_MEMBER", 1024 * 1024)
+    monkeypatch.setattr(transfer.common, "MAX_UNZIPPED_MEMBER", 1024 * 1024)
     sheet = zipfile.ZipFile(io.BytesIO(good_xlsx)).read("xl/worksheets/sheet1.xml")
     padded = sheet.replace(b"</worksheet>", b"<!--" + b" " * (3 * 1024 * 1024) + b"--></worksheet>")
     path = tmp_path / "bomb.xlsx"
@@ -551,7 +569,7 @@ def test_xlsx_without_header(lib, tmp_path):
 
 
 def test_xlsx_too_many_rows(lib, tmp_path, monkeypatch):
-    monkeypatch.setattr(transfer, "MAX_ROWS", 3)
+    monkeypatch.setattr(transfer.common, "MAX_ROWS", 3)
     assert_rejected(lib, write_xlsx(tmp_path / "many.xlsx", [[f"r{i}", f"第{i}条", "g"] for i in range(4)]),
                     match="more than 3")
 
@@ -708,9 +726,14 @@ def test_xlsx_export_is_text_only(tricky_lib, tmp_path):
             if cell.value is None:
                 continue
             assert cell.data_type == "s", (cell.coordinate, cell.value)
-            assert str(cell.value)[:1] not in ("=", "+", "-", "@", "\t", "\r", "\n")
+            # a text a spreadsheet would run is kept as written, with the quotePrefix style (no visible ')
+            assert bool(cell.quotePrefix) == (transfer.neutralise(cell.value) != cell.value), (cell.coordinate,
+                                                                                               cell.value)
+            if str(cell.value)[:1] in ("=", "+", "-", "@", "\t", "\r", "\n"):
+                assert cell.quotePrefix, (cell.coordinate, cell.value)
     values = {c.value for row in ws.iter_rows(min_row=2) for c in row}
-    assert "'=1+1" in values and "'@cmd|' /C calc'!A0" in values
+    assert "=1+1" in values and "@cmd|' /C calc'!A0" in values and "'=已有撇号" in values
+    assert "'=1+1" not in values
 
 
 @pytest.mark.parametrize("ext", ["csv", "xlsx"])
@@ -956,7 +979,7 @@ def test_json_unreadable(lib, tmp_path, content, match):
 
 
 def test_json_too_many_replies(lib, tmp_path, monkeypatch):
-    monkeypatch.setattr(transfer, "MAX_ROWS", 2)
+    monkeypatch.setattr(transfer.common, "MAX_ROWS", 2)
     assert_rejected(lib, _json_file(tmp_path, _valid_doc()), match="more than 2")
 
 
@@ -1042,6 +1065,27 @@ _body_text = st.lists(
     st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="{}"), max_size=8)
     | st.sampled_from(_TOKENS), min_size=1, max_size=10,
 ).map("".join).filter(lambda s: s.strip() and "\r" not in s and len(s) <= 200)
+
+
+@pytest.mark.parametrize("ext", ["csv", "xlsx"])
+def test_text_that_looks_like_an_ooxml_escape_round_trips(tmp_path, ext):
+    """Found by the property test below: a reply saying "_x000D_" came back empty from XLSX (read as
+    Excel's carriage-return escape). Our export escapes it; the import reads Excel's own escapes."""
+    src, dst = open_store(tmp_path / "a.db", _clock()), open_store(tmp_path / "b.db", _clock())
+    try:
+        for body in ("_x000D_", "a_x0041_b", "行一_x000D_行二", "_x005F_", "x_x000D_\n_x000D_y"):
+            replies.create_reply(src, body=body, group="g")
+        transfer.export_file(src, tmp_path / f"x.{ext}")
+        transfer.import_file(dst, tmp_path / f"x.{ext}")
+        assert reply_view(dst) == reply_view(src)
+    finally:
+        src.close()
+        dst.close()
+
+
+def test_excel_carriage_return_escapes_still_read_as_line_breaks():
+    assert transfer._xlsx_cell("第一行_x000D_\n第二行_x000D_第三行") == "第一行\n第二行\n第三行"
+    assert transfer._xlsx_cell("a_x005F_x000D_b") == "a_x000D_b"
 
 
 @pytest.mark.parametrize("ext", ["csv", "xlsx"])

@@ -1,0 +1,88 @@
+"""The handover report as an XLSX workbook: one sheet per section (fileio.xlsx writes it)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .. import kpi, shifts
+from ..fileio.xlsx import XlsxWriter
+from .document import _REMINDER_KINDS, Sections, _angle, _local, _platform, _state, sections
+
+
+def render_xlsx(doc: dict, path: Path | str, cadence_names: dict[str, str] | None = None,
+                tick: Callable[[int], None] | None = None, sec: Sections | None = None) -> None:
+    """One sheet per section; frozen header row, auto filter, column widths from the content, times
+    as real Excel dates in the agent's zone; formula-like text quoted. Written by fileio's XlsxWriter
+    (see there why not openpyxl); openpyxl reads it back in the tests."""
+    sec = sec or sections(doc, cadence_names)
+    tz = sec.tz
+    cache: dict[str | None, datetime | None] = {}
+
+    def when(text: str | None) -> datetime | None:
+        if text not in cache:
+            local = _local(text, tz)
+            cache[text] = local.replace(tzinfo=None, microsecond=0) if local else None
+        return cache[text]
+
+    k = doc["kpis"]
+    shift = doc.get("shift") or {}
+    avg, median = k["avg_delay_seconds"], k["median_delay_seconds"]
+    summary: list[tuple[str, Any, str]] = [
+        ("客服", doc.get("agent") or "", "text"),
+        ("班次开始", when(shift.get("started_at") or doc["window"]["since"]), "date"),
+        ("班次结束", when(shift.get("ended_at")), "date"),
+        ("生成时间", when(doc["generated_at"]), "date"),
+        ("时区", doc.get("timezone") or "", "text"),
+        ("粘贴回复（次）", k["pastes"], "int"), ("标星买家（位）", k["starred"], "int"),
+        ("催单（次）", k["chases"], "int"), ("被催单买家（位）", k["chased_buyers"], "int"),
+        ("催单后付款（位）", k["paid_after_chase"], "int"), ("催单转化率", k["conversion"], "percent"),
+        ("已付款（位）", k["paid"], "int"), ("流失（位）", k["lost"], "int"),
+        ("已处理提醒（条）", k["reminders_acted"], "int"),
+        ("提醒平均响应（分钟）", None if avg is None else round(avg / 60, 1), "num"),
+        ("提醒响应中位数（分钟）", None if median is None else round(median / 60, 1), "num"),
+        ("错过的提醒（条）", k["missed"], "int"), ("逾期未处理（条）", k["overdue_open"], "int"),
+        ("未结标星买家（位）", len(sec.starred), "int"), ("待催单（条）", len(sec.pending), "int"),
+        ("售后未结（位）", len(sec.after_sales), "int"),
+    ]
+    xw = XlsxWriter(tick, title="交接班报告")
+    xw.sheet("概况", [("项目", "text"), ("数值", "mixed")], ([label, (value, kind)] for label, value, kind in summary),
+             widths=[26, 22])
+    xw.sheet("标星买家", [("买家", "text"), ("平台", "text"), ("店铺", "text"), ("状态", "text"), ("有疑问", "text"),
+                      ("标记", "text"), ("电话", "text"), ("备注", "wrap"), ("催单次数", "int"), ("上次催单", "date"),
+                      ("上次催单角度", "text"), ("上次催单话术", "text"), ("下次提醒", "date"), ("标星人", "text"),
+                      ("标星时间", "date"), ("更新时间", "date")],
+             ([x["buyer"]["nickname"], _platform(x["buyer"]["platform"]), x["buyer"]["shop"],
+               _state(x["buyer"]["state"]), "是" if x["buyer"]["open_questions"] else "", "、".join(x["marks"]),
+               x["buyer"]["phone"] or x["buyer"]["phone_masked"] or "", x["buyer"]["notes"], len(x["buyer"]["chases"]),
+               when(x["last"]["sent_at"]) if x["last"] else None, _angle(x["last"]["angle"]) if x["last"] else "",
+               (x["last"]["reply_title"] or "") if x["last"] else "", when(x["next"]["due_at"]) if x["next"] else None,
+               x["buyer"]["starred_by"] or "", when(x["buyer"]["starred_at"]), when(x["buyer"]["updated_at"])]
+              for x in sec.starred))
+    xw.sheet("待催单", [("到期时间", "date"), ("已逾期", "text"), ("买家", "text"), ("平台", "text"), ("店铺", "text"),
+                     ("类型", "text"), ("活动", "text"), ("节奏", "text"), ("步骤", "int"), ("标记", "text"),
+                     ("上次催单", "date")],
+             ([when(x["reminder"]["due_at"]), "是" if x["overdue"] else "", x["buyer"]["nickname"],
+               _platform(x["buyer"]["platform"]), x["buyer"]["shop"],
+               _REMINDER_KINDS.get(x["reminder"]["kind"], x["reminder"]["kind"]),
+               (x["reminder"].get("promotion") or {}).get("name", ""), x["cadence"], x["reminder"]["step"] + 1,
+               "、".join(m["name"] for m in x["buyer"]["marks"]), when(x["last"]["sent_at"]) if x["last"] else None]
+              for x in sec.pending))
+    xw.sheet("售后未结", [("买家", "text"), ("平台", "text"), ("店铺", "text"), ("状态", "text"), ("标记", "text"),
+                      ("电话", "text"), ("备注", "wrap"), ("更新时间", "date")],
+             ([x["buyer"]["nickname"], _platform(x["buyer"]["platform"]), x["buyer"]["shop"],
+               _state(x["buyer"]["state"]), "、".join(x["marks"]), x["buyer"]["phone"] or x["buyer"]["phone_masked"] or "",
+               x["buyer"]["notes"], when(x["buyer"]["updated_at"])] for x in sec.after_sales))
+    xw.sheet("工作日志", [("时间", "date"), ("类型", "text"), ("内容", "wrap"), ("客服", "text")],
+             ([when(e["at"]), shifts.ENTRY_KINDS.get(e["kind"], (e["kind"],))[0], e["text"], e["agent"]]
+              for e in sec.log))
+    xw.sheet("常用回复", [("排名", "int"), ("回复", "text"), ("次数", "int")],
+             ([i, t["title"], t["count"]] for i, t in enumerate(k["top_replies"], 1)))
+    xw.sheet("催单角度", [("角度", "text"), ("次数", "int")],
+             ([kpi.angle_label(a), n] for a, n in k["chases_by_angle"].items()))
+    xw.sheet("每小时粘贴", [("时段", "date"), ("次数", "int")],
+             ([datetime.fromisoformat(h["hour"]).astimezone(tz).replace(tzinfo=None), h["count"]]
+              for h in k["pastes_by_hour"]))
+    xw.save(path)
