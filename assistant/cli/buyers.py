@@ -286,14 +286,14 @@ def cmd_due(ctx) -> int:
 # ---------------------------------------------------------------- promotions
 
 def cmd_promo_add(ctx) -> int:
-    from ..core import customers, reminders
+    from ..core import reminders, zones
 
     store = ctx.store
     tz = _agent_tz(store)
     if ctx.args.tz:
         from zoneinfo import ZoneInfo
 
-        tz = ZoneInfo(customers.check_tz(ctx.args.tz))  # type: ignore[arg-type]
+        tz = ZoneInfo(zones.check_tz(ctx.args.tz))  # type: ignore[arg-type]
     start = reminders.parse_local(ctx.args.start, tz)
     promo = reminders.add_promotion(store, ctx.args.name, start)
     if ctx.args.json:

@@ -111,18 +111,18 @@ def cmd_log_add(ctx) -> int:
 
 
 def cmd_log_list(ctx) -> int:
-    from ..core import shifts
+    from ..core import shifts, zones
 
     store = ctx.store
     a = ctx.args
     now = store.clock.now()
     tz = _agent_tz(store)
     if a.day:
-        since, until = shifts.day_window(_parse_day(a.day), tz)
+        since, until = zones.day_window(_parse_day(a.day), tz)
     else:
         shift = shifts.current_shift(store) or shifts.last_shift(store)
         if shift is None:
-            since, until = shifts.day_window(now.astimezone(tz).date(), tz)
+            since, until = zones.day_window(now.astimezone(tz).date(), tz)
         else:
             since, until = shift.started_at, shift.until(now)
     if a.mine:

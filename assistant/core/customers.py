@@ -22,9 +22,6 @@ from . import checked, zones
 from .clock import from_db, to_db
 from .store import Store
 
-# check_tz lives in zones; the name stays here for handover.py until it is re-pointed.
-from .zones import check_tz as check_tz
-
 log = logging.getLogger(__name__)
 
 # Store code: (zh label, en label). Platform codes match the reply platform tags (taobao, jd, pdd).

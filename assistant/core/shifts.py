@@ -30,9 +30,6 @@ from . import settings, zones
 from .clock import from_db, to_db
 from .store import Store
 
-# day_window lives in zones; the name stays here for handover.py and the CLI/UI until they are re-pointed.
-from .zones import day_window as day_window
-
 log = logging.getLogger(__name__)
 
 MAX_SHIFT_HOURS = 16

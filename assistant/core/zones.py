@@ -10,6 +10,7 @@ fall back to the current fixed UTC offset.
 from __future__ import annotations
 
 import logging
+import re
 import time as _time
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -104,3 +105,25 @@ def parse_hhmm(text: str | time, what: str = "时间") -> time:
 
 def format_hhmm(value: time) -> str:
     return f"{value.hour:02d}:{value.minute:02d}"
+
+
+def zone_name(tz: tzinfo) -> str:
+    """A zone as a handover file names it: the IANA key, else a fixed offset like UTC+08:00."""
+    if isinstance(tz, ZoneInfo):
+        return tz.key
+    offset = datetime.now(timezone.utc).astimezone(tz).utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds() // 60)
+    return f"UTC{'+' if minutes >= 0 else '-'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def zone_from_name(name: str | None) -> tzinfo:
+    """The zone zone_name() named (UTC when unknown: a file from a machine with other zone data)."""
+    text = str(name or "")
+    m = re.fullmatch(r"UTC([+-])(\d\d):(\d\d)", text)
+    if m:
+        delta = timedelta(hours=int(m.group(2)), minutes=int(m.group(3)))
+        return timezone(delta if m.group(1) == "+" else -delta)
+    try:
+        return ZoneInfo(text) if text else timezone.utc
+    except (ValueError, OSError, KeyError):
+        return timezone.utc

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core import handover, kpi, reminders, settings, shifts
+from ..core import handover, kpi, reminders, settings, shifts, zones
 from ..core.clock import from_db
 from ..core.store import Store
 from ..errors import KnownError
@@ -153,7 +153,7 @@ def load_snapshot(store: Store, scope: str, ensure: bool = False) -> Snapshot:
         kpis = kpi.for_shift(store, shift, now, tz)
     else:
         scope = "day"
-        since, until = shifts.day_window(now.astimezone(tz).date(), tz)
+        since, until = zones.day_window(now.astimezone(tz).date(), tz)
         kpis = kpi.for_day(store, now.astimezone(tz).date(), tz)
         until = min(until, now)
     items = shifts.activity(store, since, until + timedelta(seconds=1), limit=LOG_LIMIT)

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from assistant.core import shifts, zones
+from assistant.core import zones
 from assistant.errors import ValidationError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -32,7 +32,6 @@ def test_day_window_in_the_agents_zone():
     since, until = zones.day_window(date(2026, 11, 11), ZoneInfo("Asia/Shanghai"))
     assert since == datetime(2026, 11, 10, 16, 0, tzinfo=timezone.utc)
     assert until - since == timedelta(hours=24)
-    assert shifts.day_window is zones.day_window  # the old name, until its last callers are re-pointed
 
 
 def test_check_tz_and_zone_lookups():

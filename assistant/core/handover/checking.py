@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import ImportFileError, KnownError
-from .. import checked, customers, shifts
+from .. import checked, customers, shifts, zones
 from ..cadence import ANGLES
 from ..clock import to_db
 from ..fileio import reading
@@ -185,7 +185,7 @@ def _check(doc: dict) -> dict:
         item["notes"] = (c.text(b.get("notes", ""), ".notes", customers.MAX_NOTES) or "").replace("\x00", "")
         phone = c.text(b.get("phone"), ".phone", 40, optional=True)
         item["phone"] = c.validated(customers.clean_phone, phone, ".phone") if phone else None
-        item["tz"] = c.validated(customers.check_tz, c.text(b.get("tz"), ".tz", 64, optional=True), ".tz")
+        item["tz"] = c.validated(zones.check_tz, c.text(b.get("tz"), ".tz", 64, optional=True), ".tz")
         item["language"] = c.validated(customers.check_language, c.text(b.get("language"), ".language", 16,
                                                                          optional=True), ".language")
         item["open_questions"] = c.boolean(b.get("open_questions", False), ".open_questions")

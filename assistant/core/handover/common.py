@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import re
-from datetime import datetime, timedelta, timezone, tzinfo
-from zoneinfo import ZoneInfo
 
 from ...errors import ImportFileError
 from .. import masking
@@ -75,23 +72,3 @@ def restore_masked(text: str, source: str) -> str:
 
 
 
-# ---------------------------------------------------------------- time zones
-
-def _zone_name(tz: tzinfo) -> str:
-    if isinstance(tz, ZoneInfo):
-        return tz.key
-    offset = datetime.now(timezone.utc).astimezone(tz).utcoffset() or timedelta(0)
-    minutes = int(offset.total_seconds() // 60)
-    return f"UTC{'+' if minutes >= 0 else '-'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
-
-
-def zone_from_name(name: str | None) -> tzinfo:
-    text = str(name or "")
-    m = re.fullmatch(r"UTC([+-])(\d\d):(\d\d)", text)
-    if m:
-        delta = timedelta(hours=int(m.group(2)), minutes=int(m.group(3)))
-        return timezone(delta if m.group(1) == "+" else -delta)
-    try:
-        return ZoneInfo(text) if text else timezone.utc
-    except (ValueError, OSError, KeyError):
-        return timezone.utc

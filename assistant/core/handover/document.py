@@ -11,12 +11,13 @@ from typing import Any
 
 from ... import __version__
 from ...errors import KnownError
-from .. import customers, kpi, reminders, shifts
+from .. import customers, kpi, reminders, shifts, zones
 from ..cadence import ANGLE_NAMES
 from ..clock import from_db, to_db
 from ..fileio.progress import Progress, Steps
 from ..store import Store
-from .common import FORMAT, VERSION, _zone_name, mask_text, zone_from_name
+from ..zones import zone_from_name, zone_name
+from .common import FORMAT, VERSION, mask_text
 
 _OPEN_BUYERS = (
     "SELECT b.id FROM buyers b WHERE (b.starred = 1 AND b.state IN ('following', 'paused')) "
@@ -41,7 +42,7 @@ def build(store: Store, *, now: datetime | None = None, shift: shifts.Shift | No
                      "ended_at": to_db(shift.ended_at) if shift.ended_at else None, "open": shift.open}
         agent = shift.agent or shifts.agent_name(store)
     else:
-        since, until = shifts.day_window(now.astimezone(tz).date(), tz)[0], now
+        since, until = zones.day_window(now.astimezone(tz).date(), tz)[0], now
         shift_doc = None
         agent = shifts.agent_name(store)
     ids = [r["id"] for r in store.query(_OPEN_BUYERS + " ORDER BY b.id")]
@@ -64,7 +65,7 @@ def build(store: Store, *, now: datetime | None = None, shift: shifts.Shift | No
         "app_version": __version__,
         "generated_at": to_db(now),
         "agent": text(agent or ""),
-        "timezone": _zone_name(tz),
+        "timezone": zone_name(tz),
         "phones_included": bool(include_phones),
         "window": {"since": to_db(since), "until": to_db(until)},
         "shift": shift_doc,

@@ -19,7 +19,8 @@ from ..clock import to_db
 from ..fileio.atomic import write_atomic
 from ..fileio.progress import Budget, Progress, Steps
 from ..store import Store, read_only_error
-from .common import FORMATS, zone_from_name
+from ..zones import zone_from_name
+from .common import FORMATS
 from .document import _OPEN_BUYERS, _cadence_names, build, render_json, sections
 from .html import render_html
 from .sheets import render_xlsx

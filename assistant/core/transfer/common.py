@@ -232,6 +232,3 @@ def _check_code(code: str | None, where_zh: str, where_en: str, row: int | None)
     return code
 
 
-def _derived_title(body: str) -> str:
-    # The same rule as replies._validate_fields, so the preview shows the title the reply will get.
-    return body.strip().splitlines()[0][:20]

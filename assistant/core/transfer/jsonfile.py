@@ -24,7 +24,6 @@ from .common import (
     ImportItem,
     _check_body,
     _check_code,
-    _derived_title,
     _empty,
     _err,
     _fail,
@@ -195,7 +194,7 @@ def _parse_replies_json(data: dict, top: _J) -> _FileData:
         if use_count > MAX_COUNT:
             raise j.fail(f"应在 0 到 {MAX_COUNT} 之间", f"must be from 0 to {MAX_COUNT}", "use_count")
         items.append(ImportItem(
-            row=i, where_zh=where, where_en=where, group_path="", title=values["title"] or _derived_title(values["body"]),
+            row=i, where_zh=where, where_en=where, group_path="", title=values["title"] or replies.derived_title(values["body"]),
             code=values["code"], body=values["body"], uuid=reply_uuid, language=values["language"],
             platforms=values["platforms"], hotkey=hotkey, angle=values["angle"], position=position,
             created_at=j.timestamp("created_at"), updated_at=j.timestamp("updated_at"), use_count=use_count,
@@ -221,7 +220,7 @@ def _parse_library_json(data: dict, top: _J) -> _FileData:
                 raise _err(f"文件超过 {common.MAX_ROWS} 条快捷短语", f"The file holds more than {common.MAX_ROWS} replies")
             items.append(ImportItem(
                 row=len(items), where_zh=where, where_en=where, group_path=path,
-                title=values["title"].strip() or _derived_title(values["body"]), code=values["code"],
+                title=values["title"].strip() or replies.derived_title(values["body"]), code=values["code"],
                 body=values["body"], language=values["language"], platforms=values["platforms"],
                 angle=values["angle"], group_key=key, title_given=bool(values["title"].strip())))
 

@@ -38,7 +38,6 @@ from .common import (
     ImportItem,
     _check_body,
     _check_code,
-    _derived_title,
     _Empty,
     _empty,
     _err,
@@ -135,7 +134,7 @@ def _check_fields(data: _FileData, keep_braces: bool) -> int:
             if not keep_braces:
                 raise ImportBracesError(f"{item.where_zh}：{exc.zh}", f"Row {item.row}: {exc.en}", row=item.row) from exc
             # The title is plain text: it keeps the phrase as written, without the doubled braces.
-            item.title, item.title_given = _derived_title(item.body), True
+            item.title, item.title_given = replies.derived_title(item.body), True
             item.body, n = templates.escape_unknown(item.body)
             escaped += n
     return escaped
@@ -176,7 +175,7 @@ def _parse_qianniu(rows: Iterable[tuple[int, list[Any]]], fmt: str, *, ragged_ch
         if key not in groups:
             groups[key] = _GroupSpec(key=key, name=name, flat=raw_group or None)
         items.append(ImportItem(row=row, where_zh=where_zh, where_en=where_en, group_path=name,
-                                title=_derived_title(body), code=code, body=body, group_key=key))
+                                title=replies.derived_title(body), code=code, body=body, group_key=key))
     if cols is None or not items:
         raise _empty()
     return _FileData(fmt, "qianniu", groups, items)
