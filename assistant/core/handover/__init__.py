@@ -41,6 +41,7 @@ sheets (render_xlsx over fileio.xlsx), export, checking (read_file, parse), merg
 from __future__ import annotations
 
 from ..fileio.progress import Progress
+from ..zones import zone_from_name
 from .checking import parse, read_file
 from .common import (
     FORMAT,
@@ -56,7 +57,6 @@ from .common import (
     mask_text,
     neutralise,
     restore_masked,
-    zone_from_name,
 )
 from .document import Sections, _cadence_names, build, render_json, sections
 from .export import ExportResult, export_handover
