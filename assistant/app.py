@@ -77,22 +77,23 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
     qapp.setQuitOnLastWindowClosed(False)
 
     # --- ui wiring (panel, tray, worker) ---
-    from .ui import qtfix
+    from .services import qtfix
 
     qtfix.guard()  # PySide6 6.12.0 + Python 3.11: every emit() leaks a reference to True (see module)
-    from .ui.gcguard import GuiThreadCollector
+    from .services.gcguard import GuiThreadCollector
 
     collector = GuiThreadCollector(qapp)  # cycles holding widgets are freed on the GUI thread only
 
     from .core import replies, search, settings
     from .core.store import open_store
     from .errors import KnownError
+    from .services.single_instance import SingleInstance
     from .services.systemwatch import SystemWatch
     from .services.worker import StoreWorker
-    from .ui import crash, i18n, style, winlocate
-    from .ui.panel import Panel
-    from .ui.single_instance import SingleInstance
-    from .ui.tray import Tray
+    from .ui import crash
+    from .ui.panel.panel import Panel
+    from .ui.widgets import i18n, style, winlocate
+    from .ui.widgets.tray import Tray
 
     crash_handler = crash.install(ctx.data_dir / "crash", ctx.log_path)
     style.apply(qapp)
@@ -209,7 +210,7 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
 
     # --- handover wiring (交接 tab) ---
     from .core import shifts
-    from .ui.handover_tab import HandoverTab
+    from .ui.handover.handover_tab import HandoverTab
 
     # The day's shift starts on first use (a leftover shift from yesterday is closed first), at start and
     # after a clock jump; a shift found to start in the future (the clock was ahead) is replaced, and said so.
@@ -328,9 +329,9 @@ def wire_reminders(qapp, panel, tray, worker, flow, config, clock=None, watch=No
     """客户 / 提醒 tabs, the reminder scheduler and its popup, and their links to the paste flow
     (paste a chase script, record it once pasted, star-selection, next-chase)."""
     from .services.scheduler import ReminderScheduler
-    from .ui.buyers_tab import BuyersTab
-    from .ui.reminders import ChaseActions, ReminderPopup
-    from .ui.reminders_tab import RemindersTab
+    from .ui.buyers.buyers_tab import BuyersTab
+    from .ui.reminders.reminders import ChaseActions, ReminderPopup
+    from .ui.reminders.reminders_tab import RemindersTab
 
     actions = ChaseActions(worker, clock, parent=qapp)
     buyers_tab = BuyersTab(worker, actions, clock)

@@ -954,7 +954,7 @@
     <name>Panel</name>
     <message>
         <source>客服助手</source>
-        <extracomment>paste this reply into the chat window (reply id, fill-in values) — the controller&apos;s paste_reply the agent filled the fields the controller asked for: (the controller&apos;s token, values) the agent cancelled that form (token) replies were created, edited, deleted or imported (per-reply hotkeys may have changed) the settings dialog saved; all declared settings with their new values the editor is recording a chord: global hotkeys should be paused meanwhile the tray&apos;s or the menu&apos;s &quot;pause hotkeys&quot; (True = paused) fill-in values known for the current buyer changed ({客户}, {订单号}…)</extracomment>
+        <extracomment>paste this reply into the chat window (reply id, fill-in values) — the paste flow&apos;s paste_reply the agent filled the fields the paste flow asked for: (the paste flow&apos;s token, values) the agent cancelled that form (token) replies were created, edited, deleted or imported (per-reply hotkeys may have changed) the settings dialog saved; all declared settings with their new values the editor is recording a chord: global hotkeys should be paused meanwhile the tray&apos;s or the menu&apos;s &quot;pause hotkeys&quot; (True = paused) fill-in values known for the current buyer changed ({客户}, {订单号}…)</extracomment>
         <translation>kefu-assistant</translation>
     </message>
     <message>
@@ -1194,7 +1194,7 @@
     </message>
     <message>
         <source>下次提醒：{time}</source>
-        <extracomment>(list of reminders.DueReminder, missed: True when they fell due while closed or asleep) the timer was (re)armed for this instant (None: nothing pending) the heartbeat noticed the wall clock jump by this many seconds (sleep/wake, clock change) paste this reply into the chat window (reply id, fill-in values, tag): app.py wires the hotkey controller&apos;s paste_reply_tagged, whose tagged_paste_done(tag, ...) goes to on_tagged_paste_done; without a controller the text is copied answer to the next-chase hotkey: (token, reply id, values, tag) -&gt; controller.paste_reply_to_tagged show a message (zh, en, level) open this buyer in the 客户 tab a reminder was acted on (its id): views drop it a chase was recorded for this buyer</extracomment>
+        <extracomment>paste this reply into the chat window (reply id, fill-in values, attribution): app.py wires the paste flow&apos;s paste_reply_attributed, whose attributed_paste_done(attribution, ...) goes to on_attributed_paste_done; without a paste flow the text is copied answer to the next-chase hotkey: (token, reply id, values, attribution) -&gt; flow.paste_reply_to_attributed show a message (zh, en, level) open this buyer in the 客户 tab a reminder was acted on (its id): views drop it a chase was recorded for this buyer</extracomment>
         <translation>Next chase: {time}</translation>
     </message>
     <message>

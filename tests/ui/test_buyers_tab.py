@@ -10,9 +10,9 @@ from PySide6.QtCore import QObject, Qt, Signal
 from assistant.core import customers, reminders, settings
 from assistant.core.clock import FakeClock
 from assistant.core.store import open_store
-from assistant.ui.buyers_tab import BuyersTab
-from assistant.ui.reminders import ChaseActions
-from assistant.ui.reminders_tab import RemindersTab
+from assistant.ui.buyers.buyers_tab import BuyersTab
+from assistant.ui.reminders.reminders import ChaseActions
+from assistant.ui.reminders.reminders_tab import RemindersTab
 from tests.ui.uihelp import type_ime
 
 START = datetime(2026, 11, 10, 6, 0, tzinfo=timezone.utc)
@@ -197,7 +197,7 @@ class FakePasteFlow(QObject):
 
 def test_wire_reminders(qtbot, qapp, make_panel, cworker, clock, cstore):
     from assistant.app import wire_reminders
-    from assistant.ui.tray import Tray
+    from assistant.ui.widgets.tray import Tray
 
     panel = make_panel()
     flow = FakePasteFlow()
@@ -234,7 +234,7 @@ def test_wire_reminders(qtbot, qapp, make_panel, cworker, clock, cstore):
 def wired_panel(qtbot, qapp, make_panel, cworker, clock, cstore):
     """The panel with its 客户 and 提醒 pages, and a reminder card on the 提醒 page."""
     from assistant.app import wire_reminders
-    from assistant.ui.tray import Tray
+    from assistant.ui.widgets.tray import Tray
 
     panel = make_panel()
     parts = wire_reminders(qapp, panel, Tray(), cworker, None, {}, clock)
@@ -252,7 +252,7 @@ def wired_panel(qtbot, qapp, make_panel, cworker, clock, cstore):
 def test_every_page_fits_a_360_px_panel(qtbot, wired_panel, lang):
     from PySide6.QtWidgets import QApplication
 
-    from assistant.ui import i18n
+    from assistant.ui.widgets import i18n
 
     panel, parts = wired_panel
     i18n.install(lang)
@@ -278,7 +278,7 @@ def test_every_page_fits_a_360_px_panel(qtbot, wired_panel, lang):
 
 
 def test_live_switch_relabels_filters_history_and_cadence_names(qtbot, wired_panel):
-    from assistant.ui import i18n
+    from assistant.ui.widgets import i18n
 
     panel, parts = wired_panel
     tab = parts["buyers_tab"]

@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from assistant.core import replies, settings
-from assistant.ui.editor_dialog import EditorDialog
+from assistant.ui.panel.editor_dialog import EditorDialog
 
 CTRL_ALT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
 
@@ -150,7 +150,7 @@ def test_reserved_chord_is_explained(qtbot, worker):
 
 
 def test_panel_new_reply_preselects_the_current_group(qtbot, panel, store):
-    from assistant.ui import queries
+    from assistant.ui.panel import queries
 
     group = replies.get_group(store, "售前/问候")
     panel.set_group_filter(queries.GroupFilter("group", group.id))
@@ -177,7 +177,7 @@ def test_hotkey_field_stops_global_hotkeys_at_the_click_not_at_the_focus_in(qtbo
     # click fired the reply's hotkey instead of being recorded.
     from PySide6.QtWidgets import QLineEdit
 
-    from assistant.ui.widgets import HotkeyEdit
+    from assistant.ui.widgets.widgets import HotkeyEdit
 
     chat = QLineEdit()  # stands in for the chat client holding the keyboard focus
     field = HotkeyEdit()

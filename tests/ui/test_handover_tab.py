@@ -13,8 +13,8 @@ from PySide6.QtWidgets import QAbstractButton, QLabel
 
 from assistant.core import handover, reminders, replies, settings, shifts
 from assistant.core.store import open_store
-from assistant.ui import i18n
-from assistant.ui.handover_tab import HandoverTab, LogRow
+from assistant.ui.handover.handover_tab import HandoverTab, LogRow
+from assistant.ui.widgets import i18n
 from tests.ui.uihelp import type_ime
 
 CJK = re.compile(r"[\u3400-\u9fff]")

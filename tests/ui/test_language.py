@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QLineEdit, QTabBar
 
-from assistant.ui import i18n
+from assistant.ui.widgets import i18n
 
 ROOT = Path(__file__).resolve().parents[2]
 CJK = re.compile(r"[\u3400-\u9fff]")
@@ -59,9 +59,9 @@ def test_language_setting_switches_live(qtbot, panel):
 
 
 def test_dialogs_are_complete_in_english(qtbot, worker, data_dir):
-    from assistant.ui.editor_dialog import EditorDialog
-    from assistant.ui.settings_dialog import SettingsDialog
-    from assistant.ui.transfer_dialog import ExportDialog, ImportDialog
+    from assistant.ui.panel.editor_dialog import EditorDialog
+    from assistant.ui.panel.transfer_dialog import ExportDialog, ImportDialog
+    from assistant.ui.settings.settings_dialog import SettingsDialog
 
     i18n.install("en")
     for dialog in (EditorDialog(worker, None), SettingsDialog(worker, {}, data_dir=data_dir),

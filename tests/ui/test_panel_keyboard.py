@@ -105,7 +105,7 @@ def test_double_click_pastes(qtbot, panel):
 
 
 def test_missing_fields_open_a_form_then_paste_with_the_values(qtbot, panel):
-    from assistant.ui.fill_dialog import FillFieldsDialog
+    from assistant.ui.panel.fill_dialog import FillFieldsDialog
 
     panel.set_paste_available(True)
     panel.config["agent.name"] = "小美"
@@ -131,7 +131,7 @@ def test_missing_fields_open_a_form_then_paste_with_the_values(qtbot, panel):
 
 
 def test_controller_asks_for_fields_of_a_hotkey_reply(qtbot, panel, store):
-    from assistant.ui.fill_dialog import FillFieldsDialog
+    from assistant.ui.panel.fill_dialog import FillFieldsDialog
 
     reply = next(r for r in replies.list_replies(store) if "商品" in r.fields)
     panel.ask_fields(reply.id, ["商品"], 7)
@@ -145,7 +145,7 @@ def test_controller_asks_for_fields_of_a_hotkey_reply(qtbot, panel, store):
 
 
 def test_the_form_never_offers_one_buyers_product_to_another(qtbot, panel, store):
-    from assistant.ui.fill_dialog import FillFieldsDialog
+    from assistant.ui.panel.fill_dialog import FillFieldsDialog
 
     def ask_and_fill(typed: dict[str, str]) -> FillFieldsDialog:
         panel.ask_fields(reply.id, ["商品", "优惠"], 1)

@@ -8,7 +8,7 @@ import time
 
 from PySide6.QtCore import QTimer
 
-from assistant.ui import queries
+from assistant.ui.panel import queries
 from tests.ui.uihelp import search, type_ime
 
 

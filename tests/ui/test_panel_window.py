@@ -7,7 +7,7 @@ from PySide6.QtCore import QRect, Qt
 from PySide6.QtWidgets import QApplication, QLineEdit
 
 from assistant.core import settings
-from assistant.ui import docking
+from assistant.ui.widgets import docking
 
 
 def test_edge_rect_takes_the_full_work_area_height():
@@ -113,7 +113,7 @@ def test_free_mode_remembers_the_geometry(qtbot, panel, store):
 
 
 def test_tray_menu_drives_the_panel(qtbot, panel):
-    from assistant.ui.tray import Tray
+    from assistant.ui.widgets.tray import Tray
 
     tray = Tray()
     tray.toggle_requested.connect(panel.toggle_visible)

@@ -10,9 +10,9 @@ import sys
 
 from assistant.core import checked, replies, search
 from assistant.core.store import open_store
-from assistant.ui import queries
+from assistant.services.single_instance import SingleInstance
 from assistant.ui.crash import CrashHandler
-from assistant.ui.single_instance import SingleInstance
+from assistant.ui.panel import queries
 
 
 def mode(path) -> int:

@@ -16,7 +16,7 @@ from assistant.core.clock import FakeClock
 from assistant.core.store import open_store
 from assistant.services.scheduler import MAX_TIMER_MS, ReminderScheduler
 from assistant.services.systemwatch import SystemWatch
-from assistant.ui.reminders import ChaseActions, ReminderPopup
+from assistant.ui.reminders.reminders import ChaseActions, ReminderPopup
 
 START = datetime(2026, 11, 10, 6, 0, tzinfo=timezone.utc)  # 14:00 in Shanghai: inside the shift
 
@@ -381,7 +381,7 @@ def test_a_promotion_wave_fills_in_the_promotion_name(qtbot, cstore, clock, sche
 
 
 def test_a_too_soon_warning_reflects_the_time_now(qtbot, cstore, clock, popup, monkeypatch):
-    from assistant.ui import reminders as ui_reminders
+    from assistant.ui.reminders import reminders as ui_reminders
 
     monkeypatch.setattr(ui_reminders, "RECHECK_MS", 50, raising=False)
     buyer = star(cstore, "刚催过")

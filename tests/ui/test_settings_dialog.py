@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox, QSpinBox
 
 from assistant.core import replies, settings
-from assistant.ui.settings_dialog import ActionHotkeys, AppRules, SettingsDialog
+from assistant.ui.settings.settings_dialog import ActionHotkeys, AppRules, SettingsDialog
 
 
 def open_settings(qtbot, worker, data_dir) -> SettingsDialog:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from assistant.core import shifts
-from assistant.ui.handover_tab import HandoverTab
+from assistant.ui.handover.handover_tab import HandoverTab
 
 
 def test_the_tab_replaces_a_shift_from_the_future_and_tells_once(worker, store, qtbot):

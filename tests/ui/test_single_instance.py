@@ -9,13 +9,13 @@ import subprocess
 import sys
 import textwrap
 
-from assistant.ui.single_instance import SingleInstance, server_name
+from assistant.services.single_instance import SingleInstance, server_name
 
 SECOND = textwrap.dedent("""
     import sys
     from pathlib import Path
     from PySide6.QtCore import QCoreApplication
-    from assistant.ui.single_instance import SingleInstance
+    from assistant.services.single_instance import SingleInstance
     app = QCoreApplication([])
     other = SingleInstance(Path(sys.argv[1]))
     if other.acquire():

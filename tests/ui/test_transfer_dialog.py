@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from assistant.core import replies
-from assistant.ui.transfer_dialog import ExportDialog, ImportDialog
+from assistant.ui.panel.transfer_dialog import ExportDialog, ImportDialog
 
 
 def qianniu_csv(tmp_path, rows):

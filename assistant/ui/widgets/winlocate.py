@@ -1,5 +1,5 @@
 """Find another program's top-level window by title or class: the default locator for the
-"attach beside the chat client" dock mode (assistant.ui.docking).
+"attach beside the chat client" dock mode (assistant.ui.widgets.docking).
 
 X11 through python-xlib (EWMH _NET_CLIENT_LIST), Windows through user32. Wayland and others have
 no such API: `default_locator()` returns None there and the panel docks to the screen edge.

@@ -151,7 +151,7 @@ QProgressBar::chunk {{ background: {ACCENT}; border-radius: 4px; }}
 
 
 def stylesheet() -> str:
-    from ..paths import resource_path
+    from ...paths import resource_path
 
     arrow = resource_path("icons", "combo-arrow.svg").as_posix()
     up = resource_path("icons", "spin-up.svg").as_posix()

@@ -48,10 +48,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core import templates
+from ...core import templates
+from ..panel.models import ROW_ROLE
+from ..panel.queries import ReplyRow
 from . import i18n, icons, style
-from .models import ROW_ROLE
-from .queries import ReplyRow
 
 translate = QCoreApplication.translate
 

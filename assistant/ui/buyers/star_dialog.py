@@ -19,11 +19,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core import customers, reminders
-from ..core.clock import Clock, SystemClock
-from ..errors import KnownError
-from ..services.worker import StoreWorker
-from . import i18n
+from ...core import customers, reminders
+from ...core.clock import Clock, SystemClock
+from ...errors import KnownError
+from ...services.worker import StoreWorker
+from ..widgets import i18n
 
 translate = QCoreApplication.translate
 ZONES = ("", "Asia/Shanghai", "Asia/Tokyo", "Europe/Moscow", "Europe/Madrid", "Europe/London", "America/New_York",

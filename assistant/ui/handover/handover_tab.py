@@ -32,12 +32,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core import handover, kpi, reminders, settings, shifts, zones
-from ..core.clock import from_db
-from ..core.store import Store
-from ..errors import KnownError
-from ..services.worker import StoreWorker
-from . import i18n, icons, style
+from ...core import handover, kpi, reminders, settings, shifts, zones
+from ...core.clock import from_db
+from ...core.store import Store
+from ...errors import KnownError
+from ...services.worker import StoreWorker
+from ..widgets import i18n, icons, style
+from ..widgets.widgets import ElidedLabel
 from .handover_dialogs import (
     CalculatorDialog,
     EntryDialog,
@@ -51,7 +52,6 @@ from .handover_dialogs import (
     documents_dir,
     open_in_file_manager,
 )
-from .widgets import ElidedLabel
 
 log = logging.getLogger(__name__)
 translate = QCoreApplication.translate

@@ -9,10 +9,10 @@ from PySide6.QtCore import QCoreApplication, QEvent, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QSplitter, QVBoxLayout, QWidget
 
-from ..core import reminders
-from ..core.clock import Clock, SystemClock
-from ..services.worker import StoreWorker
-from . import icons, style
+from ...core import reminders
+from ...core.clock import Clock, SystemClock
+from ...services.worker import StoreWorker
+from ..widgets import icons, style
 from .reminders import CARD_STYLE, ChaseActions, ReminderCard, clock_text, in_time, platform_name
 
 translate = QCoreApplication.translate

@@ -37,11 +37,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core import hotkeys, settings
-from ..errors import KnownError, ValidationError
-from ..services.worker import StoreWorker
-from . import i18n, icons, queries
-from .widgets import HotkeyEdit
+from ...core import hotkeys, settings
+from ...errors import KnownError, ValidationError
+from ...services.worker import StoreWorker
+from ..panel import queries
+from ..widgets import i18n, icons
+from ..widgets.widgets import HotkeyEdit
 
 translate = QCoreApplication.translate
 

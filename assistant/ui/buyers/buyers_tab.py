@@ -41,12 +41,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core import customers, reminders
-from ..core.clock import Clock, SystemClock
-from ..services.worker import StoreWorker
-from . import i18n, icons, style
-from .reminders import ChaseActions, ago, angle_name, clock_text, platform_name, state_name
-from .widgets import paint_row_background
+from ...core import customers, reminders
+from ...core.clock import Clock, SystemClock
+from ...services.worker import StoreWorker
+from ..reminders.reminders import ChaseActions, ago, angle_name, clock_text, platform_name, state_name
+from ..widgets import i18n, icons, style
+from ..widgets.widgets import paint_row_background
 
 translate = QCoreApplication.translate
 BUYER_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -425,7 +425,7 @@ class BuyersTab(QWidget):
         if pending:
             nxt = pending[0]
             bits.append(translate("Buyers", "下次提醒 {time}").replace("{time}", clock_text(nxt.due_at, now)))
-        from .reminders import chip_html
+        from ..reminders.reminders import chip_html
 
         self.info_label.setText((chip_html(buyer.marks) + "<br>" if buyer.marks else "")
                                 + html.escape("  ·  ".join(bits)))

@@ -21,12 +21,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core import replies, templates
-from ..errors import KnownError, ValidationError
-from ..services.worker import StoreWorker
-from . import i18n, icons, queries, style
+from ...core import replies, templates
+from ...errors import KnownError, ValidationError
+from ...services.worker import StoreWorker
+from ..widgets import i18n, icons, style
+from ..widgets.widgets import FieldHighlighter, HotkeyEdit
+from . import queries
 from .queries import ReplyRow
-from .widgets import FieldHighlighter, HotkeyEdit
 
 translate = QCoreApplication.translate
 

@@ -7,7 +7,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractListModel, QCoreApplication, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QStandardItem, QStandardItemModel
 
-from . import icons, style
+from ..widgets import icons, style
 from .queries import GroupFilter, Library, ReplyRow
 
 translate = QCoreApplication.translate

@@ -8,7 +8,7 @@ from PySide6.QtCore import QByteArray, QRectF, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
-from ..paths import resource_path
+from ...paths import resource_path
 from . import style
 
 SIZES = (16, 20, 24, 32, 48)

@@ -59,13 +59,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core import replies, search, settings, templates
-from ..errors import KnownError, StoreError
-from ..services.worker import StoreWorker
-from . import docking, i18n, icons, queries, style
+from ...core import replies, search, settings, templates
+from ...errors import KnownError, StoreError
+from ...services.worker import StoreWorker
+from ..widgets import docking, i18n, icons, style
+from ..widgets.widgets import (
+    ComingSoon,
+    ElidedLabel,
+    MessageBar,
+    ReplyDelegate,
+    ReplyPreview,
+    SearchBox,
+    panel_key,
+)
+from . import queries
 from .models import FILTER_ROLE, ROW_ROLE, GroupsModel, ResultsModel
 from .queries import GroupFilter, ReplyRow, Results
-from .widgets import ComingSoon, ElidedLabel, MessageBar, ReplyDelegate, ReplyPreview, SearchBox, panel_key
 
 log = logging.getLogger(__name__)
 translate = QCoreApplication.translate
@@ -912,7 +921,7 @@ class Panel(QWidget):
         dialog.open()
 
     def open_settings(self) -> None:
-        from .settings_dialog import SettingsDialog
+        from ..settings.settings_dialog import SettingsDialog
 
         dialog = SettingsDialog(self.worker, self.config, self, data_dir=self.data_dir,
                                 window_lister=self.window_lister)

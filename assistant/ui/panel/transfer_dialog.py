@@ -30,10 +30,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core import transfer
-from ..errors import ImportBracesError, ImportFileError, KnownError
-from ..services.worker import StoreWorker
-from . import i18n, queries
+from ...core import transfer
+from ...errors import ImportBracesError, ImportFileError, KnownError
+from ...services.worker import StoreWorker
+from ..widgets import i18n
+from . import queries
 
 translate = QCoreApplication.translate
 

@@ -8,9 +8,9 @@ import inspect
 from dataclasses import dataclass
 from typing import Any
 
-from ..core import checked, replies, search, settings, templates
-from ..core.store import Store
-from ..errors import ValidationError
+from ...core import checked, replies, search, settings, templates
+from ...core.store import Store
+from ...errors import ValidationError
 
 LIST_LIMIT = 500
 SEARCH_LIMIT = 50
@@ -192,7 +192,7 @@ def action_hotkeys(store: Store) -> dict[str, str]:
 def hotkey_conflict(store: Store, text: str, reply_id: int | None) -> tuple[str, str] | None:
     """(zh, en) of what makes `text` unusable as a reply hotkey: a parse error, another reply or a
     global action (saved or still at its default). None when it is free."""
-    from ..core import hotkeys
+    from ...core import hotkeys
 
     try:
         norm = hotkeys.normalize(text)

@@ -35,11 +35,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core import handover, kpi, shifts
-from ..core.clock import from_db
-from ..errors import KnownError
-from ..services.worker import StoreWorker
-from . import i18n, icons, style
+from ...core import handover, kpi, shifts
+from ...core.clock import from_db
+from ...errors import KnownError
+from ...services.worker import StoreWorker
+from ..widgets import i18n, icons, style
 
 translate = QCoreApplication.translate
 

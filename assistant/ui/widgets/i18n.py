@@ -12,7 +12,7 @@ import logging
 
 from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
 
-from ..paths import resource_path
+from ...paths import resource_path
 
 log = logging.getLogger(__name__)
 

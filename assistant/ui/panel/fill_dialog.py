@@ -15,10 +15,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core import templates
-from . import i18n, style
+from ...core import templates
+from ..widgets import i18n, style
+from ..widgets.widgets import body_html
 from .queries import ReplyRow
-from .widgets import body_html
 
 translate = QCoreApplication.translate
 _FIELDS = {f.name: f for f in templates.FIELDS}

@@ -41,12 +41,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core import cadence as cad
-from ..core import customers, reminders, templates
-from ..core.clock import Clock, SystemClock
-from ..errors import KnownError
-from ..services.worker import StoreWorker
-from . import i18n, icons, style
+from ...core import cadence as cad
+from ...core import customers, reminders, templates
+from ...core.clock import Clock, SystemClock
+from ...errors import KnownError
+from ...services.worker import StoreWorker
+from ..widgets import i18n, icons, style
 
 log = logging.getLogger(__name__)
 translate = QCoreApplication.translate
@@ -502,7 +502,7 @@ class ReminderCard(QFrame):
                                 f'{html.escape(translate("Reminders", "没有可用的新话术（所有角度都用过了）"))}</span>')
         else:
             body = templates.render(p.reply_body, item.fill_values()).text
-            from .widgets import body_html
+            from ..widgets.widgets import body_html
 
             self.script.setText(f'<span style="color:{style.TEXT_2}; font-size:11px;">'
                                 f'{html.escape(angle_name(p.angle))} · {html.escape(p.reply_title or "")}</span><br>'
