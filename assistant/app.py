@@ -223,7 +223,7 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
     handover_tab = HandoverTab(worker)
     handover_tab.message.connect(lambda zh, en, level: panel.show_message(zh, en, level))
     handover_tab.settings_requested.connect(panel.open_settings)
-    panel.set_page(3, handover_tab)
+    panel.add_tab(*HandoverTab.TAB, handover_tab)
     # --- end handover wiring ---
 
     return qapp.exec()
@@ -336,8 +336,8 @@ def wire_reminders(qapp, panel, tray, worker, flow, config, clock=None, watch=No
     actions = ChaseActions(worker, clock, parent=qapp)
     buyers_tab = BuyersTab(worker, actions, clock)
     reminders_tab = RemindersTab(worker, actions, clock)
-    panel.set_page(1, buyers_tab)
-    panel.set_page(2, reminders_tab)
+    panel.add_tab(*BuyersTab.TAB, buyers_tab)
+    panel.add_tab(*RemindersTab.TAB, reminders_tab)
     scheduler = ReminderScheduler(worker, clock, parent=qapp)
     if watch is not None:
         watch.woke.connect(scheduler.on_woke)  # sleep/wake: the missed reminders, once
@@ -351,7 +351,7 @@ def wire_reminders(qapp, panel, tray, worker, flow, config, clock=None, watch=No
     buyers_tab.context_changed.connect(panel.set_context)
 
     def open_buyer(_buyer_id: int) -> None:
-        panel.tabs.setCurrentIndex(1)
+        panel.show_tab(BuyersTab.TAB[0])
         panel.show_panel()
 
     actions.open_buyer.connect(open_buyer)

@@ -133,13 +133,6 @@
     </message>
 </context>
 <context>
-    <name>ComingSoon</name>
-    <message>
-        <source>即将推出</source>
-        <translation>Coming soon</translation>
-    </message>
-</context>
-<context>
     <name>Crash</name>
     <message>
         <source>客服助手遇到了问题</source>
@@ -1674,39 +1667,18 @@
     </message>
     <message>
         <source>客户</source>
+        <extracomment>(key, label) for Panel.add_tab</extracomment>
         <translation>Buyers</translation>
     </message>
     <message>
         <source>提醒</source>
+        <extracomment>(key, label) for Panel.add_tab</extracomment>
         <translation>Chases</translation>
     </message>
     <message>
         <source>交接</source>
+        <extracomment>(key, label) for Panel.add_tab</extracomment>
         <translation>Handover</translation>
-    </message>
-    <message>
-        <source>标星买家</source>
-        <translation>Starred buyers</translation>
-    </message>
-    <message>
-        <source>标星、备注和分级跟进的买家都会列在这里：客单价、时区、上次沟通，一眼看清该先联系谁。</source>
-        <translation>Starred, noted and ranked buyers will be listed here — order value, time zone, last contact — so you see at a glance whom to contact first.</translation>
-    </message>
-    <message>
-        <source>催单提醒</source>
-        <translation>Chase reminders</translation>
-    </message>
-    <message>
-        <source>到点该催的买家会在这里提醒你：按 3/5/7/9 分钟或 10/20/30 分钟的节奏，每次换一个角度，不重复、不过早。</source>
-        <translation>Buyers due for a chase will show up here, on a 3/5/7/9- or 10/20/30-minute cadence, each time from a new angle — never repeated, never too early.</translation>
-    </message>
-    <message>
-        <source>交接班</source>
-        <translation>Shift handover</translation>
-    </message>
-    <message>
-        <source>下班前把未解决的问题整理成交接单，接班同事上岗前一看就懂，同一个买家不再被来回转手。</source>
-        <translation>Before leaving, turn open problems into a handover sheet the next shift understands at a glance, so no buyer is passed around.</translation>
     </message>
 </context>
 <context>

@@ -223,7 +223,7 @@ def test_wire_reminders(qtbot, qapp, make_panel, cworker, clock, cstore):
         qtbot.waitUntil(lambda: parts["popup"].count() >= 1, timeout=5000)
         card = next(iter(parts["popup"].cards.values()))
         qtbot.mouseClick(card.open_button, Qt.MouseButton.LeftButton)
-        assert panel.tabs.currentIndex() == 1
+        assert panel.current_tab() == "buyers"
     finally:
         parts["scheduler"].stop()
         parts["popup"].dismiss()
@@ -232,12 +232,14 @@ def test_wire_reminders(qtbot, qapp, make_panel, cworker, clock, cstore):
 
 @pytest.fixture
 def wired_panel(qtbot, qapp, make_panel, cworker, clock, cstore):
-    """The panel with its 客户 and 提醒 pages, and a reminder card on the 提醒 page."""
+    """The panel with its 客户, 提醒 and 交接 pages, and a reminder card on the 提醒 page."""
     from assistant.app import wire_reminders
+    from assistant.ui.handover.handover_tab import HandoverTab
     from assistant.ui.widgets.tray import Tray
 
     panel = make_panel()
     parts = wire_reminders(qapp, panel, Tray(), cworker, None, {}, clock)
+    panel.add_tab(*HandoverTab.TAB, HandoverTab(cworker))  # as app.py does, after the reminders wiring
     clock.advance(timedelta(minutes=4))
     parts["scheduler"].fire()
     qtbot.waitUntil(lambda: parts["popup"].count() >= 1, timeout=5000)
@@ -259,12 +261,12 @@ def test_every_page_fits_a_360_px_panel(qtbot, wired_panel, lang):
     QApplication.processEvents()  # LanguageChange is a posted event
     panel.resize(360, 800)
     tab = parts["buyers_tab"]
-    for page in (1, 2, 3, 0):
-        panel.tabs.setCurrentIndex(page)
+    for page in ("buyers", "reminders", "handover", "replies"):
+        panel.show_tab(page)
         qtbot.wait(50)
         assert panel.minimumSizeHint().width() <= 360, (lang, page, panel.minimumSizeHint())
     assert panel.tabs.width() >= panel.tabs.sizeHint().width()  # every tab label whole
-    panel.tabs.setCurrentIndex(1)
+    panel.show_tab("buyers")
     qtbot.waitUntil(lambda: tab.mark_filter.width() > 40)
     from PySide6.QtWidgets import QStyle, QStyleOptionComboBox
 
@@ -282,7 +284,7 @@ def test_live_switch_relabels_filters_history_and_cadence_names(qtbot, wired_pan
 
     panel, parts = wired_panel
     tab = parts["buyers_tab"]
-    panel.tabs.setCurrentIndex(1)
+    panel.show_tab("buyers")
     qtbot.waitUntil(lambda: tab.history.count() > 0, timeout=5000)
     card = next(c for c in parts["popup"].cards.values() if c.item.nickname == "大树")
     assert "低客单 第 1/3 次" in card.meta.text()

@@ -10,6 +10,7 @@ import html
 from typing import Any
 
 from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
     QCoreApplication,
     QEvent,
     QModelIndex,
@@ -133,6 +134,9 @@ class BuyerDelegate(QStyledItemDelegate):
 
 class BuyersTab(QWidget):
     """The 客户 page."""
+    #: (key, label) for Panel.add_tab
+    TAB = ("buyers", QT_TRANSLATE_NOOP("Tabs", "客户"))
+
 
     #: fill-in values for the chosen buyer ({客户}: nickname) — app.py hands them to panel.set_context
     context_changed = Signal(dict)

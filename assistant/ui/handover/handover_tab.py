@@ -374,6 +374,9 @@ class SegmentedButtons(QWidget):
 # ================================================================ the tab
 
 class HandoverTab(QWidget):
+    #: (key, label) for Panel.add_tab
+    TAB = ("handover", QT_TRANSLATE_NOOP("Tabs", "交接"))
+
     #: a message for the panel's message bar: (zh, en, level); app.py connects it to panel.show_message
     message = Signal(str, str, str)
     #: the agent wants to set their name (agent.name): app.py opens the settings dialog

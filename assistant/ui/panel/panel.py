@@ -64,7 +64,6 @@ from ...errors import KnownError, StoreError
 from ...services.worker import StoreWorker
 from ..widgets import docking, i18n, icons, style
 from ..widgets.widgets import (
-    ComingSoon,
     ElidedLabel,
     MessageBar,
     ReplyDelegate,
@@ -88,20 +87,9 @@ LIVE_SETTINGS = ("ui.language", "ui.dock", "ui.attach_pattern", "ui.width", "ui.
 BUYER_FIELDS = {"客户", "商品", "订单号", "金额"}
 MAX_REMEMBERED_BUYERS = 200
 
-TABS = (
-    ("chat", QT_TRANSLATE_NOOP("Tabs", "快捷回复")),
-    ("users", QT_TRANSLATE_NOOP("Tabs", "客户")),
-    ("bell", QT_TRANSLATE_NOOP("Tabs", "提醒")),
-    ("handover", QT_TRANSLATE_NOOP("Tabs", "交接")),
-)
-PLACEHOLDERS = {
-    1: ("users", ("Tabs", QT_TRANSLATE_NOOP("Tabs", "标星买家")),
-        ("Tabs", QT_TRANSLATE_NOOP("Tabs", "标星、备注和分级跟进的买家都会列在这里：客单价、时区、上次沟通，一眼看清该先联系谁。"))),
-    2: ("bell", ("Tabs", QT_TRANSLATE_NOOP("Tabs", "催单提醒")),
-        ("Tabs", QT_TRANSLATE_NOOP("Tabs", "到点该催的买家会在这里提醒你：按 3/5/7/9 分钟或 10/20/30 分钟的节奏，每次换一个角度，不重复、不过早。"))),
-    3: ("handover", ("Tabs", QT_TRANSLATE_NOOP("Tabs", "交接班")),
-        ("Tabs", QT_TRANSLATE_NOOP("Tabs", "下班前把未解决的问题整理成交接单，接班同事上岗前一看就懂，同一个买家不再被来回转手。"))),
-}
+# The replies page is the panel's own first tab; app.py adds the others with add_tab (each tab class
+# names its key and label: BuyersTab.TAB...). Labels are sources in the "Tabs" context, translated on language change.
+REPLIES_TAB = ("replies", QT_TRANSLATE_NOOP("Tabs", "快捷回复"))
 
 
 class Panel(QWidget):
@@ -197,8 +185,6 @@ class Panel(QWidget):
         self.tabs.setElideMode(Qt.TextElideMode.ElideRight)
         self.tabs.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.tabs.setIconSize(QSize(16, 16))
-        for _icon, _label in TABS:
-            self.tabs.addTab("")
         top_layout.addWidget(self.tabs, 0, Qt.AlignmentFlag.AlignBottom)
         top_layout.addStretch(1)
         self.pin_button = QToolButton(checkable=True)
@@ -225,11 +211,10 @@ class Panel(QWidget):
         self.message_bar = MessageBar()
         body_layout.addWidget(self.message_bar)
         self.pages = QStackedWidget()
-        self.pages.addWidget(self._build_replies_page())
-        for n in (1, 2, 3):
-            icon_name, title, text = PLACEHOLDERS[n]
-            self.pages.addWidget(ComingSoon(icon_name, title, text))
+        self._tab_keys: list[str] = []
+        self._tab_labels: list[str] = []
         self.tabs.currentChanged.connect(self.pages.setCurrentIndex)
+        self.add_tab(*REPLIES_TAB, self._build_replies_page())
         body_layout.addWidget(self.pages, 1)
         self.status = ElidedLabel(objectName="StatusLine")
         body_layout.addWidget(self.status)
@@ -366,7 +351,7 @@ class Panel(QWidget):
 
     def _retranslate(self) -> None:
         self.setWindowTitle(translate("Panel", "客服助手"))
-        for n, (_icon, label) in enumerate(TABS):
+        for n, label in enumerate(self._tab_labels):
             self.tabs.setTabText(n, translate("Tabs", label))
         self.pin_button.setToolTip(translate("Panel", "窗口置顶"))
         self.menu_button.setToolTip(translate("Panel", "更多"))
@@ -480,19 +465,26 @@ class Panel(QWidget):
         else:
             self.show_panel()
 
-    def set_page(self, index: int, widget: QWidget) -> None:
-        """Put a tab's real page (客户 1, 提醒 2, 交接 3) in place of its placeholder; app.py calls it."""
-        old = self.pages.widget(index)
-        current = self.pages.currentIndex()
-        self.pages.insertWidget(index, widget)
-        if old is not None:
-            self.pages.removeWidget(old)
-            old.deleteLater()
-        self.pages.setCurrentIndex(current)
+    def add_tab(self, key: str, label: str, widget: QWidget) -> None:
+        """Append a tab: its key (for show_tab), its label (a source string in the "Tabs" context, marked
+        with QT_TRANSLATE_NOOP where it is defined) and its page. app.py adds every tab but the replies page."""
+        if key in self._tab_keys:
+            raise ValueError(f"tab {key!r} added twice")
+        self._tab_keys.append(key)
+        self._tab_labels.append(label)
+        self.pages.addWidget(widget)
+        self.tabs.addTab(translate("Tabs", label))
+
+    def show_tab(self, key: str) -> None:
+        """Bring a tab forward (the panel itself is not shown: see show_panel)."""
+        self.tabs.setCurrentIndex(self._tab_keys.index(key))
+
+    def current_tab(self) -> str:
+        return self._tab_keys[self.tabs.currentIndex()]
 
     def focus_search(self) -> None:
         """The one way (with a click) keyboard focus moves into the panel: the focus-search hotkey."""
-        self.tabs.setCurrentIndex(0)
+        self.show_tab(REPLIES_TAB[0])
         self.show_panel()
         self.activateWindow()
         self.search_box.setFocus(Qt.FocusReason.ShortcutFocusReason)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QEvent, QSize, Qt, QTimer
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QSplitter, QVBoxLayout, QWidget
 
@@ -27,6 +27,9 @@ def _end_of_today(now: Any) -> timedelta:
 
 
 class RemindersTab(QWidget):
+    #: (key, label) for Panel.add_tab
+    TAB = ("reminders", QT_TRANSLATE_NOOP("Tabs", "提醒"))
+
     def __init__(self, worker: StoreWorker, actions: ChaseActions, clock: Clock | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -127,12 +127,6 @@ QScrollBar::handle:horizontal {{ background: #cbd5e1; border-radius: 3px; min-wi
 #MessageBar QLabel {{ background: transparent; }}
 #MessageBar QPushButton {{ padding: 2px 10px; }}
 
-#Placeholder QLabel#PlaceholderTitle {{ font-size: 16px; font-weight: 600; color: {TEXT}; }}
-#Placeholder QLabel#PlaceholderText {{ color: {TEXT_2}; font-size: 13px; }}
-#ComingBadge {{
-    background: {ACCENT_SOFT}; color: {ACCENT}; border-radius: 10px; padding: 2px 10px; font-size: 12px;
-}}
-
 QDialog {{ background: {BG}; }}
 QGroupBox {{
     background: {SURFACE}; border: 1px solid {BORDER}; border-radius: 8px; margin-top: 18px; padding: 10px 10px 8px 10px;

@@ -44,7 +44,6 @@ from PySide6.QtWidgets import (
     QStyleOptionViewItem,
     QTextBrowser,
     QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -157,48 +156,6 @@ class MessageBar(QFrame):
     def _retranslate(self) -> None:
         self._close.setToolTip(translate("MessageBar", "关闭"))
         self._refresh_texts()
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self._retranslate()
-        super().changeEvent(event)
-
-
-class ComingSoon(QWidget):
-    def __init__(self, icon_name: str, title: tuple[str, str], text: tuple[str, str],
-                 parent: QWidget | None = None) -> None:
-        """title/text: (context, source) pairs for QCoreApplication.translate."""
-        super().__init__(parent)
-        self.setObjectName("Placeholder")
-        self._title_src, self._text_src = title, text
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(28, 48, 28, 28)
-        layout.setSpacing(10)
-        layout.addStretch(1)
-        pic = QLabel()
-        pic.setPixmap(icons.pixmap(icon_name, 44, style.TEXT_3))
-        pic.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self._title = QLabel(objectName="PlaceholderTitle")
-        self._title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self._badge = QLabel(objectName="ComingBadge")
-        self._badge.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self._text = QLabel(objectName="PlaceholderText")
-        self._text.setWordWrap(True)
-        self._text.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout.addWidget(pic)
-        layout.addWidget(self._title)
-        layout.addWidget(self._badge, 0, Qt.AlignmentFlag.AlignHCenter)
-        layout.addWidget(self._text)
-        layout.addStretch(2)
-        self._retranslate()
-
-    def _retranslate(self) -> None:
-        self._title.setText(QCoreApplication.translate(*self._title_src))
-        self._text.setText(QCoreApplication.translate(*self._text_src))
-        self._badge.setText(translate("ComingSoon", "即将推出"))
-
-    def badge_text(self) -> str:
-        return self._badge.text()
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
