@@ -467,7 +467,7 @@
     </message>
     <message>
         <source>当前班次</source>
-        <extracomment>a message for the panel&apos;s message bar: (zh, en, level); app.py connects it to panel.show_message the agent wants to set their name (agent.name): app.py opens the settings dialog a handover was imported (buyers and reminders changed) a snapshot was shown (tests wait for it)</extracomment>
+        <extracomment>the agent wants to set their name (agent.name): app.py opens the settings dialog a handover was imported (buyers and reminders changed) a snapshot was shown (tests wait for it) messages for the agent (zh, en, level): the app&apos;s bridge, which the panel shows</extracomment>
         <translation>Current shift</translation>
     </message>
     <message>
@@ -1187,7 +1187,7 @@
     </message>
     <message>
         <source>下次提醒：{time}</source>
-        <extracomment>paste this reply into the chat window (reply id, fill-in values, attribution): app.py wires the paste flow&apos;s paste_reply_attributed, whose attributed_paste_done(attribution, ...) goes to on_attributed_paste_done; without a paste flow the text is copied answer to the next-chase hotkey: (token, reply id, values, attribution) -&gt; flow.paste_reply_to_attributed show a message (zh, en, level) open this buyer in the 客户 tab a reminder was acted on (its id): views drop it a chase was recorded for this buyer</extracomment>
+        <extracomment>paste this reply into the chat window (reply id, fill-in values, attribution): app.py wires the paste flow&apos;s paste_reply_attributed, whose attributed_paste_done(attribution, ...) goes to on_attributed_paste_done; without a paste flow the text is copied answer to the next-chase hotkey: (token, reply id, values, attribution) -&gt; flow.paste_reply_to_attributed open this buyer in the 客户 tab a reminder was acted on (its id): views drop it a chase was recorded for this buyer messages for the agent (zh, en, level): the app&apos;s bridge, which the panel shows</extracomment>
         <translation>Next chase: {time}</translation>
     </message>
     <message>

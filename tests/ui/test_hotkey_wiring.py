@@ -99,7 +99,7 @@ def test_chord_capture_suspends_hotkeys_quietly_and_keeps_the_pause(qtbot, wired
     panel.act_pause.trigger()  # the agent paused
     shown = panel.message_bar.text()
     messages: list[tuple] = []
-    hotkeys.message.connect(lambda *a: messages.append(a))
+    hotkeys.messages.message.connect(lambda m: messages.append((m.zh, m.en)))
     hotkeys.paused.connect(lambda *a: messages.append(("paused", *a)))
     panel.hotkey_capture_active.emit(True)  # the reply editor's hotkey field has the focus
     assert hotkeys.is_capture_suspended

@@ -172,3 +172,21 @@ def test_ui_settings_set_from_the_command_line_apply_while_running(qtbot, panel,
     qtbot.waitUntil(lambda: panel.tabs.tabText(0) == "Replies", timeout=5000)
     qtbot.waitUntil(lambda: panel.frameGeometry().width() == 420, timeout=5000)
     assert not panel.pin_button.isChecked()
+
+
+def test_the_panel_shows_what_is_posted_on_a_bridge_once(qtbot, panel):
+    from assistant.services.messages import MessageBridge
+
+    bridge = MessageBridge()
+    panel.listen(bridge)
+    panel.listen(bridge)  # connect_panel and wire_reminders may both ask: still shown once
+    shown: list[tuple] = []
+    original = panel.message_bar.show_message
+    panel.message_bar.show_message = lambda *a, **k: (shown.append(a), original(*a, **k))
+    bridge.post("交接文件已导出（2 个）", "Handover exported (2 files)", "success")
+    assert shown == [("交接文件已导出（2 个）", "Handover exported (2 files)", "success")]
+    assert panel.message_bar.message() == ("交接文件已导出（2 个）", "Handover exported (2 files)")
+    assert panel.message_bar.level() == "success"
+    bridge.post("已取消标星")  # a translate()d text: no English of its own
+    assert panel.message_bar.message() == ("已取消标星", "已取消标星")
+    assert panel.message_bar.level() == "info"

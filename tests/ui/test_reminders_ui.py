@@ -317,7 +317,7 @@ def test_only_the_attributed_paste_is_a_chase_not_the_same_reply_from_the_list(q
     uses: list[int] = []
     hk.usage_recorded.connect(uses.append)
     errors: list[str] = []
-    hk.error.connect(lambda _zh, en: errors.append(en))
+    hk.messages.message.connect(lambda m: m.level == "warning" and errors.append(m.en))
 
     qtbot.mouseClick(card.paste_button, Qt.MouseButton.LeftButton)  # 粘贴催单 ...
     assert len(forms) == 1
@@ -351,7 +351,7 @@ def test_paste_without_controller_copies_and_records(qtbot, cstore, clock, sched
 
 def test_star_hotkey_uses_last_place_or_other(qtbot, cstore, actions):
     messages = []
-    actions.message.connect(lambda zh, en, level: messages.append(zh))
+    actions.messages.message.connect(lambda m: messages.append(m.zh))
     actions.star_nickname("选中的昵称")
     qtbot.waitUntil(lambda: bool(messages), timeout=5000)
     first = customers.find_buyer(cstore, "选中的昵称")

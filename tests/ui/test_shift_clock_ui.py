@@ -14,7 +14,7 @@ def test_the_tab_replaces_a_shift_from_the_future_and_tells_once(worker, store, 
     messages: list[tuple[str, str, str]] = []
     tab = HandoverTab(worker)
     qtbot.addWidget(tab)
-    tab.message.connect(lambda zh, en, level: messages.append((zh, en, level)))
+    tab.messages.message.connect(lambda m: messages.append((m.zh, m.en, m.level)))
     with qtbot.waitSignal(tab.refreshed, timeout=10000):
         tab.show()
     current = shifts.current_shift(store)

@@ -459,7 +459,7 @@ class BuyersTab(QWidget):
 
         def proposed(p: reminders.ChaseProposal) -> None:
             if p.blocked:
-                self.actions.message.emit(translate("Buyers", "这位买家还有未解答的问题：先答疑再催单"), "", "warning")
+                self.actions.messages.post(translate("Buyers", "这位买家还有未解答的问题：先答疑再催单"), "", "warning")
                 return
             self.actions.paste(buyer.id, buyer.nickname, p)
 
@@ -486,7 +486,7 @@ class BuyersTab(QWidget):
             return
         text = self.notes.toPlainText()
         self.worker.submit(lambda store: customers.update_buyer(store, buyer.id, notes=text),
-                           lambda _b: self.actions.message.emit(translate("Buyers", "备注已保存"), "", "success"),
+                           lambda _b: self.actions.messages.post(translate("Buyers", "备注已保存"), "", "success"),
                            self.actions._error, write=True)
 
     def reveal_phone(self) -> None:
@@ -510,7 +510,7 @@ class BuyersTab(QWidget):
         def starred(buyer: customers.Buyer) -> None:
             self.actions.last_place = (buyer.platform, buyer.shop)
             self._select_after = buyer.id
-            self.actions.message.emit(translate("Buyers", "已标星“{nick}”").replace("{nick}", buyer.nickname), "",
+            self.actions.messages.post(translate("Buyers", "已标星“{nick}”").replace("{nick}", buyer.nickname), "",
                                       "success")
             self.load_filters()
 

@@ -36,6 +36,7 @@ from ...core import handover, kpi, reminders, settings, shifts, zones
 from ...core.clock import from_db
 from ...core.store import Store
 from ...errors import KnownError
+from ...services.messages import MessageBridge
 from ...services.worker import StoreWorker
 from ..widgets import i18n, icons, style
 from ..widgets.widgets import ElidedLabel
@@ -377,8 +378,6 @@ class HandoverTab(QWidget):
     #: (key, label) for Panel.add_tab
     TAB = ("handover", QT_TRANSLATE_NOOP("Tabs", "交接"))
 
-    #: a message for the panel's message bar: (zh, en, level); app.py connects it to panel.show_message
-    message = Signal(str, str, str)
     #: the agent wants to set their name (agent.name): app.py opens the settings dialog
     settings_requested = Signal()
     #: a handover was imported (buyers and reminders changed)
@@ -388,8 +387,10 @@ class HandoverTab(QWidget):
 
     def __init__(self, worker: StoreWorker, parent: QWidget | None = None, *,
                  choose_folder: FolderChooser | None = None, choose_file: FileChooser | None = None,
-                 open_folder: Opener | None = None) -> None:
+                 open_folder: Opener | None = None, messages: MessageBridge | None = None) -> None:
         super().__init__(parent)
+        #: messages for the agent (zh, en, level): the app's bridge, which the panel shows
+        self.messages = messages if messages is not None else MessageBridge(self)
         self.setObjectName("HandoverPage")
         self.setStyleSheet(CSS)
         self.worker = worker
@@ -650,7 +651,7 @@ class HandoverTab(QWidget):
                            key="handover-snapshot", write=ensure)
 
     def _on_error(self, exc: KnownError) -> None:
-        self.message.emit(exc.zh, exc.en, "warning")
+        self.messages.post(exc.zh, exc.en, "warning")
 
     def _set_shift_state(self, shift: shifts.Shift | None) -> None:
         is_open = shift is not None and shift.open
@@ -663,7 +664,7 @@ class HandoverTab(QWidget):
     def _show(self, snap: Snapshot) -> None:
         self.snapshot = snap
         if snap.clock_fix is not None:
-            self.message.emit(snap.clock_fix.zh, snap.clock_fix.en, "warning")
+            self.messages.post(snap.clock_fix.zh, snap.clock_fix.en, "warning")
         tz = snap.tz
         shift = snap.shift
         self._set_shift_state(shift)
@@ -802,7 +803,7 @@ class HandoverTab(QWidget):
         def done(result: tuple[shifts.Shift, bool]) -> None:
             _shift, started = result
             if started:
-                self.message.emit("已开始上班，祝顺利！", "Shift started. Have a good one!", "success")
+                self.messages.post("已开始上班，祝顺利！", "Shift started. Have a good one!", "success")
             self.scope.set_current("shift")
             self.refresh()
 
@@ -811,7 +812,7 @@ class HandoverTab(QWidget):
     def end_shift_now(self) -> None:
         """交班 without exporting (from the export dialog's secondary action or the CLI-like flow)."""
         def done(_shift: shifts.Shift) -> None:
-            self.message.emit("已交班", "Shift ended", "success")
+            self.messages.post("已交班", "Shift ended", "success")
             self.refresh()
 
         self.worker.submit(lambda store: shifts.end_shift(store, how="explicit"), done, self._on_error, write=True)
@@ -851,7 +852,7 @@ class HandoverTab(QWidget):
 
         def deleted(entry: shifts.Entry) -> None:
             self.refresh()
-            self.message.emit("已删除一条日志", "Log entry deleted", "info")
+            self.messages.post("已删除一条日志", "Log entry deleted", "info")
             self._last_deleted = entry
 
         self.worker.submit(lambda store: shifts.delete_entry(store, entry_id), deleted, self._on_error, write=True)
@@ -881,7 +882,7 @@ class HandoverTab(QWidget):
         folder = self.last_folder
         self.worker.submit(lambda store: settings.set(store, "handover.dir", folder), None, self._on_error, write=True)
         n = len(result.files)
-        self.message.emit(f"交接文件已导出（{n} 个）", f"Handover exported ({n} files)", "success")
+        self.messages.post(f"交接文件已导出（{n} 个）", f"Handover exported ({n} files)", "success")
         self.refresh()
 
     def open_import(self, path: str | None = None) -> ImportDialog | None:
@@ -898,7 +899,7 @@ class HandoverTab(QWidget):
 
     def _on_imported(self, plan: handover.ImportPlan) -> None:
         self._prev_collapsed_for = None
-        self.message.emit(plan.summary("zh"), plan.summary("en"), "success")
+        self.messages.post(plan.summary("zh"), plan.summary("en"), "success")
         self.imported.emit(plan)
         self.refresh()
 

@@ -61,6 +61,7 @@ from PySide6.QtWidgets import (
 
 from ...core import replies, search, settings, templates
 from ...errors import KnownError, StoreError
+from ...services.messages import Message, MessageBridge
 from ...services.worker import StoreWorker
 from ..widgets import docking, i18n, icons, style
 from ..widgets.widgets import (
@@ -138,6 +139,7 @@ class Panel(QWidget):
         self._library: queries.Library | None = None
         self._search_ready = True
         self._dialogs: list[QWidget] = []
+        self._bridges: list[MessageBridge] = []
         self._select_after_refresh: int | None = None
         self._splitter_sized = False
         self._placing = False
@@ -952,6 +954,15 @@ class Panel(QWidget):
                 and self.message_bar.message()[0] == self._dock_warning:
             self.message_bar.dismiss()
         self._dock_warning = None
+
+    def listen(self, bridge: MessageBridge) -> None:
+        """Show every message posted on this bridge (once per bridge, however often it is asked)."""
+        if bridge not in self._bridges:
+            self._bridges.append(bridge)
+            bridge.message.connect(self.show_bridge_message)
+
+    def show_bridge_message(self, message: Message) -> None:
+        self.show_message(message.zh, message.en, message.level)
 
     def show_message(self, zh: str, en: str | None = None, level: str = "info", *,
                      action: tuple[str, str] | None = None, callback: Callable[[], None] | None = None) -> None:

@@ -45,6 +45,7 @@ from ...core import cadence as cad
 from ...core import customers, reminders, templates
 from ...core.clock import Clock, SystemClock
 from ...errors import KnownError
+from ...services.messages import MessageBridge
 from ...services.worker import StoreWorker
 from ..widgets import i18n, icons, style
 
@@ -144,8 +145,6 @@ class ChaseActions(QObject):
     paste_chase = Signal(int, dict, str)
     #: answer to the next-chase hotkey: (token, reply id, values, attribution) -> flow.paste_reply_to_attributed
     paste_chase_to = Signal(int, int, dict, str)
-    #: show a message (zh, en, level)
-    message = Signal(str, str, str)
     #: open this buyer in the 客户 tab
     open_buyer = Signal(int)
     #: a reminder was acted on (its id): views drop it
@@ -153,8 +152,11 @@ class ChaseActions(QObject):
     #: a chase was recorded for this buyer
     chased = Signal(int)
 
-    def __init__(self, worker: StoreWorker, clock: Clock | None = None, parent: QObject | None = None) -> None:
+    def __init__(self, worker: StoreWorker, clock: Clock | None = None, parent: QObject | None = None, *,
+                 messages: MessageBridge | None = None) -> None:
         super().__init__(parent)
+        #: messages for the agent (zh, en, level): the app's bridge, which the panel shows
+        self.messages = messages if messages is not None else MessageBridge(self)
         self.worker = worker
         self.clock: Clock = clock or SystemClock()
         self.paste_available = False
@@ -179,7 +181,7 @@ class ChaseActions(QObject):
         the paste flow confirms this paste (attributed_paste_done with its attribution: a paste of the same reply
         from the quick-replies list is not a chase); without a paste flow: copy and record now."""
         if proposal.reply_id is None or proposal.reply_body is None:
-            self.message.emit("没有可用的催单话术：这位买家已收到所有角度的话术，请手动跟进",
+            self.messages.post("没有可用的催单话术：这位买家已收到所有角度的话术，请手动跟进",
                               "No chase script left: this buyer got every angle already; follow up by hand", "warning")
             return
         values = {"客户": nickname, **(values or {})}
@@ -195,7 +197,7 @@ class ChaseActions(QObject):
             return
         text = templates.render(proposal.reply_body, values).text
         QGuiApplication.clipboard().setText(text)
-        self.message.emit("催单话术已复制，请到聊天窗口按 Ctrl+V", "Chase script copied: press Ctrl+V in the chat window",
+        self.messages.post("催单话术已复制，请到聊天窗口按 Ctrl+V", "Chase script copied: press Ctrl+V in the chat window",
                           "success")
         self.record(buyer_id, proposal.reply_id, reminder_id)
 
@@ -219,7 +221,7 @@ class ChaseActions(QObject):
             self.chased.emit(buyer_id)
             when = (translate("Reminders", "下次提醒：{time}").replace("{time}", clock_text(result.next_due, now))
                     if result.next_due else translate("Reminders", "节奏已完成，没有下一次提醒"))
-            self.message.emit(translate("Reminders", "已记录催单。") + when, "", "success")
+            self.messages.post(translate("Reminders", "已记录催单。") + when, "", "success")
 
         self.worker.submit(lambda store: reminders.record_chase(store, buyer_id, reply_id, now), done, self._error,
                            write=True)
@@ -231,7 +233,7 @@ class ChaseActions(QObject):
 
         def done(_new_id: int) -> None:
             self.handled.emit(reminder_id)
-            self.message.emit(translate("Reminders", "%n 分钟后再提醒", None, minutes), "", "info")
+            self.messages.post(translate("Reminders", "%n 分钟后再提醒", None, minutes), "", "info")
 
         self.worker.submit(lambda store: reminders.snooze(store, reminder_id, minutes, now), done, self._error,
                            write=True)
@@ -247,7 +249,7 @@ class ChaseActions(QObject):
         def done(_buyer: customers.Buyer) -> None:
             if reminder_id is not None:
                 self.handled.emit(reminder_id)
-            self.message.emit(texts.get(kind, kind), "", "success")
+            self.messages.post(texts.get(kind, kind), "", "success")
 
         self.worker.submit(lambda store: reminders.outcome(store, buyer_id, kind, now), done, self._error, write=True)
 
@@ -259,7 +261,7 @@ class ChaseActions(QObject):
     def unstar(self, buyer_id: int) -> None:
         now = self.clock.now()
         self.worker.submit(lambda store: reminders.unstar(store, buyer_id, now),
-                           lambda _b: self.message.emit(translate("Reminders", "已取消标星"), "", "info"),
+                           lambda _b: self.messages.post(translate("Reminders", "已取消标星"), "", "info"),
                            self._error, write=True)
 
     # ------------------------------------------------------------ hotkeys
@@ -280,7 +282,7 @@ class ChaseActions(QObject):
         def done(buyer: customers.Buyer) -> None:
             self.last_place = (buyer.platform, buyer.shop)
             where = platform_name(buyer.platform) + (f" · {buyer.shop}" if buyer.shop else "")
-            self.message.emit(translate("Reminders", "已标星“{nick}”（{where}），开始跟进").replace("{nick}", buyer.nickname)
+            self.messages.post(translate("Reminders", "已标星“{nick}”（{where}），开始跟进").replace("{nick}", buyer.nickname)
                               .replace("{where}", where), "", "success")
 
         self.worker.submit(star, done, self._error, write=True)
@@ -297,11 +299,11 @@ class ChaseActions(QObject):
 
         def done(found: tuple | None) -> None:
             if found is None:
-                self.message.emit(translate("Reminders", "现在没有需要催单的买家"), "", "info")
+                self.messages.post(translate("Reminders", "现在没有需要催单的买家"), "", "info")
                 return
             item, proposal = found
             if proposal.blocked:
-                self.message.emit(translate("Reminders", "“{nick}”还有未解答的问题，先回答再催单")
+                self.messages.post(translate("Reminders", "“{nick}”还有未解答的问题，先回答再催单")
                                   .replace("{nick}", item.nickname or ""), "", "warning")
                 return
             self.paste(item.buyer_id, item.nickname or "", proposal, item.id, token=token, values=item.fill_values())
@@ -309,7 +311,7 @@ class ChaseActions(QObject):
         self.worker.submit(pick, done, self._error)
 
     def _error(self, exc: KnownError) -> None:
-        self.message.emit(exc.zh, exc.en, "warning")
+        self.messages.post(exc.zh, exc.en, "warning")
 
 
 def _last_place(store: Any) -> tuple[str, str]:
