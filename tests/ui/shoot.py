@@ -80,6 +80,15 @@ def main() -> int:
     worker = StoreWorker(db)
     worker.start()
     panel = Panel(worker, config, data_dir=data)
+    # The other tabs, in the order app.py adds them.
+    from assistant.ui.buyers.buyers_tab import BuyersTab
+    from assistant.ui.handover.handover_tab import HandoverTab
+    from assistant.ui.reminders.reminders import ChaseActions
+    from assistant.ui.reminders.reminders_tab import RemindersTab
+
+    actions = ChaseActions(worker, parent=app)
+    for tab in (BuyersTab(worker, actions), RemindersTab(worker, actions), HandoverTab(worker)):
+        panel.add_tab(*tab.TAB, tab)
     panel.show()
     panel.apply_placement()
 
