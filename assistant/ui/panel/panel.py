@@ -67,14 +67,13 @@ from ..widgets import docking, i18n, icons, style
 from ..widgets.widgets import (
     ElidedLabel,
     MessageBar,
-    ReplyDelegate,
-    ReplyPreview,
     SearchBox,
     panel_key,
 )
 from . import queries
 from .models import FILTER_ROLE, ROW_ROLE, GroupsModel, ResultsModel
 from .queries import GroupFilter, ReplyRow, Results
+from .reply_view import ReplyDelegate, ReplyPreview
 
 log = logging.getLogger(__name__)
 translate = QCoreApplication.translate
