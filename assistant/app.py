@@ -77,22 +77,24 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
     qapp.setQuitOnLastWindowClosed(False)
 
     # --- ui wiring (panel, tray, worker) ---
-    from .ui import qtfix
+    from .services import qtfix
 
     qtfix.guard()  # PySide6 6.12.0 + Python 3.11: every emit() leaks a reference to True (see module)
-    from .ui.gcguard import GuiThreadCollector
+    from .services.gcguard import GuiThreadCollector
 
     collector = GuiThreadCollector(qapp)  # cycles holding widgets are freed on the GUI thread only
 
     from .core import replies, search, settings
     from .core.store import open_store
     from .errors import KnownError
+    from .services.messages import MessageBridge
+    from .services.single_instance import SingleInstance
     from .services.systemwatch import SystemWatch
     from .services.worker import StoreWorker
-    from .ui import crash, i18n, style, winlocate
-    from .ui.panel import Panel
-    from .ui.single_instance import SingleInstance
-    from .ui.tray import Tray
+    from .ui import crash
+    from .ui.panel.panel import Panel
+    from .ui.widgets import i18n, style, winlocate
+    from .ui.widgets.tray import Tray
 
     crash_handler = crash.install(ctx.data_dir / "crash", ctx.log_path)
     style.apply(qapp)
@@ -144,7 +146,7 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
     def run_auto_backup() -> None:
         worker.submit(lambda store: backup.auto_backup(store, paths.backup_dir(ctx.data_dir)),
                       lambda made: made and log.info("automatic backup written"),
-                      on_error=lambda exc: panel.show_message(exc.zh, exc.en, "warning"))
+                      on_error=messages.post_error)
 
     backup_timer = QTimer(qapp, interval=3600 * 1000)
     backup_timer.timeout.connect(run_auto_backup)
@@ -152,6 +154,8 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
     locator = winlocate.default_locator(qapp.platformName())
     panel = Panel(worker, config, data_dir=ctx.data_dir, version=__version__, locator=locator,
                   window_lister=getattr(locator, "windows", None))
+    messages = MessageBridge(qapp)  # the one way messages reach the agent: producers post, the panel shows
+    panel.listen(messages)
     tray = Tray(qapp)
     tray.toggle_requested.connect(panel.toggle_visible)
     tray.settings_requested.connect(lambda: (panel.show_panel(), panel.open_settings()))
@@ -182,9 +186,9 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
     panel.show()
     panel.apply_placement()
     for zh, en in storage_warnings:
-        panel.show_message(zh, en, "warning")
+        messages.post(zh, en, "warning")
     if im_decision.warning:  # e.g. fcitx 4, or fcitx5 without its IBus frontend: no Chinese input
-        panel.show_message(im_decision.warning_zh, im_decision.warning, "warning")
+        messages.post(im_decision.warning_zh, im_decision.warning, "warning")
     wire_store_check(worker, panel)
     # --- end ui wiring ---
 
@@ -193,36 +197,31 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
 
     hotkey_backend = create_backend()
     log.info("hotkey backend: %s (%s)", hotkey_backend.name, hotkey_backend.reason)
-    hotkeys, paste_flow = wire_hotkeys(hotkey_backend, worker, watch, parent=qapp)
+    hotkeys, paste_flow = wire_hotkeys(hotkey_backend, worker, watch, parent=qapp, messages=messages)
     before_worker_stops.extend([paste_flow.shutdown, hotkeys.shutdown])
-    for source in (hotkeys, paste_flow):
-        source.message.connect(lambda zh, en: log.info("hotkey message: %s", en))
-        source.error.connect(lambda zh, en: log.warning("hotkey problem: %s", en))
-    hotkeys.conflict.connect(lambda key, zh, en: log.warning("hotkey conflict reported: %s", key))
     connect_panel(panel, tray, hotkeys, paste_flow)
     hotkeys.start()
     # --- end hotkey wiring ---
 
     # --- reminders wiring (客户 / 提醒 tabs, reminder scheduler and popup) ---
-    _reminders = wire_reminders(qapp, panel, tray, worker, paste_flow, config, watch=watch)
+    _reminders = wire_reminders(qapp, panel, tray, worker, paste_flow, config, watch=watch, messages=messages)
     # --- end reminders wiring ---
 
     # --- handover wiring (交接 tab) ---
     from .core import shifts
-    from .ui.handover_tab import HandoverTab
+    from .ui.handover.handover_tab import HandoverTab
 
     # The day's shift starts on first use (a leftover shift from yesterday is closed first), at start and
     # after a clock jump; a shift found to start in the future (the clock was ahead) is replaced, and said so.
     def open_day() -> None:
-        worker.submit(shifts.open_day, lambda fix: fix and panel.show_message(fix.zh, fix.en, "warning"),
+        worker.submit(shifts.open_day, lambda fix: fix and messages.post(fix.zh, fix.en, "warning"),
                       on_error=lambda exc: log.warning("shift not started: %s", exc.en), write=True)
 
     open_day()
     watch.woke.connect(lambda _gap: open_day())
-    handover_tab = HandoverTab(worker)
-    handover_tab.message.connect(lambda zh, en, level: panel.show_message(zh, en, level))
+    handover_tab = HandoverTab(worker, messages=messages)
     handover_tab.settings_requested.connect(panel.open_settings)
-    panel.set_page(3, handover_tab)
+    panel.add_tab(*HandoverTab.TAB, handover_tab)
     # --- end handover wiring ---
 
     return qapp.exec()
@@ -274,15 +273,19 @@ def _fatal(qapp, exc) -> int:  # noqa: ANN001 - Qt types are imported lazily
     return int(getattr(exc, "exit_code", 1))
 
 
-def wire_hotkeys(backend, worker, watch, *, clipboard=None, scheduler=None, parent=None):  # noqa: ANN001, ANN201
+def wire_hotkeys(backend, worker, watch, *, clipboard=None, scheduler=None, parent=None,  # noqa: ANN001, ANN201
+                 messages=None):  # noqa: ANN001
     """The hotkey map (what is grabbed) and the paste flow (what a hotkey does), wired to the platform
-    backend, the one StoreWorker and the one SystemWatch. Returns (HotkeyMap, PasteFlow); call
-    HotkeyMap.start() once the panel is connected (connect_panel)."""
+    backend, the one StoreWorker, the one SystemWatch and one MessageBridge (a new one if none is given:
+    hotkeys.messages). Returns (HotkeyMap, PasteFlow); call HotkeyMap.start() once the panel is
+    connected (connect_panel)."""
     from .services.hotkeymap import HotkeyMap
+    from .services.messages import MessageBridge
     from .services.pasteflow import PasteFlow
 
-    hotkeys = HotkeyMap(backend, worker, parent=parent)
-    flow = PasteFlow(backend, worker, clipboard=clipboard, scheduler=scheduler, parent=parent)
+    messages = messages if messages is not None else MessageBridge(parent)
+    hotkeys = HotkeyMap(backend, worker, parent=parent, messages=messages)
+    flow = PasteFlow(backend, worker, clipboard=clipboard, scheduler=scheduler, parent=parent, messages=messages)
     backend.hotkeys.set_callback(flow.on_activated)  # KeyPress -> PasteFlow: the paste path's step 2
     hotkeys.snapshot_changed.connect(flow.set_snapshot)
     hotkeys.capture_suspended.connect(flow.set_capture_suspended)
@@ -315,28 +318,28 @@ def connect_panel(panel, tray, hotkeys, flow) -> None:  # noqa: ANN001 - Qt obje
     flow.fields_needed.connect(panel.ask_fields)
     flow.usage_recorded.connect(lambda _reply_id: panel.refresh_soon())
     # both -> panel
-    for source in (hotkeys, flow):
-        source.message.connect(lambda zh, en: panel.show_message(zh, en, "info"))
-        source.error.connect(lambda zh, en: panel.show_message(zh, en, "warning"))  # also after paste_failed
-    hotkeys.conflict.connect(lambda _hotkey, zh, en: panel.show_message(zh, en, "warning"))
+    panel.listen(hotkeys.messages)  # the bridge they share (app.run's, already listened to there)
     hotkeys.paused.connect(panel.set_hotkeys_paused)
     hotkeys.paused.connect(tray.set_paused)
     panel.set_paste_available(True)
 
 
-def wire_reminders(qapp, panel, tray, worker, flow, config, clock=None, watch=None):  # noqa: ANN001, ANN201
+def wire_reminders(qapp, panel, tray, worker, flow, config, clock=None, watch=None,  # noqa: ANN001, ANN201
+                   messages=None):  # noqa: ANN001
     """客户 / 提醒 tabs, the reminder scheduler and its popup, and their links to the paste flow
-    (paste a chase script, record it once pasted, star-selection, next-chase)."""
+    (paste a chase script, record it once pasted, star-selection, next-chase). Their messages go to
+    `messages` (a new MessageBridge if none is given), which the panel listens to."""
     from .services.scheduler import ReminderScheduler
-    from .ui.buyers_tab import BuyersTab
-    from .ui.reminders import ChaseActions, ReminderPopup
-    from .ui.reminders_tab import RemindersTab
+    from .ui.buyers.buyers_tab import BuyersTab
+    from .ui.reminders.reminders import ChaseActions, ReminderPopup
+    from .ui.reminders.reminders_tab import RemindersTab
 
-    actions = ChaseActions(worker, clock, parent=qapp)
+    actions = ChaseActions(worker, clock, parent=qapp, messages=messages)
+    panel.listen(actions.messages)
     buyers_tab = BuyersTab(worker, actions, clock)
     reminders_tab = RemindersTab(worker, actions, clock)
-    panel.set_page(1, buyers_tab)
-    panel.set_page(2, reminders_tab)
+    panel.add_tab(*BuyersTab.TAB, buyers_tab)
+    panel.add_tab(*RemindersTab.TAB, reminders_tab)
     scheduler = ReminderScheduler(worker, clock, parent=qapp)
     if watch is not None:
         watch.woke.connect(scheduler.on_woke)  # sleep/wake: the missed reminders, once
@@ -346,11 +349,10 @@ def wire_reminders(qapp, panel, tray, worker, flow, config, clock=None, watch=No
 
     popup = ReminderPopup(actions, clock, anchor=anchor)
     popup.sound = bool((config or {}).get("reminders.sound", False))
-    actions.message.connect(lambda zh, en, level: panel.show_message(zh, en or zh, level))
     buyers_tab.context_changed.connect(panel.set_context)
 
     def open_buyer(_buyer_id: int) -> None:
-        panel.tabs.setCurrentIndex(1)
+        panel.show_tab(BuyersTab.TAB[0])
         panel.show_panel()
 
     actions.open_buyer.connect(open_buyer)

@@ -7,7 +7,7 @@ Source strings in the code are Chinese (the default language); resources/i18n/ke
 English. Edit the .ts with Qt Linguist (pyside6-linguist) or any text editor, then run this again.
 Uses pyside6-lupdate / pyside6-lrelease, which come with PySide6-Essentials. Refreshing the .ts
 needs lupdate 6.12 or newer: older ones drop or flatten the plural messages, translate(ctx, "…%n…",
-None, n). The app itself is pinned below 6.12.0 (ui/qtfix.py), so refresh from another environment:
+None, n). The app itself is pinned below 6.12.0 (services/qtfix.py), so refresh from another environment:
     python3 -m venv /tmp/qt612 && /tmp/qt612/bin/pip install PySide6-Essentials==6.12.0
     PATH=/tmp/qt612/bin:$PATH python3 packaging/update_translations.py
 --check works with either: it asks whether every string lupdate finds has an English translation.

@@ -9,9 +9,10 @@ it on (`snapshot_changed`) to PasteFlow, which renders hotkey replies from it.
 What a hotkey does when it fires is PasteFlow's (services/pasteflow.py): app.wire_hotkeys sets it as
 the backend's callback.
 
+Messages for the agent (status, problems, conflicts naming both owners) go to the MessageBridge app.py
+passes in (services/messages.py).
 Signals:
-    message(zh, en), error(zh, en)       status / problems for the panel
-    conflict(hotkey, zh, en)             a hotkey could not be grabbed; names both owners, once
+    conflict(hotkey)                     a hotkey could not be grabbed (told once, text on the bridge)
     paused(bool)                         hotkeys paused / resumed (only the pause key stays grabbed)
     hotkeys_changed(dict)                {action id: hotkey} now grabbed ("paste:12", "action:focus_search")
     snapshot_changed(PasteSnapshot)      a fresh snapshot, already applied here
@@ -36,6 +37,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from ..core import replies, settings
 from ..errors import KnownError
 from ..platform.base import Backend, HotkeyConflict
+from .messages import MessageBridge
 
 log = logging.getLogger(__name__)
 
@@ -46,16 +48,18 @@ SNAPSHOT_JOB = "hotkeys.snapshot"
 
 
 class HotkeyMap(QObject):
-    message = Signal(str, str)
-    error = Signal(str, str)
-    conflict = Signal(str, str, str)
+    #: text for the agent goes through self.messages (the app's MessageBridge): _inform / _warn
+    #: a hotkey is held twice (by two owners here, or by another program): the hotkey; the text goes to messages
+    conflict = Signal(str)
     paused = Signal(bool)
     hotkeys_changed = Signal(dict)
     snapshot_changed = Signal(object)
     capture_suspended = Signal(bool)
 
-    def __init__(self, backend: Backend, worker: Any, parent: QObject | None = None) -> None:
+    def __init__(self, backend: Backend, worker: Any, parent: QObject | None = None, *,
+                 messages: MessageBridge | None = None) -> None:
         super().__init__(parent)
+        self.messages = messages if messages is not None else MessageBridge(self)
         self.backend = backend
         self.worker = worker
         self.snapshot: replies.PasteSnapshot | None = None
@@ -66,13 +70,23 @@ class HotkeyMap(QObject):
         self._failed: dict[str, str] = {}  # action id -> hotkey the OS refused
         self._last_retry = 0.0
 
+    # ------------------------------------------------------------------ messages
+
+    def _inform(self, zh: str, en: str) -> None:
+        log.info("hotkey message: %s", en)  # the English only: never customer text
+        self.messages.post(zh, en, "info")
+
+    def _warn(self, zh: str, en: str) -> None:
+        log.warning("hotkey problem: %s", en)
+        self.messages.post(zh, en, "warning")
+
     # ------------------------------------------------------------------ lifecycle
 
     def start(self) -> None:
         self._started = True
         log.info("hotkey controller started: backend=%s (%s)", self.backend.name, self.backend.reason)
         if not self.backend.capabilities.global_hotkeys:
-            self.message.emit("当前环境不支持全局快捷键：在面板中选择回复后按回车复制，再到聊天窗口按 Ctrl+V",
+            self._inform("当前环境不支持全局快捷键：在面板中选择回复后按回车复制，再到聊天窗口按 Ctrl+V",
                               "Global hotkeys are not available here: press Enter on a reply in the panel "
                               "to copy it, then Ctrl+V in the chat window")
         self.reload()
@@ -112,7 +126,7 @@ class HotkeyMap(QObject):
         self.snapshot_changed.emit(snapshot)
 
     def _on_error(self, exc: KnownError) -> None:
-        self.error.emit(exc.zh, exc.en)
+        self._warn(exc.zh, exc.en)
 
     def _desired(self) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
         """(action id -> hotkey) to grab, and action id -> (zh, en) name of each owner."""
@@ -164,7 +178,9 @@ class HotkeyMap(QObject):
             en = (f"Hotkey {hotkey} conflict: {first[1]} and {second[1]} both use it; kept the first, "
                   "give the second another hotkey")
         log.warning("hotkey conflict on %s: %s vs %s", hotkey, ids[0] or "?", ids[1] or "?")
-        self.conflict.emit(hotkey, zh, en)
+        log.warning("hotkey conflict reported: %s", hotkey)
+        self.conflict.emit(hotkey)
+        self.messages.post(zh, en, "warning")  # not logged: it names the owners (reply titles)
 
     def _apply(self) -> None:
         """Grab what is wanted now, as a diff against what is grabbed."""
@@ -207,7 +223,7 @@ class HotkeyMap(QObject):
             marker = (key, "error", exc.en)
             if marker not in self._reported:
                 self._reported.add(marker)
-                self.error.emit(exc.zh, exc.en)
+                self._warn(exc.zh, exc.en)
             return False
         self._failed.pop(action_id, None)
         return True
@@ -227,7 +243,7 @@ class HotkeyMap(QObject):
             del self._failed[action_id]
             changed = True
             log.info("hotkey for %s registered after an earlier conflict", action_id.split(":")[0])
-            self.message.emit(f"快捷键 {key} 现已可用", f"Hotkey {key} is now active")
+            self._inform(f"快捷键 {key} 现已可用", f"Hotkey {key} is now active")
         if changed:
             self.hotkeys_changed.emit(dict(self.backend.hotkeys.registered()))
 
@@ -248,9 +264,9 @@ class HotkeyMap(QObject):
         log.info("hotkeys %s", "paused" if paused else "resumed")
         self.paused.emit(paused)
         if paused:
-            self.message.emit("全局快捷键已暂停（暂停/恢复键仍可用）", "Global hotkeys paused (the pause key still works)")
+            self._inform("全局快捷键已暂停（暂停/恢复键仍可用）", "Global hotkeys paused (the pause key still works)")
         else:
-            self.message.emit("全局快捷键已恢复", "Global hotkeys resumed")
+            self._inform("全局快捷键已恢复", "Global hotkeys resumed")
 
     @Slot()
     def toggle_pause(self) -> None:

@@ -23,11 +23,12 @@ first - never on the GUI thread.
 Composition level below ui: it knows assistant.core, assistant.platform and Qt core/gui, never
 assistant.ui. app.py connects the panel to the signals and slots below.
 
+Messages for the agent go to the MessageBridge app.py passes in (services/messages.py), logged in English:
+    info  (zh, en)                       short status text, e.g. "已复制，请按 Ctrl+V"
+    warning (zh, en)                     something the agent must know (paste failed, store error)
 Signals:
-    message(zh, en)                      short status text, e.g. "已复制，请按 Ctrl+V"
-    error(zh, en)                        something the agent must know (paste failed, store error)
     pasted(reply_id)                     text sent into the chat client (usage is being recorded)
-    paste_failed(reply_id, zh, en)
+    paste_failed(reply_id, zh, en)     (its text also goes to the bridge as a warning)
     fields_needed(reply_id, missing, token)
                                          the reply has fill-in fields without values: show a form,
                                          then call complete_paste(token, values) or cancel_paste(token)
@@ -92,6 +93,7 @@ from ..platform.paste import (
     parse_app_rules,
 )
 from .hotkeymap import ACTION_PREFIX, PASTE_PREFIX
+from .messages import MessageBridge
 
 log = logging.getLogger(__name__)
 
@@ -122,8 +124,7 @@ def selection_marker(text: str) -> str:
 
 
 class PasteFlow(QObject):
-    message = Signal(str, str)
-    error = Signal(str, str)
+    #: text for the agent goes through self.messages (the app's MessageBridge): _inform / _warn
     pasted = Signal(int)
     paste_failed = Signal(int, str, str)
     fields_needed = Signal(int, list, int)
@@ -136,8 +137,9 @@ class PasteFlow(QObject):
     attributed_paste_done = Signal(str, int, bool)
 
     def __init__(self, backend: Backend, worker: Any, *, clipboard: Any = None, scheduler: Any = None,
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, messages: MessageBridge | None = None) -> None:
         super().__init__(parent)
+        self.messages = messages if messages is not None else MessageBridge(self)
         self.backend = backend
         self.worker = worker
         paste_clipboard = clipboard
@@ -172,6 +174,16 @@ class PasteFlow(QObject):
         self._just_captured = 0
         self._pending_later: list[Callable[[], None]] = []
 
+    # ------------------------------------------------------------------ messages
+
+    def _inform(self, zh: str, en: str) -> None:
+        log.info("hotkey message: %s", en)  # the English only: never customer text
+        self.messages.post(zh, en, "info")
+
+    def _warn(self, zh: str, en: str) -> None:
+        log.warning("hotkey problem: %s", en)
+        self.messages.post(zh, en, "warning")
+
     # ------------------------------------------------------------------ state from HotkeyMap
 
     @Slot(object)
@@ -182,7 +194,7 @@ class PasteFlow(QObject):
         for zh, en in problems:
             if (zh, en) not in self._reported_rules:
                 self._reported_rules.add((zh, en))
-                self.error.emit(zh, en)
+                self._warn(zh, en)
         self._prerender()
 
     @Slot(bool)
@@ -303,7 +315,7 @@ class PasteFlow(QObject):
         if self.paste_service is not None:
             self.paste_service.take_pending_snapshot()
         self.paste_clipboard.hand_over()
-        self.message.emit(COPIED_ZH, COPIED_EN)
+        self._inform(COPIED_ZH, COPIED_EN)
 
     def _dispatch(self, action_id: str, target: int) -> None:
         try:
@@ -328,7 +340,7 @@ class PasteFlow(QObject):
             else:
                 log.warning("unknown hotkey action %s", action)
         except KnownError as exc:
-            self.error.emit(exc.zh, exc.en)
+            self._warn(exc.zh, exc.en)
 
     def _hotkey_key(self, action_id: str) -> str:
         """Main key of the hotkey that fired this action ("1" for Ctrl+Alt+1)."""
@@ -383,7 +395,7 @@ class PasteFlow(QObject):
             then(replies.render_row(row, values))
 
         self.worker.submit(lambda store: replies.paste_row(store, reply_id), loaded,
-                           lambda exc: self.error.emit(exc.zh, exc.en))
+                           lambda exc: self._warn(exc.zh, exc.en))
 
     # ------------------------------------------------------------------ paste
 
@@ -420,7 +432,7 @@ class PasteFlow(QObject):
                 method, delay, rule_name = choose_method(self._rules, info, method, delay)
                 warning = windows.check_target(info)
                 if warning:
-                    self.error.emit(*warning)
+                    self._warn(*warning)
                     self._copy_text(reply_id, text, via, announce=False, attribution=attribution)
                     return
         if rule_name:
@@ -433,7 +445,7 @@ class PasteFlow(QObject):
             if not result.ok:
                 # The text stays on the clipboard; the agent pastes by hand, so it still counts.
                 self.paste_failed.emit(reply_id, result.zh, result.en)
-                self.error.emit(result.zh, result.en)
+                self._warn(result.zh, result.en)
 
             # Log, tell the panel and record once the chat client has fetched the text: a log write,
             # a panel repaint or the worker thread's Python work (GIL) would delay Qt answering the
@@ -462,7 +474,7 @@ class PasteFlow(QObject):
             self.paste_service.flush_restore()
         self._set_copied(text)
         if announce:
-            self.message.emit(COPIED_ZH, COPIED_EN)
+            self._inform(COPIED_ZH, COPIED_EN)
         self._record(reply_id, via, attribution, False)
 
     def _set_copied(self, text: str, attempts: int = SET_RETRIES) -> None:
@@ -483,7 +495,7 @@ class PasteFlow(QObject):
 
         def failed(exc: KnownError) -> None:
             log.warning("recording use of reply %d failed: %s", reply_id, exc.en)
-            self.error.emit(f"使用次数未能保存：{exc.zh}", f"Usage not saved: {exc.en}")
+            self._warn(f"使用次数未能保存：{exc.zh}", f"Usage not saved: {exc.en}")
 
         self.worker.submit(lambda store: replies.record_use(store, reply_id, via=via), recorded, failed, write=True)
 
@@ -502,7 +514,7 @@ class PasteFlow(QObject):
         try:
             self._start_paste(reply_id, values, self._last_external, via="panel", attribution=attribution)
         except KnownError as exc:
-            self.error.emit(exc.zh, exc.en)
+            self._warn(exc.zh, exc.en)
 
     @Slot(int, dict)
     def copy_reply(self, reply_id: int, values: dict) -> None:
@@ -537,7 +549,7 @@ class PasteFlow(QObject):
         try:
             self._start_paste(reply_id, values, target, via="hotkey", attribution=attribution)
         except KnownError as exc:
-            self.error.emit(exc.zh, exc.en)
+            self._warn(exc.zh, exc.en)
 
     # ------------------------------------------------------------------ selection actions
 
@@ -558,7 +570,7 @@ class PasteFlow(QObject):
             self.clipboard.restore(snapshot)
             self._copying = False
             if not text or not text.strip():
-                self.message.emit("没有读取到选中的文字：请先在聊天窗口中选中买家昵称",
+                self._inform("没有读取到选中的文字：请先在聊天窗口中选中买家昵称",
                                   "No selected text: select the buyer's nickname in the chat window first")
                 return
             then(text.strip())
@@ -582,7 +594,7 @@ class PasteFlow(QObject):
                     self.clipboard.restore(snapshot)
                     self._copying = False
                     names = "+".join(sorted(held))
-                    self.error.emit(f"请松开 {names} 键后再试", f"Release {names} and try again")
+                    self._warn(f"请松开 {names} 键后再试", f"Release {names} and try again")
                     return
                 waited[0] += COPY_SELECTION_POLL_MS
                 self.scheduler.call_later(COPY_SELECTION_POLL_MS, send_copy)
@@ -597,7 +609,7 @@ class PasteFlow(QObject):
             if self.clipboard.set_text(marker) is False:
                 if attempt >= 3:
                     self._copying = False
-                    self.error.emit("无法接管剪贴板，请重试", "Could not take the clipboard; try again")
+                    self._warn("无法接管剪贴板，请重试", "Could not take the clipboard; try again")
                     return
                 self.clipboard.refresh()
                 self.scheduler.call_later(15, lambda: take_marker(attempt + 1))

@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 
 from .. import __version__
 from ..core import private
-from . import icons
+from .widgets import icons
 
 log = logging.getLogger(__name__)
 translate = QCoreApplication.translate

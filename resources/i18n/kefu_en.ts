@@ -133,13 +133,6 @@
     </message>
 </context>
 <context>
-    <name>ComingSoon</name>
-    <message>
-        <source>即将推出</source>
-        <translation>Coming soon</translation>
-    </message>
-</context>
-<context>
     <name>Crash</name>
     <message>
         <source>客服助手遇到了问题</source>
@@ -474,7 +467,7 @@
     </message>
     <message>
         <source>当前班次</source>
-        <extracomment>a message for the panel&apos;s message bar: (zh, en, level); app.py connects it to panel.show_message the agent wants to set their name (agent.name): app.py opens the settings dialog a handover was imported (buyers and reminders changed) a snapshot was shown (tests wait for it)</extracomment>
+        <extracomment>the agent wants to set their name (agent.name): app.py opens the settings dialog a handover was imported (buyers and reminders changed) a snapshot was shown (tests wait for it) messages for the agent (zh, en, level): the app&apos;s bridge, which the panel shows</extracomment>
         <translation>Current shift</translation>
     </message>
     <message>
@@ -954,7 +947,7 @@
     <name>Panel</name>
     <message>
         <source>客服助手</source>
-        <extracomment>paste this reply into the chat window (reply id, fill-in values) — the controller&apos;s paste_reply the agent filled the fields the controller asked for: (the controller&apos;s token, values) the agent cancelled that form (token) replies were created, edited, deleted or imported (per-reply hotkeys may have changed) the settings dialog saved; all declared settings with their new values the editor is recording a chord: global hotkeys should be paused meanwhile the tray&apos;s or the menu&apos;s &quot;pause hotkeys&quot; (True = paused) fill-in values known for the current buyer changed ({客户}, {订单号}…)</extracomment>
+        <extracomment>paste this reply into the chat window (reply id, fill-in values) — the paste flow&apos;s paste_reply the agent filled the fields the paste flow asked for: (the paste flow&apos;s token, values) the agent cancelled that form (token) replies were created, edited, deleted or imported (per-reply hotkeys may have changed) the settings dialog saved; all declared settings with their new values the editor is recording a chord: global hotkeys should be paused meanwhile the tray&apos;s or the menu&apos;s &quot;pause hotkeys&quot; (True = paused) fill-in values known for the current buyer changed ({客户}, {订单号}…)</extracomment>
         <translation>kefu-assistant</translation>
     </message>
     <message>
@@ -1194,7 +1187,7 @@
     </message>
     <message>
         <source>下次提醒：{time}</source>
-        <extracomment>(list of reminders.DueReminder, missed: True when they fell due while closed or asleep) the timer was (re)armed for this instant (None: nothing pending) the heartbeat noticed the wall clock jump by this many seconds (sleep/wake, clock change) paste this reply into the chat window (reply id, fill-in values, tag): app.py wires the hotkey controller&apos;s paste_reply_tagged, whose tagged_paste_done(tag, ...) goes to on_tagged_paste_done; without a controller the text is copied answer to the next-chase hotkey: (token, reply id, values, tag) -&gt; controller.paste_reply_to_tagged show a message (zh, en, level) open this buyer in the 客户 tab a reminder was acted on (its id): views drop it a chase was recorded for this buyer</extracomment>
+        <extracomment>paste this reply into the chat window (reply id, fill-in values, attribution): app.py wires the paste flow&apos;s paste_reply_attributed, whose attributed_paste_done(attribution, ...) goes to on_attributed_paste_done; without a paste flow the text is copied answer to the next-chase hotkey: (token, reply id, values, attribution) -&gt; flow.paste_reply_to_attributed open this buyer in the 客户 tab a reminder was acted on (its id): views drop it a chase was recorded for this buyer messages for the agent (zh, en, level): the app&apos;s bridge, which the panel shows</extracomment>
         <translation>Next chase: {time}</translation>
     </message>
     <message>
@@ -1674,39 +1667,18 @@
     </message>
     <message>
         <source>客户</source>
+        <extracomment>(key, label) for Panel.add_tab</extracomment>
         <translation>Buyers</translation>
     </message>
     <message>
         <source>提醒</source>
+        <extracomment>(key, label) for Panel.add_tab</extracomment>
         <translation>Chases</translation>
     </message>
     <message>
         <source>交接</source>
+        <extracomment>(key, label) for Panel.add_tab</extracomment>
         <translation>Handover</translation>
-    </message>
-    <message>
-        <source>标星买家</source>
-        <translation>Starred buyers</translation>
-    </message>
-    <message>
-        <source>标星、备注和分级跟进的买家都会列在这里：客单价、时区、上次沟通，一眼看清该先联系谁。</source>
-        <translation>Starred, noted and ranked buyers will be listed here — order value, time zone, last contact — so you see at a glance whom to contact first.</translation>
-    </message>
-    <message>
-        <source>催单提醒</source>
-        <translation>Chase reminders</translation>
-    </message>
-    <message>
-        <source>到点该催的买家会在这里提醒你：按 3/5/7/9 分钟或 10/20/30 分钟的节奏，每次换一个角度，不重复、不过早。</source>
-        <translation>Buyers due for a chase will show up here, on a 3/5/7/9- or 10/20/30-minute cadence, each time from a new angle — never repeated, never too early.</translation>
-    </message>
-    <message>
-        <source>交接班</source>
-        <translation>Shift handover</translation>
-    </message>
-    <message>
-        <source>下班前把未解决的问题整理成交接单，接班同事上岗前一看就懂，同一个买家不再被来回转手。</source>
-        <translation>Before leaving, turn open problems into a handover sheet the next shift understands at a glance, so no buyer is passed around.</translation>
     </message>
 </context>
 <context>

@@ -2,7 +2,7 @@
 
 Measured here: time to find the next due reminder (what the one timer is armed with), time to list
 what falls due within an hour (the 提醒 tab), and a few writes (star, fire, chase) for scale.
-Idle CPU of the running app and lateness of fired reminders need the running app (ui/reminders.py):
+Idle CPU of the running app and lateness of fired reminders need the running app (ui/reminders/):
 they belong to the UI benchmark.
 """
 

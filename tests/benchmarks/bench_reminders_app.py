@@ -27,9 +27,9 @@ import pytest  # noqa: E402
 from assistant.core import reminders  # noqa: E402
 from assistant.core.clock import SystemClock, to_db  # noqa: E402
 from assistant.core.store import open_store  # noqa: E402
-from assistant.ui import qtfix  # noqa: E402
+from assistant.services import qtfix  # noqa: E402
 
-qtfix.guard()  # PySide6 6.12.0 + Python 3.11 leaks a reference per emit (see assistant/ui/qtfix.py)
+qtfix.guard()  # PySide6 6.12.0 + Python 3.11 leaks a reference per emit (see assistant/services/qtfix.py)
 
 pytestmark = pytest.mark.benchmark
 

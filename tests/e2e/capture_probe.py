@@ -24,8 +24,8 @@ from assistant.core.store import open_store  # noqa: E402
 from assistant.platform.detect import create_backend  # noqa: E402
 from assistant.services.systemwatch import SystemWatch  # noqa: E402
 from assistant.services.worker import StoreWorker  # noqa: E402
-from assistant.ui.editor_dialog import EditorDialog  # noqa: E402
-from assistant.ui.panel import Panel  # noqa: E402
+from assistant.ui.panel.editor_dialog import EditorDialog  # noqa: E402
+from assistant.ui.panel.panel import Panel  # noqa: E402
 
 
 class Tray(QObject):

@@ -35,8 +35,7 @@ def main() -> int:
     hotkeys, flow = wire_hotkeys(backend, worker, watch)
     result: dict = {"backend": backend.name, "pasted": [], "errors": []}
     flow.pasted.connect(lambda rid: result["pasted"].append(rid))
-    for source in (hotkeys, flow):
-        source.error.connect(lambda zh, en: result["errors"].append(en))
+    hotkeys.messages.message.connect(lambda m: m.level == "warning" and result["errors"].append(m.en))
     watch.start()
     hotkeys.start()
 

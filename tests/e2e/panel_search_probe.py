@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from assistant import app  # noqa: E402
-from assistant.ui import panel as panel_module  # noqa: E402
+from assistant.ui.panel import panel as panel_module  # noqa: E402
 
 
 def main() -> int:

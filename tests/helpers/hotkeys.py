@@ -90,14 +90,16 @@ ORIGINAL = {"text/plain": "剪贴板原来的内容".encode(), "text/html": b"<i
 
 
 class Signals:
-    """Every signal of the map and the flow, in the order they came: seen, of(name)."""
+    """Every signal of the map and the flow, in the order they came: seen, of(name). Messages on their
+    shared bridge are recorded under their level: of("info"), of("warning") -> [(zh, en), ...]."""
 
     def __init__(self, hk: Hotkeys) -> None:
         self.seen: list[tuple] = []
-        for name in ("message", "error", "conflict", "pasted", "paste_failed", "fields_needed",
+        hk.map.messages.message.connect(lambda m: self.seen.append((m.level, m.zh, m.en)))
+        for name in ("conflict", "pasted", "paste_failed", "fields_needed",
                      "focus_search_requested", "star_requested", "next_chase_requested", "add_reply_requested",
                      "paused", "hotkeys_changed", "usage_recorded", "attributed_paste_done"):
-            for source in (hk.map, hk.flow):  # message and error come from both
+            for source in (hk.map, hk.flow):
                 if hasattr(source, name):
                     getattr(source, name).connect(lambda *args, _n=name: self.seen.append((_n, *args)))
 

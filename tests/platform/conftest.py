@@ -13,7 +13,7 @@ if str(REPO) not in sys.path:  # `pytest` run without `python -m`: make tests.he
     sys.path.insert(0, str(REPO))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from assistant.ui import qtfix  # noqa: E402
+from assistant.services import qtfix  # noqa: E402
 from tests.helpers.fakes import FakeClipboard, FakeKeys, FakeScheduler, FakeWindows, Recorder  # noqa: E402
 
 qtfix.guard()  # without it, PySide6 6.12.0 aborts the interpreter after enough emits (see qtfix)

@@ -17,7 +17,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from assistant.core import replies  # noqa: E402
 from assistant.core.store import open_store  # noqa: E402
-from assistant.ui import qtfix  # noqa: E402
+from assistant.services import qtfix  # noqa: E402
 from tests.helpers.fakes import FakeClipboard, FakeScheduler, Recorder, fake_backend  # noqa: E402
 from tests.helpers.hotkeys import ORIGINAL, Hotkeys, Signals  # noqa: E402
 

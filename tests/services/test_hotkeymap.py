@@ -57,7 +57,8 @@ def test_conflict_between_an_action_and_a_reply_names_both(env, other):
         db.execute("UPDATE replies SET hotkey = 'Ctrl+Alt+F' WHERE code = 'wh2'")
     reply = replies.get_reply(other, "wh2")
     hk.start()
-    (hotkey, zh, en), = signals.of("conflict")
+    (hotkey,), = signals.of("conflict")
+    (zh, en), = signals.of("warning")  # the text goes to the bridge
     assert hotkey == "Ctrl+Alt+F"
     assert "聚焦搜索框" in zh and reply.title in zh
     assert "Focus the search box" in en and reply.title in en
@@ -74,7 +75,8 @@ def test_hotkey_held_by_another_program_is_reported_at_once(qapp, db, other):
     hk, _, _, signals = make(db, backend, log)
     try:
         hk.start()
-        (hotkey, zh, en), = signals.of("conflict")
+        (hotkey,), = signals.of("conflict")
+        (zh, en), = signals.of("warning")  # the text goes to the bridge
         assert hotkey == "Ctrl+Alt+1"
         assert "其他程序" in zh and reply.title in zh
         assert "another program" in en and reply.title in en
@@ -177,6 +179,6 @@ def test_capture_does_not_repeat_a_conflict(qapp, db, other):
         assert len(signals.of("conflict")) == 1
         hk.map.suspend_for_capture(True)
         hk.map.suspend_for_capture(False)
-        assert len(signals.of("conflict")) == 1 and signals.of("message") == []
+        assert len(signals.of("conflict")) == 1 and signals.of("info") == []
     finally:
         hk.shutdown()

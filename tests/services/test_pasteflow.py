@@ -74,7 +74,7 @@ def test_bad_app_rule_is_reported(env, other):
     hk, *_, signals, log = env
     settings.set(other, "paste.app_rules", [{"name": "坏", "title": "(("}])
     hk.start()
-    assert any("坏" in zh for zh, en in signals.of("error"))
+    assert any("坏" in zh for zh, en in signals.of("warning"))
 
 
 def test_fill_in_fields_ask_the_panel_then_paste_into_the_captured_window(env, other):
@@ -142,7 +142,7 @@ def test_hotkey_with_no_window_anywhere_leaves_the_text_copied(env, other):
     backend.hotkeys.press("Ctrl+Alt+1")
     names = log.names()
     assert names.index("chord") < names.index("foreground") < names.index("hand_over")
-    assert any("Ctrl+V" in m[1] for m in signals.of("message"))
+    assert any("Ctrl+V" in m[1] for m in signals.of("info"))
     scheduler.run_all()
     assert clipboard.text() == reply.body  # not restored: the agent pastes it by hand
     assert "restore" not in log.names()
@@ -191,7 +191,7 @@ def test_elevated_target_is_told_and_the_text_copied(env, other):
     hk.start()
     backend.hotkeys.press("Ctrl+Alt+1")
     assert "chord" not in log.names()
-    assert ("以管理员身份运行", "runs as administrator") in signals.of("error")
+    assert ("以管理员身份运行", "runs as administrator") in signals.of("warning")
     assert clipboard.text().startswith("亲，现在咨询的朋友")
 
 
@@ -200,11 +200,11 @@ def test_dummy_backend_copies_and_says_press_ctrl_v(qapp, db, other):
     hk, clipboard, scheduler, signals = make(db, backend)
     try:
         hk.start()
-        assert signals.of("message")  # tells the agent hotkeys are unavailable
+        assert signals.of("info")  # tells the agent hotkeys are unavailable
         reply = replies.get_reply(other, "wh2")
         hk.flow.paste_reply(reply.id, {})
         assert clipboard.text() == reply.body
-        assert ("已复制，请按 Ctrl+V", "Copied; press Ctrl+V") in signals.of("message")
+        assert ("已复制，请按 Ctrl+V", "Copied; press Ctrl+V") in signals.of("info")
         scheduler.run_all()
         assert replies.get_reply(other, reply.id).use_count == 1
     finally:
@@ -276,7 +276,7 @@ def test_star_with_nothing_selected(env):
     backend.hotkeys.press("Ctrl+Alt+X")
     scheduler.advance(2000)
     assert signals.of("star_requested") == []
-    assert any("选中" in zh for zh, en in signals.of("message"))
+    assert any("选中" in zh for zh, en in signals.of("info"))
     assert clipboard.formats == ORIGINAL
 
 
@@ -309,7 +309,7 @@ def test_deleted_reply_hotkey_is_dropped(env, other):
     hk.tick()  # the watcher's next round: a fresh snapshot, the hotkey ungrabbed
     assert f"paste:{reply.id}" not in backend.hotkeys.registered()
     hk.flow.on_activated(f"paste:{reply.id}")  # a press queued before the ungrab
-    assert signals.of("error") and "chord" not in log.names()
+    assert signals.of("warning") and "chord" not in log.names()
 
 
 def test_reply_deleted_elsewhere_pastes_its_last_text_until_the_next_round(env, other):
@@ -322,7 +322,7 @@ def test_reply_deleted_elsewhere_pastes_its_last_text_until_the_next_round(env, 
     backend.hotkeys.press("Ctrl+Alt+1")  # pressed before the next round
     assert ("set_text", reply.body) in log and "chord" in log.names()
     scheduler.run_all()
-    assert any(en.startswith("Usage not saved") for _zh, en in signals.of("error"))
+    assert any(en.startswith("Usage not saved") for _zh, en in signals.of("warning"))
     assert signals.of("usage_recorded") == []
 
 
@@ -370,7 +370,7 @@ def test_panel_paste_with_no_chat_window_known_copies(env, other):
     hk.flow.paste_reply(reply.id, {})
     assert "chord" not in log.names()
     assert clipboard.text() == reply.body
-    assert ("已复制，请按 Ctrl+V", "Copied; press Ctrl+V") in signals.of("message")
+    assert ("已复制，请按 Ctrl+V", "Copied; press Ctrl+V") in signals.of("info")
 
 
 # ------------------------------------------------------------------ tagged pastes (chase attribution)

@@ -23,7 +23,7 @@ import pytest  # noqa: E402
 
 from assistant.core import replies, settings  # noqa: E402
 from assistant.core.store import open_store  # noqa: E402
-from assistant.ui import qtfix  # noqa: E402
+from assistant.services import qtfix  # noqa: E402
 
 qtfix.guard()  # without it, PySide6 6.12.0 aborts the interpreter after enough emits (see qtfix)
 
@@ -62,8 +62,8 @@ def store(db_path):
 
 @pytest.fixture(scope="session", autouse=True)
 def _styled(qapp):
-    from assistant.ui import style
-    from assistant.ui.gcguard import GuiThreadCollector
+    from assistant.services.gcguard import GuiThreadCollector
+    from assistant.ui.widgets import style
 
     style.apply(qapp)
     collector = GuiThreadCollector()  # as in the app: cycles with widgets are freed on this thread
@@ -80,7 +80,7 @@ def _collect_on_the_gui_thread():
 @pytest.fixture(autouse=True)
 def _chinese_after_test():
     yield
-    from assistant.ui import i18n
+    from assistant.ui.widgets import i18n
 
     if i18n.current() != "zh_CN":
         i18n.install("zh_CN")
@@ -98,7 +98,7 @@ def worker(db_path, qtbot):
 
 @pytest.fixture
 def make_panel(worker, store, data_dir, qtbot):
-    from assistant.ui.panel import Panel
+    from assistant.ui.panel.panel import Panel
 
     def make(**config):
         values = settings.get_all(store)

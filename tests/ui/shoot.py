@@ -51,8 +51,8 @@ def main() -> int:
     from assistant.core import replies, settings
     from assistant.core.store import open_store
     from assistant.services.worker import StoreWorker
-    from assistant.ui import i18n, style
-    from assistant.ui.panel import Panel
+    from assistant.ui.panel.panel import Panel
+    from assistant.ui.widgets import i18n, style
 
     app = QApplication([sys.argv[0]])
     data = Path(args.data_dir or tempfile.mkdtemp(prefix="kefu-shot-"))
@@ -80,6 +80,15 @@ def main() -> int:
     worker = StoreWorker(db)
     worker.start()
     panel = Panel(worker, config, data_dir=data)
+    # The other tabs, in the order app.py adds them.
+    from assistant.ui.buyers.buyers_tab import BuyersTab
+    from assistant.ui.handover.handover_tab import HandoverTab
+    from assistant.ui.reminders.reminders import ChaseActions
+    from assistant.ui.reminders.reminders_tab import RemindersTab
+
+    actions = ChaseActions(worker, parent=app)
+    for tab in (BuyersTab(worker, actions), RemindersTab(worker, actions), HandoverTab(worker)):
+        panel.add_tab(*tab.TAB, tab)
     panel.show()
     panel.apply_placement()
 
@@ -108,7 +117,7 @@ def main() -> int:
     elif args.dialog and args.dialog.startswith("settings"):
         panel.open_settings()
         if ":" in args.dialog:
-            from assistant.ui.settings_dialog import SettingsDialog
+            from assistant.ui.settings.settings_dialog import SettingsDialog
 
             dialog = next(w for w in app.topLevelWidgets() if isinstance(w, SettingsDialog))
             dialog.nav.setCurrentRow(int(args.dialog.split(":")[1]))

@@ -31,7 +31,7 @@ def test_a_validation_error_is_a_warning_that_can_be_dismissed(qtbot, panel):
 
 
 def test_controller_messages_follow_the_language(qtbot, panel):
-    from assistant.ui import i18n
+    from assistant.ui.widgets import i18n
 
     panel.show_message("已复制，请按 Ctrl+V", "Copied; press Ctrl+V")
     assert panel.message_bar.text() == "已复制，请按 Ctrl+V"

@@ -12,8 +12,8 @@ from PySide6.QtWidgets import QApplication
 
 from assistant.app import connect_panel, wire_hotkeys
 from assistant.core import replies, templates
-from assistant.ui.fill_dialog import FillFieldsDialog
-from assistant.ui.tray import Tray
+from assistant.ui.panel.fill_dialog import FillFieldsDialog
+from assistant.ui.widgets.tray import Tray
 
 
 def wire(panel, backend):  # noqa: ANN001, ANN201 - as app.run does, on the panel's worker
@@ -99,7 +99,7 @@ def test_chord_capture_suspends_hotkeys_quietly_and_keeps_the_pause(qtbot, wired
     panel.act_pause.trigger()  # the agent paused
     shown = panel.message_bar.text()
     messages: list[tuple] = []
-    hotkeys.message.connect(lambda *a: messages.append(a))
+    hotkeys.messages.message.connect(lambda m: messages.append((m.zh, m.en)))
     hotkeys.paused.connect(lambda *a: messages.append(("paused", *a)))
     panel.hotkey_capture_active.emit(True)  # the reply editor's hotkey field has the focus
     assert hotkeys.is_capture_suspended
@@ -117,7 +117,7 @@ def test_chord_capture_suspends_hotkeys_quietly_and_keeps_the_pause(qtbot, wired
 def test_click_on_the_editors_hotkey_field_ungrabs_before_any_event_is_processed(qtbot, panel, db_path):
     from PySide6.QtWidgets import QLineEdit
 
-    from assistant.ui.editor_dialog import EditorDialog
+    from assistant.ui.panel.editor_dialog import EditorDialog
     from tests.helpers.fakes import Recorder, fake_backend
 
     _tray, hotkeys, flow = wire(panel, fake_backend(Recorder()))

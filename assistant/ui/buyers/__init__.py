@@ -1,0 +1,1 @@
+"""The buyers tab and its star (follow-up) dialog."""

@@ -1,0 +1,1 @@
+"""The handover tab and its dialogs."""

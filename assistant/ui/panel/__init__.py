@@ -1,0 +1,1 @@
+"""The replies page and the main window (Panel) that holds every tab."""

@@ -1,0 +1,422 @@
+"""Reply editor: new / edit / duplicate / delete. Validation is the core's (ValidationError names the
+field); its message is shown in Chinese (or English) right under that field. The hotkey is checked
+against other replies and the global actions while it is being recorded."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, QSize, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...core import replies, templates
+from ...errors import KnownError, ValidationError
+from ...services.worker import StoreWorker
+from ..widgets import i18n, icons, style
+from ..widgets.widgets import FieldHighlighter, HotkeyEdit
+from . import queries
+from .queries import ReplyRow
+
+translate = QCoreApplication.translate
+
+PLATFORMS = (("taobao", QT_TRANSLATE_NOOP("Editor", "淘宝/天猫")), ("jd", QT_TRANSLATE_NOOP("Editor", "京东")),
+             ("pdd", QT_TRANSLATE_NOOP("Editor", "拼多多")), ("douyin", QT_TRANSLATE_NOOP("Editor", "抖音")),
+             ("aliexpress", QT_TRANSLATE_NOOP("Editor", "速卖通")), ("amazon", QT_TRANSLATE_NOOP("Editor", "亚马逊")))
+LANGUAGES = (("zh", QT_TRANSLATE_NOOP("Editor", "中文")), ("en", QT_TRANSLATE_NOOP("Editor", "英语")),
+             ("ru", QT_TRANSLATE_NOOP("Editor", "俄语")), ("es", QT_TRANSLATE_NOOP("Editor", "西班牙语")))
+ANGLE_LABELS = {"product": QT_TRANSLATE_NOOP("Editor", "商品卖点"), "price": QT_TRANSLATE_NOOP("Editor", "价格优惠"),
+                "logistics": QT_TRANSLATE_NOOP("Editor", "物流时效"), "gift": QT_TRANSLATE_NOOP("Editor", "赠品福利"),
+                "ask": QT_TRANSLATE_NOOP("Editor", "询问顾虑")}
+# Where the core's ValidationError.field lands in this form.
+FIELD_ALIASES = {"name": "group", "parent": "group"}
+
+
+class EditorDialog(QDialog):
+    saved = Signal(object)  # ReplyRow
+    delete_requested = Signal(int)
+    capture_active = Signal(bool)
+
+    def __init__(self, worker: StoreWorker, reply_id: int | None, parent: QWidget | None = None, *,
+                 duplicate: bool = False, body: str = "", group: str | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("EditorDialog")
+        self.worker = worker
+        self.reply_id = reply_id
+        self._duplicate = duplicate
+        self._extra_platforms: list[str] = []
+        self._hotkey_conflict: tuple[str, str] | None = None
+        self._loaded = False
+        self.setMinimumWidth(480)
+        self.resize(520, 640)
+        self._build()
+        self.body.setPlainText(body)
+        if group:
+            self.group.setEditText(group)
+        self._retranslate()
+        self._set_busy(True)
+        self.worker.submit(self._load, self._on_loaded, self._on_load_error)
+
+    # ------------------------------------------------------------ layout
+
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 14, 16, 14)
+        layout.setSpacing(4)
+        self.general_error = QLabel(objectName="FieldError")
+        self.general_error.setWordWrap(True)
+        self.general_error.hide()
+        layout.addWidget(self.general_error)
+        self.errors: dict[str, QLabel] = {}
+        self.labels: dict[str, QLabel] = {}
+
+        def section(name: str, widget: QWidget, into: QVBoxLayout | None = None) -> QVBoxLayout:
+            box = QVBoxLayout()
+            box.setSpacing(3)
+            label = QLabel(objectName="SectionTitle")
+            self.labels[name] = label
+            box.addWidget(label)
+            box.addWidget(widget)
+            error = QLabel(objectName="FieldError")
+            error.setWordWrap(True)
+            error.hide()
+            self.errors[name] = error
+            box.addWidget(error)
+            (into or layout).addLayout(box)
+            return box
+
+        self.title = QLineEdit()
+        section("title", self.title)
+        layout.addSpacing(4)
+
+        self.body = QPlainTextEdit()
+        self.body.setMinimumHeight(130)
+        self.body.setTabChangesFocus(True)
+        self._highlighter = FieldHighlighter(self.body.document())
+        body_box = section("body", self.body)
+        chips = QWidget()
+        chips_layout = QGridLayout(chips)
+        chips_layout.setContentsMargins(0, 2, 0, 0)
+        chips_layout.setHorizontalSpacing(4)
+        chips_layout.setVerticalSpacing(4)
+        self.insert_label = QLabel(objectName="Hint")
+        chips_layout.addWidget(self.insert_label, 0, 0)
+        self.field_buttons: list[QPushButton] = []
+        per_row = 6
+        for n, field in enumerate(templates.FIELDS):
+            button = QPushButton("{" + field.name + "}", objectName="Chip")
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            button.setCursor(Qt.CursorShape.PointingHandCursor)
+            button.clicked.connect(lambda _=False, name=field.name: self.insert_field(name))
+            chips_layout.addWidget(button, n // per_row, 1 + n % per_row)
+            self.field_buttons.append(button)
+        chips_layout.setColumnStretch(per_row + 1, 1)
+        body_box.insertWidget(2, chips)
+        layout.addSpacing(4)
+
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(12)
+        grid.setVerticalSpacing(4)
+        self.group = QComboBox()
+        self.group.setEditable(True)
+        self.group.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.code = QLineEdit()
+        self.language = QComboBox()
+        self.angle = QComboBox()
+        for col_row, (name, widget) in enumerate((("group", self.group), ("code", self.code),
+                                                  ("language", self.language), ("angle", self.angle))):
+            holder = QWidget()
+            box = QVBoxLayout(holder)
+            box.setContentsMargins(0, 0, 0, 0)
+            section(name, widget, box)
+            grid.addWidget(holder, col_row // 2, col_row % 2)
+        grid.setColumnStretch(0, 3)
+        grid.setColumnStretch(1, 2)
+        layout.addLayout(grid)
+        layout.addSpacing(4)
+
+        platforms = QWidget()
+        platform_row = QHBoxLayout(platforms)
+        platform_row.setContentsMargins(0, 0, 0, 0)
+        platform_row.setSpacing(4)
+        self.platform_buttons: dict[str, QPushButton] = {}
+        for tag, _label in PLATFORMS:
+            button = QPushButton(checkable=True)
+            button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+            button.setStyleSheet(
+                f"QPushButton {{ border-radius: 10px; padding: 2px 10px; font-size: 12px; }}"
+                f"QPushButton:checked {{ background: {style.ACCENT_SOFT}; color: {style.ACCENT};"
+                f" border-color: {style.ACCENT}; }}")
+            platform_row.addWidget(button)
+            self.platform_buttons[tag] = button
+        platform_row.addStretch(1)
+        section("platforms", platforms)
+        layout.addSpacing(4)
+
+        hotkey_row = QWidget()
+        row = QHBoxLayout(hotkey_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.hotkey = HotkeyEdit()
+        self.hotkey.hotkey_changed.connect(self._check_hotkey)
+        self.hotkey.capturing_changed.connect(self.capture_active)
+        self.hotkey_clear = QPushButton()
+        self.hotkey_clear.clicked.connect(lambda: self.hotkey.set_hotkey(""))
+        row.addWidget(self.hotkey, 1)
+        row.addWidget(self.hotkey_clear)
+        section("hotkey", hotkey_row)
+        self.hotkey_status = QLabel(objectName="FieldOk")
+        self.hotkey_status.hide()
+        layout.addWidget(self.hotkey_status)
+        layout.addStretch(1)
+
+        footer = QHBoxLayout()
+        footer.setSpacing(6)
+        self.delete_button = QPushButton(objectName="Danger")
+        self.delete_button.setIcon(icons.icon("trash", style.ERROR))
+        self.delete_button.clicked.connect(self._delete)
+        self.duplicate_button = QPushButton()
+        self.duplicate_button.setIcon(icons.icon("duplicate"))
+        self.duplicate_button.clicked.connect(self.make_duplicate)
+        self.cancel_button = QPushButton()
+        self.cancel_button.clicked.connect(self.reject)
+        self.save_button = QPushButton(objectName="Primary")
+        self.save_button.setDefault(True)
+        self.save_button.clicked.connect(self.save)
+        for button in (self.delete_button, self.duplicate_button, self.save_button, self.cancel_button):
+            button.setIconSize(QSize(15, 15))
+        footer.addWidget(self.delete_button)
+        footer.addWidget(self.duplicate_button)
+        footer.addStretch(1)
+        footer.addWidget(self.cancel_button)
+        footer.addWidget(self.save_button)
+        layout.addSpacing(6)
+        layout.addLayout(footer)
+        save = QShortcut(QKeySequence("Ctrl+S"), self)
+        save.activated.connect(self.save)
+        save_enter = QShortcut(QKeySequence("Ctrl+Return"), self)
+        save_enter.activated.connect(self.save)
+
+    def _retranslate(self) -> None:
+        new = self.reply_id is None
+        self.setWindowTitle(translate("Editor", "新建回复") if new else translate("Editor", "编辑回复"))
+        for name, text in (("title", translate("Editor", "标题")), ("body", translate("Editor", "回复内容")),
+                           ("group", translate("Editor", "分组")), ("code", translate("Editor", "短码")),
+                           ("language", translate("Editor", "语言")), ("angle", translate("Editor", "催单角度")),
+                           ("platforms", translate("Editor", "适用平台")), ("hotkey", translate("Editor", "快捷键"))):
+            self.labels[name].setText(text)
+        self.title.setPlaceholderText(translate("Editor", "留空则用正文开头"))
+        self.body.setPlaceholderText(translate("Editor", "亲，您好～……  用下面的按钮插入 {客户} 这样的填空"))
+        self.insert_label.setText(translate("Editor", "插入填空："))
+        for button, field in zip(self.field_buttons, templates.FIELDS, strict=True):
+            # The core declares each field with an English label; its example value is Chinese data.
+            button.setToolTip(i18n.pick(f"例如：{field.example}", field.label_en))
+        self.group.lineEdit().setPlaceholderText(translate("Editor", "选择或输入新分组，如 售前/问候"))
+        self.code.setPlaceholderText(translate("Editor", "如 wh1，搜索框输入即可找到"))
+        current_lang = self.language.currentData()
+        self.language.clear()
+        for code, label in LANGUAGES:
+            self.language.addItem(f"{translate('Editor', label)} ({code})", code)
+        if current_lang:
+            self.set_language(current_lang)
+        current_angle = self.angle.currentData()
+        self.angle.clear()
+        self.angle.addItem(translate("Editor", "（不是催单话术）"), None)
+        for angle in replies.ANGLES:
+            self.angle.addItem(translate("Editor", ANGLE_LABELS[angle]), angle)
+        self.select_angle(current_angle)
+        for tag, label in PLATFORMS:
+            self.platform_buttons[tag].setText(translate("Editor", label))
+        self.hotkey_clear.setText(translate("Editor", "清除"))
+        self.delete_button.setText(translate("Editor", "删除"))
+        self.duplicate_button.setText(translate("Editor", "复制为新回复"))
+        self.cancel_button.setText(translate("Editor", "取消"))
+        self.save_button.setText(translate("Editor", "保存"))
+        self.save_button.setToolTip(translate("Editor", "保存 (Ctrl+S)"))
+        self.delete_button.setVisible(not new)
+        self.duplicate_button.setVisible(not new)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange and hasattr(self, "save_button"):
+            self._retranslate()
+        super().changeEvent(event)
+
+    # ------------------------------------------------------------ loading
+
+    def _load(self, store) -> tuple[list[str], ReplyRow | None]:  # noqa: ANN001 - worker thread
+        row = queries.get_row(store, self.reply_id) if self.reply_id is not None else None
+        return queries.group_paths(store), row
+
+    def _on_loaded(self, data: tuple[list[str], ReplyRow | None]) -> None:
+        paths, row = data
+        typed = self.group.currentText()
+        self.group.clear()
+        self.group.addItems(paths)
+        self.group.setEditText(typed)
+        if row is not None:
+            self.title.setText(row.title)
+            self.body.setPlainText(row.body)
+            self.group.setEditText(row.group_path)
+            self.code.setText(row.code or "")
+            self.set_language(row.language)
+            self.select_angle(row.angle)
+            self.hotkey.set_hotkey(row.hotkey or "")
+            self._extra_platforms = [p for p in row.platforms if p not in self.platform_buttons]
+            for tag, button in self.platform_buttons.items():
+                button.setChecked(tag in row.platforms)
+        self._loaded = True
+        self._set_busy(False)
+        if row is not None and self._duplicate:
+            self.make_duplicate()
+        (self.body if not self.body.toPlainText() or self.reply_id is not None else self.title).setFocus()
+
+    def _on_load_error(self, exc: KnownError) -> None:
+        self._set_busy(False)
+        self._show_general(exc)
+
+    def select_angle(self, angle: str | None) -> None:
+        self.angle.setCurrentIndex(0 if not angle else max(0, self.angle.findData(angle)))
+
+    def set_language(self, code: str) -> None:
+        index = self.language.findData(code)
+        if index < 0:
+            self.language.addItem(code, code)
+            index = self.language.count() - 1
+        self.language.setCurrentIndex(index)
+
+    def _set_busy(self, busy: bool) -> None:
+        self.save_button.setEnabled(not busy)
+
+    # ------------------------------------------------------------ actions
+
+    def insert_field(self, name: str) -> None:
+        self.body.insertPlainText("{" + name + "}")
+        self.body.setFocus()
+
+    def make_duplicate(self) -> None:
+        """Turn the dialog into "new reply" with this one's texts (short code and hotkey must differ)."""
+        self.reply_id = None
+        self._duplicate = False
+        self.title.setText(self.title.text() + translate("Editor", "（副本）"))
+        self.code.clear()
+        self.hotkey.set_hotkey("")
+        self._retranslate()
+
+    def values(self) -> dict[str, Any]:
+        platforms = [tag for tag, b in self.platform_buttons.items() if b.isChecked()] + self._extra_platforms
+        return {
+            "title": self.title.text(),
+            "body": self.body.toPlainText(),
+            "group": self.group.currentText().strip() or None,
+            "code": self.code.text().strip() or None,
+            "language": self.language.currentData() or "zh",
+            "platforms": platforms,
+            "hotkey": self.hotkey.hotkey() or None,
+            "angle": self.angle.currentData(),
+        }
+
+    def clear_errors(self) -> None:
+        self.general_error.hide()
+        for name, label in self.errors.items():
+            label.hide()
+            widget = self._widget_for(name)
+            if widget is not None and widget.property("invalid"):
+                widget.setProperty("invalid", False)
+                widget.style().polish(widget)
+
+    def _widget_for(self, name: str) -> QWidget | None:
+        return {"title": self.title, "body": self.body, "group": self.group, "code": self.code,
+                "language": self.language, "hotkey": self.hotkey, "angle": self.angle}.get(name)
+
+    def show_error(self, field: str | None, zh: str, en: str) -> None:
+        name = FIELD_ALIASES.get(field or "", field or "")
+        label = self.errors.get(name)
+        if label is None:
+            self.general_error.setText(i18n.pick(zh, en))
+            self.general_error.show()
+            return
+        label.setText(i18n.pick(zh, en))
+        label.show()
+        widget = self._widget_for(name)
+        if widget is not None:
+            widget.setProperty("invalid", True)
+            widget.style().polish(widget)
+            widget.setFocus()
+
+    def error_text(self, field: str) -> str:
+        label = self.errors.get(field)
+        return label.text() if label is not None and not label.isHidden() else ""
+
+    def _show_general(self, exc: KnownError) -> None:
+        self.general_error.setText(exc.message("en" if i18n.is_english() else "zh"))
+        self.general_error.show()
+
+    def save(self) -> None:
+        if not self._loaded or not self.save_button.isEnabled():
+            return
+        self.clear_errors()
+        if self._hotkey_conflict is not None:
+            self.show_error("hotkey", *self._hotkey_conflict)
+            return
+        values = self.values()
+        rid = self.reply_id
+        if rid is not None and values["group"] is None:
+            values.pop("group")
+        self._set_busy(True)
+        self.worker.submit(lambda store: queries.save_reply(store, rid, values), self._on_saved, self._on_save_error,
+                           write=True)
+
+    def _on_saved(self, row: ReplyRow) -> None:
+        self._set_busy(False)
+        self.saved.emit(row)
+        self.accept()
+
+    def _on_save_error(self, exc: KnownError) -> None:
+        self._set_busy(False)
+        if isinstance(exc, ValidationError):
+            self.show_error(exc.field, exc.zh, exc.en)
+        else:
+            self._show_general(exc)
+
+    def _delete(self) -> None:
+        if self.reply_id is not None:
+            self.delete_requested.emit(self.reply_id)
+            self.accept()
+
+    def _check_hotkey(self, text: str) -> None:
+        self.errors["hotkey"].hide()
+        if not text:
+            self._hotkey_conflict = None
+            self.hotkey_status.hide()
+            return
+        rid = self.reply_id
+
+        def done(conflict: tuple[str, str] | None) -> None:
+            if self.hotkey.hotkey() != text:
+                return
+            self._hotkey_conflict = conflict
+            if conflict is None:
+                self.hotkey_status.setObjectName("FieldOk")
+                self.hotkey_status.setText(translate("Editor", "✓ {key} 可用").replace("{key}", text))
+            else:
+                self.hotkey_status.setObjectName("FieldError")
+                self.hotkey_status.setText(f"{text}：{i18n.pick(*conflict)}")
+            self.hotkey_status.style().unpolish(self.hotkey_status)
+            self.hotkey_status.style().polish(self.hotkey_status)
+            self.hotkey_status.show()
+
+        self.worker.submit(lambda store: queries.hotkey_conflict(store, text, rid), done, self._show_general,
+                           key=f"hotkey-check-{id(self)}")
+
+    def hotkey_status_text(self) -> str:
+        return self.hotkey_status.text() if not self.hotkey_status.isHidden() else ""

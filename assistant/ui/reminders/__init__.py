@@ -1,0 +1,1 @@
+"""Reminder popup, cards and the reminders tab."""

@@ -1,0 +1,707 @@
+"""Chase reminders on the GUI side: the chase actions and the popup.
+
+The scheduler (one timer for the next due reminder) is not a widget: services/scheduler.py.
+
+ChaseActions
+    What every reminder view does (popup, 提醒 tab, 客户 tab): paste the proposed script (through
+    the paste flow (services/pasteflow.py), wired in app.py to paste_chase), then record the chase when
+    the paste flow answers that very paste (its attribution) with attributed_paste_done;
+    snooze, paid, lost, replied, open the buyer; star a buyer from the star-selection hotkey. All
+    store work goes through the StoreWorker.
+
+ReminderPopup
+    A small always-on-top tool window near the panel that never takes focus from the chat client
+    (Tool | WindowStaysOnTopHint | WindowDoesNotAcceptFocus, WA_ShowWithoutActivating, NoFocus
+    buttons, no QMenu). Several reminders due at once stack as cards in ONE popup.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QPoint, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QApplication,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...core import cadence as cad
+from ...core import customers, reminders, templates
+from ...core.clock import Clock, SystemClock
+from ...errors import KnownError
+from ...services.messages import MessageBridge
+from ...services.worker import StoreWorker
+from ..widgets import i18n, icons, style
+
+log = logging.getLogger(__name__)
+translate = QCoreApplication.translate
+
+# A shown card asks again for its proposal this often: "too soon after the previous chase" and "late
+# by" are true at one moment, not five minutes later.
+RECHECK_MS = 60_000
+MAX_PENDING_CHASES = 50  # attributed pastes never answered (fill-in form cancelled, reply deleted): oldest dropped
+POPUP_MAX_CARDS = 12
+
+
+# ================================================================ formatting helpers
+
+def local(when: datetime | None) -> datetime | None:
+    return when.astimezone() if when is not None else None
+
+
+def ago(when: datetime | None, now: datetime) -> str:
+    """'刚刚', '5 分钟前', '2 小时前', '3 天前' (translated)."""
+    if when is None:
+        return ""
+    seconds = (now - when).total_seconds()
+    if seconds < 0:
+        return in_time(when, now)
+    if seconds < 60:
+        return translate("Reminders", "刚刚")
+    if seconds < 3600:
+        return translate("Reminders", "%n 分钟前", None, int(seconds // 60))
+    if seconds < 86400:
+        return translate("Reminders", "%n 小时前", None, int(seconds // 3600))
+    return translate("Reminders", "%n 天前", None, int(seconds // 86400))
+
+
+def in_time(when: datetime, now: datetime) -> str:
+    seconds = (when - now).total_seconds()
+    if seconds <= 30:
+        return translate("Reminders", "现在")
+    if seconds < 3600:
+        return translate("Reminders", "%n 分钟后", None, max(1, round(seconds / 60)))
+    return clock_text(when, now)
+
+
+def clock_text(when: datetime, now: datetime) -> str:
+    mine, today = local(when), local(now)
+    assert mine is not None and today is not None
+    if mine.date() == today.date():
+        return mine.strftime("%H:%M")
+    if mine.date() == (today + timedelta(days=1)).date():
+        return translate("Reminders", "明天 {time}").replace("{time}", mine.strftime("%H:%M"))
+    return mine.strftime("%m-%d %H:%M")
+
+
+def platform_name(code: str | None) -> str:
+    zh, en = customers.PLATFORMS.get(code or "", (code or "", code or ""))
+    return i18n.pick(zh, en)
+
+
+def state_name(code: str | None) -> str:
+    zh, en = customers.STATES.get(code or "", (code or "", code or ""))
+    return i18n.pick(zh, en)
+
+
+def angle_name(code: str | None) -> str:
+    if not code:
+        return ""
+    zh, en = cad.ANGLE_NAMES.get(code, (code, code))
+    return i18n.pick(zh, en)
+
+
+def chip_html(names: list[str]) -> str:
+    return " ".join(f'<span style="background-color:{style.FIELD_BG}; color:{style.FIELD_FG};">&nbsp;{html.escape(n)}'
+                    f'&nbsp;</span>' for n in names)
+
+
+# ================================================================ actions
+
+@dataclass
+class PendingChase:
+    buyer_id: int
+    reply_id: int
+    reminder_id: int | None
+    asked_at: float = field(default_factory=time.monotonic)
+
+
+_chase_attributions = itertools.count(1)
+
+
+class ChaseActions(QObject):
+    """The actions every reminder view offers; results come back as signals."""
+
+    #: paste this reply into the chat window (reply id, fill-in values, attribution): app.py wires the
+    #: paste flow's paste_reply_attributed, whose attributed_paste_done(attribution, ...) goes to
+    #: on_attributed_paste_done;
+    #: without a paste flow the text is copied
+    paste_chase = Signal(int, dict, str)
+    #: answer to the next-chase hotkey: (token, reply id, values, attribution) -> flow.paste_reply_to_attributed
+    paste_chase_to = Signal(int, int, dict, str)
+    #: open this buyer in the 客户 tab
+    open_buyer = Signal(int)
+    #: a reminder was acted on (its id): views drop it
+    handled = Signal(int)
+    #: a chase was recorded for this buyer
+    chased = Signal(int)
+
+    def __init__(self, worker: StoreWorker, clock: Clock | None = None, parent: QObject | None = None, *,
+                 messages: MessageBridge | None = None) -> None:
+        super().__init__(parent)
+        #: messages for the agent (zh, en, level): the app's bridge, which the panel shows
+        self.messages = messages if messages is not None else MessageBridge(self)
+        self.worker = worker
+        self.clock: Clock = clock or SystemClock()
+        self.paste_available = False
+        self.pending: dict[str, PendingChase] = {}  # attribution of a paste asked for -> the chase it is
+        self.last_place: tuple[str, str] | None = None  # platform, shop of the last star
+
+    def set_paste_available(self, available: bool) -> None:
+        self.paste_available = bool(available)
+
+    # ------------------------------------------------------------ paste
+
+    def propose(self, buyer_id: int, done: Callable[[reminders.ChaseProposal], None], override: bool = False) -> None:
+        now = self.clock.now()
+        self.worker.submit(lambda store: reminders.propose(store, buyer_id, now, override=override), done,
+                           self._error)
+
+    def paste(self, buyer_id: int, nickname: str, proposal: reminders.ChaseProposal,
+              reminder_id: int | None = None, token: int | None = None,
+              values: dict[str, str] | None = None) -> None:
+        """Paste the proposed script (fill-in {客户} = the buyer's nickname, plus `values`: a
+        reminder's own, such as {活动} of a promotion wave) and record the chase once
+        the paste flow confirms this paste (attributed_paste_done with its attribution: a paste of the same reply
+        from the quick-replies list is not a chase); without a paste flow: copy and record now."""
+        if proposal.reply_id is None or proposal.reply_body is None:
+            self.messages.post("没有可用的催单话术：这位买家已收到所有角度的话术，请手动跟进",
+                              "No chase script left: this buyer got every angle already; follow up by hand", "warning")
+            return
+        values = {"客户": nickname, **(values or {})}
+        if self.paste_available:
+            attribution = f"chase:{next(_chase_attributions)}"
+            self.pending[attribution] = PendingChase(buyer_id, proposal.reply_id, reminder_id)
+            while len(self.pending) > MAX_PENDING_CHASES:
+                self.pending.pop(next(iter(self.pending)))
+            if token is None:
+                self.paste_chase.emit(proposal.reply_id, values, attribution)
+            else:
+                self.paste_chase_to.emit(token, proposal.reply_id, values, attribution)
+            return
+        text = templates.render(proposal.reply_body, values).text
+        QGuiApplication.clipboard().setText(text)
+        self.messages.post("催单话术已复制，请到聊天窗口按 Ctrl+V", "Chase script copied: press Ctrl+V in the chat window",
+                          "success")
+        self.record(buyer_id, proposal.reply_id, reminder_id)
+
+    def on_attributed_paste_done(self, attribution: str, reply_id: int, ok: bool) -> None:
+        """The paste flow counted an attributed paste as used (pasted, or left on the clipboard for
+        the agent: ok=False): if the attribution is one of our chases, record that chase, once."""
+        p = self.pending.pop(attribution, None)
+        if p is None:
+            return
+        if reply_id != p.reply_id:
+            log.warning("chase paste %s came back for reply %d, not %d", attribution, reply_id, p.reply_id)
+        log.info("chase paste %s done (%s): recording the chase", attribution, "pasted" if ok else "left on the clipboard")
+        self.record(p.buyer_id, p.reply_id, p.reminder_id)
+
+    def record(self, buyer_id: int, reply_id: int | None, reminder_id: int | None = None) -> None:
+        now = self.clock.now()
+
+        def done(result: reminders.ChaseRecorded) -> None:
+            if reminder_id is not None:
+                self.handled.emit(reminder_id)
+            self.chased.emit(buyer_id)
+            when = (translate("Reminders", "下次提醒：{time}").replace("{time}", clock_text(result.next_due, now))
+                    if result.next_due else translate("Reminders", "节奏已完成，没有下一次提醒"))
+            self.messages.post(translate("Reminders", "已记录催单。") + when, "", "success")
+
+        self.worker.submit(lambda store: reminders.record_chase(store, buyer_id, reply_id, now), done, self._error,
+                           write=True)
+
+    # ------------------------------------------------------------ outcomes
+
+    def snooze(self, reminder_id: int, minutes: int) -> None:
+        now = self.clock.now()
+
+        def done(_new_id: int) -> None:
+            self.handled.emit(reminder_id)
+            self.messages.post(translate("Reminders", "%n 分钟后再提醒", None, minutes), "", "info")
+
+        self.worker.submit(lambda store: reminders.snooze(store, reminder_id, minutes, now), done, self._error,
+                           write=True)
+
+    def outcome(self, buyer_id: int, kind: str, reminder_id: int | None = None) -> None:
+        now = self.clock.now()
+        texts = {"paid": translate("Reminders", "已标记为已付款，停止催单"),
+                 "lost": translate("Reminders", "已标记为流失，停止催单"),
+                 "replied": translate("Reminders", "已记录买家回复"),
+                 "pause": translate("Reminders", "已暂停跟进"),
+                 "resume": translate("Reminders", "已恢复跟进")}
+
+        def done(_buyer: customers.Buyer) -> None:
+            if reminder_id is not None:
+                self.handled.emit(reminder_id)
+            self.messages.post(texts.get(kind, kind), "", "success")
+
+        self.worker.submit(lambda store: reminders.outcome(store, buyer_id, kind, now), done, self._error, write=True)
+
+    def complete(self, reminder_id: int) -> None:
+        now = self.clock.now()
+        self.worker.submit(lambda store: reminders.complete(store, reminder_id, now),
+                           lambda _r: self.handled.emit(reminder_id), self._error, write=True)
+
+    def unstar(self, buyer_id: int) -> None:
+        now = self.clock.now()
+        self.worker.submit(lambda store: reminders.unstar(store, buyer_id, now),
+                           lambda _b: self.messages.post(translate("Reminders", "已取消标星"), "", "info"),
+                           self._error, write=True)
+
+    # ------------------------------------------------------------ hotkeys
+
+    def star_nickname(self, nickname: str) -> None:
+        """Star-selection hotkey: star this nickname with the default cadence, on the platform and
+        shop of the last buyer starred (none yet: platform 'other', no shop)."""
+        nick = (nickname or "").strip()
+        if not nick:
+            return
+        now = self.clock.now()
+        place = self.last_place
+
+        def star(store: Any) -> customers.Buyer:
+            platform, shop = place or _last_place(store)
+            return reminders.star(store, platform=platform, shop=shop, nickname=nick, now=now)
+
+        def done(buyer: customers.Buyer) -> None:
+            self.last_place = (buyer.platform, buyer.shop)
+            where = platform_name(buyer.platform) + (f" · {buyer.shop}" if buyer.shop else "")
+            self.messages.post(translate("Reminders", "已标星“{nick}”（{where}），开始跟进").replace("{nick}", buyer.nickname)
+                              .replace("{where}", where), "", "success")
+
+        self.worker.submit(star, done, self._error, write=True)
+
+    def next_chase(self, token: int) -> None:
+        """Next-chase hotkey: the earliest reminder due now gets its proposed script pasted."""
+        now = self.clock.now()
+
+        def pick(store: Any) -> tuple[reminders.DueReminder, reminders.ChaseProposal] | None:
+            for item in reminders.due(store, now, limit=50):
+                if item.buyer_id is not None and item.kind != "phone":
+                    return item, reminders.propose(store, item.buyer_id, now)
+            return None
+
+        def done(found: tuple | None) -> None:
+            if found is None:
+                self.messages.post(translate("Reminders", "现在没有需要催单的买家"), "", "info")
+                return
+            item, proposal = found
+            if proposal.blocked:
+                self.messages.post(translate("Reminders", "“{nick}”还有未解答的问题，先回答再催单")
+                                  .replace("{nick}", item.nickname or ""), "", "warning")
+                return
+            self.paste(item.buyer_id, item.nickname or "", proposal, item.id, token=token, values=item.fill_values())
+
+        self.worker.submit(pick, done, self._error)
+
+    def _error(self, exc: KnownError) -> None:
+        self.messages.post(exc.zh, exc.en, "warning")
+
+
+def _last_place(store: Any) -> tuple[str, str]:
+    rows = store.query("SELECT platform, shop FROM buyers WHERE starred_at IS NOT NULL ORDER BY starred_at DESC, id DESC LIMIT 1")
+    return (rows[0]["platform"], rows[0]["shop"]) if rows else ("other", "")
+
+
+# ================================================================ card and popup
+
+class ReminderCard(QFrame):
+    """One due reminder: buyer, marks, last chase, the proposed script, and the actions."""
+
+    #: the proposed script arrived (the card's height changed)
+    proposal_ready = Signal()
+
+    def __init__(self, item: reminders.DueReminder, actions: ChaseActions, clock: Clock,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("ReminderCard")
+        self.item = item
+        self.actions = actions
+        self.clock = clock
+        self.proposal: reminders.ChaseProposal | None = None
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 8, 10, 8)
+        layout.setSpacing(5)
+
+        head = QHBoxLayout()
+        head.setSpacing(6)
+        self.title = QLabel(objectName="CardTitle")
+        self.title.setTextFormat(Qt.TextFormat.RichText)
+        self.title.setWordWrap(True)  # nickname, platform and shop may not fit one line of a 360 px panel
+        self.due_label = QLabel(objectName="CardDue")
+        head.addWidget(self.title, 1)
+        head.addWidget(self.due_label, 0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(head)
+        self.meta = QLabel(objectName="CardMeta")
+        self.meta.setWordWrap(True)
+        self.meta.setTextFormat(Qt.TextFormat.RichText)
+        layout.addWidget(self.meta)
+        self.script = QLabel(objectName="CardScript")
+        self.script.setWordWrap(True)
+        self.script.setTextFormat(Qt.TextFormat.RichText)
+        self.script.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        layout.addWidget(self.script)
+        self.warning = QLabel(objectName="CardWarning")
+        self.warning.setWordWrap(True)
+        self.warning.hide()
+        layout.addWidget(self.warning)
+
+        row = QHBoxLayout()
+        row.setSpacing(3)
+        self.paste_button = self._button("paste", primary=True)
+        self.paste_button.clicked.connect(self.on_paste)
+        self.override_button = self._button(None)
+        self.override_button.clicked.connect(self.on_override)
+        self.override_button.hide()
+        self.snooze_button = self._button("clock")
+        self.snooze_button.setCheckable(True)
+        self.snooze_button.toggled.connect(lambda on: self.snooze_row.setVisible(on))
+        self.paid_button = self._button("check")
+        self.paid_button.clicked.connect(lambda: self.actions.outcome(self.item.buyer_id, "paid", self.item.id))
+        self.lost_button = self._button(None)
+        self.lost_button.setObjectName("Danger")
+        self.lost_button.clicked.connect(lambda: self.actions.outcome(self.item.buyer_id, "lost", self.item.id))
+        self.open_button = self._button("users")
+        self.open_button.clicked.connect(lambda: self.actions.open_buyer.emit(self.item.buyer_id))
+        self.done_button = self._button("check", primary=True)
+        self.done_button.clicked.connect(lambda: self.actions.complete(self.item.id))
+        for b in (self.paste_button, self.override_button, self.done_button, self.snooze_button, self.paid_button,
+                  self.lost_button, self.open_button):
+            row.addWidget(b, 0 if b is self.open_button else 2 if b in (self.paste_button, self.override_button,
+                                                                        self.done_button) else 1)
+        layout.addLayout(row)
+        self.snooze_row = QWidget()
+        snooze_layout = QHBoxLayout(self.snooze_row)
+        snooze_layout.setContentsMargins(0, 0, 0, 0)
+        snooze_layout.setSpacing(4)
+        self.snooze_label = QLabel(objectName="Hint")
+        snooze_layout.addWidget(self.snooze_label)
+        self.snooze_buttons: dict[int, QPushButton] = {}
+        for minutes in (5, 10, 30):
+            b = self._button(None)
+            b.clicked.connect(lambda _=False, m=minutes: self.actions.snooze(self.item.id, m))
+            self.snooze_buttons[minutes] = b
+            snooze_layout.addWidget(b, 1)
+        self.snooze_row.hide()
+        layout.addWidget(self.snooze_row)
+        phone = item.kind == "phone"
+        for b in (self.paste_button, self.paid_button, self.lost_button, self.open_button):
+            b.setVisible(not phone and item.buyer_id is not None)
+        self.done_button.setVisible(phone or item.buyer_id is None)
+        self.paste_button.setEnabled(False)
+        self._override = False
+        self._retranslate()
+        self._recheck = QTimer(self)
+        self._recheck.setInterval(RECHECK_MS)
+        self._recheck.timeout.connect(self.recheck)
+        if item.buyer_id is not None and not phone:
+            actions.propose(item.buyer_id, self.set_proposal)
+            self._recheck.start()
+
+    def _button(self, icon_name: str | None, primary: bool = False) -> QPushButton:
+        b = QPushButton(objectName="Primary" if primary else "")
+        b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        b.setAutoDefault(False)
+        if icon_name:
+            b.setIcon(icons.icon(icon_name, "#ffffff" if primary else style.ICON))
+            b.setIconSize(QSize(14, 14))
+        return b
+
+    def set_proposal(self, proposal: reminders.ChaseProposal) -> None:
+        self.proposal = proposal
+        self._retranslate()
+        self.proposal_ready.emit()
+
+    def log_ready(self) -> None:
+        if self.paste_button.isVisible():
+            # Ids and screen coordinates only: the e2e test clicks the button from outside.
+            centre = self.paste_button.mapToGlobal(self.paste_button.rect().center())
+            log.info("reminder %d ready in popup; paste button at %d,%d (enabled=%s)", self.item.id, centre.x(),
+                     centre.y(), self.paste_button.isEnabled())
+
+    def on_paste(self) -> None:
+        log.info("paste chase clicked for reminder %d", self.item.id)
+        if self.proposal is not None and self.item.buyer_id is not None:
+            self.actions.paste(self.item.buyer_id, self.item.nickname or "", self.proposal, self.item.id,
+                               values=self.item.fill_values())
+
+    def on_override(self) -> None:
+        if self.item.buyer_id is not None:
+            self._override = True
+            self.actions.propose(self.item.buyer_id, self.set_proposal, override=True)
+
+    def recheck(self) -> None:
+        """The proposal and its warnings as they are now (the agent's override kept)."""
+        if self.isVisible() and self.item.buyer_id is not None:
+            self.actions.propose(self.item.buyer_id, self.set_proposal, override=self._override)
+
+    def _retranslate(self) -> None:
+        item, now = self.item, self.clock.now()
+        if item.kind == "phone":
+            name = translate("Reminders", "大促电话名单：{name}").replace("{name}", item.promotion_name or "")
+        else:
+            name = item.nickname or ""
+        badge = f' <span style="color:{style.TEXT_3}; font-weight:400;">{html.escape(platform_name(item.platform))}' \
+                f'{(" · " + html.escape(item.shop)) if item.shop else ""}</span>' if item.platform else ""
+        self.title.setText(f'<b>{html.escape(name)}</b>{badge}')
+        late = item.late_seconds(now)
+        self.due_label.setText(translate("Reminders", "晚了 {ago}").replace("{ago}", ago(item.due_at, now))
+                               if late >= 60 else translate("Reminders", "到点"))
+        self.due_label.setProperty("late", late >= 60)
+        parts = []
+        if item.marks:
+            parts.append(chip_html(item.marks))
+        cadence = i18n.pick(item.cadence_name, item.cadence_name_en or item.cadence_name)
+        step = translate("Reminders", "{cadence} 第 {n}/{total} 次").replace("{cadence}", cadence) \
+            .replace("{n}", str(item.step + 1)).replace("{total}", str(item.steps_total or "?"))
+        if item.kind == "chase":
+            parts.append(html.escape(step))
+        elif item.kind == "wave":
+            parts.append(html.escape(translate("Reminders", "大促催付：{name}").replace("{name}", item.promotion_name or "")))
+        if item.last_chase_at:
+            parts.append(html.escape(translate("Reminders", "上次：{title}，{ago}")
+                                     .replace("{title}", item.last_chase_title or "—")
+                                     .replace("{ago}", ago(item.last_chase_at, now))))
+        elif item.kind != "phone":
+            parts.append(html.escape(translate("Reminders", "还没有催过")))
+        self.meta.setText("  ".join(parts))
+        self.paste_button.setText(translate("Reminders", "粘贴催单"))
+        self.paste_button.setToolTip(translate("Reminders", "把建议的话术粘贴到聊天窗口，并记录这次催单"))
+        self.override_button.setText(translate("Reminders", "仍要催单"))
+        self.snooze_button.setText(translate("Reminders", "稍后"))
+        self.paid_button.setText(translate("Reminders", "已付款"))
+        self.lost_button.setText(translate("Reminders", "流失"))
+        self.open_button.setToolTip(translate("Reminders", "打开：在“客户”页查看这位买家"))
+        self.done_button.setText(translate("Reminders", "已处理"))
+        self.snooze_label.setText(translate("Reminders", "推迟"))
+        for minutes, b in self.snooze_buttons.items():
+            b.setText(translate("Reminders", "%n 分钟", None, minutes))
+        p = self.proposal
+        if item.kind == "phone":
+            self.script.setText(html.escape(translate(
+                "Reminders", "打电话给高客单、意向明显的标星买家（电话号码在“客户”页按需显示）。")))
+        elif p is None:
+            self.script.setText(f'<span style="color:{style.TEXT_3};">{html.escape(translate("Reminders", "正在准备话术…"))}</span>')
+        elif p.reply_body is None:
+            self.script.setText(f'<span style="color:{style.TEXT_3};">'
+                                f'{html.escape(translate("Reminders", "没有可用的新话术（所有角度都用过了）"))}</span>')
+        else:
+            body = templates.render(p.reply_body, item.fill_values()).text
+            from ..widgets.widgets import body_html
+
+            self.script.setText(f'<span style="color:{style.TEXT_2}; font-size:11px;">'
+                                f'{html.escape(angle_name(p.angle))} · {html.escape(p.reply_title or "")}</span><br>'
+                                f'{body_html(body)}')
+        messages = p.messages("en" if i18n.is_english() else "zh") if p is not None else []
+        self.warning.setText("\n".join("⚠ " + m for m in messages))
+        self.warning.setVisible(bool(messages))
+        self.warning.setProperty("blocked", bool(p and p.blocked))
+        blocked = bool(p and p.blocked)
+        self.override_button.setVisible(blocked)
+        self.paste_button.setVisible(not blocked and item.kind != "phone" and item.buyer_id is not None)
+        self.paste_button.setEnabled(p is not None and p.reply_id is not None and not blocked)
+        for w in (self.due_label, self.warning):
+            w.style().unpolish(w)
+            w.style().polish(w)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
+        super().changeEvent(event)
+
+
+CARD_STYLE = f"""
+#ReminderPopup {{ background: {style.BG}; border: 1px solid #cbd5e1; border-radius: 10px; }}
+#PopupHeader {{ background: {style.SURFACE}; border-bottom: 1px solid {style.BORDER};
+    border-top-left-radius: 10px; border-top-right-radius: 10px; }}
+#PopupTitle {{ font-size: 14px; font-weight: 600; color: {style.TEXT}; }}
+#ReminderCard {{ background: {style.SURFACE}; border: 1px solid {style.BORDER}; border-radius: 8px; }}
+#CardTitle {{ font-size: 14px; }}
+#CardDue {{ color: {style.ACCENT}; font-size: 12px; font-weight: 600; }}
+#CardDue[late="true"] {{ color: {style.WARN}; }}
+#CardMeta {{ color: {style.TEXT_2}; font-size: 12px; }}
+#CardScript {{ background: {style.BG}; border: 1px solid {style.BORDER}; border-radius: 6px; padding: 6px;
+    font-size: 13px; }}
+#CardWarning {{ color: {style.WARN}; background: {style.WARN_BG}; border: 1px solid #fde68a; border-radius: 6px;
+    padding: 4px 6px; font-size: 12px; }}
+#CardWarning[blocked="true"] {{ color: {style.ERROR}; background: {style.ERROR_BG}; border-color: #fecaca; }}
+#ReminderCard QPushButton {{ padding: 4px 6px; }}
+#PopupScroll, #PopupList {{ background: transparent; border: none; }}
+"""
+
+
+class ReminderPopup(QWidget):
+    """One popup for every reminder due: cards stacked in a scroll list; never takes focus."""
+
+    def __init__(self, actions: ChaseActions, clock: Clock | None = None,
+                 anchor: Callable[[], QRect | None] | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent, Qt.WindowType.Tool | Qt.WindowType.FramelessWindowHint
+                         | Qt.WindowType.WindowStaysOnTopHint | Qt.WindowType.WindowDoesNotAcceptFocus)
+        self.setObjectName("ReminderPopup")
+        self.setWindowTitle("催单提醒 - kefu-assistant")
+        self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating, True)
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setStyleSheet(CARD_STYLE)
+        self.actions = actions
+        self.clock: Clock = clock or actions.clock
+        self.anchor = anchor
+        self.sound = False
+        self.cards: dict[int, ReminderCard] = {}
+        self._missed_ids: set[int] = set()
+        self.setFixedWidth(400)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(1, 1, 1, 1)
+        outer.setSpacing(0)
+        header = QFrame(objectName="PopupHeader")
+        head = QHBoxLayout(header)
+        head.setContentsMargins(10, 6, 4, 6)
+        bell = QLabel()
+        bell.setPixmap(icons.pixmap("bell", 18, style.ACCENT))
+        self.title = QLabel(objectName="PopupTitle")
+        self.close_button = QToolButton()
+        self.close_button.setIcon(icons.icon("close"))
+        self.close_button.setIconSize(QSize(14, 14))
+        self.close_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.close_button.clicked.connect(self.dismiss)
+        head.addWidget(bell)
+        head.addWidget(self.title, 1)
+        head.addWidget(self.close_button)
+        outer.addWidget(header)
+        self.scroll = QScrollArea(objectName="PopupScroll")
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list = QWidget(objectName="PopupList")
+        self.list_layout = QVBoxLayout(self.list)
+        self.list_layout.setContentsMargins(8, 8, 8, 8)
+        self.list_layout.setSpacing(8)
+        self.list_layout.addStretch(1)
+        self.scroll.setWidget(self.list)
+        outer.addWidget(self.scroll, 1)
+        self.more = QLabel(objectName="Hint")
+        self.more.setContentsMargins(10, 0, 10, 6)
+        self.more.hide()
+        outer.addWidget(self.more)
+        self._overflow = 0
+        actions.handled.connect(self.remove)
+        self._retranslate()
+
+    # ------------------------------------------------------------ content
+
+    def add(self, items: list, missed: bool = False) -> None:
+        """Reminders to show (from the scheduler's `due`); ones already shown are not added again."""
+        new = 0
+        for item in items:
+            if item.id in self.cards:
+                continue
+            if len(self.cards) >= POPUP_MAX_CARDS:
+                self._overflow += 1
+                continue
+            card = ReminderCard(item, self.actions, self.clock)
+            card.proposal_ready.connect(lambda c=card: self._relayout(c))
+            self.cards[item.id] = card
+            if missed:
+                self._missed_ids.add(item.id)
+            self.list_layout.insertWidget(self.list_layout.count() - 1, card)
+            new += 1
+        if not self.cards:
+            return
+        self._retranslate()
+        self._resize()
+        if new and self.sound:
+            QApplication.beep()
+        self.show_near_anchor()
+
+    def _relayout(self, card: ReminderCard) -> None:
+        if not self.isVisible():
+            return
+        self._resize()
+        self.show_near_anchor()
+        QTimer.singleShot(0, card.log_ready)
+
+    def remove(self, reminder_id: int) -> None:
+        card = self.cards.pop(reminder_id, None)
+        self._missed_ids.discard(reminder_id)
+        if card is None:
+            return
+        self.list_layout.removeWidget(card)
+        card.hide()
+        card.deleteLater()
+        if not self.cards:
+            self.dismiss()
+        else:
+            self._retranslate()
+            self._resize()
+
+    def dismiss(self) -> None:
+        """Close: the reminders stay pending and are listed in the 提醒 tab."""
+        for card in self.cards.values():
+            card.deleteLater()
+        self.cards.clear()
+        self._missed_ids.clear()
+        self._overflow = 0
+        self.hide()
+
+    def count(self) -> int:
+        return len(self.cards)
+
+    # ------------------------------------------------------------ placement
+
+    def _resize(self) -> None:
+        self.list.adjustSize()
+        wanted = self.list.sizeHint().height() + 48 + (20 if self._overflow else 0)
+        screen = self.screen().availableGeometry() if self.screen() else QRect(0, 0, 1280, 800)
+        self.resize(self.width(), max(160, min(wanted, int(screen.height() * 0.7))))
+
+    def show_near_anchor(self) -> None:
+        screen_obj = QGuiApplication.primaryScreen()
+        screen = screen_obj.availableGeometry() if screen_obj else QRect(0, 0, 1280, 800)
+        panel = self.anchor() if self.anchor else None
+        margin = 12
+        if panel is not None and panel.isValid():
+            x = panel.left() - self.width() - 8
+            if x < screen.left():
+                x = min(panel.right() + 8, screen.right() - self.width())
+            y = panel.bottom() - self.height() - margin
+        else:
+            x = screen.right() - self.width() - margin
+            y = screen.bottom() - self.height() - margin
+        self.move(QPoint(max(screen.left(), x), max(screen.top(), y)))
+        if not self.isVisible():
+            self.show()
+        self.raise_()  # never activateWindow(): the chat client keeps the focus
+
+    # ------------------------------------------------------------ language
+
+    def _retranslate(self) -> None:
+        n = len(self.cards) + self._overflow
+        if self._missed_ids and len(self._missed_ids) == len(self.cards):
+            self.title.setText(translate("Reminders", "错过的催单提醒（%n）", None, n))
+        else:
+            self.title.setText(translate("Reminders", "该催单了（%n）", None, n))
+        self.close_button.setToolTip(translate("Reminders", "关闭（提醒保留在“提醒”页）"))
+        self.more.setText(translate("Reminders", "还有 %n 条，请在“提醒”页查看", None, self._overflow))
+        self.more.setVisible(self._overflow > 0)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
+        super().changeEvent(event)

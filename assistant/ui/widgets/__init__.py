@@ -1,0 +1,1 @@
+"""Widgets and helpers shared by every tab: style, icons, translations, docking, tray."""

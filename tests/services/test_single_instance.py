@@ -1,0 +1,72 @@
+"""One panel per data folder: a second launch makes the first come forward, a lock left by a dead
+process does not block the next start."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+
+from assistant.services.single_instance import SingleInstance, server_name
+
+SECOND = textwrap.dedent("""
+    import sys
+    from pathlib import Path
+    from PySide6.QtCore import QCoreApplication
+    from assistant.services.single_instance import SingleInstance
+    app = QCoreApplication([])
+    other = SingleInstance(Path(sys.argv[1]))
+    if other.acquire():
+        print("primary")
+    else:
+        print("notified" if other.notify_primary() else "no answer")
+""")
+
+
+def run_second(data_dir) -> str:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    return subprocess.run([sys.executable, "-c", SECOND, str(data_dir)], capture_output=True, text=True, env=env,
+                          timeout=60, check=True).stdout.strip()
+
+
+def test_second_launch_asks_the_first_to_show_itself(qtbot, tmp_path):
+    first = SingleInstance(tmp_path)
+    assert first.acquire()
+    try:
+        with qtbot.waitSignal(first.activate_requested, timeout=20000):
+            proc = subprocess.Popen([sys.executable, "-c", SECOND, str(tmp_path)], stdout=subprocess.PIPE,
+                                    text=True, env=dict(os.environ, QT_QPA_PLATFORM="offscreen"))
+        out, _ = proc.communicate(timeout=30)
+        assert out.strip() == "notified"
+        # In the same process too: the lock is held.
+        assert not SingleInstance(tmp_path).acquire()
+    finally:
+        first.release()
+    assert run_second(tmp_path) == "primary"
+
+
+def test_a_lock_left_by_a_dead_process_is_recovered(tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (tmp_path / "panel.lock").write_text(f"{dead.pid}\n{sys.executable}\n{socket.gethostname()}\n")
+    instance = SingleInstance(tmp_path)
+    try:
+        assert instance.acquire()
+        assert instance.server is not None and instance.server.isListening()
+    finally:
+        instance.release()
+
+
+def test_different_data_folders_are_different_instances(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    assert server_name(a) != server_name(b)
+    one, two = SingleInstance(a), SingleInstance(b)
+    try:
+        assert one.acquire() and two.acquire()
+    finally:
+        one.release()
+        two.release()

@@ -1,0 +1,284 @@
+"""Reminder popup and chase actions (pytest-qt, offscreen; the scheduler's own tests are in
+tests/services/test_scheduler.py): a FakeClock drives time, nothing sleeps minutes.
+
+The store worker gets the same FakeClock, so core functions and the scheduler agree on "now".
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from assistant.core import customers, reminders, replies, settings
+from assistant.core.clock import FakeClock
+from assistant.core.store import open_store
+from assistant.services.scheduler import ReminderScheduler
+from assistant.ui.reminders.reminders import ChaseActions, ReminderPopup
+from tests.helpers.reminders import START, Monotonic, star
+
+
+@pytest.fixture
+def clock():
+    return FakeClock(START)
+
+
+@pytest.fixture
+def cstore(db_path, clock):
+    s = open_store(db_path, clock)
+    settings.set(s, "reminders.agent_tz", "Asia/Shanghai")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def cworker(db_path, clock, qtbot):
+    from assistant.services.worker import StoreWorker
+
+    w = StoreWorker(db_path, clock=clock)
+    w.start()
+    yield w
+    w.stop()
+
+
+@pytest.fixture
+def mono():
+    return Monotonic()
+
+
+@pytest.fixture
+def scheduler(cworker, clock, mono, qtbot):
+    s = ReminderScheduler(cworker, clock)
+    got: list[tuple[list, bool]] = []
+    s.due.connect(lambda items, missed: got.append((items, missed)))
+    s.got = got
+    yield s
+    s.stop()
+
+
+# ------------------------------------------------------------------ popup
+
+@pytest.fixture
+def actions(cworker, clock):
+    return ChaseActions(cworker, clock)
+
+
+@pytest.fixture
+def popup(actions, clock, qtbot):
+    p = ReminderPopup(actions, clock)
+    qtbot.addWidget(p)
+    return p
+
+
+def fire_all(qtbot, cstore, clock, scheduler):
+    clock.advance(timedelta(minutes=4))
+    scheduler._started = True
+    scheduler.fire()
+    qtbot.waitUntil(lambda: bool(scheduler.got), timeout=5000)
+    return scheduler.got[-1][0]
+
+
+def test_popup_never_takes_focus(qtbot, cstore, clock, scheduler, popup):
+    star(cstore, "焦点")
+    items = fire_all(qtbot, cstore, clock, scheduler)
+    popup.add(items)
+    flags = popup.windowFlags()
+    for flag in (Qt.WindowType.Tool, Qt.WindowType.WindowStaysOnTopHint, Qt.WindowType.WindowDoesNotAcceptFocus):
+        assert flags & flag
+    assert popup.testAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
+    assert popup.isVisible()
+    from PySide6.QtWidgets import QPushButton
+
+    assert all(b.focusPolicy() == Qt.FocusPolicy.NoFocus for b in popup.findChildren(QPushButton))
+    assert QApplication.activeWindow() is not popup
+
+
+def test_several_due_stack_in_one_popup_with_proposals(qtbot, cstore, clock, scheduler, popup):
+    for n in range(3):
+        star(cstore, f"买家{n}", marks=["意向明显"])
+    items = fire_all(qtbot, cstore, clock, scheduler)
+    assert len(items) == 3
+    popup.add(items)
+    popup.add(items)  # the same reminders again: no duplicates
+    assert popup.count() == 3
+    tops = [w for w in QApplication.topLevelWidgets() if w.objectName() == "ReminderPopup" and w.isVisible()]
+    assert tops == [popup]
+    card = next(iter(popup.cards.values()))
+    qtbot.waitUntil(lambda: all(c.proposal is not None for c in popup.cards.values()), timeout=5000)
+    assert card.paste_button.isEnabled()
+    assert "意向明显" in card.meta.text()
+    assert card.proposal.angle == "product"
+    assert "该催单了" in popup.title.text()
+
+
+def test_open_questions_block_and_override(qtbot, cstore, clock, scheduler, popup):
+    star(cstore, "有疑问", open_questions=True)
+    popup.add(fire_all(qtbot, cstore, clock, scheduler))
+    card = next(iter(popup.cards.values()))
+    qtbot.waitUntil(lambda: card.proposal is not None, timeout=5000)
+    assert card.proposal.blocked and not card.paste_button.isVisible() or not card.paste_button.isEnabled()
+    assert card.override_button.isVisibleTo(popup) and card.warning.isVisibleTo(popup)
+    assert "问题" in card.warning.text()
+    qtbot.mouseClick(card.override_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: card.proposal.blocked is None, timeout=5000)
+    assert card.paste_button.isEnabled()
+
+
+@pytest.mark.parametrize("button,state", [("paid_button", "paid"), ("lost_button", "lost")])
+def test_paid_and_lost_through_the_worker(qtbot, cstore, clock, scheduler, popup, button, state):
+    buyer = star(cstore, "结果")
+    popup.add(fire_all(qtbot, cstore, clock, scheduler))
+    card = next(iter(popup.cards.values()))
+    qtbot.mouseClick(getattr(card, button), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: popup.count() == 0, timeout=5000)
+    assert not popup.isVisible()
+    assert customers.get_buyer(cstore, buyer.id).state == state
+    assert reminders.due(cstore, clock.now(), timedelta(days=30)) == []
+
+
+def test_snooze_through_the_worker(qtbot, cstore, clock, scheduler, popup):
+    buyer = star(cstore, "稍后")
+    popup.add(fire_all(qtbot, cstore, clock, scheduler))
+    card = next(iter(popup.cards.values()))
+    qtbot.mouseClick(card.snooze_button, Qt.MouseButton.LeftButton)
+    assert card.snooze_row.isVisibleTo(popup)
+    qtbot.mouseClick(card.snooze_buttons[10], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: popup.count() == 0, timeout=5000)
+    pending = reminders.buyer_reminders(cstore, buyer.id)
+    assert len(pending) == 1 and pending[0].due_at == clock.now() + timedelta(minutes=10)
+    assert pending[0].fired_at is None  # it will pop up again in 10 minutes
+
+
+def test_paste_goes_through_the_paste_flow_and_records(qtbot, cstore, cworker, clock, scheduler, popup, actions):
+    buyer = star(cstore, "粘贴")
+    popup.add(fire_all(qtbot, cstore, clock, scheduler))
+    card = next(iter(popup.cards.values()))
+    qtbot.waitUntil(lambda: card.paste_button.isEnabled(), timeout=5000)
+    actions.set_paste_available(True)
+    with qtbot.waitSignal(actions.paste_chase, timeout=2000) as sent:
+        qtbot.mouseClick(card.paste_button, Qt.MouseButton.LeftButton)
+    reply_id, values, attribution = sent.args
+    assert reply_id == card.proposal.reply_id and values == {"客户": "粘贴"} and attribution
+    assert customers.chase_history(cstore, buyer.id) == []
+    actions.on_attributed_paste_done("chase:someone-else", reply_id, True)  # not our paste
+    assert cworker.pending == 0 and customers.chase_history(cstore, buyer.id) == []
+    actions.on_attributed_paste_done(attribution, reply_id, True)  # what the paste flow says once pasted
+    actions.on_attributed_paste_done(attribution, reply_id, True)  # answered twice: still one chase
+    qtbot.waitUntil(lambda: popup.count() == 0, timeout=5000)
+    qtbot.waitUntil(lambda: cworker.pending == 0, timeout=5000)
+    history = customers.chase_history(cstore, buyer.id)
+    assert [h.reply_id for h in history] == [reply_id]
+
+
+@pytest.fixture
+def hk(db_path):
+    """The real paste flow on the dummy backend (copies; store jobs inline, tests/helpers/hotkeys.py)."""
+    from assistant.platform.dummy.backend import create
+    from tests.helpers.hotkeys import Hotkeys
+
+    hotkeys = Hotkeys(db_path, create("test"))
+    hotkeys.start()
+    yield hotkeys.flow
+    hotkeys.shutdown()
+
+
+def test_only_the_attributed_paste_is_a_chase_not_the_same_reply_from_the_list(qtbot, cstore, cworker, clock, scheduler,
+                                                                           popup, actions, hk):
+    buyer = star(cstore, "标签")
+    popup.add(fire_all(qtbot, cstore, clock, scheduler))
+    card = next(iter(popup.cards.values()))
+    qtbot.waitUntil(lambda: card.paste_button.isEnabled(), timeout=5000)
+    reply_id = card.proposal.reply_id
+    # one more fill-in field, so the chase paste asks for a form first (and can be cancelled)
+    reply = replies.update_reply(cstore, reply_id, body=replies.get_reply(cstore, reply_id).body + "（订单 {订单号}）")
+
+    def filled(order: str) -> dict[str, str]:
+        return {**{name: "x" for name in reply.fields}, "客户": "标签", "订单号": order}
+
+    actions.set_paste_available(True)
+    actions.paste_chase.connect(hk.paste_reply_attributed)  # as app.wire_reminders wires it
+    hk.attributed_paste_done.connect(actions.on_attributed_paste_done)
+    forms: list[int] = []
+    hk.fields_needed.connect(lambda _rid, _missing, token: forms.append(token))
+    uses: list[int] = []
+    hk.usage_recorded.connect(uses.append)
+    errors: list[str] = []
+    hk.messages.message.connect(lambda m: m.level == "warning" and errors.append(m.en))
+
+    qtbot.mouseClick(card.paste_button, Qt.MouseButton.LeftButton)  # 粘贴催单 ...
+    assert len(forms) == 1
+    hk.cancel_paste(forms[0])  # ... form cancelled: nothing pasted
+    hk.paste_reply(reply_id, filled("1"))  # the same reply from the quick-replies list
+    assert errors == [] and uses == [reply_id]
+    qtbot.waitUntil(lambda: cworker.pending == 0, timeout=5000)
+    assert customers.chase_history(cstore, buyer.id) == [] and popup.count() == 1
+
+    qtbot.mouseClick(card.paste_button, Qt.MouseButton.LeftButton)  # 粘贴催单 again, form filled
+    assert len(forms) == 2
+    hk.complete_paste(forms[1], filled("2"))
+    assert "订单 2" in QApplication.clipboard().text()
+    qtbot.waitUntil(lambda: popup.count() == 0, timeout=5000)
+    hk.paste_reply(reply_id, filled("3"))  # and from the list once more
+    qtbot.waitUntil(lambda: cworker.pending == 0, timeout=5000)
+    assert uses == [reply_id] * 3
+    assert [h.reply_id for h in customers.chase_history(cstore, buyer.id)] == [reply_id]
+
+
+def test_paste_without_controller_copies_and_records(qtbot, cstore, clock, scheduler, popup):
+    buyer = star(cstore, "复制")
+    popup.add(fire_all(qtbot, cstore, clock, scheduler))
+    card = next(iter(popup.cards.values()))
+    qtbot.waitUntil(lambda: card.paste_button.isEnabled(), timeout=5000)
+    qtbot.mouseClick(card.paste_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: popup.count() == 0, timeout=5000)
+    assert "复制" in QApplication.clipboard().text() or card.proposal.reply_body[:4] in QApplication.clipboard().text()
+    assert len(customers.chase_history(cstore, buyer.id)) == 1
+
+
+def test_star_hotkey_uses_last_place_or_other(qtbot, cstore, actions):
+    messages = []
+    actions.messages.message.connect(lambda m: messages.append(m.zh))
+    actions.star_nickname("选中的昵称")
+    qtbot.waitUntil(lambda: bool(messages), timeout=5000)
+    first = customers.find_buyer(cstore, "选中的昵称")
+    assert first.platform == "other" and first.starred and "选中的昵称" in messages[0]
+    star(cstore, "京东买家", platform="jd", shop="京东店")
+    actions.last_place = None
+    actions.star_nickname("第二位")
+    qtbot.waitUntil(lambda: len(messages) == 2, timeout=5000)
+    second = customers.find_buyer(cstore, "第二位")
+    assert (second.platform, second.shop) == ("jd", "京东店")
+
+
+def test_a_promotion_wave_fills_in_the_promotion_name(qtbot, cstore, clock, scheduler, popup, actions):
+    buyer = star(cstore, "大促买家")
+    script = reminders.propose(cstore, buyer.id).reply_id
+    replies.update_reply(cstore, script, body="{活动}马上开始，{客户}亲，记得先领券哦")
+    reminders.add_promotion(cstore, "双十一", clock.now() + timedelta(hours=1))  # the wave starts now
+    popup.add(fire_all(qtbot, cstore, clock, scheduler))
+    card = next(c for c in popup.cards.values() if c.item.kind == "wave")
+    qtbot.waitUntil(lambda: card.paste_button.isEnabled(), timeout=5000)
+    assert card.proposal.reply_id == script
+    assert "双十一马上开始，大促买家亲" in card.script.text()
+    actions.set_paste_available(True)
+    with qtbot.waitSignal(actions.paste_chase, timeout=2000) as sent:
+        qtbot.mouseClick(card.paste_button, Qt.MouseButton.LeftButton)
+    assert sent.args[1] == {"客户": "大促买家", "活动": "双十一"}  # no form asking for {活动}
+
+
+def test_a_too_soon_warning_reflects_the_time_now(qtbot, cstore, clock, popup, monkeypatch):
+    from assistant.ui.reminders import reminders as ui_reminders
+
+    monkeypatch.setattr(ui_reminders, "RECHECK_MS", 50, raising=False)
+    buyer = star(cstore, "刚催过")
+    reminders.record_chase(cstore, buyer.id, None, angle="product")  # chased just now
+    clock.advance(timedelta(minutes=1))
+    item = reminders.upcoming(cstore, clock.now())[0]
+    popup.add([item])
+    card = popup.cards[item.id]
+    qtbot.waitUntil(lambda: card.proposal is not None, timeout=5000)
+    assert card.warning.isVisibleTo(popup) and "太近" in card.warning.text()
+    clock.advance(timedelta(minutes=5))  # five minutes later the card says what is true now
+    qtbot.waitUntil(lambda: not card.warning.isVisibleTo(popup), timeout=5000)
