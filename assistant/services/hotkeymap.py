@@ -73,12 +73,10 @@ class HotkeyMap(QObject):
     # ------------------------------------------------------------------ messages
 
     def _inform(self, zh: str, en: str) -> None:
-        log.info("hotkey message: %s", en)  # the English only: never customer text
-        self.messages.post(zh, en, "info")
+        self.messages.post_logged(log, "hotkey", zh, en)
 
     def _warn(self, zh: str, en: str) -> None:
-        log.warning("hotkey problem: %s", en)
-        self.messages.post(zh, en, "warning")
+        self.messages.post_logged(log, "hotkey", zh, en, "warning")
 
     # ------------------------------------------------------------------ lifecycle
 

@@ -4,6 +4,7 @@ listens once (Panel.listen) and shows it in its message bar. Logic never touches
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal
@@ -33,3 +34,12 @@ class MessageBridge(QObject):
 
     def post_error(self, exc: KnownError, level: str = "warning") -> None:
         self.post(exc.zh, exc.en, level)
+
+    def post_logged(self, logger: logging.Logger, what: str, zh: str, en: str, level: str = "info") -> None:
+        """Show a message and log it as "<what> message/problem: <English>" - the English text only,
+        which never holds customer text (the hotkey services' notices)."""
+        if level == "warning":
+            logger.warning("%s problem: %s", what, en)
+        else:
+            logger.info("%s message: %s", what, en)
+        self.post(zh, en, level)
