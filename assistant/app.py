@@ -122,9 +122,7 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
         return _fatal(qapp, exc)
 
     i18n.install(str(config["ui.language"]))
-    start_loading = getattr(search, "start_background_loading", None)
-    if start_loading is not None:
-        start_loading(ctx.cache_dir)
+    search.start_background_loading(ctx.cache_dir)
 
     worker = StoreWorker(ctx.db_path, parent=qapp)
     # The one watcher: other processes' commits and clock gaps (sleep/wake), told to everyone from here.
@@ -153,7 +151,7 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
     backup_timer.start()
     locator = winlocate.default_locator(qapp.platformName())
     panel = Panel(worker, config, data_dir=ctx.data_dir, version=__version__, locator=locator,
-                  window_lister=getattr(locator, "windows", None))
+                  window_lister=locator.windows if locator is not None else None)
     messages = MessageBridge(qapp)  # the one way messages reach the agent: producers post, the panel shows
     panel.listen(messages)
     tray = Tray(qapp)
@@ -270,7 +268,7 @@ def _fatal(qapp, exc) -> int:  # noqa: ANN001 - Qt types are imported lazily
     box = QMessageBox(QMessageBox.Icon.Critical, "客服助手 / kefu-assistant", f"{exc.zh}\n\n{exc.en}")
     if qapp.platformName() not in ("offscreen", "minimal"):
         box.exec()
-    return int(getattr(exc, "exit_code", 1))
+    return exc.exit_code
 
 
 def wire_hotkeys(backend, worker, watch, *, clipboard=None, scheduler=None, parent=None,  # noqa: ANN001, ANN201
@@ -359,15 +357,14 @@ def wire_reminders(qapp, panel, tray, worker, flow, config, clock=None, watch=No
 
     def on_due(items: list, missed: bool) -> None:
         popup.add(items, missed)
-        tray_icon = getattr(tray, "icon", None)
-        if not panel.isVisible() and tray_icon is not None and tray_icon.isVisible():
+        if not panel.isVisible() and tray.icon.isVisible():
             names = "、".join(i.nickname or i.promotion_name or "" for i in items[:3])
             from PySide6.QtCore import QCoreApplication
 
             # Reuses the popup's translated titles (context "Reminders"), count included.
             title = QCoreApplication.translate("Reminders", "错过的催单提醒（%n）" if missed else "该催单了（%n）",
                                                None, len(items))
-            tray_icon.showMessage(title, names)
+            tray.icon.showMessage(title, names)
         log.info("reminder popup shows %d reminders", popup.count())
 
     scheduler.due.connect(on_due)
