@@ -1,0 +1,19 @@
+"""Session-wide: what every test folder shares."""
+
+from __future__ import annotations
+
+import sys
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:  # noqa: ANN001, ARG001 - pytest hook
+    """Python-made QMimeData left on a QClipboard (a paste's text, a restored snapshot) is deleted
+    by Qt when the process exits, after Python has finalized: shiboken then crashes the interpreter
+    (SIGSEGV, exit 139, after every test passed). The app itself deletes its QApplication before
+    Python exits; pytest-qt's lives to the end, so the clipboard is emptied here while Python runs."""
+    gui = sys.modules.get("PySide6.QtGui")
+    if gui is None or gui.QGuiApplication.instance() is None:
+        return
+    clipboard = gui.QGuiApplication.clipboard()
+    for mode in (clipboard.Mode.Clipboard, clipboard.Mode.Selection):
+        clipboard.clear(mode)
+    gui.QGuiApplication.processEvents()
