@@ -1,8 +1,27 @@
-"""Session-wide: what every test folder shares."""
+"""What every test folder shares: a fake clock and a fresh store in a temp folder (a folder's own
+conftest may define its own), and the session's end."""
 
 from __future__ import annotations
 
 import sys
+from datetime import datetime, timezone
+
+import pytest
+
+from assistant.core.clock import FakeClock
+from assistant.core.store import open_store
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime(2026, 11, 10, 6, 0, tzinfo=timezone.utc))
+
+
+@pytest.fixture
+def store(tmp_path, clock):
+    s = open_store(tmp_path / "kefu.db", clock)
+    yield s
+    s.close()
 
 
 def pytest_sessionfinish(session, exitstatus) -> None:  # noqa: ANN001, ARG001 - pytest hook

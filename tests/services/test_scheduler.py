@@ -9,50 +9,19 @@ from datetime import timedelta
 
 import pytest
 
-from assistant.core import reminders, settings
-from assistant.core.clock import FakeClock
-from assistant.core.store import open_store
+from assistant.core import reminders
 from assistant.services.scheduler import MAX_TIMER_MS, ReminderScheduler
 from assistant.services.systemwatch import SystemWatch
-from tests.helpers.reminders import START, Monotonic, armed, star
+from tests.helpers import reminders as rf
+from tests.helpers.reminders import armed, star
+
+# The shared reminder fixtures (tests/helpers/reminders.py), found by pytest under these names.
+clock, cstore, cworker, mono, scheduler = (rf.clock, rf.cstore, rf.cworker, rf.mono, rf.scheduler)
 
 
 @pytest.fixture
-def clock():
-    return FakeClock(START)
-
-
-@pytest.fixture
-def cstore(db, clock):
-    s = open_store(db, clock)
-    settings.set(s, "reminders.agent_tz", "Asia/Shanghai")
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def cworker(db, clock, qtbot):
-    from assistant.services.worker import StoreWorker
-
-    w = StoreWorker(db, clock=clock)
-    w.start()
-    yield w
-    w.stop()
-
-
-@pytest.fixture
-def mono():
-    return Monotonic()
-
-
-@pytest.fixture
-def scheduler(cworker, clock, mono, qtbot):
-    s = ReminderScheduler(cworker, clock)
-    got: list[tuple[list, bool]] = []
-    s.due.connect(lambda items, missed: got.append((items, missed)))
-    s.got = got
-    yield s
-    s.stop()
+def reminder_db(db):
+    return db
 
 
 def test_one_timer_armed_for_the_next_due_and_fires_once(qtbot, cstore, scheduler, clock):

@@ -12,50 +12,18 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from assistant.core import customers, reminders, replies, settings
-from assistant.core.clock import FakeClock
-from assistant.core.store import open_store
-from assistant.services.scheduler import ReminderScheduler
+from assistant.core import customers, reminders, replies
 from assistant.ui.reminders.reminders import ChaseActions, ReminderPopup
-from tests.helpers.reminders import START, Monotonic, star
+from tests.helpers import reminders as rf
+from tests.helpers.reminders import star
+
+# The shared reminder fixtures (tests/helpers/reminders.py), found by pytest under these names.
+clock, cstore, cworker, mono, scheduler = (rf.clock, rf.cstore, rf.cworker, rf.mono, rf.scheduler)
 
 
 @pytest.fixture
-def clock():
-    return FakeClock(START)
-
-
-@pytest.fixture
-def cstore(db_path, clock):
-    s = open_store(db_path, clock)
-    settings.set(s, "reminders.agent_tz", "Asia/Shanghai")
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def cworker(db_path, clock, qtbot):
-    from assistant.services.worker import StoreWorker
-
-    w = StoreWorker(db_path, clock=clock)
-    w.start()
-    yield w
-    w.stop()
-
-
-@pytest.fixture
-def mono():
-    return Monotonic()
-
-
-@pytest.fixture
-def scheduler(cworker, clock, mono, qtbot):
-    s = ReminderScheduler(cworker, clock)
-    got: list[tuple[list, bool]] = []
-    s.due.connect(lambda items, missed: got.append((items, missed)))
-    s.got = got
-    yield s
-    s.stop()
+def reminder_db(db_path):
+    return db_path
 
 
 # ------------------------------------------------------------------ popup
