@@ -1,0 +1,38 @@
+"""Team mode runs against a real PostgreSQL server that the tests start themselves
+(tests/helpers/pg.py): one server per session, one fresh database per test."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import pg
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A throwaway PostgreSQL server on 127.0.0.1 (SCRAM), stopped (fast) after the session.
+    Without PostgreSQL a developer machine skips with the reason; CI=true fails instead: the team
+    tests must never silently not run in CI."""
+    try:
+        server = pg.start_server()
+        pg.prepare_template(server)
+    except (pg.PgUnavailable, ImportError, OSError) as e:
+        message = f"cannot start a PostgreSQL server for the team tests: {e}"
+        if pg.in_ci():
+            pytest.fail(message + " - CI=true: failing instead of skipping (bash .ci/install installs it)",
+                        pytrace=False)
+        pytest.skip(message)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def pg_db(pg_server):
+    """This test's own database, copied from the template; dropped (with its login roles) after."""
+    db = pg.create_database(pg_server)
+    try:
+        yield db
+    finally:
+        db.drop()
