@@ -470,8 +470,8 @@ def create_mark(store: Store, name: str, shop: str = "") -> Mark:
         if clash:
             raise ValidationError(f"标记“{mark_name}”已存在", f"Mark '{mark_name}' already exists", field="mark")
         position = store.query("SELECT IFNULL(max(position), -1) + 1 AS p FROM buyer_marks")[0]["p"]
-        cur = db.execute("INSERT INTO buyer_marks (name, shop, position, created_at) VALUES (?,?,?,?)",
-                         (mark_name, shop_name, position, to_db(store.clock.now())))
+        cur = db.execute("INSERT INTO buyer_marks (uuid, name, shop, position, created_at) VALUES (?,?,?,?,?)",
+                         (str(uuidlib.uuid4()), mark_name, shop_name, position, to_db(store.clock.now())))
         mark_id = cur.lastrowid
     return next(m for m in list_marks(store) if m.id == mark_id)
 
@@ -541,8 +541,8 @@ def log_event(store: Store, buyer_id: int, kind: str, at: str | datetime, remind
               detail: str = "") -> None:
     """One line of what happened to a buyer (conversions, order loss). Call inside store.write()."""
     when = at if isinstance(at, str) else to_db(at)
-    store.conn.execute("INSERT INTO buyer_events (buyer_id, kind, at, reminder_id, detail) VALUES (?,?,?,?,?)",
-                       (buyer_id, kind, when, reminder_id, detail))
+    store.conn.execute("INSERT INTO buyer_events (uuid, buyer_id, kind, at, reminder_id, detail) VALUES (?,?,?,?,?,?)",
+                       (str(uuidlib.uuid4()), buyer_id, kind, when, reminder_id, detail))
 
 
 def events(store: Store, buyer_id: int | None = None, kind: str | None = None) -> list[dict]:

@@ -369,3 +369,39 @@ _SEARCH_INDEX = [
     END
     """,
 ]
+
+
+@migrations(name="0005_row_uuids")
+def m0005_row_uuids(db: Database) -> None:
+    """A stable uuid on every row a team server will sync that had none (replies, groups, buyers, shifts
+    and the work log were born with one). Existing rows get a fresh random uuid4 here, made by SQLite:
+    migrations import nothing live (and no uuid module), so a later change elsewhere cannot alter this step.
+    The column stays nullable (ALTER TABLE cannot add NOT NULL without a default); every insert in
+    assistant.core sets one, and the UNIQUE index lets NULLs through for rows written by plain SQL."""
+    for table in _UUID_TABLES:
+        db.execute(f"ALTER TABLE {table} ADD COLUMN uuid TEXT")
+        db.execute(f"UPDATE {table} SET uuid = {_SQL_UUID4}")
+    # The built-in marks are the same marks on every panel: one fixed uuid each, so that two panels'
+    # "咨询未付款" are one row once synced, not fifty.
+    for code, fixed in _BUILTIN_MARK_UUIDS.items():
+        db.execute("UPDATE buyer_marks SET uuid = ? WHERE code = ?", (fixed, code))
+    for table in _UUID_TABLES:
+        db.execute(f"CREATE UNIQUE INDEX {table}_uuid ON {table} (uuid)")
+
+
+_UUID_TABLES = ("chases", "reminders", "buyer_events", "buyer_marks", "promotions", "handovers")
+
+# A canonical lower-case uuid4 (version nibble 4, variant 8/9/a/b), like str(uuid.uuid4()) in the code.
+# randomblob() and random() are evaluated once per row.
+_SQL_UUID4 = ("lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' || "
+              "substr(lower(hex(randomblob(2))), 2) || '-' || substr('89ab', 1 + (random() & 3), 1) || "
+              "substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6)))")
+
+_BUILTIN_MARK_UUIDS = {
+    "unpaid": "7bebe210-cd84-4308-9c7d-4bb0e6d55139",
+    "intent": "3addbc5b-3677-4297-9395-73995e4e7c70",
+    "high_ticket": "6ed67339-f70b-42a3-828c-2db1bfe6bdd4",
+    "low_ticket": "c09faba4-6b9d-416b-952e-3d6d89ee78b5",
+    "after_sales": "06fe76c6-0bfb-4302-87ec-fcb7b0d63ee9",
+    "returning": "b5c75a99-7383-4b6f-98ea-f37cde0213d5",
+}

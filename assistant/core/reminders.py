@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import uuid as uuidlib
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, tzinfo
@@ -264,9 +265,9 @@ def _now(store: Store, now: datetime | None) -> datetime:
 def _insert(store: Store, *, buyer_id: int | None, kind: str, cadence_id: str, step: int, scheduled: cad.Scheduled,
             now: datetime, promotion_id: int | None = None, snoozed_from: int | None = None) -> int:
     cur = store.conn.execute(
-        "INSERT INTO reminders (buyer_id, promotion_id, kind, cadence_id, step, due_at, planned_at, moved_for, "
-        "state, created_at, snoozed_from) VALUES (?,?,?,?,?,?,?,?, 'pending', ?, ?)",
-        (buyer_id, promotion_id, kind, cadence_id, step, to_db(scheduled.at), to_db(scheduled.planned),
+        "INSERT INTO reminders (uuid, buyer_id, promotion_id, kind, cadence_id, step, due_at, planned_at, moved_for, "
+        "state, created_at, snoozed_from) VALUES (?,?,?,?,?,?,?,?,?, 'pending', ?, ?)",
+        (str(uuidlib.uuid4()), buyer_id, promotion_id, kind, cadence_id, step, to_db(scheduled.at), to_db(scheduled.planned),
          ",".join(scheduled.moved_for), to_db(now), snoozed_from))
     return int(cur.lastrowid)
 
@@ -449,8 +450,8 @@ def record_chase(store: Store, buyer_id: int, reply_id: int | None, now: datetim
         noted = list(warnings) + ([cad.BLOCK_OPEN_QUESTIONS] if buyer.open_questions else [])
         pending = _pending(store, buyer.id)
         step_row = next((r for r in pending if r["kind"] == "chase"), None)
-        cur = db.execute("INSERT INTO chases (buyer_id, reply_id, reply_title, angle, reminder_id, sent_at, warnings) "
-                         "VALUES (?,?,?,?,?,?,?)", (buyer.id, reply_id, title, angle,
+        cur = db.execute("INSERT INTO chases (uuid, buyer_id, reply_id, reply_title, angle, reminder_id, sent_at, "
+                         "warnings) VALUES (?,?,?,?,?,?,?,?)", (str(uuidlib.uuid4()), buyer.id, reply_id, title, angle,
                                                     step_row["id"] if step_row else None, to_db(now), json.dumps(noted)))
         chase_id = int(cur.lastrowid)
         stamp = to_db(now)
@@ -718,8 +719,8 @@ def add_promotion(store: Store, name: str, start: datetime, now: datetime | None
     with store.write() as db:
         if store.query("SELECT 1 FROM promotions WHERE name = ? AND start_at = ?", (clean, to_db(start))):
             raise ValidationError("这个活动已经添加过了", "This promotion was already added", field="name")
-        cur = db.execute("INSERT INTO promotions (name, start_at, created_at) VALUES (?,?,?)",
-                         (clean, to_db(start), to_db(now)))
+        cur = db.execute("INSERT INTO promotions (uuid, name, start_at, created_at) VALUES (?,?,?,?)",
+                         (str(uuidlib.uuid4()), clean, to_db(start), to_db(now)))
         promo_id = int(cur.lastrowid)
         phone_at = cad.phone_list_at(start, now, promo_cadence)
         _insert(store, buyer_id=None, kind="phone", cadence_id=PROMO_CADENCE, step=0,

@@ -7,6 +7,7 @@ import json
 import logging
 import re
 import unicodedata
+import uuid as uuidlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -118,9 +119,9 @@ def export_handover(store: Store, folder: Path | str, *, formats: Iterable[str] 
                 current = shifts.current_shift(store)
                 if current is not None and current.id == shift.id:
                     shifts.end_shift(store, now)
-            db.execute("INSERT INTO handovers (direction, at, shift_id, file_name, sha256, source_agent, "
-                       "source_shift_uuid, exported_at, counts) VALUES ('out', ?, ?, ?, ?, ?, ?, ?, ?)",
-                       (to_db(now), shift.id if shift else None, f"{stem}.*", sha, doc["agent"],
+            db.execute("INSERT INTO handovers (uuid, direction, at, shift_id, file_name, sha256, source_agent, "
+                       "source_shift_uuid, exported_at, counts) VALUES (?, 'out', ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (str(uuidlib.uuid4()), to_db(now), shift.id if shift else None, f"{stem}.*", sha, doc["agent"],
                         shift.uuid if shift else None, doc["generated_at"], json.dumps(doc["counts"])))
     if shift is not None:
         shift = shifts.get_shift(store, shift.id)

@@ -169,14 +169,14 @@ class _Merge:
         self.plan.promotions_added.append(key[0])
         promo_id = None
         if self.write:
-            promo_id = int(self.x("INSERT INTO promotions (name, start_at, created_at) VALUES (?,?,?)",
-                                  (*key, self.stamp)).lastrowid)
+            promo_id = int(self.x("INSERT INTO promotions (uuid, name, start_at, created_at) VALUES (?,?,?,?)",
+                                  (str(uuidlib.uuid4()), *key, self.stamp)).lastrowid)
             phone_due = next((p["phone_due_at"] for p in self.doc["promotions"]
                               if (p["name"], p["start_at"]) == key), None)
             if phone_due:
-                self.x("INSERT INTO reminders (promotion_id, kind, cadence_id, step, due_at, planned_at, state, created_at)"
-                       " VALUES (?, 'phone', ?, 0, ?, ?, 'pending', ?)",
-                       (promo_id, reminders.PROMO_CADENCE, phone_due, phone_due, self.stamp))
+                self.x("INSERT INTO reminders (uuid, promotion_id, kind, cadence_id, step, due_at, planned_at, state, "
+                       "created_at) VALUES (?, ?, 'phone', ?, 0, ?, ?, 'pending', ?)",
+                       (str(uuidlib.uuid4()), promo_id, reminders.PROMO_CADENCE, phone_due, phone_due, self.stamp))
         self.promo_ids[key] = promo_id
         return promo_id
 
@@ -200,8 +200,9 @@ class _Merge:
             new_id = None
             if self.write:
                 position = self.store.query("SELECT IFNULL(max(position), -1) + 1 AS p FROM buyer_marks")[0]["p"]
-                new_id = int(self.x("INSERT INTO buyer_marks (name, shop, position, created_at) VALUES (?,?,?,?)",
-                                    (mark["name"], shop, position, self.stamp)).lastrowid)
+                new_id = int(self.x("INSERT INTO buyer_marks (uuid, name, shop, position, created_at) "
+                                    "VALUES (?,?,?,?,?)",
+                                    (str(uuidlib.uuid4()), mark["name"], shop, position, self.stamp)).lastrowid)
             self.new_marks[key] = new_id
         return self.new_marks[key], mark["name"]
 
@@ -379,6 +380,8 @@ class _Merge:
         local = dict(self.local_chases.get(buyer_id, {})) if buyer_id is not None else {}
         changed = False
         for ch in b["chases"]:
+            # Matched on time + angle: handover files carry no chase uuid yet (team sync will match on
+            # the uuid once the file format carries it).
             key = (ch["sent_at"], ch["angle"] or "")
             have = local.get(key)
             if have is None:
@@ -386,9 +389,9 @@ class _Merge:
                 changed = True
                 local[key] = {"id": None, "buyer_replied": int(ch["buyer_replied"])}
                 if self.write:
-                    self.x("INSERT INTO chases (buyer_id, reply_id, reply_title, angle, reminder_id, sent_at, buyer_replied, "
-                           "replied_at, warnings) VALUES (?,?,?,?,NULL,?,?,?,?)",
-                           (buyer_id, self.reply_id(ch), ch["reply_title"], ch["angle"], ch["sent_at"],
+                    self.x("INSERT INTO chases (uuid, buyer_id, reply_id, reply_title, angle, reminder_id, sent_at, "
+                           "buyer_replied, replied_at, warnings) VALUES (?,?,?,?,?,NULL,?,?,?,?)",
+                           (str(uuidlib.uuid4()), buyer_id, self.reply_id(ch), ch["reply_title"], ch["angle"], ch["sent_at"],
                             1 if ch["buyer_replied"] else 0, ch["replied_at"], json.dumps(ch["warnings"])))
             elif ch["buyer_replied"] and not have["buyer_replied"]:
                 item.chases_updated += 1
@@ -430,9 +433,9 @@ class _Merge:
             item.reminders_added += 1
             changed = True
             if self.write:
-                self.x("INSERT INTO reminders (buyer_id, promotion_id, kind, cadence_id, step, due_at, planned_at, "
-                       "moved_for, state, created_at) VALUES (?,?,?,?,?,?,?,?, 'pending', ?)",
-                       (buyer_id, promo_id, r["kind"], r["cadence_id"], r["step"], r["due_at"],
+                self.x("INSERT INTO reminders (uuid, buyer_id, promotion_id, kind, cadence_id, step, due_at, "
+                       "planned_at, moved_for, state, created_at) VALUES (?,?,?,?,?,?,?,?,?, 'pending', ?)",
+                       (str(uuidlib.uuid4()), buyer_id, promo_id, r["kind"], r["cadence_id"], r["step"], r["due_at"],
                         r["planned_at"] or r["due_at"], ",".join(r["moved_for"]), r["created_at"] or self.stamp))
         return changed
 
@@ -491,9 +494,9 @@ def apply_import(store: Store, plan: ImportPlan, now: datetime | None = None) ->
                        "differently in both places)") from None
         counts = done.counts()
         cur = store.conn.execute(
-            "INSERT INTO handovers (direction, at, shift_id, file_name, sha256, source_agent, source_shift_uuid, "
-            "exported_at, counts) VALUES ('in', ?, ?, ?, ?, ?, ?, ?, ?)",
-            (to_db(now), (shifts.current_shift(store).id if shifts.current_shift(store) else None),  # type: ignore[union-attr]
+            "INSERT INTO handovers (uuid, direction, at, shift_id, file_name, sha256, source_agent, source_shift_uuid, "
+            "exported_at, counts) VALUES (?, 'in', ?, ?, ?, ?, ?, ?, ?, ?)",
+            (str(uuidlib.uuid4()), to_db(now), (shifts.current_shift(store).id if shifts.current_shift(store) else None),  # type: ignore[union-attr]
              Path(plan.path).name, plan.sha256, plan.source_agent, plan.source_shift, plan.exported_at,
              json.dumps(counts)))
         merge.write_log(int(cur.lastrowid))
