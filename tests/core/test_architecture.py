@@ -15,6 +15,7 @@ def test_import_contracts_hold():
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "core is GUI-free KEPT" in proc.stdout
     assert "core layers KEPT" in proc.stdout  # no import circle inside core
+    assert "core does not import team KEPT" in proc.stdout  # the app works without psycopg/a server
 
 
 def test_core_imports_without_qt():
