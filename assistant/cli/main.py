@@ -321,6 +321,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .desktop import register as register_desktop  # desktop-install (Linux menu, autostart)
 
     register_desktop(sub, add)
+    from .team import register as register_team  # team connect / status / disconnect
+
+    register_team(sub, add, common)
     return parser
 
 

@@ -86,6 +86,10 @@ DECLARED: tuple[Setting, ...] = (
             choices=("auto", "in_chat", "revisit", "high_ticket", "low_ticket")),
     Setting("reminders.snooze_minutes", "json", [5, 10, 30], "稍后提醒的分钟选项", "Snooze choices (minutes)"),
     Setting("reminders.sound", "bool", False, "提醒时播放提示音", "Play a sound with reminders"),
+    # Team mode (assistant/team/connection.py, written by `kefu team connect`): where and as whom.
+    # Plain text, never a password: that lives in the OS keyring only.
+    Setting("team.server", "str", "", "团队服务器（空 = 仅本机）", "Team server (empty = local only)"),
+    Setting("team.role", "str", "", "团队账号（登录角色）", "Team login role"),
 )
 BY_NAME = {s.name: s for s in DECLARED}
 

@@ -1,0 +1,211 @@
+"""`kefu team connect / status / disconnect` against the real server, as an agent logs in: the
+password reaches the OS keyring only (never the SQLite file, the log or the output), and a failed
+connect stores nothing.
+
+Keyring: keyrings.alt's PlaintextKeyring pointed at a file in the test's tmp folder, chosen
+explicitly with PYTHON_KEYRING_BACKEND (kefu refuses a plain-text backend nobody chose)."""
+
+from __future__ import annotations
+
+import io
+import json
+import secrets
+import sqlite3
+
+import pytest
+
+from tests.helpers import pg
+
+pg.require_psycopg()
+import keyring  # noqa: E402
+import keyring.backends.fail  # noqa: E402
+import keyrings.alt.file  # noqa: E402
+
+from assistant import cli  # noqa: E402
+from assistant.team import connection, schema  # noqa: E402
+
+PLAINTEXT = "keyrings.alt.file.PlaintextKeyring"
+PASSWORD = "Zq7-secret-Pw-unique-9Xk"
+
+
+@pytest.fixture
+def team(pg_db):
+    """A fresh team (unique name: roles are cluster-wide) with two shops; wang serves both, sup
+    supervises one. Its roles are dropped with the database."""
+    name = "c" + secrets.token_hex(4)
+    with pg_db.connect() as admin:
+        schema.apply(admin)
+        schema.create_team(admin, name)
+        schema.create_shop(admin, name, "旗舰店")
+        schema.create_shop(admin, name, "二店")
+        schema.create_agent(admin, name, "wang", PASSWORD, shops=["旗舰店", "二店"])
+        schema.create_agent(admin, name, "sup", PASSWORD + "s", supervisor=True, shops=["旗舰店"])
+    try:
+        yield name
+    finally:
+        with pg_db.connect() as admin:
+            pg_db.roles.extend(schema.team_roles(admin))
+
+
+@pytest.fixture
+def file_keyring(tmp_path, monkeypatch):
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", PLAINTEXT)
+    backend = keyrings.alt.file.PlaintextKeyring()
+    backend.file_path = str(tmp_path / "keyring" / "keyring_pass.cfg")
+    previous = keyring.get_keyring()
+    keyring.set_keyring(backend)
+    try:
+        yield backend
+    finally:
+        keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def kefu(tmp_path, capsys, monkeypatch):
+    def run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
+        if stdin is not None:
+            monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+        code = cli.main(["--data-dir", str(tmp_path / "data"), *args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def url(pg_db, team, name="wang", query=""):
+    return f"postgresql://kefu_{team}_{name}@{pg_db.server.host}:{pg_db.server.port}/{pg_db.name}{query}"
+
+
+def stored_files(tmp_path) -> bytes:
+    """Every byte kefu wrote under its data folder (kefu.db, -wal, logs)."""
+    return b"".join(p.read_bytes() for p in sorted((tmp_path / "data").rglob("*")) if p.is_file())
+
+
+def team_settings(tmp_path) -> list:
+    with sqlite3.connect(tmp_path / "data" / "kefu.db") as db:
+        return db.execute("SELECT key, value FROM settings WHERE key LIKE 'team.%' ORDER BY key").fetchall()
+
+
+def assert_nothing_stored(tmp_path, backend, user):
+    assert team_settings(tmp_path) == []
+    assert backend.get_password(connection.SERVICE, user) is None
+
+
+def test_connect_status_disconnect(pg_db, team, file_keyring, kefu, tmp_path):
+    role = f"kefu_{team}_wang"
+    user = f"{role}@{pg_db.server.host}:{pg_db.server.port}"
+    assert kefu("team", "status") == (0, "未连接团队服务器（仅本机） / not connected (local only)\n", "")
+    # -v: the command's whole log goes to stderr, where the password must not appear either
+    code, out, err = kefu("team", "connect", url(pg_db, team), "--password-stdin", "-v", stdin=PASSWORD + "\n")
+    assert code == 0, err
+    assert role in out and "二店, 旗舰店" in out
+    assert file_keyring.get_password(connection.SERVICE, user) == PASSWORD
+    server = f"postgresql://{pg_db.server.host}:{pg_db.server.port}/{pg_db.name}?sslmode=prefer"
+    assert team_settings(tmp_path) == [("team.role", json.dumps(role)), ("team.server", json.dumps(server))]
+
+    code, out, err2 = kefu("team", "status", "--json", "-v")
+    assert code == 0, err2
+    shown = json.loads(out)
+    assert shown["server"] == f"{pg_db.server.host}:{pg_db.server.port}/{pg_db.name}"
+    assert (shown["role"], shown["team"], shown["kind"], shown["shops"]) == (role, team, "agent", ["二店", "旗舰店"])
+    assert shown["schema_version"] == schema.SCHEMA_VERSION
+    assert (shown["last_sync"], shown["outbox"], shown["claims"]) == (None, None, None)  # not faked
+    code, text, err3 = kefu("team", "status")
+    assert code == 0 and "not yet implemented" in text and "客服 agent" in text
+
+    # the password is nowhere but the keyring: not in the SQLite file (and its WAL), the log, the output
+    secret = PASSWORD.encode()
+    data = stored_files(tmp_path)
+    assert data and secret not in data and PASSWORD.encode("utf-16-le") not in data
+    assert not any(PASSWORD in s for s in (out, err, err2, text, err3))
+
+    code, out, _ = kefu("team", "disconnect")
+    assert code == 0 and role in out
+    assert_nothing_stored(tmp_path, file_keyring, user)
+    assert kefu("team", "status")[1].startswith("未连接")
+
+
+def test_a_supervisor_is_shown_as_one(pg_db, team, file_keyring, kefu):
+    code, _, err = kefu("team", "connect", url(pg_db, team, "sup"), "--password-stdin", stdin=PASSWORD + "s")
+    assert code == 0, err
+    shown = json.loads(kefu("team", "status", "--json")[1])
+    assert (shown["kind"], shown["shops"]) == ("supervisor", ["旗舰店"])
+
+
+def test_wrong_password_stores_nothing(pg_db, team, file_keyring, kefu, tmp_path):
+    user = f"kefu_{team}_wang@{pg_db.server.host}:{pg_db.server.port}"
+    code, out, err = kefu("team", "connect", url(pg_db, team), "--password-stdin", stdin="wrong-pw\n")
+    assert code != 0 and out == ""
+    assert err.splitlines()[-1].startswith("Error: ") and "wrong role or password" in err and "密码不对" in err
+    assert "wrong-pw" not in err
+    assert_nothing_stored(tmp_path, file_keyring, user)
+
+
+@pytest.mark.parametrize("backend", [keyring.backends.fail.Keyring, "unchosen plaintext"])
+def test_without_a_real_keyring_connect_is_refused(pg_db, team, kefu, tmp_path, monkeypatch, backend):
+    """No backend at all, or a plain-text file backend that nobody chose (keyring picks keyrings.alt
+    by itself on a headless box): refused before the password is even read."""
+    monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)
+    monkeypatch.setattr(keyring.core, "load_config", lambda: None)
+    if backend == "unchosen plaintext":
+        chosen = keyrings.alt.file.PlaintextKeyring()
+        chosen.file_path = str(tmp_path / "keyring" / "keyring_pass.cfg")
+    else:
+        chosen = backend()
+    previous = keyring.get_keyring()
+    keyring.set_keyring(chosen)
+    try:
+        code, out, err = kefu("team", "connect", url(pg_db, team), "--password-stdin", stdin=PASSWORD)
+    finally:
+        keyring.set_keyring(previous)
+    assert code != 0 and out == ""
+    assert "no usable OS keyring" in err and "系统密码库" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "keyring").exists()
+    assert not (tmp_path / "data" / "kefu.db").exists() or team_settings(tmp_path) == []
+
+
+@pytest.mark.parametrize(("bad", "message"), [
+    ("mysql://kefu_a_b@h/db", "must start with postgresql://"),
+    ("postgresql://kefu_a_b:pw@127.0.0.1/db", "do not put the password in the URL"),
+    ("postgresql://wang@127.0.0.1/db", "needs your login role"),
+    ("postgresql://kefu_a_b@127.0.0.1/", "database name is missing"),
+    ("postgresql://kefu_a_b@127.0.0.1/db?sslmode=maybe", "sslmode must be one of"),
+    ("postgresql://kefu_a_b@127.0.0.1/db?password=x", "unsupported parameter"),
+])
+def test_bad_urls_are_one_line_errors(file_keyring, kefu, bad, message):
+    code, out, err = kefu("team", "connect", bad, "--password-stdin", stdin=PASSWORD)
+    assert code == 2 and out == "" and message in err and "/" in err and len(err.strip().splitlines()) == 1
+
+
+def test_unreachable_server_and_old_schema(pg_db, pg_server, team, file_keyring, kefu, tmp_path):
+    closed = pg.free_port()
+    user = f"kefu_{team}_wang@{pg_db.server.host}"
+    code, _, err = kefu("team", "connect", f"postgresql://kefu_{team}_wang@127.0.0.1:{closed}/x",
+                        "--password-stdin", stdin=PASSWORD)
+    assert code == 1 and "cannot reach the team server" in err and "无法连接" in err
+    # a server whose schema is older than this client: refused, nothing stored
+    with pg_db.connect() as admin:
+        admin.execute("DELETE FROM kefu_schema WHERE step = %s", [schema.SCHEMA_VERSION])
+    code, _, err = kefu("team", "connect", url(pg_db, team), "--password-stdin", stdin=PASSWORD)
+    assert code == 1 and "older than this client" in err
+    with pg_db.connect() as admin:
+        admin.execute("INSERT INTO kefu_schema (step, name, checksum) VALUES (%s, 'a', 'x'), (%s, 'b', 'y')",
+                      [schema.SCHEMA_VERSION, schema.SCHEMA_VERSION + 1])
+    code, _, err = kefu("team", "connect", url(pg_db, team), "--password-stdin", stdin=PASSWORD)
+    assert code == 1 and "newer than this client" in err and "升级" in err
+    assert_nothing_stored(tmp_path, file_keyring, f"{user}:{pg_db.server.port}")
+
+
+def test_missing_packages_say_how_to_install(kefu, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_keyring(name, *args, **kwargs):
+        if name == "keyring" or name.startswith("keyring."):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_keyring)
+    code, _, err = kefu("team", "connect", "postgresql://kefu_a_b@127.0.0.1/db", "--password-stdin", stdin="x")
+    assert code == 1 and "pip install 'kefu-assistant[team]'" in err
