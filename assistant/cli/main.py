@@ -226,7 +226,14 @@ def cmd_settings(ctx: Ctx) -> int:
         _out(f"{ctx.args.name} = {json.dumps(settings.get(ctx.store, ctx.args.name), ensure_ascii=False)}")
         return 0
     if ctx.args.action == "reset":
-        settings.reset(ctx.store, [ctx.args.name] if ctx.args.name else None)
+        # team.* go with a password in the OS keyring: only `kefu team disconnect` removes both together.
+        if ctx.args.name and ctx.args.name.startswith("team."):
+            raise ValidationError("团队连接请用 kefu team disconnect 断开（同时删除钥匙串中的密码）",
+                                  "Use `kefu team disconnect` for the team connection (it also removes the password "
+                                  "from the keyring)")
+        names = [ctx.args.name] if ctx.args.name else [s.name for s in settings.DECLARED
+                                                         if not s.name.startswith("team.")]
+        settings.reset(ctx.store, names)
         _out("Restored defaults / 已恢复默认值")
         return 0
     values = settings.get_all(ctx.store)

@@ -125,6 +125,21 @@ def test_connect_status_disconnect(pg_db, team, file_keyring, kefu, tmp_path):
     assert kefu("team", "status")[1].startswith("未连接")
 
 
+def test_settings_reset_keeps_the_team_connection_with_its_keyring_entry(pg_db, team, file_keyring, kefu, tmp_path):
+    """The team settings and the keyring entry go together: a reset of all settings leaves both, a
+    reset of a team setting by name is refused and points to `kefu team disconnect`."""
+    code, _, err = kefu("team", "connect", url(pg_db, team), "--password-stdin", stdin=PASSWORD + "\n")
+    assert code == 0, err
+    before = team_settings(tmp_path)
+    assert kefu("settings", "reset")[0] == 0
+    assert team_settings(tmp_path) == before
+    code, _, err = kefu("settings", "reset", "team.server")
+    assert code != 0 and "kefu team disconnect" in err and len(err.strip().splitlines()) == 1
+    assert team_settings(tmp_path) == before
+    user = f"kefu_{team}_wang@{pg_db.server.host}:{pg_db.server.port}"
+    assert file_keyring.get_password(connection.SERVICE, user) == PASSWORD
+
+
 def test_a_supervisor_is_shown_as_one(pg_db, team, file_keyring, kefu):
     code, _, err = kefu("team", "connect", url(pg_db, team, "sup"), "--password-stdin", stdin=PASSWORD + "s")
     assert code == 0, err
