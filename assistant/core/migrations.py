@@ -405,3 +405,63 @@ _BUILTIN_MARK_UUIDS = {
     "after_sales": "06fe76c6-0bfb-4302-87ec-fcb7b0d63ee9",
     "returning": "b5c75a99-7383-4b6f-98ea-f37cde0213d5",
 }
+
+
+@migrations(name="0006_team_sync")
+def m0006_team_sync(db: Database) -> None:
+    """Team mode's local side (assistant/core/outbox.py explains it). Without a team server these
+    tables stay empty and every reply keeps shop = NULL: the app behaves exactly as before.
+    - replies.shop / shop_version: a reply of a shop library (the shop's uuid, the server's version
+      this copy was read at). NULL shop = the agent's own reply.
+    - team_outbox: changes made here that the server has not acknowledged, written in the same
+      transaction as the change itself.
+    - team_cursors: how far each change feed has been pulled (an xid watermark and the last row).
+    - team_conflicts: what the server refused or what a pull could not apply as it came (a stale
+      shop-reply edit, a short code already taken here), kept for the agent to see and settle.
+    - team_shops: names of the shops the agent serves, for display."""
+    for statement in _TEAM_SYNC:
+        db.execute(statement)
+
+
+_TEAM_SYNC = [
+    "ALTER TABLE replies ADD COLUMN shop TEXT",
+    "ALTER TABLE replies ADD COLUMN shop_version INTEGER",
+    "CREATE INDEX replies_shop ON replies (shop) WHERE shop IS NOT NULL",
+    """
+    CREATE TABLE team_outbox (
+        id INTEGER PRIMARY KEY,
+        op TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        target TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX team_outbox_target ON team_outbox (target)",
+    """
+    CREATE TABLE team_cursors (
+        feed TEXT PRIMARY KEY,
+        xid TEXT NOT NULL,
+        last_id TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        synced_at TEXT NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE team_conflicts (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        target TEXT NOT NULL,
+        mine TEXT,
+        theirs TEXT,
+        created_at TEXT NOT NULL,
+        resolved_at TEXT
+    )
+    """,
+    """
+    CREATE TABLE team_shops (
+        uuid TEXT PRIMARY KEY,
+        name TEXT NOT NULL
+    )
+    """,
+]

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..errors import NotFoundError, ValidationError
 from ..paths import resource_path
-from . import checked, hotkeys, search, settings, templates
+from . import checked, hotkeys, outbox, search, settings, templates
 from .clock import to_db
 from .store import Store
 
@@ -60,13 +60,15 @@ class Reply:
     last_used_at: str | None
     group_path: str = ""
     fields: list[str] = field(default_factory=list)
+    shop: str | None = None  # team mode: the uuid of the shop library this reply belongs to
+    shop_version: int | None = None  # the server's version this copy was read at
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
 _REPLY_COLS = ("id, uuid, group_id, title, body, code, language, platforms, hotkey, angle, position, "
-               "created_at, updated_at, use_count, last_used_at")
+               "created_at, updated_at, use_count, last_used_at, shop, shop_version")
 
 
 def _row_to_reply(row: dict, paths: dict[int, str] | None = None) -> Reply:
@@ -390,6 +392,8 @@ def create_reply(store: Store, *, body: str, title: str = "", group: str | int |
 
 
 EDITABLE = ("title", "body", "code", "language", "platforms", "hotkey", "angle", "group")
+# What an agent may change on a shop reply: its own hotkey stays on this PC and is never synced.
+LOCAL_FIELDS = frozenset({"hotkey"})
 
 
 def update_reply(store: Store, ref: str | int, **changes: object) -> Reply:
@@ -398,6 +402,9 @@ def update_reply(store: Store, ref: str | int, **changes: object) -> Reply:
         raise ValueError(f"not editable: {sorted(unknown)}")
     with store.write() as db:
         reply = get_reply(store, ref)
+        shared = reply.shop is not None and bool(set(changes) - LOCAL_FIELDS)
+        if shared:
+            _require_supervisor(store, reply)
         group = changes.pop("group", None)
         values = validate_fields(store, {k: v for k, v in changes.items()}, reply.id)
         if group not in (None, ""):
@@ -410,7 +417,12 @@ def update_reply(store: Store, ref: str | int, **changes: object) -> Reply:
         values["updated_at"] = to_db(store.clock.now())
         assignments = ", ".join(f"{k} = ?" for k in values)
         db.execute(f"UPDATE replies SET {assignments} WHERE id = ?", (*values.values(), reply.id))
+        if shared:
+            db.execute("UPDATE replies SET shop_version = ? WHERE id = ?", ((reply.shop_version or 0) + 1, reply.id))
         updated = get_reply(store, reply.id)
+        if shared:
+            outbox.add(store, "shop_reply.update", updated.uuid,
+                       {"expected_version": reply.shop_version, **shop_payload(updated)})
         search.index_reply(store, updated)
     return updated
 
@@ -419,6 +431,11 @@ def delete_reply(store: Store, ref: str | int) -> Reply:
     """Delete and return the reply (the UI keeps it to offer undo through restore_reply)."""
     with store.write() as db:
         reply = get_reply(store, ref)
+        if reply.shop is not None:
+            _require_supervisor(store, reply)
+            # a tombstone on the server (deleted = true, version + 1): offline panels learn of it
+            outbox.add(store, "shop_reply.delete", reply.uuid, {"expected_version": reply.shop_version})
+            reply.shop_version = (reply.shop_version or 0) + 1
         search.remove_reply(store, reply.id)
         db.execute("DELETE FROM replies WHERE id = ?", (reply.id,))
     return reply
@@ -429,11 +446,20 @@ def restore_reply(store: Store, reply: Reply) -> Reply:
     group: str | int = reply.group_id
     if not store.query("SELECT 1 FROM groups WHERE id = ?", (reply.group_id,)):
         group = reply.group_path or UNGROUPED
-    return create_reply(store, body=reply.body, title=reply.title, group=group, code=reply.code,
-                        language=reply.language, platforms=reply.platforms, hotkey=reply.hotkey,
-                        angle=reply.angle, uuid=reply.uuid, created_at=reply.created_at,
-                        updated_at=reply.updated_at, use_count=reply.use_count,
-                        last_used_at=reply.last_used_at)
+    with store.write() as db:
+        restored = create_reply(store, body=reply.body, title=reply.title, group=group, code=reply.code,
+                                language=reply.language, platforms=reply.platforms, hotkey=reply.hotkey,
+                                angle=reply.angle, uuid=reply.uuid, created_at=reply.created_at,
+                                updated_at=reply.updated_at, use_count=reply.use_count,
+                                last_used_at=reply.last_used_at)
+        if reply.shop is not None:
+            # undoing a shop delete lifts the tombstone: one more version on the server
+            db.execute("UPDATE replies SET shop = ?, shop_version = ? WHERE id = ?",
+                       (reply.shop, (reply.shop_version or 0) + 1, restored.id))
+            restored = get_reply(store, restored.id)
+            outbox.add(store, "shop_reply.update", restored.uuid,
+                       {"expected_version": reply.shop_version, **shop_payload(restored)})
+    return restored
 
 
 def get_reply(store: Store, ref: str | int) -> Reply:
@@ -492,6 +518,126 @@ def record_use(store: Store, ref: str | int, via: str = "panel") -> Reply:
         db.execute("UPDATE replies SET use_count = use_count + 1, last_used_at = ? WHERE id = ?", (now, reply.id))
         db.execute("INSERT INTO reply_uses (reply_id, used_at, via) VALUES (?,?,?)", (reply.id, now, via))
     return get_reply(store, reply.id)
+
+
+# ---------------------------------------------------------------- team mode: the shop library
+# A shop reply is a row of `replies` with `shop` set: search, hotkeys and pasting treat it like any
+# other. Agents read it; supervisors change it, each change queued in the outbox in the same
+# transaction with the version it was made from (the server refuses a stale one: see
+# assistant/team/sync.py). Usage counts and hotkeys stay local.
+
+def team_kind(store: Store) -> str:
+    """"" (no team server), "agent" or "supervisor": what the server said at the last sync."""
+    return settings.get(store, "team.kind") if settings.get(store, "team.server") else ""
+
+
+def _require_supervisor(store: Store, reply: Reply) -> None:
+    if team_kind(store) != "supervisor":
+        raise ValidationError(f"“{reply.title}”是店铺话术，只有主管可以修改；可以先“复制到我的话术”再改",
+                              f"'{reply.title}' is a shop reply: only a supervisor can change it; "
+                              "copy it to your replies to edit your own version", field="shop")
+
+
+def shop_payload(reply: Reply) -> dict[str, Any]:
+    """The synced fields of a shop reply, as the server stores them."""
+    return {"shop": reply.shop, "group_path": reply.group_path, "title": reply.title, "body": reply.body,
+            "code": reply.code or "", "language": reply.language, "platforms": list(reply.platforms),
+            "angle": reply.angle}
+
+
+def copy_to_mine(store: Store, ref: str | int) -> Reply:
+    """A personal copy of a (shop) reply the agent may edit: same text, group and angle; no short
+    code or hotkey (those are unique, and the original keeps its own)."""
+    with store.write():
+        original = get_reply(store, ref)
+        return create_reply(store, body=original.body, title=original.title,
+                            group=original.group_path or UNGROUPED, language=original.language,
+                            platforms=original.platforms, angle=original.angle)
+
+
+def shop_of(store: Store, name_or_uuid: str) -> tuple[str, str]:
+    """(uuid, name) of a shop this agent serves, by name or uuid."""
+    rows = store.query("SELECT uuid, name FROM team_shops WHERE uuid = ? OR name = ? ORDER BY name",
+                       (name_or_uuid, name_or_uuid))
+    if not rows:
+        raise ValidationError(f"没有店铺“{name_or_uuid}”（或你不服务这个店铺）",
+                              f"no shop '{name_or_uuid}' (or you do not serve it)", field="shop")
+    return rows[0]["uuid"], rows[0]["name"]
+
+
+def share_reply(store: Store, ref: str | int, shop: str) -> Reply:
+    """A supervisor puts one of their replies into a shop library (same uuid): queued as a create,
+    which the server applies once however often it is sent. A reply already in a shop is returned
+    as it is, so `kefu team upload` can run again without adding anything."""
+    with store.write() as db:
+        reply = get_reply(store, ref)
+        if reply.shop is not None:
+            return reply
+        _require_supervisor(store, reply)
+        shop_uuid, _ = shop_of(store, shop)
+        db.execute("UPDATE replies SET shop = ?, shop_version = 1 WHERE id = ?", (shop_uuid, reply.id))
+        shared = get_reply(store, reply.id)
+        outbox.add(store, "shop_reply.create", shared.uuid, shop_payload(shared))
+    return shared
+
+
+def apply_shop_row(store: Store, row: Mapping[str, Any]) -> str:
+    """Bring one shop reply as the server has it into the local library (a pull, inside its write
+    transaction). Returns what happened: skipped (a local change to it is still unsent: the push
+    brings the server's answer), deleted, added, adopted (an identical own reply becomes this shop
+    reply: a shop that started from the same default library gets no duplicates), updated, refused.
+    A short code already taken here by another reply is left off the shop copy, and said so."""
+    rid = str(row["id"])
+    if outbox.has_pending(store, rid):
+        return "skipped"
+    existing = store.query("SELECT id FROM replies WHERE uuid = ?", (rid,))
+    if row["deleted"]:
+        if existing:
+            search.remove_reply(store, existing[0]["id"])
+            store.conn.execute("DELETE FROM replies WHERE id = ?", (existing[0]["id"],))
+            return "deleted"
+        return "skipped"
+    outcome = "updated"
+    if not existing:
+        twin = store.query("SELECT id FROM replies WHERE shop IS NULL AND body = ? AND title = ? ORDER BY id LIMIT 1",
+                           (row["body"], row["title"]))
+        if twin:
+            store.conn.execute("UPDATE replies SET uuid = ? WHERE id = ?", (rid, twin[0]["id"]))
+            existing, outcome = twin, "adopted"
+    reply_id = existing[0]["id"] if existing else None
+    try:
+        values = normalize_fields({"body": row["body"], "title": row["title"], "code": row["code"] or None,
+                                   "language": row["language"] or "zh", "platforms": row["platforms"] or [],
+                                   "angle": row["angle"]})
+    except ValidationError as exc:
+        outbox.record_conflict(store, "refused", rid, None, {"title": row["title"], "reason": exc.en})
+        return "refused"
+    code = values["code"]
+    if code is not None and store.query("SELECT 1 FROM replies WHERE code = ? COLLATE NOCASE AND uuid != ?",
+                                        (code, rid)):
+        values["code"] = None
+        if not store.query("SELECT 1 FROM team_conflicts WHERE kind = 'code_taken' AND target = ? "
+                           "AND resolved_at IS NULL", (rid,)):
+            outbox.record_conflict(store, "code_taken", rid, None, {"title": values["title"], "code": code})
+    group_id = ensure_group_path(store, row["group_path"] or UNGROUPED)
+    now = to_db(store.clock.now())
+    if reply_id is None:
+        position = store.query("SELECT IFNULL(max(position), -1) + 1 AS p FROM replies WHERE group_id = ?",
+                               (group_id,))[0]["p"]
+        cur = store.conn.execute(
+            "INSERT INTO replies (uuid, group_id, title, body, code, language, platforms, angle, position, "
+            "created_at, updated_at, shop, shop_version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (rid, group_id, values["title"], values["body"], values["code"], values["language"],
+             values["platforms"], values["angle"], position, now, now, str(row["shop"]), int(row["version"])))
+        reply_id, outcome = cur.lastrowid, "added"
+    else:
+        store.conn.execute(
+            "UPDATE replies SET group_id = ?, title = ?, body = ?, code = ?, language = ?, platforms = ?, "
+            "angle = ?, updated_at = ?, shop = ?, shop_version = ? WHERE id = ?",
+            (group_id, values["title"], values["body"], values["code"], values["language"], values["platforms"],
+             values["angle"], now, str(row["shop"]), int(row["version"]), reply_id))
+    search.index_reply(store, get_reply(store, reply_id))
+    return outcome
 
 
 # ---------------------------------------------------------------- the paste path's view of the store

@@ -90,6 +90,8 @@ DECLARED: tuple[Setting, ...] = (
     # Plain text, never a password: that lives in the OS keyring only.
     Setting("team.server", "str", "", "团队服务器（空 = 仅本机）", "Team server (empty = local only)"),
     Setting("team.role", "str", "", "团队账号（登录角色）", "Team login role"),
+    # What the server said the role is (refreshed at every sync): supervisors may edit the shop library.
+    Setting("team.kind", "choice", "", "团队身份", "Team role kind", choices=("", "agent", "supervisor")),
 )
 BY_NAME = {s.name: s for s in DECLARED}
 
