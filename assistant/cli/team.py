@@ -16,7 +16,7 @@ from . import out as cliout
 _out = cliout.out
 _json = cliout.json_out
 
-NOT_YET = "not yet implemented (sync comes in a later version) / 尚未实现（同步功能在后续版本）"
+NOT_YET = "not yet implemented (buyer claims come in a later version) / 尚未实现（客户认领在后续版本）"
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -37,16 +37,21 @@ def _connection():
     return connection
 
 
-def _print(status, as_json: bool) -> None:
+def _print(status, as_json: bool, store=None) -> None:
     from urllib.parse import urlsplit
+
+    from ..core import outbox
 
     parts = urlsplit(status.server)
     where = f"{parts.netloc}{parts.path}"
+    last = outbox.last_sync(store) if store is not None else None
+    size = outbox.size(store) if store is not None else 0
+    conflicts = len(outbox.conflicts(store)) if store is not None else 0
     if as_json:
         _json({"connected": True, "server": where, "sslmode": parts.query.removeprefix("sslmode="),
                "role": status.role, "team": status.team, "kind": status.kind, "shops": status.shops,
                "schema_version": status.schema_version,
-               "last_sync": None, "outbox": None, "claims": None, "sync": "not implemented"})
+               "last_sync": last, "outbox": size, "conflicts": conflicts, "claims": None})
         return
     kind = {"agent": "客服 agent", "supervisor": "主管 supervisor"}[status.kind]
     _out(f"服务器 Server:   {where}  ({parts.query})")
@@ -54,7 +59,10 @@ def _print(status, as_json: bool) -> None:
     _out(f"团队 Team:       {status.team}")
     _out(f"店铺 Shops:      {', '.join(status.shops) or '-'}")
     _out(f"数据库版本 Schema: {status.schema_version}")
-    _out(f"同步 Sync:       {NOT_YET}")
+    _out(f"上次同步 Last sync: {last or '从未 never'}")
+    _out(f"待发送 Outbox:   {size}")
+    _out(f"冲突 Conflicts:  {conflicts}{'  (kefu team conflicts)' if conflicts else ''}")
+    _out(f"认领 Claims:     {NOT_YET}")
 
 
 def cmd_team_connect(ctx) -> int:
@@ -77,12 +85,97 @@ def cmd_team_status(ctx) -> int:
         else:
             _out("未连接团队服务器（仅本机） / not connected (local only)")
         return 0
-    _print(status, ctx.args.json)
+    _print(status, ctx.args.json, ctx.store)
+    return 0
+
+
+def _run_sync(ctx, before=None):
+    """One push + pull round; a connection that drops mid-way is a one-line error, nothing lost."""
+    connection = _connection()
+    client = connection.open_client(ctx.store)
+    try:
+        import psycopg
+
+        try:
+            if before is not None:
+                before(client)
+            return client.sync()
+        except psycopg.Error as exc:
+            raise connection.lost(exc) from None
+    finally:
+        client.close()
+
+
+def _report(result, as_json: bool, extra: dict | None = None) -> None:
+    if as_json:
+        _json({"pushed": result.pushed, "resent": result.duplicates, "conflicts": result.conflicts,
+               "pulled": result.pulled, "outcomes": result.outcomes, "seconds": round(result.seconds, 3),
+               **(extra or {})})
+        return
+    _out(f"已同步 Synced: 发送 sent {result.pushed}，重发已存在 already there {result.duplicates}，"
+         f"冲突 conflicts {result.conflicts}，接收 received {result.pulled}  ({result.seconds:.2f} s)")
+    if result.conflicts:
+        _out("有修改未被服务器接受，双方内容已保存：kefu team conflicts / "
+             "the server refused some changes; both sides are kept: kefu team conflicts")
+
+
+def cmd_team_sync(ctx) -> int:
+    _report(_run_sync(ctx), ctx.args.json)
+    return 0
+
+
+def cmd_team_upload(ctx) -> int:
+    """A supervisor's first upload: every own reply of this PC goes into a shop library (same uuid,
+    so running it again adds nothing)."""
+    from ..core import replies
+
+    shared: list[int] = []
+
+    def share(client) -> None:
+        kind, shops = client.refresh_identity()
+        if kind != "supervisor":
+            raise ValidationError("只有主管账号可以上传店铺话术库", "only a supervisor can upload the shop library")
+        names = [name for _, name in shops]
+        shop = ctx.args.shop
+        if shop is None:
+            if len(names) != 1:
+                raise ValidationError(f"请用 --shop 指定店铺：{'、'.join(names) or '（无）'}",
+                                      f"name the shop with --shop: {', '.join(names) or '(none)'}")
+            shop = names[0]
+        replies.shop_of(ctx.store, shop)  # an unknown shop fails before anything is queued
+        with ctx.store.write():
+            for reply in replies.list_replies(ctx.store):
+                if reply.shop is None:
+                    replies.share_reply(ctx.store, reply.id, shop)
+                    shared.append(reply.id)
+
+    result = _run_sync(ctx, before=share)
+    if not ctx.args.json:
+        _out(f"上传到店铺话术库 Uploaded to the shop library: {len(shared)}")
+    _report(result, ctx.args.json, {"uploaded": len(shared)})
+    return 0
+
+
+def cmd_team_conflicts(ctx) -> int:
+    from ..core import outbox
+
+    items = outbox.conflicts(ctx.store)
+    if ctx.args.json:
+        _json([{"id": c.id, "kind": c.kind, "target": c.target, "created_at": c.created_at,
+                "mine": c.mine, "theirs": c.theirs} for c in items])
+        return 0
+    if not items:
+        _out("没有同步冲突 / no sync conflicts")
+    for c in items:
+        title = (c.mine or c.theirs or {}).get("title", "")
+        label = {"stale_edit": "修改过期 stale edit", "code_taken": "短码已被占用 code taken",
+                 "refused": "服务器拒绝 refused"}.get(c.kind, c.kind)
+        _out(f"#{c.id}  {label}  {title}  ({c.created_at})")
     return 0
 
 
 def cmd_team_disconnect(ctx) -> int:
-    target = _connection().disconnect(ctx.store)
+    target = _connection().disconnect(ctx.store, force=ctx.args.force)
     if target is None:
         _out("未连接团队服务器（仅本机） / not connected (local only)")
     else:
@@ -100,4 +193,11 @@ def register(sub, add, common) -> None:
     p.add_argument("--password-stdin", action="store_true",
                    help="read the password as one line from stdin (scripts) / 从标准输入读取密码")
     add(tsub, "status", cmd_team_status, "server, role, team, shops / 团队连接状态", True)
-    add(tsub, "disconnect", cmd_team_disconnect, "forget the server and the password / 断开并删除密码")
+    p = add(tsub, "disconnect", cmd_team_disconnect, "forget the server and the password / 断开并删除密码")
+    p.add_argument("--force", action="store_true",
+                   help="also drop changes not yet sent to the server / 放弃尚未同步的修改")
+    add(tsub, "sync", cmd_team_sync, "send local changes, receive the team's / 立即同步", True)
+    p = add(tsub, "upload", cmd_team_upload,
+            "supervisor: put this PC's own replies into the shop library (again: no-op) / 主管上传话术库", True)
+    p.add_argument("--shop", help="shop name (needed when you serve several) / 店铺名")
+    add(tsub, "conflicts", cmd_team_conflicts, "changes the server refused, both sides kept / 同步冲突", True)

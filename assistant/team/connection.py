@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
-from ..core import settings
+from ..core import outbox, settings
 from ..errors import KnownError, ValidationError
 
 SERVICE = "kefu-assistant"  # the keyring service name
@@ -26,6 +26,9 @@ CONNECT_TIMEOUT_S = 5
 SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 INSTALL_HINT = "pip install 'kefu-assistant[team]'"
 _ROLE_RE = re.compile(r"^kefu_([a-z][a-z0-9]{0,19})_([a-z][a-z0-9_]{0,29})$")  # schema.agent_role()
+
+
+TEAM_SETTINGS = ("team.server", "team.role", "team.kind")
 
 
 class TeamError(KnownError):
@@ -209,13 +212,22 @@ def connect(store, url: str, password: str) -> Status:
     with _login(target, password) as conn:
         status = read_status(conn, target)
     old = configured(store)
+    moving = old is not None and (old.server, old.role) != (target.server, target.role)
+    if moving and outbox.size(store):
+        raise TeamError(f"本机还有 {outbox.size(store)} 条修改没有同步到原来的团队服务器：先运行 kefu team sync"
+                        "，或 kefu team disconnect --force 放弃它们",
+                        f"{outbox.size(store)} local changes have not reached the previous team server: run "
+                        "`kefu team sync` first, or `kefu team disconnect --force` to drop them")
     backend.set_password(SERVICE, target.keyring_user, password)
     try:
+        if moving:
+            outbox.forget_all(store)  # another server or role: its feed and shop copies start over
         settings.set(store, "team.server", target.server)
         settings.set(store, "team.role", target.role)
+        settings.set(store, "team.kind", status.kind)
     except BaseException:
         _forget(backend, target.keyring_user)
-        settings.reset(store, ["team.server", "team.role"])
+        settings.reset(store, list(TEAM_SETTINGS))
         raise
     if old is not None and old.keyring_user != target.keyring_user:
         _forget(backend, old.keyring_user)  # a team PC joins one server at a time
@@ -243,13 +255,21 @@ def status(store) -> Status | None:
         return read_status(conn, target)
 
 
-def disconnect(store) -> Target | None:
-    """Forget the server and the password; returns what was configured (None if nothing)."""
+def disconnect(store, force: bool = False) -> Target | None:
+    """Forget the server and the password; returns what was configured (None if nothing). Shop
+    replies stay on this PC as the agent's own copies. Unsent changes make it refuse unless forced."""
     try:
         target = configured(store)
     except ValidationError:
         target = None  # a hand-edited setting: clear it all the same
-    settings.reset(store, ["team.server", "team.role"])
+    pending = outbox.size(store)
+    if pending and not force:
+        raise TeamError(f"本机还有 {pending} 条修改没有同步到团队服务器：先运行 kefu team sync，"
+                        "或加 --force 放弃它们",
+                        f"{pending} local changes have not reached the team server: run `kefu team sync` "
+                        "first, or add --force to drop them")
+    outbox.forget_all(store)
+    settings.reset(store, list(TEAM_SETTINGS))
     if target is not None:
         # whatever backend is active: deleting needs no safety check, and a refused one holds nothing
         _forget(_require("keyring").get_keyring(), target.keyring_user)
@@ -264,3 +284,26 @@ def _forget(backend, user: str) -> None:
     # already gone, or a backend that never held it
     with contextlib.suppress(keyring.errors.PasswordDeleteError, NotImplementedError):
         backend.delete_password(SERVICE, user)
+
+
+def open_client(store, **kwargs):
+    """The sync client for the configured server (assistant/team/sync.py), logging in with the
+    keyring's password whenever it (re)connects."""
+    from . import sync
+
+    target = configured(store)
+    if target is None:
+        raise TeamError("未连接团队服务器：先运行 kefu team connect URL",
+                        "not connected to a team server: run `kefu team connect URL` first")
+    password = usable_keyring().get_password(SERVICE, target.keyring_user)
+    if password is None:
+        raise TeamError("系统密码库里没有团队密码：请重新运行 kefu team connect",
+                        "the team password is not in the OS keyring: run `kefu team connect` again")
+    return sync.SyncClient(store, lambda: _login(target, password), **kwargs)
+
+
+def lost(exc: BaseException) -> TeamError:
+    """A connection that failed in the middle of a sync: nothing local is lost, it is resent."""
+    return TeamError(f"与团队服务器的连接中断（{type(exc).__name__}），未同步的修改仍保存在本机，下次同步时发送",
+                     f"the connection to the team server failed ({type(exc).__name__}); unsent changes stay "
+                     "on this PC and go with the next sync")

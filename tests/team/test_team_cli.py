@@ -101,7 +101,8 @@ def test_connect_status_disconnect(pg_db, team, file_keyring, kefu, tmp_path):
     assert role in out and "二店, 旗舰店" in out
     assert file_keyring.get_password(connection.SERVICE, user) == PASSWORD
     server = f"postgresql://{pg_db.server.host}:{pg_db.server.port}/{pg_db.name}?sslmode=prefer"
-    assert team_settings(tmp_path) == [("team.role", json.dumps(role)), ("team.server", json.dumps(server))]
+    assert team_settings(tmp_path) == [("team.kind", json.dumps("agent")), ("team.role", json.dumps(role)),
+                                       ("team.server", json.dumps(server))]
 
     code, out, err2 = kefu("team", "status", "--json", "-v")
     assert code == 0, err2
@@ -109,7 +110,8 @@ def test_connect_status_disconnect(pg_db, team, file_keyring, kefu, tmp_path):
     assert shown["server"] == f"{pg_db.server.host}:{pg_db.server.port}/{pg_db.name}"
     assert (shown["role"], shown["team"], shown["kind"], shown["shops"]) == (role, team, "agent", ["二店", "旗舰店"])
     assert shown["schema_version"] == schema.SCHEMA_VERSION
-    assert (shown["last_sync"], shown["outbox"], shown["claims"]) == (None, None, None)  # not faked
+    # never synced yet, nothing queued; claims are not built yet and say so (not faked)
+    assert (shown["last_sync"], shown["outbox"], shown["conflicts"], shown["claims"]) == (None, 0, 0, None)
     code, text, err3 = kefu("team", "status")
     assert code == 0 and "not yet implemented" in text and "客服 agent" in text
 
@@ -224,3 +226,75 @@ def test_missing_packages_say_how_to_install(kefu, monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_keyring)
     code, _, err = kefu("team", "connect", "postgresql://kefu_a_b@127.0.0.1/db", "--password-stdin", stdin="x")
     assert code == 1 and "pip install 'kefu-assistant[team]'" in err
+
+
+def test_upload_sync_and_an_agents_first_sync(pg_db, team, file_keyring, kefu, tmp_path):
+    """A supervisor uploads this PC's library (twice: the second adds nothing); an agent on another
+    PC syncs and has it; status shows the last sync; disconnect keeps the replies as own copies."""
+    data_sup = ["--data-dir", str(tmp_path / "sup")]
+    code, _, err = kefu(*data_sup, "team", "connect", url(pg_db, team, "sup"), "--password-stdin",
+                        stdin=PASSWORD + "s")
+    assert code == 0, err
+    code, out, err = kefu(*data_sup, "team", "upload", "--json")
+    assert code == 0, err
+    first = json.loads(out)
+    assert first["uploaded"] > 50 and first["pushed"] == first["uploaded"] and first["conflicts"] == 0
+    code, out, err = kefu(*data_sup, "team", "upload", "--json")
+    assert code == 0 and json.loads(out)["uploaded"] == 0 and json.loads(out)["pushed"] == 0
+    with pg_db.connect() as admin:
+        assert admin.execute("SELECT count(*) FROM shop_replies").fetchone()[0] == first["uploaded"]
+
+    # the agent (another data folder): an agent may not upload
+    code, _, err = kefu("team", "connect", url(pg_db, team), "--password-stdin", stdin=PASSWORD)
+    assert code == 0, err
+    code, _, err = kefu("team", "upload")
+    assert code == 2 and "supervisor" in err and "主管" in err
+    code, out, err = kefu("team", "sync", "--json")
+    assert code == 0, err
+    got = json.loads(out)
+    # the agent's own default library is the same as the shop's: adopted, not duplicated
+    assert got["pulled"] == first["uploaded"] and got["outcomes"] == {"adopted": first["uploaded"]}
+    code, out, _ = kefu("team", "status", "--json")
+    shown = json.loads(out)
+    assert shown["last_sync"] and shown["outbox"] == 0
+    code, out, _ = kefu("replies", "list", "--json")
+    assert code == 0 and len(json.loads(out)) == first["uploaded"]
+    code, out, _ = kefu("team", "conflicts")
+    assert code == 0 and "no sync conflicts" in out
+    code, out, _ = kefu("team", "disconnect")
+    assert code == 0
+    code, out, _ = kefu("replies", "list", "--json")
+    rows = json.loads(out)
+    assert len(rows) == first["uploaded"] and all(r["shop"] is None for r in rows)
+
+
+def test_disconnect_with_unsent_changes_needs_force(pg_db, team, file_keyring, kefu, tmp_path):
+    code, _, err = kefu("team", "connect", url(pg_db, team, "sup"), "--password-stdin", stdin=PASSWORD + "s")
+    assert code == 0, err
+    assert kefu("team", "sync")[0] == 0
+    from assistant.core import replies
+    from assistant.core.store import Store
+
+    with Store(tmp_path / "data" / "kefu.db") as store:
+        replies.share_reply(store, replies.list_replies(store)[0].id, "旗舰店")
+    code, _, err = kefu("team", "disconnect")
+    assert code == 1 and "kefu team sync" in err and "--force" in err
+    assert team_settings(tmp_path)  # still connected
+    code, _, err = kefu("team", "disconnect", "--force")
+    assert code == 0, err
+    assert team_settings(tmp_path) == []
+    with sqlite3.connect(tmp_path / "data" / "kefu.db") as db:
+        assert db.execute("SELECT count(*) FROM team_outbox").fetchone()[0] == 0
+        assert db.execute("SELECT count(*) FROM replies WHERE shop IS NOT NULL").fetchone()[0] == 0
+
+
+def test_sync_without_a_connection_or_with_the_server_gone(pg_db, pg_server, team, file_keyring, kefu, tmp_path):
+    code, _, err = kefu("team", "sync")
+    assert code == 1 and "kefu team connect" in err and "未连接" in err
+    code, _, err = kefu("team", "connect", url(pg_db, team), "--password-stdin", stdin=PASSWORD)
+    assert code == 0, err
+    with pg_db.connect() as admin:  # the agent's sessions are cut and it cannot log in again
+        admin.execute(f"ALTER ROLE kefu_{team}_wang NOLOGIN")
+    code, _, err = kefu("team", "sync")
+    assert code == 1 and ("refused the login" in err or "cannot reach" in err), err
+    assert len(err.strip().splitlines()) == 1
