@@ -103,6 +103,14 @@ class SyncClient:
             self._conn.autocommit = True  # transactions are explicit below
         return self._conn
 
+    def open_listener(self) -> Any:
+        """A second login, LISTENing on the wake-up channel (the caller select()s on its socket and
+        calls drain())."""
+        conn = self._connect()
+        conn.autocommit = True
+        listen(conn)
+        return conn
+
     def close(self) -> None:
         if self._conn is not None:
             self._conn.close()

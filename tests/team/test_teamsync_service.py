@@ -1,0 +1,130 @@
+"""The panel's live sync (assistant/services/teamsync.py) with the real store worker and a real
+server: a supervisor's edit reaches the agent's SQLite within a second (NOTIFY, no polling), a
+local change is pushed without waiting for the poll, and a lost server means "offline" with every
+change kept and sent when it is back."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from assistant.core import outbox, replies, settings  # noqa: E402
+from assistant.core.store import Store  # noqa: E402
+from assistant.services import qtfix  # noqa: E402
+from assistant.services.worker import StoreWorker  # noqa: E402
+from tests.helpers import pg  # noqa: E402
+
+psycopg = pg.require_psycopg()
+from assistant.services.teamsync import TeamSync  # noqa: E402
+from assistant.team import schema, sync  # noqa: E402
+
+qtfix.guard()
+
+
+@pytest.fixture
+def team(pg_db):
+    tid = "s" + secrets.token_hex(4)
+    pw = {"sup": secrets.token_urlsafe(12), "wang": secrets.token_urlsafe(12)}
+    with pg_db.connect() as admin:
+        schema.apply(admin)
+        schema.create_team(admin, tid)
+        shop = str(schema.create_shop(admin, tid, "旗舰店"))
+        schema.create_agent(admin, tid, "sup", pw["sup"], supervisor=True, shops=["旗舰店"])
+        schema.create_agent(admin, tid, "wang", pw["wang"], shops=["旗舰店"])
+        reply = str(admin.execute("INSERT INTO shop_replies (shop, title, body) VALUES (%s, '发货', '今天发') "
+                                  "RETURNING id", [shop]).fetchone()[0])
+    try:
+        yield {"id": tid, "pw": pw, "shop": shop, "reply": reply, "db": pg_db}
+    finally:
+        with pg_db.connect() as admin:
+            pg_db.roles.extend(schema.team_roles(admin))
+
+
+def login(team, name):
+    return team["db"].connect(schema.agent_role(team["id"], name), team["pw"][name])
+
+
+def joined(path, team, name) -> None:
+    with Store(path) as store:
+        settings.set(store, "team.server", "postgresql://127.0.0.1:1/x?sslmode=prefer")
+        settings.set(store, "team.role", schema.agent_role(team["id"], name))
+
+
+@pytest.fixture
+def running(qtbot, tmp_path):
+    started: list = []
+
+    def start(team, name, **kw):
+        path = tmp_path / f"{name}.db"
+        joined(path, team, name)
+        worker = StoreWorker(path)
+        worker.start()
+        service = TeamSync(worker, path, lambda store: sync.SyncClient(store, lambda: login(team, name)), **kw)
+        worker.data_changed.connect(service.wake)
+        states: list[tuple[str, str]] = []
+        service.state_changed.connect(lambda s, d: states.append((s, d)))
+        service.start()
+        started.append((service, worker))
+        qtbot.waitUntil(lambda: bool(states) and states[-1][0] == "online", timeout=10_000)
+        return service, worker, path, states
+
+    yield start
+    for service, worker in started:
+        service.stop()
+        worker.stop()
+
+
+def body_of(path, uuid) -> str | None:
+    with Store(path) as store:
+        rows = store.query("SELECT body FROM replies WHERE uuid = ?", (uuid,))
+    return rows[0]["body"] if rows else None
+
+
+def test_a_supervisors_edit_reaches_the_agents_store_within_a_second(qtbot, team, running):
+    # polling is pushed out of the way (1 h): only the NOTIFY can bring it in time
+    _service, worker, path, _ = running(team, "wang", poll_s=3600)
+    assert body_of(path, team["reply"]) == "今天发"  # the first round pulled the library
+    changed: list[float] = []
+    worker.data_changed.connect(lambda: changed.append(time.monotonic()))
+    with login(team, "sup") as sup:
+        sup.execute("UPDATE shop_replies SET body = '16点前下单今天发', version = 2 WHERE id = %s", [team["reply"]])
+        committed = time.monotonic()
+    qtbot.waitUntil(lambda: body_of(path, team["reply"]) == "16点前下单今天发", timeout=1000)
+    qtbot.waitUntil(lambda: bool(changed), timeout=1000)
+    assert changed[-1] - committed < 1.0
+
+
+def test_a_local_change_is_pushed_at_once_and_kept_while_the_server_is_gone(qtbot, team, running):
+    service, worker, path, states = running(team, "sup", poll_s=3600, retry_s=(0.3,))
+    results: list = []
+    service.synced.connect(results.append)
+
+    def edit(body):
+        worker.submit(lambda store: replies.update_reply(store, team["reply"], body=body), write=True)
+
+    edit("主管改的")
+    qtbot.waitUntil(lambda: any(r.pushed for r in results), timeout=3000)
+    with team["db"].connect() as admin:
+        assert admin.execute("SELECT body FROM shop_replies WHERE id = %s", [team["reply"]]).fetchone()[0] == "主管改的"
+        # the server goes away for this agent: sessions cut, logins refused
+        admin.execute(f"ALTER ROLE {schema.agent_role(team['id'], 'sup')} NOLOGIN")
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s",
+                      [schema.agent_role(team["id"], "sup")])
+    edit("离线时改的")
+    qtbot.waitUntil(lambda: states[-1][0] == "offline", timeout=5000)
+    with Store(path) as store:
+        assert outbox.size(store) == 1  # kept, not lost
+    assert body_of(path, team["reply"]) == "离线时改的"  # the panel keeps working on SQLite
+    with team["db"].connect() as admin:
+        admin.execute(f"ALTER ROLE {schema.agent_role(team['id'], 'sup')} LOGIN")
+    qtbot.waitUntil(lambda: states[-1][0] == "online", timeout=5000)
+    with team["db"].connect() as admin:
+        qtbot.waitUntil(lambda: admin.execute("SELECT body FROM shop_replies WHERE id = %s",
+                                              [team["reply"]]).fetchone()[0] == "离线时改的", timeout=3000)
+    with Store(path) as store:
+        assert outbox.size(store) == 0 and outbox.conflicts(store) == []
