@@ -1,15 +1,16 @@
 """Joining a team server: `kefu team connect / status / disconnect` (GUI-free).
 
 The URL names the agent's own login role, `postgresql://kefu_<team>_<name>@host:port/db`, with at
-most `?sslmode=...` (default `prefer`; certificate checking, `verify-full`, comes with a later
-slice). It never carries a password: that is asked (getpass, or one line on stdin for scripts),
+most `?sslmode=...&sslrootcert=...` (default `prefer`; a shop's LAN server wants `verify-full` with
+the shop's CA certificate, which checks the server's name as well as its certificate; see README).
+It never carries a password: that is asked (getpass, or one line on stdin for scripts),
 checked by logging in, and then kept only in the OS keyring (service "kefu-assistant", user
 "role@host:port"). The local settings hold the server without user or password (`team.server`)
 and the role (`team.role`). Nothing is stored unless the login, the schema check and the keyring
 all succeed; where no real keyring exists (a headless box, CI) connecting is refused rather than
 keeping the password in plain text.
 
-Sync (last sync, outbox, claims) comes with later slices; status reports only what exists.
+open_client() gives the sync client (assistant/team/sync.py) for the stored connection.
 """
 
 from __future__ import annotations
@@ -42,11 +43,13 @@ class Target:
     dbname: str
     role: str
     sslmode: str = "prefer"
+    sslrootcert: str = ""  # the shop's CA certificate (a file path), for sslmode=verify-full
 
     @property
     def server(self) -> str:
         """The `team.server` setting: no user, no password."""
-        return f"postgresql://{_host_part(self.host)}:{self.port}/{quote(self.dbname, safe='')}?sslmode={self.sslmode}"
+        url = f"postgresql://{_host_part(self.host)}:{self.port}/{quote(self.dbname, safe='')}?sslmode={self.sslmode}"
+        return url + (f"&sslrootcert={quote(self.sslrootcert, safe='/')}" if self.sslrootcert else "")
 
     @property
     def keyring_user(self) -> str:
@@ -98,13 +101,21 @@ def parse_url(url: str, role: str | None = None) -> Target:
     if not dbname or "/" in dbname:
         raise _bad_url("缺少数据库名", "the database name is missing")
     query = dict(parse_qsl(parts.query, keep_blank_values=True))
-    unknown = sorted(set(query) - {"sslmode"})
+    unknown = sorted(set(query) - {"sslmode", "sslrootcert"})
     if unknown:
         raise _bad_url(f"不支持的参数 {', '.join(unknown)}", f"unsupported parameter(s) {', '.join(unknown)}")
     sslmode = query.get("sslmode", "prefer")
     if sslmode not in SSLMODES:
         raise _bad_url(f"sslmode 可选值：{', '.join(SSLMODES)}", f"sslmode must be one of {', '.join(SSLMODES)}")
-    return Target(parts.hostname, port, dbname, user, sslmode)
+    rootcert = query.get("sslrootcert", "")
+    if rootcert:
+        from pathlib import Path
+
+        path = Path(rootcert).expanduser()
+        if not path.is_file():
+            raise _bad_url(f"找不到证书文件 {rootcert}", f"the certificate file {rootcert} does not exist")
+        rootcert = str(path.resolve())  # the panel does not run in the shell's folder
+    return Target(parts.hostname, port, dbname, user, sslmode, rootcert)
 
 
 def _require(module: str):
@@ -149,6 +160,7 @@ def _login(target: Target, password: str):
     try:
         return psycopg.connect(host=target.host, port=target.port, dbname=target.dbname, user=target.role,
                                password=password, sslmode=target.sslmode, connect_timeout=CONNECT_TIMEOUT_S,
+                               **({"sslrootcert": target.sslrootcert} if target.sslrootcert else {}),
                                application_name="kefu", autocommit=True)
     except psycopg.OperationalError as exc:
         text = str(exc)
@@ -156,6 +168,10 @@ def _login(target: Target, password: str):
         if "password authentication failed" in text or "no password supplied" in text:
             raise TeamError(f"服务器 {where} 拒绝登录：账号或密码不对",
                             f"the server {where} refused the login: wrong role or password") from None
+        if "certificate" in text or "SSL" in text or "no encryption" in text:
+            raise TeamError(f"服务器 {where} 的加密连接未通过检查（证书不对、名称不符，或服务器要求加密）",
+                            f"the TLS check with {where} failed (wrong certificate, name mismatch, or the "
+                            f"server requires encryption): {_first_line(text)}") from None
         if "does not exist" in text and "database" in text:
             raise TeamError(f"服务器 {where} 上没有数据库 {target.dbname}",
                             f"the server {where} has no database {target.dbname}") from None
