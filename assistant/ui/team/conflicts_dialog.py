@@ -225,13 +225,19 @@ class ConflictsDialog(QDialog):
                            key=f"team.conflicts-{id(self)}")
 
     def _on_conflicts(self, conflicts: tuple[outbox.Conflict, ...]) -> None:
-        if [c.id for c in conflicts] != [card.conflict.id for card in self.cards]:
-            for card in self.cards:
-                self.list_layout.removeWidget(card)
-                card.deleteLater()
-            self.cards = [ConflictCard(c, self.act) for c in conflicts]
-            for n, card in enumerate(self.cards):
-                self.list_layout.insertWidget(n, card)
+        # A settled card is hidden, not deleted: it goes with the dialog. (Deleting cards while
+        # the worker's answers arrive crashed PySide in the tests; a dialog holds a few cards.)
+        ids = {c.id for c in conflicts}
+        for card in self.cards:
+            if card.conflict.id not in ids:
+                card.hide()
+        known = {card.conflict.id for card in self.cards}
+        for conflict in conflicts:
+            if conflict.id not in known:
+                card = ConflictCard(conflict, self.act, self.list)
+                self.list_layout.insertWidget(self.list_layout.count() - 2, card)  # above the empty note
+                self.cards.append(card)
+        self.cards = [card for card in self.cards if card.conflict.id in ids]
         self.empty.setVisible(not self.cards)
         self.loaded = True
 
