@@ -1845,10 +1845,6 @@
         <source>连不上团队服务器。你的更改保存在本机，服务器恢复后自动发送。</source>
         <translation>The team server cannot be reached. Your changes are kept on this PC and sent when the server is back.</translation>
     </message>
-    <message>
-        <source>（快捷键只在本机，可以设置）</source>
-        <translation> (the hotkey is yours on this PC: you may set it)</translation>
-    </message>
 </context>
 <context>
     <name>Transfer</name>

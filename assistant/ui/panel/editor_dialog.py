@@ -127,7 +127,7 @@ class EditorDialog(QDialog):
         self.body.setTabChangesFocus(True)
         self._highlighter = FieldHighlighter(self.body.document())
         body_box = section("body", self.body)
-        chips = QWidget()
+        chips = self.chips = QWidget()
         chips_layout = QGridLayout(chips)
         chips_layout.setContentsMargins(0, 2, 0, 0)
         chips_layout.setHorizontalSpacing(4)
@@ -272,7 +272,7 @@ class EditorDialog(QDialog):
     def _retranslate_shop(self) -> None:
         locked_text = translate("Team", "店铺话术由主管维护，不能修改")
         if self.locked:
-            self.shop_note_label.setText(locked_text + translate("Team", "（快捷键只在本机，可以设置）"))
+            self.shop_note_label.setText(locked_text)
         elif self._shop is not None and self.reply_id is not None:
             self.shop_note_label.setText(translate("Team", "店铺话术：保存后同步给店铺的所有客服"))
         self.copy_mine_button.setText(translate("Team", "复制到我的话术"))
@@ -326,16 +326,22 @@ class EditorDialog(QDialog):
         self.locked = locked
         for edit in (self.title, self.body, self.code):
             edit.setReadOnly(locked)
-            edit.setProperty("locked", locked)
-            edit.style().unpolish(edit)
-            edit.style().polish(edit)
-        for widget in (self.group, self.language, self.angle, *self.platform_buttons.values(), *self.field_buttons):
+        for widget in (self.group, self.language, self.angle, *self.platform_buttons.values()):
             widget.setEnabled(not locked)
+        for widget in (self.title, self.body, self.code, self.group, self.language, self.angle):
+            widget.setProperty("locked", locked)  # greyed by the stylesheet: visibly not editable
+            widget.style().unpolish(widget)
+            widget.style().polish(widget)
+        self.chips.setVisible(not locked)  # nothing to insert into a text that cannot change
         self.delete_button.setEnabled(not locked)
         shop_reply = self._shop is not None and self.reply_id is not None
         self.shop_note.setVisible(shop_reply)
         self.copy_mine_button.setVisible(locked)
         self._retranslate_shop()
+        if shop_reply and self.isVisible():
+            needed = self.sizeHint().height()
+            if self.height() < needed:  # the note is one more row: grow rather than squeeze the form
+                self.resize(self.width(), needed)
 
     def _on_load_error(self, exc: KnownError) -> None:
         self._set_busy(False)

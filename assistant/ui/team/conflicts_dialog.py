@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -84,6 +85,8 @@ class ConflictCard(QFrame):
     def __init__(self, conflict: outbox.Conflict, act: Callable[[str, int], None], parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("ConflictCard")
+        # never squeezed below what its wrapped texts need: the list scrolls instead
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         self.conflict = conflict
         self._act = act
         self.buttons: dict[str, QPushButton] = {}
@@ -109,7 +112,7 @@ class ConflictCard(QFrame):
                 view = QTextBrowser(objectName="DiffSide")
                 view.setOpenLinks(False)
                 view.setHtml(f'<div style="font-size:12px; color:{style.TEXT};">{text}</div>')
-                view.setMinimumHeight(110)
+                view.setMinimumHeight(96)
                 view.setMaximumHeight(200)
                 grid.addWidget(title, 0, column)
                 grid.addWidget(view, 1, column)
@@ -168,7 +171,7 @@ class ConflictsDialog(QDialog):
         self.cards: list[ConflictCard] = []
         self.loaded = False
         self.setMinimumWidth(520)
-        self.resize(600, 520)
+        self.resize(620, 600)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 14, 16, 14)
         layout.setSpacing(8)

@@ -68,6 +68,7 @@ QPushButton#Primary {{
 QPushButton#Primary:hover {{ background: {ACCENT_DARK}; }}
 QPushButton#Primary:disabled {{ background: #93c5fd; border-color: #93c5fd; }}
 QPushButton#Danger {{ color: {ERROR}; }}
+QPushButton#Danger:disabled {{ color: {TEXT_3}; }}
 QPushButton#Chip {{
     background: {FIELD_BG}; color: {FIELD_FG}; border: 1px solid #fde68a; border-radius: 10px;
     padding: 2px 8px; min-height: 14px; font-size: 12px;
@@ -80,7 +81,8 @@ QLineEdit, QPlainTextEdit, QTextEdit, QComboBox, QSpinBox {{
 }}
 QLineEdit:focus, QPlainTextEdit:focus, QTextEdit:focus, QComboBox:focus, QSpinBox:focus {{ border-color: {ACCENT}; }}
 QLineEdit[invalid="true"], QPlainTextEdit[invalid="true"], QComboBox[invalid="true"] {{ border-color: {ERROR}; }}
-QLineEdit[locked="true"], QPlainTextEdit[locked="true"] {{ background: {BG}; color: {TEXT_2}; }}
+QLineEdit[locked="true"], QPlainTextEdit[locked="true"], QComboBox[locked="true"] {{
+    background: {BG}; color: {TEXT_2}; }}
 #ShopNote {{ background: {SHOP_BG}; border: 1px solid #99f6e4; border-radius: 8px; }}
 #ShopNote QLabel {{ background: transparent; color: {SHOP_FG}; font-size: 12px; }}
 QComboBox::drop-down {{ border: none; width: 22px; }}
