@@ -1682,6 +1682,171 @@
     </message>
 </context>
 <context>
+    <name>Team</name>
+    <message>
+        <source>上次同步：{time}</source>
+        <translation>Last sync: {time}</translation>
+    </message>
+    <message>
+        <source>你的修改</source>
+        <translation>Your change</translation>
+    </message>
+    <message>
+        <source>你的修改没有覆盖它。比较两边，选择重新提交你的修改，或保留服务器版本。</source>
+        <translation>Your change did not overwrite it. Compare both sides, then submit your change again or keep the server's version.</translation>
+    </message>
+    <message>
+        <source>保留服务器版本</source>
+        <translation>Keep the server's version</translation>
+    </message>
+    <message>
+        <source>关闭</source>
+        <translation>Close</translation>
+    </message>
+    <message>
+        <source>内容</source>
+        <translation>Text</translation>
+    </message>
+    <message>
+        <source>原因：{reason}</source>
+        <translation>Reason: {reason}</translation>
+    </message>
+    <message>
+        <source>发布到店铺…</source>
+        <translation>Share to shop…</translation>
+    </message>
+    <message>
+        <source>团队同步冲突</source>
+        <translation>Team sync conflicts</translation>
+    </message>
+    <message>
+        <source>团队：同步中…</source>
+        <translation>Team: syncing…</translation>
+    </message>
+    <message>
+        <source>团队：已同步</source>
+        <translation>Team: in sync</translation>
+    </message>
+    <message>
+        <source>在服务器的新版本上再次提交你的标题、内容和短码</source>
+        <translation>Submit your title, text and short code again on top of the server's new version</translation>
+    </message>
+    <message>
+        <source>复制一份归你自己的话术，可以随意修改</source>
+        <translation>Make a copy in your own replies that you can change freely</translation>
+    </message>
+    <message>
+        <source>复制到我的话术</source>
+        <translation>Copy to my replies</translation>
+    </message>
+    <message>
+        <source>已发布到店铺“{shop}”，同步后全店客服都能用</source>
+        <translation>Shared to shop '{shop}': every agent of the shop gets it at the next sync</translation>
+    </message>
+    <message>
+        <source>已复制到我的话术：“{title}”</source>
+        <translation>Copied to my replies: '{title}'</translation>
+    </message>
+    <message>
+        <source>已连接团队服务器</source>
+        <translation>Connected to the team server</translation>
+    </message>
+    <message>
+        <source>店铺</source>
+        <translation>Shop</translation>
+    </message>
+    <message>
+        <source>店铺话术</source>
+        <translation>Shop reply</translation>
+    </message>
+    <message>
+        <source>店铺话术 · {shop}</source>
+        <translation>Shop reply · {shop}</translation>
+    </message>
+    <message>
+        <source>店铺话术“{title}”在服务器上已被别人修改</source>
+        <translation>Shop reply '{title}' was changed on the server by someone else</translation>
+    </message>
+    <message>
+        <source>店铺话术“{title}”未能应用</source>
+        <translation>Shop reply '{title}' could not be applied</translation>
+    </message>
+    <message>
+        <source>店铺话术“{title}”的短码 {code} 已被你的话术使用，店铺副本暂无短码</source>
+        <translation>The short code {code} of shop reply '{title}' is used by one of your replies; the shop copy has no short code for now</translation>
+    </message>
+    <message>
+        <source>店铺话术由主管维护，不能修改</source>
+        <translation>Shop replies are kept by the supervisor and cannot be changed</translation>
+    </message>
+    <message>
+        <source>店铺话术：保存后同步给店铺的所有客服</source>
+        <translation>Shop reply: once saved, it goes to every agent of the shop</translation>
+    </message>
+    <message numerus="yes">
+        <source>待发送 %n 条更改</source>
+        <translation>
+            <numerusform>%n change waiting to be sent</numerusform>
+            <numerusform>%n changes waiting to be sent</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>有 %n 条团队同步冲突</source>
+        <translation>
+            <numerusform>%n team sync conflict</numerusform>
+            <numerusform>%n team sync conflicts</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>服务器上的版本</source>
+        <translation>Version on the server</translation>
+    </message>
+    <message>
+        <source>标题</source>
+        <translation>Title</translation>
+    </message>
+    <message>
+        <source>正在与团队服务器同步</source>
+        <translation>Syncing with the team server</translation>
+    </message>
+    <message>
+        <source>没有待处理的冲突</source>
+        <translation>No open conflicts</translation>
+    </message>
+    <message>
+        <source>点击查看并处理</source>
+        <translation>Click to review them</translation>
+    </message>
+    <message>
+        <source>用我的再提交</source>
+        <translation>Submit mine again</translation>
+    </message>
+    <message>
+        <source>知道了</source>
+        <translation>Got it</translation>
+    </message>
+    <message>
+        <source>短码</source>
+        <translation>Short code</translation>
+    </message>
+    <message>
+        <source>短码冲突</source>
+        <translation>Short code conflict</translation>
+    </message>
+    <message>
+        <source>离线 · 本机继续工作</source>
+        <translation>Offline · working locally</translation>
+    </message>
+    <message>
+        <source>这些更改没能按原样同步。两边的内容都保留着，处理后这里的提示会消失。</source>
+        <translation>These changes could not be synced as they were. Both sides are kept; once settled, the notice goes away.</translation>
+    </message>
+    <message>
+        <source>连不上团队服务器。你的更改保存在本机，服务器恢复后自动发送。</source>
+        <translation>The team server cannot be reached. Your changes are kept on this PC and sent when the server is back.</translation>
+    </message>
+</context>
+<context>
     <name>Transfer</name>
     <message>
         <source>回复文件 (*.csv *.xlsx *.json);;千牛 CSV (*.csv);;千牛 Excel (*.xlsx);;JSON (*.json)</source>

@@ -11,6 +11,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
+    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -45,6 +46,7 @@ FIELD_ALIASES = {"name": "group", "parent": "group"}
 
 class EditorDialog(QDialog):
     saved = Signal(object)  # ReplyRow
+    copied = Signal(object)  # ReplyRow: the personal copy of a shop reply ("复制到我的话术")
     delete_requested = Signal(int)
     capture_active = Signal(bool)
 
@@ -58,6 +60,11 @@ class EditorDialog(QDialog):
         self._extra_platforms: list[str] = []
         self._hotkey_conflict: tuple[str, str] | None = None
         self._loaded = False
+        # Team mode: a shop reply opened by an agent is read-only but for its (local) hotkey.
+        self._shop: str | None = None
+        self._row: ReplyRow | None = None
+        self._team_kind = ""
+        self.locked = False
         self.setMinimumWidth(480)
         self.resize(520, 640)
         self._build()
@@ -78,6 +85,21 @@ class EditorDialog(QDialog):
         self.general_error.setWordWrap(True)
         self.general_error.hide()
         layout.addWidget(self.general_error)
+        self.shop_note = QFrame(objectName="ShopNote")
+        note_row = QHBoxLayout(self.shop_note)
+        note_row.setContentsMargins(10, 6, 6, 6)
+        note_row.setSpacing(8)
+        self.shop_note_label = QLabel()
+        self.shop_note_label.setWordWrap(True)
+        self.copy_mine_button = QPushButton()
+        self.copy_mine_button.setIcon(icons.icon("duplicate", style.SHOP_FG))
+        self.copy_mine_button.setIconSize(QSize(15, 15))
+        self.copy_mine_button.clicked.connect(self.copy_to_mine)
+        note_row.addWidget(self.shop_note_label, 1)
+        note_row.addWidget(self.copy_mine_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        self.shop_note.hide()
+        layout.addWidget(self.shop_note)
+        layout.addSpacing(2)
         self.errors: dict[str, QLabel] = {}
         self.labels: dict[str, QLabel] = {}
 
@@ -105,7 +127,7 @@ class EditorDialog(QDialog):
         self.body.setTabChangesFocus(True)
         self._highlighter = FieldHighlighter(self.body.document())
         body_box = section("body", self.body)
-        chips = QWidget()
+        chips = self.chips = QWidget()
         chips_layout = QGridLayout(chips)
         chips_layout.setContentsMargins(0, 2, 0, 0)
         chips_layout.setHorizontalSpacing(4)
@@ -245,7 +267,17 @@ class EditorDialog(QDialog):
         self.save_button.setToolTip(translate("Editor", "保存 (Ctrl+S)"))
         self.delete_button.setVisible(not new)
         self.duplicate_button.setVisible(not new)
+        self._retranslate_shop()
 
+    def _retranslate_shop(self) -> None:
+        locked_text = translate("Team", "店铺话术由主管维护，不能修改")
+        if self.locked:
+            self.shop_note_label.setText(locked_text)
+        elif self._shop is not None and self.reply_id is not None:
+            self.shop_note_label.setText(translate("Team", "店铺话术：保存后同步给店铺的所有客服"))
+        self.copy_mine_button.setText(translate("Team", "复制到我的话术"))
+        self.copy_mine_button.setToolTip(translate("Team", "复制一份归你自己的话术，可以随意修改"))
+        self.delete_button.setToolTip(locked_text if self.locked else "")
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange and hasattr(self, "save_button"):
             self._retranslate()
@@ -253,32 +285,63 @@ class EditorDialog(QDialog):
 
     # ------------------------------------------------------------ loading
 
-    def _load(self, store) -> tuple[list[str], ReplyRow | None]:  # noqa: ANN001 - worker thread
+    def _load(self, store) -> tuple[list[str], ReplyRow | None, str]:  # noqa: ANN001 - worker thread
         row = queries.get_row(store, self.reply_id) if self.reply_id is not None else None
-        return queries.group_paths(store), row
+        return queries.group_paths(store), row, replies.team_kind(store)
 
-    def _on_loaded(self, data: tuple[list[str], ReplyRow | None]) -> None:
-        paths, row = data
+    def _on_loaded(self, data: tuple[list[str], ReplyRow | None, str]) -> None:
+        paths, row, self._team_kind = data
         typed = self.group.currentText()
         self.group.clear()
         self.group.addItems(paths)
         self.group.setEditText(typed)
         if row is not None:
-            self.title.setText(row.title)
-            self.body.setPlainText(row.body)
-            self.group.setEditText(row.group_path)
-            self.code.setText(row.code or "")
-            self.set_language(row.language)
-            self.select_angle(row.angle)
-            self.hotkey.set_hotkey(row.hotkey or "")
-            self._extra_platforms = [p for p in row.platforms if p not in self.platform_buttons]
-            for tag, button in self.platform_buttons.items():
-                button.setChecked(tag in row.platforms)
+            self._fill(row)
         self._loaded = True
         self._set_busy(False)
         if row is not None and self._duplicate:
             self.make_duplicate()
-        (self.body if not self.body.toPlainText() or self.reply_id is not None else self.title).setFocus()
+        if self.locked:
+            self.hotkey.setFocus()
+        else:
+            (self.body if not self.body.toPlainText() or self.reply_id is not None else self.title).setFocus()
+
+    def _fill(self, row: ReplyRow) -> None:
+        self.title.setText(row.title)
+        self.body.setPlainText(row.body)
+        self.group.setEditText(row.group_path)
+        self.code.setText(row.code or "")
+        self.set_language(row.language)
+        self.select_angle(row.angle)
+        self.hotkey.set_hotkey(row.hotkey or "")
+        self._extra_platforms = [p for p in row.platforms if p not in self.platform_buttons]
+        for tag, button in self.platform_buttons.items():
+            button.setChecked(tag in row.platforms)
+        self._row = row
+        self._shop = row.shop
+        self._set_locked(row.shop is not None and self._team_kind != "supervisor")
+
+    def _set_locked(self, locked: bool) -> None:
+        """A shop reply for an agent: every shared field read-only, the hotkey (local) editable."""
+        self.locked = locked
+        for edit in (self.title, self.body, self.code):
+            edit.setReadOnly(locked)
+        for widget in (self.group, self.language, self.angle, *self.platform_buttons.values()):
+            widget.setEnabled(not locked)
+        for widget in (self.title, self.body, self.code, self.group, self.language, self.angle):
+            widget.setProperty("locked", locked)  # greyed by the stylesheet: visibly not editable
+            widget.style().unpolish(widget)
+            widget.style().polish(widget)
+        self.chips.setVisible(not locked)  # nothing to insert into a text that cannot change
+        self.delete_button.setEnabled(not locked)
+        shop_reply = self._shop is not None and self.reply_id is not None
+        self.shop_note.setVisible(shop_reply)
+        self.copy_mine_button.setVisible(locked)
+        self._retranslate_shop()
+        if shop_reply and self.isVisible():
+            needed = self.sizeHint().height()
+            if self.height() < needed:  # the note is one more row: grow rather than squeeze the form
+                self.resize(self.width(), needed)
 
     def _on_load_error(self, exc: KnownError) -> None:
         self._set_busy(False)
@@ -307,6 +370,8 @@ class EditorDialog(QDialog):
         """Turn the dialog into "new reply" with this one's texts (short code and hotkey must differ)."""
         self.reply_id = None
         self._duplicate = False
+        self._shop = None
+        self._set_locked(False)
         self.title.setText(self.title.text() + translate("Editor", "（副本）"))
         self.code.clear()
         self.hotkey.set_hotkey("")
@@ -370,7 +435,11 @@ class EditorDialog(QDialog):
             return
         values = self.values()
         rid = self.reply_id
-        if rid is not None and values["group"] is None:
+        if self.locked:
+            values = {"hotkey": values["hotkey"]}  # all an agent may change of a shop reply
+        elif self._shop is not None and self._row is not None and rid == self._row.id:
+            values = self._changed(values, self._row)  # an unchanged field is no new shop version
+        if rid is not None and values.get("group", "") is None:
             values.pop("group")
         self._set_busy(True)
         self.worker.submit(lambda store: queries.save_reply(store, rid, values), self._on_saved, self._on_save_error,
@@ -387,6 +456,38 @@ class EditorDialog(QDialog):
             self.show_error(exc.field, exc.zh, exc.en)
         else:
             self._show_general(exc)
+
+    @staticmethod
+    def _changed(values: dict[str, Any], row: ReplyRow) -> dict[str, Any]:
+        before = {"title": row.title, "body": row.body, "group": row.group_path, "code": row.code or None,
+                  "language": row.language, "platforms": list(row.platforms), "hotkey": row.hotkey or None,
+                  "angle": row.angle}
+        return {k: v for k, v in values.items() if before.get(k, object()) != v}
+
+    def copy_to_mine(self) -> None:
+        """"复制到我的话术": a personal copy of this shop reply, then this dialog edits the copy."""
+        rid = self.reply_id
+        if rid is None or not self._loaded:
+            return
+        self.clear_errors()
+        self.copy_mine_button.setEnabled(False)
+        self._set_busy(True)
+
+        def done(row: ReplyRow) -> None:
+            self.copy_mine_button.setEnabled(True)
+            self._set_busy(False)
+            self.reply_id = row.id
+            self._fill(row)
+            self._retranslate()
+            self.copied.emit(row)
+            self.body.setFocus()
+
+        def failed(exc: KnownError) -> None:
+            self.copy_mine_button.setEnabled(True)
+            self._on_save_error(exc)
+
+        self.worker.submit(lambda store: queries.get_row(store, replies.copy_to_mine(store, rid).id), done, failed,
+                           write=True)
 
     def _delete(self) -> None:
         if self.reply_id is not None:

@@ -13,6 +13,13 @@ from .queries import GroupFilter, Library, ReplyRow
 translate = QCoreApplication.translate
 
 
+def shop_label(row: ReplyRow) -> str:
+    """"店铺话术 · 某某旗舰店": what the badge's tooltip and the preview say of a shop reply."""
+    if row.shop_name:
+        return translate("Team", "店铺话术 · {shop}").replace("{shop}", row.shop_name)
+    return translate("Team", "店铺话术")
+
+
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 ID_ROLE = Qt.ItemDataRole.UserRole + 2
 
@@ -35,7 +42,8 @@ class ResultsModel(QAbstractListModel):
             return row.title
         if role == Qt.ItemDataRole.ToolTipRole:
             body = row.body if len(row.body) <= 400 else row.body[:400] + "…"
-            return f"{row.group_path}\n\n{body}" if row.group_path else body
+            head = "\n".join(t for t in (shop_label(row) if row.shop else "", row.group_path) if t)
+            return f"{head}\n\n{body}" if head else body
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return f"{row.title}. {row.first_line}"
         if role == ROW_ROLE:

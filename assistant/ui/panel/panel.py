@@ -63,6 +63,8 @@ from ...core import replies, search, settings, templates
 from ...errors import KnownError, StoreError
 from ...services.messages import Message, MessageBridge
 from ...services.worker import StoreWorker
+from ..team import queries as team_queries
+from ..team.state import ConflictsNotice, TeamStateLabel
 from ..widgets import docking, i18n, icons, style
 from ..widgets.widgets import (
     ElidedLabel,
@@ -138,6 +140,7 @@ class Panel(QWidget):
         self._library: queries.Library | None = None
         self._search_ready = True
         self._dialogs: list[QWidget] = []
+        self.team: team_queries.TeamView = team_queries.NO_TEAM  # team mode as last read (NO_TEAM: none)
         self._bridges: list[MessageBridge] = []
         self._select_after_refresh: int | None = None
         self._splitter_sized = False
@@ -211,6 +214,9 @@ class Panel(QWidget):
         body_layout.setSpacing(6)
         self.message_bar = MessageBar()
         body_layout.addWidget(self.message_bar)
+        self.conflicts_notice = ConflictsNotice()
+        self.conflicts_notice.clicked.connect(self.open_conflicts)
+        body_layout.addWidget(self.conflicts_notice)
         self.pages = QStackedWidget()
         self._tab_keys: list[str] = []
         self._tab_labels: list[str] = []
@@ -218,7 +224,13 @@ class Panel(QWidget):
         self.add_tab(*REPLIES_TAB, self._build_replies_page())
         body_layout.addWidget(self.pages, 1)
         self.status = ElidedLabel(objectName="StatusLine")
-        body_layout.addWidget(self.status)
+        self.team_state = TeamStateLabel()
+        foot = QHBoxLayout()
+        foot.setContentsMargins(0, 0, 0, 0)
+        foot.setSpacing(8)
+        foot.addWidget(self.status, 1)
+        foot.addWidget(self.team_state, 0)
+        body_layout.addLayout(foot)
         outer.addWidget(body, 1)
 
         for seq, slot in ((QKeySequence.StandardKey.Find, self.focus_search), ("Ctrl+N", self.new_reply),
@@ -553,7 +565,20 @@ class Panel(QWidget):
         (kefu settings set while the panel runs)."""
         self.worker.submit(queries.library, self._on_library, key="library")
         self.worker.submit(settings.get_all, self._on_stored_settings, key="panel.settings")
+        self.worker.submit(team_queries.load, self._on_team, key="panel.team")
         self._run_search()
+
+    def _on_team(self, view: team_queries.TeamView) -> None:
+        self.team = view
+        self.conflicts_notice.set_count(len(view.conflicts))
+        self.team_state.set_view(view)
+
+    def set_team_state(self, state: str, detail: str = "") -> None:
+        """Team mode's connection, from the sync service: "" (no team: hidden), "online", "syncing" or
+        "offline" (the panel keeps working on the local store). detail: one more tooltip line."""
+        self.team_state.set_state(state, detail)
+        if state:
+            self.worker.submit(team_queries.load, self._on_team, key="panel.team")  # outbox size, last sync
 
     def _on_stored_settings(self, values: dict[str, Any]) -> None:
         changed = {k: v for k, v in values.items() if self._stored_settings.get(k) != v}
@@ -716,15 +741,42 @@ class Panel(QWidget):
         if not index.isValid():
             return
         self.select_row(index.row())
+        self.row_menu(index.row()).popup(self.results.viewport().mapToGlobal(pos))
+
+    def row_menu(self, n: int) -> QMenu:
+        """The context menu of result row n (team mode: shop replies are the supervisor's to delete;
+        a supervisor shares a personal reply to a shop from here)."""
+        row = self.results_model.row_at(n)
         menu = QMenu(self)
-        menu.addAction(icons.icon("paste"), translate("Panel", "粘贴到聊天窗口"), lambda: self.activate_row(index.row()))
+        menu.setToolTipsVisible(True)
+        menu.addAction(icons.icon("paste"), translate("Panel", "粘贴到聊天窗口"), lambda: self.activate_row(n))
         menu.addAction(icons.icon("copy"), translate("Panel", "复制"),
-                       lambda: self.activate_row(index.row(), copy_only=True))
+                       lambda: self.activate_row(n, copy_only=True))
         menu.addSeparator()
         menu.addAction(icons.icon("edit"), translate("Panel", "编辑…"), self.edit_current)
         menu.addAction(icons.icon("duplicate"), translate("Panel", "复制为新回复…"), self.duplicate_current)
-        menu.addAction(icons.icon("trash", style.ERROR), translate("Panel", "删除"), self.delete_current)
-        menu.popup(self.results.viewport().mapToGlobal(pos))
+        if row is not None and self.team.kind == "supervisor" and row.shop is None and self.team.shops:
+            share = menu.addMenu(icons.icon("users"), translate("Team", "发布到店铺…"))
+            share.setObjectName("ShareMenu")
+            for shop_uuid, name in self.team.shops:
+                share.addAction(name, lambda rid=row.id, shop=shop_uuid: self.share_reply(rid, shop))
+        delete = menu.addAction(icons.icon("trash", style.ERROR), translate("Panel", "删除"), self.delete_current)
+        if row is not None and row.shop is not None and self.team.kind != "supervisor":
+            delete.setEnabled(False)
+            delete.setToolTip(translate("Team", "店铺话术由主管维护，不能修改"))
+        return menu
+
+    def share_reply(self, reply_id: int, shop: str) -> None:
+        """A supervisor puts one of their replies into a shop's library (queued for the server)."""
+        name = dict(self.team.shops).get(shop, shop)
+
+        def shared(_reply: replies.Reply) -> None:
+            self.replies_changed.emit()
+            self.show_message(translate("Team", "已发布到店铺“{shop}”，同步后全店客服都能用")
+                              .replace("{shop}", name), None, "success")
+
+        self.worker.submit(lambda store: replies.share_reply(store, reply_id, shop), shared, self.show_known_error,
+                           write=True)
 
     # ================================================================ paste / copy
 
@@ -855,6 +907,7 @@ class Panel(QWidget):
 
     def _open_editor(self, dialog) -> None:  # noqa: ANN001
         dialog.saved.connect(self._on_reply_saved)
+        dialog.copied.connect(self._on_reply_copied)
         dialog.delete_requested.connect(self.delete_reply)
         dialog.capture_active.connect(self.hotkey_capture_active)
         self._keep(dialog)
@@ -864,6 +917,12 @@ class Panel(QWidget):
     def _on_reply_saved(self, row: ReplyRow) -> None:
         self.replies_changed.emit()
         self.show_message(translate("Panel", "已保存“{title}”").replace("{title}", row.title), None, "success")
+        self._select_after_refresh = row.id
+
+    def _on_reply_copied(self, row: ReplyRow) -> None:
+        self.replies_changed.emit()
+        self.show_message(translate("Team", "已复制到我的话术：“{title}”").replace("{title}", row.title), None,
+                          "success")
         self._select_after_refresh = row.id
 
     def delete_current(self) -> None:
@@ -905,6 +964,15 @@ class Panel(QWidget):
         dialog.open()
         if path is None:
             dialog.choose_file()
+
+    def open_conflicts(self) -> QWidget:
+        """The team sync conflicts, from the notice (non-modal: the panel stays usable)."""
+        from ..team.conflicts_dialog import ConflictsDialog
+
+        dialog = ConflictsDialog(self.worker, self)
+        self._keep(dialog)
+        dialog.show()
+        return dialog
 
     def open_export(self) -> None:
         from .transfer_dialog import ExportDialog

@@ -34,6 +34,8 @@ class ReplyRow:
     fields: tuple[str, ...]
     angle: str | None = None
     how: str = ""  # how the search matched (pinyin, code, ...), when the search tells
+    shop: str | None = None  # team mode: the uuid of the shop library it belongs to (None: the agent's own)
+    shop_name: str = ""  # that shop's name (team_shops), for the badge's tooltip
 
     @property
     def first_line(self) -> str:
@@ -43,10 +45,10 @@ class ReplyRow:
         return ""
 
     @classmethod
-    def from_reply(cls, reply: replies.Reply, how: str = "") -> ReplyRow:
+    def from_reply(cls, reply: replies.Reply, how: str = "", shop_name: str = "") -> ReplyRow:
         return cls(reply.id, reply.title, reply.body, reply.code, reply.hotkey, reply.group_id,
                    reply.group_path, reply.language, tuple(reply.platforms), reply.use_count,
-                   tuple(reply.fields), reply.angle, how)
+                   tuple(reply.fields), reply.angle, how, reply.shop, shop_name)
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ def _rows_by_ids(store: Store, ids: list[int]) -> dict[int, ReplyRow]:
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
         found = store.query(
-            "SELECT id, title, body, code, hotkey, group_id, language, platforms, use_count, angle "
+            "SELECT id, title, body, code, hotkey, group_id, language, platforms, use_count, angle, shop "
             f"FROM replies WHERE id IN ({','.join('?' * len(chunk))})", tuple(chunk))
         for r in found:
             try:
@@ -89,8 +91,21 @@ def _rows_by_ids(store: Store, ids: list[int]) -> dict[int, ReplyRow]:
             rows[r["id"]] = ReplyRow(r["id"], r["title"], r["body"], r["code"], r["hotkey"], r["group_id"],
                                      paths.get(r["group_id"], ""), r["language"],
                                      tuple(checked.text_list(r["platforms"], table="replies", column="platforms", row_id=r["id"])), r["use_count"], fields,
-                                     r["angle"])
+                                     r["angle"], shop=r["shop"])
     return rows
+
+
+def shop_names(store: Store) -> dict[str, str]:
+    """uuid -> name of the shops this agent serves (empty without a team server)."""
+    return {r["uuid"]: r["name"] for r in store.query("SELECT uuid, name FROM team_shops")}
+
+
+def _named(store: Store, rows: list[ReplyRow]) -> tuple[ReplyRow, ...]:
+    """The rows with their shop's name filled in (one small query, only when a shop row is there)."""
+    if not any(r.shop for r in rows):
+        return tuple(rows)
+    names = shop_names(store)
+    return tuple(dataclasses.replace(r, shop_name=names.get(r.shop, "")) if r.shop else r for r in rows)
 
 
 def _group_ids(store: Store, group_id: int) -> set[int]:
@@ -110,7 +125,7 @@ def find(store: Store, query: str, flt: GroupFilter) -> Results:
             found = replies.list_replies(store, flt.group_id, limit=LIST_LIMIT)
         else:
             found = replies.list_replies(store, limit=LIST_LIMIT)
-        return Results(query, flt, tuple(ReplyRow.from_reply(r) for r in found), total)
+        return Results(query, flt, _named(store, [ReplyRow.from_reply(r) for r in found]), total)
 
     allowed: set[int] | None = None
     kwargs: dict[str, Any] = {}
@@ -145,7 +160,7 @@ def find(store: Store, query: str, flt: GroupFilter) -> Results:
         out.append(row)
         if len(out) >= SEARCH_LIMIT:
             break
-    return Results(query, flt, tuple(out), total)
+    return Results(query, flt, _named(store, out), total)
 
 
 @dataclass(frozen=True)
@@ -177,7 +192,7 @@ def library(store: Store) -> Library:
 
 
 def get_row(store: Store, reply_id: int) -> ReplyRow:
-    return ReplyRow.from_reply(replies.get_reply(store, reply_id))
+    return _named(store, [ReplyRow.from_reply(replies.get_reply(store, reply_id))])[0]
 
 
 def render(store: Store, reply_id: int, values: dict[str, str]) -> tuple[ReplyRow, templates.Rendered]:

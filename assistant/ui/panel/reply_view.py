@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem, QTextBr
 
 from ..widgets import style
 from ..widgets.widgets import PAD_X, body_html, paint_row_background
-from .models import ROW_ROLE
+from .models import ROW_ROLE, shop_label
 from .queries import ReplyRow
 
 translate = QCoreApplication.translate
@@ -57,6 +57,8 @@ class ReplyPreview(QTextBrowser):
             meta.append(translate("Preview", "语言：{lang}").replace("{lang}", row.language))
         if row.platforms:
             meta.append(" · ".join(row.platforms))
+        if row.shop:
+            meta.insert(0, shop_label(row))
         self.setHtml(
             f'<div style="font-size:13px; line-height:150%; color:{style.TEXT};">{body_html(row.body)}</div>'
             f'<p style="color:{style.TEXT_3}; font-size:11px; margin-top:8px;">'
@@ -114,11 +116,13 @@ class ReplyDelegate(QStyledItemDelegate):
             painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, str(n))
         text_left = left + 22
 
-        # Badges from the right: hotkey, then short code.
+        # Badges from the right: shop (team mode), hotkey, then short code.
         x = right
         painter.setFont(small)
         fm_small = QFontMetrics(small)
-        for text, fg, bg in ((row.hotkey, style.ACCENT, style.ACCENT_SOFT), (row.code, style.TEXT_2, "#f1f5f9")):
+        shop = translate("Team", "店铺") if row.shop else ""
+        for text, fg, bg in ((shop, style.SHOP_FG, style.SHOP_BG), (row.hotkey, style.ACCENT, style.ACCENT_SOFT),
+                             (row.code, style.TEXT_2, "#f1f5f9")):
             if not text:
                 continue
             width = fm_small.horizontalAdvance(text) + 10

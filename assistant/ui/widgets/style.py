@@ -24,6 +24,7 @@ OK = "#15803d"
 WARN = "#b45309"
 ERROR = "#b91c1c"
 INFO_BG, WARN_BG, ERROR_BG, OK_BG = "#eff6ff", "#fffbeb", "#fef2f2", "#f0fdf4"
+SHOP_FG, SHOP_BG = "#0f766e", "#ccfbf1"  # team mode: a reply of the shop library (teal: not a fill-in field's amber)
 
 # Fonts with good CJK glyphs on each platform, in order of preference.
 FONT_FAMILIES = ["Segoe UI", "Microsoft YaHei UI", "Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC",
@@ -67,6 +68,7 @@ QPushButton#Primary {{
 QPushButton#Primary:hover {{ background: {ACCENT_DARK}; }}
 QPushButton#Primary:disabled {{ background: #93c5fd; border-color: #93c5fd; }}
 QPushButton#Danger {{ color: {ERROR}; }}
+QPushButton#Danger:disabled {{ color: {TEXT_3}; }}
 QPushButton#Chip {{
     background: {FIELD_BG}; color: {FIELD_FG}; border: 1px solid #fde68a; border-radius: 10px;
     padding: 2px 8px; min-height: 14px; font-size: 12px;
@@ -79,6 +81,10 @@ QLineEdit, QPlainTextEdit, QTextEdit, QComboBox, QSpinBox {{
 }}
 QLineEdit:focus, QPlainTextEdit:focus, QTextEdit:focus, QComboBox:focus, QSpinBox:focus {{ border-color: {ACCENT}; }}
 QLineEdit[invalid="true"], QPlainTextEdit[invalid="true"], QComboBox[invalid="true"] {{ border-color: {ERROR}; }}
+QLineEdit[locked="true"], QPlainTextEdit[locked="true"], QComboBox[locked="true"] {{
+    background: {BG}; color: {TEXT_2}; }}
+#ShopNote {{ background: {SHOP_BG}; border: 1px solid #99f6e4; border-radius: 8px; }}
+#ShopNote QLabel {{ background: transparent; color: {SHOP_FG}; font-size: 12px; }}
 QComboBox::drop-down {{ border: none; width: 22px; }}
 QComboBox::down-arrow {{ image: url({{ARROW}}); width: 10px; height: 10px; }}
 QSpinBox {{ padding-right: 20px; }}
