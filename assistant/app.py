@@ -205,6 +205,13 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
     _reminders = wire_reminders(qapp, panel, tray, worker, paste_flow, config, watch=watch, messages=messages)
     # --- end reminders wiring ---
 
+    # --- team wiring (team mode: only with a server configured) ---
+    if config.get("team.server"):
+        team_sync = wire_team(qapp, worker, panel, ctx.db_path, messages)
+        before_worker_stops.append(team_sync.stop)
+        after_first_paint(panel, team_sync.start)  # nothing of it on the path to the first frame
+    # --- end team wiring ---
+
     # --- handover wiring (交接 tab) ---
     from .core import shifts
     from .ui.handover.handover_tab import HandoverTab
@@ -223,6 +230,24 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
     # --- end handover wiring ---
 
     return qapp.exec()
+
+
+def wire_team(qapp, worker, panel, db_path, messages, open_client=None):  # noqa: ANN001, ANN201 - Qt, lazily
+    """The live team sync (services/teamsync.py): its state on the panel's quiet line, a problem
+    it cannot solve by retrying (no password in the keyring, ...) told once, and every write of the
+    store (the agent's or another process's) as a prompt to push."""
+    from .services.teamsync import TeamSync
+
+    if open_client is None:
+        from .team import connection
+
+        open_client = connection.open_client
+    team_sync = TeamSync(worker, db_path, open_client, parent=qapp)
+    panel.set_team_state("syncing")
+    team_sync.state_changed.connect(panel.set_team_state)
+    team_sync.problem.connect(messages.post_error)
+    worker.data_changed.connect(team_sync.wake)
+    return team_sync
 
 
 def wire_store_check(worker, panel, check=None) -> None:  # noqa: ANN001 - Qt objects, imported lazily

@@ -610,7 +610,8 @@ def apply_shop_row(store: Store, row: Mapping[str, Any]) -> str:
                                    "language": row["language"] or "zh", "platforms": row["platforms"] or [],
                                    "angle": row["angle"]})
     except ValidationError as exc:
-        outbox.record_conflict(store, "refused", rid, None, {"title": row["title"], "reason": exc.en})
+        outbox.record_conflict(store, "refused", rid, None,
+                               {"title": row["title"], "reason": exc.en, "reason_zh": exc.zh})
         return "refused"
     code = values["code"]
     if code is not None and store.query("SELECT 1 FROM replies WHERE code = ? COLLATE NOCASE AND uuid != ?",

@@ -196,7 +196,7 @@ class SyncClient:
                     reason = None if kind == "stale_edit" else kind.split(":", 1)[1]
                     outbox.record_conflict(store, "stale_edit" if reason is None else "refused", target,
                                            {**mine, "op": first.kind}, None if server is None else
-                                           {**_jsonable(server), **({"sqlstate": reason} if reason else {})})
+                                           {**_jsonable(server), **(_refusal(reason) if reason else {})})
                     if server is not None:
                         replies.apply_shop_row(store, server)
                     else:  # the server never had it (a refused create): it stays this PC's own reply
@@ -305,6 +305,19 @@ def _server_row(conn: Any, target: str) -> dict | None:
 
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(f"SELECT {_SHOP_COLS} FROM shop_replies WHERE id = %s", [target]).fetchone()
+
+
+_REFUSED = {
+    "42501": ("没有权限：店铺话术只能由主管修改", "not allowed: only a supervisor changes the shop library"),
+    "P0002": ("服务器上没有这条店铺话术（可能已被删除）", "the server has no such shop reply (deleted?)"),
+    "KF400": ("话术的编号和店铺不可更改", "a shop reply keeps its id and shop"),
+    "23514": ("内容不符合服务器的规则", "the server's rules refused the content"),
+}
+
+
+def _refusal(sqlstate: str) -> dict[str, str]:
+    zh, en = _REFUSED.get(sqlstate, ("服务器拒绝了这项修改", "the server refused this change"))
+    return {"sqlstate": sqlstate, "reason_zh": zh, "reason": en}
 
 
 def _jsonable(row: dict) -> dict:

@@ -128,3 +128,46 @@ def test_a_local_change_is_pushed_at_once_and_kept_while_the_server_is_gone(qtbo
                                               [team["reply"]]).fetchone()[0] == "离线时改的", timeout=3000)
     with Store(path) as store:
         assert outbox.size(store) == 0 and outbox.conflicts(store) == []
+
+
+def test_the_app_wiring_shows_the_state_and_tells_a_problem_once(qtbot, tmp_path):
+    """wire_team (assistant/app.py): the state reaches the panel's line; a problem retrying cannot
+    fix (here: no password in the keyring) is told once, in both languages, not at every retry."""
+    from assistant.app import wire_team
+    from assistant.services.messages import MessageBridge
+    from assistant.team.connection import TeamError
+
+    path = tmp_path / "kefu.db"
+    with Store(path):
+        pass
+    worker = StoreWorker(path)
+    worker.start()
+    states: list[tuple[str, str]] = []
+
+    class PanelLine:  # the one panel method wire_team uses (tests/ui/team tests the real line)
+        def set_team_state(self, state: str, detail: str = "") -> None:
+            states.append((state, detail))
+
+    messages = MessageBridge()
+    posted: list = []
+    messages.message.connect(posted.append)
+    calls: list[int] = []
+
+    def no_password(store):
+        calls.append(1)
+        raise TeamError("系统密码库里没有团队密码：请重新运行 kefu team connect",
+                        "the team password is not in the OS keyring: run `kefu team connect` again")
+
+    line = PanelLine()  # kept alive: Qt holds only a weak reference to a bound method's object
+    team_sync = wire_team(None, worker, line, path, messages, open_client=no_password)
+    team_sync._retry_s = (0.05,)  # noqa: SLF001 - retry fast here; the app keeps 2 s ... 60 s
+    team_sync.start()
+    try:
+        offline = ("offline", "系统密码库里没有团队密码：请重新运行 kefu team connect")
+        qtbot.waitUntil(lambda: len(calls) >= 3 and offline in states, timeout=5000)
+        assert states[0] == ("syncing", "")
+        qtbot.wait(100)
+        assert len(posted) == 1 and "keyring" in posted[0].en and "密码库" in posted[0].zh
+    finally:
+        team_sync.stop()
+        worker.stop()

@@ -150,7 +150,8 @@ class ConflictCard(QFrame):
             self.note.setText(translate("Team", "店铺话术“{title}”的短码 {code} 已被你的话术使用，店铺副本暂无短码")
                               .replace("{title}", title).replace("{code}", str(theirs.get("code") or "")))
         elif c.kind == "refused":
-            reason = str(theirs.get("reason") or (c.mine or {}).get("reason") or "")
+            zh, en = theirs.get("reason_zh"), theirs.get("reason")
+            reason = str((en if i18n.is_english() else zh) or en or zh or "")
             self.headline.setText(translate("Team", "店铺话术“{title}”未能应用").replace("{title}", title))
             self.note.setText(translate("Team", "原因：{reason}").replace("{reason}", reason))
         else:
