@@ -245,3 +245,24 @@ def test_one_notification_per_transaction_and_it_carries_nothing(tmp_path, team)
         assert sync.drain(listener) == 0
     finally:
         listener.close()
+
+
+def test_pages_follow_transaction_order_when_the_xids_gain_a_digit(tmp_path, team):
+    """The feed is ordered by the xid8 column, not by its text form: as text, xid 1000 sorts before
+    999, and a full page ending at 1000 moved the cursor past rows of 999 (found by the crash test)."""
+    with team.admin() as admin:
+        now = int(admin.execute("SELECT pg_current_xact_id()::text").fetchone()[0])
+        power = 10 ** len(str(now + 10))
+        admin.execute("CREATE TABLE burn (i int)")
+        # each block with a write is a subtransaction and takes an xid: the counter moves to just
+        # below the next power of ten in one statement
+        admin.execute(f"DO $$ BEGIN FOR i IN 1..{max(0, power - now - 6)} LOOP "
+                      "BEGIN INSERT INTO burn VALUES (i); EXCEPTION WHEN others THEN NULL; END; END LOOP; END $$")
+        admin.execute("DROP TABLE burn")
+        xids = [int(admin.execute("INSERT INTO shop_replies (shop, title, body) VALUES (%s, %s, %s) "
+                                  "RETURNING xid::text", [team.shop, f"t{i}", f"b{i}"]).fetchone()[0])
+                for i in range(10)]  # one transaction each (autocommit)
+    assert min(xids) < power <= max(xids)
+    wang = panel(tmp_path, team, "wang", pull_page=3)
+    assert wang.sync().pulled == 10
+    assert sorted(v[0] for v in local_shop_rows(wang.store).values()) == [f"t{i}" for i in range(10)]
