@@ -131,7 +131,7 @@ def test_500_offline_changes_pushed_through_20_kills_land_exactly_once(tmp_path,
                 # let 0-2 batches through, then kill: one kill in four is aimed between the server's
                 # commit and the local acknowledgement (the resend must find those operations
                 # applied), the others land anywhere inside the next batch
-                left = outbox.size(sup.store) / BATCH - 2 * (KILLS - kills)  # keep batches for the kills due
+                left = outbox.size(sup.store) / BATCH - 3 * (KILLS - kills)  # keep batches for the kills due
                 wait_for = rng.randint(0, 2 if left > 0 else 0) + (1 if kills % 4 == 3 else 0)
                 while wait_for and line is not None:
                     at, line = lines.get(timeout=60)
