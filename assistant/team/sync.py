@@ -250,7 +250,8 @@ class SyncClient:
                     rows = cur.execute(
                         f"SELECT {_SHOP_COLS}, xid::text AS xid FROM shop_replies "
                         "WHERE (xid, id) > (%s::text::xid8, %s::uuid) AND xid < %s::text::xid8 "
-                        "ORDER BY xid, id LIMIT %s",
+                        # qualified: a bare `xid` here is the text output column (999 > 1000)
+                        "ORDER BY shop_replies.xid, shop_replies.id LIMIT %s",
                         [str(cursor.xid), cursor.last_id, str(xmin), self.pull_page]).fetchall()
         finally:
             conn.isolation_level = None

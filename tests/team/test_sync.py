@@ -5,56 +5,16 @@ and the change feed never skips a transaction that committed late."""
 from __future__ import annotations
 
 import json
-import secrets
 
 import pytest
 
-from assistant.core import outbox, replies, settings
-from assistant.core.store import Store
+from assistant.core import outbox, replies
 from assistant.errors import ValidationError
 from tests.helpers import pg
 
 psycopg = pg.require_psycopg()
 from assistant.team import schema, sync  # noqa: E402 - imports psycopg
-
-SERVER = "postgresql://127.0.0.1:5432/kefu?sslmode=prefer"
-
-
-class Team:
-    """A fresh team (unique id: roles are cluster-wide) with two shops, a supervisor and agents."""
-
-    def __init__(self, db: pg.PgDatabase) -> None:
-        self.db = db
-        self.id = "t" + secrets.token_hex(4)
-        self.passwords: dict[str, str] = {}
-        with db.connect() as admin:
-            schema.apply(admin)
-            schema.create_team(admin, self.id)
-            self.shop = str(schema.create_shop(admin, self.id, "旗舰店"))
-            self.shop2 = str(schema.create_shop(admin, self.id, "二店"))
-        for name, sup, shops in (("sup", True, ["旗舰店"]), ("wang", False, ["旗舰店"]),
-                                 ("li", False, ["旗舰店"]), ("zhao", False, ["二店"])):
-            self.add(name, sup, shops)
-
-    def add(self, name: str, supervisor: bool = False, shops: tuple | list = ("旗舰店",)) -> str:
-        password = secrets.token_urlsafe(12)
-        with self.db.connect() as admin:
-            role = schema.create_agent(admin, self.id, name, password, supervisor=supervisor, shops=shops)
-        self.passwords[name] = password
-        return role
-
-    def login(self, name: str):
-        return self.db.connect(schema.agent_role(self.id, name), self.passwords[name])
-
-    def admin(self):
-        return self.db.connect()
-
-    def server_rows(self) -> list[dict]:
-        from psycopg.rows import dict_row
-
-        with self.db.connect() as admin, admin.cursor(row_factory=dict_row) as cur:
-            return cur.execute("SELECT id::text, title, body, code, version, deleted FROM shop_replies "
-                               "ORDER BY title").fetchall()
+from tests.helpers.team import Team, close_panels, local_shop_rows, panel  # noqa: E402 - imports psycopg
 
 
 @pytest.fixture
@@ -67,34 +27,10 @@ def team(pg_db):
             pg_db.roles.extend(schema.team_roles(admin))
 
 
-_open: list[sync.SyncClient] = []
-
-
 @pytest.fixture(autouse=True)
 def _close_panels():
     yield
-    while _open:
-        client = _open.pop()
-        client.close()
-        client.store.close()
-
-
-def panel(tmp_path, team: Team, name: str, *, seed: bool = False, **kw) -> sync.SyncClient:
-    """One agent's local store joined to the team, and its sync client (closed after the test)."""
-    store = Store(tmp_path / f"{name}.db")
-    if seed:
-        replies.seed_defaults(store)
-    settings.set(store, "team.server", SERVER)
-    settings.set(store, "team.role", schema.agent_role(team.id, name))
-    client = sync.SyncClient(store, lambda: team.login(name), **kw)
-    _open.append(client)
-    client.refresh_identity()
-    return client
-
-
-def local_shop_rows(store: Store) -> dict[str, tuple]:
-    return {r["uuid"]: (r["title"], r["body"], r["code"], r["shop_version"])
-            for r in store.query("SELECT uuid, title, body, code, shop_version FROM replies WHERE shop IS NOT NULL")}
+    close_panels()
 
 
 def test_a_supervisors_library_reaches_agents_and_a_second_upload_adds_nothing(tmp_path, team):
@@ -309,3 +245,24 @@ def test_one_notification_per_transaction_and_it_carries_nothing(tmp_path, team)
         assert sync.drain(listener) == 0
     finally:
         listener.close()
+
+
+def test_pages_follow_transaction_order_when_the_xids_gain_a_digit(tmp_path, team):
+    """The feed is ordered by the xid8 column, not by its text form: as text, xid 1000 sorts before
+    999, and a full page ending at 1000 moved the cursor past rows of 999 (found by the crash test)."""
+    with team.admin() as admin:
+        now = int(admin.execute("SELECT pg_current_xact_id()::text").fetchone()[0])
+        power = 10 ** len(str(now + 10))
+        admin.execute("CREATE TABLE burn (i int)")
+        # each block with a write is a subtransaction and takes an xid: the counter moves to just
+        # below the next power of ten in one statement
+        admin.execute(f"DO $$ BEGIN FOR i IN 1..{max(0, power - now - 6)} LOOP "
+                      "BEGIN INSERT INTO burn VALUES (i); EXCEPTION WHEN others THEN NULL; END; END LOOP; END $$")
+        admin.execute("DROP TABLE burn")
+        xids = [int(admin.execute("INSERT INTO shop_replies (shop, title, body) VALUES (%s, %s, %s) "
+                                  "RETURNING xid::text", [team.shop, f"t{i}", f"b{i}"]).fetchone()[0])
+                for i in range(10)]  # one transaction each (autocommit)
+    assert min(xids) < power <= max(xids)
+    wang = panel(tmp_path, team, "wang", pull_page=3)
+    assert wang.sync().pulled == 10
+    assert sorted(v[0] for v in local_shop_rows(wang.store).values()) == [f"t{i}" for i in range(10)]
