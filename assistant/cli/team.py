@@ -101,4 +101,6 @@ def register(sub, add, common) -> None:
                    help="read the password as one line from stdin (scripts) / 从标准输入读取密码")
     add(tsub, "status", cmd_team_status, "server, role, team, shops / 团队连接状态", True)
     add(tsub, "disconnect", cmd_team_disconnect, "forget the server and the password / 断开并删除密码")
-    __import__(f"{__package__}.team_admin", fromlist=["register"]).register(tsub, add)  # init, add-agent ...
+    from .team_admin import register as register_admin  # init, add-agent ... (static: PyInstaller sees it)
+
+    register_admin(tsub, add)
