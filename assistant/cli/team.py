@@ -201,3 +201,6 @@ def register(sub, add, common) -> None:
             "supervisor: put this PC's own replies into the shop library (again: no-op) / 主管上传话术库", True)
     p.add_argument("--shop", help="shop name (needed when you serve several) / 店铺名")
     add(tsub, "conflicts", cmd_team_conflicts, "changes the server refused, both sides kept / 同步冲突", True)
+    from .team_admin import register as register_admin  # init, add-agent ... (static: PyInstaller sees it)
+
+    register_admin(tsub, add)

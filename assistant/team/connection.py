@@ -81,6 +81,19 @@ def _bad_url(zh: str, en: str) -> ValidationError:
 def parse_url(url: str, role: str | None = None) -> Target:
     """postgresql://ROLE@HOST[:PORT]/DB[?sslmode=MODE] -> Target. A password in the URL is refused:
     it would sit in the shell history and the process list."""
+
+    def check_role(user: str) -> None:
+        if not _ROLE_RE.match(user):
+            raise _bad_url("需要登录角色，例如 postgresql://kefu_团队_账号@服务器/数据库",
+                           "it needs your login role, e.g. postgresql://kefu_TEAM_NAME@host/db")
+
+    return Target(*split_url(url, check_role, role))
+
+
+def split_url(url: str, check_user, user: str | None = None) -> tuple[str, int, str, str, str, str]:
+    """The checks every team URL gets (agent's and admin's): scheme, port, no password, host, user
+    (`check_user(user)` raises for a bad one), database, only `sslmode` and `sslrootcert` (an
+    existing file, made absolute) as parameters. Returns (host, port, dbname, user, sslmode, rootcert)."""
     parts = urlsplit(url.strip())
     if parts.scheme not in ("postgresql", "postgres"):
         raise _bad_url("应以 postgresql:// 开头", "it must start with postgresql://")
@@ -93,10 +106,8 @@ def parse_url(url: str, role: str | None = None) -> Target:
                        "do not put the password in the URL (kefu asks for it)")
     if not parts.hostname:
         raise _bad_url("缺少服务器名", "the host is missing")
-    user = unquote(role or parts.username or "")
-    if not _ROLE_RE.match(user):
-        raise _bad_url("需要登录角色，例如 postgresql://kefu_团队_账号@服务器/数据库",
-                       "it needs your login role, e.g. postgresql://kefu_TEAM_NAME@host/db")
+    user = unquote(user or parts.username or "")
+    check_user(user)
     dbname = unquote(parts.path.lstrip("/"))
     if not dbname or "/" in dbname:
         raise _bad_url("缺少数据库名", "the database name is missing")
@@ -115,7 +126,7 @@ def parse_url(url: str, role: str | None = None) -> Target:
         if not path.is_file():
             raise _bad_url(f"找不到证书文件 {rootcert}", f"the certificate file {rootcert} does not exist")
         rootcert = str(path.resolve())  # the panel does not run in the shell's folder
-    return Target(parts.hostname, port, dbname, user, sslmode, rootcert)
+    return parts.hostname, port, dbname, user, sslmode, rootcert
 
 
 def _require(module: str):
@@ -156,25 +167,35 @@ def usable_keyring():
 
 
 def _login(target: Target, password: str):
+    return open_session(target.host, target.port, target.dbname, target.role, password, target.sslmode,
+                        target.sslrootcert)
+
+
+def open_session(host: str, port: int, dbname: str, user: str, password: str, sslmode: str, sslrootcert: str = ""):
+    """An autocommit connection, or TeamError in both languages (wrong password, no such database,
+    unreachable). Shared by the agent's commands and the admin's (team/admin.py)."""
     psycopg = _require("psycopg")
     try:
-        return psycopg.connect(host=target.host, port=target.port, dbname=target.dbname, user=target.role,
-                               password=password, sslmode=target.sslmode, connect_timeout=CONNECT_TIMEOUT_S,
-                               **({"sslrootcert": target.sslrootcert} if target.sslrootcert else {}),
+        return psycopg.connect(host=host, port=port, dbname=dbname, user=user,
+                               password=password, sslmode=sslmode, connect_timeout=CONNECT_TIMEOUT_S,
+                               **({"sslrootcert": sslrootcert} if sslrootcert else {}),
                                application_name="kefu", autocommit=True)
     except psycopg.OperationalError as exc:
         text = str(exc)
-        where = f"{_host_part(target.host)}:{target.port}"
+        where = f"{_host_part(host)}:{port}"
         if "password authentication failed" in text or "no password supplied" in text:
             raise TeamError(f"服务器 {where} 拒绝登录：账号或密码不对",
                             f"the server {where} refused the login: wrong role or password") from None
+        if "is not permitted to log in" in text:  # `kefu team disable-agent` (ALTER ROLE ... NOLOGIN)
+            raise TeamError(f"服务器 {where} 拒绝登录：账号 {user} 已被停用",
+                            f"the server {where} refused the login: the role {user} is disabled") from None
         if "certificate" in text or "SSL" in text or "no encryption" in text:
             raise TeamError(f"服务器 {where} 的加密连接未通过检查（证书不对、名称不符，或服务器要求加密）",
                             f"the TLS check with {where} failed (wrong certificate, name mismatch, or the "
                             f"server requires encryption): {_first_line(text)}") from None
         if "does not exist" in text and "database" in text:
-            raise TeamError(f"服务器 {where} 上没有数据库 {target.dbname}",
-                            f"the server {where} has no database {target.dbname}") from None
+            raise TeamError(f"服务器 {where} 上没有数据库 {dbname}",
+                            f"the server {where} has no database {dbname}") from None
         raise TeamError(f"无法连接团队服务器 {where}（{CONNECT_TIMEOUT_S} 秒内无响应或被拒绝）",
                         f"cannot reach the team server {where}: {_first_line(text)}") from None
 
