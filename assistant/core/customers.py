@@ -7,18 +7,19 @@ module masked (138****5678) except through reveal_phone(), which the UI calls on
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import unicodedata
 import uuid as uuidlib
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..errors import NotFoundError, ValidationError
-from . import checked, zones
+from . import checked, outbox, settings, zones
 from .clock import from_db, to_db
 from .store import Store
 
@@ -177,6 +178,10 @@ class Buyer:
     mark_codes: list[str] = field(default_factory=list)
     chase_count: int = 0
     last_chase_at: str | None = None
+    team_shop: str | None = None  # team mode: the server shop it is shared in
+    holder: str | None = None  # team mode: the login role following the buyer (the lease holder)
+    holder_name: str | None = None
+    held_until: str | None = None
 
     @property
     def has_phone(self) -> bool:
@@ -220,6 +225,7 @@ class Chase:
 _BUYER_COLS = ("b.id, b.uuid, b.platform, b.shop, b.nickname, b.notes, b.phone, b.tz, b.language, "
                "b.open_questions, b.state, b.starred, b.starred_by, b.starred_at, b.cadence_id, "
                "b.cadence_started_at, b.visit_started_at, b.created_at, b.updated_at, "
+               "b.team_shop, b.holder, b.holder_name, b.held_until, "
                "(SELECT count(*) FROM chases c WHERE c.buyer_id = b.id) AS chase_count, "
                "(SELECT max(sent_at) FROM chases c WHERE c.buyer_id = b.id) AS last_chase_at")
 
@@ -351,6 +357,14 @@ def update_buyer(store: Store, buyer_id: int, *, notes: str | None = _UNSET, pho
         values["updated_at"] = to_db(store.clock.now())
         db.execute(f"UPDATE buyers SET {', '.join(f'{k} = ?' for k in values)} WHERE id = ?",
                    (*values.values(), buyer.id))
+        if buyer.team_shop is not None:  # team mode: what the team shares of this buyer
+            if {"tz", "language"} & set(values):
+                queue_fields(store, buyer.id)
+            if "notes" in values and values["notes"] != buyer.notes:
+                # notes are append-only on the server: each saved version is a row, none overwritten
+                outbox.add(store, "buyer.note", buyer.uuid, {"id": str(uuidlib.uuid4()), "body": values["notes"]})
+            if "phone" in values:
+                outbox.add(store, "buyer.phone", buyer.uuid, {"phone": values["phone"]})
     return get_buyer(store, buyer_id)
 
 
@@ -509,6 +523,7 @@ def set_marks(store: Store, buyer_id: int, add: Iterable[str | int] = (), remove
         for m in to_add:
             if m.shop not in ("", buyer.shop):
                 raise ValidationError(f"标记“{m.name}”属于其他店铺", f"Mark '{m.name}' belongs to another shop", field="mark")
+        before = set(_mark_uuids(store, buyer.id)) if buyer.team_shop is not None else set()
         if replace:
             db.execute("DELETE FROM buyer_mark_links WHERE buyer_id = ?", (buyer.id,))
         for m in to_remove:
@@ -516,6 +531,12 @@ def set_marks(store: Store, buyer_id: int, add: Iterable[str | int] = (), remove
         for m in to_add:
             db.execute("INSERT OR IGNORE INTO buyer_mark_links (buyer_id, mark_id) VALUES (?,?)", (buyer.id, m.id))
         db.execute("UPDATE buyers SET updated_at = ? WHERE id = ?", (to_db(store.clock.now()), buyer.id))
+        if buyer.team_shop is not None:  # marks merge as sets on the server: one add/remove each
+            after = set(_mark_uuids(store, buyer.id))
+            for mark in sorted(after - before):
+                outbox.add(store, "buyer.mark", buyer.uuid, {"mark": mark, "present": True})
+            for mark in sorted(before - after):
+                outbox.add(store, "buyer.mark", buyer.uuid, {"mark": mark, "present": False})
     return get_buyer(store, buyer_id)
 
 
@@ -562,3 +583,231 @@ def events(store: Store, buyer_id: int | None = None, kind: str | None = None) -
 def when(text: str | None) -> datetime | None:
     """A stored UTC timestamp as an aware datetime (re-exported for the UI)."""
     return from_db(text)
+
+
+# ---------------------------------------------------------------- team mode: shared buyers
+# With a team server, a buyer of a shop the agent serves is shared: the change is queued in the
+# outbox in the same transaction (assistant/team/sync.py sends it). The server grants one agent a
+# lease on a buyer (who stars or first chases them); the others see "王五 跟进中" and may not star
+# or chase that buyer without a logged take-over. An offline panel decides from the holder it last
+# heard of; a chase the server then finds on someone else's buyer is flagged as a collision to both.
+
+LEASE_GRACE = timedelta(hours=2)  # a lease outlives the last renewal (every sync round) by this much
+
+
+def team_role(store: Store) -> str:
+    """This agent's login role on the team server, or "" without one."""
+    return str(settings.get(store, "team.role") or "") if settings.get(store, "team.server") else ""
+
+
+def team_shop_for(store: Store, shop: str) -> str | None:
+    """The server shop a buyer of local shop name `shop` is shared in: the served shop of that name,
+    or for a buyer without a shop name the one shop served. None: not shared (this PC only)."""
+    rows = store.query("SELECT uuid, name FROM team_shops ORDER BY name")
+    for row in rows:
+        if row["name"] == shop:
+            return row["uuid"]
+    return rows[0]["uuid"] if not shop and len(rows) == 1 else None
+
+
+def held_by_other(store: Store, buyer: Buyer, now: datetime | None = None) -> tuple[str, str] | None:
+    """(role, display name) of another agent whose lease on the buyer has not run out, else None."""
+    me = team_role(store)
+    if not me or not buyer.holder or buyer.holder == me or not buyer.held_until:
+        return None
+    if from_db(buyer.held_until) <= (now or store.clock.now()):
+        return None
+    return buyer.holder, buyer.holder_name or buyer.holder
+
+
+def require_free(store: Store, buyer: Buyer, zh_action: str, en_action: str, now: datetime | None = None) -> None:
+    """Refuse to chase/star a buyer another agent follows (a take-over comes first)."""
+    other = held_by_other(store, buyer, now)
+    if other is not None:
+        raise ValidationError(f"{other[1]} 跟进中：先“接手”才能{zh_action}",
+                              f"{other[1]} is following this buyer: take over before you {en_action}",
+                              field="holder")
+
+
+def share(store: Store, buyer_id: int) -> str | None:
+    """Queue the buyer for the team (first time: its identity and fields), inside the caller's
+    write. Returns the server shop, or None when the buyer is not shared."""
+    if not team_role(store):
+        return None
+    buyer = get_buyer(store, buyer_id)
+    if buyer.team_shop is not None:
+        return buyer.team_shop
+    shop = team_shop_for(store, buyer.shop)
+    if shop is None:
+        return None
+    store.conn.execute("UPDATE buyers SET team_shop = ? WHERE id = ?", (shop, buyer.id))
+    outbox.add(store, "buyer.upsert", buyer.uuid, {"shop": shop, "platform": buyer.platform,
+                                                    "nickname": buyer.nickname, "fields": _shared_fields(buyer)})
+    for mark in _mark_uuids(store, buyer.id):
+        outbox.add(store, "buyer.mark", buyer.uuid, {"mark": mark, "present": True})
+    if buyer.notes:
+        outbox.add(store, "buyer.note", buyer.uuid, {"id": str(uuidlib.uuid4()), "body": buyer.notes})
+    return shop
+
+
+def _shared_fields(buyer: Buyer) -> dict[str, Any]:
+    return {"tz": buyer.tz, "language": buyer.language, "state": buyer.state, "starred": buyer.starred,
+            "cadence_id": buyer.cadence_id}
+
+
+def _mark_uuids(store: Store, buyer_id: int) -> list[str]:
+    return [r["uuid"] for r in store.query(
+        "SELECT m.uuid FROM buyer_mark_links l JOIN buyer_marks m ON m.id = l.mark_id WHERE l.buyer_id = ? "
+        "AND m.uuid IS NOT NULL ORDER BY m.id", (buyer_id,))]
+
+
+def queue_fields(store: Store, buyer_id: int) -> None:
+    """The buyer's shared fields changed (inside the caller's write): the newer write wins on the server."""
+    if share(store, buyer_id) is None:
+        return
+    buyer = get_buyer(store, buyer_id)
+    outbox.add(store, "buyer.update", buyer.uuid, {"fields": _shared_fields(buyer)})
+
+
+def claim(store: Store, buyer_id: int, now: datetime | None = None) -> None:
+    """Ask for (or renew) the lease on a shared buyer, inside the caller's write. This panel counts
+    itself the holder until the server says otherwise."""
+    if share(store, buyer_id) is None:
+        return
+    buyer = get_buyer(store, buyer_id)
+    until = to_db((now or store.clock.now()) + LEASE_GRACE)
+    if buyer.holder != team_role(store):
+        outbox.add(store, "buyer.claim", buyer.uuid, {"until": until})
+    store.conn.execute("UPDATE buyers SET holder = ?, holder_name = NULL, held_until = ? WHERE id = ?",
+                       (team_role(store), until, buyer.id))
+
+
+def take_over(store: Store, buyer_id: int, reason: str = "", now: datetime | None = None) -> Buyer:
+    """Follow a buyer another agent holds: logged on the server with both names and the reason."""
+    with store.write():
+        buyer = get_buyer(store, buyer_id)
+        if share(store, buyer.id) is None:
+            raise ValidationError("只有团队共享的买家需要接手", "Only a buyer shared with the team can be taken over",
+                                  field="holder")
+        stamp = now or store.clock.now()
+        until = to_db(stamp + LEASE_GRACE)
+        outbox.add(store, "buyer.takeover", buyer.uuid, {"until": until, "reason": str(reason or "")[:200]})
+        store.conn.execute("UPDATE buyers SET holder = ?, holder_name = NULL, held_until = ? WHERE id = ?",
+                           (team_role(store), until, buyer.id))
+        log_event(store, buyer.id, "takeover", stamp, detail=buyer.holder or "")
+    return get_buyer(store, buyer_id)
+
+
+# What a pull brings (assistant/team/sync.py), applied inside its write transaction. `ctx` holds
+# "me" (this agent's role), "agents" (role -> display name) and "shops" (server shop -> name).
+# A row another change of this PC still waits to overwrite keeps the local value: the push goes
+# first and the server's answer comes back with the next pull.
+
+def _pending_kinds(store: Store, target: str) -> set[str]:
+    return {r["kind"] for r in store.query("SELECT DISTINCT kind FROM team_outbox WHERE target = ?", (target,))}
+
+
+def _local_buyer(store: Store, uuid: str) -> dict | None:
+    rows = store.query("SELECT id, uuid, notes FROM buyers WHERE uuid = ?", (uuid,))
+    return dict(rows[0]) if rows else None
+
+
+def apply_buyer_row(store: Store, row: dict, ctx: dict) -> str:
+    bid = str(row["id"])
+    shop_name = ctx["shops"].get(str(row["shop"]))
+    if shop_name is None:
+        return "skipped"
+    local = _local_buyer(store, bid)
+    outcome = "updated"
+    if local is None:
+        same = store.query("SELECT id, uuid FROM buyers WHERE platform = ? AND shop = ? AND nickname = ?",
+                           (row["platform"], shop_name, row["nickname"]))
+        if not same and len(ctx["shops"]) == 1:  # a buyer saved without a shop name, in the one shop served
+            same = store.query("SELECT id, uuid FROM buyers WHERE platform = ? AND shop = '' AND nickname = ?",
+                               (row["platform"], row["nickname"]))
+        if same:
+            if _pending_kinds(store, same[0]["uuid"]):
+                return "skipped"  # this PC's own first share of the same buyer is on its way: it re-keys then
+            store.conn.execute("UPDATE buyers SET uuid = ? WHERE id = ?", (bid, same[0]["id"]))
+            local, outcome = {"id": same[0]["id"], "uuid": bid}, "adopted"
+    held_until = to_db(row["held_until"]) if row["held_until"] is not None else None
+    holder_name = ctx["agents"].get(row["holder"]) if row["holder"] else None
+    now = to_db(store.clock.now())
+    if local is None:
+        cur = store.conn.execute(
+            "INSERT INTO buyers (uuid, platform, shop, nickname, tz, language, state, starred, starred_by, "
+            "starred_at, cadence_id, created_at, updated_at, team_shop, holder, holder_name, held_until) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (bid, row["platform"], shop_name, row["nickname"], row["tz"], row["language"], row["state"],
+             1 if row["starred"] else 0, holder_name, now if row["starred"] else None, row["cadence_id"], now, now,
+             str(row["shop"]), row["holder"], holder_name, held_until))
+        log_event(store, int(cur.lastrowid), "created", now, detail="team")
+        return "added"
+    pending = _pending_kinds(store, bid)
+    if not pending & {"buyer.claim", "buyer.takeover"}:
+        store.conn.execute("UPDATE buyers SET holder = ?, holder_name = ?, held_until = ?, team_shop = ? WHERE id = ?",
+                           (row["holder"], holder_name, held_until, str(row["shop"]), local["id"]))
+    if not pending & {"buyer.upsert", "buyer.update"}:
+        store.conn.execute("UPDATE buyers SET tz = ?, language = ?, state = ?, starred = ?, cadence_id = ?, "
+                           "team_shop = ?, updated_at = ? WHERE id = ?",
+                           (row["tz"], row["language"], row["state"], 1 if row["starred"] else 0, row["cadence_id"],
+                            str(row["shop"]), now, local["id"]))
+    return outcome
+
+
+def apply_mark_row(store: Store, row: dict, ctx: dict) -> str:
+    local = _local_buyer(store, str(row["buyer"]))
+    mark = store.query("SELECT id FROM buyer_marks WHERE uuid = ?", (str(row["mark"]),))
+    if local is None or not mark or "buyer.mark" in _pending_kinds(store, local["uuid"]):
+        return "skipped"
+    if row["present"]:
+        store.conn.execute("INSERT OR IGNORE INTO buyer_mark_links (buyer_id, mark_id) VALUES (?,?)",
+                           (local["id"], mark[0]["id"]))
+    else:
+        store.conn.execute("DELETE FROM buyer_mark_links WHERE buyer_id = ? AND mark_id = ?", (local["id"], mark[0]["id"]))
+    return "updated"
+
+
+def apply_note_row(store: Store, row: dict, ctx: dict) -> str:
+    """Notes are append-only rows on the server; the panel shows the newest."""
+    local = _local_buyer(store, str(row["buyer"]))
+    if local is None or "buyer.note" in _pending_kinds(store, local["uuid"]):
+        return "skipped"
+    if local["notes"] != row["body"]:
+        store.conn.execute("UPDATE buyers SET notes = ? WHERE id = ?", (row["body"], local["id"]))
+    return "updated"
+
+
+def apply_chase_row(store: Store, row: dict, ctx: dict) -> str:
+    """Another agent's chase joins the buyer's history (so nobody sends the same script twice);
+    this PC's own chase only learns whether the server flagged it as a collision."""
+    cid = str(row["id"])
+    if store.query("SELECT 1 FROM chases WHERE uuid = ?", (cid,)):
+        store.conn.execute("UPDATE chases SET collision = ? WHERE uuid = ?", (1 if row["collision"] else 0, cid))
+        return "updated"
+    local = _local_buyer(store, str(row["buyer"]))
+    if local is None:
+        return "skipped"
+    angle = row["angle"] if row["angle"] in ("product", "price", "logistics", "gift", "ask") else None
+    store.conn.execute(
+        "INSERT INTO chases (uuid, buyer_id, reply_id, reply_title, angle, sent_at, author, author_name, collision) "
+        "VALUES (?,?,NULL,?,?,?,?,?,?)",
+        (cid, local["id"], row["reply_title"], angle, to_db(row["sent_at"]), row["author"],
+         ctx["agents"].get(row["author"], row["author"]), 1 if row["collision"] else 0))
+    return "added"
+
+
+def apply_collision_row(store: Store, row: dict, ctx: dict) -> str:
+    """A chase of a buyer someone else held: shown to both agents (the holder and the chaser)."""
+    target = str(row["chase"])
+    if store.query("SELECT 1 FROM team_conflicts WHERE kind = 'collision' AND target = ?", (target,)):
+        return "skipped"
+    local = _local_buyer(store, str(row["buyer"]))
+    store.conn.execute(
+        "INSERT INTO team_conflicts (kind, target, mine, theirs, created_at) VALUES ('collision', ?, NULL, ?, ?)",
+        (target, json.dumps({"buyer_id": local["id"] if local else None,
+                             "holder": ctx["agents"].get(row["holder"], row["holder"]),
+                             "chaser": ctx["agents"].get(row["chaser"], row["chaser"]),
+                             "mine": ctx["me"] in (row["holder"], row["chaser"]),
+                             "at": to_db(row["at"])}, ensure_ascii=False), to_db(store.clock.now())))
+    return "added"

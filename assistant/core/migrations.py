@@ -465,3 +465,26 @@ _TEAM_SYNC = [
     )
     """,
 ]
+
+
+@migrations(name="0007_team_buyers")
+def m0007_team_buyers(db: Database) -> None:
+    """Buyers shared through a team server (assistant/core/customers.py, "team mode" section).
+    - buyers.team_shop: the server shop this buyer is shared in (NULL: this PC only).
+    - buyers.holder / holder_name / held_until: who follows the buyer (a lease the server grants;
+      this is the copy last heard of, so an offline panel still knows). NULL: nobody.
+    - chases.author / author_name: a chase another agent sent (NULL: this PC's own).
+    - chases.collision: the server found the buyer held by someone else when this chase arrived."""
+    for statement in _TEAM_BUYERS:
+        db.execute(statement)
+
+
+_TEAM_BUYERS = [
+    "ALTER TABLE buyers ADD COLUMN team_shop TEXT",
+    "ALTER TABLE buyers ADD COLUMN holder TEXT",
+    "ALTER TABLE buyers ADD COLUMN holder_name TEXT",
+    "ALTER TABLE buyers ADD COLUMN held_until TEXT",
+    "ALTER TABLE chases ADD COLUMN author TEXT",
+    "ALTER TABLE chases ADD COLUMN author_name TEXT",
+    "ALTER TABLE chases ADD COLUMN collision INTEGER NOT NULL DEFAULT 0",
+]

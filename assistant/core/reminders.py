@@ -24,7 +24,7 @@ from typing import Any
 from ..errors import NotFoundError, ValidationError
 from ..paths import resource_path
 from . import cadence as cad
-from . import checked, customers, settings, zones
+from . import checked, customers, outbox, settings, zones
 from .clock import from_db, to_db
 from .customers import Buyer
 from .store import Store
@@ -352,6 +352,7 @@ def star(store: Store, *, buyer_id: int | None = None, platform: str | None = No
             buyer, _ = customers.get_or_create_buyer(store, platform, nickname, shop)
         else:
             buyer = customers.get_buyer(store, buyer_id)
+        customers.require_free(store, buyer, "标星跟进", "star them", now)
         changes = {k: v for k, v in {"notes": notes, "phone": phone, "tz": tz, "language": language,
                                      "open_questions": open_questions}.items() if v is not None}
         if changes:
@@ -372,6 +373,8 @@ def star(store: Store, *, buyer_id: int | None = None, platform: str | None = No
             available = cadences(store)
             chosen = cadence or default_cadence_for(config, buyer.mark_codes, available)
             _start_cadence(store, buyer.id, chosen, now, config)
+        customers.claim(store, buyer.id, now)  # team mode: who stars a buyer follows them
+        customers.queue_fields(store, buyer.id)
         _join_waves(store, buyer.id, now, config)
     log.info("buyer %s starred", buyer.id)
     return customers.get_buyer(store, buyer.id)
@@ -397,7 +400,28 @@ def unstar(store: Store, buyer_id: int, now: datetime | None = None) -> Buyer:
         stamp = to_db(now)
         db.execute("UPDATE buyers SET starred = 0, updated_at = ? WHERE id = ?", (stamp, buyer.id))
         customers.log_event(store, buyer.id, "unstarred", now)
+        if buyer.team_shop is not None:
+            customers.queue_fields(store, buyer.id)
     return customers.get_buyer(store, buyer_id)
+
+
+def yield_to_holders(store: Store, now: datetime | None = None) -> int:
+    """Team mode: a buyer another agent now follows (the server gave them the lease, by a claim
+    that came first, a take-over or a reassignment) is theirs to chase, so this panel's pending
+    chase and wave reminders for that buyer are cancelled: a reminder fires on exactly one panel.
+    Returns how many. A sync calls it after every pull."""
+    now = _now(store, now)
+    me = customers.team_role(store)
+    if not me:
+        return 0
+    stamp = to_db(now)
+    with store.write():
+        held = store.query("SELECT DISTINCT b.id FROM buyers b JOIN reminders r ON r.buyer_id = b.id "
+                           "WHERE r.state = 'pending' AND r.kind IN ('chase', 'wave') AND b.holder IS NOT NULL "
+                           "AND b.holder != ? AND b.held_until > ?", (me, stamp))
+        for row in held:
+            _close_pending(store, row["id"], now, "held_by_other")
+    return len(held)
 
 
 # ---------------------------------------------------------------- chases
@@ -436,6 +460,7 @@ def record_chase(store: Store, buyer_id: int, reply_id: int | None, now: datetim
     config = get_config(store)
     with store.write() as db:
         buyer = customers.get_buyer(store, buyer_id)
+        customers.require_free(store, buyer, "催单", "chase them", now)
         title = None
         if reply_id is not None:
             rows = store.query("SELECT id, title, angle FROM replies WHERE id = ?", (int(reply_id),))
@@ -455,6 +480,11 @@ def record_chase(store: Store, buyer_id: int, reply_id: int | None, now: datetim
                                                     step_row["id"] if step_row else None, to_db(now), json.dumps(noted)))
         chase_id = int(cur.lastrowid)
         stamp = to_db(now)
+        if customers.share(store, buyer.id) is not None:  # team mode: the chase is the team's to see
+            customers.claim(store, buyer.id, now)
+            chase_uuid = store.query("SELECT uuid FROM chases WHERE id = ?", (chase_id,))[0]["uuid"]
+            outbox.add(store, "buyer.chase", buyer.uuid, {"id": chase_uuid, "client_sent_at": stamp,
+                                                          "angle": angle, "reply_title": title})
         if step_row is not None:
             db.execute("UPDATE reminders SET state = 'done', outcome = 'chased', acted_at = ? WHERE id = ?",
                        (stamp, step_row["id"]))
@@ -693,11 +723,13 @@ def parse_local(text: str, tz: tzinfo) -> datetime:
 
 
 def _eligible_wave_buyers(store: Store, buyer_ids: Sequence[int] | None = None) -> list[cad.WaveBuyer]:
-    sql = "SELECT id, tz, starred_at FROM buyers WHERE starred = 1 AND state = 'following'"
-    params: tuple = ()
+    # team mode: another agent's buyer (an unexpired lease) is theirs to chase, never in my wave
+    sql = ("SELECT id, tz, starred_at FROM buyers WHERE starred = 1 AND state = 'following' "
+           "AND (holder IS NULL OR holder = ? OR held_until <= ?)")
+    params: tuple = (customers.team_role(store), to_db(store.clock.now()))
     if buyer_ids is not None:
         sql += f" AND id IN ({','.join('?' * len(buyer_ids))})"
-        params = tuple(buyer_ids)
+        params += tuple(buyer_ids)
     rows = store.query(sql, params)
     marks = customers.marks_of(store, [r["id"] for r in rows])
     return [cad.WaveBuyer(r["id"], frozenset(c for _, c in marks.get(r["id"], []) if c), zones.zone_or_none(r["tz"]),
@@ -794,7 +826,8 @@ def phone_list(store: Store, promotion_ref: int | str) -> list[PhoneEntry]:
     promo = get_promotion(store, promotion_ref)
     needed = set(get_cadence(store, PROMO_CADENCE).promotion.phone_marks)  # type: ignore[union-attr]
     rows = store.query("SELECT id, nickname, platform, shop, phone, tz, notes, starred_at FROM buyers "
-                       "WHERE starred = 1 AND state = 'following' ORDER BY phone IS NULL, starred_at, id")
+                       "WHERE starred = 1 AND state = 'following' AND (holder IS NULL OR holder = ? OR held_until <= ?) "
+                       "ORDER BY phone IS NULL, starred_at, id", (customers.team_role(store), to_db(store.clock.now())))
     marks = customers.marks_of(store, [r["id"] for r in rows])
     out = []
     for r in rows:

@@ -35,7 +35,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from ..core import outbox, replies, settings
+from ..core import customers, outbox, reminders, replies, settings
+from ..core.clock import from_db, to_db
 from ..core.store import Store
 
 T = TypeVar("T")
@@ -43,6 +44,7 @@ T = TypeVar("T")
 PUSH_BATCH = 200
 PULL_PAGE = 500
 CHANNEL = "kefu_changes"
+LEASE_MINUTES = int(customers.LEASE_GRACE.total_seconds() // 60)  # renewed every round while online
 NIL = "00000000-0000-0000-0000-000000000000"
 SHOP_FEED = "shop_replies"
 
@@ -50,9 +52,34 @@ STALE = "KF409"  # schema.STALE_VERSION
 # What the server may refuse one operation for, leaving the others to go through: a stale version,
 # a privilege or row policy the role lacks (42501), a reply it cannot see (P0002: raised here),
 # a changed id or shop (KF400), a check constraint.
-REFUSALS = {STALE, "KF400", "42501", "P0002", "23514"}
+REFUSALS = {STALE, "KF400", "42501", "P0002", "23514", "KF423"}
 
 _SHOP_COLS = "id, shop, group_path, title, body, code, language, platforms, angle, version, deleted"
+
+
+@dataclass(frozen=True)
+class Feed:
+    """One table's change feed: its own cursor, and how a row lands in the local store."""
+
+    name: str
+    table: str
+    columns: str
+    id_type: str  # of the table's id: uuid | bigint
+    nil: str  # below every id
+    apply: Callable[[Store, dict, dict], str]
+
+
+FEEDS: tuple[Feed, ...] = (
+    Feed(SHOP_FEED, "shop_replies", _SHOP_COLS, "uuid", NIL, lambda store, row, ctx: replies.apply_shop_row(store, row)),
+    Feed("buyers", "buyers", "id, shop, platform, nickname, tz, language, state, starred, cadence_id, holder, "
+         "held_until", "uuid", NIL, customers.apply_buyer_row),
+    Feed("buyer_marks", "buyer_marks", "id, buyer, mark, present", "uuid", NIL, customers.apply_mark_row),
+    Feed("buyer_notes", "buyer_notes", "id, buyer, author, at, body", "uuid", NIL, customers.apply_note_row),
+    Feed("chases", "chases", "id, buyer, author, sent_at, angle, reply_title, collision", "uuid", NIL,
+         customers.apply_chase_row),
+    Feed("collisions", "collisions", "id, buyer, chase, holder, chaser, at", "bigint", "0",
+         customers.apply_collision_row),
+)
 
 
 @dataclass
@@ -126,6 +153,8 @@ class SyncClient:
             result += step
             if step.pushed + step.duplicates + step.conflicts == 0:
                 break
+        # leases held while online run on: the grace counts from the last round, on server time
+        self.conn.execute(f"SELECT kefu_renew(now() + interval '{LEASE_MINUTES} minutes')")
         result += self.pull()
         result.seconds = time.monotonic() - start
         return result
@@ -164,18 +193,31 @@ class SyncClient:
         psycopg = _psycopg()
         acked: list[str] = []
         refused: dict[str, tuple[str, outbox.Op]] = {}  # target -> (kind of refusal, first op refused)
+        remap: dict[str, str] = {}  # a buyer this PC shared first under its own id -> the server's id
+        holders: dict[str, tuple] = {}  # buyer -> (holder, holder name, held until) the server answered
         with conn.transaction():
             for op in ops:
                 if op.target in refused:
                     continue  # a later edit of a row whose earlier edit was refused is stale too
+                target = remap.get(op.target, op.target)
                 try:
                     with conn.transaction():  # a savepoint: a refusal undoes this operation only
+                        if op.kind == "buyer.upsert":
+                            # idempotent by itself, and run even for a resent operation: its answer
+                            # (the buyer's server id) is needed again after a crash
+                            target = str(conn.execute("SELECT kefu_upsert_buyer(%s, %s, %s, %s)",
+                                                      [op.target, op.body["shop"], op.body["platform"],
+                                                       op.body["nickname"]]).fetchone()[0])
+                            if target != op.target:
+                                remap[op.target] = target
                         fresh = conn.execute("INSERT INTO kefu_ops (op) VALUES (%s) ON CONFLICT DO NOTHING "
                                              "RETURNING op", [op.op]).fetchone()
                         if fresh is None:
                             result.duplicates += 1
                         else:
-                            _apply_op(conn, op)
+                            answer = _apply_op(conn, op, target)
+                            if answer is not None:
+                                holders[target] = answer
                             result.pushed += 1
                     acked.append(op.op)
                 except (psycopg.Error, _Missing) as exc:
@@ -183,20 +225,32 @@ class SyncClient:
                     if state not in REFUSALS:
                         raise  # the connection or the server failed: the whole batch is resent later
                     refused[op.target] = ("stale_edit" if state == STALE else f"refused:{state}", op)
-            theirs = {target: _server_row(conn, target) for target in refused}
+            theirs = {target: _server_row(conn, target) if first.kind.startswith("shop_reply.") else None
+                      for target, (_, first) in refused.items()}
         result.conflicts = len(refused)
 
         def settle(store: Store) -> None:
             with store.write():
                 outbox.acknowledge(store, acked)
+                for old, new in remap.items():  # two agents shared the same buyer: one id, the server's
+                    if not store.query("SELECT 1 FROM buyers WHERE uuid = ?", (new,)):
+                        store.conn.execute("UPDATE buyers SET uuid = ? WHERE uuid = ?", (new, old))
+                    store.conn.execute("UPDATE team_outbox SET target = ? WHERE target = ?", (new, old))
+                for buyer, (holder, name, until) in holders.items():
+                    if not store.query("SELECT 1 FROM team_outbox WHERE target = ? AND kind IN "
+                                       "('buyer.claim', 'buyer.takeover')", (buyer,)):
+                        store.conn.execute("UPDATE buyers SET holder = ?, holder_name = ?, held_until = ? "
+                                           "WHERE uuid = ?", (holder, name, until, buyer))
                 for target, (kind, first) in refused.items():
                     withdrawn = outbox.take_target(store, target)
                     mine = withdrawn[-1].body if withdrawn else first.body
                     server = theirs[target]
                     reason = None if kind == "stale_edit" else kind.split(":", 1)[1]
                     outbox.record_conflict(store, "stale_edit" if reason is None else "refused", target,
-                                           {**mine, "op": first.kind}, None if server is None else
-                                           {**_jsonable(server), **(_refusal(reason) if reason else {})})
+                                           {**mine, "op": first.kind}, None if server is None and reason is None else
+                                           {**_jsonable(server or {}), **(_refusal(reason) if reason else {})})
+                    if not first.kind.startswith("shop_reply."):
+                        continue
                     if server is not None:
                         replies.apply_shop_row(store, server)
                     else:  # the server never had it (a refused create): it stays this PC's own reply
@@ -204,38 +258,48 @@ class SyncClient:
                                            (target,))
 
         self.run_write(settle)
+        if holders:
+            self.run_write(lambda store: reminders.yield_to_holders(store))
         return result
 
     # ------------------------------------------------------------ pull
     def pull(self) -> SyncResult:
         result = SyncResult()
-        shops = sorted(r["uuid"] for r in self.store.query("SELECT uuid FROM team_shops"))
+        shops = {r["uuid"]: r["name"] for r in self.store.query("SELECT uuid, name FROM team_shops")}
         role = self.conn.execute("SELECT current_user").fetchone()[0]
-        scope = json.dumps([role, shops])
-        start = outbox.cursor(self.store, SHOP_FEED)
-        if start is None or start.scope != scope:
-            self.run_write(lambda store: _forget_other_shops(store, shops))
-            start = outbox.Cursor(0, NIL, scope)
-        cursor = start
-        while True:
-            rows, cursor, done = self._page(cursor)
+        scope = json.dumps([role, sorted(shops)])
+        if any((c := outbox.cursor(self.store, feed.name)) is None or c.scope != scope for feed in FEEDS):
+            self.run_write(lambda store: _forget_other_shops(store, sorted(shops)))
+        agents = dict(self.conn.execute("SELECT role, display_name FROM kefu_agents()").fetchall())
+        ctx = {"me": role, "agents": agents, "shops": shops}
+        for feed in FEEDS:  # in order: a buyer lands before its marks, notes and chases
+            start = outbox.cursor(self.store, feed.name)
+            cursor = start if start is not None and start.scope == scope else outbox.Cursor(0, feed.nil, scope)
+            while True:
+                rows, cursor, done = self._page(feed, cursor)
 
-            def land(store: Store, rows: list[dict] = rows, cursor: outbox.Cursor = cursor) -> dict[str, int]:
-                counts: dict[str, int] = {}
-                with store.write():
-                    for row in rows:
-                        outcome = replies.apply_shop_row(store, row)
-                        counts[outcome] = counts.get(outcome, 0) + 1
-                    outbox.save_cursor(store, SHOP_FEED, cursor)
-                return counts
+                def land(store: Store, rows: list[dict] = rows, cursor: outbox.Cursor = cursor,
+                         feed: Feed = feed) -> dict[str, int]:
+                    counts: dict[str, int] = {}
+                    with store.write():
+                        for row in rows:
+                            outcome = feed.apply(store, row, ctx)
+                            counts[outcome] = counts.get(outcome, 0) + 1
+                        outbox.save_cursor(store, feed.name, cursor)
+                    return counts
 
-            for k, v in self.run_write(land).items():
-                result.outcomes[k] = result.outcomes.get(k, 0) + v
-            result.pulled += len(rows)
-            if done:
-                return result
+                if rows or cursor != start:
+                    for k, v in self.run_write(land).items():
+                        result.outcomes[k] = result.outcomes.get(k, 0) + v
+                result.pulled += len(rows)
+                start = cursor
+                if done:
+                    break
+        if result.pulled:
+            self.run_write(lambda store: reminders.yield_to_holders(store))
+        return result
 
-    def _page(self, cursor: outbox.Cursor) -> tuple[list[dict], outbox.Cursor, bool]:
+    def _page(self, feed: Feed, cursor: outbox.Cursor) -> tuple[list[dict], outbox.Cursor, bool]:
         conn = self.conn
         psycopg = _psycopg()
         from psycopg.rows import dict_row
@@ -247,21 +311,20 @@ class SyncClient:
                 xmin = int(conn.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::numeric")
                            .fetchone()[0])
                 with conn.cursor(row_factory=dict_row) as cur:
+                    t = feed.table
                     rows = cur.execute(
-                        f"SELECT {_SHOP_COLS}, xid::text AS xid FROM shop_replies "
-                        "WHERE (xid, id) > (%s::text::xid8, %s::uuid) AND xid < %s::text::xid8 "
-                        # qualified: a bare `xid` here is the text output column (999 > 1000)
-                        "ORDER BY shop_replies.xid, shop_replies.id LIMIT %s",
+                        f"SELECT {feed.columns}, {t}.xid::text AS xid_text FROM {t} "
+                        f"WHERE ({t}.xid, {t}.id) > (%s::text::xid8, %s::text::{feed.id_type}) "
+                        f"AND {t}.xid < %s::text::xid8 ORDER BY {t}.xid, {t}.id LIMIT %s",
                         [str(cursor.xid), cursor.last_id, str(xmin), self.pull_page]).fetchall()
         finally:
             conn.isolation_level = None
             conn.read_only = None
         if len(rows) < self.pull_page:
-            # everything below xmin has been read; never move backwards
-            nxt = max((cursor.xid, cursor.last_id), (xmin, NIL))
-            return rows, outbox.Cursor(nxt[0], nxt[1], cursor.scope), True
+            # everything below xmin has been read (rows all lie below it); never move backwards
+            return rows, (outbox.Cursor(xmin, feed.nil, cursor.scope) if xmin > cursor.xid else cursor), True
         last = rows[-1]
-        return rows, outbox.Cursor(int(last["xid"]), str(last["id"]), cursor.scope), False
+        return rows, outbox.Cursor(int(last["xid_text"]), str(last["id"]), cursor.scope), False
 
 
 # ---------------------------------------------------------------- helpers
@@ -276,29 +339,62 @@ def _psycopg():
     return psycopg
 
 
-def _apply_op(conn: Any, op: outbox.Op) -> None:
+def _apply_op(conn: Any, op: outbox.Op, target: str) -> tuple | None:
+    """Apply one operation; for a claim or take-over, return what the server answered
+    (holder, holder name, held until as the local store writes it)."""
     body = op.body
     if op.kind == "shop_reply.create":
         conn.execute(
             "INSERT INTO shop_replies (id, shop, group_path, title, body, code, language, platforms, angle) "
             "VALUES (%s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s) ON CONFLICT (id) DO NOTHING",
-            [op.target, body["shop"], body["group_path"], body["title"], body["body"], body["code"] or "",
+            [target, body["shop"], body["group_path"], body["title"], body["body"], body["code"] or "",
              body["language"], json.dumps(body["platforms"]), body["angle"]])
     elif op.kind == "shop_reply.update":
         found = conn.execute(
             "UPDATE shop_replies SET group_path = %s, title = %s, body = %s, code = %s, language = %s, "
             "platforms = %s::jsonb, angle = %s, deleted = false, version = %s WHERE id = %s RETURNING id",
             [body["group_path"], body["title"], body["body"], body["code"] or "", body["language"],
-             json.dumps(body["platforms"]), body["angle"], int(body["expected_version"]) + 1, op.target]).fetchone()
+             json.dumps(body["platforms"]), body["angle"], int(body["expected_version"]) + 1, target]).fetchone()
         if found is None:
-            raise _Missing(op.target)
+            raise _Missing(target)
     elif op.kind == "shop_reply.delete":
         found = conn.execute("UPDATE shop_replies SET deleted = true, version = %s WHERE id = %s RETURNING id",
-                             [int(body["expected_version"]) + 1, op.target]).fetchone()
+                             [int(body["expected_version"]) + 1, target]).fetchone()
         if found is None:
-            raise _Missing(op.target)
+            raise _Missing(target)
+    elif op.kind in ("buyer.upsert", "buyer.update"):
+        # the newer write wins (server order); a buyer another agent holds changes 0 rows (row policy)
+        fields = body["fields"]
+        conn.execute("UPDATE buyers SET tz = %s, language = %s, state = %s, starred = %s, cadence_id = %s "
+                     "WHERE id = %s", [fields["tz"], fields["language"], fields["state"], bool(fields["starred"]),
+                                       fields["cadence_id"], target])
+    elif op.kind in ("buyer.claim", "buyer.takeover"):
+        # the lease runs on server time: the PC's clock never sets it
+        if op.kind == "buyer.claim":
+            row = conn.execute("SELECT holder, holder_name, held_until FROM "
+                               f"kefu_claim(%s, now() + interval '{LEASE_MINUTES} minutes')", [target]).fetchone()
+        else:
+            row = conn.execute("SELECT holder, holder_name, held_until FROM "
+                               f"kefu_take_over(%s, now() + interval '{LEASE_MINUTES} minutes', %s)",
+                               [target, body.get("reason", "")]).fetchone()
+        holder, name, until = row
+        return holder, name, None if until is None else to_db(until)
+    elif op.kind == "buyer.mark":
+        conn.execute("INSERT INTO buyer_marks (buyer, mark, present) VALUES (%s, %s, %s) "
+                     "ON CONFLICT (buyer, mark) DO UPDATE SET present = EXCLUDED.present",
+                     [target, body["mark"], bool(body["present"])])
+    elif op.kind == "buyer.note":
+        conn.execute("INSERT INTO buyer_notes (id, buyer, body) VALUES (%s, %s, %s) ON CONFLICT (id) DO NOTHING",
+                     [body["id"], target, body["body"]])
+    elif op.kind == "buyer.chase":
+        conn.execute("INSERT INTO chases (id, buyer, client_sent_at, angle, reply_title) VALUES (%s, %s, %s, %s, %s) "
+                     "ON CONFLICT (id) DO NOTHING",
+                     [body["id"], target, from_db(body["client_sent_at"]), body["angle"], body["reply_title"]])
+    elif op.kind == "buyer.phone":
+        conn.execute("SELECT kefu_set_phone(%s, %s)", [target, body["phone"]])
     else:
         raise ValueError(f"unknown outbox operation {op.kind!r}")
+    return None
 
 
 def _server_row(conn: Any, target: str) -> dict | None:
@@ -313,6 +409,7 @@ _REFUSED = {
     "P0002": ("服务器上没有这条店铺话术（可能已被删除）", "the server has no such shop reply (deleted?)"),
     "KF400": ("话术的编号和店铺不可更改", "a shop reply keeps its id and shop"),
     "23514": ("内容不符合服务器的规则", "the server's rules refused the content"),
+    "KF423": ("这位买家由别人跟进中", "another agent is following this buyer"),
 }
 
 
@@ -334,7 +431,10 @@ def _forget_other_shops(store: Store, shops: list[str]) -> None:
         for row in store.query(f"SELECT id, uuid FROM replies WHERE shop IS NOT NULL {keep}", tuple(shops)):
             if not outbox.has_pending(store, row["uuid"]):
                 db.conn.execute("DELETE FROM replies WHERE id = ?", (row["id"],))
-        db.conn.execute("DELETE FROM team_cursors WHERE feed = ?", (SHOP_FEED,))
+        # buyers of shops no longer served stay as this PC's own, without a holder
+        db.conn.execute(f"UPDATE buyers SET team_shop = NULL, holder = NULL, holder_name = NULL, held_until = NULL "
+                        f"WHERE team_shop IS NOT NULL {keep.replace('shop NOT IN', 'team_shop NOT IN')}", tuple(shops))
+        db.conn.execute("DELETE FROM team_cursors")  # every feed starts over
 
 
 def listen(conn: Any) -> None:

@@ -1,0 +1,116 @@
+"""Buyers shared through the team server, end to end through the real sync client: who stars a
+buyer follows them, the others see "王五 跟进中" and cannot chase without a logged take-over, two
+agents who starred the same buyer offline end with one row, marks merge as sets, chases are
+shared, and an offline chase of a buyer someone else held is flagged to both."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.core import customers, outbox, reminders
+from assistant.errors import ValidationError
+from tests.helpers import pg
+
+psycopg = pg.require_psycopg()
+from tests.helpers.team import Team, close_panels, panel  # noqa: E402 - imports psycopg
+
+
+@pytest.fixture
+def team(pg_db):
+    t = Team(pg_db)
+    with t.admin() as admin:
+        for name, display in (("wang", "王五"), ("li", "李四")):
+            admin.execute("UPDATE agents SET display_name = %s WHERE role = %s", [display, f"kefu_{t.id}_{name}"])
+    try:
+        yield t
+    finally:
+        close_panels()
+        with pg_db.connect() as admin:
+            pg_db.roles.extend(__import__("assistant.team.schema", fromlist=["x"]).team_roles(admin))
+
+
+def star(client, nickname="买家甲", **kw):
+    return reminders.star(client.store, platform="taobao", nickname=nickname, **kw)
+
+
+def buyer(client, nickname="买家甲"):
+    return customers.find_buyer(client.store, nickname, "taobao")
+
+
+def test_who_stars_a_buyer_follows_them_and_the_others_must_take_over(tmp_path, team):
+    wang, li = panel(tmp_path, team, "wang"), panel(tmp_path, team, "li")
+    b = star(wang)
+    assert b.team_shop == team.shop and b.holder == f"kefu_{team.id}_wang"
+    wang.sync()
+    with team.admin() as admin:
+        holder, n = admin.execute("SELECT holder, (SELECT count(*) FROM claim_log c WHERE c.buyer = b.id) "
+                                  "FROM buyers b").fetchone()
+    assert holder == f"kefu_{team.id}_wang" and n == 1
+
+    li.sync()
+    seen = buyer(li)
+    assert seen.uuid == b.uuid and seen.holder_name == "王五" and seen.starred
+    assert customers.held_by_other(li.store, seen) == (f"kefu_{team.id}_wang", "王五")
+    with pytest.raises(ValidationError) as e:
+        reminders.record_chase(li.store, seen.id, None, angle="price")
+    assert "王五 跟进中" in e.value.zh and "王五 is following" in e.value.en
+    with pytest.raises(ValidationError):
+        reminders.star(li.store, buyer_id=seen.id)
+    assert outbox.size(li.store) == 0  # refused before anything was queued
+
+    customers.take_over(li.store, seen.id, reason="王五下班")
+    reminders.record_chase(li.store, seen.id, None, angle="price")
+    li.sync()
+    with team.admin() as admin:
+        log = admin.execute("SELECT kind, from_role, to_role, reason FROM claim_log ORDER BY id").fetchall()
+    assert log[-1] == ("takeover", f"kefu_{team.id}_wang", f"kefu_{team.id}_li", "王五下班")
+    wang.sync()
+    mine = buyer(wang)
+    assert mine.holder_name == "李四" and customers.held_by_other(wang.store, mine) is not None
+    history = customers.chase_history(wang.store, mine.id)
+    assert len(history) == 1 and history[0].angle == "price"
+
+
+def test_two_agents_who_starred_the_same_buyer_offline_end_with_one_row_and_a_collision(tmp_path, team):
+    wang, li = panel(tmp_path, team, "wang"), panel(tmp_path, team, "li")
+    a = star(wang, marks=["高客单"])
+    b = star(li, marks=["意向明显"])
+    assert a.uuid != b.uuid
+    reminders.record_chase(li.store, b.id, None, angle="product")  # li believes the buyer is free
+    wang.sync()  # wang's share lands first: wang holds the buyer
+    li.sync()
+    with team.admin() as admin:
+        rows = admin.execute("SELECT id::text, holder FROM buyers").fetchall()
+        collisions = admin.execute("SELECT holder, chaser FROM collisions").fetchall()
+    assert rows == [(a.uuid, f"kefu_{team.id}_wang")]
+    assert collisions == [(f"kefu_{team.id}_wang", f"kefu_{team.id}_li")]
+    assert buyer(li).uuid == a.uuid  # re-keyed to the server's id
+    assert buyer(li).holder_name == "王五"
+    # wang follows the buyer: li's reminders for it are withdrawn, so one panel reminds, not two
+    pending = "SELECT count(*) AS n FROM reminders WHERE buyer_id = ? AND state = 'pending'"
+    assert li.store.query(pending, (buyer(li).id,))[0]["n"] == 0
+    assert wang.store.query(pending, (buyer(wang).id,))[0]["n"] >= 1
+    wang.sync()
+    li.sync()
+    for client in (wang, li):
+        seen = buyer(client)
+        assert sorted(seen.marks) == ["意向明显", "高客单"]  # marks merged as a set
+        [c] = [c for c in outbox.conflicts(client.store) if c.kind == "collision"]
+        assert c.theirs["holder"] == "王五" and c.theirs["chaser"] == "李四"
+    assert len(customers.chase_history(wang.store, buyer(wang).id)) == 1
+
+
+def test_another_agents_buyer_stays_out_of_my_promotion_wave(tmp_path, team):
+    wang, li = panel(tmp_path, team, "wang"), panel(tmp_path, team, "li")
+    star(wang, nickname="王的买家")
+    star(li, nickname="李的买家")
+    wang.sync()
+    li.sync()
+    assert {b.nickname for b in customers.list_buyers(li.store)} == {"王的买家", "李的买家"}
+    from datetime import timedelta
+
+    start = li.store.clock.now() + timedelta(hours=5)
+    reminders.add_promotion(li.store, "双十二", start)
+    waved = li.store.query("SELECT b.nickname FROM reminders r JOIN buyers b ON b.id = r.buyer_id "
+                           "WHERE r.kind = 'wave'")
+    assert {r["nickname"] for r in waved} == {"李的买家"}
