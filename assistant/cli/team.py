@@ -16,7 +16,6 @@ from . import out as cliout
 _out = cliout.out
 _json = cliout.json_out
 
-NOT_YET = "not yet implemented (buyer claims come in a later version) / 尚未实现（客户认领在后续版本）"
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -44,14 +43,18 @@ def _print(status, as_json: bool, store=None) -> None:
 
     parts = urlsplit(status.server)
     where = f"{parts.netloc}{parts.path}"
+    from ..core.clock import to_db
+
     last = outbox.last_sync(store) if store is not None else None
+    claims = (store.query("SELECT count(*) AS n FROM buyers WHERE holder = ? AND held_until > ?",
+                          (status.role, to_db(store.clock.now())))[0]["n"] if store is not None else 0)
     size = outbox.size(store) if store is not None else 0
     conflicts = len(outbox.conflicts(store)) if store is not None else 0
     if as_json:
         _json({"connected": True, "server": where, "sslmode": parts.query.removeprefix("sslmode="),
                "role": status.role, "team": status.team, "kind": status.kind, "shops": status.shops,
                "schema_version": status.schema_version,
-               "last_sync": last, "outbox": size, "conflicts": conflicts, "claims": None})
+               "last_sync": last, "outbox": size, "conflicts": conflicts, "claims": claims})
         return
     kind = {"agent": "客服 agent", "supervisor": "主管 supervisor"}[status.kind]
     _out(f"服务器 Server:   {where}  ({parts.query})")
@@ -62,7 +65,7 @@ def _print(status, as_json: bool, store=None) -> None:
     _out(f"上次同步 Last sync: {last or '从未 never'}")
     _out(f"待发送 Outbox:   {size}")
     _out(f"冲突 Conflicts:  {conflicts}{'  (kefu team conflicts)' if conflicts else ''}")
-    _out(f"认领 Claims:     {NOT_YET}")
+    _out(f"跟进中 Claims:   {claims}  (买家由我跟进 buyers I follow, as last synced)")
 
 
 def cmd_team_connect(ctx) -> int:
@@ -156,6 +159,30 @@ def cmd_team_upload(ctx) -> int:
     return 0
 
 
+def cmd_team_hand_over(ctx) -> int:
+    """交班 without a file: the buyers this agent follows (and so their reminders) go to another
+    agent, or with no --to to the shop's pool; sent to the server at once."""
+    from ..core import customers, reminders
+
+    me = customers.team_role(ctx.store)
+    to = None
+    if ctx.args.to:
+        team = me.split("_")[1] if me.startswith("kefu_") else ""
+        to = ctx.args.to if ctx.args.to.startswith("kefu_") else f"kefu_{team}_{ctx.args.to}"
+    moved = reminders.hand_over_team(ctx.store, to)
+    result = _run_sync(ctx)
+    if ctx.args.json:
+        _json({"buyers": moved, "to": to, "conflicts": result.conflicts})
+        return 0 if not result.conflicts else 1
+    if result.conflicts:
+        raise ValidationError(f"服务器没有接受交班（接班人 {ctx.args.to} 不是本团队在职的客服？）：kefu team conflicts",
+                              f"the server refused the handover (is {ctx.args.to} an active agent of your team?): "
+                              "kefu team conflicts")
+    target = to or "店铺待接池 the shop's pool"
+    _out(f"已交班 Handed over: {moved} 位买家 buyers -> {target}")
+    return 0
+
+
 def cmd_team_conflicts(ctx) -> int:
     from ..core import outbox
 
@@ -200,6 +227,9 @@ def register(sub, add, common) -> None:
     p = add(tsub, "upload", cmd_team_upload,
             "supervisor: put this PC's own replies into the shop library (again: no-op) / 主管上传话术库", True)
     p.add_argument("--shop", help="shop name (needed when you serve several) / 店铺名")
+    p = add(tsub, "hand-over", cmd_team_hand_over,
+            "交班: the buyers you follow go to --to NAME (or the shop's pool) / 交班给同事", True)
+    p.add_argument("--to", help="the receiving agent's name (kefu_TEAM_NAME or NAME) / 接班人")
     add(tsub, "conflicts", cmd_team_conflicts, "changes the server refused, both sides kept / 同步冲突", True)
     from .team_admin import register as register_admin  # init, add-agent ... (static: PyInstaller sees it)
 

@@ -424,6 +424,56 @@ def yield_to_holders(store: Store, now: datetime | None = None) -> int:
     return len(held)
 
 
+def adopt_held(store: Store, now: datetime | None = None) -> int:
+    """Team mode: a buyer this agent now holds (a handover, a reassignment, a take-over) that is
+    followed but has no pending chase reminder here gets the next step of its cadence, counted from
+    the chases the team already sent since it started: the receiver of a 交班 is reminded, on their
+    panel only. Returns how many got one. A sync calls it after every pull."""
+    now = _now(store, now)
+    me = customers.team_role(store)
+    if not me:
+        return 0
+    config = get_config(store)
+    added = 0
+    with store.write():
+        rows = store.query(
+            "SELECT b.id FROM buyers b WHERE b.holder = ? AND b.held_until > ? AND b.starred = 1 "
+            "AND b.state = 'following' AND b.cadence_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM reminders r "
+            "WHERE r.buyer_id = b.id AND r.kind = 'chase' AND r.state = 'pending')", (me, to_db(now)))
+        for row in rows:
+            buyer = customers.get_buyer(store, row["id"])
+            sent = store.query("SELECT count(*) AS n, max(sent_at) AS last FROM chases WHERE buyer_id = ? "
+                               "AND sent_at >= ?", (buyer.id, buyer.cadence_started_at or ""))[0]
+            anchor = from_db(sent["last"]) if sent["last"] else now
+            if _schedule(store, buyer, int(sent["n"]), now, anchor, config) is not None:
+                added += 1
+    return added
+
+
+def hand_over_team(store: Store, to_role: str | None, to_name: str | None = None,
+                   now: datetime | None = None) -> int:
+    """交班 in team mode: every buyer this agent follows goes to `to_role` (another agent of the
+    team; the server moves only the buyers of shops the receiver serves, the rest go to the pool)
+    or, with None, to the shop's pool. Queued like any change; this panel's reminders for those
+    buyers end here (they fire on the receiver's panel). Returns how many buyers were held."""
+    now = _now(store, now)
+    me = customers.team_role(store)
+    if not me:
+        raise ValidationError("没有连接团队服务器：交班请导出交接文件", "not connected to a team server: "
+                              "export a handover file instead", field="to")
+    if to_role == me:
+        raise ValidationError("不能交班给自己", "you cannot hand over to yourself", field="to")
+    with store.write() as db:
+        held = store.query("SELECT id FROM buyers WHERE holder = ? AND held_until > ?", (me, to_db(now)))
+        outbox.add(store, "team.handover", f"handover:{uuidlib.uuid4()}", {"to": to_role})
+        for row in held:
+            db.execute("UPDATE buyers SET holder = ?, holder_name = ? WHERE id = ?", (to_role, to_name, row["id"]))
+            if to_role is None:
+                db.execute("UPDATE buyers SET held_until = NULL WHERE id = ?", (row["id"],))
+            _close_pending(store, row["id"], now, "handed_over")
+    return len(held)
+
+
 # ---------------------------------------------------------------- chases
 
 def _scripts(store: Store) -> list[cad.Script]:

@@ -249,6 +249,8 @@ class SyncClient:
                     outbox.record_conflict(store, "stale_edit" if reason is None else "refused", target,
                                            {**mine, "op": first.kind}, None if server is None and reason is None else
                                            {**_jsonable(server or {}), **(_refusal(reason) if reason else {})})
+                    if first.kind == "team.handover":  # nothing moved: hear the holders again from the server
+                        store.conn.execute("DELETE FROM team_cursors WHERE feed = 'buyers'")
                     if not first.kind.startswith("shop_reply."):
                         continue
                     if server is not None:
@@ -296,7 +298,7 @@ class SyncClient:
                 if done:
                     break
         if result.pulled:
-            self.run_write(lambda store: reminders.yield_to_holders(store))
+            self.run_write(lambda store: (reminders.yield_to_holders(store), reminders.adopt_held(store)))
         return result
 
     def _page(self, feed: Feed, cursor: outbox.Cursor) -> tuple[list[dict], outbox.Cursor, bool]:
@@ -390,6 +392,8 @@ def _apply_op(conn: Any, op: outbox.Op, target: str) -> tuple | None:
         conn.execute("INSERT INTO chases (id, buyer, client_sent_at, angle, reply_title) VALUES (%s, %s, %s, %s, %s) "
                      "ON CONFLICT (id) DO NOTHING",
                      [body["id"], target, from_db(body["client_sent_at"]), body["angle"], body["reply_title"]])
+    elif op.kind == "team.handover":
+        conn.execute(f"SELECT kefu_hand_over(%s, now() + interval '{LEASE_MINUTES} minutes')", [body["to"]])
     elif op.kind == "buyer.phone":
         conn.execute("SELECT kefu_set_phone(%s, %s)", [target, body["phone"]])
     else:

@@ -114,3 +114,51 @@ def test_another_agents_buyer_stays_out_of_my_promotion_wave(tmp_path, team):
     waved = li.store.query("SELECT b.nickname FROM reminders r JOIN buyers b ON b.id = r.buyer_id "
                            "WHERE r.kind = 'wave'")
     assert {r["nickname"] for r in waved} == {"李的买家"}
+
+
+PENDING = "SELECT count(*) AS n FROM reminders WHERE state = 'pending' AND kind = 'chase'"
+
+
+def test_handover_moves_the_buyers_and_their_reminders_to_the_receiver(tmp_path, team):
+    wang, li = panel(tmp_path, team, "wang"), panel(tmp_path, team, "li")
+    for nick in ("买家甲", "买家乙"):
+        star(wang, nickname=nick)
+    reminders.record_chase(wang.store, buyer(wang, "买家甲").id, None, angle="price")
+    wang.sync()
+    li.sync()
+    assert wang.store.query(PENDING)[0]["n"] == 2 and li.store.query(PENDING)[0]["n"] == 0
+
+    assert reminders.hand_over_team(wang.store, f"kefu_{team.id}_li", "李四") == 2
+    assert wang.store.query(PENDING)[0]["n"] == 0  # they fire on the receiver's panel now
+    wang.sync()
+    li.sync()
+    for nick in ("买家甲", "买家乙"):
+        assert buyer(li, nick).holder == f"kefu_{team.id}_li"
+        assert customers.held_by_other(wang.store, buyer(wang, nick)) == (f"kefu_{team.id}_li", "李四")
+    assert li.store.query(PENDING)[0]["n"] == 2
+    # the chased buyer continues its cadence at the next step, not from the start
+    steps = {r["nickname"]: r["step"] for r in li.store.query(
+        "SELECT b.nickname, r.step FROM reminders r JOIN buyers b ON b.id = r.buyer_id WHERE r.state = 'pending'")}
+    assert steps == {"买家甲": 1, "买家乙": 0}
+    with team.admin() as admin:
+        kinds = admin.execute("SELECT kind, to_role FROM claim_log WHERE kind = 'handover'").fetchall()
+    assert kinds == [("handover", f"kefu_{team.id}_li")] * 2
+
+    # li hands over to the pool: nobody holds them, anyone may star or chase them next
+    reminders.hand_over_team(li.store, None)
+    li.sync()
+    wang.sync()
+    assert all(customers.held_by_other(wang.store, buyer(wang, n)) is None for n in ("买家甲", "买家乙"))
+    reminders.record_chase(wang.store, buyer(wang, "买家乙").id, None, angle="gift")  # free again: allowed
+
+
+def test_a_handover_to_someone_outside_the_team_is_refused_and_nothing_moves(tmp_path, team):
+    wang = panel(tmp_path, team, "wang")
+    star(wang)
+    wang.sync()
+    reminders.hand_over_team(wang.store, "kefu_nosuchteam_x")
+    result = wang.sync()
+    assert result.conflicts == 1
+    assert [c.kind for c in outbox.conflicts(wang.store)] == ["refused"]
+    assert buyer(wang).holder == f"kefu_{team.id}_wang"  # heard again from the server
+    assert wang.store.query(PENDING)[0]["n"] == 1  # and the reminder is back

@@ -110,10 +110,10 @@ def test_connect_status_disconnect(pg_db, team, file_keyring, kefu, tmp_path):
     assert shown["server"] == f"{pg_db.server.host}:{pg_db.server.port}/{pg_db.name}"
     assert (shown["role"], shown["team"], shown["kind"], shown["shops"]) == (role, team, "agent", ["二店", "旗舰店"])
     assert shown["schema_version"] == schema.SCHEMA_VERSION
-    # never synced yet, nothing queued; claims are not built yet and say so (not faked)
-    assert (shown["last_sync"], shown["outbox"], shown["conflicts"], shown["claims"]) == (None, 0, 0, None)
+    # never synced yet, nothing queued, nobody followed
+    assert (shown["last_sync"], shown["outbox"], shown["conflicts"], shown["claims"]) == (None, 0, 0, 0)
     code, text, err3 = kefu("team", "status")
-    assert code == 0 and "not yet implemented" in text and "客服 agent" in text
+    assert code == 0 and "Claims:   0" in text and "客服 agent" in text
 
     # the password is nowhere but the keyring: not in the SQLite file (and its WAL), the log, the output
     secret = PASSWORD.encode()

@@ -171,3 +171,39 @@ def test_the_app_wiring_shows_the_state_and_tells_a_problem_once(qtbot, tmp_path
     finally:
         team_sync.stop()
         worker.stop()
+
+
+def test_after_a_handover_the_receivers_panel_holds_the_buyers_and_their_reminders_within_5_s(
+        qtbot, team, running, pg_db):
+    """Two live panels against one server: wang hands over (交班) to li; li's panel, woken by the
+    server, holds the buyers and has their reminders, and wang's panel has none (one owner)."""
+    from assistant.core import reminders
+
+    with pg_db.connect() as admin:
+        team["pw"]["li"] = secrets.token_urlsafe(12)
+        schema.create_agent(admin, team["id"], "li", team["pw"]["li"], shops=["旗舰店"], display_name="李四")
+    _, wang_worker, wang_path, _ = running(team, "wang", poll_s=3600)
+    _, _, li_path, _ = running(team, "li", poll_s=3600)
+    done: list = []
+    wang_worker.submit(lambda store: [reminders.star(store, platform="taobao", nickname=n) for n in ("甲", "乙")],
+                       done.append, write=True)
+    qtbot.waitUntil(lambda: bool(done), timeout=5000)
+
+    def pending(path):
+        with Store(path) as store:
+            return store.query("SELECT count(*) AS n FROM reminders WHERE state = 'pending' AND kind = 'chase'")[0]["n"]
+
+    def held_by(path, role):
+        with Store(path) as store:
+            return store.query("SELECT count(*) AS n FROM buyers WHERE holder = ?", (role,))[0]["n"]
+
+    wang_role, li_role = (schema.agent_role(team["id"], n) for n in ("wang", "li"))
+    qtbot.waitUntil(lambda: held_by(li_path, wang_role) == 2, timeout=5000)  # li's panel sees wang's buyers
+    handed: list = []
+    wang_worker.submit(lambda store: reminders.hand_over_team(store, li_role, "李四"), handed.append, write=True)
+    qtbot.waitUntil(lambda: bool(handed), timeout=5000)
+    began = time.monotonic()
+    qtbot.waitUntil(lambda: held_by(li_path, li_role) == 2 and pending(li_path) == 2, timeout=5000)
+    took = time.monotonic() - began
+    print(f"\nhandover -> receiver's panel holds 2 buyers with their reminders: {took * 1000:.0f} ms")
+    assert pending(wang_path) == 0 and took < 5.0
