@@ -744,7 +744,10 @@ def apply_buyer_row(store: Store, row: dict, ctx: dict) -> str:
         log_event(store, int(cur.lastrowid), "created", now, detail="team")
         return "added"
     pending = _pending_kinds(store, bid)
-    if not pending & {"buyer.claim", "buyer.takeover"}:
+    # a 交班 not yet sent: the server still names me for the buyers I just handed over
+    handing_over = row["holder"] == ctx["me"] and bool(
+        store.query("SELECT 1 FROM team_outbox WHERE kind = 'team.handover' LIMIT 1"))
+    if not pending & {"buyer.claim", "buyer.takeover"} and not handing_over:
         store.conn.execute("UPDATE buyers SET holder = ?, holder_name = ?, held_until = ?, team_shop = ? WHERE id = ?",
                            (row["holder"], holder_name, held_until, str(row["shop"]), local["id"]))
     if not pending & {"buyer.upsert", "buyer.update"}:

@@ -431,8 +431,8 @@ def adopt_held(store: Store, now: datetime | None = None) -> int:
     panel only. Returns how many got one. A sync calls it after every pull."""
     now = _now(store, now)
     me = customers.team_role(store)
-    if not me:
-        return 0
+    if not me or store.query("SELECT 1 FROM team_outbox WHERE kind = 'team.handover' LIMIT 1"):
+        return 0  # nothing to adopt while my own 交班 is still on its way
     config = get_config(store)
     added = 0
     with store.write():

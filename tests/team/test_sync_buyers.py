@@ -5,9 +5,12 @@ shared, and an offline chase of a buyer someone else held is flagged to both."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from assistant.core import customers, outbox, reminders
+from assistant.core.clock import to_db
 from assistant.errors import ValidationError
 from tests.helpers import pg
 
@@ -107,8 +110,6 @@ def test_another_agents_buyer_stays_out_of_my_promotion_wave(tmp_path, team):
     wang.sync()
     li.sync()
     assert {b.nickname for b in customers.list_buyers(li.store)} == {"王的买家", "李的买家"}
-    from datetime import timedelta
-
     start = li.store.clock.now() + timedelta(hours=5)
     reminders.add_promotion(li.store, "双十二", start)
     waved = li.store.query("SELECT b.nickname FROM reminders r JOIN buyers b ON b.id = r.buyer_id "
@@ -162,3 +163,20 @@ def test_a_handover_to_someone_outside_the_team_is_refused_and_nothing_moves(tmp
     assert [c.kind for c in outbox.conflicts(wang.store)] == ["refused"]
     assert buyer(wang).holder == f"kefu_{team.id}_wang"  # heard again from the server
     assert wang.store.query(PENDING)[0]["n"] == 1  # and the reminder is back
+
+
+def test_a_lease_is_renewed_only_when_it_nears_its_end(tmp_path, team):
+    wang = panel(tmp_path, team, "wang")
+    star(wang)
+    wang.sync()
+    with team.admin() as admin:
+        first = admin.execute("SELECT held_until FROM buyers").fetchone()[0]
+    wang.sync()  # far from its end: no renewal (a renewal wakes every panel)
+    with team.admin() as admin:
+        assert admin.execute("SELECT held_until FROM buyers").fetchone()[0] == first
+        admin.execute("UPDATE buyers SET held_until = now() + interval '20 minutes'")
+    with wang.store.write() as db:
+        db.conn.execute("UPDATE buyers SET held_until = ?", (to_db(wang.store.clock.now() + timedelta(minutes=20)),))
+    wang.sync()
+    with team.admin() as admin:
+        assert admin.execute("SELECT held_until > now() + interval '100 minutes' FROM buyers").fetchone()[0]

@@ -70,7 +70,10 @@ def running(qtbot, tmp_path):
         service.state_changed.connect(lambda s, d: states.append((s, d)))
         service.start()
         started.append((service, worker))
-        qtbot.waitUntil(lambda: bool(states) and states[-1][0] == "online", timeout=10_000)
+        try:
+            qtbot.waitUntil(lambda: bool(states) and states[-1][0] == "online", timeout=10_000)
+        except Exception as exc:
+            raise AssertionError(f"{name}'s panel never came online: {states}") from exc
         return service, worker, path, states
 
     yield start
@@ -87,8 +90,12 @@ def body_of(path, uuid) -> str | None:
 
 def test_a_supervisors_edit_reaches_the_agents_store_within_a_second(qtbot, team, running):
     # polling is pushed out of the way (1 h): only the NOTIFY can bring it in time
-    _service, worker, path, _ = running(team, "wang", poll_s=3600)
+    _service, worker, path, states = running(team, "wang", poll_s=3600)
     assert body_of(path, team["reply"]) == "今天发"  # the first round pulled the library
+    # an idle panel stays idle: no round wakes itself (or the team) again
+    seen = len(states)
+    qtbot.wait(1500)
+    assert len(states) - seen <= 2, states[seen:]
     changed: list[float] = []
     worker.data_changed.connect(lambda: changed.append(time.monotonic()))
     with login(team, "sup") as sup:
