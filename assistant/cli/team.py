@@ -128,34 +128,47 @@ def cmd_team_sync(ctx) -> int:
 
 
 def cmd_team_upload(ctx) -> int:
-    """A supervisor's first upload: every own reply of this PC goes into a shop library (same uuid,
-    so running it again adds nothing)."""
-    from ..core import replies
+    """The first upload of an existing kefu.db: every starred buyer this PC follows is shared and
+    claimed (anyone), and for a supervisor every own reply goes into a shop library. Both keep
+    their ids, so running it again adds nothing."""
+    from ..core import customers, replies
 
     shared: list[int] = []
+    buyers: list[int] = []
+    kinds: list[str] = []
 
     def share(client) -> None:
         kind, shops = client.refresh_identity()
-        if kind != "supervisor":
-            raise ValidationError("只有主管账号可以上传店铺话术库", "only a supervisor can upload the shop library")
+        kinds.append(kind)
         names = [name for _, name in shops]
         shop = ctx.args.shop
-        if shop is None:
-            if len(names) != 1:
-                raise ValidationError(f"请用 --shop 指定店铺：{'、'.join(names) or '（无）'}",
-                                      f"name the shop with --shop: {', '.join(names) or '(none)'}")
-            shop = names[0]
-        replies.shop_of(ctx.store, shop)  # an unknown shop fails before anything is queued
+        if kind == "supervisor":
+            if shop is None:
+                if len(names) != 1:
+                    raise ValidationError(f"请用 --shop 指定店铺：{'、'.join(names) or '（无）'}",
+                                          f"name the shop with --shop: {', '.join(names) or '(none)'}")
+                shop = names[0]
+            replies.shop_of(ctx.store, shop)  # an unknown shop fails before anything is queued
         with ctx.store.write():
-            for reply in replies.list_replies(ctx.store):
-                if reply.shop is None:
-                    replies.share_reply(ctx.store, reply.id, shop)
-                    shared.append(reply.id)
+            if kind == "supervisor":
+                for reply in replies.list_replies(ctx.store):
+                    if reply.shop is None:
+                        replies.share_reply(ctx.store, reply.id, shop)
+                        shared.append(reply.id)
+            for buyer in customers.list_buyers(ctx.store, starred=True, state="following"):
+                if buyer.team_shop is None and customers.share(ctx.store, buyer.id) is not None:
+                    customers.claim(ctx.store, buyer.id)
+                    buyers.append(buyer.id)
 
     result = _run_sync(ctx, before=share)
     if not ctx.args.json:
-        _out(f"上传到店铺话术库 Uploaded to the shop library: {len(shared)}")
-    _report(result, ctx.args.json, {"uploaded": len(shared)})
+        if kinds and kinds[0] == "supervisor":
+            _out(f"上传到店铺话术库 Uploaded to the shop library: {len(shared)}")
+        else:
+            _out("话术库只由主管上传；已上传你跟进的买家 / only a supervisor uploads the shop library; "
+                 "your followed buyers were uploaded")
+        _out(f"共享的标星买家 Starred buyers shared: {len(buyers)}")
+    _report(result, ctx.args.json, {"uploaded": len(shared), "buyers": len(buyers)})
     return 0
 
 

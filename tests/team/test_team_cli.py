@@ -247,13 +247,15 @@ def test_upload_sync_and_an_agents_first_sync(pg_db, team, file_keyring, kefu, t
     # the agent (another data folder): an agent may not upload
     code, _, err = kefu("team", "connect", url(pg_db, team), "--password-stdin", stdin=PASSWORD)
     assert code == 0, err
-    code, _, err = kefu("team", "upload")
-    assert code == 2 and "supervisor" in err and "主管" in err
+    code, out, err = kefu("team", "upload")
+    assert code == 0 and "only a supervisor uploads the shop library" in out, err
+    # that upload synced: the agent's own default library is the same as the shop's, adopted, not duplicated
+    assert f"received {first['uploaded']}" in out
     code, out, err = kefu("team", "sync", "--json")
     assert code == 0, err
-    got = json.loads(out)
-    # the agent's own default library is the same as the shop's: adopted, not duplicated
-    assert got["pulled"] == first["uploaded"] and got["outcomes"] == {"adopted": first["uploaded"]}
+    assert json.loads(out)["pulled"] == 0
+    with sqlite3.connect(tmp_path / "data" / "kefu.db") as db:
+        assert db.execute("SELECT count(*) FROM replies WHERE shop IS NOT NULL").fetchone()[0] == first["uploaded"]
     code, out, _ = kefu("team", "status", "--json")
     shown = json.loads(out)
     assert shown["last_sync"] and shown["outbox"] == 0
@@ -298,3 +300,34 @@ def test_sync_without_a_connection_or_with_the_server_gone(pg_db, pg_server, tea
     code, _, err = kefu("team", "sync")
     assert code == 1 and ("refused the login" in err or "cannot reach" in err), err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_an_existing_library_with_starred_buyers_uploads_once(pg_db, team, file_keyring, kefu, tmp_path):
+    """Acceptance: an existing kefu.db (replies and starred buyers from before team mode) upgrades
+    and uploads; a second upload changes no row count on the server."""
+    from assistant.core import reminders
+    from assistant.core.store import Store
+
+    data = ["--data-dir", str(tmp_path / "old")]
+    assert kefu(*data, "replies", "list")[0] == 0  # a library made before connecting
+    with Store(tmp_path / "old" / "kefu.db") as store:
+        for nick in ("老客户甲", "老客户乙", "老客户丙"):
+            reminders.star(store, platform="taobao", nickname=nick, shop="旗舰店", marks=["高客单"])
+        reminders.star(store, platform="jd", nickname="别的店", shop="没有这个店")  # not a team shop: stays local
+    code, _, err = kefu(*data, "team", "connect", url(pg_db, team, "sup"), "--password-stdin", stdin=PASSWORD + "s")
+    assert code == 0, err
+
+    def counts():
+        with pg_db.connect() as admin:
+            return tuple(admin.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                         for t in ("shop_replies", "buyers", "buyer_marks", "claim_log", "kefu_ops"))
+
+    code, out, err = kefu(*data, "team", "upload", "--json")
+    assert code == 0, err
+    first = json.loads(out)
+    assert first["buyers"] == 3 and first["uploaded"] > 50 and first["conflicts"] == 0
+    after = counts()
+    assert after[1:4] == (3, 3, 3)
+    code, out, err = kefu(*data, "team", "upload", "--json")
+    assert code == 0 and (json.loads(out)["buyers"], json.loads(out)["uploaded"]) == (0, 0)
+    assert counts() == after
