@@ -105,6 +105,9 @@ def cmd_buyers_show(ctx) -> int:
     _out(f"买家 Buyer:   {buyer.nickname}  [id {buyer.id}]")
     _out(f"平台 Platform: {buyer.platform_name}    店铺 Shop: {buyer.shop or '-'}")
     _out(f"状态 State:   {buyer.state_name}{'  ★' if buyer.starred else ''}    标记 Marks: {'、'.join(buyer.marks) or '-'}")
+    other = customers.held_by_other(ctx.store, buyer)
+    if other is not None:  # team mode: another agent follows this buyer
+        _out(f"跟进 Holder:  {other[1]} 跟进中 / followed by {other[1]}  (kefu buyers take-over)")
     _out(f"电话 Phone:   {phone or '-'}    时区 Time zone: {buyer.tz or '-'}    语言 Lang: {buyer.language or '-'}")
     if buyer.open_questions:
         _out("待解答 Open questions: yes / 有未解答的问题")
@@ -163,6 +166,18 @@ def cmd_buyers_unstar(ctx) -> int:
 
     buyer = reminders.unstar(ctx.store, _buyer(ctx).id)
     _out(f"Unstarred buyer {buyer.id}; its reminders are cancelled / 已取消标星")
+    return 0
+
+
+def cmd_buyers_take_over(ctx) -> int:
+    """Team mode: follow a buyer another agent holds; logged on the server with the reason."""
+    from ..core import customers
+
+    buyer = _buyer(ctx)
+    before = customers.held_by_other(ctx.store, buyer)
+    customers.take_over(ctx.store, buyer.id, ctx.args.reason or "")
+    who = before[1] if before else "-"
+    _out(f"已接手 Taken over buyer {buyer.id} (from {who}); sent with the next sync / 下次同步时发送到服务器")
     return 0
 
 
@@ -419,6 +434,10 @@ def register(sub, add, common) -> None:
     p.add_argument("--cadence", help="in_chat, revisit, high_ticket, low_ticket (default: by marks)")
     p = add(bsub, "unstar", cmd_buyers_unstar, "unstar a buyer (cancels reminders) / 取消标星")
     who(p)
+    p = add(bsub, "take-over", cmd_buyers_take_over,
+            "team mode: follow a buyer another agent holds (logged) / 接手同事跟进的买家")
+    who(p)
+    p.add_argument("--reason", help="why (shown in the team's log) / 原因")
     p = add(bsub, "note", cmd_buyers_note, "set or append notes / 备注")
     who(p)
     p.add_argument("text")

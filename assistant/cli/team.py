@@ -134,11 +134,15 @@ def cmd_team_upload(ctx) -> int:
     from ..core import customers, replies
 
     shared: list[int] = []
-    buyers: list[int] = []
+    buyers: list[int] = []  # one count
     kinds: list[str] = []
 
+    def shared_buyers() -> int:
+        return ctx.store.query("SELECT count(*) AS n FROM buyers WHERE team_shop IS NOT NULL")[0]["n"]
+
     def share(client) -> None:
-        kind, shops = client.refresh_identity()
+        before = shared_buyers()
+        kind, shops = client.refresh_identity()  # shares followed buyers already (as every sync does)
         kinds.append(kind)
         names = [name for _, name in shops]
         shop = ctx.args.shop
@@ -155,10 +159,8 @@ def cmd_team_upload(ctx) -> int:
                     if reply.shop is None:
                         replies.share_reply(ctx.store, reply.id, shop)
                         shared.append(reply.id)
-            for buyer in customers.list_buyers(ctx.store, starred=True, state="following"):
-                if buyer.team_shop is None and customers.share(ctx.store, buyer.id) is not None:
-                    customers.claim(ctx.store, buyer.id)
-                    buyers.append(buyer.id)
+            customers.share_followed(ctx.store)
+        buyers.append(shared_buyers() - before)
 
     result = _run_sync(ctx, before=share)
     if not ctx.args.json:
@@ -167,8 +169,8 @@ def cmd_team_upload(ctx) -> int:
         else:
             _out("话术库只由主管上传；已上传你跟进的买家 / only a supervisor uploads the shop library; "
                  "your followed buyers were uploaded")
-        _out(f"共享的标星买家 Starred buyers shared: {len(buyers)}")
-    _report(result, ctx.args.json, {"uploaded": len(shared), "buyers": len(buyers)})
+        _out(f"共享的标星买家 Starred buyers shared: {sum(buyers)}")
+    _report(result, ctx.args.json, {"uploaded": len(shared), "buyers": sum(buyers)})
     return 0
 
 

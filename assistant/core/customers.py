@@ -661,6 +661,22 @@ def _mark_uuids(store: Store, buyer_id: int) -> list[str]:
         "AND m.uuid IS NOT NULL ORDER BY m.id", (buyer_id,))]
 
 
+def share_followed(store: Store, now: datetime | None = None) -> int:
+    """Every starred, followed buyer of a served shop not shared yet (starred before joining the
+    team, or before the shop was granted) is shared and claimed: in team mode the team sees them.
+    Returns how many. `kefu team upload` and every sync call it."""
+    if not team_role(store):
+        return 0
+    done = 0
+    with store.write():
+        for row in store.query("SELECT id, shop FROM buyers WHERE team_shop IS NULL AND starred = 1 "
+                               "AND state = 'following'"):
+            if team_shop_for(store, row["shop"]) is not None and share(store, row["id"]) is not None:
+                claim(store, row["id"], now)
+                done += 1
+    return done
+
+
 def queue_fields(store: Store, buyer_id: int) -> None:
     """The buyer's shared fields changed (inside the caller's write): the newer write wins on the server."""
     if share(store, buyer_id) is None:

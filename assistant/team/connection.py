@@ -68,6 +68,7 @@ class Status:
     kind: str  # agent | supervisor
     shops: list[str] = field(default_factory=list)
     schema_version: int = 0
+    shop_ids: dict[str, str] = field(default_factory=dict)  # name -> server uuid
 
 
 def _host_part(host: str) -> str:
@@ -237,8 +238,10 @@ def read_status(conn, target: Target) -> Status:
     if not is_agent:
         raise TeamError(f"角色 {target.role} 不是团队 {team} 的客服账号",
                         f"the role {target.role} is not an agent of team {team}")
-    shops = [name for (name,) in conn.execute("SELECT name FROM shops ORDER BY name")]  # RLS: served only
-    return Status(target.server, target.role, team, "supervisor" if is_sup else "agent", shops, version)
+    served = [(name, str(i)) for (name, i) in conn.execute("SELECT name, id FROM shops ORDER BY name")]  # RLS
+    shops = [name for name, _ in served]
+    return Status(target.server, target.role, team, "supervisor" if is_sup else "agent", shops, version,
+                  dict(served))
 
 
 def connect(store, url: str, password: str) -> Status:
@@ -262,6 +265,10 @@ def connect(store, url: str, password: str) -> Status:
         settings.set(store, "team.server", target.server)
         settings.set(store, "team.role", target.role)
         settings.set(store, "team.kind", status.kind)
+        with store.write() as db:  # buyers starred from now on know their server shop, before a first sync
+            db.conn.execute("DELETE FROM team_shops")
+            db.conn.executemany("INSERT INTO team_shops (uuid, name) VALUES (?, ?)",
+                                [(i, n) for n, i in status.shop_ids.items()])
     except BaseException:
         _forget(backend, target.keyring_user)
         settings.reset(store, list(TEAM_SETTINGS))

@@ -183,6 +183,7 @@ class SyncClient:
                 if current != dict(shops):
                     db.conn.execute("DELETE FROM team_shops")
                     db.conn.executemany("INSERT INTO team_shops (uuid, name) VALUES (?, ?)", shops)
+                customers.share_followed(store)  # starred before joining, or before a shop was granted
 
         self.run_write(store_identity)
         return kind, shops

@@ -331,3 +331,26 @@ def test_an_existing_library_with_starred_buyers_uploads_once(pg_db, team, file_
     code, out, err = kefu(*data, "team", "upload", "--json")
     assert code == 0 and (json.loads(out)["buyers"], json.loads(out)["uploaded"]) == (0, 0)
     assert counts() == after
+
+
+def test_buyers_show_who_follows_and_take_over_from_the_command_line(pg_db, team, file_keyring, kefu, tmp_path):
+    sup = ["--data-dir", str(tmp_path / "sup")]
+    assert kefu(*sup, "team", "connect", url(pg_db, team, "sup"), "--password-stdin", stdin=PASSWORD + "s")[0] == 0
+    assert kefu("team", "connect", url(pg_db, team), "--password-stdin", stdin=PASSWORD)[0] == 0
+    code, _, err = kefu(*sup, "buyers", "star", "买家丁", "--platform", "taobao", "--shop", "旗舰店")
+    assert code == 0, err
+    assert kefu(*sup, "team", "sync")[0] == 0
+    assert kefu("team", "sync")[0] == 0
+    code, out, err = kefu("buyers", "show", "买家丁", "--platform", "taobao")
+    assert code == 0 and "sup 跟进中" in out, err
+    code, _, err = kefu("buyers", "outcome", "买家丁", "--platform", "taobao", "replied")
+    code, _, err = kefu("buyers", "star", "买家丁", "--platform", "taobao", "--shop", "旗舰店")
+    assert code == 2 and "sup 跟进中" in err and "take over" in err and len(err.strip().splitlines()) == 1
+    code, out, err = kefu("buyers", "take-over", "买家丁", "--platform", "taobao", "--reason", "主管让我跟")
+    assert code == 0 and "from sup" in out, err
+    assert kefu("team", "sync")[0] == 0
+    assert kefu(*sup, "team", "sync")[0] == 0
+    code, out, _ = kefu(*sup, "buyers", "show", "买家丁", "--platform", "taobao")
+    assert "wang 跟进中" in out
+    code, out, _ = kefu("team", "status", "--json")
+    assert json.loads(out)["claims"] == 1
