@@ -249,3 +249,6 @@ def register(sub, add, common) -> None:
     from .team_admin import register as register_admin  # init, add-agent ... (static: PyInstaller sees it)
 
     register_admin(tsub, add)
+    from .team_supervisor import register as register_supervisor  # holders, report, reassign ... (static)
+
+    register_supervisor(tsub, add)
