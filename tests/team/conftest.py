@@ -36,3 +36,19 @@ def pg_db(pg_server):
         yield db
     finally:
         db.drop()
+
+
+@pytest.fixture
+def shop_team(pg_db):
+    """tests/helpers/team.Team on this test's database (a fresh team id: roles are cluster-wide):
+    the sync clients the test opened are closed and the team's roles dropped afterwards."""
+    from assistant.team import schema
+    from tests.helpers.team import Team, close_panels
+
+    team = Team(pg_db)
+    try:
+        yield team
+    finally:
+        close_panels()
+        with pg_db.connect() as admin:
+            pg_db.roles.extend(schema.team_roles(admin))

@@ -14,20 +14,12 @@ from assistant.core import customers, reminders, replies
 from tests.helpers import pg
 
 psycopg = pg.require_psycopg()
-from tests.helpers.team import Team, close_panels, panel  # noqa: E402 - imports psycopg
+from tests.helpers.team import panel  # noqa: E402 - imports psycopg
 
 
 @pytest.fixture
-def team(pg_db):
-    t = Team(pg_db)
-    try:
-        yield t
-    finally:
-        close_panels()
-        from assistant.team import schema
-
-        with pg_db.connect() as admin:
-            pg_db.roles.extend(schema.team_roles(admin))
+def team(shop_team):
+    return shop_team
 
 
 def test_no_nickname_phone_or_note_reaches_a_log_or_a_notification(tmp_path, team, caplog):

@@ -14,23 +14,12 @@ from tests.helpers import pg
 
 psycopg = pg.require_psycopg()
 from assistant.team import schema, sync  # noqa: E402 - imports psycopg
-from tests.helpers.team import Team, close_panels, local_shop_rows, panel  # noqa: E402 - imports psycopg
+from tests.helpers.team import local_shop_rows, panel  # noqa: E402 - imports psycopg
 
 
 @pytest.fixture
-def team(pg_db):
-    t = Team(pg_db)
-    try:
-        yield t
-    finally:
-        with pg_db.connect() as admin:
-            pg_db.roles.extend(schema.team_roles(admin))
-
-
-@pytest.fixture(autouse=True)
-def _close_panels():
-    yield
-    close_panels()
+def team(shop_team):
+    return shop_team
 
 
 def test_a_supervisors_library_reaches_agents_and_a_second_upload_adds_nothing(tmp_path, team):

@@ -15,21 +15,16 @@ from assistant.errors import ValidationError
 from tests.helpers import pg
 
 psycopg = pg.require_psycopg()
-from tests.helpers.team import Team, close_panels, panel  # noqa: E402 - imports psycopg
+from tests.helpers.team import panel  # noqa: E402 - imports psycopg
 
 
 @pytest.fixture
-def team(pg_db):
-    t = Team(pg_db)
-    with t.admin() as admin:
+def team(shop_team):
+    with shop_team.admin() as admin:
         for name, display in (("wang", "王五"), ("li", "李四")):
-            admin.execute("UPDATE agents SET display_name = %s WHERE role = %s", [display, f"kefu_{t.id}_{name}"])
-    try:
-        yield t
-    finally:
-        close_panels()
-        with pg_db.connect() as admin:
-            pg_db.roles.extend(__import__("assistant.team.schema", fromlist=["x"]).team_roles(admin))
+            admin.execute("UPDATE agents SET display_name = %s WHERE role = %s",
+                          [display, f"kefu_{shop_team.id}_{name}"])
+    return shop_team
 
 
 def star(client, nickname="买家甲", **kw):

@@ -23,7 +23,7 @@ from tests.helpers import pg
 
 psycopg = pg.require_psycopg()
 from assistant.team import schema  # noqa: E402 - imports psycopg
-from tests.helpers.team import Team, close_panels, local_shop_rows, panel  # noqa: E402 - imports psycopg
+from tests.helpers.team import Team, local_shop_rows, panel  # noqa: E402 - imports psycopg
 
 ROOT = Path(__file__).resolve().parents[2]
 CHANGES = 500
@@ -32,14 +32,8 @@ BATCH = 10  # operations per server transaction: small, so a kill lands mid-push
 
 
 @pytest.fixture
-def team(pg_db):
-    t = Team(pg_db)
-    try:
-        yield t
-    finally:
-        close_panels()
-        with pg_db.connect() as admin:
-            pg_db.roles.extend(schema.team_roles(admin))
+def team(shop_team):
+    return shop_team
 
 
 def _offline_changes(store, rng: random.Random, on_server: list) -> tuple[dict[str, int], dict[str, int]]:
