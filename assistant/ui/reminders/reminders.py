@@ -30,6 +30,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject, QPoint, QRect, QSi
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QApplication,
+    QDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -47,6 +48,8 @@ from ...core.clock import Clock, SystemClock
 from ...errors import KnownError
 from ...services.messages import MessageBridge
 from ...services.worker import StoreWorker
+from ..team import queries as team_queries
+from ..team.holder import TakeOverDialog, blocked_text, following_text, tag_html
 from ..widgets import i18n, icons, style
 
 log = logging.getLogger(__name__)
@@ -151,6 +154,8 @@ class ChaseActions(QObject):
     handled = Signal(int)
     #: a chase was recorded for this buyer
     chased = Signal(int)
+    #: team mode: this panel took over the buyer (its id) from another agent
+    taken_over = Signal(int)
 
     def __init__(self, worker: StoreWorker, clock: Clock | None = None, parent: QObject | None = None, *,
                  messages: MessageBridge | None = None) -> None:
@@ -162,6 +167,7 @@ class ChaseActions(QObject):
         self.paste_available = False
         self.pending: dict[str, PendingChase] = {}  # attribution of a paste asked for -> the chase it is
         self.last_place: tuple[str, str] | None = None  # platform, shop of the last star
+        self.take_over_dialog: QDialog | None = None  # the last one opened (tests drive it)
 
     def set_paste_available(self, available: bool) -> None:
         self.paste_available = bool(available)
@@ -263,6 +269,35 @@ class ChaseActions(QObject):
         self.worker.submit(lambda store: reminders.unstar(store, buyer_id, now),
                            lambda _b: self.messages.post(translate("Reminders", "已取消标星"), "", "info"),
                            self._error, write=True)
+
+    # ------------------------------------------------------------ team mode: shared buyers
+
+    def holder_of(self, buyer_id: int, done: Callable[[str | None], None]) -> None:
+        """done(name of the other agent following the buyer, or None) - always None without a team."""
+        now = self.clock.now()
+        # quiet on error: the proposal asked for the same buyer reports a problem once
+        self.worker.submit(lambda store: team_queries.holder_of(store, buyer_id, now), done, lambda _exc: None)
+
+    def take_over(self, buyer_id: int, reason: str = "") -> None:
+        """Follow a buyer another agent holds: a logged take-over queued for the team server."""
+        now = self.clock.now()
+
+        def done(buyer: customers.Buyer) -> None:
+            self.taken_over.emit(buyer.id)
+            self.messages.post(translate("Reminders", "已接手“{nick}”，现在由你跟进").replace("{nick}", buyer.nickname),
+                               "", "success")
+
+        self.worker.submit(lambda store: customers.take_over(store, buyer_id, reason, now), done, self._error,
+                           write=True)
+
+    def offer_take_over(self, buyer_id: int, nickname: str, holder: str, parent: QWidget | None = None) -> QDialog:
+        """Ask for the (optional) reason, then take over; returns the open dialog."""
+        dialog = TakeOverDialog(holder, nickname, parent)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        dialog.accepted.connect(lambda: self.take_over(buyer_id, dialog.reason_text()))
+        self.take_over_dialog = dialog
+        dialog.open()
+        return dialog
 
     # ------------------------------------------------------------ hotkeys
 
@@ -382,8 +417,11 @@ class ReminderCard(QFrame):
         self.open_button.clicked.connect(lambda: self.actions.open_buyer.emit(self.item.buyer_id))
         self.done_button = self._button("check", primary=True)
         self.done_button.clicked.connect(lambda: self.actions.complete(self.item.id))
-        for b in (self.paste_button, self.override_button, self.done_button, self.snooze_button, self.paid_button,
-                  self.lost_button, self.open_button):
+        self.take_over_button = self._button(None)
+        self.take_over_button.clicked.connect(self.on_take_over)
+        self.take_over_button.hide()
+        for b in (self.take_over_button, self.paste_button, self.override_button, self.done_button,
+                  self.snooze_button, self.paid_button, self.lost_button, self.open_button):
             row.addWidget(b, 0 if b is self.open_button else 2 if b in (self.paste_button, self.override_button,
                                                                         self.done_button) else 1)
         layout.addLayout(row)
@@ -407,12 +445,15 @@ class ReminderCard(QFrame):
         self.done_button.setVisible(phone or item.buyer_id is None)
         self.paste_button.setEnabled(False)
         self._override = False
+        self.holder: str | None = None  # team mode: another agent following this buyer
         self._retranslate()
         self._recheck = QTimer(self)
         self._recheck.setInterval(RECHECK_MS)
         self._recheck.timeout.connect(self.recheck)
         if item.buyer_id is not None and not phone:
             actions.propose(item.buyer_id, self.set_proposal)
+            actions.holder_of(item.buyer_id, self.set_holder)
+            actions.taken_over.connect(self._on_taken_over)
             self._recheck.start()
 
     def _button(self, icon_name: str | None, primary: bool = False) -> QPushButton:
@@ -428,6 +469,23 @@ class ReminderCard(QFrame):
         self.proposal = proposal
         self._retranslate()
         self.proposal_ready.emit()
+
+    def set_holder(self, name: str | None) -> None:
+        """Team mode: another agent follows this buyer (until the next sync closes the reminder):
+        the chase waits for a take-over."""
+        if name == self.holder:
+            return
+        self.holder = name
+        self._retranslate()
+        self.proposal_ready.emit()  # the card's height changed
+
+    def _on_taken_over(self, buyer_id: int) -> None:
+        if buyer_id == self.item.buyer_id:
+            self.set_holder(None)
+
+    def on_take_over(self) -> None:
+        if self.holder and self.item.buyer_id is not None:
+            self.actions.offer_take_over(self.item.buyer_id, self.item.nickname or "", self.holder, self.window())
 
     def log_ready(self) -> None:
         if self.paste_button.isVisible():
@@ -451,6 +509,7 @@ class ReminderCard(QFrame):
         """The proposal and its warnings as they are now (the agent's override kept)."""
         if self.isVisible() and self.item.buyer_id is not None:
             self.actions.propose(self.item.buyer_id, self.set_proposal, override=self._override)
+            self.actions.holder_of(self.item.buyer_id, self.set_holder)
 
     def _retranslate(self) -> None:
         item, now = self.item, self.clock.now()
@@ -460,7 +519,8 @@ class ReminderCard(QFrame):
             name = item.nickname or ""
         badge = f' <span style="color:{style.TEXT_3}; font-weight:400;">{html.escape(platform_name(item.platform))}' \
                 f'{(" · " + html.escape(item.shop)) if item.shop else ""}</span>' if item.platform else ""
-        self.title.setText(f'<b>{html.escape(name)}</b>{badge}')
+        held = f" {tag_html(self.holder)}" if self.holder else ""
+        self.title.setText(f'<b>{html.escape(name)}</b>{badge}{held}')
         late = item.late_seconds(now)
         self.due_label.setText(translate("Reminders", "晚了 {ago}").replace("{ago}", ago(item.due_at, now))
                                if late >= 60 else translate("Reminders", "到点"))
@@ -510,13 +570,21 @@ class ReminderCard(QFrame):
                                 f'{html.escape(angle_name(p.angle))} · {html.escape(p.reply_title or "")}</span><br>'
                                 f'{body_html(body)}')
         messages = p.messages("en" if i18n.is_english() else "zh") if p is not None else []
+        if self.holder:
+            messages = [blocked_text(self.holder), *messages]
         self.warning.setText("\n".join("⚠ " + m for m in messages))
         self.warning.setVisible(bool(messages))
         self.warning.setProperty("blocked", bool(p and p.blocked))
         blocked = bool(p and p.blocked)
-        self.override_button.setVisible(blocked)
-        self.paste_button.setVisible(not blocked and item.kind != "phone" and item.buyer_id is not None)
-        self.paste_button.setEnabled(p is not None and p.reply_id is not None and not blocked)
+        self.override_button.setVisible(blocked and not self.holder)
+        self.paste_button.setVisible((not blocked or bool(self.holder)) and item.kind != "phone"
+                                     and item.buyer_id is not None)
+        self.paste_button.setEnabled(p is not None and p.reply_id is not None and not blocked and not self.holder)
+        if self.holder:
+            self.paste_button.setToolTip(blocked_text(self.holder))
+        self.take_over_button.setVisible(bool(self.holder) and item.kind != "phone")
+        self.take_over_button.setText(translate("Reminders", "接手"))
+        self.take_over_button.setToolTip(following_text(self.holder) if self.holder else "")
         for w in (self.due_label, self.warning):
             w.style().unpolish(w)
             w.style().polish(w)
