@@ -247,7 +247,7 @@ class BuyersTab(QWidget):
         self.phone_button.clicked.connect(self.reveal_phone)
         self.holder_tag = holding.tag_label()
         head.addWidget(self.name_label, 1)
-        head.addWidget(self.holder_tag)
+        head.addWidget(self.holder_tag, 0, Qt.AlignmentFlag.AlignVCenter)
         head.addWidget(self.phone_button)
         d.addLayout(head)
         self.info_label = QLabel(objectName="CardMeta")

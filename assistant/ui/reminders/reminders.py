@@ -49,7 +49,7 @@ from ...errors import KnownError
 from ...services.messages import MessageBridge
 from ...services.worker import StoreWorker
 from ..team import queries as team_queries
-from ..team.holder import TakeOverDialog, blocked_text, following_text, tag_html
+from ..team.holder import TAG_BG, TAG_FG, TakeOverDialog, blocked_text, following_text, tag_html
 from ..widgets import i18n, icons, style
 
 log = logging.getLogger(__name__)
@@ -397,6 +397,19 @@ class ReminderCard(QFrame):
         self.warning.setWordWrap(True)
         self.warning.hide()
         layout.addWidget(self.warning)
+        # team mode: another agent follows the buyer; a row of its own (the action row is full in English)
+        self.held_row = QFrame(objectName="CardHeld")
+        held_layout = QHBoxLayout(self.held_row)
+        held_layout.setContentsMargins(6, 3, 3, 3)
+        held_layout.setSpacing(6)
+        self.held_label = QLabel()
+        self.held_label.setWordWrap(True)
+        self.take_over_button = self._button(None)
+        self.take_over_button.clicked.connect(self.on_take_over)
+        held_layout.addWidget(self.held_label, 1)
+        held_layout.addWidget(self.take_over_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        self.held_row.hide()
+        layout.addWidget(self.held_row)
 
         row = QHBoxLayout()
         row.setSpacing(3)
@@ -417,11 +430,8 @@ class ReminderCard(QFrame):
         self.open_button.clicked.connect(lambda: self.actions.open_buyer.emit(self.item.buyer_id))
         self.done_button = self._button("check", primary=True)
         self.done_button.clicked.connect(lambda: self.actions.complete(self.item.id))
-        self.take_over_button = self._button(None)
-        self.take_over_button.clicked.connect(self.on_take_over)
-        self.take_over_button.hide()
-        for b in (self.take_over_button, self.paste_button, self.override_button, self.done_button,
-                  self.snooze_button, self.paid_button, self.lost_button, self.open_button):
+        for b in (self.paste_button, self.override_button, self.done_button, self.snooze_button, self.paid_button,
+                  self.lost_button, self.open_button):
             row.addWidget(b, 0 if b is self.open_button else 2 if b in (self.paste_button, self.override_button,
                                                                         self.done_button) else 1)
         layout.addLayout(row)
@@ -570,8 +580,6 @@ class ReminderCard(QFrame):
                                 f'{html.escape(angle_name(p.angle))} · {html.escape(p.reply_title or "")}</span><br>'
                                 f'{body_html(body)}')
         messages = p.messages("en" if i18n.is_english() else "zh") if p is not None else []
-        if self.holder:
-            messages = [blocked_text(self.holder), *messages]
         self.warning.setText("\n".join("⚠ " + m for m in messages))
         self.warning.setVisible(bool(messages))
         self.warning.setProperty("blocked", bool(p and p.blocked))
@@ -582,7 +590,8 @@ class ReminderCard(QFrame):
         self.paste_button.setEnabled(p is not None and p.reply_id is not None and not blocked and not self.holder)
         if self.holder:
             self.paste_button.setToolTip(blocked_text(self.holder))
-        self.take_over_button.setVisible(bool(self.holder) and item.kind != "phone")
+        self.held_row.setVisible(bool(self.holder) and item.kind != "phone")
+        self.held_label.setText("⚠ " + blocked_text(self.holder) if self.holder else "")
         self.take_over_button.setText(translate("Reminders", "接手"))
         self.take_over_button.setToolTip(following_text(self.holder) if self.holder else "")
         for w in (self.due_label, self.warning):
@@ -595,6 +604,7 @@ class ReminderCard(QFrame):
         super().changeEvent(event)
 
 
+HELD_FG, HELD_BG = TAG_FG, TAG_BG
 CARD_STYLE = f"""
 #ReminderPopup {{ background: {style.BG}; border: 1px solid #cbd5e1; border-radius: 10px; }}
 #PopupHeader {{ background: {style.SURFACE}; border-bottom: 1px solid {style.BORDER};
@@ -609,6 +619,8 @@ CARD_STYLE = f"""
     font-size: 13px; }}
 #CardWarning {{ color: {style.WARN}; background: {style.WARN_BG}; border: 1px solid #fde68a; border-radius: 6px;
     padding: 4px 6px; font-size: 12px; }}
+#CardHeld {{ background: {HELD_BG}; border: 1px solid #fde68a; border-radius: 6px; }}
+#CardHeld QLabel {{ color: {HELD_FG}; font-size: 12px; }}
 #CardWarning[blocked="true"] {{ color: {style.ERROR}; background: {style.ERROR_BG}; border-color: #fecaca; }}
 #ReminderCard QPushButton {{ padding: 4px 6px; }}
 #PopupScroll, #PopupList {{ background: transparent; border: none; }}
@@ -735,7 +747,11 @@ class ReminderPopup(QWidget):
 
     def _resize(self) -> None:
         self.list.adjustSize()
-        wanted = self.list.sizeHint().height() + 48 + (20 if self._overflow else 0)
+        # wrapped labels (a long warning, the "王五 跟进中" row) need their height at the popup's width,
+        # which sizeHint does not know
+        width = self.width() - 2
+        content = (self.list_layout.heightForWidth(width) if self.list_layout.hasHeightForWidth() else -1)
+        wanted = max(content, self.list.sizeHint().height()) + 48 + (20 if self._overflow else 0)
         screen = self.screen().availableGeometry() if self.screen() else QRect(0, 0, 1280, 800)
         self.resize(self.width(), max(160, min(wanted, int(screen.height() * 0.7))))
 

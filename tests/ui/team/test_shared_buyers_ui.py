@@ -167,7 +167,7 @@ def test_reminder_popup_and_tab_offer_take_over(qtbot, tstore, tworker, actions,
     assert card.take_over_button.isVisible() and card.take_over_button.text() == "接手"
     assert card.paste_button.isVisible() and not card.paste_button.isEnabled()
     assert card.paste_button.toolTip().startswith("王五 跟进中")
-    assert card.warning.isVisible() and "王五 跟进中" in card.warning.text()
+    assert card.held_row.isVisible() and "王五 跟进中：先“接手”" in card.held_label.text()
     i18n.install("en")
     qtbot.waitUntil(lambda: card.take_over_button.text() == "Take over")
     assert "Followed by 王五" in card.title.text()
@@ -186,7 +186,7 @@ def test_reminder_popup_and_tab_offer_take_over(qtbot, tstore, tworker, actions,
     actions.take_over_dialog.accept()
     qtbot.waitUntil(lambda: "buyer.takeover" in kinds(tstore), timeout=5000)
     qtbot.waitUntil(lambda: card.holder is None and tab.card is not None and tab.card.holder is None, timeout=5000)
-    assert card.take_over_button.isHidden() and card.paste_button.isEnabled()
+    assert card.held_row.isHidden() and card.paste_button.isEnabled()
     assert "跟进中" not in card.title.text()
 
 
