@@ -60,7 +60,7 @@ class StarDialog(QDialog):
         nick_row.setContentsMargins(0, 0, 0, 0)
         nick_row.setSpacing(6)
         nick_row.addWidget(self.nickname, 1)
-        nick_row.addWidget(self.holder_tag)
+        nick_row.addWidget(self.holder_tag, 0, Qt.AlignmentFlag.AlignVCenter)
         self.phone = QLineEdit()
         self.phone.setPlaceholderText(translate("StarDialog", "可不填；列表中只显示 138****5678"))
         self.tz = QComboBox()
