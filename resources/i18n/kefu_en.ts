@@ -3,6 +3,14 @@
 <TS version="2.1" language="en" sourcelanguage="zh_CN">
 <context>
     <name>Buyers</name>
+    <message>
+        <source>撞单：这次催单时买家由别人跟进</source>
+        <translation>Collision: someone else was following this buyer when this chase was sent</translation>
+    </message>
+    <message>
+        <source>接手</source>
+        <translation>Take over</translation>
+    </message>
     <message numerus="yes">
         <source>催过 %n 次</source>
         <translation>
@@ -1146,6 +1154,14 @@
 <context>
     <name>Reminders</name>
     <message>
+        <source>已接手“{nick}”，现在由你跟进</source>
+        <translation>Took over “{nick}”: you follow them now</translation>
+    </message>
+    <message>
+        <source>接手</source>
+        <translation>Take over</translation>
+    </message>
+    <message>
         <source>刚刚</source>
         <translation>just now</translation>
     </message>
@@ -1607,6 +1623,18 @@
 <context>
     <name>StarDialog</name>
     <message>
+        <source>接手原因（可不填）</source>
+        <translation>Reason for the take-over (optional)</translation>
+    </message>
+    <message>
+        <source>{name} 正在跟进这位买家：标星前先接手，团队会记录这次接手。</source>
+        <translation>{name} is following this buyer: starring takes them over first, and the team log records it.</translation>
+    </message>
+    <message>
+        <source>接手并标星</source>
+        <translation>Take over and star</translation>
+    </message>
+    <message>
         <source>标星买家</source>
         <translation>Star buyer</translation>
     </message>
@@ -1683,6 +1711,50 @@
 </context>
 <context>
     <name>Team</name>
+    <message>
+        <source>{name} 跟进中</source>
+        <translation>Followed by {name}</translation>
+    </message>
+    <message>
+        <source>{name} 跟进中：先“接手”才能催单或标星</source>
+        <translation>Followed by {name}: take over before you chase or star this buyer</translation>
+    </message>
+    <message>
+        <source>接手买家</source>
+        <translation>Take over buyer</translation>
+    </message>
+    <message>
+        <source>接手后由你跟进这位买家，{name} 不能再催单。团队会记录这次接手。</source>
+        <translation>After the take-over you follow this buyer and {name} can no longer chase them. The team log records it.</translation>
+    </message>
+    <message>
+        <source>接手原因（可不填），例如：买家点名找我</source>
+        <translation>Reason (optional), e.g. the buyer asked for me</translation>
+    </message>
+    <message>
+        <source>接手</source>
+        <translation>Take over</translation>
+    </message>
+    <message>
+        <source>取消</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <source>撞单：{holder} 跟进中的买家被 {chaser} 催单了</source>
+        <translation>Collision: {chaser} chased a buyer {holder} was following</translation>
+    </message>
+    <message>
+        <source>买家：{nick}</source>
+        <translation>Buyer: {nick}</translation>
+    </message>
+    <message>
+        <source>催单时间 {time}</source>
+        <translation>chased at {time}</translation>
+    </message>
+    <message>
+        <source>先和对方确认由谁继续跟进，避免重复催单。</source>
+        <translation>Agree with each other who follows this buyer from now on, so they are not chased twice.</translation>
+    </message>
     <message>
         <source>上次同步：{time}</source>
         <translation>Last sync: {time}</translation>

@@ -46,11 +46,14 @@ from ...core import customers, reminders
 from ...core.clock import Clock, SystemClock
 from ...services.worker import StoreWorker
 from ..reminders.reminders import ChaseActions, ago, angle_name, clock_text, platform_name, state_name
+from ..team import holder as holding
+from ..team import queries as team_queries
 from ..widgets import i18n, icons, style
 from ..widgets.widgets import paint_row_background
 
 translate = QCoreApplication.translate
 BUYER_ROLE = Qt.ItemDataRole.UserRole + 1
+HOLDER_ROLE = Qt.ItemDataRole.UserRole + 2  # team mode: the other agent following the buyer, or None
 ROW_HEIGHT = 62
 STATE_COLOURS = {"following": (style.ACCENT, style.ACCENT_SOFT), "paid": (style.OK, style.OK_BG),
                  "lost": (style.ERROR, style.ERROR_BG), "paused": (style.TEXT_2, "#f1f5f9")}
@@ -96,9 +99,22 @@ class BuyerDelegate(QStyledItemDelegate):
         painter.setFont(small)
         painter.setPen(QColor(fg))
         painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, state)
+        name_end = badge.left() - 6
+        holder: str | None = index.data(HOLDER_ROLE)
+        if holder:  # team mode: another agent follows this buyer; the tag sits left of the state
+            tag = holding.following_text(holder)
+            tw = min(fm_small.horizontalAdvance(tag) + 12, max(40, (badge.left() - left) // 2))
+            tag_rect = QRect(badge.left() - 4 - tw, badge.top(), tw, badge.height())
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(holding.TAG_BG))
+            painter.drawRoundedRect(QRectF(tag_rect), 8, 8)
+            painter.setPen(QColor(holding.TAG_FG))
+            painter.drawText(tag_rect, Qt.AlignmentFlag.AlignCenter,
+                             fm_small.elidedText(tag, Qt.TextElideMode.ElideRight, tw - 8))
+            name_end = tag_rect.left() - 6
         painter.setFont(title)
         painter.setPen(QColor(style.TEXT))
-        name_rect = QRect(left + 20, rect.top() + 5, badge.left() - left - 26, 20)
+        name_rect = QRect(left + 20, rect.top() + 5, name_end - left - 20, 20)
         painter.drawText(name_rect, Qt.AlignmentFlag.AlignVCenter,
                          QFontMetrics(title).elidedText(buyer.nickname, Qt.TextElideMode.ElideRight, name_rect.width()))
         # line 2: mark chips
@@ -149,6 +165,7 @@ class BuyersTab(QWidget):
         self.actions = actions
         self.clock: Clock = clock or SystemClock()
         self.buyer: customers.Buyer | None = None
+        self.holder: str | None = None  # team mode: the other agent following self.buyer
         self._select_after: int | None = None
         self._phone_shown = False
         self._dialogs: list[QWidget] = []
@@ -228,7 +245,9 @@ class BuyersTab(QWidget):
         self.phone_button = QPushButton()
         self.phone_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.phone_button.clicked.connect(self.reveal_phone)
+        self.holder_tag = holding.tag_label()
         head.addWidget(self.name_label, 1)
+        head.addWidget(self.holder_tag, 0, Qt.AlignmentFlag.AlignVCenter)
         head.addWidget(self.phone_button)
         d.addLayout(head)
         self.info_label = QLabel(objectName="CardMeta")
@@ -249,7 +268,10 @@ class BuyersTab(QWidget):
         self.pause_button.clicked.connect(
             lambda: self._outcome("resume" if self.buyer and self.buyer.state != "following" else "pause"))
         self.unstar_button.clicked.connect(self._toggle_star)
-        for b in (self.chase_button, self.replied_button, self.paid_button, self.lost_button):
+        self.take_over_button = QPushButton()
+        self.take_over_button.clicked.connect(self.take_over)
+        self.take_over_button.hide()
+        for b in (self.take_over_button, self.chase_button, self.replied_button, self.paid_button, self.lost_button):
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             buttons.addWidget(b, 2 if b is self.chase_button else 1)
         d.addLayout(buttons)
@@ -336,12 +358,18 @@ class BuyersTab(QWidget):
 
     def refresh(self) -> None:
         flt = self.filters()
-        self.worker.submit(lambda store: customers.list_buyers(store, limit=500, **flt), self._on_buyers,
-                           key="buyers.list")
+        now = self.clock.now()
+
+        def load(store: Any) -> tuple[list[customers.Buyer], dict[int, str]]:
+            buyers = customers.list_buyers(store, limit=500, **flt)
+            return buyers, team_queries.holders(store, buyers, now)
+
+        self.worker.submit(load, self._on_buyers, key="buyers.list")
         if self.shop_filter.count() <= 1:
             self.load_filters()
 
-    def _on_buyers(self, buyers: list[customers.Buyer]) -> None:
+    def _on_buyers(self, loaded: tuple[list[customers.Buyer], dict[int, str]]) -> None:
+        buyers, held = loaded
         keep = self._select_after or (self.buyer.id if self.buyer else None)
         self._select_after = None
         self.list.blockSignals(True)
@@ -350,7 +378,9 @@ class BuyersTab(QWidget):
         for b in buyers:
             item = QListWidgetItem()
             item.setData(BUYER_ROLE, b)
-            item.setData(Qt.ItemDataRole.AccessibleTextRole, b.nickname)
+            item.setData(HOLDER_ROLE, held.get(b.id))
+            item.setData(Qt.ItemDataRole.AccessibleTextRole,
+                         b.nickname + (f" ({holding.following_text(held[b.id])})" if b.id in held else ""))
             self.list.addItem(item)
             if b.id == keep:
                 chosen = item
@@ -370,6 +400,7 @@ class BuyersTab(QWidget):
         buyer = item.data(BUYER_ROLE) if item is not None else None
         if buyer is not None and self.buyer is not None and buyer.id != self.buyer.id:
             self._phone_shown = False
+        self.holder = item.data(HOLDER_ROLE) if item is not None else None
         self._show(buyer)
         if buyer is not None:
             self.context_changed.emit({"客户": buyer.nickname})
@@ -377,7 +408,8 @@ class BuyersTab(QWidget):
 
     def _load_history(self, bid: int) -> None:
         self.worker.submit(lambda store: (customers.chase_history(store, bid, limit=30),
-                                          reminders.buyer_reminders(store, bid)), self._on_history,
+                                          reminders.buyer_reminders(store, bid),
+                                          team_queries.chase_authors(store, bid)), self._on_history,
                            key="buyers.history")
 
     def open_buyer(self, buyer_id: int) -> None:
@@ -395,6 +427,8 @@ class BuyersTab(QWidget):
     def _show(self, buyer: customers.Buyer | None) -> None:
         self.buyer = buyer
         self.detail.setEnabled(buyer is not None)
+        holding.set_tag(self.holder_tag, self.holder if buyer is not None else None)
+        self.take_over_button.setVisible(buyer is not None and bool(self.holder))
         if buyer is None:
             self.name_label.setText("")
             self.info_label.setText(translate("Buyers", "选择一位买家查看备注和催单记录"))
@@ -418,6 +452,14 @@ class BuyersTab(QWidget):
         self.unstar_button.setText(translate("Buyers", "取消标星") if buyer.starred else translate("Buyers", "重新标星"))
         for b in (self.chase_button, self.replied_button, self.paid_button, self.lost_button):
             b.setEnabled(following and buyer.starred)
+        # team mode: another agent's buyer is chased or starred again only after a take-over
+        blocked = holding.blocked_text(self.holder) if self.holder else ""
+        self.chase_button.setToolTip(blocked)
+        if self.holder:
+            self.chase_button.setEnabled(False)
+        self.unstar_button.setEnabled(buyer.starred or not self.holder)
+        self.unstar_button.setToolTip("" if buyer.starred else blocked)
+        self.take_over_button.setToolTip(holding.following_text(self.holder) if self.holder else "")
 
     def _info(self, buyer: customers.Buyer, pending: list) -> None:
         now = self.clock.now()
@@ -434,8 +476,8 @@ class BuyersTab(QWidget):
         self.info_label.setText((chip_html(buyer.marks) + "<br>" if buyer.marks else "")
                                 + html.escape("  ·  ".join(bits)))
 
-    def _on_history(self, data: tuple[list, list]) -> None:
-        history, pending = data
+    def _on_history(self, data: tuple[list, list, dict]) -> None:
+        history, pending, authors = data
         if self.buyer is None:
             return
         self._info(self.buyer, pending)
@@ -446,7 +488,15 @@ class BuyersTab(QWidget):
             text = f"{clock_text(sent, now)}  {angle_name(chase.angle)} · {chase.reply_title or '—'}"
             if chase.buyer_replied:
                 text += "  ✓ " + translate("Buyers", "已回复")
-            self.history.addItem(text)
+            author = authors.get(chase.id)
+            if author is not None and author.name:  # team mode: another agent's chase
+                text += "  · " + author.name
+            item = QListWidgetItem(text)
+            if author is not None and author.collision:
+                item.setText("⚠ " + text)
+                item.setForeground(QColor(holding.TAG_FG))
+                item.setToolTip(translate("Buyers", "撞单：这次催单时买家由别人跟进"))
+            self.history.addItem(item)
         if not history:
             self.history.addItem(translate("Buyers", "还没有催单记录"))
 
@@ -464,6 +514,11 @@ class BuyersTab(QWidget):
             self.actions.paste(buyer.id, buyer.nickname, p)
 
         self.actions.propose(buyer.id, proposed)
+
+    def take_over(self) -> None:
+        """接手: the reason dialog, then the take-over on the worker (the list follows data_changed)."""
+        if self.buyer is not None and self.holder:
+            self.actions.offer_take_over(self.buyer.id, self.buyer.nickname, self.holder, self)
 
     def _outcome(self, kind: str) -> None:
         if self.buyer is not None:
@@ -548,6 +603,7 @@ class BuyersTab(QWidget):
         self._arrange_filters()
         self.empty.setText(translate("Buyers", "没有符合条件的买家。点右上角的星标，或在聊天窗口选中昵称后按“标星”快捷键。"))
         self.chase_button.setText(translate("Buyers", "粘贴催单"))
+        self.take_over_button.setText(translate("Buyers", "接手"))
         self.replied_button.setText(translate("Buyers", "回复了"))
         self.replied_button.setToolTip(translate("Buyers", "买家回复了：按设置重新开始或保持节奏"))
         self.paid_button.setText(translate("Buyers", "已付款"))

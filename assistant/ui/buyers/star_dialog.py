@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QGridLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -23,6 +24,8 @@ from ...core import customers, reminders
 from ...core.clock import Clock, SystemClock
 from ...errors import KnownError
 from ...services.worker import StoreWorker
+from ..team import holder as holding
+from ..team import queries as team_queries
 from ..widgets import i18n
 
 translate = QCoreApplication.translate
@@ -52,6 +55,12 @@ class StarDialog(QDialog):
         self.shop.setEditable(True)
         self.shop.setCurrentText(shop)
         self.nickname = QLineEdit(nickname)
+        self.holder_tag = holding.tag_label()
+        nick_row = QHBoxLayout()
+        nick_row.setContentsMargins(0, 0, 0, 0)
+        nick_row.setSpacing(6)
+        nick_row.addWidget(self.nickname, 1)
+        nick_row.addWidget(self.holder_tag, 0, Qt.AlignmentFlag.AlignVCenter)
         self.phone = QLineEdit()
         self.phone.setPlaceholderText(translate("StarDialog", "可不填；列表中只显示 138****5678"))
         self.tz = QComboBox()
@@ -68,25 +77,72 @@ class StarDialog(QDialog):
         self.mark_buttons: list[QPushButton] = []
         form.addRow(translate("StarDialog", "平台"), self.platform)
         form.addRow(translate("StarDialog", "店铺"), self.shop)
-        form.addRow(translate("StarDialog", "买家昵称"), self.nickname)
+        form.addRow(translate("StarDialog", "买家昵称"), nick_row)
         form.addRow(translate("StarDialog", "标记"), self.marks_box)
         form.addRow(translate("StarDialog", "节奏"), self.cadence)
         form.addRow(translate("StarDialog", "电话"), self.phone)
         form.addRow(translate("StarDialog", "时区"), self.tz)
         form.addRow("", self.open_questions)
         layout.addLayout(form)
+        # team mode: the nickname is a buyer another agent follows; OK becomes 接手并标星
+        self.held_note = QLabel(objectName="Hint")
+        self.held_note.setWordWrap(True)
+        self.held_note.hide()
+        layout.addWidget(self.held_note)
+        self.reason = QLineEdit()
+        self.reason.setMaxLength(holding.REASON_LIMIT)
+        self.reason.setPlaceholderText(translate("StarDialog", "接手原因（可不填）"))
+        self.reason.hide()
+        layout.addWidget(self.reason)
+        self.held: tuple[int, str] | None = None  # (buyer id, holder's name)
+        self._held_for: tuple | None = None  # the (platform, shop, nickname) self.held was found for
         self.error = QLabel(objectName="FieldError")
         self.error.setWordWrap(True)
         self.error.hide()
         layout.addWidget(self.error)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        ok.setText(translate("StarDialog", "标星并开始跟进"))
-        ok.setObjectName("Primary")
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        # our own accept button: a standard Ok would be relabelled "OK" on a language switch
+        self.ok_button = QPushButton(objectName="Primary")
+        self.ok_button.setDefault(True)
+        self.buttons.addButton(self.ok_button, QDialogButtonBox.ButtonRole.AcceptRole)
         self.buttons.accepted.connect(self.submit)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
+        self._show_held(None)
+        self._check_timer = QTimer(self, singleShot=True, interval=250)
+        self._check_timer.timeout.connect(self.check_holder)
+        self.nickname.textChanged.connect(lambda _t: self._check_timer.start())
+        self.shop.currentTextChanged.connect(lambda _t: self._check_timer.start())
+        self.platform.currentIndexChanged.connect(lambda _i: self._check_timer.start())
         worker.submit(self._load_choices, self._on_choices)
+        if nickname:
+            self.check_holder()
+
+    def check_holder(self) -> None:
+        """Is the buyer entered one another agent follows? (a job on the worker, newest wins)"""
+        platform, shop, nick = self.platform.currentData(), self.shop.currentText(), self.nickname.text()
+        now = self.clock.now()
+        self.worker.submit(lambda store: team_queries.holder_by_identity(store, platform, shop, nick, now),
+                           lambda held: self._show_held(held, (platform, shop.strip(), nick.strip())),
+                           lambda _exc: self._show_held(None), key=f"star.holder-{id(self)}")
+
+    def _show_held(self, held: tuple[int, str] | None, identity: tuple | None = None) -> None:
+        self.held = held
+        self._held_for = identity
+        holding.set_tag(self.holder_tag, held[1] if held else None)
+        self.held_note.setVisible(held is not None)
+        self.reason.setVisible(held is not None)
+        if held is not None:
+            self.held_note.setText(translate("StarDialog", "{name} 正在跟进这位买家：标星前先接手，团队会记录这次接手。")
+                                   .replace("{name}", held[1]))
+        self.ok_button.setText(translate("StarDialog", "接手并标星") if held is not None
+                               else translate("StarDialog", "标星并开始跟进"))
+
+    def changeEvent(self, event: QEvent) -> None:
+        # the take-over texts may appear while the dialog is open: they follow a language switch
+        if event.type() == QEvent.Type.LanguageChange and hasattr(self, "ok_button"):
+            self._show_held(self.held, self._held_for)
+        super().changeEvent(event)
 
     @staticmethod
     def _load_choices(store: Any) -> tuple[list, list, list]:
@@ -131,4 +187,12 @@ class StarDialog(QDialog):
             self.starred.emit(buyer)
             self.accept()
 
+        held = self.held
+        if held is not None and self._held_for == (values["platform"], values["shop"], values["nickname"]):
+            # the buyer is the one found by platform + shop + nickname: take over, then star, in one go
+            reason = self.reason.text().strip()
+            star = {k: v for k, v in values.items() if k not in ("platform", "shop", "nickname")}
+            self.worker.submit(lambda store: team_queries.take_over_and_star(store, held[0], reason, now, **star),
+                               done, failed, write=True)
+            return
         self.worker.submit(lambda store: reminders.star(store, now=now, **values), done, failed, write=True)

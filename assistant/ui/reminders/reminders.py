@@ -30,6 +30,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject, QPoint, QRect, QSi
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QApplication,
+    QDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -47,6 +48,8 @@ from ...core.clock import Clock, SystemClock
 from ...errors import KnownError
 from ...services.messages import MessageBridge
 from ...services.worker import StoreWorker
+from ..team import queries as team_queries
+from ..team.holder import TAG_BG, TAG_FG, TakeOverDialog, blocked_text, following_text, tag_html
 from ..widgets import i18n, icons, style
 
 log = logging.getLogger(__name__)
@@ -151,6 +154,8 @@ class ChaseActions(QObject):
     handled = Signal(int)
     #: a chase was recorded for this buyer
     chased = Signal(int)
+    #: team mode: this panel took over the buyer (its id) from another agent
+    taken_over = Signal(int)
 
     def __init__(self, worker: StoreWorker, clock: Clock | None = None, parent: QObject | None = None, *,
                  messages: MessageBridge | None = None) -> None:
@@ -162,6 +167,7 @@ class ChaseActions(QObject):
         self.paste_available = False
         self.pending: dict[str, PendingChase] = {}  # attribution of a paste asked for -> the chase it is
         self.last_place: tuple[str, str] | None = None  # platform, shop of the last star
+        self.take_over_dialog: QDialog | None = None  # the last one opened (tests drive it)
 
     def set_paste_available(self, available: bool) -> None:
         self.paste_available = bool(available)
@@ -264,6 +270,35 @@ class ChaseActions(QObject):
                            lambda _b: self.messages.post(translate("Reminders", "已取消标星"), "", "info"),
                            self._error, write=True)
 
+    # ------------------------------------------------------------ team mode: shared buyers
+
+    def holder_of(self, buyer_id: int, done: Callable[[str | None], None]) -> None:
+        """done(name of the other agent following the buyer, or None) - always None without a team."""
+        now = self.clock.now()
+        # quiet on error: the proposal asked for the same buyer reports a problem once
+        self.worker.submit(lambda store: team_queries.holder_of(store, buyer_id, now), done, lambda _exc: None)
+
+    def take_over(self, buyer_id: int, reason: str = "") -> None:
+        """Follow a buyer another agent holds: a logged take-over queued for the team server."""
+        now = self.clock.now()
+
+        def done(buyer: customers.Buyer) -> None:
+            self.taken_over.emit(buyer.id)
+            self.messages.post(translate("Reminders", "已接手“{nick}”，现在由你跟进").replace("{nick}", buyer.nickname),
+                               "", "success")
+
+        self.worker.submit(lambda store: customers.take_over(store, buyer_id, reason, now), done, self._error,
+                           write=True)
+
+    def offer_take_over(self, buyer_id: int, nickname: str, holder: str, parent: QWidget | None = None) -> QDialog:
+        """Ask for the (optional) reason, then take over; returns the open dialog."""
+        dialog = TakeOverDialog(holder, nickname, parent)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        dialog.accepted.connect(lambda: self.take_over(buyer_id, dialog.reason_text()))
+        self.take_over_dialog = dialog
+        dialog.open()
+        return dialog
+
     # ------------------------------------------------------------ hotkeys
 
     def star_nickname(self, nickname: str) -> None:
@@ -362,6 +397,19 @@ class ReminderCard(QFrame):
         self.warning.setWordWrap(True)
         self.warning.hide()
         layout.addWidget(self.warning)
+        # team mode: another agent follows the buyer; a row of its own (the action row is full in English)
+        self.held_row = QFrame(objectName="CardHeld")
+        held_layout = QHBoxLayout(self.held_row)
+        held_layout.setContentsMargins(6, 3, 3, 3)
+        held_layout.setSpacing(6)
+        self.held_label = QLabel()
+        self.held_label.setWordWrap(True)
+        self.take_over_button = self._button(None)
+        self.take_over_button.clicked.connect(self.on_take_over)
+        held_layout.addWidget(self.held_label, 1)
+        held_layout.addWidget(self.take_over_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        self.held_row.hide()
+        layout.addWidget(self.held_row)
 
         row = QHBoxLayout()
         row.setSpacing(3)
@@ -407,12 +455,15 @@ class ReminderCard(QFrame):
         self.done_button.setVisible(phone or item.buyer_id is None)
         self.paste_button.setEnabled(False)
         self._override = False
+        self.holder: str | None = None  # team mode: another agent following this buyer
         self._retranslate()
         self._recheck = QTimer(self)
         self._recheck.setInterval(RECHECK_MS)
         self._recheck.timeout.connect(self.recheck)
         if item.buyer_id is not None and not phone:
             actions.propose(item.buyer_id, self.set_proposal)
+            actions.holder_of(item.buyer_id, self.set_holder)
+            actions.taken_over.connect(self._on_taken_over)
             self._recheck.start()
 
     def _button(self, icon_name: str | None, primary: bool = False) -> QPushButton:
@@ -428,6 +479,23 @@ class ReminderCard(QFrame):
         self.proposal = proposal
         self._retranslate()
         self.proposal_ready.emit()
+
+    def set_holder(self, name: str | None) -> None:
+        """Team mode: another agent follows this buyer (until the next sync closes the reminder):
+        the chase waits for a take-over."""
+        if name == self.holder:
+            return
+        self.holder = name
+        self._retranslate()
+        self.proposal_ready.emit()  # the card's height changed
+
+    def _on_taken_over(self, buyer_id: int) -> None:
+        if buyer_id == self.item.buyer_id:
+            self.set_holder(None)
+
+    def on_take_over(self) -> None:
+        if self.holder and self.item.buyer_id is not None:
+            self.actions.offer_take_over(self.item.buyer_id, self.item.nickname or "", self.holder, self.window())
 
     def log_ready(self) -> None:
         if self.paste_button.isVisible():
@@ -451,6 +519,7 @@ class ReminderCard(QFrame):
         """The proposal and its warnings as they are now (the agent's override kept)."""
         if self.isVisible() and self.item.buyer_id is not None:
             self.actions.propose(self.item.buyer_id, self.set_proposal, override=self._override)
+            self.actions.holder_of(self.item.buyer_id, self.set_holder)
 
     def _retranslate(self) -> None:
         item, now = self.item, self.clock.now()
@@ -460,7 +529,8 @@ class ReminderCard(QFrame):
             name = item.nickname or ""
         badge = f' <span style="color:{style.TEXT_3}; font-weight:400;">{html.escape(platform_name(item.platform))}' \
                 f'{(" · " + html.escape(item.shop)) if item.shop else ""}</span>' if item.platform else ""
-        self.title.setText(f'<b>{html.escape(name)}</b>{badge}')
+        held = f" {tag_html(self.holder)}" if self.holder else ""
+        self.title.setText(f'<b>{html.escape(name)}</b>{badge}{held}')
         late = item.late_seconds(now)
         self.due_label.setText(translate("Reminders", "晚了 {ago}").replace("{ago}", ago(item.due_at, now))
                                if late >= 60 else translate("Reminders", "到点"))
@@ -514,9 +584,16 @@ class ReminderCard(QFrame):
         self.warning.setVisible(bool(messages))
         self.warning.setProperty("blocked", bool(p and p.blocked))
         blocked = bool(p and p.blocked)
-        self.override_button.setVisible(blocked)
-        self.paste_button.setVisible(not blocked and item.kind != "phone" and item.buyer_id is not None)
-        self.paste_button.setEnabled(p is not None and p.reply_id is not None and not blocked)
+        self.override_button.setVisible(blocked and not self.holder)
+        self.paste_button.setVisible((not blocked or bool(self.holder)) and item.kind != "phone"
+                                     and item.buyer_id is not None)
+        self.paste_button.setEnabled(p is not None and p.reply_id is not None and not blocked and not self.holder)
+        if self.holder:
+            self.paste_button.setToolTip(blocked_text(self.holder))
+        self.held_row.setVisible(bool(self.holder) and item.kind != "phone")
+        self.held_label.setText("⚠ " + blocked_text(self.holder) if self.holder else "")
+        self.take_over_button.setText(translate("Reminders", "接手"))
+        self.take_over_button.setToolTip(following_text(self.holder) if self.holder else "")
         for w in (self.due_label, self.warning):
             w.style().unpolish(w)
             w.style().polish(w)
@@ -527,6 +604,7 @@ class ReminderCard(QFrame):
         super().changeEvent(event)
 
 
+HELD_FG, HELD_BG = TAG_FG, TAG_BG
 CARD_STYLE = f"""
 #ReminderPopup {{ background: {style.BG}; border: 1px solid #cbd5e1; border-radius: 10px; }}
 #PopupHeader {{ background: {style.SURFACE}; border-bottom: 1px solid {style.BORDER};
@@ -541,6 +619,8 @@ CARD_STYLE = f"""
     font-size: 13px; }}
 #CardWarning {{ color: {style.WARN}; background: {style.WARN_BG}; border: 1px solid #fde68a; border-radius: 6px;
     padding: 4px 6px; font-size: 12px; }}
+#CardHeld {{ background: {HELD_BG}; border: 1px solid #fde68a; border-radius: 6px; }}
+#CardHeld QLabel {{ color: {HELD_FG}; font-size: 12px; }}
 #CardWarning[blocked="true"] {{ color: {style.ERROR}; background: {style.ERROR_BG}; border-color: #fecaca; }}
 #ReminderCard QPushButton {{ padding: 4px 6px; }}
 #PopupScroll, #PopupList {{ background: transparent; border: none; }}
@@ -667,7 +747,11 @@ class ReminderPopup(QWidget):
 
     def _resize(self) -> None:
         self.list.adjustSize()
-        wanted = self.list.sizeHint().height() + 48 + (20 if self._overflow else 0)
+        # wrapped labels (a long warning, the "王五 跟进中" row) need their height at the popup's width,
+        # which sizeHint does not know
+        width = self.width() - 2
+        content = (self.list_layout.heightForWidth(width) if self.list_layout.hasHeightForWidth() else -1)
+        wanted = max(content, self.list.sizeHint().height()) + 48 + (20 if self._overflow else 0)
         screen = self.screen().availableGeometry() if self.screen() else QRect(0, 0, 1280, 800)
         self.resize(self.width(), max(160, min(wanted, int(screen.height() * 0.7))))
 

@@ -12,6 +12,8 @@ from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QSplitter, Q
 from ...core import reminders
 from ...core.clock import Clock, SystemClock
 from ...services.worker import StoreWorker
+from ..team import queries as team_queries
+from ..team.holder import blocked_text, following_text
 from ..widgets import icons, style
 from .reminders import CARD_STYLE, ChaseActions, ReminderCard, clock_text, in_time, platform_name
 
@@ -80,11 +82,15 @@ class RemindersTab(QWidget):
             due = reminders.due(store, now, limit=300)
             later = reminders.upcoming(store, now, today, limit=300)
             hour = [r for r in later if r.due_at <= now + timedelta(hours=1)]
-            return {"now": due, "hour": hour, "today": [r for r in later if r.due_at > now + timedelta(hours=1)]}
+            held = team_queries.holders_by_id(store, [r.buyer_id for r in due + later if r.buyer_id is not None], now)
+            return {"now": due, "hour": hour, "today": [r for r in later if r.due_at > now + timedelta(hours=1)],
+                    "held": held}
 
         self.worker.submit(load, self._on_loaded, key="reminders.tab")
 
-    def _on_loaded(self, sections: dict[str, list]) -> None:
+    def _on_loaded(self, loaded: dict[str, Any]) -> None:
+        held: dict[int, str] = loaded.pop("held", {})
+        sections: dict[str, list] = loaded
         self.sections = sections
         keep = self.card.item.id if self.card is not None else None
         self.list.blockSignals(True)
@@ -109,9 +115,13 @@ class RemindersTab(QWidget):
                 where = platform_name(r.platform) if r.platform else ""
                 when = clock_text(r.due_at, now) if key == "now" else in_time(r.due_at, now)
                 marks = ("  [" + "、".join(r.marks) + "]") if r.marks else ""
+                holder = held.get(r.buyer_id) if r.buyer_id is not None else None
+                tag = f"  · {following_text(holder)}" if holder else ""
                 row = QListWidgetItem(icons.icon("clock" if key != "now" else "bell",
                                                  style.WARN if key == "now" else style.TEXT_3),
-                                      f"{when}   {who}  {where}{marks}")
+                                      f"{when}   {who}  {where}{marks}{tag}")
+                if holder:
+                    row.setToolTip(blocked_text(holder))
                 row.setData(ITEM_ROLE, r)
                 row.setSizeHint(QSize(0, 28))
                 self.list.addItem(row)

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core import outbox
+from ...core import customers, outbox
 from ...errors import KnownError
 from ...services.worker import StoreWorker
 from ..widgets import i18n, style
@@ -74,6 +74,14 @@ def side_html(mine: dict[str, Any], theirs: dict[str, Any]) -> tuple[str, str]:
     return "".join(left), "".join(right)
 
 
+def _when(text: Any) -> Any:
+    """A conflict's server time as an aware datetime, None when missing or unreadable."""
+    try:
+        return customers.when(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
+
+
 def conflict_title(conflict: outbox.Conflict) -> str:
     side = conflict.mine or conflict.theirs or {}
     return str(side.get("title") or "")
@@ -82,9 +90,11 @@ def conflict_title(conflict: outbox.Conflict) -> str:
 class ConflictCard(QFrame):
     """One conflict: what happened, both sides where there are two, and what can be done."""
 
-    def __init__(self, conflict: outbox.Conflict, act: Callable[[str, int], None], parent: QWidget | None = None):
+    def __init__(self, conflict: outbox.Conflict, act: Callable[[str, int], None], parent: QWidget | None = None,
+                 nickname: str | None = None):
         super().__init__(parent)
         self.setObjectName("ConflictCard")
+        self.nickname = nickname  # a collision's buyer, when it is known here
         # never squeezed below what its wrapped texts need: the list scrolls instead
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         self.conflict = conflict
@@ -154,6 +164,17 @@ class ConflictCard(QFrame):
             reason = str((en if i18n.is_english() else zh) or en or zh or "")
             self.headline.setText(translate("Team", "店铺话术“{title}”未能应用").replace("{title}", title))
             self.note.setText(translate("Team", "原因：{reason}").replace("{reason}", reason))
+        elif c.kind == "collision":
+            self.headline.setText(translate("Team", "撞单：{holder} 跟进中的买家被 {chaser} 催单了")
+                                  .replace("{holder}", str(theirs.get("holder") or "?"))
+                                  .replace("{chaser}", str(theirs.get("chaser") or "?")))
+            note = translate("Team", "买家：{nick}").replace("{nick}", self.nickname) if self.nickname else ""
+            when = _when(theirs.get("at"))
+            if when is not None:
+                stamp = when.astimezone().strftime("%m-%d %H:%M")
+                note = (note + " · " if note else "") + translate("Team", "催单时间 {time}").replace("{time}", stamp)
+            tip = translate("Team", "先和对方确认由谁继续跟进，避免重复催单。")
+            self.note.setText(f"{note}\n{tip}" if note else tip)
         else:
             self.headline.setText(translate("Team", "团队同步冲突"))
             self.note.setText(c.kind)
@@ -225,10 +246,14 @@ class ConflictsDialog(QDialog):
         super().changeEvent(event)
 
     def refresh(self) -> None:
-        self.worker.submit(lambda store: queries.load(store).conflicts, self._on_conflicts, self._show_error,
-                           key=f"team.conflicts-{id(self)}")
+        def load(store: Any) -> tuple[tuple[outbox.Conflict, ...], dict[int, str]]:
+            conflicts = queries.load(store).conflicts
+            return conflicts, queries.conflict_buyers(store, conflicts)
 
-    def _on_conflicts(self, conflicts: tuple[outbox.Conflict, ...]) -> None:
+        self.worker.submit(load, self._on_conflicts, self._show_error, key=f"team.conflicts-{id(self)}")
+
+    def _on_conflicts(self, loaded: tuple[tuple[outbox.Conflict, ...], dict[int, str]]) -> None:
+        conflicts, nicknames = loaded
         # A settled card is hidden, not deleted: it goes with the dialog. (Deleting cards while
         # the worker's answers arrive crashed PySide in the tests; a dialog holds a few cards.)
         ids = {c.id for c in conflicts}
@@ -238,7 +263,9 @@ class ConflictsDialog(QDialog):
         known = {card.conflict.id for card in self.cards}
         for conflict in conflicts:
             if conflict.id not in known:
-                card = ConflictCard(conflict, self.act, self.list)
+                buyer_id = (conflict.theirs or {}).get("buyer_id") if conflict.kind == "collision" else None
+                card = ConflictCard(conflict, self.act, self.list,
+                                    nickname=nicknames.get(buyer_id) if isinstance(buyer_id, int) else None)
                 self.list_layout.insertWidget(self.list_layout.count() - 2, card)  # above the empty note
                 self.cards.append(card)
         self.cards = [card for card in self.cards if card.conflict.id in ids]

@@ -4,8 +4,9 @@ thread (never on the GUI thread); no Qt here."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from ...core import outbox, replies
+from ...core import customers, outbox, reminders, replies
 from ...core.store import Store
 from ...errors import NotFoundError
 
@@ -53,3 +54,83 @@ def reapply_mine(store: Store, conflict_id: int) -> replies.Reply:
 
 def resolve(store: Store, conflict_id: int) -> None:
     outbox.resolve_conflict(store, conflict_id)
+
+
+# ---------------------------------------------------------------- shared buyers
+
+def holders(store: Store, buyers: list[customers.Buyer], now: datetime | None = None) -> dict[int, str]:
+    """{buyer id: display name} of the buyers another agent follows (an unexpired lease); {} without
+    a team server."""
+    if not customers.team_role(store):
+        return {}
+    out = {}
+    for buyer in buyers:
+        other = customers.held_by_other(store, buyer, now)
+        if other is not None:
+            out[buyer.id] = other[1]
+    return out
+
+
+def holders_by_id(store: Store, buyer_ids: list[int], now: datetime | None = None) -> dict[int, str]:
+    """holders() for buyer ids (the 提醒 tab's rows); one query for them all."""
+    ids = sorted(set(buyer_ids))
+    if not ids or not customers.team_role(store):
+        return {}
+    marks = ",".join("?" * len(ids))
+    rows = store.query(f"SELECT id FROM buyers WHERE id IN ({marks}) AND holder IS NOT NULL", tuple(ids))
+    return holders(store, [customers.get_buyer(store, r["id"]) for r in rows], now)
+
+
+def holder_of(store: Store, buyer_id: int, now: datetime | None = None) -> str | None:
+    """The display name of the other agent following this buyer, or None (free, mine, no team)."""
+    if not customers.team_role(store):
+        return None
+    other = customers.held_by_other(store, customers.get_buyer(store, buyer_id), now)
+    return other[1] if other else None
+
+
+def holder_by_identity(store: Store, platform: str | None, shop: str, nickname: str,
+                       now: datetime | None = None) -> tuple[int, str] | None:
+    """(buyer id, holder's name) when the star dialog's platform + shop + nickname is a buyer another
+    agent follows."""
+    nick = nickname.strip()
+    if not nick or not platform or not customers.team_role(store):
+        return None
+    rows = store.query("SELECT id FROM buyers WHERE platform = ? AND shop = ? AND nickname = ?",
+                       (platform, shop.strip(), nick))
+    if not rows:
+        return None
+    name = holder_of(store, rows[0]["id"], now)
+    return (rows[0]["id"], name) if name else None
+
+
+def take_over_and_star(store: Store, buyer_id: int, reason: str, now: datetime | None = None,
+                       **star: object) -> customers.Buyer:
+    """The star dialog's 接手并标星: the logged take-over and the star in one transaction."""
+    with store.write():
+        customers.take_over(store, buyer_id, reason, now)
+        return reminders.star(store, buyer_id=buyer_id, now=now, **star)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class ChaseAuthor:
+    name: str | None  # another agent who made the chase (None: this panel's own)
+    collision: bool  # the server flagged it: the buyer was someone else's
+
+
+def chase_authors(store: Store, buyer_id: int) -> dict[int, ChaseAuthor]:
+    """{chase id: author} of the buyer's chases made by another agent or flagged as a collision."""
+    rows = store.query("SELECT id, author_name, collision FROM chases WHERE buyer_id = ? "
+                       "AND (author_name IS NOT NULL OR collision = 1)", (int(buyer_id),))
+    return {r["id"]: ChaseAuthor(r["author_name"], bool(r["collision"])) for r in rows}
+
+
+def conflict_buyers(store: Store, conflicts: tuple[outbox.Conflict, ...]) -> dict[int, str]:
+    """{buyer id: nickname} of the buyers collision conflicts name (a buyer deleted since: left out)."""
+    ids = sorted({int(c.theirs["buyer_id"]) for c in conflicts
+                  if c.kind == "collision" and c.theirs and isinstance(c.theirs.get("buyer_id"), int)})
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    return {r["id"]: r["nickname"] for r in store.query(f"SELECT id, nickname FROM buyers WHERE id IN ({marks})",
+                                                        tuple(ids))}
