@@ -92,6 +92,9 @@ DECLARED: tuple[Setting, ...] = (
     Setting("team.role", "str", "", "团队账号（登录角色）", "Team login role"),
     # What the server said the role is (refreshed at every sync): supervisors may edit the shop library.
     Setting("team.kind", "choice", "", "团队身份", "Team role kind", choices=("", "agent", "supervisor")),
+    # The team's agents as the server listed them at the last sync: [[role, display name, active], ...]
+    # (the 交班 receiver list, offline too).
+    Setting("team.agents", "json", [], "团队成员", "Team members"),
 )
 BY_NAME = {s.name: s for s in DECLARED}
 

@@ -29,7 +29,7 @@ INSTALL_HINT = "pip install 'kefu-assistant[team]'"
 _ROLE_RE = re.compile(r"^kefu_([a-z][a-z0-9]{0,19})_([a-z][a-z0-9_]{0,29})$")  # schema.agent_role()
 
 
-TEAM_SETTINGS = ("team.server", "team.role", "team.kind")
+TEAM_SETTINGS = ("team.server", "team.role", "team.kind", "team.agents")
 
 
 class TeamError(KnownError):

@@ -174,11 +174,15 @@ class SyncClient:
                            [f"kefu_{team}_supervisor", f"kefu_{team}_supervisor"]).fetchone()[0]
         kind = "supervisor" if sup else "agent"
         shops = [(str(i), n) for i, n in conn.execute("SELECT id, name FROM shops ORDER BY name")]
+        agents = [[r, d, bool(a)] for r, d, a in conn.execute(
+            "SELECT role, display_name, active FROM kefu_agents() ORDER BY display_name, role")]
 
         def store_identity(store: Store) -> None:
             with store.write() as db:
                 if settings.get(store, "team.kind") != kind:
                     settings.set(store, "team.kind", kind)
+                if settings.get(store, "team.agents") != agents:
+                    settings.set(store, "team.agents", agents)
                 current = {r["uuid"]: r["name"] for r in store.query("SELECT uuid, name FROM team_shops")}
                 if current != dict(shops):
                     db.conn.execute("DELETE FROM team_shops")

@@ -175,3 +175,11 @@ def test_a_lease_is_renewed_only_when_it_nears_its_end(tmp_path, team):
     wang.sync()
     with team.admin() as admin:
         assert admin.execute("SELECT held_until > now() + interval '100 minutes' FROM buyers").fetchone()[0]
+
+
+def test_the_team_members_are_kept_for_the_handover_list(tmp_path, team):
+    from assistant.core import settings
+
+    wang = panel(tmp_path, team, "wang")
+    members = {role: (name, active) for role, name, active in settings.get(wang.store, "team.agents")}
+    assert members[f"kefu_{team.id}_li"] == ("李四", True) and f"kefu_{team.id}_sup" in members

@@ -48,7 +48,7 @@ translate = QCoreApplication.translate
 
 # ui.geometry: saved by the panel itself; team.*: set only by `kefu team connect`, together with the
 # password in the OS keyring (an edit here would leave the two out of step).
-HIDDEN = {"ui.geometry", "team.server", "team.role", "team.kind"}
+HIDDEN = {"ui.geometry", "team.server", "team.role", "team.kind", "team.agents"}
 PAGES = (  # (key, icon, label context/source)
     ("general", "settings", QT_TRANSLATE_NOOP("Settings", "常规")),
     ("window", "dock-right", QT_TRANSLATE_NOOP("Settings", "窗口")),

@@ -20,7 +20,7 @@ def open_settings(qtbot, worker, data_dir) -> SettingsDialog:
 def test_every_declared_setting_has_an_editor(qtbot, worker, data_dir):
     dialog = open_settings(qtbot, worker, data_dir)
     # ui.geometry is the panel's own; team.* only change with `kefu team connect` (with the keyring).
-    shown = {s.name for s in settings.DECLARED} - {"ui.geometry", "team.server", "team.role", "team.kind"}
+    shown = {s.name for s in settings.DECLARED} - {"ui.geometry", "team.server", "team.role", "team.kind", "team.agents"}
     assert set(dialog.editors) == shown
     assert isinstance(dialog.editors["ui.always_on_top"].widget, QCheckBox)
     assert isinstance(dialog.editors["ui.width"].widget, QSpinBox)
