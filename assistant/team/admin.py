@@ -311,7 +311,8 @@ def set_active(conn, team: str, name: str, active: bool) -> tuple[str, bool, int
     """Disable (agents.active = false and the role NOLOGIN) or enable an agent: returns (role,
     changed, sessions ended). Disabling also ends the agent's open sessions when this admin may
     (a superuser or pg_signal_backend); an open session already sees no shop rows, since the
-    policies serve active agents only. Returning the agent's claims to the pool is added with claims."""
+    policies serve active agents only. The buyers a disabled agent followed return to the shop's
+    pool (kefu_release_agent, logged), so their reminders go with whoever picks them up."""
     _require_team(conn, team)
     with conn.transaction():
         role = _agent_role(conn, team, name)
@@ -321,6 +322,8 @@ def set_active(conn, team: str, name: str, active: bool) -> tuple[str, bool, int
         changed = (was_active, could_login) != (active, active)
         conn.execute("UPDATE agents SET active = %s WHERE role = %s", [active, role])
         conn.execute(sql.SQL("ALTER ROLE {} " + ("LOGIN" if active else "NOLOGIN")).format(sql.Identifier(role)))
+        if not active:
+            conn.execute("SELECT kefu_release_agent(%s)", [role])
     ended = 0
     if not active:
         may_signal = conn.execute(

@@ -308,6 +308,9 @@ def test_set_password(ready, kefu, pg_server):
 def test_disable_agent_stops_the_login_and_enable_undoes_it(ready, kefu, pg_server):
     pw = pg_server.password
     session = ready.login("wang", WANG_PW)  # an agent still connected when disabled
+    # a buyer wang follows: it returns to the pool when wang is disabled
+    session.execute("SELECT kefu_upsert_buyer(gen_random_uuid(), (SELECT id FROM shops LIMIT 1), 'taobao', 'b1')")
+    session.execute("SELECT kefu_claim(id, now() + interval '1 hour') FROM buyers")
     code, out, err = kefu("team", "disable-agent", ready.url(), "--team", ready.id, "wang", "--password-stdin",
                           stdin=pw)
     assert code == 0 and "can no longer log in" in out and "ended 1 open session" in out, err
@@ -317,6 +320,8 @@ def test_disable_agent_stops_the_login_and_enable_undoes_it(ready, kefu, pg_serv
     with pytest.raises(psycopg.OperationalError, match="not permitted to log in"):
         ready.login("wang", WANG_PW)
     assert ready.query("SELECT active FROM agents WHERE name = 'wang'") == [(False,)]
+    assert ready.query("SELECT holder FROM buyers") == [(None,)]
+    assert ready.query("SELECT kind FROM claim_log ORDER BY id") == [("claim",), ("release",)]
     # the agent's own `kefu team connect` explains it
     from assistant.team import connection
 
