@@ -399,6 +399,14 @@
 <context>
     <name>Handover</name>
     <message>
+        <source>交班给同事…</source>
+        <translation>Hand over to a colleague…</translation>
+    </message>
+    <message>
+        <source>把我跟进的买家和提醒交给同事或店铺待接池（团队服务器）</source>
+        <translation>Give the buyers you follow and their reminders to a colleague or the shop's pool (team server)</translation>
+    </message>
+    <message>
         <source>今日问题</source>
         <translation>Problem</translation>
     </message>
@@ -689,6 +697,33 @@
 </context>
 <context>
     <name>HandoverDialogs</name>
+    <message>
+        <source>交班给同事</source>
+        <translation>Hand over to a colleague</translation>
+    </message>
+    <message>
+        <source>把我跟进的买家和提醒交给：</source>
+        <translation>Give the buyers you follow and their reminders to:</translation>
+    </message>
+    <message>
+        <source>交班</source>
+        <translation>Hand over</translation>
+    </message>
+    <message>
+        <source>正在读取…</source>
+        <translation>Loading…</translation>
+    </message>
+    <message>
+        <source>店铺待接池（任何同事可接）</source>
+        <translation>Shop's pool (any colleague may take them)</translation>
+    </message>
+    <message numerus="yes">
+        <source>我现在跟进 %n 位买家，他们的提醒将转给接班人。</source>
+        <translation>
+            <numerusform>You follow %n buyer now; their reminders go to the receiver.</numerusform>
+            <numerusform>You follow %n buyers now; their reminders go to the receiver.</numerusform>
+        </translation>
+    </message>
     <message>
         <source>客服交接</source>
         <translation>Handover</translation>

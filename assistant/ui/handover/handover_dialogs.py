@@ -1,5 +1,6 @@
-"""Dialogs of the 交接 tab: 交班导出 (export with progress), 导入交接 (preview, then apply), the
-calculator for the domain's two formulas, and editing one work-log entry.
+"""Dialogs of the 交接 tab: 交班导出 (export with progress), 导入交接 (preview, then apply), 交班给同事
+(team mode: hand the buyers this agent follows to a colleague or the shop's pool), the calculator
+for the domain's two formulas, and editing one work-log entry.
 
 Store work runs on the StoreWorker; the export reports progress by signal and never blocks the GUI
 thread. Folder and file choices are injectable (tests never open a real file dialog).
@@ -7,7 +8,9 @@ thread. Folder and file choices are injectable (tests never open a real file dia
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QStandardPaths, Qt, QUrl, Signal
@@ -24,6 +27,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
+    QListWidgetItem,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
@@ -35,8 +39,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core import handover, kpi, shifts
-from ...core.clock import from_db
+from ...core import customers, handover, kpi, reminders, settings, shifts
+from ...core.clock import from_db, to_db
+from ...core.store import Store
 from ...errors import KnownError
 from ...services.worker import StoreWorker
 from ..widgets import i18n, icons, style
@@ -434,6 +439,165 @@ class ImportDialog(QDialog):
         self._fill(done)
         self.cancel_button.setText(translate("HandoverDialogs", "关闭"))
         self.imported.emit(done)
+
+
+# ================================================================ 交班给同事 (team mode)
+
+@dataclass
+class TeamHandoverInfo:
+    me: str  # this agent's role; "" without a team server
+    colleagues: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (role, display name): active, not me
+    held: int = 0  # buyers this agent follows now (as last synced)
+
+
+def team_mode(store: Store) -> bool:
+    return bool(customers.team_role(store))
+
+
+def load_team_handover(store: Store) -> TeamHandoverInfo:
+    """The receivers to offer and how many buyers would move (team.agents is filled by each sync)."""
+    me = customers.team_role(store)
+    if not me:
+        return TeamHandoverInfo("")
+    colleagues = []
+    for entry in settings.get(store, "team.agents") or []:
+        try:
+            role, name, active = entry[0], entry[1], entry[2]
+        except (IndexError, KeyError, TypeError):  # a malformed entry must not hide the others
+            continue
+        if active and role and role != me:
+            colleagues.append((str(role), str(name or role)))
+    held = store.query("SELECT count(*) AS n FROM buyers WHERE holder = ? AND held_until > ?",
+                       (me, to_db(store.clock.now())))[0]["n"]
+    return TeamHandoverInfo(me, colleagues, int(held))
+
+
+class TeamHandoverDialog(QDialog):
+    """交班给同事: pick an active colleague or the shop's pool; 交班 runs reminders.hand_over_team on
+    the worker (the live sync pushes the queued op at once)."""
+
+    #: (buyers moved, receiver's role or None for the pool, receiver's display name or None)
+    handed_over = Signal(int, object, object)
+
+    def __init__(self, worker: StoreWorker, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("TeamHandoverDialog")
+        self.setStyleSheet(DIALOG_CSS)
+        self.worker = worker
+        self.info: TeamHandoverInfo | None = None
+        self.setMinimumWidth(340)
+        layout = QVBoxLayout(self)
+        layout.setSpacing(8)
+        self.title = QLabel(objectName="SectionTitle")
+        self.title.setWordWrap(True)
+        layout.addWidget(self.title)
+        self.receivers = QListWidget(objectName="FileList")
+        self.receivers.setMinimumHeight(120)
+        # The selection, not the current item: focus makes the first row current without choosing it.
+        self.receivers.itemSelectionChanged.connect(self._update_buttons)
+        self.receivers.itemDoubleClicked.connect(lambda _item: self.hand_over())
+        layout.addWidget(self.receivers, 1)
+        self.held = QLabel(objectName="NoteLine")
+        self.held.setWordWrap(True)
+        layout.addWidget(self.held)
+        self.error = QLabel(objectName="FieldError")
+        self.error.setWordWrap(True)
+        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error.hide()
+        layout.addWidget(self.error)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.cancel_button = QPushButton()
+        self.cancel_button.clicked.connect(self.reject)
+        self.ok_button = QPushButton(objectName="Primary")
+        self.ok_button.setDefault(True)
+        self.ok_button.clicked.connect(self.hand_over)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.ok_button)
+        layout.addLayout(buttons)
+        self._busy = False
+        self._retranslate()
+        worker.submit(load_team_handover, self._on_info, self._on_error, key=f"team-handover-{id(self)}")
+
+    def _retranslate(self) -> None:
+        self.setWindowTitle(translate("HandoverDialogs", "交班给同事"))
+        self.title.setText(translate("HandoverDialogs", "把我跟进的买家和提醒交给："))
+        self.cancel_button.setText(translate("HandoverDialogs", "取消"))
+        self.ok_button.setText(translate("HandoverDialogs", "交班"))
+        if self.info is not None:
+            self._fill(self.info)
+        else:
+            self.held.setText(translate("HandoverDialogs", "正在读取…"))
+        self._update_buttons()
+
+    def changeEvent(self, event) -> None:  # noqa: ANN001
+        if event.type() == event.Type.LanguageChange:
+            self._retranslate()
+        super().changeEvent(event)
+
+    def _on_info(self, info: TeamHandoverInfo) -> None:
+        self.info = info
+        self._fill(info)
+        self._update_buttons()
+
+    def _fill(self, info: TeamHandoverInfo) -> None:
+        chosen = self.chosen()
+        self.receivers.clear()
+        for role, name in info.colleagues:
+            item = QListWidgetItem(name)
+            item.setData(Qt.ItemDataRole.UserRole, role)
+            item.setToolTip(role)
+            self.receivers.addItem(item)
+        pool = QListWidgetItem(translate("HandoverDialogs", "店铺待接池（任何同事可接）"))
+        pool.setData(Qt.ItemDataRole.UserRole, None)
+        self.receivers.addItem(pool)
+        if chosen is not None:  # a language change keeps the choice
+            for n in range(self.receivers.count()):
+                if self.receivers.item(n).data(Qt.ItemDataRole.UserRole) == chosen[0]:
+                    self.receivers.setCurrentRow(n)
+        self.held.setText(translate("HandoverDialogs", "我现在跟进 %n 位买家，他们的提醒将转给接班人。", None,
+                                    info.held))
+
+    def chosen(self) -> tuple[str | None, str | None] | None:
+        """(role or None for the pool, display name or None) of the selected receiver, or None."""
+        selected = self.receivers.selectedItems()
+        if not selected:
+            return None
+        item = selected[0]
+        role = item.data(Qt.ItemDataRole.UserRole)
+        return (role, item.text()) if role else (None, None)
+
+    def choose(self, role: str | None) -> None:
+        for n in range(self.receivers.count()):
+            if self.receivers.item(n).data(Qt.ItemDataRole.UserRole) == role:
+                self.receivers.setCurrentRow(n)
+                return
+        raise KeyError(role)
+
+    def _update_buttons(self) -> None:
+        self.ok_button.setEnabled(not self._busy and self.info is not None and self.chosen() is not None)
+
+    def hand_over(self) -> None:
+        chosen = self.chosen()
+        if chosen is None or self._busy:
+            return
+        role, name = chosen
+        self._busy = True
+        self.error.hide()
+        self._update_buttons()
+        self.worker.submit(lambda store: reminders.hand_over_team(store, role, name),
+                           lambda moved: self._on_done(moved, role, name), self._on_error, write=True)
+
+    def _on_done(self, moved: int, role: str | None, name: str | None) -> None:
+        self._busy = False
+        self.handed_over.emit(moved, role, name)
+        self.accept()
+
+    def _on_error(self, exc: KnownError) -> None:
+        self._busy = False
+        self.error.setText(_error_text(exc))
+        self.error.show()
+        self._update_buttons()
 
 
 # ================================================================ calculator

@@ -1,7 +1,7 @@
 """The 交接 tab: the current shift (开始上班 / 交班), the previous shift's messages, KPI cards for the
 shift or the day (with a small chart of chases by angle and the most pasted replies), the work log
 (automatic items and the agent's own 今日问题 / 顾客需求 / 备注 entries), and the handover actions
-(交班导出, 导入交接, 计算器).
+(交班导出, 导入交接, 计算器; with a team server also 交班给同事).
 
 Designed for the panel's width (~360 px): one scrolling column of cards. Every read and write is a
 job on the StoreWorker; one snapshot job (keyed, so a newer one supersedes) feeds the whole page.
@@ -48,10 +48,12 @@ from .handover_dialogs import (
     FolderChooser,
     ImportDialog,
     Opener,
+    TeamHandoverDialog,
     ask_file,
     ask_folder,
     documents_dir,
     open_in_file_manager,
+    team_mode,
 )
 
 log = logging.getLogger(__name__)
@@ -137,6 +139,7 @@ class Snapshot:
     previous: list[shifts.Entry] = field(default_factory=list)
     previous_at: datetime | None = None
     clock_fix: shifts.ClockFix | None = None  # a shift from the future was replaced: tell the agent
+    team: bool = False  # a team server is configured: 交班给同事 is offered
 
 
 def load_snapshot(store: Store, scope: str, ensure: bool = False) -> Snapshot:
@@ -163,7 +166,8 @@ def load_snapshot(store: Store, scope: str, ensure: bool = False) -> Snapshot:
     if previous:
         rows = store.query("SELECT at FROM handovers WHERE id = ?", (previous[0].handover_id,))
         previous_at = from_db(rows[0]["at"]) if rows else None
-    return Snapshot(now, tz, shifts.agent_name(store), shift, scope, kpis, items, previous, previous_at, clock_fix)
+    return Snapshot(now, tz, shifts.agent_name(store), shift, scope, kpis, items, previous, previous_at, clock_fix,
+                    team_mode(store))
 
 
 # ================================================================ small widgets
@@ -472,12 +476,19 @@ class HandoverTab(QWidget):
         self.calc_button = QPushButton(objectName="Action")
         self.calc_button.setIcon(icons.icon("list"))
         self.calc_button.clicked.connect(self.open_calculator)
-        for b in (self.start_button, self.end_button, self.export_button, self.import_button, self.calc_button):
+        # Team mode only (shown by _show): the buyers and reminders go to a colleague, no file needed.
+        self.team_button = QPushButton(objectName="Action")
+        self.team_button.setIcon(icons.icon("users"))
+        self.team_button.clicked.connect(self.open_team_handover)
+        self.team_button.hide()
+        for b in (self.start_button, self.end_button, self.export_button, self.import_button, self.calc_button,
+                  self.team_button):
             b.setIconSize(QSize(15, 15))
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         for b in (self.export_button, self.import_button, self.calc_button):
             actions.addWidget(b, 1)
         lay.addLayout(actions)
+        lay.addWidget(self.team_button)
         col.addWidget(card)
 
         # --- previous shift's messages
@@ -599,6 +610,8 @@ class HandoverTab(QWidget):
         self.import_button.setToolTip(translate("Handover", "导入上一班的交接文件 (JSON)"))
         self.calc_button.setText(translate("Handover", "计算器"))
         self.calc_button.setToolTip(translate("Handover", "销售额与大促排班计算"))
+        self.team_button.setText(translate("Handover", "交班给同事…"))
+        self.team_button.setToolTip(translate("Handover", "把我跟进的买家和提醒交给同事或店铺待接池（团队服务器）"))
         self.prev_title.setText(translate("Handover", "上一班留言"))
         self.kpi_title.setText(translate("Handover", "数据"))
         self.scope.buttons["shift"].setText(translate("Handover", "本班"))
@@ -684,6 +697,7 @@ class HandoverTab(QWidget):
         if self.scope.current() != snap.scope:
             self.scope.set_current(snap.scope)
         self.scope.buttons["shift"].setEnabled(shift is not None)
+        self.team_button.setVisible(snap.team)
         self._show_previous(snap)
         self._show_kpis(snap.kpis)
         self._show_log(snap)
@@ -901,6 +915,23 @@ class HandoverTab(QWidget):
         self._prev_collapsed_for = None
         self.messages.post(plan.summary("zh"), plan.summary("en"), "success")
         self.imported.emit(plan)
+        self.refresh()
+
+    def open_team_handover(self) -> TeamHandoverDialog:
+        dialog = TeamHandoverDialog(self.worker, self)
+        self.team_dialog = dialog
+        dialog.handed_over.connect(self._on_handed_over)
+        self._keep(dialog)
+        dialog.open()
+        return dialog
+
+    def _on_handed_over(self, moved: int, _role: str | None, name: str | None) -> None:
+        buyers_en = f"{moved} buyer" + ("" if moved == 1 else "s")
+        if name:
+            self.messages.post(f"已交班：{moved} 位买家交给 {name}", f"Handed over {buyers_en} to {name}", "success")
+        else:
+            self.messages.post(f"已交班：{moved} 位买家交给店铺待接池", f"Handed over {buyers_en} to the shop's pool",
+                               "success")
         self.refresh()
 
     def open_calculator(self) -> CalculatorDialog:
