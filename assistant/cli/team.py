@@ -36,7 +36,13 @@ def _connection():
     return connection
 
 
-def _print(status, as_json: bool, store=None) -> None:
+def _kind(store) -> str:
+    from ..core import settings
+
+    return settings.get(store, "team.kind")
+
+
+def _print(status, as_json: bool, store=None, offline_reason=None) -> None:
     from urllib.parse import urlsplit
 
     from ..core import outbox
@@ -54,8 +60,11 @@ def _print(status, as_json: bool, store=None) -> None:
         _json({"connected": True, "server": where, "sslmode": parts.query.removeprefix("sslmode="),
                "role": status.role, "team": status.team, "kind": status.kind, "shops": status.shops,
                "schema_version": status.schema_version,
-               "last_sync": last, "outbox": size, "conflicts": conflicts, "claims": claims})
+               "last_sync": last, "outbox": size, "conflicts": conflicts, "claims": claims,
+               **({"connected": False, "offline": offline_reason.en} if offline_reason else {})})
         return
+    if offline_reason is not None:
+        _out(f"离线 Offline:     {offline_reason.zh} / {offline_reason.en}")
     kind = {"agent": "客服 agent", "supervisor": "主管 supervisor"}[status.kind]
     _out(f"服务器 Server:   {where}  ({parts.query})")
     _out(f"账号 Role:       {status.role}  ({kind})")
@@ -81,7 +90,16 @@ def cmd_team_connect(ctx) -> int:
 
 def cmd_team_status(ctx) -> int:
     connection = _connection()
-    status = connection.status(ctx.store)
+    try:
+        status = connection.status(ctx.store)
+    except connection.TeamError as exc:
+        # the server is out of reach: what this PC knows still helps (what waits to be sent)
+        target = connection.configured(ctx.store)
+        shops = [r["name"] for r in ctx.store.query("SELECT name FROM team_shops ORDER BY name")]
+        offline = connection.Status(target.server, target.role, target.team, str(_kind(ctx.store) or "agent"),
+                                    shops, 0)
+        _print(offline, ctx.args.json, ctx.store, offline_reason=exc)
+        return 1
     if status is None:
         if ctx.args.json:
             _json({"connected": False, "mode": "local only"})

@@ -300,6 +300,12 @@ def test_sync_without_a_connection_or_with_the_server_gone(pg_db, pg_server, tea
     code, _, err = kefu("team", "sync")
     assert code == 1 and ("refused the login" in err or "cannot reach" in err), err
     assert len(err.strip().splitlines()) == 1
+    # status still tells what this PC knows: the server, the role, what waits to be sent
+    code, out, err = kefu("team", "status")
+    assert code == 1 and "Offline:" in out and "离线" in out and "Outbox:   0" in out and "旗舰店" in out
+    code, out, _ = kefu("team", "status", "--json")
+    shown = json.loads(out)
+    assert code == 1 and shown["connected"] is False and shown["outbox"] == 0 and shown["offline"]
 
 
 def test_an_existing_library_with_starred_buyers_uploads_once(pg_db, team, file_keyring, kefu, tmp_path):
