@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import queue
 import select
 import socket
 import threading
@@ -46,6 +47,7 @@ class TeamSync(QObject):
     synced = Signal(object)
     problem = Signal(object)  # a KnownError worth telling the agent (once per kind): e.g. no password
     _write_requested = Signal(object)
+    _call_finished = Signal(object)
 
     def __init__(self, worker: Any, db_path: Any, open_client: Callable[[Any], Any],
                  parent: QObject | None = None, *, poll_s: float = POLL_S,
@@ -64,6 +66,8 @@ class TeamSync(QObject):
         self._thread: threading.Thread | None = None
         self.state = ""
         self._write_requested.connect(self._submit_write)
+        self._calls: queue.Queue = queue.Queue()
+        self._call_finished.connect(self._deliver_call)
 
     # ------------------------------------------------------------ GUI thread
     def start(self) -> None:
@@ -83,6 +87,46 @@ class TeamSync(QObject):
         """A local change: push soon (cheap when the outbox is empty)."""
         self._local.set()
         self._poke()
+
+    def call(self, fn: Callable[[Any], Any], on_done: Callable[[Any], None],
+             on_error: Callable[[Any], None]) -> None:
+        """Run fn(connection) on the sync thread, with the agent's server connection (a supervisor's
+        queries and changes, assistant/team/supervisor.py), and hand the result or the error back
+        on the GUI thread. Offline, on_error gets a one-line TeamError at once."""
+        self._calls.put((fn, on_done, on_error))
+        self._poke()
+
+    @Slot(object)
+    def _deliver_call(self, outcome: tuple) -> None:
+        callback, value = outcome
+        callback(value)
+
+    def _run_calls(self, client: Any) -> None:
+        while True:
+            try:
+                fn, on_done, on_error = self._calls.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                value = fn(client.conn)
+            except Exception as exc:  # noqa: BLE001 - the caller shows it; a broken line goes offline
+                self._call_finished.emit((on_error, exc))
+                if client.conn.closed or type(exc).__name__ == "OperationalError":
+                    raise
+                continue
+            self._call_finished.emit((on_done, value))
+
+    def _fail_calls(self) -> None:
+        from ..team.connection import TeamError
+
+        while True:
+            try:
+                _fn, _on_done, on_error = self._calls.get_nowait()
+            except queue.Empty:
+                return
+            self._call_finished.emit((on_error, TeamError("离线：团队服务器暂时连不上，请稍后再试",
+                                                          "offline: the team server cannot be reached now; "
+                                                          "try again later")))
 
     def _poke(self) -> None:
         with contextlib.suppress(OSError):  # the buffer is full (already woken) or closed (stopping)
@@ -151,6 +195,7 @@ class TeamSync(QObject):
                     woke = self._sleep(listener)
                     if self._stop.is_set():
                         break
+                    self._run_calls(client)
                     if woke == "poll":
                         client.refresh_identity()
                         self._round(client, full=True)
@@ -231,3 +276,4 @@ class TeamSync(QObject):
             ready, _, _ = select.select([self._wake_r], [], [], min(0.5, left))
             if ready:
                 self._drain_wake()
+            self._fail_calls()

@@ -214,3 +214,26 @@ def test_after_a_handover_the_receivers_panel_holds_the_buyers_and_their_reminde
     took = time.monotonic() - began
     print(f"\nhandover -> receiver's panel holds 2 buyers with their reminders: {took * 1000:.0f} ms")
     assert pending(wang_path) == 0 and took < 5.0
+
+
+def test_a_server_call_runs_on_the_sync_thread_and_offline_fails_at_once(qtbot, team, running):
+    import threading
+
+    service, _worker, _path, states = running(team, "sup", poll_s=3600, retry_s=(0.3,))
+    got: list = []
+    service.call(lambda conn: (conn.execute("SELECT current_user").fetchone()[0], threading.current_thread().name),
+                 got.append, got.append)
+    qtbot.waitUntil(lambda: bool(got), timeout=3000)
+    assert got == [(schema.agent_role(team["id"], "sup"), "kefu-team-sync")]
+    with team["db"].connect() as admin:
+        admin.execute(f"ALTER ROLE {schema.agent_role(team['id'], 'sup')} NOLOGIN")
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s",
+                      [schema.agent_role(team["id"], "sup")])
+    service.wake()
+    qtbot.waitUntil(lambda: states[-1][0] == "offline", timeout=5000)
+    errors: list = []
+    service.call(lambda conn: 1, errors.append, errors.append)
+    qtbot.waitUntil(lambda: bool(errors), timeout=3000)
+    assert "offline" in errors[0].en and "离线" in errors[0].zh
+    with team["db"].connect() as admin:
+        admin.execute(f"ALTER ROLE {schema.agent_role(team['id'], 'sup')} LOGIN")
