@@ -208,6 +208,7 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
     # --- team wiring (team mode: only with a server configured) ---
     if config.get("team.server"):
         team_sync = wire_team(qapp, worker, panel, ctx.db_path, messages)
+        panel.attach_team(team_sync)  # the supervisor's 团队管理 dialog queries the server through it
         before_worker_stops.append(team_sync.stop)
         after_first_paint(panel, team_sync.start)  # nothing of it on the path to the first frame
     # --- end team wiring ---

@@ -1723,6 +1723,181 @@
     </message>
 </context>
 <context>
+    <name>Supervisor</name>
+    <message>
+        <source>{name}（{n} 位）</source>
+        <translation>{name} ({n})</translation>
+    </message>
+    <message>
+        <source>“{title}”已是第 {v} 版的内容，未更改</source>
+        <translation>“{title}” already has version {v}'s text: nothing changed</translation>
+    </message>
+    <message>
+        <source>买家</source>
+        <translation>Buyer</translation>
+    </message>
+    <message>
+        <source>今日</source>
+        <translation>Today</translation>
+    </message>
+    <message>
+        <source>修改人</source>
+        <translation>Who</translation>
+    </message>
+    <message>
+        <source>催了别人正在跟进的买家</source>
+        <translation>Chases of a buyer someone else was following</translation>
+    </message>
+    <message>
+        <source>催单</source>
+        <translation>Chases</translation>
+    </message>
+    <message>
+        <source>关闭</source>
+        <translation>Close</translation>
+    </message>
+    <message>
+        <source>内容：{before} → {after}</source>
+        <translation>Text: {before} → {after}</translation>
+    </message>
+    <message>
+        <source>分组：{before} → {after}</source>
+        <translation>Group: {before} → {after}</translation>
+    </message>
+    <message>
+        <source>删除</source>
+        <translation>Deleted</translation>
+    </message>
+    <message>
+        <source>刷新</source>
+        <translation>Refresh</translation>
+    </message>
+    <message>
+        <source>变更</source>
+        <translation>Change</translation>
+    </message>
+    <message>
+        <source>团队服务器出错：{error}</source>
+        <translation>Team server error: {error}</translation>
+    </message>
+    <message>
+        <source>团队管理</source>
+        <translation>Team</translation>
+    </message>
+    <message>
+        <source>团队管理…</source>
+        <translation>Team…</translation>
+    </message>
+    <message>
+        <source>客服</source>
+        <translation>Agent</translation>
+    </message>
+    <message>
+        <source>已把 {nick} 改派给 {name}</source>
+        <translation>Reassigned {nick} to {name}</translation>
+    </message>
+    <message>
+        <source>已把“{title}”恢复为第 {v} 版，现为第 {now} 版</source>
+        <translation>Restored “{title}” to version {v}; it is now version {now}</translation>
+    </message>
+    <message>
+        <source>平台 / 店铺</source>
+        <translation>Platform / shop</translation>
+    </message>
+    <message>
+        <source>待接</source>
+        <translation>Pool</translation>
+    </message>
+    <message>
+        <source>恢复删除</source>
+        <translation>Undeleted</translation>
+    </message>
+    <message>
+        <source>恢复此版本</source>
+        <translation>Revert to this version</translation>
+    </message>
+    <message>
+        <source>把“{title}”恢复为第 {v} 版的内容？全店客服同步后都会看到。</source>
+        <translation>Restore “{title}” to version {v}? Every agent of the shop sees it after their next sync.</translation>
+    </message>
+    <message>
+        <source>把选中的买家交给另一位在职客服跟进</source>
+        <translation>Give the selected buyer to another active agent</translation>
+    </message>
+    <message>
+        <source>接手</source>
+        <translation>Take-overs</translation>
+    </message>
+    <message>
+        <source>撞单</source>
+        <translation>Collisions</translation>
+    </message>
+    <message>
+        <source>改派…</source>
+        <translation>Reassign…</translation>
+    </message>
+    <message>
+        <source>新建：{title}</source>
+        <translation>Created: {title}</translation>
+    </message>
+    <message>
+        <source>无文字变化</source>
+        <translation>No text change</translation>
+    </message>
+    <message>
+        <source>日期</source>
+        <translation>Date</translation>
+    </message>
+    <message>
+        <source>时间</source>
+        <translation>When</translation>
+    </message>
+    <message>
+        <source>标题：{before} → {after}</source>
+        <translation>Title: {before} → {after}</translation>
+    </message>
+    <message>
+        <source>每位客服正在跟进的买家，以及加星后无人跟进的待接买家。</source>
+        <translation>The buyers each agent follows, and the pool: starred buyers nobody follows.</translation>
+    </message>
+    <message>
+        <source>版本</source>
+        <translation>Version</translation>
+    </message>
+    <message>
+        <source>短码：{before} → {after}</source>
+        <translation>Code: {before} → {after}</translation>
+    </message>
+    <message>
+        <source>话术</source>
+        <translation>Reply</translation>
+    </message>
+    <message>
+        <source>话术变更</source>
+        <translation>Library history</translation>
+    </message>
+    <message>
+        <source>跟进中 {held} 位 · 待接 {pool} 位</source>
+        <translation>{held} followed · {pool} in the pool</translation>
+    </message>
+    <message>
+        <source>跟进到</source>
+        <translation>Held until</translation>
+    </message>
+    <message>
+        <source>跟进情况</source>
+        <translation>Who follows whom</translation>
+    </message>
+    <message>
+        <source>这一天没有催单或认领记录</source>
+        <translation>No chases or claims on this day</translation>
+    </message>
+    <message>
+        <source>通过接手、改派或交班转来的买家</source>
+        <translation>Buyers received by take-over, reassignment or handover</translation>
+    </message>
+</context>
+<context>
     <name>Tabs</name>
     <message>
         <source>快捷回复</source>

@@ -141,6 +141,8 @@ class Panel(QWidget):
         self._search_ready = True
         self._dialogs: list[QWidget] = []
         self.team: team_queries.TeamView = team_queries.NO_TEAM  # team mode as last read (NO_TEAM: none)
+        self.team_sync: Any = None  # services.teamsync.TeamSync once team mode is wired (attach_team)
+        self._supervisor_dialog: QWidget | None = None
         self._bridges: list[MessageBridge] = []
         self._select_after_refresh: int | None = None
         self._splitter_sized = False
@@ -355,6 +357,8 @@ class Panel(QWidget):
         self.act_pause.setCheckable(True)
         self.act_pause.toggled.connect(self._on_pause_toggled)
         menu.addSeparator()
+        self.act_team = menu.addAction(icons.icon("users"), "", self.open_supervisor)
+        self.act_team.setVisible(False)  # supervisors with a team server only (_update_team_menu)
         self.act_settings = menu.addAction(icons.icon("settings"), "", self.open_settings)
         self.act_hide = menu.addAction(icons.icon("hide"), "", self.hide_panel)
         self.act_quit = menu.addAction(icons.icon("quit"), "", self.quit_requested.emit)
@@ -386,6 +390,7 @@ class Panel(QWidget):
         self.dock_actions["free"].setText(translate("Panel", "自由摆放"))
         self.act_on_top.setText(translate("Panel", "窗口置顶"))
         self.act_pause.setText(translate("Panel", "暂停全局快捷键"))
+        self.act_team.setText(translate("Supervisor", "团队管理…"))
         self.act_settings.setText(translate("Panel", "设置…"))
         self.act_hide.setText(translate("Panel", "隐藏面板"))
         self.act_quit.setText(translate("Panel", "退出客服助手"))
@@ -572,6 +577,15 @@ class Panel(QWidget):
         self.team = view
         self.conflicts_notice.set_count(len(view.conflicts))
         self.team_state.set_view(view)
+        self._update_team_menu()
+
+    def attach_team(self, team_sync: Any) -> None:
+        """The live team sync (app.wire_team): the supervisor's 团队管理 dialog queries the server through it."""
+        self.team_sync = team_sync
+        self._update_team_menu()
+
+    def _update_team_menu(self) -> None:
+        self.act_team.setVisible(self.team_sync is not None and self.team.kind == "supervisor")
 
     def set_team_state(self, state: str, detail: str = "") -> None:
         """Team mode's connection, from the sync service: "" (no team: hidden), "online", "syncing" or
@@ -971,6 +985,23 @@ class Panel(QWidget):
 
         dialog = ConflictsDialog(self.worker, self)
         self._keep(dialog)
+        dialog.show()
+        return dialog
+
+    def open_supervisor(self) -> QWidget | None:
+        """团队管理 (non-modal, one at a time): who follows whom, the day's chases, library history."""
+        from ...core import zones
+        from ..team.supervisor_dialog import SupervisorDialog
+
+        if self.team_sync is None:
+            return None
+        if self._supervisor_dialog is not None and self._supervisor_dialog in self._dialogs:
+            self._supervisor_dialog.raise_()
+            self._supervisor_dialog.activateWindow()
+            return self._supervisor_dialog
+        dialog = SupervisorDialog(self.team_sync, zones.zone_or_local(self.config.get("reminders.agent_tz")), self)
+        self._keep(dialog)
+        self._supervisor_dialog = dialog
         dialog.show()
         return dialog
 
