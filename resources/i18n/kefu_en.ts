@@ -1741,6 +1741,10 @@
         <translation>Today</translation>
     </message>
     <message>
+        <source>买家数</source>
+        <translation>Buyers</translation>
+    </message>
+    <message>
         <source>修改人</source>
         <translation>Who</translation>
     </message>

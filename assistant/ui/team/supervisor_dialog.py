@@ -146,6 +146,7 @@ class SupervisorDialog(QDialog):
         layout.setContentsMargins(14, 12, 14, 12)
         layout.setSpacing(8)
         self.error = QLabel(objectName="FieldError")
+        self.error.setWordWrap(True)  # one message; a long one wraps instead of widening the dialog
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error.hide()
         layout.addWidget(self.error)
@@ -260,7 +261,7 @@ class SupervisorDialog(QDialog):
         self.reassign_button.setToolTip(translate("Supervisor", "把选中的买家交给另一位在职客服跟进"))
         self.day_label.setText(translate("Supervisor", "日期"))
         self.report_table.setHorizontalHeaderLabels([
-            translate("Supervisor", "客服"), translate("Supervisor", "催单"), translate("Supervisor", "买家"),
+            translate("Supervisor", "客服"), translate("Supervisor", "催单"), translate("Supervisor", "买家数"),
             translate("Supervisor", "撞单"), translate("Supervisor", "接手")])
         self.report_table.horizontalHeaderItem(3).setToolTip(
             translate("Supervisor", "催了别人正在跟进的买家"))

@@ -183,7 +183,7 @@ def test_report_is_for_the_local_day_and_follows_the_date_picker(qtbot, server):
     table = dialog.report_table
     assert [[table.item(r, c).text() for c in range(5)] for r in range(table.rowCount())] == [
         ["王五", "7", "5", "1", "2"], ["李四", "2", "2", "0", "0"]]
-    assert [table.horizontalHeaderItem(c).text() for c in range(5)] == ["客服", "催单", "买家", "撞单", "接手"]
+    assert [table.horizontalHeaderItem(c).text() for c in range(5)] == ["客服", "催单", "买家数", "撞单", "接手"]
     server.log.clear()
     with qtbot.waitSignal(dialog.loaded, check_params_cb=lambda tab: tab == "report", timeout=3000):
         dialog.day.setDate(dialog.day.date().addDays(-1))
