@@ -275,62 +275,83 @@ class SyncClient:
 
     # ------------------------------------------------------------ pull
     def pull(self) -> SyncResult:
+        """Every feed, read in ONE REPEATABLE READ snapshot up to its xmin: a chase is never read
+        in a later snapshot than its buyer (each feed with its own snapshot could read a chase whose
+        buyer committed after the buyers feed was read, and skip it for good). Pages of PULL_PAGE
+        rows; what was read lands locally in one transaction per PULL_PAGE rows (usually one per
+        pull), each feed's cursor with its rows. One round trip per feed plus two, whatever changed."""
         result = SyncResult()
         shops = {r["uuid"]: r["name"] for r in self.store.query("SELECT uuid, name FROM team_shops")}
-        role = self.conn.execute("SELECT current_user").fetchone()[0]
+        role = customers.team_role(self.store) or self.conn.execute("SELECT current_user").fetchone()[0]
         scope = json.dumps([role, sorted(shops)])
         if any((c := outbox.cursor(self.store, feed.name)) is None or c.scope != scope for feed in FEEDS):
             self.run_write(lambda store: _forget_other_shops(store, sorted(shops)))
-        agents = dict(self.conn.execute("SELECT role, display_name FROM kefu_agents()").fetchall())
+        # display names as the last identity refresh listed them (connect, every poll): no query per pull
+        agents = {r: d for r, d, *_ in settings.get(self.store, "team.agents") or []}
         ctx = {"me": role, "agents": agents, "shops": shops}
-        for feed in FEEDS:  # in order: a buyer lands before its marks, notes and chases
-            start = outbox.cursor(self.store, feed.name)
-            cursor = start if start is not None and start.scope == scope else outbox.Cursor(0, feed.nil, scope)
-            while True:
-                rows, cursor, done = self._page(feed, cursor)
+        pending: list[tuple[Feed, list[dict], outbox.Cursor]] = []
+        waiting = 0
 
-                def land(store: Store, rows: list[dict] = rows, cursor: outbox.Cursor = cursor,
-                         feed: Feed = feed) -> dict[str, int]:
-                    counts: dict[str, int] = {}
-                    with store.write():
+        def land_all() -> None:
+            nonlocal pending, waiting
+            batch, pending, waiting = pending, [], 0
+
+            def land(store: Store) -> dict[str, int]:
+                counts: dict[str, int] = {}
+                with store.write():
+                    for feed, rows, cursor in batch:  # in feed order: a buyer before its chases
                         for row in rows:
                             outcome = feed.apply(store, row, ctx)
                             counts[outcome] = counts.get(outcome, 0) + 1
                         outbox.save_cursor(store, feed.name, cursor)
-                    return counts
+                return counts
 
-                if rows or cursor != start:
-                    for k, v in self.run_write(land).items():
-                        result.outcomes[k] = result.outcomes.get(k, 0) + v
-                result.pulled += len(rows)
-                start = cursor
-                if done:
-                    break
-        if result.pulled:
-            self.run_write(lambda store: (reminders.yield_to_holders(store), reminders.adopt_held(store)))
-        return result
+            for k, v in self.run_write(land).items():
+                result.outcomes[k] = result.outcomes.get(k, 0) + v
 
-    def _page(self, feed: Feed, cursor: outbox.Cursor) -> tuple[list[dict], outbox.Cursor, bool]:
         conn = self.conn
         psycopg = _psycopg()
-        from psycopg.rows import dict_row
-
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         conn.read_only = True
         try:
             with conn.transaction():
                 xmin = int(conn.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::numeric")
                            .fetchone()[0])
-                with conn.cursor(row_factory=dict_row) as cur:
-                    t = feed.table
-                    rows = cur.execute(
-                        f"SELECT {feed.columns}, {t}.xid::text AS xid_text FROM {t} "
-                        f"WHERE ({t}.xid, {t}.id) > (%s::text::xid8, %s::text::{feed.id_type}) "
-                        f"AND {t}.xid < %s::text::xid8 ORDER BY {t}.xid, {t}.id LIMIT %s",
-                        [str(cursor.xid), cursor.last_id, str(xmin), self.pull_page]).fetchall()
+                for feed in FEEDS:
+                    start = outbox.cursor(self.store, feed.name)
+                    cursor = start if start is not None and start.scope == scope else outbox.Cursor(0, feed.nil, scope)
+                    while True:
+                        rows, nxt, done = self._page(feed, cursor, xmin)
+                        if rows or nxt != cursor:
+                            pending.append((feed, rows, nxt))
+                            waiting += len(rows)
+                            result.pulled += len(rows)
+                        cursor = nxt
+                        if waiting >= self.pull_page:
+                            land_all()  # bounded memory on a first sync of a large library
+                        if done:
+                            break
         finally:
             conn.isolation_level = None
             conn.read_only = None
+        if pending:
+            land_all()
+        if result.pulled:
+            self.run_write(lambda store: (reminders.yield_to_holders(store), reminders.adopt_held(store)))
+        return result
+
+    def _page(self, feed: Feed, cursor: outbox.Cursor, xmin: int) -> tuple[list[dict], outbox.Cursor, bool]:
+        """One page of a feed inside the pull's snapshot, whose xmin bounds it."""
+        from psycopg.rows import dict_row
+
+        with self.conn.cursor(row_factory=dict_row) as cur:
+            t = feed.table
+            rows = cur.execute(
+                f"SELECT {feed.columns}, {t}.xid::text AS xid_text FROM {t} "
+                f"WHERE ({t}.xid, {t}.id) > (%s::text::xid8, %s::text::{feed.id_type}) "
+                # qualified: a bare `xid` would be the text column (999 after 1000)
+                f"AND {t}.xid < %s::text::xid8 ORDER BY {t}.xid, {t}.id LIMIT %s",
+                [str(cursor.xid), cursor.last_id, str(xmin), self.pull_page]).fetchall()
         if len(rows) < self.pull_page:
             # everything below xmin has been read (rows all lie below it); never move backwards
             return rows, (outbox.Cursor(xmin, feed.nil, cursor.scope) if xmin > cursor.xid else cursor), True
