@@ -183,3 +183,32 @@ def test_the_team_members_are_kept_for_the_handover_list(tmp_path, team):
     wang = panel(tmp_path, team, "wang")
     members = {role: (name, active) for role, name, active in settings.get(wang.store, "team.agents")}
     assert members[f"kefu_{team.id}_li"] == ("李四", True) and f"kefu_{team.id}_sup" in members
+
+
+def test_a_chase_is_never_read_before_its_buyer(tmp_path, team):
+    """A buyer and its chase that commit while a pull is between its buyers feed and its chases
+    feed: both wait for the next pull (one snapshot for every feed), neither is lost."""
+    import uuid as uuidlib
+
+    li = panel(tmp_path, team, "li")
+    li.sync()
+    wang = team.login("wang")
+    original = li._page
+
+    def page(feed, cursor, xmin):
+        if feed.name == "chases" and not injected:
+            injected.append(1)
+            bid = str(uuidlib.uuid4())
+            wang.execute("SELECT kefu_upsert_buyer(%s, %s, 'taobao', '插队的买家')", [bid, team.shop])
+            wang.execute("INSERT INTO chases (id, buyer, angle) VALUES (%s, %s, 'price')", [str(uuidlib.uuid4()), bid])
+        return original(feed, cursor, xmin)
+
+    injected: list = []
+    li._page = page
+    try:
+        li.pull()
+        li.pull()
+    finally:
+        wang.close()
+    seen = buyer(li, "插队的买家")
+    assert [c.angle for c in customers.chase_history(li.store, seen.id)] == ["price"]
