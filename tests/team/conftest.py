@@ -52,3 +52,21 @@ def shop_team(pg_db):
         close_panels()
         with pg_db.connect() as admin:
             pg_db.roles.extend(schema.team_roles(admin))
+
+
+@pytest.fixture
+def file_keyring(tmp_path, monkeypatch):
+    """keyrings.alt's plain-text file backend in the test's tmp folder, named explicitly (kefu
+    refuses a plain-text backend nobody chose; CI has no Secret Service)."""
+    import keyring
+    import keyrings.alt.file
+
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
+    backend = keyrings.alt.file.PlaintextKeyring()
+    backend.file_path = str(tmp_path / "keyring" / "keyring_pass.cfg")
+    previous = keyring.get_keyring()
+    keyring.set_keyring(backend)
+    try:
+        yield backend
+    finally:
+        keyring.set_keyring(previous)

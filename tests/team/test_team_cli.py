@@ -24,7 +24,6 @@ import keyrings.alt.file  # noqa: E402
 from assistant import cli  # noqa: E402
 from assistant.team import connection, schema  # noqa: E402
 
-PLAINTEXT = "keyrings.alt.file.PlaintextKeyring"
 PASSWORD = "Zq7-secret-Pw-unique-9Xk"
 
 
@@ -45,19 +44,6 @@ def team(pg_db):
     finally:
         with pg_db.connect() as admin:
             pg_db.roles.extend(schema.team_roles(admin))
-
-
-@pytest.fixture
-def file_keyring(tmp_path, monkeypatch):
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", PLAINTEXT)
-    backend = keyrings.alt.file.PlaintextKeyring()
-    backend.file_path = str(tmp_path / "keyring" / "keyring_pass.cfg")
-    previous = keyring.get_keyring()
-    keyring.set_keyring(backend)
-    try:
-        yield backend
-    finally:
-        keyring.set_keyring(previous)
 
 
 @pytest.fixture

@@ -17,14 +17,11 @@ from assistant.core import customers, reminders
 from tests.helpers import pg
 
 pg.require_psycopg()
-import keyring  # noqa: E402
-import keyrings.alt.file  # noqa: E402
 
 from assistant import cli  # noqa: E402
 from assistant.team import schema  # noqa: E402
 from tests.helpers.team import Team, close_panels, panel  # noqa: E402
 
-PLAINTEXT = "keyrings.alt.file.PlaintextKeyring"
 ZONE = "Asia/Shanghai"  # the report shows server times in the agent's zone
 
 
@@ -40,19 +37,6 @@ def team(pg_db):
         close_panels()
         with pg_db.connect() as admin:
             pg_db.roles.extend(schema.team_roles(admin))
-
-
-@pytest.fixture
-def file_keyring(tmp_path, monkeypatch):
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", PLAINTEXT)
-    backend = keyrings.alt.file.PlaintextKeyring()
-    backend.file_path = str(tmp_path / "keyring" / "keyring_pass.cfg")
-    previous = keyring.get_keyring()
-    keyring.set_keyring(backend)
-    try:
-        yield backend
-    finally:
-        keyring.set_keyring(previous)
 
 
 @pytest.fixture
