@@ -310,7 +310,7 @@ def cmd_promo_add(ctx) -> int:
 
         tz = ZoneInfo(zones.check_tz(ctx.args.tz))  # type: ignore[arg-type]
     start = reminders.parse_local(ctx.args.start, tz)
-    promo = reminders.add_promotion(store, ctx.args.name, start)
+    promo = reminders.add_promotion(store, ctx.args.name, start, team_shop=ctx.args.shop)
     if ctx.args.json:
         _json(promo.to_dict())
         return 0
@@ -319,6 +319,9 @@ def cmd_promo_add(ctx) -> int:
     _out(f"  phone list / 电话名单: {_fmt(promo.phone_at, local)}")
     if promo.wave_total:
         _out(f"  wave / 催付: {promo.wave_total} buyers, {_fmt(promo.wave_start, local)} – {_fmt(promo.wave_end, local)}")
+    if ctx.args.shop:
+        _out("  the shop's promotion: sent to the team with the next sync (the panel, or kefu team sync) / "
+             "店铺活动：下次同步时发给全店客服")
     return 0
 
 
@@ -472,6 +475,8 @@ def register(sub, add, common) -> None:
     p.add_argument("--name", required=True)
     p.add_argument("--start", required=True, help='"2026-11-11 00:00", your local time (or --tz)')
     p.add_argument("--tz", help="time zone of --start (default: yours)")
+    p.add_argument("--shop", help="team mode, supervisors: the promotion of this team shop, for every agent "
+                                  "(each gets the wave slots of the buyers they follow) / 团队模式：店铺活动")
     p = add(psub, "list", cmd_promo_list, "list promotions / 活动列表", True)
     p.add_argument("--all", action="store_true", help="include past promotions")
     p = add(psub, "phones", cmd_promo_phones, "the phone list, numbers in full / 电话名单（完整号码）", True)

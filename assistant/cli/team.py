@@ -216,6 +216,18 @@ def cmd_team_hand_over(ctx) -> int:
     return 0
 
 
+def cmd_team_pick_up(ctx) -> int:
+    """Take the buyers waiting in the shop's pool (a colleague's 交班 to the pool, an agent who
+    left), with their reminders; the panel does this by itself when it starts."""
+    picked: list[int] = []
+    result = _run_sync(ctx, before=lambda client: picked.append(client.pick_up_pool()))
+    if ctx.args.json:
+        _json({"picked_up": picked[0], "pulled": result.pulled})
+        return 0
+    _out(f"已从店铺待接池接手 Picked up from the shop's pool: {picked[0]} 位买家 buyers")
+    return 0
+
+
 def cmd_team_conflicts(ctx) -> int:
     from ..core import outbox
 
@@ -257,6 +269,7 @@ def register(sub, add, common) -> None:
     p.add_argument("--force", action="store_true",
                    help="also drop changes not yet sent to the server / 放弃尚未同步的修改")
     add(tsub, "sync", cmd_team_sync, "send local changes, receive the team's / 立即同步", True)
+    add(tsub, "pick-up", cmd_team_pick_up, "take the buyers waiting in the shop's pool / 接手待接池的买家", True)
     p = add(tsub, "upload", cmd_team_upload,
             "supervisor: put this PC's own replies into the shop library (again: no-op) / 主管上传话术库", True)
     p.add_argument("--shop", help="shop name (needed when you serve several) / 店铺名")

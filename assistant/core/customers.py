@@ -307,6 +307,12 @@ def get_or_create_buyer(store: Store, platform: str, nickname: str, shop: str = 
     shop_name = clean_shop(shop)
     with store.write() as db:
         existing = _buyer_id_by_identity(store, platform_code, shop_name, nick)
+        if existing is None and not shop_name and team_role(store):
+            # team mode with one shop served: a buyer named without a shop is that shop's (the
+            # same rule as a pulled buyer's), not a second row beside the team's copy
+            served = store.query("SELECT name FROM team_shops")
+            if len(served) == 1:
+                existing = _buyer_id_by_identity(store, platform_code, served[0]["name"], nick)
         if existing is not None:
             return get_buyer(store, existing), False
         now = to_db(store.clock.now())
@@ -647,7 +653,34 @@ def share(store: Store, buyer_id: int) -> str | None:
         outbox.add(store, "buyer.mark", buyer.uuid, {"mark": mark, "present": True})
     if buyer.notes:
         outbox.add(store, "buyer.note", buyer.uuid, {"id": str(uuidlib.uuid4()), "body": buyer.notes})
+    queue_reminders(store, buyer.id)  # planned before the buyer was shared: the server keeps them too
     return shop
+
+
+def queue_reminders(store: Store, buyer_id: int, ids: Sequence[int] | None = None) -> int:
+    """Queue the buyer's chase and wave reminders for the team server (inside the caller's write):
+    `ids`, whatever their state (a change this panel just made), or every pending one. The server
+    stores them under their uuid with this agent as owner, or answers that someone else owns them.
+    Nothing for a buyer that is not shared. Returns how many were queued."""
+    if ids is not None and not ids:
+        return 0
+    rows = store.query("SELECT uuid, team_shop FROM buyers WHERE id = ?", (buyer_id,))
+    if not rows or rows[0]["team_shop"] is None or not team_role(store):
+        return 0
+    where = (f"r.id IN ({','.join('?' * len(ids))})" if ids is not None else "r.state = 'pending'")
+    reminders = store.query(
+        "SELECT r.uuid, r.kind, r.cadence_id, r.step, r.due_at, r.planned_at, r.state, r.outcome, "
+        "p.uuid AS promotion, p.team_shop AS promotion_shop FROM reminders r "
+        "LEFT JOIN promotions p ON p.id = r.promotion_id "
+        f"WHERE r.buyer_id = ? AND r.kind IN ('chase', 'wave') AND r.uuid IS NOT NULL AND {where} ORDER BY r.id",
+        (buyer_id, *(ids or ())))
+    for r in reminders:
+        outbox.add(store, "reminder.put", rows[0]["uuid"], {
+            "id": r["uuid"], "kind": r["kind"], "cadence_id": r["cadence_id"], "step": r["step"],
+            "due_at": r["due_at"], "planned_at": r["planned_at"], "state": r["state"], "outcome": r["outcome"],
+            # only a shop's promotion is known to the server; this PC's own stays out of the row
+            "promotion": r["promotion"] if r["promotion_shop"] else None})
+    return len(reminders)
 
 
 def _shared_fields(buyer: Buyer) -> dict[str, Any]:

@@ -488,3 +488,12 @@ _TEAM_BUYERS = [
     "ALTER TABLE chases ADD COLUMN author_name TEXT",
     "ALTER TABLE chases ADD COLUMN collision INTEGER NOT NULL DEFAULT 0",
 ]
+
+
+@migrations(name="0008_team_reminders")
+def m0008_team_reminders(db: Database) -> None:
+    """Reminders and promotions kept by a team server (assistant/core/reminders.py, "team mode").
+    - promotions.team_shop: a shop's promotion a supervisor added for the whole team (the server
+      shop's uuid); NULL: this PC's own promotion. Reminders need no new column: a reminder of a
+      shared buyer is on the server under its uuid, and only its owner's panel keeps it pending."""
+    db.execute("ALTER TABLE promotions ADD COLUMN team_shop TEXT")

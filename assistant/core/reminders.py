@@ -263,13 +263,16 @@ def _now(store: Store, now: datetime | None) -> datetime:
 
 
 def _insert(store: Store, *, buyer_id: int | None, kind: str, cadence_id: str, step: int, scheduled: cad.Scheduled,
-            now: datetime, promotion_id: int | None = None, snoozed_from: int | None = None) -> int:
+            now: datetime, promotion_id: int | None = None, snoozed_from: int | None = None, queue: bool = True) -> int:
     cur = store.conn.execute(
         "INSERT INTO reminders (uuid, buyer_id, promotion_id, kind, cadence_id, step, due_at, planned_at, moved_for, "
         "state, created_at, snoozed_from) VALUES (?,?,?,?,?,?,?,?,?, 'pending', ?, ?)",
         (str(uuidlib.uuid4()), buyer_id, promotion_id, kind, cadence_id, step, to_db(scheduled.at), to_db(scheduled.planned),
          ",".join(scheduled.moved_for), to_db(now), snoozed_from))
-    return int(cur.lastrowid)
+    rid = int(cur.lastrowid)
+    if queue and buyer_id is not None:
+        customers.queue_reminders(store, buyer_id, [rid])  # team mode: the server keeps the one owner
+    return rid
 
 
 def _pending(store: Store, buyer_id: int) -> list[dict]:
@@ -278,10 +281,12 @@ def _pending(store: Store, buyer_id: int) -> list[dict]:
 
 
 def _close_pending(store: Store, buyer_id: int, now: datetime, outcome: str, kinds: Sequence[str] = ("chase", "wave"),
-                   only_due: bool = False) -> None:
+                   only_due: bool = False, queue: bool = True) -> None:
     """Pending reminders of a buyer: those shown or due become 'done' (acted now); the rest are
-    cancelled (only_due: the rest stay)."""
+    cancelled (only_due: the rest stay). queue=False: the reminders left this panel for another
+    owner (team mode), so the server is not told to close them."""
     stamp = to_db(now)
+    changed = []
     for r in _pending(store, buyer_id):
         if r["kind"] not in kinds:
             continue
@@ -289,8 +294,12 @@ def _close_pending(store: Store, buyer_id: int, now: datetime, outcome: str, kin
         if due:
             store.conn.execute("UPDATE reminders SET state = 'done', outcome = ?, acted_at = ? WHERE id = ?",
                                (outcome, stamp, r["id"]))
+            changed.append(r["id"])
         elif not only_due:
             store.conn.execute("UPDATE reminders SET state = 'cancelled', outcome = ? WHERE id = ?", (outcome, r["id"]))
+            changed.append(r["id"])
+    if queue:
+        customers.queue_reminders(store, buyer_id, changed)
 
 
 def _history(store: Store, buyer_id: int) -> list[cad.SentChase]:
@@ -420,7 +429,7 @@ def yield_to_holders(store: Store, now: datetime | None = None) -> int:
                            "WHERE r.state = 'pending' AND r.kind IN ('chase', 'wave') AND b.holder IS NOT NULL "
                            "AND b.holder != ? AND b.held_until > ?", (me, stamp))
         for row in held:
-            _close_pending(store, row["id"], now, "held_by_other")
+            _close_pending(store, row["id"], now, "held_by_other", queue=False)
     return len(held)
 
 
@@ -470,8 +479,86 @@ def hand_over_team(store: Store, to_role: str | None, to_name: str | None = None
             db.execute("UPDATE buyers SET holder = ?, holder_name = ? WHERE id = ?", (to_role, to_name, row["id"]))
             if to_role is None:
                 db.execute("UPDATE buyers SET held_until = NULL WHERE id = ?", (row["id"],))
-            _close_pending(store, row["id"], now, "handed_over")
+            _close_pending(store, row["id"], now, "handed_over", queue=False)
     return len(held)
+
+
+# What a team pull brings (assistant/team/sync.py), inside its write transaction; ctx as in
+# customers' apply_* functions. The server gives each reminder one owner: this panel keeps pending
+# only the reminders it owns, so a reminder fires on exactly one panel.
+
+def apply_promotion_row(store: Store, row: dict, ctx: dict) -> str:
+    """A shop's promotion (added by a supervisor): every agent's panel lists it and gets its phone
+    list reminder; the wave slots arrive as reminders of the buyers each agent holds."""
+    pid = str(row["id"])
+    local = store.query("SELECT id FROM promotions WHERE uuid = ?", (pid,))
+    if row["deleted"]:
+        if local:  # its reminders go with it (ON DELETE CASCADE)
+            store.conn.execute("DELETE FROM promotions WHERE id = ?", (local[0]["id"],))
+            return "deleted"
+        return "skipped"
+    start, shop = to_db(row["start_at"]), str(row["shop"])
+    if local:
+        store.conn.execute("UPDATE promotions SET name = ?, start_at = ?, team_shop = ? WHERE id = ?",
+                           (row["name"], start, shop, local[0]["id"]))
+        return "updated"
+    same = store.query("SELECT id FROM promotions WHERE name = ? AND start_at = ?", (row["name"], start))
+    if same:  # this PC had added the same promotion itself: one promotion, the shop's
+        store.conn.execute("UPDATE promotions SET uuid = ?, team_shop = ? WHERE id = ?", (pid, shop, same[0]["id"]))
+        return "adopted"
+    now = store.clock.now()
+    cur = store.conn.execute("INSERT INTO promotions (uuid, name, start_at, created_at, team_shop) VALUES (?,?,?,?,?)",
+                             (pid, row["name"], start, to_db(now), shop))
+    if from_db(start) > now:  # type: ignore[operator]
+        phone_at = cad.phone_list_at(from_db(start), now, get_cadence(store, PROMO_CADENCE))  # type: ignore[arg-type]
+        _insert(store, buyer_id=None, kind="phone", cadence_id=PROMO_CADENCE, step=0,
+                scheduled=cad.Scheduled(phone_at, phone_at), now=now, promotion_id=int(cur.lastrowid))
+    return "added"
+
+
+def apply_reminder_row(store: Store, row: dict, ctx: dict) -> str:
+    """A reminder this agent owns (created here, handed over by a colleague, reassigned, picked up
+    from the pool) is kept pending here with the server's due time; one that moved to someone else
+    ends here. A reminder with a change of this PC still unsent keeps the local state."""
+    rid = str(row["id"])
+    local = store.query("SELECT id, state, due_at FROM reminders WHERE uuid = ?", (rid,))
+    if row["owner"] != ctx["me"]:
+        if local and local[0]["state"] == "pending":
+            store.conn.execute("UPDATE reminders SET state = 'cancelled', outcome = ? WHERE id = ?",
+                               ("handed_over" if row["state"] == "pending" else row["outcome"] or "cancelled",
+                                local[0]["id"]))
+            return "left"
+        return "skipped"
+    buyer = store.query("SELECT id, uuid FROM buyers WHERE uuid = ?", (str(row["buyer"]),))
+    if not buyer:
+        return "skipped"
+    if store.query("SELECT 1 FROM team_outbox WHERE target = ? AND kind = 'reminder.put' AND instr(body, ?) > 0 "
+                   "LIMIT 1", (buyer[0]["uuid"], rid)):
+        return "skipped"  # the push goes first; the server's answer comes back with the next pull
+    promo = None
+    if row["promotion"] is not None:
+        found = store.query("SELECT id FROM promotions WHERE uuid = ?", (str(row["promotion"]),))
+        promo = found[0]["id"] if found else None
+    due, planned = to_db(row["due_at"]), to_db(row["planned_at"]) if row["planned_at"] is not None else None
+    if local:
+        if row["state"] == "pending":
+            # a new due time is a new reminder to show; the same one keeps whether it was shown
+            store.conn.execute(
+                "UPDATE reminders SET state = 'pending', outcome = NULL, due_at = ?, planned_at = ?, step = ?, "
+                "cadence_id = ?, fired_at = CASE WHEN due_at = ? AND state = 'pending' THEN fired_at END "
+                "WHERE id = ?", (due, planned, row["step"], row["cadence_id"], due, local[0]["id"]))
+        elif local[0]["state"] == "pending":
+            store.conn.execute("UPDATE reminders SET state = ?, outcome = ? WHERE id = ?",
+                               (row["state"], row["outcome"], local[0]["id"]))
+        return "updated"
+    if row["state"] != "pending":
+        return "skipped"
+    store.conn.execute(
+        "INSERT INTO reminders (uuid, buyer_id, promotion_id, kind, cadence_id, step, due_at, planned_at, moved_for, "
+        "state, created_at) VALUES (?,?,?,?,?,?,?,?, '', 'pending', ?)",
+        (rid, buyer[0]["id"], promo, row["kind"], row["cadence_id"], row["step"], due, planned,
+         to_db(store.clock.now())))
+    return "added"
 
 
 # ---------------------------------------------------------------- chases
@@ -538,6 +625,7 @@ def record_chase(store: Store, buyer_id: int, reply_id: int | None, now: datetim
         if step_row is not None:
             db.execute("UPDATE reminders SET state = 'done', outcome = 'chased', acted_at = ? WHERE id = ?",
                        (stamp, step_row["id"]))
+            customers.queue_reminders(store, buyer.id, [step_row["id"]])
         _close_pending(store, buyer.id, now, "chased", kinds=("wave",), only_due=True)
         next_id = None
         if step_row is not None and buyer.starred and buyer.state == "following" and buyer.cadence_id == step_row[
@@ -632,6 +720,8 @@ def snooze(store: Store, reminder_id: int, minutes: int, now: datetime | None = 
         stamp = to_db(now)
         db.execute("UPDATE reminders SET state = 'snoozed', outcome = 'snoozed', acted_at = ? WHERE id = ?",
                    (stamp, r["id"]))
+        if r["buyer_id"] is not None:
+            customers.queue_reminders(store, r["buyer_id"], [r["id"]])
         at = max(now + timedelta(minutes=minutes), from_db(r["due_at"]))  # type: ignore[type-var]
         new_id = _insert(store, buyer_id=r["buyer_id"], kind=r["kind"], cadence_id=r["cadence_id"], step=r["step"],
                          scheduled=cad.Scheduled(at, at), now=now, promotion_id=r["promotion_id"], snoozed_from=r["id"])
@@ -648,6 +738,9 @@ def complete(store: Store, reminder_id: int, now: datetime | None = None) -> Non
                          "WHERE id = ? AND state = 'pending'", (to_db(now), int(reminder_id)))
         if cur.rowcount == 0:
             raise NotFoundError(f"没有待处理的提醒 {reminder_id}", f"No pending reminder {reminder_id}")
+        buyer = store.query("SELECT buyer_id FROM reminders WHERE id = ?", (int(reminder_id),))[0]["buyer_id"]
+        if buyer is not None:
+            customers.queue_reminders(store, buyer, [int(reminder_id)])
 
 
 # ---------------------------------------------------------------- timer side
@@ -772,11 +865,15 @@ def parse_local(text: str, tz: tzinfo) -> datetime:
                           field="start")
 
 
-def _eligible_wave_buyers(store: Store, buyer_ids: Sequence[int] | None = None) -> list[cad.WaveBuyer]:
-    # team mode: another agent's buyer (an unexpired lease) is theirs to chase, never in my wave
-    sql = ("SELECT id, tz, starred_at FROM buyers WHERE starred = 1 AND state = 'following' "
-           "AND (holder IS NULL OR holder = ? OR held_until <= ?)")
-    params: tuple = (customers.team_role(store), to_db(store.clock.now()))
+def _eligible_wave_buyers(store: Store, buyer_ids: Sequence[int] | None = None, *,
+                          team_shop: str | None = None) -> list[cad.WaveBuyer]:
+    if team_shop is not None:  # a shop's promotion: every followed buyer of the shop, whoever holds them
+        sql = "SELECT id, tz, starred_at FROM buyers WHERE starred = 1 AND state = 'following' AND team_shop = ?"
+        params: tuple = (team_shop,)
+    else:  # team mode: another agent's buyer (an unexpired lease) is theirs to chase, never in my wave
+        sql = ("SELECT id, tz, starred_at FROM buyers WHERE starred = 1 AND state = 'following' "
+               "AND (holder IS NULL OR holder = ? OR held_until <= ?)")
+        params = (customers.team_role(store), to_db(store.clock.now()))
     if buyer_ids is not None:
         sql += f" AND id IN ({','.join('?' * len(buyer_ids))})"
         params += tuple(buyer_ids)
@@ -786,34 +883,77 @@ def _eligible_wave_buyers(store: Store, buyer_ids: Sequence[int] | None = None) 
                           from_db(r["starred_at"])) for r in rows]
 
 
-def add_promotion(store: Store, name: str, start: datetime, now: datetime | None = None) -> PromotionInfo:
+def add_promotion(store: Store, name: str, start: datetime, now: datetime | None = None, *,
+                  team_shop: str | None = None) -> PromotionInfo:
     """A promotion starting at `start`: the phone list reminder at start − 3 h and, from start − 2 h, a
     wave with one chase slot for every starred buyer followed, spread (reminders.wave_per_minute) so
-    the agent can keep up. Buyers starred later join the end of the wave."""
+    the agent can keep up. Buyers starred later join the end of the wave.
+
+    team_shop (team mode, a supervisor; a served shop's name or uuid): the shop's promotion. The wave
+    is planned for every followed buyer of the shop, whoever holds them, and sent as ONE operation:
+    the server stores it with each reminder owned by the buyer's holder, and every agent's panel
+    receives the promotion and its own part of the wave. This panel keeps the slots of the buyers it
+    may chase (its own and those nobody holds)."""
     now = _now(store, now)
     clean = customers.clean_text(name, 40, "活动名称", "promotion name", "name", True)
     if start.tzinfo is None:
         raise ValueError("aware datetime needed")
     if start <= now:
         raise ValidationError("活动开始时间已经过去", "The promotion start time has already passed", field="start")
+    shop = _team_promotion_shop(store, team_shop) if team_shop is not None else None
     config = get_config(store)
     promo_cadence = get_cadence(store, PROMO_CADENCE)
     with store.write() as db:
         if store.query("SELECT 1 FROM promotions WHERE name = ? AND start_at = ?", (clean, to_db(start))):
             raise ValidationError("这个活动已经添加过了", "This promotion was already added", field="name")
-        cur = db.execute("INSERT INTO promotions (uuid, name, start_at, created_at) VALUES (?,?,?,?)",
-                         (str(uuidlib.uuid4()), clean, to_db(start), to_db(now)))
+        promo_uuid = str(uuidlib.uuid4())
+        cur = db.execute("INSERT INTO promotions (uuid, name, start_at, created_at, team_shop) VALUES (?,?,?,?,?)",
+                         (promo_uuid, clean, to_db(start), to_db(now), shop))
         promo_id = int(cur.lastrowid)
         phone_at = cad.phone_list_at(start, now, promo_cadence)
         _insert(store, buyer_id=None, kind="phone", cadence_id=PROMO_CADENCE, step=0,
                 scheduled=cad.Scheduled(phone_at, phone_at), now=now, promotion_id=promo_id)
-        plan = cad.plan_wave(_eligible_wave_buyers(store), promotion_start=start, now=now, cadence=promo_cadence,
-                             hours=config.hours, per_minute=config["reminders.wave_per_minute"])
-        for buyer_id, scheduled in plan:
-            _insert(store, buyer_id=buyer_id, kind="wave", cadence_id=PROMO_CADENCE, step=0, scheduled=scheduled,
-                    now=now, promotion_id=promo_id)
+        if shop is None:
+            plan = cad.plan_wave(_eligible_wave_buyers(store), promotion_start=start, now=now, cadence=promo_cadence,
+                                 hours=config.hours, per_minute=config["reminders.wave_per_minute"])
+            for buyer_id, scheduled in plan:
+                _insert(store, buyer_id=buyer_id, kind="wave", cadence_id=PROMO_CADENCE, step=0, scheduled=scheduled,
+                        now=now, promotion_id=promo_id)
+        else:
+            plan = cad.plan_wave(_eligible_wave_buyers(store, team_shop=shop), promotion_start=start, now=now,
+                                 cadence=promo_cadence, hours=config.hours,
+                                 per_minute=config["reminders.wave_per_minute"])
+            mine = {w.buyer_id for w in _eligible_wave_buyers(store)}
+            uuids = {r["id"]: r["uuid"] for r in store.query(
+                "SELECT id, uuid FROM buyers WHERE team_shop = ? AND starred = 1 AND state = 'following'", (shop,))}
+            waves = []
+            for buyer_id, scheduled in plan:
+                if buyer_id in mine:
+                    rid = _insert(store, buyer_id=buyer_id, kind="wave", cadence_id=PROMO_CADENCE, step=0,
+                                  scheduled=scheduled, now=now, promotion_id=promo_id, queue=False)
+                    reminder_uuid = store.query("SELECT uuid FROM reminders WHERE id = ?", (rid,))[0]["uuid"]
+                else:  # another agent's buyer: its slot lives on the server and on that agent's panel only
+                    reminder_uuid = str(uuidlib.uuid4())
+                waves.append([reminder_uuid, uuids[buyer_id], to_db(scheduled.at), to_db(scheduled.planned)])
+            outbox.add(store, "promotion.add", promo_uuid, {"shop": shop, "name": clean, "start": to_db(start),
+                                                            "cadence": PROMO_CADENCE, "waves": waves})
     log.info("promotion %s added with %s wave reminders", promo_id, len(plan))
     return get_promotion(store, promo_id)
+
+
+def _team_promotion_shop(store: Store, ref: str) -> str:
+    """The served shop (uuid) a supervisor's promotion is for; refused for an agent or offline setup."""
+    if not customers.team_role(store):
+        raise ValidationError("没有连接团队服务器：店铺活动需要团队模式", "not connected to a team server: a shop's "
+                              "promotion needs team mode", field="shop")
+    if settings.get(store, "team.kind") != "supervisor":
+        raise ValidationError("只有主管可以给店铺添加活动", "only a supervisor may add a shop's promotion", field="shop")
+    rows = store.query("SELECT uuid FROM team_shops WHERE uuid = ? OR name = ?", (ref, ref))
+    if not rows:
+        served = "、".join(r["name"] for r in store.query("SELECT name FROM team_shops ORDER BY name")) or "无"
+        raise ValidationError(f"没有这个团队店铺“{ref}”（可选：{served}）", f"no team shop '{ref}' (served: {served})",
+                              field="shop")
+    return str(rows[0]["uuid"])
 
 
 def _join_waves(store: Store, buyer_id: int, now: datetime, config: Config) -> None:
@@ -866,6 +1006,12 @@ def list_promotions(store: Store, now: datetime | None = None, include_past: boo
 def delete_promotion(store: Store, ref: int | str) -> PromotionInfo:
     promo = get_promotion(store, ref)
     with store.write() as db:
+        row = store.query("SELECT uuid, team_shop FROM promotions WHERE id = ?", (promo.id,))[0]
+        if row["team_shop"] is not None:  # a shop's promotion: withdrawn for the whole team
+            if settings.get(store, "team.kind") != "supervisor" or not customers.team_role(store):
+                raise ValidationError("店铺活动只能由主管删除", "only a supervisor may delete a shop's promotion",
+                                      field="promotion")
+            outbox.add(store, "promotion.delete", row["uuid"], {})
         db.execute("DELETE FROM promotions WHERE id = ?", (promo.id,))
     return promo
 

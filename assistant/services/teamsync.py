@@ -176,6 +176,7 @@ class TeamSync(QObject):
         from ..core.store import Store
 
         failures = 0
+        signed_in = False  # the shop's pool is picked up once per panel start, at the first connect
         told: set[str] = set()
         store = None
         client = None
@@ -190,6 +191,11 @@ class TeamSync(QObject):
                         client.run_write = self._run_write
                         listener = client.open_listener()
                         client.refresh_identity()
+                        if not signed_in:  # the first round online since the panel started: signing in
+                            picked = client.pick_up_pool()
+                            signed_in = True
+                            if picked:
+                                log.info("team sync: %d buyers picked up from the shop's pool", picked)
                         self._round(client, full=True)
                         failures = 0
                     woke = self._sleep(listener)

@@ -79,6 +79,10 @@ FEEDS: tuple[Feed, ...] = (
          customers.apply_chase_row),
     Feed("collisions", "collisions", "id, buyer, chase, holder, chaser, at", "bigint", "0",
          customers.apply_collision_row),
+    # after the buyers (a reminder's buyer is local by then) and promotions before their waves
+    Feed("promotions", "promotions", "id, shop, name, start_at, deleted", "uuid", NIL, reminders.apply_promotion_row),
+    Feed("reminders", "reminders", "id, buyer, owner, kind, promotion, cadence_id, step, due_at, planned_at, state, "
+         "outcome", "uuid", NIL, reminders.apply_reminder_row),
 )
 
 
@@ -192,6 +196,12 @@ class SyncClient:
         self.run_write(store_identity)
         return kind, shops
 
+    def pick_up_pool(self) -> int:
+        """Signing in: take the buyers (and their reminders) a colleague's 交班 left in the shop's pool
+        or a disabled agent left behind; the next pull brings them. Returns how many buyers."""
+        return int(self.conn.execute(
+            f"SELECT kefu_pick_up_pool(now() + interval '{LEASE_MINUTES} minutes')").fetchone()[0])
+
     # ------------------------------------------------------------ push
     def push(self) -> SyncResult:
         result = SyncResult()
@@ -204,6 +214,7 @@ class SyncClient:
         refused: dict[str, tuple[str, outbox.Op]] = {}  # target -> (kind of refusal, first op refused)
         remap: dict[str, str] = {}  # a buyer this PC shared first under its own id -> the server's id
         holders: dict[str, tuple] = {}  # buyer -> (holder, holder name, held until) the server answered
+        not_mine: list[str] = []  # reminders the server says another agent owns: they end here
         with conn.transaction():
             for op in ops:
                 if op.target in refused:
@@ -224,8 +235,11 @@ class SyncClient:
                         if fresh is None:
                             result.duplicates += 1
                         else:
-                            answer = _apply_op(conn, op, target)
-                            if answer is not None:
+                            answer = _apply_op(conn, op, target, remap)
+                            if isinstance(answer, str):
+                                if answer != "ok":
+                                    not_mine.append(op.body["id"])
+                            elif answer is not None:
                                 holders[target] = answer
                             result.pushed += 1
                     acked.append(op.op)
@@ -245,6 +259,13 @@ class SyncClient:
                     if not store.query("SELECT 1 FROM buyers WHERE uuid = ?", (new,)):
                         store.conn.execute("UPDATE buyers SET uuid = ? WHERE uuid = ?", (new, old))
                     store.conn.execute("UPDATE team_outbox SET target = ? WHERE target = ?", (new, old))
+                    # a shop promotion's wave names buyers by id: unsent ones learn the server's id too
+                    store.conn.execute("UPDATE team_outbox SET body = replace(body, ?, ?) WHERE kind = 'promotion.add'",
+                                       (old, new))
+                if not_mine:
+                    marks = ",".join("?" * len(not_mine))
+                    store.conn.execute(f"UPDATE reminders SET state = 'cancelled', outcome = 'held_by_other' "
+                                       f"WHERE state = 'pending' AND uuid IN ({marks})", tuple(not_mine))
                 for buyer, (holder, name, until) in holders.items():
                     if not store.query("SELECT 1 FROM team_outbox WHERE target = ? AND kind IN "
                                        "('buyer.claim', 'buyer.takeover')", (buyer,)):
@@ -260,6 +281,8 @@ class SyncClient:
                                            {**_jsonable(server or {}), **(_refusal(reason) if reason else {})})
                     if first.kind == "team.handover":  # nothing moved: hear the holders again from the server
                         store.conn.execute("DELETE FROM team_cursors WHERE feed = 'buyers'")
+                    if first.kind == "promotion.add":  # the server never had it: it stays this PC's own
+                        store.conn.execute("UPDATE promotions SET team_shop = NULL WHERE uuid = ?", (target,))
                     if not first.kind.startswith("shop_reply."):
                         continue
                     if server is not None:
@@ -371,9 +394,10 @@ def _psycopg():
     return psycopg
 
 
-def _apply_op(conn: Any, op: outbox.Op, target: str) -> tuple | None:
+def _apply_op(conn: Any, op: outbox.Op, target: str, remap: dict[str, str] | None = None) -> tuple | str | None:
     """Apply one operation; for a claim or take-over, return what the server answered
-    (holder, holder name, held until as the local store writes it)."""
+    (holder, holder name, held until as the local store writes it); for a reminder, the server's
+    verdict ('ok', or 'not_owner' / 'held': someone else owns it)."""
     body = op.body
     if op.kind == "shop_reply.create":
         conn.execute(
@@ -426,6 +450,23 @@ def _apply_op(conn: Any, op: outbox.Op, target: str) -> tuple | None:
         conn.execute(f"SELECT kefu_hand_over(%s, now() + interval '{LEASE_MINUTES} minutes')", [body["to"]])
     elif op.kind == "buyer.phone":
         conn.execute("SELECT kefu_set_phone(%s, %s)", [target, body["phone"]])
+    elif op.kind == "reminder.put":
+        return str(conn.execute(
+            "SELECT kefu_put_reminder(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            [body["id"], target, body["kind"], body["promotion"], body["cadence_id"], int(body["step"]),
+             from_db(body["due_at"]), from_db(body["planned_at"]), body["state"], body["outcome"]]).fetchone()[0])
+    elif op.kind == "promotion.add":
+        # the whole wave as four arrays in one statement: one row trigger pass, one wake-up
+        waves = body["waves"]
+        remap = remap or {}
+        # times go as the ISO text the outbox holds (UTC, "Z"): the server parses 100k of them faster
+        conn.execute("SELECT kefu_add_promotion(%s, %s, %s, %s, %s, %s::text[]::uuid[], %s::text[]::uuid[], "
+                     "%s::text[]::timestamptz[], %s::text[]::timestamptz[])",
+                     [target, body["shop"], body["name"], from_db(body["start"]), body["cadence"],
+                      [w[0] for w in waves], [remap.get(w[1], w[1]) for w in waves], [w[2] for w in waves],
+                      [w[3] for w in waves]])
+    elif op.kind == "promotion.delete":
+        conn.execute("SELECT kefu_delete_promotion(%s)", [target])
     else:
         raise ValueError(f"unknown outbox operation {op.kind!r}")
     return None
@@ -468,6 +509,9 @@ def _forget_other_shops(store: Store, shops: list[str]) -> None:
         # buyers of shops no longer served stay as this PC's own, without a holder
         db.conn.execute(f"UPDATE buyers SET team_shop = NULL, holder = NULL, holder_name = NULL, held_until = NULL "
                         f"WHERE team_shop IS NOT NULL {keep.replace('shop NOT IN', 'team_shop NOT IN')}", tuple(shops))
+        # a shop's promotion of a shop no longer served leaves with its reminders
+        db.conn.execute(f"DELETE FROM promotions WHERE team_shop IS NOT NULL "
+                        f"{keep.replace('shop NOT IN', 'team_shop NOT IN')}", tuple(shops))
         db.conn.execute("DELETE FROM team_cursors")  # every feed starts over
 
 

@@ -346,3 +346,30 @@ def test_buyers_show_who_follows_and_take_over_from_the_command_line(pg_db, team
     assert "wang 跟进中" in out
     code, out, _ = kefu("team", "status", "--json")
     assert json.loads(out)["claims"] == 1
+
+
+def test_pool_pick_up_and_a_shop_promotion_from_the_command_line(pg_db, team, file_keyring, kefu, tmp_path):
+    sup = ["--data-dir", str(tmp_path / "sup")]
+    assert kefu(*sup, "team", "connect", url(pg_db, team, "sup"), "--password-stdin", stdin=PASSWORD + "s")[0] == 0
+    assert kefu("team", "connect", url(pg_db, team), "--password-stdin", stdin=PASSWORD)[0] == 0
+    assert kefu(*sup, "buyers", "star", "买家戊", "--platform", "taobao", "--shop", "旗舰店")[0] == 0
+    code, out, err = kefu(*sup, "team", "hand-over")  # to the pool
+    assert code == 0 and "1" in out, err
+    code, out, err = kefu("team", "pick-up", "--json")
+    assert code == 0, err
+    assert json.loads(out)["picked_up"] == 1
+    code, out, _ = kefu("buyers", "show", "买家戊", "--platform", "taobao", "--shop", "旗舰店", "--json")
+    assert json.loads(out)["holder"] == f"kefu_{team}_wang"
+    code, out, _ = kefu("due", "--within", "1d", "--json")
+    assert code == 0 and [r["nickname"] for r in json.loads(out)] == ["买家戊"]
+
+    # an agent may not add the shop's promotion; the supervisor may, and the agent receives it
+    code, _, err = kefu("promo", "add", "--name", "双十二", "--start", "2099-12-12 00:00", "--shop", "旗舰店")
+    assert code == 2 and "只有主管" in err
+    code, out, err = kefu(*sup, "promo", "add", "--name", "双十二", "--start", "2099-12-12 00:00", "--shop", "旗舰店")
+    assert code == 0 and "sent to the team" in out, err
+    assert kefu(*sup, "team", "sync")[0] == 0
+    assert kefu("team", "sync")[0] == 0
+    code, out, _ = kefu("promo", "list", "--json")
+    promos = json.loads(out)
+    assert [p["name"] for p in promos] == ["双十二"] and promos[0]["wave_total"] == 1
