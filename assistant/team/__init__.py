@@ -1,2 +1,2 @@
-"""Team mode: the shared PostgreSQL server (shared/team.md). GUI-free; psycopg is an optional extra
-(`pip install kefu-assistant[team]`), imported only by the modules that talk to the server."""
+"""Team mode: the shared PostgreSQL server (shared/team.md). GUI-free; psycopg and keyring are
+dependencies, imported only by the modules that talk to the server (a local-only panel never loads them)."""

@@ -25,7 +25,7 @@ from ..errors import KnownError, ValidationError
 SERVICE = "kefu-assistant"  # the keyring service name
 CONNECT_TIMEOUT_S = 5
 SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
-INSTALL_HINT = "pip install 'kefu-assistant[team]'"
+INSTALL_HINT = "pip install 'psycopg[binary]>=3.2' 'keyring>=24'"  # dependencies; missing only in a broken install
 _ROLE_RE = re.compile(r"^kefu_([a-z][a-z0-9]{0,19})_([a-z][a-z0-9_]{0,29})$")  # schema.agent_role()
 
 
@@ -134,8 +134,8 @@ def _require(module: str):
     try:
         return __import__(module)
     except ImportError:
-        raise TeamError(f"团队模式需要安装附加组件：{INSTALL_HINT}",
-                        f"team mode needs its extra packages: {INSTALL_HINT}") from None
+        raise TeamError(f"团队模式所需的组件缺失，请重新安装：{INSTALL_HINT}",
+                        f"team mode's packages are missing (a broken install?): {INSTALL_HINT}") from None
 
 
 def usable_keyring():

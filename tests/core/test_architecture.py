@@ -30,3 +30,14 @@ def test_ruff_clean():
     assert exe, "ruff is not installed (pip install -e .[test])"
     proc = subprocess.run([exe, "check", "assistant", "tests"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_a_local_only_kefu_never_loads_the_team_packages(tmp_path):
+    """psycopg and keyring are dependencies, but without a team server neither the CLI nor the
+    app's composition root imports them (start-up time and memory, issue 17)."""
+    code = ("import sys; from assistant import cli; import assistant.app; "
+            f"assert cli.main(['--data-dir', {str(tmp_path)!r}, 'replies', 'list']) == 0; "
+            f"assert cli.main(['--data-dir', {str(tmp_path)!r}, 'team', 'status']) == 0; "
+            "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('psycopg', 'keyring')); "
+            "assert not loaded, loaded")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, timeout=120, capture_output=True)

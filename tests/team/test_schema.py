@@ -231,3 +231,26 @@ def test_two_teams_wang_do_not_collide(db, shop):
         with pytest.raises(psycopg.errors.UniqueViolation):
             schema.create_agent(admin, "alpha", "wang", "again")
     assert isinstance(shop["r1"], uuid.UUID)
+
+
+def test_steps_are_the_plain_sql_files_and_a_bad_header_is_refused(tmp_path, monkeypatch):
+    """The server migrations are resources/team_schema/NNNN_*.sql, numbered without gaps; each
+    file's first line names the step and the checksum covers the rest."""
+    from assistant.paths import resource_path
+
+    files = sorted(resource_path("team_schema").glob("*.sql"))
+    assert [int(f.name[:4]) for f in files] == [s.number for s in schema.STEPS] == list(
+        range(1, schema.SCHEMA_VERSION + 1))
+    assert schema.STEPS[0].sql.lstrip().startswith("CREATE")  # the header line is not part of the step
+    folder = tmp_path / "team_schema"
+    folder.mkdir()
+    monkeypatch.setattr(schema, "resource_path", lambda name: tmp_path / name)
+    (folder / "0001_one.sql").write_text("-- kefu team schema step 1: one\nSELECT 1;\n", encoding="utf-8")
+    assert [(s.number, s.name, s.sql) for s in schema._load_steps()] == [(1, "one", "\nSELECT 1;\n")]
+    (folder / "0003_three.sql").write_text("-- kefu team schema step 3: three\nSELECT 3;\n", encoding="utf-8")
+    with pytest.raises(schema.SchemaError, match="without gaps"):
+        schema._load_steps()
+    (folder / "0003_three.sql").unlink()
+    (folder / "0002_two.sql").write_text("SELECT 2;\n", encoding="utf-8")
+    with pytest.raises(schema.SchemaError, match="first line"):
+        schema._load_steps()

@@ -211,7 +211,7 @@ def test_missing_packages_say_how_to_install(kefu, monkeypatch):
 
     monkeypatch.setattr(builtins, "__import__", no_keyring)
     code, _, err = kefu("team", "connect", "postgresql://kefu_a_b@127.0.0.1/db", "--password-stdin", stdin="x")
-    assert code == 1 and "pip install 'kefu-assistant[team]'" in err
+    assert code == 1 and "pip install 'psycopg[binary]>=3.2' 'keyring>=24'" in err
 
 
 def test_upload_sync_and_an_agents_first_sync(pg_db, team, file_keyring, kefu, tmp_path):
