@@ -216,6 +216,42 @@ def test_after_a_handover_the_receivers_panel_holds_the_buyers_and_their_reminde
     assert pending(wang_path) == 0 and took < 5.0
 
 
+def test_a_panel_that_signs_in_picks_up_the_shops_pool_with_its_reminders(qtbot, team, running, pg_db):
+    """wang hands over to the pool and goes home; li's panel starts later: at its first connection
+    it holds wang's buyer and has wang's very reminder (same id, same due time), once."""
+    from assistant.core import reminders
+
+    with pg_db.connect() as admin:
+        team["pw"]["li"] = secrets.token_urlsafe(12)
+        schema.create_agent(admin, team["id"], "li", team["pw"]["li"], shops=["旗舰店"], display_name="李四")
+    _, wang_worker, wang_path, _ = running(team, "wang", poll_s=3600)
+    done: list = []
+    wang_worker.submit(lambda store: reminders.star(store, platform="taobao", nickname="甲"), done.append, write=True)
+    qtbot.waitUntil(lambda: bool(done), timeout=5000)
+
+    def reminders_of(path):
+        with Store(path) as store:
+            return [tuple(r) for r in store.query("SELECT uuid, due_at FROM reminders WHERE state = 'pending' "
+                                                  "AND kind = 'chase'")]
+
+    before = reminders_of(wang_path)
+    handed: list = []
+    wang_worker.submit(lambda store: reminders.hand_over_team(store, None), handed.append, write=True)
+    def unsent(path):
+        with Store(path) as store:
+            return outbox.size(store)
+
+    qtbot.waitUntil(lambda: bool(handed) and unsent(wang_path) == 0, timeout=5000)
+    with pg_db.connect() as admin:
+        assert admin.execute("SELECT count(*) FROM reminders WHERE owner IS NULL AND state = 'pending'").fetchone() == (1,)
+    _, _, li_path, _ = running(team, "li", poll_s=3600)
+    li_role = schema.agent_role(team["id"], "li")
+    qtbot.waitUntil(lambda: reminders_of(li_path) == before, timeout=5000)
+    with Store(li_path) as store:
+        assert store.query("SELECT holder FROM buyers")[0]["holder"] == li_role
+    assert reminders_of(wang_path) == []
+
+
 def test_a_server_call_runs_on_the_sync_thread_and_offline_fails_at_once(qtbot, team, running):
     import threading
 
