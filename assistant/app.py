@@ -399,6 +399,8 @@ def wire_reminders(qapp, panel, tray, worker, flow, config, clock=None, watch=No
         # Attributed: the chase is recorded for exactly the paste it asked for, never for the same
         # reply pasted from the quick-replies list.
         actions.paste_chase.connect(flow.paste_reply_attributed)
+        buyers_tab.review_guard_changed.connect(flow.set_review_guard)  # 邀评 held back when unfitting
+        buyers_tab.invite_paste_requested.connect(flow.paste_reply)
         actions.paste_chase_to.connect(flow.paste_reply_to_attributed)
         flow.attributed_paste_done.connect(actions.on_attributed_paste_done)
         flow.star_requested.connect(actions.star_nickname)

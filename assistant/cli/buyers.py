@@ -261,6 +261,43 @@ def cmd_buyers_outcome(ctx) -> int:
     return 0
 
 
+def cmd_buyers_mood(ctx) -> int:
+    from ..core import invites
+
+    buyer = invites.set_mood(ctx.store, _buyer(ctx).id, ctx.args.mood)
+    zh, en = invites.MOODS[buyer.mood] if buyer.mood else ("未标记", "not marked")
+    _out(f"Buyer {buyer.id}: mood {en} / 心情 {zh}")
+    return 0
+
+
+def cmd_buyers_invite(ctx) -> int:
+    """May this buyer be asked for a review now, and with which scripts (filled in for them)."""
+    from ..core import invites, replies, settings
+
+    store = ctx.store
+    buyer = _buyer(ctx)
+    verdict = invites.verdict(store, buyer.id)
+    scripts = []
+    if verdict.allowed:
+        values = replies.paste_values(settings.get(store, "agent.name"), {"客户": buyer.nickname, "店铺": buyer.shop})
+        for item in invites.invite_replies(store):
+            text = replies.render_row(replies.paste_row(store, item["id"]), values).text
+            scripts.append({**item, "text": text})
+    if ctx.args.json:
+        _json({"buyer_id": buyer.id, **verdict.to_dict(), "scripts": scripts})
+        return 0 if verdict.allowed else 1
+    if not verdict.allowed:
+        cliout.error(f"不要邀评 No review invite: {verdict.zh} / {verdict.en}")
+        return 1
+    _out(f"可以邀评 A review invite is fine: {verdict.zh} / {verdict.en}")
+    for item in scripts:
+        _out(f"  [{item['code'] or item['id']}] {item['title']}: {item['text']}")
+    if not scripts:
+        _out("  没有邀评话术：把话术放进名称含“邀评”的分组 / no review-invite scripts: put them in a group "
+             "whose name holds 邀评 (setting invites.group_words)")
+    return 0
+
+
 # ---------------------------------------------------------------- due
 
 def cmd_due(ctx) -> int:
@@ -464,6 +501,13 @@ def register(sub, add, common) -> None:
     who(p)
     p.add_argument("outcome", metavar="OUTCOME", help="paid/已付款 lost/已流失 snooze/暂缓 replied/顾客回复了 pause resume")
     p.add_argument("--minutes", type=cliout.whole_number(1, 7 * 24 * 60), help="snooze minutes (default 10)")
+
+    p = add(bsub, "mood", cmd_buyers_mood, "mark the buyer's mood (review invites need 满意) / 标记买家心情")
+    who(p)
+    p.add_argument("mood", metavar="MOOD", help="pleased/满意 calm/平静 unhappy/不满 angry/生气 confused/疑惑, or clear")
+    p = add(bsub, "invite", cmd_buyers_invite,
+            "may the buyer be asked for a review now? the 邀评 scripts if so (exit 1 if not) / 能否邀评", True)
+    who(p)
 
     p = add(sub, "due", cmd_due, "chase reminders due now or soon / 到期提醒", True)
     p.add_argument("--within", default="0m", help="also list what falls due within this time (30m, 1h, 1d)")

@@ -182,6 +182,8 @@ class Buyer:
     holder: str | None = None  # team mode: the login role following the buyer (the lease holder)
     holder_name: str | None = None
     held_until: str | None = None
+    mood: str | None = None  # pleased | calm | unhappy | angry | confused (MOODS), as last marked
+    mood_at: str | None = None
 
     @property
     def has_phone(self) -> bool:
@@ -225,7 +227,7 @@ class Chase:
 _BUYER_COLS = ("b.id, b.uuid, b.platform, b.shop, b.nickname, b.notes, b.phone, b.tz, b.language, "
                "b.open_questions, b.state, b.starred, b.starred_by, b.starred_at, b.cadence_id, "
                "b.cadence_started_at, b.visit_started_at, b.created_at, b.updated_at, "
-               "b.team_shop, b.holder, b.holder_name, b.held_until, "
+               "b.team_shop, b.holder, b.holder_name, b.held_until, b.mood, b.mood_at, "
                "(SELECT count(*) FROM chases c WHERE c.buyer_id = b.id) AS chase_count, "
                "(SELECT max(sent_at) FROM chases c WHERE c.buyer_id = b.id) AS last_chase_at")
 
@@ -685,7 +687,7 @@ def queue_reminders(store: Store, buyer_id: int, ids: Sequence[int] | None = Non
 
 def _shared_fields(buyer: Buyer) -> dict[str, Any]:
     return {"tz": buyer.tz, "language": buyer.language, "state": buyer.state, "starred": buyer.starred,
-            "cadence_id": buyer.cadence_id}
+            "cadence_id": buyer.cadence_id, "mood": buyer.mood}
 
 
 def _mark_uuids(store: Store, buyer_id: int) -> list[str]:
@@ -785,11 +787,11 @@ def apply_buyer_row(store: Store, row: dict, ctx: dict) -> str:
     if local is None:
         cur = store.conn.execute(
             "INSERT INTO buyers (uuid, platform, shop, nickname, tz, language, state, starred, starred_by, "
-            "starred_at, cadence_id, created_at, updated_at, team_shop, holder, holder_name, held_until) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "starred_at, cadence_id, created_at, updated_at, team_shop, holder, holder_name, held_until, mood, mood_at) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (bid, row["platform"], shop_name, row["nickname"], row["tz"], row["language"], row["state"],
              1 if row["starred"] else 0, holder_name, now if row["starred"] else None, row["cadence_id"], now, now,
-             str(row["shop"]), row["holder"], holder_name, held_until))
+             str(row["shop"]), row["holder"], holder_name, held_until, row["mood"], now if row["mood"] else None))
         log_event(store, int(cur.lastrowid), "created", now, detail="team")
         return "added"
     pending = _pending_kinds(store, bid)
@@ -801,9 +803,10 @@ def apply_buyer_row(store: Store, row: dict, ctx: dict) -> str:
                            (row["holder"], holder_name, held_until, str(row["shop"]), local["id"]))
     if not pending & {"buyer.upsert", "buyer.update"}:
         store.conn.execute("UPDATE buyers SET tz = ?, language = ?, state = ?, starred = ?, cadence_id = ?, "
-                           "team_shop = ?, updated_at = ? WHERE id = ?",
+                           "team_shop = ?, updated_at = ?, mood = ?, "
+                           "mood_at = CASE WHEN mood IS ? THEN mood_at WHEN ? IS NULL THEN NULL ELSE ? END WHERE id = ?",
                            (row["tz"], row["language"], row["state"], 1 if row["starred"] else 0, row["cadence_id"],
-                            str(row["shop"]), now, local["id"]))
+                            str(row["shop"]), now, row["mood"], row["mood"], row["mood"], now, local["id"]))
     return outcome
 
 

@@ -497,3 +497,13 @@ def m0008_team_reminders(db: Database) -> None:
       shop's uuid); NULL: this PC's own promotion. Reminders need no new column: a reminder of a
       shared buyer is on the server under its uuid, and only its owner's panel keeps it pending."""
     db.execute("ALTER TABLE promotions ADD COLUMN team_shop TEXT")
+
+
+@migrations(name="0011_buyer_mood")
+def m0011_buyer_mood(db: Database) -> None:
+    """The buyer's mood as the agent last marked it (one click in the 客户 tab, `kefu buyers mood`):
+    a review invite (邀评) is offered only to a pleased buyer (assistant/core/invites.py).
+    NULL: not marked. mood_at: when, so a mood from an old conversation can be told apart."""
+    db.execute("ALTER TABLE buyers ADD COLUMN mood TEXT CHECK (mood IS NULL OR mood IN "
+               "('pleased', 'calm', 'unhappy', 'angry', 'confused'))")
+    db.execute("ALTER TABLE buyers ADD COLUMN mood_at TEXT")

@@ -86,6 +86,9 @@ DECLARED: tuple[Setting, ...] = (
             choices=("auto", "in_chat", "revisit", "high_ticket", "low_ticket")),
     Setting("reminders.snooze_minutes", "json", [5, 10, 30], "稍后提醒的分钟选项", "Snooze choices (minutes)"),
     Setting("reminders.sound", "bool", False, "提醒时播放提示音", "Play a sound with reminders"),
+    # Review invites (assistant/core/invites.py): replies in a group whose name holds one of these.
+    Setting("invites.group_words", "json", ["邀评", "评价", "review"], "邀评话术分组（名称包含）",
+            "Review-invite groups (name contains)"),
     # Team mode (assistant/team/connection.py, written by `kefu team connect`): where and as whom.
     # Plain text, never a password: that lives in the OS keyring only.
     Setting("team.server", "str", "", "团队服务器（空 = 仅本机）", "Team server (empty = local only)"),

@@ -60,6 +60,9 @@ Slots:
     paste_reply_to(token, reply_id, values)
     paste_reply_to_attributed(token, reply_id, values, attribution)
     set_context(values)                  fill-in values of the current buyer ({客户}...)
+    set_review_guard(guard)              invites.ReviewGuard of that buyer: a 邀评 reply for a buyer who
+                                         may not be asked now is held back with a warning, unless
+                                         asked again within CONFIRM_S
     set_snapshot(snapshot)               HotkeyMap.snapshot_changed
     set_capture_suspended(bool)          HotkeyMap.capture_suspended: ignore activations meanwhile
     remember_foreground()                SystemWatch.heartbeat: remember the chat window in use
@@ -105,6 +108,7 @@ RENDER_CACHE_MAX = 512
 # Tests may set this to a secret: star/add-selection then log an HMAC of the selected text, which
 # the test can recompute. Without it only the length is logged (never customer text).
 ENV_TEST_LOG_KEY = "KEFU_TEST_LOG_KEY"
+CONFIRM_S = 8  # a review invite held back: asked again within this many seconds, it goes out
 
 
 class QtScheduler:
@@ -173,6 +177,11 @@ class PasteFlow(QObject):
         self._copying = False
         self._just_captured = 0
         self._pending_later: list[Callable[[], None]] = []
+        # Review invites (core/invites.py): the buyer in context, the 邀评 replies and whether one may
+        # go to that buyer now, computed off the hotkey path whenever the buyer or the data changes.
+        self._review_guard: Any = None
+        self._confirm: tuple[int, int] | None = None  # (reply, buyer) warned about, and when
+        self._confirm_at = 0.0
 
     # ------------------------------------------------------------------ messages
 
@@ -204,6 +213,30 @@ class PasteFlow(QObject):
         """Fill-in values of the buyer in context ({客户}, {商品}...); replaced, not merged."""
         self._context = {str(k): str(v) for k, v in (values or {}).items() if v}
         self._prerender()
+
+    @Slot(object)
+    def set_review_guard(self, guard: Any) -> None:
+        """invites.ReviewGuard for the buyer in context, or None (no buyer chosen)."""
+        self._review_guard = guard
+
+    def _held_back(self, reply_id: int) -> bool:
+        """A review invite for the buyer in context where inviting is not allowed now: warned with the
+        reason and NOT pasted, unless the agent asks for the same reply again within CONFIRM_S
+        seconds (their decision: it goes out then). A set lookup; nothing is read here."""
+        guard = self._review_guard
+        if guard is None or reply_id not in guard.reply_ids or guard.verdict.allowed:
+            return False
+        now = time.monotonic()
+        key = (reply_id, guard.buyer_id)
+        if self._confirm == key and now - self._confirm_at <= CONFIRM_S:
+            self._confirm = None
+            log.info("review invite %d pasted after a warning (%s)", reply_id, guard.verdict.why)
+            return False
+        self._confirm, self._confirm_at = key, now
+        self._warn(f"这是邀评话术，{guard.verdict.zh}。{CONFIRM_S} 秒内再发一次才会发出",
+                   f"This is a review invite and {guard.verdict.en}. Send it again within {CONFIRM_S} s "
+                   f"to send it anyway")
+        return True
 
     @Slot()
     def shutdown(self) -> None:
@@ -281,6 +314,8 @@ class PasteFlow(QObject):
         rendered = self._render_cached(reply_id, self._values(self._context))
         if rendered is None or rendered.missing:
             return False  # not in the snapshot (yet): the slow path reads it on the worker
+        if self._held_back(reply_id):
+            return True
         blind = not windows.own_focused()
 
         def resolve() -> tuple[int, bool] | None:
@@ -399,6 +434,9 @@ class PasteFlow(QObject):
 
     def _start_paste(self, reply_id: int, values: dict, target: int, via: str, hotkey_key: str = "",
                      attribution: str = "") -> None:
+        if self._held_back(reply_id):
+            return
+
         def rendered_then(rendered: templates.Rendered) -> None:
             if rendered.missing:
                 token = self._new_token(target)

@@ -72,7 +72,7 @@ class Feed:
 FEEDS: tuple[Feed, ...] = (
     Feed(SHOP_FEED, "shop_replies", _SHOP_COLS, "uuid", NIL, lambda store, row, ctx: replies.apply_shop_row(store, row)),
     Feed("buyers", "buyers", "id, shop, platform, nickname, tz, language, state, starred, cadence_id, holder, "
-         "held_until", "uuid", NIL, customers.apply_buyer_row),
+         "held_until, mood", "uuid", NIL, customers.apply_buyer_row),
     Feed("buyer_marks", "buyer_marks", "id, buyer, mark, present", "uuid", NIL, customers.apply_mark_row),
     Feed("buyer_notes", "buyer_notes", "id, buyer, author, at, body", "uuid", NIL, customers.apply_note_row),
     Feed("chases", "chases", "id, buyer, author, sent_at, angle, reply_title, collision", "uuid", NIL,
@@ -421,9 +421,10 @@ def _apply_op(conn: Any, op: outbox.Op, target: str, remap: dict[str, str] | Non
     elif op.kind in ("buyer.upsert", "buyer.update"):
         # the newer write wins (server order); a buyer another agent holds changes 0 rows (row policy)
         fields = body["fields"]
-        conn.execute("UPDATE buyers SET tz = %s, language = %s, state = %s, starred = %s, cadence_id = %s "
-                     "WHERE id = %s", [fields["tz"], fields["language"], fields["state"], bool(fields["starred"]),
-                                       fields["cadence_id"], target])
+        conn.execute("UPDATE buyers SET tz = %s, language = %s, state = %s, starred = %s, cadence_id = %s, "
+                     "mood = %s WHERE id = %s",
+                     [fields["tz"], fields["language"], fields["state"], bool(fields["starred"]),
+                      fields["cadence_id"], fields.get("mood"), target])
     elif op.kind in ("buyer.claim", "buyer.takeover"):
         # the lease runs on server time: the PC's clock never sets it
         if op.kind == "buyer.claim":

@@ -136,6 +136,18 @@
         <translation>Save notes</translation>
     </message>
     <message>
+        <source>买家心情：只邀请满意的买家评价（再点一次取消）</source>
+        <translation>The buyer's mood: invite only a happy buyer to review (click again to clear)</translation>
+    </message>
+    <message>
+        <source>邀评</source>
+        <translation>Review</translation>
+    </message>
+    <message>
+        <source>没有邀评话术：把话术放进名称含“邀评”的分组</source>
+        <translation>No review-invite scripts: put them in a group whose name contains 邀评</translation>
+    </message>
+    <message>
         <source>催单记录</source>
         <translation>Chase history</translation>
     </message>

@@ -157,3 +157,22 @@ def test_parse_duration():
     assert parse_duration("2h30m").total_seconds() == 9000
     assert parse_duration("45").total_seconds() == 2700
     assert parse_duration("1d").total_seconds() == 86400
+
+
+def test_mood_and_review_invite(kefu):
+    assert kefu("buyers", "star", "小王", "--platform", "千牛", "--shop", "旗舰店")[0] == 0
+    code, out, err = kefu("buyers", "invite", "小王")
+    assert code == 1 and "不要邀评" in err and "mark them Pleased" in err and len(err.strip().splitlines()) == 1
+    code, out, err = kefu("buyers", "mood", "小王", "满意")
+    assert code == 0 and "Happy" in out and "满意" in out, err
+    code, out, err = kefu("buyers", "invite", "小王")
+    assert code == 0 and "可以邀评" in out and "[yp1]" in out and "{客户}" not in out
+    code, out, _ = kefu("buyers", "invite", "小王", "--json")
+    data = json.loads(out)
+    assert data["allowed"] and data["why"] == "pleased" and len(data["scripts"]) == 6
+    assert any("小王" in s["text"] for s in data["scripts"])  # filled in for this buyer
+    code, _, err = kefu("buyers", "mood", "小王", "ecstatic")
+    assert code == 2 and "心情" in err and "Unknown mood" in err
+    assert kefu("buyers", "mood", "小王", "生气")[0] == 0
+    code, out, _ = kefu("buyers", "invite", "小王", "--json")
+    assert code == 1 and json.loads(out)["why"] == "angry" and json.loads(out)["scripts"] == []

@@ -464,3 +464,67 @@ def test_attributed_paste_through_the_store_worker_thread(qapp, qtbot, db, other
     finally:
         hk.shutdown()
 
+
+
+def _invite_guard(other, mood=None):
+    from assistant.core import invites, reminders
+
+    buyer = reminders.star(other, platform="taobao", nickname="小鱼")
+    if mood:
+        invites.set_mood(other, buyer.id, mood)
+    return invites.guard(other, buyer.id)
+
+
+def test_a_review_invite_for_a_buyer_who_may_not_be_asked_is_held_back_once(env, other, monkeypatch):
+    """邀评 to a buyer not marked pleased: the first press warns with the reason and sends nothing;
+    the same press again within CONFIRM_S sends it (the agent's decision); after that, it warns again."""
+    from assistant.services import pasteflow
+
+    hk, backend, clipboard, scheduler, signals, log = env
+    invite = replies.get_reply(other, "yp2")  # no fill-in field: straight to the chat
+    replies.update_reply(other, invite.id, hotkey="Ctrl+Alt+1")
+    hk.start()
+    guard = _invite_guard(other)
+    assert invite.id in guard.reply_ids and not guard.verdict.allowed
+    hk.flow.set_review_guard(guard)
+    backend.keys.held = {"Ctrl", "Alt"}
+    now = [1000.0]
+    monkeypatch.setattr(pasteflow.time, "monotonic", lambda: now[0])
+    log.clear()
+    backend.hotkeys.press("Ctrl+Alt+1")
+    assert "chord" not in log.names() and "set_text" not in log.names()
+    warning = signals.of("warning")[-1]
+    assert "邀评" in warning[0] and "满意" in warning[0] and "review invite" in warning[1]
+    now[0] += pasteflow.CONFIRM_S - 1
+    backend.hotkeys.press("Ctrl+Alt+1")
+    assert "chord" in log.names()
+    scheduler.run_all()
+    log.clear()
+    now[0] += 1
+    backend.hotkeys.press("Ctrl+Alt+1")  # a new attempt: warned again
+    assert "chord" not in log.names()
+    now[0] += pasteflow.CONFIRM_S + 1
+    backend.hotkeys.press("Ctrl+Alt+1")  # too late to count as the confirmation
+    assert "chord" not in log.names()
+
+
+def test_a_review_invite_for_a_pleased_buyer_and_other_replies_go_at_once(env, other):
+    hk, backend, clipboard, scheduler, signals, log = env
+    invite = replies.get_reply(other, "yp2")  # no fill-in field: straight to the chat
+    hk.start()
+    hk.tick()
+    hk.flow.set_review_guard(_invite_guard(other, "pleased"))
+    hk.flow.paste_reply(invite.id, {"客户": "小鱼"})
+    assert "chord" in log.names()
+    scheduler.run_all()
+    log.clear()
+    hk.flow.set_review_guard(_invite_guard(other, "angry"))
+    hk.flow.paste_reply(replies.get_reply(other, "wh1").id, {"店铺": "小鹿家居", "客服": "小美"})  # never held back
+    assert "chord" in log.names()
+    scheduler.run_all()
+    log.clear()
+    hk.flow.paste_reply(invite.id, {"客户": "小鱼"})  # from the panel too
+    assert "chord" not in log.names() and "生气" in signals.of("warning")[-1][0]
+    hk.flow.set_review_guard(None)  # no buyer chosen: nothing to check against
+    hk.flow.paste_reply(invite.id, {"客户": "小鱼"})
+    assert "chord" in log.names()

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMenu,
     QPlainTextEdit,
     QPushButton,
     QSplitter,
@@ -42,7 +43,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core import customers, reminders
+from ...core import customers, invites, reminders
 from ...core.clock import Clock, SystemClock
 from ...services.worker import StoreWorker
 from ..reminders.reminders import ChaseActions, ago, angle_name, clock_text, platform_name, state_name
@@ -156,6 +157,10 @@ class BuyersTab(QWidget):
 
     #: fill-in values for the chosen buyer ({客户}: nickname) — app.py hands them to panel.set_context
     context_changed = Signal(dict)
+    #: invites.ReviewGuard of the chosen buyer (None: none chosen) — app.py hands it to the paste flow
+    review_guard_changed = Signal(object)
+    #: paste this review invite (reply id, fill-in values): the 邀评 button's menu -> flow.paste_reply
+    invite_paste_requested = Signal(int, dict)
 
     def __init__(self, worker: StoreWorker, actions: ChaseActions, clock: Clock | None = None,
                  parent: QWidget | None = None) -> None:
@@ -277,10 +282,31 @@ class BuyersTab(QWidget):
         d.addLayout(buttons)
         more = QHBoxLayout()
         more.setSpacing(4)
-        for b in (self.pause_button, self.unstar_button):
+        self.invite_button = QPushButton()
+        self.invite_button.setEnabled(False)
+        self.invite_button.clicked.connect(self.offer_invites)
+        for b in (self.pause_button, self.unstar_button, self.invite_button):
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             more.addWidget(b, 1)
         d.addLayout(more)
+        # The buyer's mood in one click, and 邀评 (review invite) offered only when it fits.
+        mood_row = QHBoxLayout()
+        mood_row.setSpacing(3)
+        self.mood_buttons: dict[str, QToolButton] = {}
+        for code in invites.MOODS:
+            b = QToolButton(objectName="Mood")
+            b.setCheckable(True)
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            b.clicked.connect(lambda checked, c=code: self._set_mood(c if checked else None))
+            self.mood_buttons[code] = b
+            mood_row.addWidget(b)
+        mood_row.addStretch(1)
+        d.addLayout(mood_row)
+        self.invite_reason = QLabel(objectName="Hint")
+        self.invite_reason.setWordWrap(True)
+        d.addWidget(self.invite_reason)
+        self.guard: invites.ReviewGuard | None = None
+        self.invite_menu: QMenu | None = None  # the last one shown (tests read it)
         self.notes_title = QLabel(objectName="SectionTitle")
         d.addWidget(self.notes_title)
         self.notes = QPlainTextEdit()
@@ -405,6 +431,58 @@ class BuyersTab(QWidget):
         if buyer is not None:
             self.context_changed.emit({"客户": buyer.nickname})
             self._load_history(buyer.id)
+            self._load_guard(buyer.id)
+        else:
+            self._on_guard(None)
+
+    def _load_guard(self, bid: int) -> None:
+        """May this buyer be invited to review? Asked on every change (mood, marks, state, library)."""
+        self.worker.submit(lambda store: invites.guard(store, bid), self._on_guard, key="buyers.guard")
+
+    def _on_guard(self, guard: invites.ReviewGuard | None) -> None:
+        if guard is not None and (self.buyer is None or guard.buyer_id != self.buyer.id):
+            return  # an answer for a buyer no longer chosen
+        self.guard = guard
+        self.review_guard_changed.emit(guard)
+        self._show_invite()
+
+    def _show_invite(self) -> None:
+        guard = self.guard
+        allowed = guard is not None and guard.verdict.allowed and bool(guard.reply_ids)
+        self.invite_button.setEnabled(allowed)
+        if guard is None:
+            self.invite_reason.setText("")
+            self.invite_button.setToolTip("")
+            return
+        reason = i18n.pick(guard.verdict.zh, guard.verdict.en)
+        if guard.verdict.allowed and not guard.reply_ids:
+            reason = translate("Buyers", "没有邀评话术：把话术放进名称含“邀评”的分组")
+        self.invite_button.setToolTip(reason)
+        self.invite_reason.setText("" if allowed else reason)
+
+    def _set_mood(self, code: str | None) -> None:
+        buyer = self.buyer
+        if buyer is None:
+            return
+        self.worker.submit(lambda store: invites.set_mood(store, buyer.id, code), on_error=self.actions._error,
+                           write=True)
+
+    def offer_invites(self) -> None:
+        """邀评: the review-invite scripts in a menu; the chosen one is pasted for this buyer."""
+        buyer = self.buyer
+        if buyer is None or self.guard is None or not self.guard.verdict.allowed:
+            return
+
+        def got(items: list[dict]) -> None:
+            menu = QMenu(self)
+            for item in items:
+                action = menu.addAction(item["title"] or str(item["id"]))
+                action.triggered.connect(lambda _c=False, rid=item["id"]: self.invite_paste_requested.emit(
+                    rid, {"客户": buyer.nickname}))
+            self.invite_menu = menu
+            menu.popup(self.invite_button.mapToGlobal(self.invite_button.rect().bottomLeft()))
+
+        self.worker.submit(invites.invite_replies, got)
 
     def _load_history(self, bid: int) -> None:
         self.worker.submit(lambda store: (customers.chase_history(store, bid, limit=30),
@@ -460,6 +538,8 @@ class BuyersTab(QWidget):
         self.unstar_button.setEnabled(buyer.starred or not self.holder)
         self.unstar_button.setToolTip("" if buyer.starred else blocked)
         self.take_over_button.setToolTip(holding.following_text(self.holder) if self.holder else "")
+        for code, b in self.mood_buttons.items():
+            b.setChecked(buyer.mood == code)
 
     def _info(self, buyer: customers.Buyer, pending: list) -> None:
         now = self.clock.now()
@@ -611,6 +691,11 @@ class BuyersTab(QWidget):
         self.notes_title.setText(translate("Buyers", "备注"))
         self.save_notes_button.setText(translate("Buyers", "保存备注"))
         self.history_title.setText(translate("Buyers", "催单记录"))
+        for code, b in self.mood_buttons.items():
+            b.setText(i18n.pick(*invites.MOODS[code]))
+            b.setToolTip(translate("Buyers", "买家心情：只邀请满意的买家评价（再点一次取消）"))
+        self.invite_button.setText(translate("Buyers", "邀评"))
+        self._show_invite()
         self._show(self.buyer)
         if self.buyer is not None:
             self._load_history(self.buyer.id)  # its lines are written in the language of the moment

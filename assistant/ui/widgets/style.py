@@ -74,6 +74,12 @@ QPushButton#Chip {{
     padding: 2px 8px; min-height: 14px; font-size: 12px;
 }}
 QPushButton#Chip:hover {{ background: #fde68a; }}
+QToolButton#Mood {{
+    background: {SURFACE}; color: {TEXT_2}; border: 1px solid {BORDER}; border-radius: 10px;
+    padding: 2px 5px; font-size: 12px;
+}}
+QToolButton#Mood:hover {{ border-color: #cbd5e1; }}
+QToolButton#Mood:checked {{ background: {ACCENT_SOFT}; color: {ACCENT}; border-color: {ACCENT}; font-weight: 600; }}
 
 QLineEdit, QPlainTextEdit, QTextEdit, QComboBox, QSpinBox {{
     background: {SURFACE}; border: 1px solid {BORDER}; border-radius: 6px; padding: 4px 6px;

@@ -194,6 +194,12 @@ class FakePasteFlow(QObject):
         self.usage_recorded.emit(reply_id)
         self.attributed_paste_done.emit(attribution, reply_id, True)
 
+    def set_review_guard(self, guard) -> None:  # noqa: ANN001
+        self.guard = guard
+
+    def paste_reply(self, reply_id: int, values: dict) -> None:
+        self.pasted.append(("panel", reply_id, values))
+
 
 def test_wire_reminders(qtbot, qapp, make_panel, cworker, clock, cstore):
     from assistant.app import wire_reminders
@@ -293,3 +299,36 @@ def test_live_switch_relabels_filters_history_and_cadence_names(qtbot, wired_pan
     assert (tab.mark_filter.itemText(0), tab.shop_filter.itemText(0)) == ("Marks", "Shop")
     qtbot.waitUntil(lambda: tab.history.item(0).text() == "No chases yet", timeout=5000)
     assert "Low ticket: chase 1/3" in card.meta.text()  # the cadence's English name (the mark chip is data)
+
+
+# the offscreen platform cannot grab the keyboard for the popup menu
+@pytest.mark.qt_log_ignore("^This plugin does not support grabbing the keyboard$", extend=True)
+def test_mood_in_one_click_and_the_review_invite_only_when_pleased(qtbot, tab, cstore, tmp_path):
+    from assistant.core import invites
+
+    guards: list = []
+    pasted: list = []
+    tab.review_guard_changed.connect(guards.append)
+    tab.invite_paste_requested.connect(lambda rid, values: pasted.append((rid, values)))
+    select(qtbot, tab, "小鱼")
+    qtbot.waitUntil(lambda: tab.guard is not None and tab.guard.buyer_id == tab.buyer.id, timeout=5000)
+    assert not tab.invite_button.isEnabled() and "满意" in tab.invite_reason.text()
+    assert not any(b.isChecked() for b in tab.mood_buttons.values())
+    qtbot.mouseClick(tab.mood_buttons["pleased"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: customers.find_buyer(cstore, "小鱼").mood == "pleased", timeout=5000)
+    qtbot.waitUntil(lambda: tab.invite_button.isEnabled() and tab.invite_reason.text() == "", timeout=5000)
+    assert tab.mood_buttons["pleased"].isChecked() and guards[-1].verdict.allowed
+    tab.grab().save(str(tmp_path / "buyers_mood.png"))
+    qtbot.mouseClick(tab.invite_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: tab.invite_menu is not None and bool(tab.invite_menu.actions()), timeout=5000)
+    titles = [a.text() for a in tab.invite_menu.actions()]
+    assert "收货满意" in titles and len(titles) == len(invites.invite_reply_ids(cstore))
+    tab.invite_menu.actions()[titles.index("收货满意")].trigger()
+    assert pasted and pasted[-1][1] == {"客户": "小鱼"}
+    tab.invite_menu.close()
+
+    qtbot.mouseClick(tab.mood_buttons["angry"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not tab.invite_button.isEnabled() and "生气" in tab.invite_reason.text(), timeout=5000)
+    assert not tab.mood_buttons["pleased"].isChecked() and not guards[-1].verdict.allowed
+    qtbot.mouseClick(tab.mood_buttons["angry"], Qt.MouseButton.LeftButton)  # a second click clears it
+    qtbot.waitUntil(lambda: customers.find_buyer(cstore, "小鱼").mood is None, timeout=5000)
