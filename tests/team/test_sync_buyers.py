@@ -212,3 +212,22 @@ def test_a_chase_is_never_read_before_its_buyer(tmp_path, team):
         wang.close()
     seen = buyer(li, "插队的买家")
     assert [c.angle for c in customers.chase_history(li.store, seen.id)] == ["price"]
+
+
+def test_the_buyers_mood_is_shared_like_its_other_fields(tmp_path, team):
+    from assistant.core import invites
+
+    wang, li = panel(tmp_path, team, "wang"), panel(tmp_path, team, "li")
+    b = star(wang)
+    invites.set_mood(wang.store, b.id, "pleased")
+    wang.sync()
+    li.sync()
+    seen = buyer(li)
+    assert seen.mood == "pleased" and seen.mood_at is not None
+    assert invites.verdict(li.store, seen.id).allowed
+    with team.admin() as admin:
+        assert admin.execute("SELECT mood FROM buyers").fetchone() == ("pleased",)
+    invites.set_mood(wang.store, b.id, None)
+    wang.sync()
+    li.sync()
+    assert buyer(li).mood is None and buyer(li).mood_at is None
