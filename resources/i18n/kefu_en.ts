@@ -1729,6 +1729,10 @@
 <context>
     <name>Supervisor</name>
     <message>
+        <source>客服账号</source>
+        <translation>Agents</translation>
+    </message>
+    <message>
         <source>{name} 本来就已停用；{n} 位买家回到待接池</source>
         <translation>{name} was already disabled; {n} buyer(s) returned to the pool</translation>
     </message>
@@ -2470,6 +2474,10 @@
 </context>
 <context>
     <name>TeamSettings</name>
+    <message>
+        <source>店铺的 CA 证书文件。选了证书而地址里没写 sslmode 时，会核对服务器的证书和名称（verify-full）。</source>
+        <translation>The shop's CA certificate file. With a certificate and no sslmode in the URL, the server's certificate and name are checked (verify-full).</translation>
+    </message>
     <message>
         <source>CA 证书（可选）</source>
         <translation>CA certificate (optional)</translation>

@@ -362,7 +362,7 @@ class SupervisorDialog(QDialog):
     # ------------------------------------------------------------ language
     def _retranslate(self) -> None:
         self.setWindowTitle(translate("Supervisor", "团队管理"))
-        for n, label in enumerate(("跟进情况", "今日", "话术变更", "客服")):
+        for n, label in enumerate(("跟进情况", "今日", "话术变更", "客服账号")):
             self.tabs.setTabText(n, translate("Supervisor", label))
         self.agents_hint.setText(translate("Supervisor", "停用：对方不再看到任何店铺，跟进的买家回到待接池。"
                                                          "要同时禁止登录，请管理员运行 kefu team disable-agent。"))
@@ -491,8 +491,9 @@ class SupervisorDialog(QDialog):
         return [(r, by[r]) for r in order] + [(POOL, pool)]
 
     def _show_holders(self) -> None:
-        selected = self.selected_buyer()
-        keep = selected.id if selected is not None else None
+        # by the buyer's id kept on the item: self.buyers may be a new list already
+        chosen = self.tree.selectedItems()
+        keep = chosen[0].data(0, Qt.ItemDataRole.UserRole + 2) if chosen else None
         scroll = self.tree.verticalScrollBar().value()
         self.tree.blockSignals(True)  # a rebuild is no collapse by the supervisor, nor a new selection
         self.tree.clear()
@@ -509,12 +510,13 @@ class SupervisorDialog(QDialog):
                 child = QTreeWidgetItem([b.nickname, f"{b.platform} / {b.shop}",
                                          when(b.held_until, self.tz) if b.holder else "-", str(b.chases)])
                 child.setData(0, Qt.ItemDataRole.UserRole + 1, self.buyers.index(b))
+                child.setData(0, Qt.ItemDataRole.UserRole + 2, b.id)
                 top.addChild(child)
             self.tree.addTopLevelItem(top)
             top.setExpanded(role not in self._collapsed)
             for j in range(top.childCount()):
                 child = top.child(j)
-                if keep is not None and self.buyers[child.data(0, Qt.ItemDataRole.UserRole + 1)].id == keep:
+                if keep is not None and child.data(0, Qt.ItemDataRole.UserRole + 2) == keep:
                     child.setSelected(True)
                     self.tree.setCurrentItem(child)
         self.tree.blockSignals(False)
