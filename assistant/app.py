@@ -205,12 +205,16 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
     _reminders = wire_reminders(qapp, panel, tray, worker, paste_flow, config, watch=watch, messages=messages)
     # --- end reminders wiring ---
 
-    # --- team wiring (team mode: only with a server configured) ---
+    # --- team wiring (team mode: the live sync runs while a server is configured) ---
+    from .ui.team.link import TeamLink
+
+    # Joining or leaving from the settings dialog starts or stops the sync at once (ui/team/link.py).
+    team_link = TeamLink(worker, lambda: wire_team(qapp, worker, panel, ctx.db_path, messages), parent=qapp)
+    team_link.attached.connect(panel.attach_team)  # the supervisor's 团队管理 dialog queries the server through it
+    panel.team_link = team_link  # the settings dialog's 团队 page
+    before_worker_stops.append(team_link.shutdown)
     if config.get("team.server"):
-        team_sync = wire_team(qapp, worker, panel, ctx.db_path, messages)
-        panel.attach_team(team_sync)  # the supervisor's 团队管理 dialog queries the server through it
-        before_worker_stops.append(team_sync.stop)
-        after_first_paint(panel, team_sync.start)  # nothing of it on the path to the first frame
+        after_first_paint(panel, team_link.start)  # nothing of it on the path to the first frame
     # --- end team wiring ---
 
     # --- handover wiring (交接 tab) ---

@@ -244,13 +244,20 @@ def read_status(conn, target: Target) -> Status:
                   dict(served))
 
 
-def connect(store, url: str, password: str) -> Status:
-    """Log in, check, then store: keyring first, then the settings (undoing the keyring entry if
-    the settings cannot be written). Raises TeamError/ValidationError with nothing stored."""
+def check(url: str, password: str) -> tuple[Target, Status]:
+    """The network half of connect(): parse the URL, make sure a keyring can keep the password,
+    log in and check the server's schema. Touches no store, so the panel runs it on a thread of
+    its own (the store worker stays free) and then hands save() to the worker."""
     target = parse_url(url)
-    backend = usable_keyring()
+    usable_keyring()
     with _login(target, password) as conn:
-        status = read_status(conn, target)
+        return target, read_status(conn, target)
+
+
+def save(store, target: Target, status: Status, password: str) -> None:
+    """The local half of connect(), after check(): keyring first, then the settings and the shops in
+    one transaction (undoing the keyring entry if that fails). Raises TeamError with nothing stored."""
+    backend = usable_keyring()
     old = configured(store)
     moving = old is not None and (old.server, old.role) != (target.server, target.role)
     if moving and outbox.size(store):
@@ -260,21 +267,28 @@ def connect(store, url: str, password: str) -> Status:
                         "`kefu team sync` first, or `kefu team disconnect --force` to drop them")
     backend.set_password(SERVICE, target.keyring_user, password)
     try:
-        if moving:
-            outbox.forget_all(store)  # another server or role: its feed and shop copies start over
-        settings.set(store, "team.server", target.server)
-        settings.set(store, "team.role", target.role)
-        settings.set(store, "team.kind", status.kind)
-        with store.write() as db:  # buyers starred from now on know their server shop, before a first sync
+        with store.write() as db:  # all or nothing: a half-joined PC would sync with the wrong role
+            if moving:
+                outbox.forget_all(store)  # another server or role: its feed and shop copies start over
+            settings.set(store, "team.server", target.server)
+            settings.set(store, "team.role", target.role)
+            settings.set(store, "team.kind", status.kind)
+            # buyers starred from now on know their server shop, before a first sync
             db.conn.execute("DELETE FROM team_shops")
             db.conn.executemany("INSERT INTO team_shops (uuid, name) VALUES (?, ?)",
                                 [(i, n) for n, i in status.shop_ids.items()])
     except BaseException:
         _forget(backend, target.keyring_user)
-        settings.reset(store, list(TEAM_SETTINGS))
         raise
     if old is not None and old.keyring_user != target.keyring_user:
         _forget(backend, old.keyring_user)  # a team PC joins one server at a time
+
+
+def connect(store, url: str, password: str) -> Status:
+    """Log in, check, then store (check() then save()). Raises TeamError/ValidationError with
+    nothing stored."""
+    target, status = check(url, password)
+    save(store, target, status, password)
     return status
 
 
@@ -299,21 +313,31 @@ def status(store) -> Status | None:
         return read_status(conn, target)
 
 
+class PendingChanges(TeamError):
+    """disconnect() refused: `count` changes made here have not reached the server."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(f"本机还有 {count} 条修改没有同步到团队服务器：先运行 kefu team sync，或加 --force 放弃它们",
+                         f"{count} local changes have not reached the team server: run `kefu team sync` "
+                         "first, or add --force to drop them")
+        self.count = count
+
+
 def disconnect(store, force: bool = False) -> Target | None:
     """Forget the server and the password; returns what was configured (None if nothing). Shop
-    replies stay on this PC as the agent's own copies. Unsent changes make it refuse unless forced."""
+    replies stay on this PC as the agent's own copies. Unsent changes make it refuse
+    (PendingChanges) unless forced. The local part is one transaction; the keyring entry goes
+    after it has committed."""
     try:
         target = configured(store)
     except ValidationError:
         target = None  # a hand-edited setting: clear it all the same
-    pending = outbox.size(store)
-    if pending and not force:
-        raise TeamError(f"本机还有 {pending} 条修改没有同步到团队服务器：先运行 kefu team sync，"
-                        "或加 --force 放弃它们",
-                        f"{pending} local changes have not reached the team server: run `kefu team sync` "
-                        "first, or add --force to drop them")
-    outbox.forget_all(store)
-    settings.reset(store, list(TEAM_SETTINGS))
+    with store.write():  # the outbox cannot grow between the check and the forgetting
+        pending = outbox.size(store)
+        if pending and not force:
+            raise PendingChanges(pending)
+        outbox.forget_all(store)
+        settings.reset(store, list(TEAM_SETTINGS))
     if target is not None:
         # whatever backend is active: deleting needs no safety check, and a refused one holds nothing
         _forget(_require("keyring").get_keyring(), target.keyring_user)

@@ -389,6 +389,31 @@ def can_create_roles(conn) -> bool:
                 .fetchone()[0])
 
 
+def needs_admin(me: Me, agent: Agent) -> ValidationError:
+    """Why a supervisor without CREATEROLE cannot reset a password, and the admin's command that can."""
+    return ValidationError(
+        f"重置密码需要 PostgreSQL 的 CREATEROLE 权限，主管账号 {me.role} 没有：请管理员运行 "
+        f"kefu team set-password ADMIN_URL --team {me.team} {agent.name}",
+        f"resetting a password needs PostgreSQL's CREATEROLE, which the supervisor role {me.role} lacks: "
+        f"an admin runs `kefu team set-password ADMIN_URL --team {me.team} {agent.name}`")
+
+
+def reset_password_checked(conn, me: Me, name: str, password: str) -> Agent:
+    """reset_password() for the panel: the new password checked as the admin's commands check it,
+    and a role without the right (no CREATEROLE, or PostgreSQL 16+ where CREATEROLE alone is not
+    enough) told to ask the admin (needs_admin)."""
+    from .admin import check_new_password
+
+    check_new_password(password)
+    agent = resolve_agent(conn, me, name)
+    if not can_create_roles(conn):
+        raise needs_admin(me, agent)
+    try:
+        return reset_password(conn, me, agent.role, password)
+    except _psycopg().errors.InsufficientPrivilege:
+        raise needs_admin(me, agent) from None
+
+
 def reset_password(conn, me: Me, name: str, password: str) -> Agent:
     """A new password for an agent of the team, sent as a SCRAM verifier computed here (the password
     never reaches the server). Only for a supervisor role that holds CREATEROLE; the caller checks

@@ -1447,6 +1447,10 @@
 <context>
     <name>Settings</name>
     <message>
+        <source>团队</source>
+        <translation>Team</translation>
+    </message>
+    <message>
         <source>常规</source>
         <translation>General</translation>
     </message>
@@ -1736,6 +1740,106 @@
 </context>
 <context>
     <name>Supervisor</name>
+    <message>
+        <source>客服账号</source>
+        <translation>Agents</translation>
+    </message>
+    <message>
+        <source>{name} 本来就已停用；{n} 位买家回到待接池</source>
+        <translation>{name} was already disabled; {n} buyer(s) returned to the pool</translation>
+    </message>
+    <message>
+        <source>两次输入的密码不一致</source>
+        <translation>The two passwords differ</translation>
+    </message>
+    <message>
+        <source>为 {name}（{role}）设置新密码。对方下次连接时使用新密码。</source>
+        <translation>A new password for {name} ({role}). They use it the next time they connect.</translation>
+    </message>
+    <message>
+        <source>为选中的客服设置新密码（需要 CREATEROLE 权限）</source>
+        <translation>Set a new password for the selected agent (needs the CREATEROLE right)</translation>
+    </message>
+    <message>
+        <source>主管</source>
+        <translation>Supervisor</translation>
+    </message>
+    <message>
+        <source>停用客服</source>
+        <translation>Disable agent</translation>
+    </message>
+    <message>
+        <source>停用客服 {name}（{role}）？对方将不再看到任何店铺，正在跟进的 {n} 位买家回到待接池。</source>
+        <translation>Disable the agent {name} ({role})? They will no longer see any shop, and the {n} buyer(s) they follow return to the pool.</translation>
+    </message>
+    <message>
+        <source>停用客服…</source>
+        <translation>Disable agent…</translation>
+    </message>
+    <message>
+        <source>停用：对方不再看到任何店铺，跟进的买家回到待接池。要同时禁止登录，请管理员运行 kefu team disable-agent。</source>
+        <translation>Disable: the agent no longer sees any shop, and the buyers they follow return to the pool. To stop their login too, an admin runs kefu team disable-agent.</translation>
+    </message>
+    <message>
+        <source>再输一次</source>
+        <translation>Repeat</translation>
+    </message>
+    <message>
+        <source>取消</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <source>在职</source>
+        <translation>Active</translation>
+    </message>
+    <message>
+        <source>已停用</source>
+        <translation>Disabled</translation>
+    </message>
+    <message>
+        <source>已停用 {name}：{n} 位买家回到待接池</source>
+        <translation>Disabled {name}: {n} buyer(s) returned to the pool</translation>
+    </message>
+    <message>
+        <source>已重置 {name} 的密码：对方在设置的“团队”页重新连接时使用新密码</source>
+        <translation>Reset the password of {name}: they connect again with the new one on the Team page of the settings</translation>
+    </message>
+    <message>
+        <source>新密码</source>
+        <translation>New password</translation>
+    </message>
+    <message>
+        <source>状态</source>
+        <translation>Status</translation>
+    </message>
+    <message>
+        <source>离职的客服：停用账号，其跟进的买家回到待接池</source>
+        <translation>For an agent who left: disable the account; the buyers they follow return to the pool</translation>
+    </message>
+    <message>
+        <source>自动刷新失败：{error}</source>
+        <translation>Automatic refresh failed: {error}</translation>
+    </message>
+    <message>
+        <source>账号</source>
+        <translation>Account</translation>
+    </message>
+    <message>
+        <source>跟进中</source>
+        <translation>Following</translation>
+    </message>
+    <message>
+        <source>身份</source>
+        <translation>Role</translation>
+    </message>
+    <message>
+        <source>重置密码</source>
+        <translation>Reset password</translation>
+    </message>
+    <message>
+        <source>重置密码…</source>
+        <translation>Reset password…</translation>
+    </message>
     <message>
         <source>{name}（{n} 位）</source>
         <translation>{name} ({n})</translation>
@@ -2378,6 +2482,180 @@
     <message>
         <source>快捷键已暂停</source>
         <translation>hotkeys paused</translation>
+    </message>
+</context>
+<context>
+    <name>TeamSettings</name>
+    <message>
+        <source>店铺的 CA 证书文件。选了证书而地址里没写 sslmode 时，会核对服务器的证书和名称（verify-full）。</source>
+        <translation>The shop's CA certificate file. With a certificate and no sslmode in the URL, the server's certificate and name are checked (verify-full).</translation>
+    </message>
+    <message>
+        <source>CA 证书（可选）</source>
+        <translation>CA certificate (optional)</translation>
+    </message>
+    <message>
+        <source>● 同步中…</source>
+        <translation>● Syncing…</translation>
+    </message>
+    <message>
+        <source>● 已同步</source>
+        <translation>● Synced</translation>
+    </message>
+    <message>
+        <source>● 未在同步</source>
+        <translation>● Not syncing</translation>
+    </message>
+    <message>
+        <source>● 离线，本机继续工作</source>
+        <translation>● Offline, working on this PC</translation>
+    </message>
+    <message>
+        <source>上次同步</source>
+        <translation>Last sync</translation>
+    </message>
+    <message>
+        <source>主管</source>
+        <translation>supervisor</translation>
+    </message>
+    <message>
+        <source>从未</source>
+        <translation>never</translation>
+    </message>
+    <message>
+        <source>冲突</source>
+        <translation>Conflicts</translation>
+    </message>
+    <message>
+        <source>加入店铺的团队：填入管理员给你的地址和密码，连接后共享店铺话术和标星买家。不连接时，本机单独工作。</source>
+        <translation>Join your shop's team: enter the address and password your admin gave you. Once connected, the shop library and starred buyers are shared. Without a team, this PC works on its own.</translation>
+    </message>
+    <message>
+        <source>团队</source>
+        <translation>Team</translation>
+    </message>
+    <message>
+        <source>客服</source>
+        <translation>agent</translation>
+    </message>
+    <message>
+        <source>密码</source>
+        <translation>Password</translation>
+    </message>
+    <message>
+        <source>已断开团队服务器，密码已从系统密码库删除。</source>
+        <translation>Disconnected from the team server; the password was removed from the OS keyring.</translation>
+    </message>
+    <message>
+        <source>已连接团队服务器：{role}（{kind}）。密码保存在系统密码库。</source>
+        <translation>Connected to the team server as {role} ({kind}). The password is kept in the OS keyring.</translation>
+    </message>
+    <message>
+        <source>店铺</source>
+        <translation>Shops</translation>
+    </message>
+    <message>
+        <source>CA 证书：店铺的证书文件。选了证书而地址里没写 sslmode 时，会核对服务器的证书和名称（verify-full）。</source>
+        <translation>CA certificate: the shop's certificate file. With a certificate and no sslmode in the URL, the server's certificate and name are checked (verify-full).</translation>
+    </message>
+    <message>
+        <source>待发送</source>
+        <translation>Waiting to send</translation>
+    </message>
+    <message>
+        <source>断开</source>
+        <translation>Disconnect</translation>
+    </message>
+    <message>
+        <source>断开与团队服务器的连接？店铺话术留在本机，成为你自己的话术；密码从系统密码库删除。</source>
+        <translation>Disconnect from the team server? The shop replies stay on this PC as your own replies; the password is removed from the OS keyring.</translation>
+    </message>
+    <message>
+        <source>断开后，店铺话术留在本机，成为你自己的话术；密码从系统密码库删除，再次连接时需重新输入。</source>
+        <translation>After disconnecting, the shop replies stay on this PC as your own replies; the password is removed from the OS keyring and asked again when you reconnect.</translation>
+    </message>
+    <message>
+        <source>断开团队服务器</source>
+        <translation>Disconnect from the team server</translation>
+    </message>
+    <message>
+        <source>服务器</source>
+        <translation>Server</translation>
+    </message>
+    <message>
+        <source>服务器地址</source>
+        <translation>Server URL</translation>
+    </message>
+    <message>
+        <source>正在断开…</source>
+        <translation>Disconnecting…</translation>
+    </message>
+    <message>
+        <source>正在连接…</source>
+        <translation>Connecting…</translation>
+    </message>
+    <message>
+        <source>状态</source>
+        <translation>Status</translation>
+    </message>
+    <message>
+        <source>证书 (*.crt *.pem *.cer);;所有文件 (*)</source>
+        <translation>Certificates (*.crt *.pem *.cer);;All files (*)</translation>
+    </message>
+    <message>
+        <source>账号</source>
+        <translation>Role</translation>
+    </message>
+    <message>
+        <source>跟进中</source>
+        <translation>Following</translation>
+    </message>
+    <message>
+        <source>连接</source>
+        <translation>Connect</translation>
+    </message>
+    <message>
+        <source>选择…</source>
+        <translation>Choose…</translation>
+    </message>
+    <message>
+        <source>选择店铺的 CA 证书</source>
+        <translation>Choose the shop's CA certificate</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n 条修改</source>
+        <translation>
+            <numerusform>%n change</numerusform>
+            <numerusform>%n changes</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n 条</source>
+        <translation>
+            <numerusform>%n</numerusform>
+            <numerusform>%n</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n 位买家</source>
+        <translation>
+            <numerusform>%n buyer</numerusform>
+            <numerusform>%n buyers</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>放弃 %n 条修改并断开</source>
+        <translation>
+            <numerusform>Drop %n change and disconnect</numerusform>
+            <numerusform>Drop %n changes and disconnect</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>还有 %n 条修改没有发送到团队服务器，未断开。连上服务器后会自动发送，之后再断开；或者放弃这些修改。</source>
+        <translation>
+            <numerusform>%n change has not reached the team server yet: not disconnected. It is sent once the server can be reached; disconnect after that, or drop it.</numerusform>
+            <numerusform>%n changes have not reached the team server yet: not disconnected. They are sent once the server can be reached; disconnect after that, or drop them.</numerusform>
+        </translation>
     </message>
 </context>
 </TS>

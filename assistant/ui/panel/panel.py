@@ -142,6 +142,7 @@ class Panel(QWidget):
         self._dialogs: list[QWidget] = []
         self.team: team_queries.TeamView = team_queries.NO_TEAM  # team mode as last read (NO_TEAM: none)
         self.team_sync: Any = None  # services.teamsync.TeamSync once team mode is wired (attach_team)
+        self.team_link: Any = None  # ui.team.link.TeamLink (app.py): the settings dialog's 团队 page
         self._supervisor_dialog: QWidget | None = None
         self._bridges: list[MessageBridge] = []
         self._select_after_refresh: int | None = None
@@ -580,8 +581,14 @@ class Panel(QWidget):
         self._update_team_menu()
 
     def attach_team(self, team_sync: Any) -> None:
-        """The live team sync (app.wire_team): the supervisor's 团队管理 dialog queries the server through it."""
+        """The live team sync (app.wire_team): the supervisor's 团队管理 dialog queries the server through it.
+        None: the team was left (settings dialog): its state line and 团队管理 dialog go."""
         self.team_sync = team_sync
+        if team_sync is None:
+            self.set_team_state("")
+            if self._supervisor_dialog is not None and self._supervisor_dialog in self._dialogs:
+                self._supervisor_dialog.close()
+            self.worker.submit(team_queries.load, self._on_team, key="panel.team")
         self._update_team_menu()
 
     def _update_team_menu(self) -> None:
@@ -1016,7 +1023,7 @@ class Panel(QWidget):
         from ..settings.settings_dialog import SettingsDialog
 
         dialog = SettingsDialog(self.worker, self.config, self, data_dir=self.data_dir,
-                                window_lister=self.window_lister)
+                                window_lister=self.window_lister, team=self.team_link)
         dialog.saved.connect(self.apply_settings)
         dialog.edit_reply.connect(lambda rid: self._open_editor(self._editor_for(rid)))
         dialog.capture_active.connect(self.hotkey_capture_active)

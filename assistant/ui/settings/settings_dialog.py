@@ -46,8 +46,8 @@ from ..widgets.widgets import HotkeyEdit
 
 translate = QCoreApplication.translate
 
-# ui.geometry: saved by the panel itself; team.*: set only by `kefu team connect`, together with the
-# password in the OS keyring (an edit here would leave the two out of step).
+# ui.geometry: saved by the panel itself; team.*: set only by connecting (the 团队 page, or `kefu team
+# connect`), together with the password in the OS keyring (an edit here would leave the two out of step).
 HIDDEN = {"ui.geometry", "team.server", "team.role", "team.kind", "team.agents"}
 PAGES = (  # (key, icon, label context/source)
     ("general", "settings", QT_TRANSLATE_NOOP("Settings", "常规")),
@@ -56,6 +56,7 @@ PAGES = (  # (key, icon, label context/source)
     ("paste", "paste", QT_TRANSLATE_NOOP("Settings", "粘贴")),
     ("reminders", "bell", QT_TRANSLATE_NOOP("Settings", "提醒")),
     ("data", "folder", QT_TRANSLATE_NOOP("Settings", "数据与备份")),
+    ("team", "users", QT_TRANSLATE_NOOP("Settings", "团队")),
     ("other", "list", QT_TRANSLATE_NOOP("Settings", "其他")),
 )
 PAGE_BY_NAME = {"ui.language": "general", "agent.name": "general"}
@@ -263,7 +264,9 @@ class SettingsDialog(QDialog):
 
     def __init__(self, worker: StoreWorker, config: dict[str, Any], parent: QWidget | None = None, *,
                  data_dir: Path | None = None,
-                 window_lister: Callable[[], list[tuple[str, str]]] | None = None) -> None:
+                 window_lister: Callable[[], list[tuple[str, str]]] | None = None,
+                 team: Any = None) -> None:
+        """team: the panel's TeamLink (ui/team/link.py); without one the 团队 page is hidden."""
         super().__init__(parent)
         self.setObjectName("SettingsDialog")
         self.worker = worker
@@ -279,6 +282,7 @@ class SettingsDialog(QDialog):
         body = QHBoxLayout()
         self.nav = QListWidget(objectName="SettingsNav")
         self.nav.setFixedWidth(140)
+        self.nav.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # English labels fit
         self.nav.setIconSize(QSize(16, 16))
         self.stack = QStackedWidget()
         self.page_index: dict[str, int] = {}
@@ -304,6 +308,8 @@ class SettingsDialog(QDialog):
             item.setData(Qt.ItemDataRole.UserRole, key)
             self.nav.addItem(item)
         self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        # wide enough for the longest page name in the UI's language (English "Data & backups")
+        self.nav.setFixedWidth(max(140, self.nav.sizeHintForColumn(0) + 2 * self.nav.frameWidth() + 12))
         body.addWidget(self.nav)
         body.addWidget(self.stack, 1)
         outer.addLayout(body, 1)
@@ -312,9 +318,15 @@ class SettingsDialog(QDialog):
             if setting.name not in HIDDEN:
                 self._add_editor(setting)
         self._add_extras()
+        self.team_page = None
+        if team is not None:
+            from .team_page import TeamPage
+
+            self.team_page = TeamPage(team, worker)
+            self.page_layouts["team"].addWidget(self.team_page)
         for key, layout in self.page_layouts.items():
             layout.addStretch(1)
-            if self.forms[key].rowCount() == 0 and key == "other":
+            if self.forms[key].rowCount() == 0 and (key == "other" or (key == "team" and team is None)):
                 self.nav.item(self.page_index[key]).setHidden(True)
 
         self.general_error = QLabel(objectName="FieldError")
@@ -554,6 +566,10 @@ class SettingsDialog(QDialog):
         editor.error.setText(text)
         editor.error.show()
         self.nav.setCurrentRow(self.page_index[page_of(editor.setting.name)])
+
+    def show_page(self, key: str) -> None:
+        """Open a page by its key (PAGES), e.g. "team"."""
+        self.nav.setCurrentRow(self.page_index[key])
 
     def error_text(self, name: str) -> str:
         editor = self.editors.get(name)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from ...core import customers, outbox, reminders, replies
+from ...core import customers, outbox, reminders, replies, settings
 from ...core.store import Store
 from ...errors import NotFoundError
 
@@ -23,6 +23,42 @@ class TeamView:
 
 
 NO_TEAM = TeamView()
+
+
+@dataclass(frozen=True)
+class Joined:
+    """What `kefu team status` shows, as this PC knows it (no server round trip): the settings
+    dialog's 团队 page."""
+
+    server: str  # host:port/db
+    params: str  # sslmode=...[&sslrootcert=...]
+    role: str
+    team: str
+    kind: str  # agent | supervisor
+    shops: tuple[str, ...]
+    last_sync: str | None
+    outbox_size: int
+    conflicts: int
+    claims: int  # buyers this agent follows, as last synced
+
+
+def joined(store: Store) -> Joined | None:
+    """None without a team server."""
+    from urllib.parse import urlsplit
+
+    from ...core.clock import to_db
+
+    server, role = settings.get(store, "team.server"), settings.get(store, "team.role")
+    if not server or not role:
+        return None
+    parts = urlsplit(str(server))
+    team = role.split("_")[1] if role.startswith("kefu_") and role.count("_") >= 2 else ""
+    claims = store.query("SELECT count(*) AS n FROM buyers WHERE holder = ? AND held_until > ?",
+                         (role, to_db(store.clock.now())))[0]["n"]
+    shops = tuple(r["name"] for r in store.query("SELECT name FROM team_shops ORDER BY name"))
+    return Joined(f"{parts.netloc}{parts.path}", parts.query, str(role), team,
+                  str(settings.get(store, "team.kind") or "agent"), shops, outbox.last_sync(store),
+                  outbox.size(store), len(outbox.conflicts(store)), claims)
 
 
 def load(store: Store) -> TeamView:

@@ -1,5 +1,7 @@
-"""The supervisor's team view (团队管理): who follows whom with the 待接 pool and reassignment, the
-day's chases per agent, and the shop library's change history with revert.
+"""The supervisor's team view (团队管理): who follows whom with the 待接 pool and reassignment
+(refreshed every REFRESH_MS while the dialog is shown, keeping the selection), the day's chases per
+agent, the shop library's change history with revert, and the team's agents with 停用客服 (disable)
+and 重置密码 (reset a password: needs CREATEROLE, else the admin's `kefu team set-password`).
 
 Every server query and change goes through TeamSync.call (services/teamsync.py): it runs on the sync
 thread with the supervisor's own connection and answers on the GUI thread; nothing here touches the
@@ -13,14 +15,17 @@ from datetime import date, datetime, tzinfo
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QCoreApplication, QDate, QEvent, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QDate, QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDateEdit,
     QDialog,
+    QDialogButtonBox,
+    QFormLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QMenu,
     QMessageBox,
     QPushButton,
@@ -88,9 +93,9 @@ def change_summary(row: supervisor.HistoryRow) -> str:
 
 
 # ------------------------------------------------------------------ what runs on the sync thread
-def load_holders(conn) -> tuple[dict[str, supervisor.Agent], list[supervisor.HeldBuyer]]:
-    supervisor.require_supervisor(conn)
-    return supervisor.agents(conn), supervisor.holders(conn)
+def load_holders(conn) -> tuple[supervisor.Me, dict[str, supervisor.Agent], list[supervisor.HeldBuyer]]:
+    me = supervisor.require_supervisor(conn)
+    return me, supervisor.agents(conn), supervisor.holders(conn)
 
 
 def load_report(conn, start: datetime, end: datetime) -> tuple[dict[str, supervisor.Agent], list]:
@@ -113,6 +118,77 @@ def do_revert(conn, reply: str, version: int) -> supervisor.Reverted:
     return supervisor.revert(conn, reply, version)
 
 
+def do_disable(conn, role: str) -> tuple[supervisor.Agent, bool, int]:
+    me = supervisor.require_supervisor(conn)
+    return supervisor.disable(conn, me, role)
+
+
+def may_reset(conn, role: str) -> supervisor.Agent:
+    """Before the new password is asked: the agent, or the message sending this to the admin."""
+    me = supervisor.require_supervisor(conn)
+    agent = supervisor.resolve_agent(conn, me, role)
+    if not supervisor.can_create_roles(conn):
+        raise supervisor.needs_admin(me, agent)
+    return agent
+
+
+def do_reset(conn, role: str, password: str) -> supervisor.Agent:
+    me = supervisor.require_supervisor(conn)
+    return supervisor.reset_password_checked(conn, me, role, password)
+
+
+class PasswordDialog(QDialog):
+    """A new password for an agent, typed twice; checked here as the admin's commands check it."""
+
+    def __init__(self, agent: supervisor.Agent, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("PasswordDialog")
+        self.setWindowTitle(translate("Supervisor", "重置密码"))
+        self.setMinimumWidth(380)
+        layout = QVBoxLayout(self)
+        intro = QLabel(translate("Supervisor", "为 {name}（{role}）设置新密码。对方下次连接时使用新密码。")
+                       .replace("{name}", agent.label).replace("{role}", agent.role))
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        form = QFormLayout()
+        self.first = QLineEdit()
+        self.second = QLineEdit()
+        for edit in (self.first, self.second):
+            edit.setEchoMode(QLineEdit.EchoMode.Password)
+        form.addRow(translate("Supervisor", "新密码"), self.first)
+        form.addRow(translate("Supervisor", "再输一次"), self.second)
+        layout.addLayout(form)
+        self.error = QLabel(objectName="FieldError")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        layout.addWidget(self.error)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(translate("Supervisor", "重置密码"))
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(translate("Supervisor", "取消"))
+        buttons.accepted.connect(self.check)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def password(self) -> str:
+        return self.first.text()
+
+    def check(self) -> None:
+        from ...errors import ValidationError
+        from ...team.admin import check_new_password
+
+        if self.first.text() != self.second.text():
+            self.error.setText(translate("Supervisor", "两次输入的密码不一致"))
+            self.error.show()
+            return
+        try:
+            check_new_password(self.first.text())
+        except ValidationError as exc:
+            self.error.setText(error_line(exc))
+            self.error.show()
+            return
+        self.accept()
+
+
 def _table(columns: int) -> QTableWidget:
     table = QTableWidget(0, columns)
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -128,7 +204,8 @@ class SupervisorDialog(QDialog):
     """团队管理: three tabs, each loaded through team.call(fn, on_done, on_error)."""
 
     loaded = Signal(str)  # "holders" | "report" | "history", after its rows are shown
-    changed = Signal(str)  # "reassign" | "revert", after the server took it
+    changed = Signal(str)  # "reassign" | "revert" | "disable" | "reset", after the server took it
+    REFRESH_MS = 10_000  # who follows whom is re-read this often while the dialog is shown
 
     def __init__(self, team: Any, tz: tzinfo | None = None, parent: QWidget | None = None,
                  today: date | None = None) -> None:
@@ -137,7 +214,11 @@ class SupervisorDialog(QDialog):
         self.team = team
         self.tz = tz or zones.local_zone()
         self.agents: dict[str, supervisor.Agent] = {}
+        self.me: supervisor.Me | None = None
+        self.agent_rows: list[supervisor.Agent] = []  # the 客服 tab's rows, in their order
         self.buyers: list[supervisor.HeldBuyer] = []
+        self._holders_loading = False
+        self._collapsed: set[str] = set()  # groups the supervisor folded: kept folded by a refresh
         self.reports: list[supervisor.AgentReport] = []
         self.history: list[supervisor.HistoryRow] = []
         self.setMinimumSize(560, 420)
@@ -234,6 +315,33 @@ class SupervisorDialog(QDialog):
         col.addLayout(row)
         self.tabs.addTab(page, "")
 
+        # 客服
+        page = QWidget()
+        col = QVBoxLayout(page)
+        self.agents_hint = QLabel(objectName="Hint")
+        self.agents_hint.setWordWrap(True)
+        col.addWidget(self.agents_hint)
+        self.agents_table = _table(5)
+        header = self.agents_table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for c in range(1, 5):
+            header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        self.agents_table.itemSelectionChanged.connect(self._update_buttons)
+        col.addWidget(self.agents_table, 1)
+        row = QHBoxLayout()
+        self.agents_refresh = QPushButton()
+        self.agents_refresh.clicked.connect(self.load_holders)
+        row.addWidget(self.agents_refresh)
+        row.addStretch(1)
+        self.reset_button = QPushButton()
+        self.reset_button.clicked.connect(self.reset_selected)
+        row.addWidget(self.reset_button)
+        self.disable_button = QPushButton(objectName="Danger")
+        self.disable_button.clicked.connect(self.disable_selected)
+        row.addWidget(self.disable_button)
+        col.addLayout(row)
+        self.tabs.addTab(page, "")
+
         footer = QHBoxLayout()
         self.status = QLabel(objectName="Hint")
         footer.addWidget(self.status, 1)
@@ -241,6 +349,10 @@ class SupervisorDialog(QDialog):
         self.close_button.clicked.connect(self.accept)
         footer.addWidget(self.close_button)
         layout.addLayout(footer)
+        self.tree.itemCollapsed.connect(lambda item: self._collapsed.add(str(item.data(0, Qt.ItemDataRole.UserRole))))
+        self.tree.itemExpanded.connect(lambda item: self._collapsed.discard(str(item.data(0, Qt.ItemDataRole.UserRole))))
+        self.refresh_timer = QTimer(self, interval=self.REFRESH_MS)
+        self.refresh_timer.timeout.connect(self.refresh_holders)
         self._retranslate()
         self._update_buttons()
         self.load_holders()
@@ -250,8 +362,18 @@ class SupervisorDialog(QDialog):
     # ------------------------------------------------------------ language
     def _retranslate(self) -> None:
         self.setWindowTitle(translate("Supervisor", "团队管理"))
-        for n, label in enumerate(("跟进情况", "今日", "话术变更")):
+        for n, label in enumerate(("跟进情况", "今日", "话术变更", "客服账号")):
             self.tabs.setTabText(n, translate("Supervisor", label))
+        self.agents_hint.setText(translate("Supervisor", "停用：对方不再看到任何店铺，跟进的买家回到待接池。"
+                                                         "要同时禁止登录，请管理员运行 kefu team disable-agent。"))
+        self.agents_table.setHorizontalHeaderLabels([
+            translate("Supervisor", "客服"), translate("Supervisor", "账号"), translate("Supervisor", "身份"),
+            translate("Supervisor", "状态"), translate("Supervisor", "跟进中")])
+        self.agents_refresh.setText(translate("Supervisor", "刷新"))
+        self.reset_button.setText(translate("Supervisor", "重置密码…"))
+        self.reset_button.setToolTip(translate("Supervisor", "为选中的客服设置新密码（需要 CREATEROLE 权限）"))
+        self.disable_button.setText(translate("Supervisor", "停用客服…"))
+        self.disable_button.setToolTip(translate("Supervisor", "离职的客服：停用账号，其跟进的买家回到待接池"))
         self.holders_hint.setText(translate("Supervisor", "每位客服正在跟进的买家，以及加星后无人跟进的待接买家。"))
         self.tree.setHeaderLabels([translate("Supervisor", "买家"), translate("Supervisor", "平台 / 店铺"),
                                    translate("Supervisor", "跟进到"), translate("Supervisor", "催单")])
@@ -275,6 +397,7 @@ class SupervisorDialog(QDialog):
         self.close_button.setText(translate("Supervisor", "关闭"))
         if self.agents or self.buyers:
             self._show_holders()
+            self._show_agents()
         if self.reports:
             self._show_report()
         if self.history:
@@ -285,8 +408,17 @@ class SupervisorDialog(QDialog):
             self._retranslate()
         super().changeEvent(event)
 
+    def showEvent(self, event: QEvent) -> None:
+        self.refresh_timer.start()
+        super().showEvent(event)
+
+    def hideEvent(self, event: QEvent) -> None:
+        self.refresh_timer.stop()  # closed or hidden: no queries nobody sees
+        super().hideEvent(event)
+
     # ------------------------------------------------------------ plumbing
-    def _call(self, fn: Callable[[Any], Any], on_done: Callable[[Any], None]) -> None:
+    def _call(self, fn: Callable[[Any], Any], on_done: Callable[[Any], None],
+              on_error: Callable[[BaseException], None] | None = None) -> None:
         """team.call with answers that are dropped once the dialog is gone (closed meanwhile)."""
         def done(value: Any) -> None:
             if shiboken6.isValid(self):
@@ -294,7 +426,7 @@ class SupervisorDialog(QDialog):
 
         def failed(exc: BaseException) -> None:
             if shiboken6.isValid(self):
-                self.show_error(exc)
+                (on_error or self.show_error)(exc)
 
         self.team.call(fn, done, failed)
 
@@ -314,15 +446,39 @@ class SupervisorDialog(QDialog):
         buyer = self.selected_buyer()
         self.reassign_button.setEnabled(buyer is not None and bool(self.active_agents(buyer)))
         self.revert_button.setEnabled(self.selected_history() is not None)
+        agent = self.selected_agent()
+        mine = agent is not None and self.me is not None and agent.role == self.me.role
+        self.disable_button.setEnabled(agent is not None and agent.active and not mine)
+        self.reset_button.setEnabled(agent is not None)
 
     # ------------------------------------------------------------ 跟进情况
     def load_holders(self) -> None:
         self._clear_error()
-        self._call(load_holders, self._on_holders)
+        self._holders_loading = True
+        self._call(load_holders, self._on_holders, self._holders_failed)
+
+    def refresh_holders(self) -> None:
+        """The timer's quiet re-read: an error line the supervisor has not read yet stays, and a
+        failure only says so in the footer (the sync thread answers at once when offline)."""
+        if self._holders_loading:
+            return
+        self._holders_loading = True
+
+        def failed(exc: BaseException) -> None:
+            self._holders_loading = False
+            self.status.setText(translate("Supervisor", "自动刷新失败：{error}").replace("{error}", error_line(exc)))
+
+        self._call(load_holders, self._on_holders, failed)
+
+    def _holders_failed(self, exc: BaseException) -> None:
+        self._holders_loading = False
+        self.show_error(exc)
 
     def _on_holders(self, loaded: tuple) -> None:
-        self.agents, self.buyers = dict(loaded[0]), list(loaded[1])
+        self._holders_loading = False
+        self.me, self.agents, self.buyers = loaded[0], dict(loaded[1]), list(loaded[2])
         self._show_holders()
+        self._show_agents()
         self.loaded.emit("holders")
 
     def groups(self) -> list[tuple[str, list[supervisor.HeldBuyer]]]:
@@ -335,6 +491,11 @@ class SupervisorDialog(QDialog):
         return [(r, by[r]) for r in order] + [(POOL, pool)]
 
     def _show_holders(self) -> None:
+        # by the buyer's id kept on the item: self.buyers may be a new list already
+        chosen = self.tree.selectedItems()
+        keep = chosen[0].data(0, Qt.ItemDataRole.UserRole + 2) if chosen else None
+        scroll = self.tree.verticalScrollBar().value()
+        self.tree.blockSignals(True)  # a rebuild is no collapse by the supervisor, nor a new selection
         self.tree.clear()
         for role, buyers in self.groups():
             name = translate("Supervisor", "待接") if role == POOL else self._label(role)
@@ -349,9 +510,17 @@ class SupervisorDialog(QDialog):
                 child = QTreeWidgetItem([b.nickname, f"{b.platform} / {b.shop}",
                                          when(b.held_until, self.tz) if b.holder else "-", str(b.chases)])
                 child.setData(0, Qt.ItemDataRole.UserRole + 1, self.buyers.index(b))
+                child.setData(0, Qt.ItemDataRole.UserRole + 2, b.id)
                 top.addChild(child)
             self.tree.addTopLevelItem(top)
-            top.setExpanded(True)
+            top.setExpanded(role not in self._collapsed)
+            for j in range(top.childCount()):
+                child = top.child(j)
+                if keep is not None and child.data(0, Qt.ItemDataRole.UserRole + 2) == keep:
+                    child.setSelected(True)
+                    self.tree.setCurrentItem(child)
+        self.tree.blockSignals(False)
+        self.tree.verticalScrollBar().setValue(scroll)
         self.holders_count.setText(translate("Supervisor", "跟进中 {held} 位 · 待接 {pool} 位")
                             .replace("{held}", str(sum(1 for b in self.buyers if b.holder)))
                             .replace("{pool}", str(sum(1 for b in self.buyers if not b.holder))))
@@ -476,3 +645,101 @@ class SupervisorDialog(QDialog):
             self.load_history()
 
         self._call(lambda conn: do_revert(conn, reply, version), done)
+
+    # ------------------------------------------------------------ 客服
+    def _show_agents(self) -> None:
+        selected = self.selected_agent()
+        held: dict[str, int] = {}
+        for b in self.buyers:
+            if b.holder:
+                held[b.holder] = held.get(b.holder, 0) + 1
+        agents = sorted(self.agents.values(), key=lambda a: (not a.active, a.label, a.role))
+        self.agent_rows = agents
+        table = self.agents_table
+        table.blockSignals(True)
+        table.setRowCount(len(agents))
+        for n, a in enumerate(agents):
+            values = [a.label, a.name,
+                      translate("Supervisor", "主管") if a.supervisor else translate("Supervisor", "客服"),
+                      translate("Supervisor", "在职") if a.active else translate("Supervisor", "已停用"),
+                      str(held.get(a.role, 0))]
+            for c, value in enumerate(values):
+                item = QTableWidgetItem(value)
+                if c == 4:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                if not a.active:
+                    item.setForeground(self.palette().placeholderText())
+                table.setItem(n, c, item)
+            if selected is not None and a.role == selected.role:
+                table.selectRow(n)
+        table.blockSignals(False)
+        self._update_buttons()
+
+    def selected_agent(self) -> supervisor.Agent | None:
+        rows = self.agents_table.selectionModel().selectedRows()
+        return self.agent_rows[rows[0].row()] if rows and rows[0].row() < len(self.agent_rows) else None
+
+    def confirm_disable(self, text: str) -> bool:
+        answer = QMessageBox.question(self, translate("Supervisor", "停用客服"), text,
+                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                                      QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def disable_selected(self) -> None:
+        agent = self.selected_agent()
+        if agent is None:
+            return
+        held = sum(1 for b in self.buyers if b.holder == agent.role)
+        text = translate("Supervisor", "停用客服 {name}（{role}）？对方将不再看到任何店铺，正在跟进的 {n} 位买家回到待接池。")
+        if not self.confirm_disable(text.replace("{name}", agent.label).replace("{role}", agent.role)
+                                    .replace("{n}", str(held))):
+            return
+        self.disable(agent.role)
+
+    def disable(self, role: str) -> None:
+        self._clear_error()
+        self.disable_button.setEnabled(False)
+
+        def done(result: tuple[supervisor.Agent, bool, int]) -> None:
+            agent, was_active, released = result
+            if was_active:
+                text = translate("Supervisor", "已停用 {name}：{n} 位买家回到待接池")
+            else:
+                text = translate("Supervisor", "{name} 本来就已停用；{n} 位买家回到待接池")
+            self.status.setText(text.replace("{name}", agent.label).replace("{n}", str(released)))
+            self.changed.emit("disable")
+            self.load_holders()
+
+        self._call(lambda conn: do_disable(conn, role), done)
+
+    def ask_password(self, agent: supervisor.Agent) -> str | None:
+        """The new password typed twice, or None (cancelled)."""
+        dialog = PasswordDialog(agent, self)
+        return dialog.password() if dialog.exec() == QDialog.DialogCode.Accepted else None
+
+    def reset_selected(self) -> None:
+        agent = self.selected_agent()
+        if agent is None:
+            return
+        self._clear_error()
+        self.reset_button.setEnabled(False)
+
+        def allowed(target: supervisor.Agent) -> None:
+            self._update_buttons()
+            password = self.ask_password(target)
+            if password:
+                self.reset_password(target.role, password)
+
+        self._call(lambda conn: may_reset(conn, agent.role), allowed)
+
+    def reset_password(self, role: str, password: str) -> None:
+        self._clear_error()
+        self.reset_button.setEnabled(False)
+
+        def done(agent: supervisor.Agent) -> None:
+            self._update_buttons()
+            self.status.setText(translate("Supervisor", "已重置 {name} 的密码：对方在设置的“团队”页重新连接时使用新密码")
+                                .replace("{name}", agent.label))
+            self.changed.emit("reset")
+
+        self._call(lambda conn: do_reset(conn, role, password), done)

@@ -242,6 +242,25 @@ def test_errors_show_as_one_line_in_the_current_language(qtbot, server):
     assert dialog.error.text() == "not an active agent of the shop: nothing changed"
 
 
+def test_the_timer_refreshes_quietly_keeping_the_selection_and_folds(qtbot, server, monkeypatch):
+    monkeypatch.setattr(SupervisorDialog, "REFRESH_MS", 100)
+    dialog = open_dialog(qtbot)
+    qtbot.waitUntil(lambda: loaded(dialog))
+    select_buyer(dialog, "阿花")
+    dialog.tree.topLevelItem(0).setExpanded(False)  # 李四's group folded by the supervisor
+    server.state["holders"] = [b for b in server.state["holders"] if b.nickname != "小明"]
+    qtbot.waitUntil(lambda: tree_rows(dialog)[1][0] == "王五（1 位）", timeout=3000)
+    assert dialog.selected_buyer().nickname == "阿花"
+    assert not dialog.tree.topLevelItem(0).isExpanded() and dialog.tree.topLevelItem(1).isExpanded()
+    # an error line of the supervisor's own action stays; a failed refresh only says so in the footer
+    dialog.show_error(ValidationError("不是在职客服", "not an active agent"))
+    server.state["fail"] = TeamError("离线：团队服务器暂时连不上，请稍后再试", "offline")
+    qtbot.waitUntil(lambda: dialog.status.text() == "自动刷新失败：离线：团队服务器暂时连不上，请稍后再试", timeout=3000)
+    assert dialog.error.text() == "不是在职客服" and dialog.tree.topLevelItemCount() == 3
+    dialog.hide()
+    assert not dialog.refresh_timer.isActive()
+
+
 def test_english_labels(qtbot, server):
     i18n.install("en")
     dialog = open_dialog(qtbot)
