@@ -251,6 +251,9 @@ def wire_team(qapp, worker, panel, db_path, messages, open_client=None):  # noqa
     panel.set_team_state("syncing")
     team_sync.state_changed.connect(panel.set_team_state)
     team_sync.problem.connect(messages.post_error)
+    team_sync.picked_up.connect(lambda n: messages.post(
+        f"已从店铺待接池接手 {n} 位买家，他们的提醒在本机响起",
+        f"Buyers picked up from the shop's pool: {n}; their reminders now ring on this panel"))
     worker.data_changed.connect(team_sync.wake)
     return team_sync
 

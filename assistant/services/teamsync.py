@@ -46,6 +46,7 @@ class TeamSync(QObject):
     state_changed = Signal(str, str)
     synced = Signal(object)
     problem = Signal(object)  # a KnownError worth telling the agent (once per kind): e.g. no password
+    picked_up = Signal(int)  # signing in took this many buyers (with their reminders) from the shop's pool
     _write_requested = Signal(object)
     _call_finished = Signal(object)
 
@@ -196,6 +197,7 @@ class TeamSync(QObject):
                             signed_in = True
                             if picked:
                                 log.info("team sync: %d buyers picked up from the shop's pool", picked)
+                                self.picked_up.emit(picked)
                         self._round(client, full=True)
                         failures = 0
                     woke = self._sleep(listener)

@@ -244,12 +244,36 @@ def test_a_panel_that_signs_in_picks_up_the_shops_pool_with_its_reminders(qtbot,
     qtbot.waitUntil(lambda: bool(handed) and unsent(wang_path) == 0, timeout=5000)
     with pg_db.connect() as admin:
         assert admin.execute("SELECT count(*) FROM reminders WHERE owner IS NULL AND state = 'pending'").fetchone() == (1,)
-    _, _, li_path, _ = running(team, "li", poll_s=3600)
-    li_role = schema.agent_role(team["id"], "li")
-    qtbot.waitUntil(lambda: reminders_of(li_path) == before, timeout=5000)
-    with Store(li_path) as store:
-        assert store.query("SELECT holder FROM buyers")[0]["holder"] == li_role
-    assert reminders_of(wang_path) == []
+    # li's panel starts, wired as the app wires it: the agent is told what was picked up
+    from assistant.app import wire_team
+    from assistant.services.messages import MessageBridge
+
+    li_path = wang_path.parent / "li.db"
+    joined(li_path, team, "li")
+    li_worker = StoreWorker(li_path)
+    li_worker.start()
+
+    class PanelLine:
+        def set_team_state(self, state: str, detail: str = "") -> None:
+            pass
+
+    line, messages, posted = PanelLine(), MessageBridge(), []
+    messages.message.connect(posted.append)
+    li_sync = wire_team(None, li_worker, line, li_path, messages,
+                        open_client=lambda store: sync.SyncClient(store, lambda: login(team, "li")))
+    li_sync.start()
+    try:
+        li_role = schema.agent_role(team["id"], "li")
+        qtbot.waitUntil(lambda: reminders_of(li_path) == before, timeout=5000)
+        with Store(li_path) as store:
+            assert store.query("SELECT holder FROM buyers")[0]["holder"] == li_role
+        assert reminders_of(wang_path) == []
+        assert [(m.zh, m.en) for m in posted] == [("已从店铺待接池接手 1 位买家，他们的提醒在本机响起",
+                                                   "Buyers picked up from the shop's pool: 1; their reminders "
+                                                   "now ring on this panel")]
+    finally:
+        li_sync.stop()
+        li_worker.stop()
 
 
 def test_a_server_call_runs_on_the_sync_thread_and_offline_fails_at_once(qtbot, team, running):
