@@ -42,7 +42,8 @@ OUTCOMES: dict[str, tuple[str, str]] = {
 _OUTCOME_ALIASES = {"已付款": "paid", "付款": "paid", "已流失": "lost", "流失": "lost", "暂缓": "snooze",
                     "稍后": "snooze", "顾客回复了": "replied", "回复": "replied", "已回复": "replied",
                     "暂停": "pause", "恢复": "resume"}
-KINDS = {"chase": ("催单", "chase"), "wave": ("大促催付", "promotion wave"), "phone": ("大促电话名单", "promotion phone list")}
+KINDS = {"chase": ("催单", "chase"), "wave": ("大促催付", "promotion wave"), "phone": ("大促电话名单", "promotion phone list"),
+         "aftersales": ("售后跟进", "after-sales follow-up")}  # aftersales: core/aftersales.py schedules them
 PROMO_CADENCE = "promo"
 
 
@@ -412,6 +413,12 @@ def unstar(store: Store, buyer_id: int, now: datetime | None = None) -> Buyer:
         if buyer.team_shop is not None:
             customers.queue_fields(store, buyer.id)
     return customers.get_buyer(store, buyer_id)
+
+
+def pause_for_after_sales(store: Store, buyer_id: int, now: datetime | None = None) -> None:
+    """An after-sales case was opened (core/aftersales.py, inside its transaction): the buyer's pending
+    sales chases and promotion wave slots end here; the case follows its own cadence until closed."""
+    _close_pending(store, buyer_id, _now(store, now), "after_sales")
 
 
 def yield_to_holders(store: Store, now: datetime | None = None) -> int:
