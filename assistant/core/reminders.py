@@ -24,7 +24,7 @@ from typing import Any
 from ..errors import NotFoundError, ValidationError
 from ..paths import resource_path
 from . import cadence as cad
-from . import checked, customers, outbox, settings, zones
+from . import caseguard, checked, customers, outbox, settings, zones
 from .clock import from_db, to_db
 from .customers import Buyer
 from .store import Store
@@ -314,6 +314,8 @@ def _schedule(store: Store, buyer: Buyer, index: int, now: datetime, anchor: dat
     """Insert the reminder for step `index` of the buyer's cadence; None when the cadence is finished."""
     if not buyer.cadence_id:
         return None
+    if caseguard.in_after_sales(store, buyer.id):  # after-sales (open case or 售后中): no sales chase
+        return None
     config = config or get_config(store)
     try:
         cadence = get_cadence(store, buyer.cadence_id)
@@ -583,6 +585,8 @@ def propose(store: Store, buyer_id: int, now: datetime | None = None, override: 
     for a chase too soon or a third in a row without reply."""
     now = _now(store, now)
     buyer = customers.get_buyer(store, buyer_id)
+    if caseguard.in_after_sales(store, buyer.id):  # after-sales: never a sales script, override or not
+        return ChaseProposal(buyer.id, None, None, None, None, caseguard.BLOCK_AFTER_SALES, [])
     config = get_config(store)
     proposal = cad.propose(_history(store, buyer.id), _scripts(store), now=now, open_questions=buyer.open_questions,
                            override=override, min_gap_minutes=config["reminders.min_gap_minutes"],
@@ -885,6 +889,7 @@ def _eligible_wave_buyers(store: Store, buyer_ids: Sequence[int] | None = None, 
         sql += f" AND id IN ({','.join('?' * len(buyer_ids))})"
         params += tuple(buyer_ids)
     rows = store.query(sql, params)
+    rows = caseguard.without_after_sales(store, rows)  # after-sales: never in a promotion wave
     marks = customers.marks_of(store, [r["id"] for r in rows])
     return [cad.WaveBuyer(r["id"], frozenset(c for _, c in marks.get(r["id"], []) if c), zones.zone_or_none(r["tz"]),
                           from_db(r["starred_at"])) for r in rows]
