@@ -322,6 +322,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .buyers import register as register_buyers  # buyers, due, promo, cadences
 
     register_buyers(sub, add, common)
+    from .aftersales import register as register_aftersales  # aftersales cases
+
+    register_aftersales(sub, add, common)
     from .handover import register as register_handover  # shift, log, handover, kpi, calc
 
     register_handover(sub, add, common)

@@ -61,6 +61,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                      "No unused chase script left for this buyer; write a new one"),
     WARN_OUTSIDE_SHIFT: ("买家的白天和你的上班时间没有重叠，已按买家时间安排",
                          "The buyer's daytime and the agent's shift never overlap; scheduled by the buyer's day"),
+    "after_sales_open": ("这位买家有未结的售后，不发催单，请在售后里跟进",
+                         "This buyer has an open after-sales case: no sales chase; follow up in the case"),
 }
 
 

@@ -4,7 +4,8 @@ a review"; issue 14).
 The agent marks the buyer's mood in one click (pleased / calm / unhappy / angry / confused). A
 review invite is allowed when the buyer is pleased (paid and said thanks, the product fits, praised
 the agent). Never when the buyer is angry, unhappy, still confused, has a question not yet answered,
-is in an after-sales case, or did not buy. Unmarked: not yet - the agent confirms first.
+is in an after-sales case, or did not buy. Also allowed: an after-sales case solved in the last 7 days
+with the buyer calm (and not marked otherwise since). Unmarked: not yet - the agent confirms first.
 
 Which replies are review invites: those in a group (or under a group) whose name holds one of the
 words of the setting `invites.group_words` (邀评, 评价, review by default) - the shipped library's
@@ -17,10 +18,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from ..errors import ValidationError
-from . import customers, settings
+from . import caseguard, customers, settings
 from .clock import to_db
 from .store import Store
 
@@ -39,6 +40,7 @@ _ALIASES = {"开心": "pleased", "高兴": "pleased", "好评": "pleased", "夸�
             "生气": "angry", "愤怒": "angry", "疑惑": "confused", "困惑": "confused", "不懂": "confused"}
 CLEAR = ("clear", "none", "清除", "无")
 DEFAULT_GROUP_WORDS = ("邀评", "评价", "review")
+SOLVED_RECENTLY = timedelta(days=7)  # an after-sales case solved with the buyer calm, this recently
 
 
 @dataclass(frozen=True)
@@ -104,13 +106,19 @@ def verdict(store: Store, buyer_id: int) -> Verdict:
                        "the buyer is still confused: explain first, no review invite")
     if b.open_questions:
         return Verdict(False, "unanswered", "买家的问题还没答复：先答疑", "the buyer's question has no answer yet")
-    if "after_sales" in b.mark_codes:
+    if caseguard.in_after_sales(store, b.id):  # an open case, or the 售后中 mark
         return Verdict(False, "after_sales", "售后还没处理完：结案且买家满意后再邀评",
                        "an after-sales problem is still open: invite once it is solved and the buyer is pleased")
     if b.state == "lost":
         return Verdict(False, "did_not_buy", "买家没有下单：不邀评", "the buyer did not buy: no review invite")
     if b.mood == "pleased":
         return Verdict(True, "pleased", "买家满意，可以邀评", "the buyer is pleased: a review invite is fine")
+    if b.mood in (None, "calm") and store.query(
+            "SELECT 1 FROM aftersales_cases WHERE buyer_id = ? AND status IN ('resolved', 'closed') "
+            "AND mood = 'calm' AND IFNULL(outcome, '') != 'withdrawn' AND closed_at >= ? LIMIT 1",
+            (b.id, to_db(store.clock.now() - SOLVED_RECENTLY))):
+        return Verdict(True, "case_solved", "售后已解决，买家平静，可以邀评",
+                       "the after-sales problem was solved and the buyer is calm: a review invite is fine")
     return Verdict(False, "not_marked", "还不确定买家是否满意：确认满意后点“满意”再邀评",
                    "not known whether the buyer is pleased: mark them Pleased first")
 

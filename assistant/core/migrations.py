@@ -499,6 +499,162 @@ def m0008_team_reminders(db: Database) -> None:
     db.execute("ALTER TABLE promotions ADD COLUMN team_shop TEXT")
 
 
+@migrations(name="0009_aftersales")
+def m0009_aftersales(db: Database) -> None:
+    """After-sales cases (assistant/core/aftersales.py explains them). Every new table has a uuid
+    (team sync keys rows by it).
+    - aftersales_categories: what went wrong, as data; built-in ones carry a code and a fixed uuid
+      (the same row on every panel once synced), a shop adds its own (shop = '' for every shop).
+    - aftersales_cases: one problem of one buyer; the order number is stored as given (shown masked).
+      Amounts are whole fen (分), never floats.
+    - aftersales_events: the case's history (who did what when: steps, offers, escalations, decisions).
+    - aftersales_limits: 挽单权限, what an agent may offer alone, per severity and optionally per
+      product; agent '' = every agent, product '' = any product.
+    - reminders: kind 'aftersales' (the case's follow-up: call-backs promised, the warehouse check)
+      and case_id. SQLite cannot change a CHECK in place, so the table is rebuilt from its own SQL
+      (whatever columns earlier steps gave it), rows, ids and indexes kept."""
+    for statement in _AFTERSALES:
+        db.execute(statement)
+    now = "1970-01-01T00:00:00.000000Z"  # built-in categories: a fixed stamp keeps the migration deterministic
+    for position, (code, name, fixed) in enumerate(_CATEGORIES):
+        db.execute("INSERT INTO aftersales_categories (uuid, code, name, shop, position, created_at) "
+                   "VALUES (?,?,?,'',?,?)", (fixed, code, name, position, now))
+    _rebuild_reminders_for_aftersales(db)
+    db.execute("ALTER TABLE reminders ADD COLUMN case_id INTEGER REFERENCES aftersales_cases(id) ON DELETE CASCADE")
+    db.execute("CREATE INDEX reminders_case ON reminders (case_id) WHERE case_id IS NOT NULL")
+    # 稍后 on an after-sales reminder inserts its successor through reminders.snooze, which knows
+    # nothing of cases: the successor inherits the case here.
+    db.execute("""
+        CREATE TRIGGER reminders_case_snoozed AFTER INSERT ON reminders
+        WHEN NEW.kind = 'aftersales' AND NEW.case_id IS NULL AND NEW.snoozed_from IS NOT NULL
+        BEGIN
+            UPDATE reminders SET case_id = (SELECT case_id FROM reminders WHERE id = NEW.snoozed_from)
+            WHERE id = NEW.id;
+        END
+    """)
+
+
+_CATEGORIES = (
+    ("quality", "质量/破损", "fe6690f4-1914-4ce5-88b4-78d3d2421717"),
+    ("wrong_item", "发错货", "f680f412-f1ce-42ae-b47e-95bdace7c118"),
+    ("size", "尺码不合适", "9b4ae3ec-afd2-4873-bb22-3f4f3e592799"),
+    ("logistics", "物流问题", "d6da2616-e2bc-48f8-acdc-4cfc4ec3b351"),
+    ("mismatch", "与描述不符", "ce95dc19-a55a-4179-98bb-5702cbac856d"),
+    ("changed_mind", "不想要了", "e3e13a78-3bf6-4371-a10e-78a75e901b57"),
+    ("other", "其他", "007227f1-a47e-4a49-a568-237f3f0f9d5e"),
+)
+
+_AFTERSALES = [
+    """
+    CREATE TABLE aftersales_categories (
+        id INTEGER PRIMARY KEY,
+        uuid TEXT NOT NULL UNIQUE,
+        code TEXT UNIQUE,
+        name TEXT NOT NULL CHECK (length(trim(name)) > 0),
+        shop TEXT NOT NULL DEFAULT '',
+        position INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL
+    )
+    """,
+    "CREATE UNIQUE INDEX aftersales_categories_shop_name ON aftersales_categories (shop, name)",
+    # status: new 新建, calming 安抚中, proposed 方案已提出, warehouse 待仓库, manager 待主管, resolved 已解决,
+    # closed 已关闭. step: the calming step the agent is on (1-4). closed_at is set exactly when the
+    # case is resolved or closed (time to close).
+    """
+    CREATE TABLE aftersales_cases (
+        id INTEGER PRIMARY KEY,
+        uuid TEXT NOT NULL UNIQUE,
+        buyer_id INTEGER NOT NULL REFERENCES buyers(id) ON DELETE CASCADE,
+        order_no TEXT NOT NULL DEFAULT '',
+        product TEXT NOT NULL DEFAULT '',
+        problem TEXT NOT NULL CHECK (length(trim(problem)) > 0),
+        category_id INTEGER NOT NULL REFERENCES aftersales_categories(id) ON DELETE RESTRICT,
+        severity TEXT NOT NULL CHECK (severity IN ('light', 'medium', 'severe')),
+        wanted TEXT NOT NULL CHECK (wanted IN ('refund', 'return', 'exchange', 'compensation', 'explanation')),
+        mood TEXT NOT NULL DEFAULT 'calm' CHECK (mood IN ('calm', 'upset', 'angry')),
+        feelings TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL DEFAULT 'new'
+            CHECK (status IN ('new', 'calming', 'proposed', 'warehouse', 'manager', 'resolved', 'closed')),
+        step INTEGER NOT NULL DEFAULT 1 CHECK (step BETWEEN 1 AND 4),
+        outcome TEXT CHECK (outcome IS NULL OR outcome IN
+            ('compensated', 'exchanged', 'returned', 'refunded', 'withdrawn', 'explained')),
+        outcome_amount INTEGER CHECK (outcome_amount IS NULL OR outcome_amount >= 0),
+        warehouse_findings TEXT NOT NULL DEFAULT '',
+        manager_decision TEXT NOT NULL DEFAULT '',
+        decided_by TEXT,
+        opened_by TEXT NOT NULL DEFAULT '',
+        opened_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        closed_at TEXT,
+        CHECK ((status IN ('resolved', 'closed')) = (closed_at IS NOT NULL))
+    )
+    """,
+    "CREATE INDEX aftersales_cases_buyer ON aftersales_cases (buyer_id, status)",
+    "CREATE INDEX aftersales_cases_status ON aftersales_cases (status)",
+    "CREATE INDEX aftersales_cases_closed ON aftersales_cases (closed_at) WHERE closed_at IS NOT NULL",
+    "CREATE INDEX aftersales_cases_opened ON aftersales_cases (opened_at)",
+    # by_role: who acted (the agent, the supervisor deciding, the warehouse reporting). offer and
+    # amount: what was offered (compensate/exchange/return/refund), in fen.
+    """
+    CREATE TABLE aftersales_events (
+        id INTEGER PRIMARY KEY,
+        uuid TEXT NOT NULL UNIQUE,
+        case_id INTEGER NOT NULL REFERENCES aftersales_cases(id) ON DELETE CASCADE,
+        at TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        by_name TEXT NOT NULL DEFAULT '',
+        by_role TEXT NOT NULL DEFAULT 'agent' CHECK (by_role IN ('agent', 'supervisor', 'warehouse')),
+        status_from TEXT,
+        status_to TEXT,
+        step INTEGER,
+        offer TEXT CHECK (offer IS NULL OR offer IN ('compensate', 'exchange', 'return', 'refund')),
+        amount INTEGER CHECK (amount IS NULL OR amount >= 0),
+        detail TEXT NOT NULL DEFAULT ''
+    )
+    """,
+    "CREATE INDEX aftersales_events_case ON aftersales_events (case_id, at)",
+    "CREATE INDEX aftersales_events_kind_at ON aftersales_events (kind, at)",
+    """
+    CREATE TABLE aftersales_limits (
+        id INTEGER PRIMARY KEY,
+        uuid TEXT NOT NULL UNIQUE,
+        agent TEXT NOT NULL DEFAULT '',
+        severity TEXT NOT NULL CHECK (severity IN ('light', 'medium', 'severe')),
+        product TEXT NOT NULL DEFAULT '',
+        max_compensation INTEGER NOT NULL DEFAULT 0 CHECK (max_compensation >= 0),
+        may_exchange INTEGER NOT NULL DEFAULT 0 CHECK (may_exchange IN (0, 1)),
+        may_return INTEGER NOT NULL DEFAULT 0 CHECK (may_return IN (0, 1)),
+        may_refund INTEGER NOT NULL DEFAULT 0 CHECK (may_refund IN (0, 1)),
+        set_by TEXT NOT NULL DEFAULT '',
+        updated_at TEXT NOT NULL
+    )
+    """,
+    "CREATE UNIQUE INDEX aftersales_limits_key ON aftersales_limits (agent, severity, product)",
+]
+
+_OLD_KINDS = "CHECK (kind IN ('chase', 'wave', 'phone'))"
+_NEW_KINDS = "CHECK (kind IN ('chase', 'wave', 'phone', 'aftersales'))"
+
+
+def _rebuild_reminders_for_aftersales(db: Database) -> None:
+    """SQLite's documented table rebuild (create new, copy, drop, rename), from the table's own SQL.
+    The copy names itself in its self-reference (snoozed_from) so that dropping the old table cannot
+    null the copy's links; RENAME then rewrites it back to `reminders`."""
+    sql = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'reminders'").fetchone()[0]
+    if _OLD_KINDS not in sql:
+        raise RuntimeError("0009_aftersales: the reminders table is not as 0003_buyers made it")
+    others = [r[0] for r in db.execute("SELECT sql FROM sqlite_master WHERE tbl_name = 'reminders' "
+                                       "AND type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY rowid")]
+    new_sql = (sql.replace(_OLD_KINDS, _NEW_KINDS).replace("REFERENCES reminders(id)", "REFERENCES reminders_new(id)")
+               .replace("CREATE TABLE reminders", "CREATE TABLE reminders_new", 1))
+    db.execute(new_sql)
+    db.execute("INSERT INTO reminders_new SELECT * FROM reminders")
+    db.execute("DROP TABLE reminders")
+    db.execute("ALTER TABLE reminders_new RENAME TO reminders")
+    for statement in others:
+        db.execute(statement)
+
+
 @migrations(name="0011_buyer_mood")
 def m0011_buyer_mood(db: Database) -> None:
     """The buyer's mood as the agent last marked it (one click in the 客户 tab, `kefu buyers mood`):

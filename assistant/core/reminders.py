@@ -24,7 +24,7 @@ from typing import Any
 from ..errors import NotFoundError, ValidationError
 from ..paths import resource_path
 from . import cadence as cad
-from . import checked, customers, outbox, settings, zones
+from . import caseguard, checked, customers, outbox, settings, zones
 from .clock import from_db, to_db
 from .customers import Buyer
 from .store import Store
@@ -42,7 +42,8 @@ OUTCOMES: dict[str, tuple[str, str]] = {
 _OUTCOME_ALIASES = {"已付款": "paid", "付款": "paid", "已流失": "lost", "流失": "lost", "暂缓": "snooze",
                     "稍后": "snooze", "顾客回复了": "replied", "回复": "replied", "已回复": "replied",
                     "暂停": "pause", "恢复": "resume"}
-KINDS = {"chase": ("催单", "chase"), "wave": ("大促催付", "promotion wave"), "phone": ("大促电话名单", "promotion phone list")}
+KINDS = {"chase": ("催单", "chase"), "wave": ("大促催付", "promotion wave"), "phone": ("大促电话名单", "promotion phone list"),
+         "aftersales": ("售后跟进", "after-sales follow-up")}  # aftersales: core/aftersales.py schedules them
 PROMO_CADENCE = "promo"
 
 
@@ -313,6 +314,8 @@ def _schedule(store: Store, buyer: Buyer, index: int, now: datetime, anchor: dat
     """Insert the reminder for step `index` of the buyer's cadence; None when the cadence is finished."""
     if not buyer.cadence_id:
         return None
+    if caseguard.in_after_sales(store, buyer.id):  # after-sales (open case or 售后中): no sales chase
+        return None
     config = config or get_config(store)
     try:
         cadence = get_cadence(store, buyer.cadence_id)
@@ -412,6 +415,12 @@ def unstar(store: Store, buyer_id: int, now: datetime | None = None) -> Buyer:
         if buyer.team_shop is not None:
             customers.queue_fields(store, buyer.id)
     return customers.get_buyer(store, buyer_id)
+
+
+def pause_for_after_sales(store: Store, buyer_id: int, now: datetime | None = None) -> None:
+    """An after-sales case was opened (core/aftersales.py, inside its transaction): the buyer's pending
+    sales chases and promotion wave slots end here; the case follows its own cadence until closed."""
+    _close_pending(store, buyer_id, _now(store, now), "after_sales")
 
 
 def yield_to_holders(store: Store, now: datetime | None = None) -> int:
@@ -576,6 +585,8 @@ def propose(store: Store, buyer_id: int, now: datetime | None = None, override: 
     for a chase too soon or a third in a row without reply."""
     now = _now(store, now)
     buyer = customers.get_buyer(store, buyer_id)
+    if caseguard.in_after_sales(store, buyer.id):  # after-sales: never a sales script, override or not
+        return ChaseProposal(buyer.id, None, None, None, None, caseguard.BLOCK_AFTER_SALES, [])
     config = get_config(store)
     proposal = cad.propose(_history(store, buyer.id), _scripts(store), now=now, open_questions=buyer.open_questions,
                            override=override, min_gap_minutes=config["reminders.min_gap_minutes"],
@@ -878,6 +889,7 @@ def _eligible_wave_buyers(store: Store, buyer_ids: Sequence[int] | None = None, 
         sql += f" AND id IN ({','.join('?' * len(buyer_ids))})"
         params += tuple(buyer_ids)
     rows = store.query(sql, params)
+    rows = caseguard.without_after_sales(store, rows)  # after-sales: never in a promotion wave
     marks = customers.marks_of(store, [r["id"] for r in rows])
     return [cad.WaveBuyer(r["id"], frozenset(c for _, c in marks.get(r["id"], []) if c), zones.zone_or_none(r["tz"]),
                           from_db(r["starred_at"])) for r in rows]

@@ -88,3 +88,20 @@ def test_the_guard_carries_the_buyer_the_invite_ids_and_the_verdict(store):
     b = buyer(store)
     g = invites.guard(store, b.id)
     assert g.buyer_id == b.id and g.reply_ids == invites.invite_reply_ids(store) and not g.verdict.allowed
+
+
+def test_an_after_sales_case_blocks_invites_until_solved_with_the_buyer_calm(store):
+    from assistant.core import aftersales
+
+    b = buyer(store)
+    case = aftersales.open_case(store, buyer_id=b.id, problem="收到破损", category="quality", severity="light",
+                                wanted="compensation", mood="upset")
+    assert invites.verdict(store, b.id).why == "after_sales"
+    aftersales.advance_step(store, case.id)  # heard out: 安抚中
+    aftersales.update_case(store, case.id, mood="calm")
+    assert invites.verdict(store, b.id).why == "after_sales"  # still open
+    aftersales.resolve(store, case.id, "explained")
+    v = invites.verdict(store, b.id)
+    assert v.allowed and v.why == "case_solved"
+    invites.set_mood(store, b.id, "angry")  # the agent's later mark wins
+    assert invites.verdict(store, b.id).why == "angry"

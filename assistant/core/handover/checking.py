@@ -272,4 +272,78 @@ def _check(doc: dict) -> dict:
             seen_entries.add(entry["uuid"])
             entries.append(entry)
     out["log"] = entries
+    out["cases"] = _check_cases(c, doc.get("cases", []), seen_uuid)
     return out
+
+
+MAX_CASES = 10_000
+MAX_CASE_EVENTS = 1000
+_OPEN = ("new", "calming", "proposed", "warehouse", "manager")
+
+
+def _check_cases(c: _Checker, raw: Any, buyer_uuids: set[str]) -> list[dict]:
+    """The open after-sales cases (files from before them have none). Each belongs to a buyer of the file."""
+    from .. import aftersales as af
+
+    cases = []
+    seen: set[str] = set()
+    for i, k in enumerate(c.lst(raw, "cases", MAX_CASES)):
+        path = c.at = f"cases[{i}]"
+        c.obj(k, path)
+        item: dict[str, Any] = {"uuid": c.text(k.get("uuid"), ".uuid", 64, required=True),
+                                "buyer_uuid": c.text(k.get("buyer_uuid"), ".buyer_uuid", 64, required=True)}
+        if item["buyer_uuid"] not in buyer_uuids:
+            raise c.fail(".buyer_uuid", "引用的买家不在文件的 buyers 列表中", "refers to a buyer missing from the file")
+        if item["uuid"] in seen:
+            raise c.fail(".uuid", "与前面的售后单重复", "duplicates an earlier case")
+        seen.add(item["uuid"])
+        item["order_no"] = c.text(k.get("order_no", ""), ".order_no", af.MAX_ORDER) or ""
+        item["product"] = c.text(k.get("product", ""), ".product", af.MAX_PRODUCT) or ""
+        item["problem"] = c.text(k.get("problem"), ".problem", af.MAX_PROBLEM, required=True)
+        cat = c.obj(k.get("category"), ".category")
+        item["category"] = {"code": c.text(cat.get("code"), ".category.code", 40, optional=True),
+                            "name": c.text(cat.get("name"), ".category.name", af.MAX_CATEGORY, required=True),
+                            "shop": c.text(cat.get("shop", ""), ".category.shop", 200) or ""}
+        item["severity"] = c.known(k.get("severity"), ".severity", af.SEVERITIES)
+        item["wanted"] = c.known(k.get("wanted"), ".wanted", af.WANTED)
+        item["mood"] = c.known(k.get("mood"), ".mood", af.MOODS)
+        item["feelings"] = c.text(k.get("feelings", ""), ".feelings", af.MAX_TEXT) or ""
+        item["status"] = c.known(k.get("status"), ".status", _OPEN)
+        item["step"] = c.integer(k.get("step"), ".step", 1, af.STEP_COUNT)
+        item["outcome"] = c.known(k.get("outcome"), ".outcome", af.OUTCOMES, optional=True)
+        amount = k.get("outcome_amount")
+        item["outcome_amount"] = None if amount is None else c.integer(amount, ".outcome_amount", 0, af.MAX_AMOUNT_FEN)
+        item["warehouse_findings"] = c.text(k.get("warehouse_findings", ""), ".warehouse_findings", af.MAX_TEXT * 2) or ""
+        item["manager_decision"] = c.text(k.get("manager_decision", ""), ".manager_decision", af.MAX_TEXT * 2) or ""
+        item["decided_by"] = c.text(k.get("decided_by"), ".decided_by", 64, optional=True)
+        item["opened_by"] = c.text(k.get("opened_by", ""), ".opened_by", 64) or ""
+        item["opened_at"] = c.time(k.get("opened_at"), ".opened_at")
+        item["updated_at"] = c.time(k.get("updated_at"), ".updated_at")
+        item["closed_at"] = None  # only open cases travel
+        events = []
+        for j, e in enumerate(c.lst(k.get("events", []), ".events", MAX_CASE_EVENTS)):
+            c.at = f"{path}.events[{j}]"
+            c.obj(e, "")
+            amount = e.get("amount")
+            events.append({
+                "uuid": c.text(e.get("uuid"), ".uuid", 64, required=True), "at": c.time(e.get("at"), ".at"),
+                "kind": c.text(e.get("kind"), ".kind", 40, required=True),
+                "by_name": c.text(e.get("by_name", ""), ".by_name", 64) or "",
+                "by_role": c.known(e.get("by_role", "agent"), ".by_role", ("agent", "supervisor", "warehouse")),
+                "status_from": c.known(e.get("status_from"), ".status_from", af.STATUSES, optional=True),
+                "status_to": c.known(e.get("status_to"), ".status_to", af.STATUSES, optional=True),
+                "step": None if e.get("step") is None else c.integer(e.get("step"), ".step", 1, af.STEP_COUNT),
+                "offer": c.known(e.get("offer"), ".offer", af.OFFERS, optional=True),
+                "amount": None if amount is None else c.integer(amount, ".amount", 0, af.MAX_AMOUNT_FEN),
+                "detail": c.text(e.get("detail", ""), ".detail", af.MAX_TEXT * 2) or ""})
+        item["events"] = events
+        follow = []
+        for j, f in enumerate(c.lst(k.get("followups", []), f"{path}.followups", 50)):
+            c.at = f"{path}.followups[{j}]"
+            c.obj(f, "")
+            follow.append({"cadence_id": c.text(f.get("cadence_id"), ".cadence_id", 64, required=True),
+                           "step": c.integer(f.get("step", 0), ".step", 0, 1000), "due_at": c.time(f.get("due_at"), ".due_at"),
+                           "planned_at": c.time(f.get("planned_at"), ".planned_at", optional=True)})
+        item["followups"] = follow
+        cases.append(item)
+    return cases

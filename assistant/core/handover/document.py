@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 from ... import __version__
 from ...errors import KnownError
-from .. import customers, kpi, reminders, shifts, zones
+from .. import aftersales, customers, kpi, reminders, shifts, zones
 from ..cadence import ANGLE_NAMES
 from ..clock import from_db, to_db
 from ..fileio.progress import Progress, Steps
@@ -23,7 +23,9 @@ _OPEN_BUYERS = (
     "SELECT b.id FROM buyers b WHERE (b.starred = 1 AND b.state IN ('following', 'paused')) "
     "OR EXISTS (SELECT 1 FROM buyer_mark_links l JOIN buyer_marks m ON m.id = l.mark_id "
     "           WHERE l.buyer_id = b.id AND m.code = 'after_sales') "
-    "OR EXISTS (SELECT 1 FROM reminders r WHERE r.buyer_id = b.id AND r.state = 'pending')"
+    "OR EXISTS (SELECT 1 FROM reminders r WHERE r.buyer_id = b.id AND r.state = 'pending') "
+    "OR EXISTS (SELECT 1 FROM aftersales_cases c WHERE c.buyer_id = b.id "
+    "           AND c.status IN ('new', 'calming', 'proposed', 'warehouse', 'manager'))"
 )
 
 
@@ -75,6 +77,9 @@ def build(store: Store, *, now: datetime | None = None, shift: shifts.Shift | No
         "buyers": buyers,
         "log": [{"uuid": e.uuid, "kind": e.kind, "text": text(e.text), "agent": text(e.agent or ""), "at": to_db(e.at)}
                 for e in entries],
+        # After-sales: every open case travels with its step, history and follow-ups (core/aftersales.py).
+        "cases": _case_docs(store, text, include_phones),
+        "aftersales_kpis": aftersales.kpis(store, since, until, compare=False).to_dict(),
     }
     doc["counts"] = _counts(doc)
     steps.add()
@@ -103,6 +108,7 @@ def _counts(doc: dict) -> dict[str, int]:
         "pending_reminders": sum(len(b["reminders"]) for b in buyers),
         "chases": sum(len(b["chases"]) for b in buyers),
         "log": len(doc["log"]),
+        "cases_open": len(doc.get("cases", [])),
     }
 
 
@@ -161,7 +167,8 @@ def _buyer_docs(store: Store, ids: list[int], include_phones: bool, text: Callab
         for bid, kind, cadence_id, step, due, planned, moved, created, promo_id, pname, pstart in _rows(
                 store, "SELECT r.buyer_id, r.kind, r.cadence_id, r.step, r.due_at, r.planned_at, r.moved_for, "
                 "r.created_at, r.promotion_id, p.name, p.start_at FROM reminders r LEFT JOIN promotions p "
-                f"ON p.id = r.promotion_id WHERE r.state = 'pending' AND r.buyer_id IN {sel} ORDER BY r.due_at, r.id",
+                f"ON p.id = r.promotion_id WHERE r.state = 'pending' AND r.kind != 'aftersales' AND r.buyer_id IN {sel} "
+                "ORDER BY r.due_at, r.id",
                 ref):
             pending.setdefault(bid, []).append({
                 "kind": kind, "cadence_id": cadence_id, "step": step, "due_at": due, "planned_at": planned,
@@ -187,6 +194,37 @@ def _buyer_docs(store: Store, ids: list[int], include_phones: bool, text: Callab
                 "_promotion_ids": promo_ids.get(bid, []),
             })
         steps.add(len(chunk))
+    return out
+
+
+def _case_docs(store: Store, text: Callable[[str], str], include_phones: bool) -> list[dict]:
+    """The open after-sales cases: fields, history and pending follow-ups. The order number is masked
+    (core/aftersales.mask_order) unless include_phones; buyer text goes through `text` like notes."""
+    out = []
+    rows = store.query(
+        "SELECT c.*, b.uuid AS buyer_uuid, k.code AS cat_code, k.name AS cat_name, k.shop AS cat_shop "
+        "FROM aftersales_cases c JOIN buyers b ON b.id = c.buyer_id JOIN aftersales_categories k ON k.id = c.category_id "
+        "WHERE c.status IN ('new', 'calming', 'proposed', 'warehouse', 'manager') ORDER BY c.opened_at, c.id")
+    for r in rows:
+        events = [{"uuid": e["uuid"], "at": e["at"], "kind": e["kind"], "by_name": text(e["by_name"]),
+                   "by_role": e["by_role"], "status_from": e["status_from"], "status_to": e["status_to"],
+                   "step": e["step"], "offer": e["offer"], "amount": e["amount"], "detail": text(e["detail"])}
+                  for e in store.query("SELECT * FROM aftersales_events WHERE case_id = ? ORDER BY at, id", (r["id"],))]
+        follow = [{"cadence_id": f["cadence_id"], "step": f["step"], "due_at": f["due_at"], "planned_at": f["planned_at"]}
+                  for f in store.query("SELECT cadence_id, step, due_at, planned_at FROM reminders WHERE case_id = ? "
+                                       "AND state = 'pending' AND kind = 'aftersales' ORDER BY due_at, id", (r["id"],))]
+        out.append({
+            "uuid": r["uuid"], "buyer_uuid": r["buyer_uuid"],
+            "order_no": r["order_no"] if include_phones else aftersales.mask_order(r["order_no"]),
+            "product": text(r["product"]), "problem": text(r["problem"]),
+            "category": {"code": r["cat_code"], "name": r["cat_name"], "shop": text(r["cat_shop"])},
+            "severity": r["severity"], "wanted": r["wanted"], "mood": r["mood"], "feelings": text(r["feelings"]),
+            "status": r["status"], "step": r["step"], "outcome": r["outcome"], "outcome_amount": r["outcome_amount"],
+            "warehouse_findings": text(r["warehouse_findings"]), "manager_decision": text(r["manager_decision"]),
+            "decided_by": text(r["decided_by"]) if r["decided_by"] else None, "opened_by": text(r["opened_by"]),
+            "opened_at": r["opened_at"], "updated_at": r["updated_at"], "closed_at": r["closed_at"],
+            "events": events, "followups": follow,
+        })
     return out
 
 
@@ -238,6 +276,7 @@ class Sections:
     pending: list[dict]
     after_sales: list[dict]
     log: list[dict]
+    cases: list[dict] = field(default_factory=list)  # open after-sales cases, with their buyer
 
 
 def sections(doc: dict, cadence_names: dict[str, str] | None = None) -> Sections:
@@ -259,7 +298,11 @@ def sections(doc: dict, cadence_names: dict[str, str] | None = None) -> Sections
     starred.sort(key=lambda x: (x["next"]["due_at"] if x["next"] else "9", x["buyer"]["nickname"]))
     pending.sort(key=lambda x: (x["reminder"]["due_at"], x["buyer"]["nickname"]))
     after.sort(key=lambda x: x["buyer"]["updated_at"], reverse=True)
-    return Sections(tz, starred, pending, after, list(doc["log"]))
+    by_uuid = {b["uuid"]: b for b in doc["buyers"]}
+    cases = [{"case": c, "buyer": by_uuid.get(c["buyer_uuid"]),
+              "last": c["events"][-1] if c["events"] else None,
+              "next": c["followups"][0] if c["followups"] else None} for c in doc.get("cases", [])]
+    return Sections(tz, starred, pending, after, list(doc["log"]), cases)
 
 
 # ---------------------------------------------------------------- JSON

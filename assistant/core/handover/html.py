@@ -8,7 +8,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from ...paths import resource_path
-from .. import kpi, shifts
+from .. import aftersales, kpi, shifts
 from ..cadence import ANGLES
 from .common import FORMAT, VERSION
 from .document import _REMINDER_KINDS, Sections, _angle, _fmt, _platform, _state, sections
@@ -189,6 +189,31 @@ def render_html(doc: dict, cadence_names: dict[str, str] | None = None, sec: Sec
     out.append(_table("after-sales", "售后未结", [("买家", ""), ("平台 / 店铺", ""), ("状态", ""), ("标记", ""),
                                               ("电话", ""), ("备注", ""), ("更新", "")],
                       (after_row(x) for x in sec.after_sales), len(sec.after_sales), "没有未结的售后"))
+
+    def case_row(x: dict) -> str:
+        c, b, nxt = x["case"], x["buyer"] or {}, x["next"]
+        history = "<br>".join(_e(f"{t(e['at'])} {e['by_name'] or ''} {aftersales.EVENT_NAMES.get(e['kind'], (e['kind'],))[0]}"
+                                 f"{(' ' + aftersales.OFFERS[e['offer']][0]) if e['offer'] else ''}"
+                                 f"{(' ¥' + aftersales.yuan(e['amount'])) if e['amount'] is not None else ''}"
+                                 f"{(' ' + e['detail']) if e['detail'] else ''}") for e in c["events"][-5:])
+        return (f"<tr><td>{_e(b.get('nickname', ''))}</td><td>{_e(_platform(b.get('platform', '')))} "
+                f"{_e(b.get('shop', ''))}</td><td>{_e(aftersales.STATUSES[c['status']][0])}</td>"
+                f'<td class="num">{c["step"]}/4</td><td>{_e(aftersales.SEVERITIES[c["severity"]][0])} · '
+                f'{_e(aftersales.MOODS[c["mood"]][0])}</td><td>{_e(c["category"]["name"])}</td>'
+                f'<td>{_e(c["order_no"])}</td><td class="notes">{_e(c["problem"])}</td>'
+                f'<td class="notes">{history}</td>'
+                f'<td class="time">{_e(t(nxt["due_at"]) if nxt else "")}</td></tr>')
+
+    ak = doc.get("aftersales_kpis") or {}
+    if sec.cases or ak.get("opened") or ak.get("closed"):
+        reasons = "、".join(f"{r['category']} {r['count']}" for r in ak.get("refund_reasons", [])) or "—"
+        out.append(f'<p class="meta" id="aftersales-kpis">售后：未结 {ak.get("open_now", 0)} 单 · 本班新开 '
+                   f'{ak.get("opened", 0)} · 结案 {ak.get("closed", 0)} · 赔偿 ¥{_e(ak.get("compensation_total_yuan", "0.00"))}'
+                   f' · 退款 {ak.get("refunds", 0)}（原因：{_e(reasons)}）· 升级主管 {ak.get("escalations", 0)}</p>')
+        out.append(_table("cases", "售后单（未结，交给下一班）", [("买家", ""), ("平台 / 店铺", ""), ("状态", ""),
+                                                       ("步骤", "num"), ("程度 · 情绪", ""), ("分类", ""), ("订单", ""),
+                                                       ("问题（买家原话）", ""), ("最近记录", ""), ("下次跟进", "")],
+                          (case_row(x) for x in sec.cases), len(sec.cases), "没有未结的售后单"))
 
     def log_row(e: dict) -> str:
         kind = shifts.ENTRY_KINDS.get(e["kind"], (e["kind"],))[0]

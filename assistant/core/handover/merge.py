@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import customers, masking, reminders, shifts
+from ..aftersales import mask_order as _masked_order
 from ..clock import to_db
 from ..store import Store
 from .checking import read_file
@@ -57,6 +58,9 @@ class ImportPlan:
     marks_created: list[str] = field(default_factory=list)
     promotions_added: list[str] = field(default_factory=list)
     log_added: int = 0
+    cases_added: int = 0  # open after-sales cases new here
+    cases_updated: int = 0
+    case_events_added: int = 0
     warnings: list[tuple[str, str]] = field(default_factory=list)
     applied: bool = False
     doc: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -92,14 +96,16 @@ class ImportPlan:
     @property
     def has_changes(self) -> bool:
         return bool(self.buyers_added or self.buyers_updated or self.marks_created or self.promotions_added
-                    or self.log_added)
+                    or self.log_added or self.cases_added or self.cases_updated or self.case_events_added)
 
     def counts(self) -> dict[str, int]:
         return {"buyers_added": self.buyers_added, "buyers_updated": self.buyers_updated,
                 "buyers_unchanged": self.buyers_unchanged, "notes_merged": self.notes_merged,
                 "chases_added": self.chases_added, "reminders_added": self.reminders_added,
                 "reminders_cancelled": self.reminders_cancelled, "marks_created": len(self.marks_created),
-                "promotions_added": len(self.promotions_added), "log_added": self.log_added}
+                "promotions_added": len(self.promotions_added), "log_added": self.log_added,
+                "cases_added": self.cases_added, "cases_updated": self.cases_updated,
+                "case_events_added": self.case_events_added}
 
     def summary(self, lang: str = "zh") -> str:
         c = self.counts()
@@ -107,17 +113,21 @@ class ImportPlan:
             head = "Imported" if self.applied else "Would import"
             if not self.has_changes:
                 return "Nothing to import: everything in this file is already here."
+            cases = (f" After-sales: {c['cases_added']} new cases, {c['cases_updated']} updated."
+                     if c["cases_added"] or c["cases_updated"] else "")
             return (f"{head}: {c['buyers_added']} new buyers, {c['buyers_updated']} updated "
                     f"({c['notes_merged']} notes merged), {c['buyers_unchanged']} unchanged; {c['chases_added']} chases, "
                     f"{c['reminders_added']} reminders added, {c['reminders_cancelled']} replaced; "
-                    f"{c['marks_created']} marks, {c['promotions_added']} promotions, {c['log_added']} log entries.")
+                    f"{c['marks_created']} marks, {c['promotions_added']} promotions, {c['log_added']} log entries."
+                    + cases)
         head = "已导入" if self.applied else "将导入"
         if not self.has_changes:
             return "没有需要导入的内容：文件中的信息本机都已经有了。"
         return (f"{head}：新增买家 {c['buyers_added']} 位，更新 {c['buyers_updated']} 位（合并备注 {c['notes_merged']} 条），"
                 f"无变化 {c['buyers_unchanged']} 位；催单记录 {c['chases_added']} 条，提醒新增 {c['reminders_added']} 条、"
                 f"替换 {c['reminders_cancelled']} 条；新标记 {c['marks_created']} 个，活动 {c['promotions_added']} 个，"
-                f"交接日志 {c['log_added']} 条。")
+                f"交接日志 {c['log_added']} 条。" + (f"售后单：新增 {c['cases_added']} 单，更新 {c['cases_updated']} 单。"
+                                                   if c["cases_added"] or c["cases_updated"] else ""))
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "sha256": self.sha256, "source_agent": self.source_agent,
@@ -222,6 +232,8 @@ class _Merge:
         self.prefetch()
         for b in self.doc["buyers"]:
             self.buyer(b)
+        for k in self.doc.get("cases", []):
+            self.case(k)
         self.log_entries()
 
     def prefetch(self) -> None:
@@ -250,7 +262,7 @@ class _Merge:
         for r in self.store.query(
                 "SELECT r.id, r.buyer_id, r.kind, r.cadence_id, r.step, r.due_at, p.name AS pname, p.start_at AS pstart "
                 "FROM reminders r LEFT JOIN promotions p ON p.id = r.promotion_id "
-                f"WHERE r.state = 'pending' AND r.buyer_id IN {sel}", ref):
+                f"WHERE r.state = 'pending' AND r.kind != 'aftersales' AND r.buyer_id IN {sel}", ref):
             self.local_pending.setdefault(r["buyer_id"], []).append(r)
 
     def local_buyer(self, b: dict) -> dict | None:
@@ -438,6 +450,85 @@ class _Merge:
                        (str(uuidlib.uuid4()), buyer_id, promo_id, r["kind"], r["cadence_id"], r["step"], r["due_at"],
                         r["planned_at"] or r["due_at"], ",".join(r["moved_for"]), r["created_at"] or self.stamp))
         return changed
+
+    # -- after-sales cases (open ones travel with their step, history and follow-ups)
+
+    def case_buyer_id(self, buyer_uuid: str) -> int | None:
+        b = next(x for x in self.doc["buyers"] if x["uuid"] == buyer_uuid)  # checked: it is in the file
+        rows = self.store.query("SELECT id FROM buyers WHERE uuid = ? UNION ALL SELECT id FROM buyers WHERE "
+                                "platform = ? AND shop = ? AND nickname = ?",
+                                (buyer_uuid, b["platform"], b["shop"], b["nickname"]))
+        return rows[0]["id"] if rows else None
+
+    def category_id(self, cat: dict) -> int | None:
+        if cat["code"]:
+            rows = self.store.query("SELECT id FROM aftersales_categories WHERE code = ?", (cat["code"],))
+            if rows:
+                return rows[0]["id"]
+        rows = self.store.query("SELECT id FROM aftersales_categories WHERE name = ? ORDER BY shop != ?, id",
+                                (cat["name"], cat["shop"]))
+        if rows or not self.write:
+            return rows[0]["id"] if rows else None
+        position = self.store.query("SELECT IFNULL(max(position), 0) + 1 AS p FROM aftersales_categories")[0]["p"]
+        return int(self.x("INSERT INTO aftersales_categories (uuid, code, name, shop, position, created_at) "
+                          "VALUES (?, NULL, ?, ?, ?, ?)", (str(uuidlib.uuid4()), cat["name"], cat["shop"], position,
+                                                           self.stamp)).lastrowid)
+
+    def case(self, k: dict) -> None:
+        local = self.store.query("SELECT id, updated_at, order_no FROM aftersales_cases WHERE uuid = ?", (k["uuid"],))
+        fields = ("product", "problem", "severity", "wanted", "mood", "feelings", "status", "step", "outcome",
+                  "outcome_amount", "warehouse_findings", "manager_decision", "decided_by", "opened_by", "opened_at",
+                  "updated_at", "closed_at")
+        if not local:
+            self.plan.cases_added += 1
+            self.plan.case_events_added += len(k["events"])
+            if not self.write:
+                return
+            buyer_id = self.case_buyer_id(k["buyer_uuid"])
+            case_id = int(self.x(
+                f"INSERT INTO aftersales_cases (uuid, buyer_id, order_no, category_id, {', '.join(fields)}) "
+                f"VALUES (?,?,?,?,{','.join('?' * len(fields))})",
+                (k["uuid"], buyer_id, k["order_no"], self.category_id(k["category"]), *(k[f] for f in fields))).lastrowid)
+            self.case_events(case_id, k["events"], set())
+            self.case_followups(case_id, buyer_id, k["followups"])
+            reminders.pause_for_after_sales(self.store, buyer_id, self.now)  # type: ignore[arg-type]
+            return
+        case_id = local[0]["id"]
+        have = {r["uuid"] for r in self.store.query("SELECT uuid FROM aftersales_events WHERE case_id = ?", (case_id,))}
+        missing = [e for e in k["events"] if e["uuid"] not in have]
+        self.plan.case_events_added += len(missing)
+        newer = k["updated_at"] > local[0]["updated_at"]
+        if newer:
+            self.plan.cases_updated += 1
+        if not self.write:
+            return
+        self.case_events(case_id, missing, have)
+        if newer:
+            order = local[0]["order_no"] if masking.masks(local[0]["order_no"], k["order_no"]) or \
+                k["order_no"] == _masked_order(local[0]["order_no"]) else k["order_no"]
+            self.x(f"UPDATE aftersales_cases SET order_no = ?, category_id = IFNULL(?, category_id), "
+                   f"{', '.join(f'{f} = ?' for f in fields)} WHERE id = ?",
+                   (order, self.category_id(k["category"]), *(k[f] for f in fields), case_id))
+            self.x("UPDATE reminders SET state = 'cancelled', outcome = 'handover' WHERE case_id = ? "
+                   "AND state = 'pending'", (case_id,))
+            buyer_id = self.store.query("SELECT buyer_id FROM aftersales_cases WHERE id = ?", (case_id,))[0]["buyer_id"]
+            self.case_followups(case_id, buyer_id, k["followups"])
+
+    def case_events(self, case_id: int, events: list[dict], have: set[str]) -> None:
+        for e in events:
+            if e["uuid"] in have:
+                continue
+            self.x("INSERT INTO aftersales_events (uuid, case_id, at, kind, by_name, by_role, status_from, status_to, "
+                   "step, offer, amount, detail) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                   (e["uuid"], case_id, e["at"], e["kind"], e["by_name"], e["by_role"], e["status_from"],
+                    e["status_to"], e["step"], e["offer"], e["amount"], e["detail"]))
+
+    def case_followups(self, case_id: int, buyer_id: int | None, follow: list[dict]) -> None:
+        for f in follow:  # never shown on this computer: they fire in this panel
+            self.x("INSERT INTO reminders (uuid, buyer_id, kind, cadence_id, step, due_at, planned_at, state, "
+                   "created_at, case_id) VALUES (?,?, 'aftersales', ?,?,?,?, 'pending', ?, ?)",
+                   (str(uuidlib.uuid4()), buyer_id, f["cadence_id"], f["step"], f["due_at"], f["planned_at"] or f["due_at"],
+                    self.stamp, case_id))
 
     # -- the previous shift's log entries
 

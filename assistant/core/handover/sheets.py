@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .. import kpi, shifts
+from .. import aftersales, kpi, shifts
 from ..fileio.xlsx import XlsxWriter
 from .document import _REMINDER_KINDS, Sections, _angle, _local, _platform, _state, sections
 
@@ -47,6 +47,17 @@ def render_xlsx(doc: dict, path: Path | str, cadence_names: dict[str, str] | Non
         ("未结标星买家（位）", len(sec.starred), "int"), ("待催单（条）", len(sec.pending), "int"),
         ("售后未结（位）", len(sec.after_sales), "int"),
     ]
+    ak = doc.get("aftersales_kpis") or {}
+    with_cases = bool(sec.cases or ak.get("opened") or ak.get("closed"))
+    if with_cases:  # after-sales, counted for the shift (core/aftersales.kpis)
+        summary += [
+            ("售后单未结（单）", ak.get("open_now", 0), "int"), ("售后新开（单）", ak.get("opened", 0), "int"),
+            ("售后结案（单）", ak.get("closed", 0), "int"),
+            ("平均结案时长（小时）", ak.get("avg_hours_to_close"), "num"),
+            ("赔偿金额（元）", (ak.get("compensation_total") or 0) / 100, "num"),
+            ("退款（单）", ak.get("refunds", 0), "int"), ("升级主管（次）", ak.get("escalations", 0), "int"),
+            ("退款原因", "、".join(f"{r['category']} {r['count']}" for r in ak.get("refund_reasons", [])), "text"),
+        ]
     xw = XlsxWriter(tick, title="交接班报告")
     xw.sheet("概况", [("项目", "text"), ("数值", "mixed")], ([label, (value, kind)] for label, value, kind in summary),
              widths=[26, 22])
@@ -75,6 +86,20 @@ def render_xlsx(doc: dict, path: Path | str, cadence_names: dict[str, str] | Non
              ([x["buyer"]["nickname"], _platform(x["buyer"]["platform"]), x["buyer"]["shop"],
                _state(x["buyer"]["state"]), "、".join(x["marks"]), x["buyer"]["phone"] or x["buyer"]["phone_masked"] or "",
                x["buyer"]["notes"], when(x["buyer"]["updated_at"])] for x in sec.after_sales))
+    if with_cases:
+        xw.sheet("售后单", [("买家", "text"), ("平台", "text"), ("店铺", "text"), ("状态", "text"), ("步骤", "int"),
+                         ("程度", "text"), ("情绪", "text"), ("诉求", "text"), ("分类", "text"), ("订单", "text"),
+                         ("商品", "text"), ("问题（买家原话）", "wrap"), ("仓库反馈", "wrap"), ("主管决定", "wrap"),
+                         ("记录", "wrap"), ("下次跟进", "date"), ("开单时间", "date")],
+                 ([(x["buyer"] or {}).get("nickname", ""), _platform((x["buyer"] or {}).get("platform", "")),
+                   (x["buyer"] or {}).get("shop", ""), aftersales.STATUSES[x["case"]["status"]][0], x["case"]["step"],
+                   aftersales.SEVERITIES[x["case"]["severity"]][0], aftersales.MOODS[x["case"]["mood"]][0],
+                   aftersales.WANTED[x["case"]["wanted"]][0], x["case"]["category"]["name"], x["case"]["order_no"],
+                   x["case"]["product"], x["case"]["problem"], x["case"]["warehouse_findings"],
+                   x["case"]["manager_decision"],
+                   "\n".join(f"{aftersales.EVENT_NAMES.get(e['kind'], (e['kind'],))[0]} {e['detail']}".strip()
+                             for e in x["case"]["events"]),
+                   when(x["next"]["due_at"]) if x["next"] else None, when(x["case"]["opened_at"])] for x in sec.cases))
     xw.sheet("工作日志", [("时间", "date"), ("类型", "text"), ("内容", "wrap"), ("客服", "text")],
              ([when(e["at"]), shifts.ENTRY_KINDS.get(e["kind"], (e["kind"],))[0], e["text"], e["agent"]]
               for e in sec.log))
