@@ -195,6 +195,11 @@ DECLARE
     v_until timestamptz := kefu_lease_end(p_until);
     n integer;
 BEGIN
+    -- nothing waiting (the usual sign-in): no UPDATE at all, whose statement trigger would wake every panel
+    IF NOT EXISTS (SELECT 1 FROM reminders r WHERE r.state = 'pending' AND r.owner IS NULL
+                   AND r.shop = ANY (kefu_shops_of(me))) THEN
+        RETURN 0;
+    END IF;
     WITH pool AS (
         SELECT b.id, b.shop, b.holder FROM buyers b
         WHERE b.shop = ANY (kefu_shops_of(me)) AND (b.holder IS NULL OR b.held_until <= now())

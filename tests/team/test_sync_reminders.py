@@ -274,3 +274,17 @@ def test_a_promotion_refused_by_the_server_stays_this_pcs_own(tmp_path, team):
     result = wang.push()
     assert result.conflicts == 1
     assert wang.store.query("SELECT team_shop FROM promotions")[0]["team_shop"] is None
+
+
+def test_signing_in_with_an_empty_pool_wakes_nobody(tmp_path, team):
+    wang, li = panel(tmp_path, team, "wang"), panel(tmp_path, team, "li")
+    star(wang)
+    wang.sync()
+    listener = wang.open_listener()
+    try:
+        sync.drain(listener)
+        assert li.pick_up_pool() == 0
+        listener.execute("SELECT 1")
+        assert list(listener.notifies(timeout=0.3, stop_after=1)) == []
+    finally:
+        listener.close()
