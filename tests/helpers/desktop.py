@@ -314,3 +314,22 @@ def env_without_display() -> dict[str, str]:
     env = dict(os.environ)
     env.pop("DISPLAY", None)
     return env
+
+
+def screenshot(xvfb: Xvfb, path: Path) -> Path:
+    """The whole screen of this X server as a PNG (python-xlib's GetImage, written by Qt's QImage:
+    no ImageMagick needed), for looking at what a test saw."""
+    from PySide6.QtGui import QImage
+    from Xlib import X
+    from Xlib.display import Display
+
+    display = Display(xvfb.display)
+    try:
+        root = display.screen().root
+        size = root.get_geometry()
+        raw = root.get_image(0, 0, size.width, size.height, X.ZPixmap, 0xFFFFFFFF).data
+    finally:
+        display.close()
+    # 24-bit depth comes as 32 bits per pixel, BGRX in memory: Qt's RGB32 on a little-endian machine
+    QImage(raw, size.width, size.height, QImage.Format.Format_RGB32).copy().save(str(path))
+    return path
