@@ -191,6 +191,22 @@ class ChaseActions(QObject):
                               "No chase script left: this buyer got every angle already; follow up by hand", "warning")
             return
         values = {"客户": nickname, **(values or {})}
+        now = self.clock.now()
+
+        def checked(holder: str | None) -> None:
+            # Team mode: the buyer may have gone to another agent since this card or row was drawn (a
+            # 交班, a take-over): then nothing reaches the chat window - the record would be refused
+            # after the buyer already had the script, and the new holder is reminded of the same step.
+            if holder:
+                log.info("chase paste refused for buyer %d: another agent follows them", buyer_id)
+                self.messages.post(blocked_text(holder), "", "warning")
+                return
+            self._paste(buyer_id, proposal, reminder_id, token, values)
+
+        self.worker.submit(lambda store: team_queries.holder_of(store, buyer_id, now), checked, self._error)
+
+    def _paste(self, buyer_id: int, proposal: reminders.ChaseProposal, reminder_id: int | None,
+               token: int | None, values: dict[str, str]) -> None:
         if self.paste_available:
             attribution = f"chase:{next(_chase_attributions)}"
             self.pending[attribution] = PendingChase(buyer_id, proposal.reply_id, reminder_id)
@@ -464,6 +480,9 @@ class ReminderCard(QFrame):
             actions.propose(item.buyer_id, self.set_proposal)
             actions.holder_of(item.buyer_id, self.set_holder)
             actions.taken_over.connect(self._on_taken_over)
+            # any write (a 交班 from the 交接 tab or `kefu team hand-over`, a sync that moved the buyer):
+            # the holder now, not at the next recheck a minute later
+            actions.worker.data_changed.connect(self._refresh_holder)
             self._recheck.start()
 
     def _button(self, icon_name: str | None, primary: bool = False) -> QPushButton:
@@ -488,6 +507,10 @@ class ReminderCard(QFrame):
         self.holder = name
         self._retranslate()
         self.proposal_ready.emit()  # the card's height changed
+
+    def _refresh_holder(self) -> None:
+        if self.isVisible() and self.item.buyer_id is not None:
+            self.actions.holder_of(self.item.buyer_id, self.set_holder)
 
     def _on_taken_over(self, buyer_id: int) -> None:
         if buyer_id == self.item.buyer_id:

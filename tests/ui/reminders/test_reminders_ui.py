@@ -176,7 +176,7 @@ def test_only_the_attributed_paste_is_a_chase_not_the_same_reply_from_the_list(q
     hk.messages.message.connect(lambda m: m.level == "warning" and errors.append(m.en))
 
     qtbot.mouseClick(card.paste_button, Qt.MouseButton.LeftButton)  # 粘贴催单 ...
-    assert len(forms) == 1
+    qtbot.waitUntil(lambda: len(forms) == 1, timeout=3000)  # after the holder check (one worker read)
     hk.cancel_paste(forms[0])  # ... form cancelled: nothing pasted
     hk.paste_reply(reply_id, filled("1"))  # the same reply from the quick-replies list
     assert errors == [] and uses == [reply_id]
@@ -184,7 +184,7 @@ def test_only_the_attributed_paste_is_a_chase_not_the_same_reply_from_the_list(q
     assert customers.chase_history(cstore, buyer.id) == [] and popup.count() == 1
 
     qtbot.mouseClick(card.paste_button, Qt.MouseButton.LeftButton)  # 粘贴催单 again, form filled
-    assert len(forms) == 2
+    qtbot.waitUntil(lambda: len(forms) == 2, timeout=3000)
     hk.complete_paste(forms[1], filled("2"))
     assert "订单 2" in QApplication.clipboard().text()
     qtbot.waitUntil(lambda: popup.count() == 0, timeout=5000)
