@@ -158,13 +158,17 @@ def check(text: str, rules: RuleSet, *, group_path: str = "", angle: str | None 
             continue
         if rule.languages and lang not in rule.languages:
             continue
-        allowed = [m.span() for pattern in rule.allow for m in pattern.finditer(seen)]
+        allowed: list[tuple[int, int]] | None = None  # found on the first candidate: most texts have none
         sentences_done: set[tuple[int, int]] = set()
         spans: list[tuple[int, int]] = []
         for pattern in rule.patterns:
             for m in pattern.finditer(seen):
                 start, end = m.span()
-                if start == end or any(a <= start and end <= b for a, b in allowed):
+                if start == end:
+                    continue
+                if allowed is None:
+                    allowed = [a.span() for pattern in rule.allow for a in pattern.finditer(seen)]
+                if any(a <= start and end <= b for a, b in allowed):
                     continue
                 if any(start < e and s < end for s, e in spans):
                     continue  # two patterns of one rule on the same words: one finding
