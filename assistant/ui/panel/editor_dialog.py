@@ -411,6 +411,10 @@ class EditorDialog(QDialog):
         self.compliance_label.setText("".join(parts))
         self.compliance_note.setVisible(bool(parts))
         self._underline(self.findings)
+        if parts and self.isVisible():
+            needed = self.sizeHint().height()
+            if self.height() < needed:  # the note takes room: grow rather than squeeze the text box
+                self.resize(self.width(), needed)
 
     def _underline(self, findings: list[compliance.Finding]) -> None:
         """A wavy red line under each place the check found (positions are in the text as typed)."""
