@@ -355,3 +355,16 @@ def test_an_import_flags_replies_lists_them_and_imports_everything(store, tmp_pa
     csv_file.write_text("快捷短语编码,快捷短语,快捷短语分组\na5,活动价到{截止时间}结束,大促\n", encoding="utf-8")
     result = transfer.import_file(store, csv_file, replace=True)
     assert result.replaced == 1 and result.flagged == [] and replies.get_reply(store, "a5").compliance == []
+
+
+def test_the_readme_example_is_a_working_shop_rules_file(tmp_path):
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Compliance check"):]
+    example = section[section.index("```json") + len("```json"):section.index("```\n", section.index("```json"))]
+    path = tmp_path / compliance.USER_FILE
+    path.write_text(example, encoding="utf-8")
+    rules = compliance.load_rules(path)
+    assert rules.problem is None
+    assert categories("亲，加vx发您优惠", rules=rules) == {"off_platform"}
+    assert categories("100%正品", rules=rules) == set()
+    assert categories("这个不行", "客诉", rules=rules) == {"refusal"}
