@@ -124,22 +124,56 @@ def _reply_changes(args: argparse.Namespace) -> dict:
     return changes
 
 
+# ---------------------------------------------------------------- compliance (assistant/core/compliance.py)
+
+def _rules_problem(ctx: Ctx) -> None:
+    """The shop's rules file is malformed: said once, on stderr (the shipped rules still apply)."""
+    from ..core import compliance
+
+    problem = compliance.rules_for(ctx.store).problem
+    if problem is not None:
+        sys.stderr.write(f"Warning: {problem[1]} / 警告：{problem[0]}\n")
+
+
+def _finding_line(f: Any) -> str:
+    text = " ".join(f.text.split())
+    return (f"[{f.rule}] {f.category_en} \"{text}\": {f.message_en} Try: {f.suggestion_en} "
+            f"/ {f.category_zh}“{text}”：{f.message_zh} 建议：{f.suggestion_zh}")
+
+
+def _warn_findings(reply: Any) -> None:
+    for f in reply.compliance:
+        sys.stderr.write(f"Warning: compliance {_finding_line(f)}\n")
+
+
+def _strict_refused(exc: Any) -> int:
+    for f in exc.findings:
+        sys.stderr.write(f"Flagged: {_finding_line(f)}\n")
+    cliout.error(exc.bilingual())
+    return exc.exit_code
+
+
 def cmd_replies_add(ctx: Ctx) -> int:
-    from ..core import replies
+    from ..core import compliance, replies
 
     changes = _reply_changes(ctx.args)
     if "body" not in changes:
         raise ValidationError("请用 --body 或 --body-file 给出回复内容", "Give the reply text with --body or --body-file")
-    reply = replies.create_reply(ctx.store, **{("language" if k == "language" else k): v for k, v in changes.items()})
+    _rules_problem(ctx)
+    try:
+        reply = replies.create_reply(ctx.store, strict=ctx.args.strict, **changes)
+    except compliance.FlaggedError as exc:
+        return _strict_refused(exc)
     if ctx.args.json:
         _json(_reply_json(reply))
     else:
         _out(f"Added reply {reply.id} ({reply.code or reply.uuid}) / 已添加：{reply.title}")
+    _warn_findings(reply)
     return 0
 
 
 def cmd_replies_edit(ctx: Ctx) -> int:
-    from ..core import replies
+    from ..core import compliance, replies
 
     changes = _reply_changes(ctx.args)
     if ctx.args.clear_code:
@@ -148,12 +182,46 @@ def cmd_replies_edit(ctx: Ctx) -> int:
         changes["hotkey"] = None
     if not changes:
         raise ValidationError("没有要修改的内容（见 --help）", "Nothing to change (see --help)")
-    reply = replies.update_reply(ctx.store, ctx.args.ref, **changes)
+    _rules_problem(ctx)
+    try:
+        reply = replies.update_reply(ctx.store, ctx.args.ref, strict=ctx.args.strict, **changes)
+    except compliance.FlaggedError as exc:
+        return _strict_refused(exc)
     if ctx.args.json:
         _json(_reply_json(reply))
     else:
         _out(f"Updated reply {reply.id} / 已修改：{reply.title}")
+    _warn_findings(reply)
     return 0
+
+
+def cmd_replies_check(ctx: Ctx) -> int:
+    """Check a text without saving it (--body/--body-file), or list the library's flagged replies."""
+    from ..core import compliance, replies
+
+    _rules_problem(ctx)
+    body = _read_body(ctx.args)
+    if body is not None:
+        found = compliance.check(body, compliance.rules_for(ctx.store), group_path=ctx.args.group or "",
+                                 angle=ctx.args.angle, language=ctx.args.lang or "zh")
+        if ctx.args.json:
+            _json([f.to_dict() for f in found])
+        elif found:
+            for f in found:
+                _out(_finding_line(f))
+        else:
+            _out("No compliance findings / 未发现合规问题")
+        return compliance.FlaggedError.exit_code if found and ctx.args.strict else 0
+    flagged = replies.flagged_replies(ctx.store)
+    if ctx.args.json:
+        _json([_reply_json(r) for r in flagged])
+    else:
+        for r in flagged:
+            _out(f"{r.id}  {r.group_path}  {r.title}")
+            for f in r.compliance:
+                _out(f"    {_finding_line(f)}")
+        _out(f"{len(flagged)} flagged replies / 共 {len(flagged)} 条有合规提示")
+    return compliance.FlaggedError.exit_code if flagged and ctx.args.strict else 0
 
 
 def cmd_replies_rm(ctx: Ctx) -> int:
@@ -175,14 +243,16 @@ def cmd_replies_import(ctx: Ctx) -> int:
             plan = transfer.plan_import(ctx.store, path, replace=ctx.args.replace, format=ctx.args.format,
                                         keep_braces=keep)
             summary = {"add": len(plan.to_add), "replace": len(plan.to_replace), "skip": len(plan.skipped),
-                       "braces_kept": plan.braces_escaped}
+                       "braces_kept": plan.braces_escaped, "flagged": len(plan.flagged)}
             if ctx.args.json:
-                _json({**summary, "skipped": [_item(s) for s in plan.skipped]})
+                _json({**summary, "skipped": [_item(s) for s in plan.skipped],
+                       "flagged_items": [_flagged_json(i) for i in plan.flagged]})
             else:
                 _out(f"Would add {summary['add']}, replace {summary['replace']}, skip {summary['skip']} "
                      f"/ 将新增 {summary['add']} 条，替换 {summary['replace']} 条，跳过 {summary['skip']} 条（未写入）")
                 _print_braces(plan.braces_escaped)
                 _print_skipped(plan.skipped)
+                _print_flagged(plan.flagged, "would be flagged", "条将带合规提示导入")
             return 0
         shown = None if ctx.args.json else ImportProgress(sys.stderr)
         try:
@@ -198,13 +268,33 @@ def cmd_replies_import(ctx: Ctx) -> int:
         return exc.exit_code
     if ctx.args.json:
         _json({"added": result.added, "replaced": result.replaced, "braces_kept": result.braces_escaped,
-               "skipped": [_item(s) for s in result.skipped_items]})
+               "skipped": [_item(s) for s in result.skipped_items], "flagged": len(result.flagged),
+               "flagged_items": [_flagged_json(i) for i in result.flagged]})
     else:
         _out(f"Imported: {result.added} added, {result.replaced} replaced, {len(result.skipped_items)} skipped "
              f"/ 导入完成：新增 {result.added} 条，替换 {result.replaced} 条，跳过 {len(result.skipped_items)} 条")
         _print_braces(result.braces_escaped)
         _print_skipped(result.skipped_items)
+        _print_flagged(result.flagged, "imported with compliance findings", "条已导入，但有合规提示")
     return 0
+
+
+def _flagged_json(item: Any) -> dict:
+    return {"row": item.row, "where": item.where_en, "title": item.title, "group": item.group_path,
+            "findings": [f.to_dict() for f in item.findings]}
+
+
+def _print_flagged(items: Sequence[Any], en: str, zh: str) -> None:
+    """An import's flagged replies: the count, then one line each (the import itself went through)."""
+    if not items:
+        return
+    _out(f"  {len(items)} {en} / {len(items)} {zh}:")
+    for item in items[:50]:
+        found = "; ".join(f"{f.category_en} \"{' '.join(f.text.split())}\"" for f in item.findings)
+        found_zh = "；".join(f"{f.category_zh}“{' '.join(f.text.split())}”" for f in item.findings)
+        _out(f"  flagged {item.where_en} {item.title}: {found} / {found_zh}")
+    if len(items) > 50:
+        _out(f"  … {len(items) - 50} more")
 
 
 def _print_braces(count: int) -> None:
@@ -346,13 +436,25 @@ def register(sub: Any, add: Any, common: argparse.ArgumentParser) -> None:
         p.add_argument("--hotkey", help='e.g. "Ctrl+Alt+1"')
         p.add_argument("--angle", help="chase angle: product, price, logistics, gift, ask")
 
+    strict_help = ("refuse to save a text the compliance check flags (exit 7, nothing saved) "
+                   "/ 有合规提示时不保存")
     p = add(rsub, "add", cmd_replies_add, "add a reply / 新增回复", True)
     reply_options(p)
+    p.add_argument("--strict", action="store_true", help=strict_help)
     p = add(rsub, "edit", cmd_replies_edit, "edit a reply / 修改回复", True)
     p.add_argument("ref", metavar="ID")
     reply_options(p)
+    p.add_argument("--strict", action="store_true", help=strict_help)
     p.add_argument("--clear-code", action="store_true")
     p.add_argument("--clear-hotkey", action="store_true")
+    p = add(rsub, "check", cmd_replies_check,
+            "compliance check: a text (--body) or the library's flagged replies / 合规检查", True)
+    p.add_argument("--body", help="text to check without saving it / 要检查的文字（不保存）")
+    p.add_argument("--body-file", metavar="FILE", help="read the text from FILE ('-' = stdin)")
+    p.add_argument("--group", help="the group it would be in (售后… groups get the after-sales rules)")
+    p.add_argument("--angle", help="chase angle")
+    p.add_argument("--lang", help="language code")
+    p.add_argument("--strict", action="store_true", help="exit 7 when anything is flagged / 有提示时返回 7")
     p = add(rsub, "rm", cmd_replies_rm, "delete a reply / 删除回复")
     p.add_argument("ref", metavar="ID")
     p = add(rsub, "import", cmd_replies_import, "import Qianniu CSV/XLSX or kefu JSON / 导入", True)

@@ -655,6 +655,17 @@ def _rebuild_reminders_for_aftersales(db: Database) -> None:
         db.execute(statement)
 
 
+@migrations(name="0010_reply_compliance")
+def m0010_reply_compliance(db: Database) -> None:
+    """replies.compliance: the findings of the compliance check (assistant/core/compliance.py) made
+    when the reply was saved, as a JSON list ("[]": checked, nothing found). NULL: not checked yet.
+    Frozen like every migration, so it checks nothing itself: replies.ensure_compliance (run where
+    search.ensure_index runs, after the store is open) checks the NULL rows once, and every reply
+    again whenever the rules change (their signature is kept in settings)."""
+    db.execute("ALTER TABLE replies ADD COLUMN compliance TEXT")
+    db.execute("CREATE INDEX replies_unchecked ON replies (id) WHERE compliance IS NULL")
+
+
 @migrations(name="0011_buyer_mood")
 def m0011_buyer_mood(db: Database) -> None:
     """The buyer's mood as the agent last marked it (one click in the 客户 tab, `kefu buyers mood`):

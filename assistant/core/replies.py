@@ -7,6 +7,7 @@ transaction, so the index can never disagree with the replies after a crash.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import uuid as uuidlib
 from collections.abc import Iterable, Mapping, Sequence
@@ -16,9 +17,11 @@ from typing import Any
 
 from ..errors import NotFoundError, ValidationError
 from ..paths import resource_path
-from . import checked, hotkeys, outbox, search, settings, templates
+from . import checked, compliance, hotkeys, outbox, search, settings, templates
 from .clock import to_db
 from .store import Store
+
+log = logging.getLogger(__name__)
 
 UNGROUPED = "未分组"
 ANGLES = ("product", "price", "logistics", "gift", "ask")
@@ -62,18 +65,21 @@ class Reply:
     fields: list[str] = field(default_factory=list)
     shop: str | None = None  # team mode: the uuid of the shop library this reply belongs to
     shop_version: int | None = None  # the server's version this copy was read at
+    # What the compliance check found when the reply was saved (core/compliance.py); [] = nothing.
+    compliance: list[compliance.Finding] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
 _REPLY_COLS = ("id, uuid, group_id, title, body, code, language, platforms, hotkey, angle, position, "
-               "created_at, updated_at, use_count, last_used_at, shop, shop_version")
+               "created_at, updated_at, use_count, last_used_at, shop, shop_version, compliance")
 
 
 def _row_to_reply(row: dict, paths: dict[int, str] | None = None) -> Reply:
     data = dict(row)
     data["platforms"] = checked.text_list(data["platforms"], table="replies", column="platforms", row_id=data["id"])
+    data["compliance"] = compliance.loads(data["compliance"])
     reply = Reply(**data)
     if paths is not None:
         reply.group_path = paths.get(reply.group_id, "")
@@ -212,6 +218,9 @@ def rename_group(store: Store, ref: str | int, new_name: str) -> Group:
         db.execute("UPDATE groups SET name = ?, updated_at = ? WHERE id = ?",
                    (new_name, to_db(store.clock.now()), group.id))
         search.reindex_group(store, group.id)
+        # a group that becomes (or stops being) an after-sales group changes what applies to its replies
+        recheck_compliance(store, _reply_ids_in(store, [group.id] + [
+            g.id for g in _groups(store, False) if g.parent_id == group.id]))
     return get_group(store, group.id)
 
 
@@ -236,6 +245,7 @@ def delete_group(store: Store, ref: str | int, move_to: str | int | None = None)
             db.execute(f"UPDATE replies SET group_id = ?, updated_at = ? WHERE group_id IN "
                        f"({','.join('?' * len(ids))})", (target.id, now, *ids))
             search.reindex_group(store, target.id)
+            recheck_compliance(store, _reply_ids_in(store, [target.id]))
         for gid in [c.id for c in children] + [group.id]:
             db.execute("DELETE FROM groups WHERE id = ?", (gid,))
     return group
@@ -359,7 +369,9 @@ def create_reply(store: Store, *, body: str, title: str = "", group: str | int |
                  code: str | None = None, language: str = "zh", platforms: Iterable[str] = (),
                  hotkey: str | None = None, angle: str | None = None, uuid: str | None = None,
                  created_at: str | None = None, updated_at: str | None = None, use_count: int = 0,
-                 last_used_at: str | None = None) -> Reply:
+                 last_used_at: str | None = None, strict: bool = False) -> Reply:
+    """Add a reply. Its compliance findings are stored with it; strict: a text with findings is
+    refused (compliance.FlaggedError) and nothing is saved."""
     with store.write() as db:
         values = validate_fields(store, {
             "body": body, "title": title, "code": code, "language": language,
@@ -386,7 +398,7 @@ def create_reply(store: Store, *, body: str, title: str = "", group: str | int |
              values["platforms"], values["hotkey"], values["angle"], position, created_at or now,
              updated_at or now, int(use_count or 0), last_used_at))
         reply_id = cur.lastrowid
-        reply = get_reply(store, reply_id)
+        reply = _flag(store, get_reply(store, reply_id), strict)
         search.index_reply(store, reply)
     return reply
 
@@ -396,7 +408,9 @@ EDITABLE = ("title", "body", "code", "language", "platforms", "hotkey", "angle",
 LOCAL_FIELDS = frozenset({"hotkey"})
 
 
-def update_reply(store: Store, ref: str | int, **changes: object) -> Reply:
+def update_reply(store: Store, ref: str | int, *, strict: bool = False, **changes: object) -> Reply:
+    """Change a reply; its compliance findings are checked again and stored with it. strict: the
+    changed reply must have no findings, or compliance.FlaggedError and nothing is saved."""
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
@@ -419,7 +433,7 @@ def update_reply(store: Store, ref: str | int, **changes: object) -> Reply:
         db.execute(f"UPDATE replies SET {assignments} WHERE id = ?", (*values.values(), reply.id))
         if shared:
             db.execute("UPDATE replies SET shop_version = ? WHERE id = ?", ((reply.shop_version or 0) + 1, reply.id))
-        updated = get_reply(store, reply.id)
+        updated = _flag(store, get_reply(store, reply.id), strict)
         if shared:
             outbox.add(store, "shop_reply.update", updated.uuid,
                        {"expected_version": reply.shop_version, **shop_payload(updated)})
@@ -460,6 +474,93 @@ def restore_reply(store: Store, reply: Reply) -> Reply:
             outbox.add(store, "shop_reply.update", restored.uuid,
                        {"expected_version": reply.shop_version, **shop_payload(restored)})
     return restored
+
+
+# ---------------------------------------------------------------- compliance flags
+# Checked when a reply is written (here and in core/transfer's import), never when it is pasted.
+
+COMPLIANCE_KEY = "compliance.rules"  # settings: the signature of the rules the stored flags were made with
+
+
+def _flag(store: Store, reply: Reply, strict: bool = False) -> Reply:
+    """Check a reply just written, inside its write transaction, and store the findings with it.
+    strict: findings raise compliance.FlaggedError, which rolls the whole write back."""
+    found = compliance.check(reply.body, compliance.rules_for(store), group_path=reply.group_path,
+                             angle=reply.angle, language=reply.language)
+    if strict and found:
+        raise compliance.FlaggedError(found)
+    store.conn.execute("UPDATE replies SET compliance = ? WHERE id = ?", (compliance.dumps(found), reply.id))
+    reply.compliance = found
+    return reply
+
+
+def _reply_ids_in(store: Store, group_ids: Sequence[int]) -> list[int]:
+    return [r["id"] for r in store.query(
+        f"SELECT id FROM replies WHERE group_id IN ({','.join('?' * len(group_ids))})", tuple(group_ids))]
+
+
+def recheck_compliance(store: Store, reply_ids: Iterable[int] | None = None) -> int:
+    """Check stored replies again (every one when reply_ids is None) with the current rules;
+    returns how many replies' findings changed. One write transaction (or part of the caller's)."""
+    rules = compliance.rules_for(store)
+    changed = 0
+    with store.write() as db:
+        paths = group_paths(store)
+        cols = "SELECT id, body, group_id, angle, language, compliance FROM replies"
+        if reply_ids is None:
+            rows = store.query(cols)
+        else:
+            ids = list(reply_ids)
+            rows = []
+            for start in range(0, len(ids), 500):  # under SQLite's variable limit
+                chunk = ids[start:start + 500]
+                rows += store.query(f"{cols} WHERE id IN ({','.join('?' * len(chunk))})", tuple(chunk))
+        for r in rows:
+            value = compliance.dumps(compliance.check(r["body"], rules, group_path=paths.get(r["group_id"], ""),
+                                                     angle=r["angle"], language=r["language"]))
+            if value != r["compliance"]:
+                db.execute("UPDATE replies SET compliance = ? WHERE id = ?", (value, r["id"]))
+                changed += 1
+    return changed
+
+
+def ensure_compliance(store: Store) -> int:
+    """The one-time step after open: replies never checked (a library from before migration 0010,
+    rows written by plain SQL) are checked, and all of them again when the rules changed since the
+    stored flags were made (a new version, the shop's own rules file). Reads first; takes the write
+    lock only when there is work. Returns replies whose findings changed."""
+    if store.read_only:
+        return 0
+    signature = json.dumps(compliance.rules_for(store).signature)
+
+    def stale() -> tuple[bool, bool]:
+        stored = store.query("SELECT value FROM settings WHERE key = ?", (COMPLIANCE_KEY,))
+        changed_rules = not stored or stored[0]["value"] != signature
+        unchecked = bool(store.query("SELECT 1 FROM replies WHERE compliance IS NULL LIMIT 1"))
+        return changed_rules, unchecked
+
+    if stale() == (False, False):
+        return 0
+    with store.write() as db:
+        changed_rules, unchecked = stale()
+        if not (changed_rules or unchecked):
+            return 0
+        ids = None if changed_rules else [r["id"] for r in store.query(
+            "SELECT id FROM replies WHERE compliance IS NULL")]
+        changed = recheck_compliance(store, ids)
+        db.execute("INSERT OR REPLACE INTO settings (key, value, updated_at) VALUES (?,?,?)",
+                   (COMPLIANCE_KEY, signature, to_db(store.clock.now())))
+    if changed:
+        log.info("compliance: %d replies checked again", changed)
+    return changed
+
+
+def flagged_replies(store: Store) -> list[Reply]:
+    """Every reply whose stored findings are not empty (`kefu replies check`)."""
+    paths = group_paths(store)
+    return [_row_to_reply(r, paths) for r in store.query(
+        f"SELECT {_REPLY_COLS} FROM replies WHERE compliance IS NOT NULL AND compliance != '[]' "
+        "ORDER BY group_id, position, id")]
 
 
 def get_reply(store: Store, ref: str | int) -> Reply:
@@ -637,7 +738,8 @@ def apply_shop_row(store: Store, row: Mapping[str, Any]) -> str:
             "angle = ?, updated_at = ?, shop = ?, shop_version = ? WHERE id = ?",
             (group_id, values["title"], values["body"], values["code"], values["language"], values["platforms"],
              values["angle"], now, str(row["shop"]), int(row["version"]), reply_id))
-    search.index_reply(store, get_reply(store, reply_id))
+    # checked here, on the receiving side, against this panel's rules (the server keeps no flags)
+    search.index_reply(store, _flag(store, get_reply(store, reply_id)))
     return outcome
 
 
@@ -735,6 +837,7 @@ def seed_defaults(store: Store, force: bool = False) -> int:
     write lock only for a database not seeded yet or an index to rebuild, so reading commands still
     work while an import holds the lock, and a read-only data folder is simply left as it is."""
     search.ensure_index(store)
+    ensure_compliance(store)
     if not force and (store.read_only or store.query("SELECT 1 FROM settings WHERE key = ?", (SEEDED_KEY,))):
         return 0
     with store.write() as db:

@@ -210,6 +210,14 @@
 <context>
     <name>Editor</name>
     <message>
+        <source>建议：</source>
+        <translation>Suggested: </translation>
+    </message>
+    <message>
+        <source>仍可保存；列表里会标出这条回复。</source>
+        <translation>You can still save it; the list marks this reply.</translation>
+    </message>
+    <message>
         <source>淘宝/天猫</source>
         <translation>Taobao/Tmall</translation>
     </message>
@@ -2250,6 +2258,20 @@
 </context>
 <context>
     <name>Transfer</name>
+    <message numerus="yes">
+        <source>%n 条有合规提示（照常导入）</source>
+        <translation>
+            <numerusform>%n with compliance findings (imported all the same)</numerusform>
+            <numerusform>%n with compliance findings (imported all the same)</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>；%n 条有合规提示，已在列表中标出</source>
+        <translation>
+            <numerusform>; %n with compliance findings, marked in the list</numerusform>
+            <numerusform>; %n with compliance findings, marked in the list</numerusform>
+        </translation>
+    </message>
     <message>
         <source>回复文件 (*.csv *.xlsx *.json);;千牛 CSV (*.csv);;千牛 Excel (*.xlsx);;JSON (*.json)</source>
         <translation>Reply files (*.csv *.xlsx *.json);;Qianniu CSV (*.csv);;Qianniu Excel (*.xlsx);;JSON (*.json)</translation>
@@ -2656,6 +2678,17 @@
             <numerusform>%n change has not reached the team server yet: not disconnected. It is sent once the server can be reached; disconnect after that, or drop it.</numerusform>
             <numerusform>%n changes have not reached the team server yet: not disconnected. They are sent once the server can be reached; disconnect after that, or drop them.</numerusform>
         </translation>
+    </message>
+</context>
+<context>
+    <name>Compliance</name>
+    <message>
+        <source>合规提示：{names}</source>
+        <translation>Compliance: {names}</translation>
+    </message>
+    <message>
+        <source>合规</source>
+        <translation>Compliance</translation>
     </message>
 </context>
 </TS>

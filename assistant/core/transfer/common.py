@@ -12,7 +12,7 @@ from ...errors import (
     ImportFileError,
     ValidationError,
 )
-from .. import replies, templates
+from .. import compliance, replies, templates
 from ..fileio import reading
 from ..fileio.progress import Progress  # noqa: F401 - part of the package's API
 
@@ -96,6 +96,8 @@ class ImportItem:
     group_key: str = field(default="", repr=False)
     hotkey_dropped: bool = field(default=False, repr=False)
     title_given: bool = field(default=False, repr=False)
+    # compliance findings of the text as it will be saved (imported all the same, and flagged)
+    findings: list[compliance.Finding] = field(default_factory=list, repr=False)
 
 
 @dataclass
@@ -112,6 +114,7 @@ class ImportPlan:
     warnings: list[ImportItem] = field(default_factory=list)  # imported, but a hotkey was dropped
     new_groups: list[str] = field(default_factory=list)  # paths of groups the import creates
     braces_escaped: int = 0  # keep_braces: braces in Qianniu phrases kept as literal text
+    flagged: list[ImportItem] = field(default_factory=list)  # to add or replace, with compliance findings
 
     @property
     def total(self) -> int:
@@ -127,6 +130,7 @@ class ImportResult:
     warnings: list[ImportItem]
     groups_created: int
     braces_escaped: int = 0
+    flagged: list[ImportItem] = field(default_factory=list)  # imported with compliance findings
 
 
 # ---------------------------------------------------------------- parsed file (internal)

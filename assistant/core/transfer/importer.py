@@ -14,7 +14,7 @@ from ...errors import (
     NotFoundError,
     ValidationError,
 )
-from .. import holder, replies, search
+from .. import compliance, holder, replies, search
 from ..clock import to_db
 from ..fileio.progress import Ticker
 from ..store import Store
@@ -58,13 +58,35 @@ def _parse(path: Path, format: str | None) -> _FileData:
 # ---------------------------------------------------------------- public import API
 
 
+def _flag(store: Store | None, plan: ImportPlan, targets: dict[str, _Target], kind: str) -> None:
+    """The compliance findings of every reply the plan adds or replaces, as it will be saved: its
+    text, the group it lands in, and the angle and language it keeps (a Qianniu row replacing a
+    reply changes only the text). Flagged replies are imported all the same and listed."""
+    rules = compliance.rules_for(store) if store is not None else compliance.load_rules()
+    for replacing, items in ((False, plan.to_add), (True, plan.to_replace)):
+        for item in items:
+            _flag_item(rules, item, targets, replacing and kind not in ("json", "library"))
+    plan.flagged = [i for i in plan.to_add + plan.to_replace if i.findings]
+
+
+def _flag_item(rules: compliance.RuleSet, item: ImportItem, targets: dict[str, _Target], keeps: bool) -> None:
+    """keeps: the reply replaced keeps its angle and language (a Qianniu row has neither)."""
+    existing = item.existing if keeps else None
+    angle = existing.angle if existing is not None else item.angle
+    language = existing.language if existing is not None else item.language
+    body = (item.body or "").replace("\r\n", "\n").replace("\r", "\n")  # as normalize_fields saves it
+    item.findings = compliance.check(body, rules, group_path=targets[item.group_key].path, angle=angle,
+                                     language=language or "zh")
+
+
 def read_file(path: Path | str, format: str | None = None, *, keep_braces: bool = False) -> ImportPlan:
     """Parse and validate a file without touching any store: the plan against an empty library."""
     path = Path(path)
     data = _parse(path, format)
     escaped = _check_fields(data, keep_braces)
-    plan, _, _ = _make_plan(None, data, path, replace=False)
+    plan, targets, _ = _make_plan(None, data, path, replace=False)
     plan.braces_escaped = escaped
+    _flag(None, plan, targets, data.kind)
     return plan
 
 
@@ -74,8 +96,9 @@ def plan_import(store: Store, path: Path | str, *, replace: bool = False, format
     path = Path(path)
     data = _parse(path, format)
     escaped = _check_fields(data, keep_braces)
-    plan, _, _ = _make_plan(store, data, path, replace, progress)
+    plan, targets, _ = _make_plan(store, data, path, replace, progress)
     plan.braces_escaped = escaped
+    _flag(store, plan, targets, data.kind)
     return plan
 
 
@@ -184,15 +207,18 @@ def _write_ops(store: Store, db: Any, ops: list[_Op], targets: dict[str, _Target
                     position = item.position  # a group new from our JSON: the file's order
                 cur = conn.execute(
                     "INSERT INTO replies (uuid, group_id, title, body, code, language, platforms, hotkey, angle, "
-                    "position, created_at, updated_at, use_count, last_used_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "position, created_at, updated_at, use_count, last_used_at, compliance) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (reply_uuid, target_id, fields["title"], fields["body"], fields["code"], fields["language"],
                      fields["platforms"], fields["hotkey"], fields["angle"], position, item.created_at or now,
-                     item.updated_at or now, int(item.use_count or 0), item.last_used_at))
+                     item.updated_at or now, int(item.use_count or 0), item.last_used_at,
+                     compliance.dumps(item.findings)))
                 next_position[target_id] = max(next_position.get(target_id, 0), position + 1)
                 to_index.append((cur.lastrowid, op.title, op.body, target_id, bool(item.use_count)))
             else:
                 assert item.existing is not None
-                values = {**fields, "group_id": target_id, "updated_at": now}
+                values = {**fields, "group_id": target_id, "updated_at": now,
+                          "compliance": compliance.dumps(item.findings)}
                 db.execute(f"UPDATE replies SET {', '.join(f'{k} = ?' for k in values)} WHERE id = ?",
                            (*values.values(), item.existing.id))
                 to_index.append((item.existing.id, op.title, op.body, target_id, bool(item.existing.use_count)))
@@ -229,6 +255,7 @@ def import_file(store: Store, path: Path | str, *, replace: bool = False, format
     stamp = _stamp(store)
     plan, targets, needed = _make_plan(store, data, path, replace)
     ops = _ops(plan, data)
+    _flag(store, plan, targets, data.kind)
     phase("indexing", 0, len(ops))
     step = max(1, len(ops) // 100)
     prepared = search.prepare_texts(store, [(op.title, op.body) for op in ops],
@@ -240,6 +267,7 @@ def import_file(store: Store, path: Path | str, *, replace: bool = False, format
                 log.info("import: the library changed while indexing; planning again")
                 plan, targets, needed = _make_plan(store, data, path, replace)
                 ops = _ops(plan, data)
+                _flag(store, plan, targets, data.kind)
             phase("writing", 0, len(ops))
             new_group_ids = {k for k, t in targets.items() if t.id is None}
             groups_created = _create_groups(store, db, data, targets, needed)
@@ -255,8 +283,9 @@ def import_file(store: Store, path: Path | str, *, replace: bool = False, format
         if ops:
             # The transaction went through the WAL: give its space back now, not at the next reset.
             store.checkpoint()
-    log.info("imported %s: %d added, %d replaced, %d skipped, %d groups created", path.name, len(plan.to_add),
-             len(plan.to_replace), len(plan.skipped), groups_created)
+    log.info("imported %s: %d added, %d replaced, %d skipped, %d groups created, %d flagged by the compliance "
+             "check", path.name, len(plan.to_add), len(plan.to_replace), len(plan.skipped), groups_created,
+             len(plan.flagged))
     return ImportResult(added=len(plan.to_add), replaced=len(plan.to_replace), skipped=len(plan.skipped),
                         skipped_items=plan.skipped, warnings=plan.warnings, groups_created=groups_created,
-                        braces_escaped=escaped)
+                        braces_escaped=escaped, flagged=plan.flagged)

@@ -4,10 +4,11 @@ against other replies and the global actions while it is being recorded."""
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, QSize, Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QKeySequence, QShortcut, QTextCharFormat, QTextCursor, QTextDocument
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -18,11 +19,12 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QTextEdit,
     QVBoxLayout,
     QWidget,
 )
 
-from ...core import replies, templates
+from ...core import compliance, replies, templates
 from ...errors import KnownError, ValidationError
 from ...services.worker import StoreWorker
 from ..widgets import i18n, icons, style
@@ -65,6 +67,12 @@ class EditorDialog(QDialog):
         self._row: ReplyRow | None = None
         self._team_kind = ""
         self.locked = False
+        # Compliance: the rules come with the load (worker thread); the text is checked here as it is
+        # typed (a pure function, well under a millisecond) and again by the core when it is saved.
+        self._rules: compliance.RuleSet | None = None
+        self.findings: list[compliance.Finding] = []
+        self._check_timer = QTimer(self, singleShot=True, interval=200)
+        self._check_timer.timeout.connect(self.check_compliance)
         self.setMinimumWidth(480)
         self.resize(520, 640)
         self._build()
@@ -145,6 +153,22 @@ class EditorDialog(QDialog):
             self.field_buttons.append(button)
         chips_layout.setColumnStretch(per_row + 1, 1)
         body_box.insertWidget(2, chips)
+        # Right under the text: what the compliance check finds in it, with a compliant wording.
+        self.compliance_note = QFrame(objectName="ComplianceNote")
+        self.compliance_note.setStyleSheet(
+            f"#ComplianceNote {{ background: #fffbeb; border: 1px solid #fcd34d; border-radius: 8px; }}"
+            f"#ComplianceNote QLabel {{ background: transparent; color: {style.TEXT}; font-size: 12px; }}")
+        note_box = QVBoxLayout(self.compliance_note)
+        note_box.setContentsMargins(10, 6, 10, 6)
+        note_box.setSpacing(2)
+        self.compliance_label = QLabel()
+        self.compliance_label.setWordWrap(True)
+        self.compliance_label.setTextFormat(Qt.TextFormat.RichText)
+        self.compliance_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        note_box.addWidget(self.compliance_label)
+        self.compliance_note.hide()
+        body_box.insertWidget(3, self.compliance_note)
+        self.body.textChanged.connect(lambda: self._check_timer.start())
         layout.addSpacing(4)
 
         grid = QGridLayout()
@@ -167,6 +191,10 @@ class EditorDialog(QDialog):
         grid.setColumnStretch(1, 2)
         layout.addLayout(grid)
         layout.addSpacing(4)
+        # after-sales rules depend on the group and the angle, language-bound ones on the language
+        for changed in (self.group.currentTextChanged, self.angle.currentIndexChanged,
+                        self.language.currentIndexChanged):
+            changed.connect(lambda *_: self._check_timer.start())  # not start(int): that is the interval
 
         platforms = QWidget()
         platform_row = QHBoxLayout(platforms)
@@ -268,6 +296,7 @@ class EditorDialog(QDialog):
         self.delete_button.setVisible(not new)
         self.duplicate_button.setVisible(not new)
         self._retranslate_shop()
+        self._show_findings()
 
     def _retranslate_shop(self) -> None:
         locked_text = translate("Team", "店铺话术由主管维护，不能修改")
@@ -285,12 +314,12 @@ class EditorDialog(QDialog):
 
     # ------------------------------------------------------------ loading
 
-    def _load(self, store) -> tuple[list[str], ReplyRow | None, str]:  # noqa: ANN001 - worker thread
+    def _load(self, store) -> tuple[list[str], ReplyRow | None, str, compliance.RuleSet]:  # noqa: ANN001
         row = queries.get_row(store, self.reply_id) if self.reply_id is not None else None
-        return queries.group_paths(store), row, replies.team_kind(store)
+        return queries.group_paths(store), row, replies.team_kind(store), compliance.rules_for(store)
 
-    def _on_loaded(self, data: tuple[list[str], ReplyRow | None, str]) -> None:
-        paths, row, self._team_kind = data
+    def _on_loaded(self, data: tuple[list[str], ReplyRow | None, str, compliance.RuleSet]) -> None:
+        paths, row, self._team_kind, self._rules = data
         typed = self.group.currentText()
         self.group.clear()
         self.group.addItems(paths)
@@ -299,6 +328,7 @@ class EditorDialog(QDialog):
             self._fill(row)
         self._loaded = True
         self._set_busy(False)
+        self.check_compliance()
         if row is not None and self._duplicate:
             self.make_duplicate()
         if self.locked:
@@ -342,6 +372,81 @@ class EditorDialog(QDialog):
             needed = self.sizeHint().height()
             if self.height() < needed:  # the note is one more row: grow rather than squeeze the form
                 self.resize(self.width(), needed)
+
+    # ------------------------------------------------------------ compliance
+
+    def check_compliance(self) -> None:
+        """Check the text as it stands, in the group and angle chosen (the core checks it again when
+        it is saved and stores what it finds with the reply)."""
+        self._check_timer.stop()
+        if self._rules is None:
+            return
+        self.findings = compliance.check(self.body.toPlainText(), self._rules,
+                                         group_path=self.group.currentText().strip(),
+                                         angle=self.angle.currentData(), language=self.language.currentData() or "zh")
+        self._show_findings()
+
+    def _show_findings(self) -> None:
+        if not hasattr(self, "compliance_label"):
+            return
+        english = i18n.is_english()
+        parts: list[str] = []
+        problem = self._rules.problem if self._rules is not None else None
+        if problem is not None:
+            parts.append(f'<p style="color:{style.WARN};">{html.escape(problem[1] if english else problem[0])}</p>')
+        for f in self.findings:
+            name = f.category_en if english else f.category_zh
+            message = f.message_en if english else f.message_zh
+            suggestion = f.suggestion_en if english else f.suggestion_zh
+            quoted = html.escape(" ".join(f.text.split()))
+            parts.append(
+                f'<p style="margin:2px 0;"><b style="color:{style.WARN};">⚠ {html.escape(name)}</b>'
+                f' <span style="color:{style.ERROR};">“{quoted}”</span>'
+                f' <span style="color:{style.TEXT_3};">[{html.escape(f.rule)}]</span><br>{html.escape(message)}'
+                f'<br><span style="color:{style.OK};">{html.escape(translate("Editor", "建议："))}'
+                f'{html.escape(suggestion)}</span></p>')
+        if self.findings:
+            parts.append(f'<p style="color:{style.TEXT_3};">'
+                         f'{html.escape(translate("Editor", "仍可保存；列表里会标出这条回复。"))}</p>')
+        self.compliance_label.setText("".join(parts))
+        self.compliance_note.setVisible(bool(parts))
+        self._underline(self.findings)
+        if parts and self.isVisible():
+            needed = self.sizeHint().height()
+            if self.height() < needed:  # the note takes room: grow rather than squeeze the text box
+                self.resize(self.width(), needed)
+
+    def _underline(self, findings: list[compliance.Finding]) -> None:
+        """A wavy red line under each place the check found (positions are in the text as typed)."""
+        selections = []
+        text = self.body.toPlainText()
+
+        def unit(i: int) -> int:  # Qt counts UTF-16 units: an emoji before the place is two
+            return len(text[:i].encode("utf-16-le")) // 2
+
+        for f in findings:
+            if f.end > len(text):
+                continue
+            selection = QTextEdit.ExtraSelection()
+            fmt = QTextCharFormat()
+            fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
+            fmt.setUnderlineColor(QColor(style.ERROR))
+            fmt.setToolTip(f.message_en if i18n.is_english() else f.message_zh)
+            selection.format = fmt  # type: ignore[attr-defined]
+            cursor = QTextCursor(self.body.document())
+            cursor.setPosition(unit(f.start))
+            cursor.setPosition(unit(f.end), QTextCursor.MoveMode.KeepAnchor)
+            selection.cursor = cursor  # type: ignore[attr-defined]
+            selections.append(selection)
+        self.body.setExtraSelections(selections)
+
+    def compliance_text(self) -> str:
+        """What the compliance note says, as plain text (empty when hidden)."""
+        if self.compliance_note.isHidden():
+            return ""
+        doc = QTextDocument()
+        doc.setHtml(self.compliance_label.text())
+        return doc.toPlainText()
 
     def _on_load_error(self, exc: KnownError) -> None:
         self._set_busy(False)

@@ -7,10 +7,24 @@ from typing import Any
 from PySide6.QtCore import QAbstractListModel, QCoreApplication, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QStandardItem, QStandardItemModel
 
-from ..widgets import icons, style
+from ..widgets import i18n, icons, style
 from .queries import GroupFilter, Library, ReplyRow
 
 translate = QCoreApplication.translate
+
+
+def compliance_label(row: ReplyRow) -> str:
+    """"合规提示：好评返现、绝对化用语": the badge's tooltip and the preview's line (empty: none)."""
+    if not row.compliance:
+        return ""
+    english = i18n.is_english()
+    names: list[str] = []
+    for f in row.compliance:
+        name = f.category_en if english else f.category_zh
+        if name not in names:
+            names.append(name)
+    return translate("Compliance", "合规提示：{names}").replace("{names}", ", ".join(names) if english
+                                                               else "、".join(names))
 
 
 def shop_label(row: ReplyRow) -> str:
@@ -42,7 +56,8 @@ class ResultsModel(QAbstractListModel):
             return row.title
         if role == Qt.ItemDataRole.ToolTipRole:
             body = row.body if len(row.body) <= 400 else row.body[:400] + "…"
-            head = "\n".join(t for t in (shop_label(row) if row.shop else "", row.group_path) if t)
+            head = "\n".join(t for t in (shop_label(row) if row.shop else "", compliance_label(row), row.group_path)
+                             if t)
             return f"{head}\n\n{body}" if head else body
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return f"{row.title}. {row.first_line}"

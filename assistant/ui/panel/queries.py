@@ -8,7 +8,7 @@ import inspect
 from dataclasses import dataclass
 from typing import Any
 
-from ...core import checked, replies, search, settings, templates
+from ...core import checked, compliance, replies, search, settings, templates
 from ...core.store import Store
 from ...errors import ValidationError
 
@@ -36,6 +36,7 @@ class ReplyRow:
     how: str = ""  # how the search matched (pinyin, code, ...), when the search tells
     shop: str | None = None  # team mode: the uuid of the shop library it belongs to (None: the agent's own)
     shop_name: str = ""  # that shop's name (team_shops), for the badge's tooltip
+    compliance: tuple[compliance.Finding, ...] = ()  # stored when the reply was saved: the list's badge
 
     @property
     def first_line(self) -> str:
@@ -48,7 +49,7 @@ class ReplyRow:
     def from_reply(cls, reply: replies.Reply, how: str = "", shop_name: str = "") -> ReplyRow:
         return cls(reply.id, reply.title, reply.body, reply.code, reply.hotkey, reply.group_id,
                    reply.group_path, reply.language, tuple(reply.platforms), reply.use_count,
-                   tuple(reply.fields), reply.angle, how, reply.shop, shop_name)
+                   tuple(reply.fields), reply.angle, how, reply.shop, shop_name, tuple(reply.compliance))
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def _rows_by_ids(store: Store, ids: list[int]) -> dict[int, ReplyRow]:
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
         found = store.query(
-            "SELECT id, title, body, code, hotkey, group_id, language, platforms, use_count, angle, shop "
+            "SELECT id, title, body, code, hotkey, group_id, language, platforms, use_count, angle, shop, compliance "
             f"FROM replies WHERE id IN ({','.join('?' * len(chunk))})", tuple(chunk))
         for r in found:
             try:
@@ -91,7 +92,7 @@ def _rows_by_ids(store: Store, ids: list[int]) -> dict[int, ReplyRow]:
             rows[r["id"]] = ReplyRow(r["id"], r["title"], r["body"], r["code"], r["hotkey"], r["group_id"],
                                      paths.get(r["group_id"], ""), r["language"],
                                      tuple(checked.text_list(r["platforms"], table="replies", column="platforms", row_id=r["id"])), r["use_count"], fields,
-                                     r["angle"], shop=r["shop"])
+                                     r["angle"], shop=r["shop"], compliance=tuple(compliance.loads(r["compliance"])))
     return rows
 
 

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem, QTextBr
 
 from ..widgets import style
 from ..widgets.widgets import PAD_X, body_html, paint_row_background
-from .models import ROW_ROLE, shop_label
+from .models import ROW_ROLE, compliance_label, shop_label
 from .queries import ReplyRow
 
 translate = QCoreApplication.translate
@@ -59,9 +59,12 @@ class ReplyPreview(QTextBrowser):
             meta.append(" · ".join(row.platforms))
         if row.shop:
             meta.insert(0, shop_label(row))
+        flagged = compliance_label(row)
+        warn = (f'<p style="color:{style.WARN}; font-size:11px; margin-top:8px;">⚠ {html.escape(flagged)}</p>'
+                if flagged else "")
         self.setHtml(
             f'<div style="font-size:13px; line-height:150%; color:{style.TEXT};">{body_html(row.body)}</div>'
-            f'<p style="color:{style.TEXT_3}; font-size:11px; margin-top:8px;">'
+            f'{warn}<p style="color:{style.TEXT_3}; font-size:11px; margin-top:8px;">'
             f'{html.escape("  ·  ".join(meta))}</p>')
 
     def plain_text_of_body(self) -> str:
@@ -74,6 +77,7 @@ class ReplyPreview(QTextBrowser):
 
 
 ROW_HEIGHT = 54
+COMPLIANCE_BG = "#fef3c7"  # amber, like the editor's compliance note
 
 
 class ReplyDelegate(QStyledItemDelegate):
@@ -116,13 +120,14 @@ class ReplyDelegate(QStyledItemDelegate):
             painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, str(n))
         text_left = left + 22
 
-        # Badges from the right: shop (team mode), hotkey, then short code.
+        # Badges from the right: compliance findings, shop (team mode), hotkey, then short code.
         x = right
         painter.setFont(small)
         fm_small = QFontMetrics(small)
         shop = translate("Team", "店铺") if row.shop else ""
-        for text, fg, bg in ((shop, style.SHOP_FG, style.SHOP_BG), (row.hotkey, style.ACCENT, style.ACCENT_SOFT),
-                             (row.code, style.TEXT_2, "#f1f5f9")):
+        flagged = "⚠ " + translate("Compliance", "合规") if row.compliance else ""
+        for text, fg, bg in ((flagged, style.WARN, COMPLIANCE_BG), (shop, style.SHOP_FG, style.SHOP_BG),
+                             (row.hotkey, style.ACCENT, style.ACCENT_SOFT), (row.code, style.TEXT_2, "#f1f5f9")):
             if not text:
                 continue
             width = fm_small.horizontalAdvance(text) + 10

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core import transfer
+from ...core import compliance, transfer
 from ...errors import ImportBracesError, ImportFileError, KnownError
 from ...services.worker import StoreWorker
 from ..widgets import i18n
@@ -195,6 +195,8 @@ class ImportDialog(QDialog):
                 note = i18n.pick(item.reason_zh, item.reason_en)
                 if item.warning_zh:
                     note = (note + " " if note else "") + i18n.pick(item.warning_zh, item.warning_en)
+                if item.findings:  # imported all the same, and flagged in the list
+                    note = (note + " " if note else "") + "⚠ " + i18n.pick(*compliance.summary(item.findings))
                 row = QTreeWidgetItem([i18n.pick(item.where_zh, item.where_en), item.title, item.group_path, note])
                 row.setToolTip(1, item.body[:400])
                 row.setToolTip(3, note)
@@ -217,6 +219,8 @@ class ImportDialog(QDialog):
             parts.append(translate("Transfer", "新建分组 %n 个", None, len(plan.new_groups)))
         if plan.braces_escaped:
             parts.append(translate("Transfer", "%n 处花括号按原样保留", None, plan.braces_escaped))
+        if plan.flagged:
+            parts.append(translate("Transfer", "%n 条有合规提示（照常导入）", None, len(plan.flagged)))
         self.summary.setText("  ·  ".join(parts))
         count = len(plan.to_add) + len(plan.to_replace)
         import_n = translate("Transfer", "导入 %n 条", None, count)
@@ -252,6 +256,8 @@ class ImportDialog(QDialog):
                 .replace("{skipped}", str(result.skipped)))
         if result.braces_escaped:
             text += translate("Transfer", "；%n 处花括号按原样保留", None, result.braces_escaped)
+        if result.flagged:
+            text += translate("Transfer", "；%n 条有合规提示，已在列表中标出", None, len(result.flagged))
         if parent is not None and hasattr(parent, "show_message"):
             parent.show_message(text, None, "success")
         self.accept()
