@@ -216,12 +216,12 @@ def cmd_buyers_set(ctx) -> int:
 
 
 def cmd_buyers_mark(ctx) -> int:
-    from ..core import customers
+    from ..core import reminders
 
     a = ctx.args
     if not a.add and not a.remove:
         raise ValidationError("请用 --add 或 --remove 给出标记", "Give marks with --add or --remove", field="mark")
-    buyer = customers.set_marks(ctx.store, _buyer(ctx).id, add=a.add or [], remove=a.remove or [])
+    buyer = reminders.set_marks(ctx.store, _buyer(ctx).id, add=a.add or [], remove=a.remove or [])
     if a.json:
         _json(buyer.to_dict())
     else:

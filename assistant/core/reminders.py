@@ -417,6 +417,17 @@ def unstar(store: Store, buyer_id: int, now: datetime | None = None) -> Buyer:
     return customers.get_buyer(store, buyer_id)
 
 
+def set_marks(store: Store, buyer_id: int, add: Iterable[str | int] = (), remove: Iterable[str | int] = (),
+              now: datetime | None = None) -> Buyer:
+    """customers.set_marks, and what a mark means for the reminders: a buyer marked 售后中 by hand gets
+    no more sales chases or wave slots (its pending ones end now, as when a case opens)."""
+    with store.write():
+        buyer = customers.set_marks(store, buyer_id, add=add, remove=remove)
+        if "after_sales" in buyer.mark_codes:
+            pause_for_after_sales(store, buyer.id, now)
+    return customers.get_buyer(store, buyer_id)
+
+
 def pause_for_after_sales(store: Store, buyer_id: int, now: datetime | None = None) -> None:
     """An after-sales case was opened (core/aftersales.py, inside its transaction): the buyer's pending
     sales chases and promotion wave slots end here; the case follows its own cadence until closed."""

@@ -171,3 +171,14 @@ def test_the_issue_case_starred_after_sales_gets_no_chase_and_no_wave(tmp_path_f
         assert len(_sales_reminders(store, other.id)) == 1
     finally:
         store.close()
+
+
+def test_marking_a_buyer_after_sales_by_hand_ends_their_pending_sales_chases(store):
+    """kefu buyers mark --add 售后中 (no case opened): the chase already planned ends now, none follows."""
+    from assistant.core import reminders as rem
+
+    b = rem.star(store, platform="taobao", nickname="手动售后")
+    assert store.query("SELECT count(*) AS n FROM reminders WHERE buyer_id = ? AND state = 'pending'", (b.id,))[0]["n"] == 1
+    rem.set_marks(store, b.id, add=["售后中"])
+    assert store.query("SELECT count(*) AS n FROM reminders WHERE buyer_id = ? AND state = 'pending' "
+                       "AND kind IN ('chase', 'wave')", (b.id,))[0]["n"] == 0
