@@ -789,6 +789,11 @@ _DUE_SELECT = (
 )
 
 
+# An after-sales follow-up's cadence lives in the after-sales data, not among the chase cadences: the
+# card and lists name it by its kind rather than by an id such as as_manager.
+_FOLLOWUP_NAMES = {"aftersales": ("售后跟进", "After-sales follow-up")}
+
+
 def _load(store: Store, where: str, params: tuple, limit: int | None = None) -> list[DueReminder]:
     sql = _DUE_SELECT + "WHERE " + where + " ORDER BY r.due_at, r.id"
     if limit:
@@ -805,7 +810,7 @@ def _load(store: Store, where: str, params: tuple, limit: int | None = None) -> 
             last_at, last_title = from_db(sent), title or None
         buyer_marks = marks.get(r["buyer_id"], [])
         out.append(DueReminder(
-            id=r["id"], kind=r["kind"], cadence_id=r["cadence_id"], cadence_name=c.zh if c else r["cadence_id"],
+            id=r["id"], kind=r["kind"], cadence_id=r["cadence_id"], cadence_name=c.zh if c else _FOLLOWUP_NAMES.get(r["kind"], (r["cadence_id"],) * 2)[0],
             step=r["step"], steps_total=len(c.steps) if c else 0, due_at=from_db(r["due_at"]),  # type: ignore[arg-type]
             planned_at=from_db(r["planned_at"]), moved_for=[m for m in (r["moved_for"] or "").split(",") if m],
             state=r["state"], fired_at=from_db(r["fired_at"]), missed=bool(r["missed"]), buyer_id=r["buyer_id"],
@@ -814,7 +819,7 @@ def _load(store: Store, where: str, params: tuple, limit: int | None = None) -> 
             marks=[n for n, _ in buyer_marks], mark_codes=[code for _, code in buyer_marks if code],
             promotion_id=r["promotion_id"], promotion_name=r["promotion_name"],
             promotion_start=from_db(r["promotion_start"]), chase_count=r["chase_count"] or 0,
-            last_chase_at=last_at, last_chase_title=last_title, cadence_name_en=c.en if c else r["cadence_id"]))
+            last_chase_at=last_at, last_chase_title=last_title, cadence_name_en=c.en if c else _FOLLOWUP_NAMES.get(r["kind"], (r["cadence_id"],) * 2)[1]))
     return out
 
 

@@ -38,6 +38,7 @@ def test_open_masks_the_order_marks_the_buyer_and_starts_the_follow_up(st, clock
     assert "售后中" in buyer.marks
     (follow,) = reminders.buyer_reminders(st, case.buyer_id)
     assert (follow.kind, follow.cadence_id, follow.due_at) == ("aftersales", "as_new", clock.now() + timedelta(minutes=5))
+    assert (follow.cadence_name, follow.cadence_name_en) == ("售后跟进", "After-sales follow-up")  # not "as_new"
     assert [e.kind for e in af.history(st, case.id)] == ["opened"]
     assert af.get_case(st, f"#{case.id}").id == af.get_case(st, case.uuid[:8]).id == case.id
 
