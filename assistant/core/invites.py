@@ -120,7 +120,7 @@ def verdict(store: Store, buyer_id: int) -> Verdict:
         return Verdict(True, "case_solved", "售后已解决，买家平静，可以邀评",
                        "the after-sales problem was solved and the buyer is calm: a review invite is fine")
     return Verdict(False, "not_marked", "还不确定买家是否满意：确认满意后点“满意”再邀评",
-                   "not known whether the buyer is pleased: mark them Pleased first")
+                   "not known whether the buyer is pleased: mark them Happy first")
 
 
 def _group_words(store: Store) -> tuple[str, ...]:

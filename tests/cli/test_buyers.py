@@ -162,7 +162,7 @@ def test_parse_duration():
 def test_mood_and_review_invite(kefu):
     assert kefu("buyers", "star", "小王", "--platform", "千牛", "--shop", "旗舰店")[0] == 0
     code, out, err = kefu("buyers", "invite", "小王")
-    assert code == 1 and "不要邀评" in err and "mark them Pleased" in err and len(err.strip().splitlines()) == 1
+    assert code == 1 and "不要邀评" in err and "mark them Happy" in err and len(err.strip().splitlines()) == 1
     code, out, err = kefu("buyers", "mood", "小王", "满意")
     assert code == 0 and "Happy" in out and "满意" in out, err
     code, out, err = kefu("buyers", "invite", "小王")
