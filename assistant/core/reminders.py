@@ -872,6 +872,19 @@ def missed(store: Store, now: datetime | None = None) -> list[DueReminder]:
     return _take(store, "state = 'pending' AND fired_at IS NULL AND due_at < ?", (cutoff,), now, grace)
 
 
+def still_pending(store: Store, ids: Iterable[int]) -> set[int]:
+    """Which of these reminders are still pending here (by primary key): the popup drops a card whose
+    reminder was closed elsewhere - handed over to another agent, held by one, done from the CLI."""
+    wanted = sorted({int(i) for i in ids})
+    out: set[int] = set()
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        out |= {r["id"] for r in store.query(
+            f"SELECT id FROM reminders WHERE state = 'pending' AND id IN ({','.join('?' * len(chunk))})",
+            tuple(chunk))}
+    return out
+
+
 def buyer_reminders(store: Store, buyer_id: int, include_closed: bool = False) -> list[DueReminder]:
     where = "r.buyer_id = ?" + ("" if include_closed else " AND r.state = 'pending'")
     return _load(store, where, (int(buyer_id),))

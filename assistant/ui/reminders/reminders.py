@@ -60,6 +60,8 @@ translate = QCoreApplication.translate
 RECHECK_MS = 60_000
 MAX_PENDING_CHASES = 50  # attributed pastes never answered (fill-in form cancelled, reply deleted): oldest dropped
 POPUP_MAX_CARDS = 12
+# coalesce a burst of writes (a sync applies many rows) into one check of the shown reminders
+PRUNE_MS = 150
 
 
 # ================================================================ formatting helpers
@@ -705,9 +707,29 @@ class ReminderPopup(QWidget):
         outer.addWidget(self.more)
         self._overflow = 0
         actions.handled.connect(self.remove)
+        # Any write (a 交班, a sync that moved a buyer to another agent, `kefu outcome` from a shell):
+        # drop the cards whose reminder is no longer pending here, so a reminder is on one screen only.
+        self._prune_timer = QTimer(self, singleShot=True, interval=PRUNE_MS)
+        self._prune_timer.timeout.connect(self.prune)
+        actions.worker.data_changed.connect(self._prune_timer.start)
         self._retranslate()
 
     # ------------------------------------------------------------ content
+
+    def prune(self) -> None:
+        """Ask the store which shown reminders are still pending; remove the others."""
+        asked = list(self.cards)
+        if not asked:
+            return
+        self.actions.worker.submit(lambda store: reminders.still_pending(store, asked),
+                                   lambda keep: self._pruned(asked, keep), lambda _exc: None,
+                                   key="reminders.popup.prune")
+
+    def _pruned(self, asked: list[int], keep: set[int]) -> None:
+        gone = [rid for rid in asked if rid not in keep and rid in self.cards]
+        for rid in gone:
+            log.info("reminder %d closed elsewhere; card removed from the popup", rid)
+            self.remove(rid)
 
     def add(self, items: list, missed: bool = False) -> None:
         """Reminders to show (from the scheduler's `due`); ones already shown are not added again."""

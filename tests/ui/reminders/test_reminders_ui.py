@@ -119,6 +119,45 @@ def test_snooze_through_the_worker(qtbot, cstore, clock, scheduler, popup):
     assert pending[0].fired_at is None  # it will pop up again in 10 minutes
 
 
+def test_a_card_closed_elsewhere_leaves_the_popup(qtbot, cstore, cworker, clock, scheduler, popup):
+    """Team mode: the popup is up on 王五's screen when he does 交班 (or a pull hands the buyer to
+    李四): his card must go, or the reminder shows on two screens at once. Any write - this panel's,
+    or another process's relayed by the system watch - makes the popup ask which shown reminders
+    are still pending here; the others leave, the rest stay."""
+    kept, moved = star(cstore, "留下"), star(cstore, "交出去")
+    items = fire_all(qtbot, cstore, clock, scheduler)
+    popup.add(items)
+    assert popup.count() == 2
+    (gone_id,) = [r.id for r in items if r.buyer_id == moved.id]
+
+    def hand_over(store):  # what a pull does with a reminder that moved to another agent
+        with store.write() as db:
+            db.execute("UPDATE reminders SET state = 'cancelled', outcome = 'handed_over' WHERE id = ?", (gone_id,))
+
+    cworker.submit(hand_over, write=True)
+    qtbot.waitUntil(lambda: popup.count() == 1, timeout=5000)
+    assert list(popup.cards) == [r.id for r in items if r.buyer_id == kept.id]
+    assert popup.isVisible() and "（1）" in popup.title.text()
+
+    # the last one, closed by another process (`kefu outcome` in a shell): the popup goes away
+    reminders.outcome(cstore, kept.id, "paid")
+    cworker.data_changed.emit()  # the system watch's relay of the store's data_version moving
+    qtbot.waitUntil(lambda: popup.count() == 0, timeout=5000)
+    assert not popup.isVisible()
+
+
+def test_a_write_that_closes_nothing_keeps_every_card(qtbot, cstore, cworker, clock, scheduler, popup):
+    star(cstore, "甲")
+    star(cstore, "乙")
+    popup.add(fire_all(qtbot, cstore, clock, scheduler))
+    shown = sorted(popup.cards)
+    with qtbot.waitSignal(cworker.data_changed, timeout=5000):
+        cworker.submit(lambda store: reminders.star(store, platform="taobao", shop="旗舰店", nickname="丙"),
+                       write=True)
+    qtbot.wait(popup._prune_timer.interval() + 300)  # the check ran and found both pending
+    assert sorted(popup.cards) == shown and popup.isVisible()
+
+
 def test_paste_goes_through_the_paste_flow_and_records(qtbot, cstore, cworker, clock, scheduler, popup, actions):
     buyer = star(cstore, "粘贴")
     popup.add(fire_all(qtbot, cstore, clock, scheduler))
