@@ -130,6 +130,12 @@ def cursor(store: Store, feed: str) -> Cursor | None:
     return Cursor(int(rows[0]["xid"]), rows[0]["last_id"], rows[0]["scope"]) if rows else None
 
 
+def cursors(store: Store) -> dict[str, Cursor]:
+    """Every feed's cursor, in one read (a pull starts with all of them)."""
+    return {r["feed"]: Cursor(int(r["xid"]), r["last_id"], r["scope"])
+            for r in store.query("SELECT feed, xid, last_id, scope FROM team_cursors")}
+
+
 def save_cursor(store: Store, feed: str, value: Cursor) -> None:
     """Inside the pull's write transaction: the rows and the cursor land together or not at all."""
     store.conn.execute(

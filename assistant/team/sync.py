@@ -15,7 +15,7 @@ savepoint alone; the later operations on the same row are withdrawn with it, the
 applied locally and both sides are kept as a conflict for the agent: nothing is silently lost.
 After the server commits, one local transaction deletes the acknowledged outbox rows.
 
-Pull. One REPEATABLE READ, READ ONLY transaction per page reads the rows with
+Pull. One REPEATABLE READ, READ ONLY transaction (pipelined) reads every feed's rows with
 (xid, id) > cursor AND xid < xmin of its own snapshot, ordered by (xid, id) (the schema's step 3
 explains why a sequence number is not enough); the rows and the new cursor land in one local
 transaction. When a page comes back short the cursor jumps to (xmin, nil): everything below it has
@@ -84,6 +84,10 @@ FEEDS: tuple[Feed, ...] = (
     Feed("reminders", "reminders", "id, buyer, owner, kind, promotion, cadence_id, step, due_at, planned_at, state, "
          "outcome", "uuid", NIL, reminders.apply_reminder_row),
 )
+
+
+# feeds whose rows can change who holds a buyer or which reminders this panel owns
+HOLDER_FEEDS = frozenset({"buyers", "promotions", "reminders"})
 
 
 @dataclass
@@ -302,18 +306,22 @@ class SyncClient:
         in a later snapshot than its buyer (each feed with its own snapshot could read a chase whose
         buyer committed after the buyers feed was read, and skip it for good). Pages of PULL_PAGE
         rows; what was read lands locally in one transaction per PULL_PAGE rows (usually one per
-        pull), each feed's cursor with its rows. One round trip per feed plus two, whatever changed."""
+        pull), each feed's cursor with its rows. One round trip for all the feeds' first pages, and
+        COMMIT."""
         result = SyncResult()
         shops = {r["uuid"]: r["name"] for r in self.store.query("SELECT uuid, name FROM team_shops")}
         role = customers.team_role(self.store) or self.conn.execute("SELECT current_user").fetchone()[0]
         scope = json.dumps([role, sorted(shops)])
-        if any((c := outbox.cursor(self.store, feed.name)) is None or c.scope != scope for feed in FEEDS):
+        saved = outbox.cursors(self.store)
+        if any((c := saved.get(feed.name)) is None or c.scope != scope for feed in FEEDS):
             self.run_write(lambda store: _forget_other_shops(store, sorted(shops)))
+            saved = {}
         # display names as the last identity refresh listed them (connect, every poll): no query per pull
         agents = {r: d for r, d, *_ in settings.get(self.store, "team.agents") or []}
         ctx = {"me": role, "agents": agents, "shops": shops}
         pending: list[tuple[Feed, list[dict], outbox.Cursor]] = []
         waiting = 0
+        holders_moved = False
 
         def land_all() -> None:
             nonlocal pending, waiting
@@ -334,52 +342,86 @@ class SyncClient:
 
         conn = self.conn
         psycopg = _psycopg()
+        from psycopg.rows import dict_row
+
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         conn.read_only = True
+
+        def take(feed: Feed, cursor: outbox.Cursor, rows: list[dict], nxt: outbox.Cursor) -> None:
+            nonlocal waiting, holders_moved
+            if rows and feed.name in HOLDER_FEEDS:
+                holders_moved = True
+            if rows or nxt != cursor:
+                pending.append((feed, rows, nxt))
+                waiting += len(rows)
+                result.pulled += len(rows)
+            if waiting >= self.pull_page:
+                land_all()  # bounded memory on a first sync of a large library
+
         try:
-            with conn.transaction():
-                xmin = int(conn.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::numeric")
-                           .fetchone()[0])
+            # Pipelined: BEGIN, the snapshot's xmin and every feed's first page go in one round trip
+            # (a quiet pull is that one round trip and COMMIT); only a feed with more than a page
+            # to read asks again, inside the same snapshot.
+            with conn.pipeline(), conn.transaction():
+                xmin_cur = conn.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")
+                first = []
                 for feed in FEEDS:
-                    start = outbox.cursor(self.store, feed.name)
+                    start = saved.get(feed.name)
                     cursor = start if start is not None and start.scope == scope else outbox.Cursor(0, feed.nil, scope)
-                    while True:
+                    cur = conn.cursor(row_factory=dict_row)
+                    cur.execute(self._page_sql(feed), self._page_params(cursor))
+                    first.append((feed, cursor, cur))
+                xmin = int(xmin_cur.fetchone()[0])
+                for feed, cursor, cur in first:
+                    rows = cur.fetchall()
+                    cur.close()
+                    nxt, done = self._advance(feed, rows, cursor, xmin)
+                    take(feed, cursor, rows, nxt)
+                    cursor = nxt
+                    while not done:
                         rows, nxt, done = self._page(feed, cursor, xmin)
-                        if rows or nxt != cursor:
-                            pending.append((feed, rows, nxt))
-                            waiting += len(rows)
-                            result.pulled += len(rows)
+                        take(feed, cursor, rows, nxt)
                         cursor = nxt
-                        if waiting >= self.pull_page:
-                            land_all()  # bounded memory on a first sync of a large library
-                        if done:
-                            break
         finally:
             conn.isolation_level = None
             conn.read_only = None
         if pending:
             land_all()
-        if result.pulled:
+        if holders_moved:
+            # only when who holds a buyer, or its reminders, may have changed: a shop-library edit (most
+            # pulls) costs no second write transaction
             self.run_write(lambda store: (reminders.yield_to_holders(store), reminders.adopt_held(store)))
         return result
 
+    @staticmethod
+    def _page_sql(feed: Feed) -> str:
+        t = feed.table
+        # the snapshot's xmin in SQL: the same value all through a REPEATABLE READ transaction, so the
+        # first pages can be sent before the client has read it
+        return (f"SELECT {feed.columns}, {t}.xid::text AS xid_text FROM {t} "
+                f"WHERE ({t}.xid, {t}.id) > (%s::text::xid8, %s::text::{feed.id_type}) "
+                # qualified: a bare `xid` would be the text column (999 after 1000)
+                f"AND {t}.xid < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY {t}.xid, {t}.id LIMIT %s")
+
+    def _page_params(self, cursor: outbox.Cursor) -> list:
+        return [str(cursor.xid), cursor.last_id, self.pull_page]
+
+    def _advance(self, feed: Feed, rows: list[dict], cursor: outbox.Cursor, xmin: int) -> tuple[outbox.Cursor, bool]:
+        """The cursor after a page, and whether the feed is read up to the snapshot's xmin."""
+        if len(rows) < self.pull_page:
+            # everything below xmin has been read (rows all lie below it); never move backwards
+            return (outbox.Cursor(xmin, feed.nil, cursor.scope) if xmin > cursor.xid else cursor), True
+        last = rows[-1]
+        return outbox.Cursor(int(last["xid_text"]), str(last["id"]), cursor.scope), False
+
     def _page(self, feed: Feed, cursor: outbox.Cursor, xmin: int) -> tuple[list[dict], outbox.Cursor, bool]:
-        """One page of a feed inside the pull's snapshot, whose xmin bounds it."""
+        """One more page of a feed inside the pull's snapshot, whose xmin bounds it."""
         from psycopg.rows import dict_row
 
         with self.conn.cursor(row_factory=dict_row) as cur:
-            t = feed.table
-            rows = cur.execute(
-                f"SELECT {feed.columns}, {t}.xid::text AS xid_text FROM {t} "
-                f"WHERE ({t}.xid, {t}.id) > (%s::text::xid8, %s::text::{feed.id_type}) "
-                # qualified: a bare `xid` would be the text column (999 after 1000)
-                f"AND {t}.xid < %s::text::xid8 ORDER BY {t}.xid, {t}.id LIMIT %s",
-                [str(cursor.xid), cursor.last_id, str(xmin), self.pull_page]).fetchall()
-        if len(rows) < self.pull_page:
-            # everything below xmin has been read (rows all lie below it); never move backwards
-            return rows, (outbox.Cursor(xmin, feed.nil, cursor.scope) if xmin > cursor.xid else cursor), True
-        last = rows[-1]
-        return rows, outbox.Cursor(int(last["xid_text"]), str(last["id"]), cursor.scope), False
+            rows = cur.execute(self._page_sql(feed), self._page_params(cursor)).fetchall()
+        nxt, done = self._advance(feed, rows, cursor, xmin)
+        return rows, nxt, done
 
 
 # ---------------------------------------------------------------- helpers

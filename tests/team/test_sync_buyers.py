@@ -11,7 +11,7 @@ import pytest
 
 from assistant.core import customers, outbox, reminders
 from assistant.core.clock import to_db
-from assistant.errors import ValidationError
+from assistant.errors import NotFoundError, ValidationError
 from tests.helpers import pg
 
 psycopg = pg.require_psycopg()
@@ -187,31 +187,41 @@ def test_the_team_members_are_kept_for_the_handover_list(tmp_path, team):
 
 def test_a_chase_is_never_read_before_its_buyer(tmp_path, team):
     """A buyer and its chase that commit while a pull is between its buyers feed and its chases
-    feed: both wait for the next pull (one snapshot for every feed), neither is lost."""
+    feed: both wait for the next pull (one snapshot for every feed), neither is lost. Run with the
+    usual page and with pages of one row (every feed then reads further pages one by one)."""
     import uuid as uuidlib
 
-    li = panel(tmp_path, team, "li")
-    li.sync()
-    wang = team.login("wang")
-    original = li._page
+    for page_rows in (500, 1):
+        (tmp_path / str(page_rows)).mkdir()
+        li = panel(tmp_path / str(page_rows), team, "li")
+        li.sync()
+        li.pull_page = page_rows
+        wang = team.login("wang")
+        original = li._advance
+        nick = f"插队的买家{page_rows}"
 
-    def page(feed, cursor, xmin):
-        if feed.name == "chases" and not injected:
-            injected.append(1)
-            bid = str(uuidlib.uuid4())
-            wang.execute("SELECT kefu_upsert_buyer(%s, %s, 'taobao', '插队的买家')", [bid, team.shop])
-            wang.execute("INSERT INTO chases (id, buyer, angle) VALUES (%s, %s, 'price')", [str(uuidlib.uuid4()), bid])
-        return original(feed, cursor, xmin)
+        injected: list = []
 
-    injected: list = []
-    li._page = page
-    try:
-        li.pull()
-        li.pull()
-    finally:
-        wang.close()
-    seen = buyer(li, "插队的买家")
-    assert [c.angle for c in customers.chase_history(li.store, seen.id)] == ["price"]
+        def advance(feed, rows, cursor, xmin, nick=nick, original=original, injected=injected, wang=wang):
+            if feed.name == "buyers" and not injected:  # the buyers page is read, the chases not yet
+                injected.append(1)
+                bid = str(uuidlib.uuid4())
+                wang.execute("SELECT kefu_upsert_buyer(%s, %s, 'taobao', %s)", [bid, team.shop, nick])
+                wang.execute("INSERT INTO chases (id, buyer, angle) VALUES (%s, %s, 'price')",
+                             [str(uuidlib.uuid4()), bid])
+            return original(feed, rows, cursor, xmin)
+
+        li._advance = advance
+        try:
+            li.pull()
+            assert injected
+            with pytest.raises(NotFoundError):  # committed after this pull's snapshot: the next one
+                buyer(li, nick)
+            li.pull()
+        finally:
+            wang.close()
+        seen = buyer(li, nick)
+        assert [c.angle for c in customers.chase_history(li.store, seen.id)] == ["price"]
 
 
 def test_the_buyers_mood_is_shared_like_its_other_fields(tmp_path, team):
