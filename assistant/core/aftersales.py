@@ -43,7 +43,7 @@ from typing import Any
 from ..errors import NotFoundError, ValidationError
 from ..paths import resource_path
 from . import cadence as cad
-from . import customers, masking, reminders, settings, zones
+from . import caseguard, customers, masking, reminders, settings, zones
 from .caseguard import OPEN_STATUSES
 from .clock import from_db, to_db
 from .store import Store
@@ -79,6 +79,7 @@ WANTED: dict[str, tuple[str, str]] = {"refund": ("退款", "refund"), "return": 
                                       "exchange": ("换货", "exchange"), "compensation": ("补偿", "compensation"),
                                       "explanation": ("解释", "explanation")}
 MOODS: dict[str, tuple[str, str]] = {"calm": ("平静", "calm"), "upset": ("不满", "upset"), "angry": ("生气", "angry")}
+BUYER_MOOD = caseguard.BUYER_MOOD  # one mood per buyer (core/caseguard.py)
 # The ladder, cheapest rung first.
 OFFERS: dict[str, tuple[str, str]] = {"compensate": ("补偿", "compensate"), "exchange": ("换货", "exchange"),
                                       "return": ("退货退款", "return"), "refund": ("退款", "refund")}
@@ -99,7 +100,7 @@ _ALIASES: dict[str, str] = {
     "退": "refund", "仅退款": "refund", "退货退款": "return", "换": "exchange", "赔偿": "compensation",
     "补差价": "compensation", "说明": "explanation",
     # moods
-    "冷静": "calm", "着急": "upset", "生气了": "angry", "愤怒": "angry",
+    "冷静": "calm", "着急": "upset", "生气了": "angry", "愤怒": "angry", "unhappy": "upset", "不满意": "upset",
 }
 MAX_PROBLEM = 2000
 MAX_TEXT = 2000
@@ -725,6 +726,7 @@ def open_case(store: Store, *, problem: str, category: Any, severity: Any, wante
         case_id = int(cur.lastrowid)
         _event(store, case_id, "opened", now, by=agent, status_to="new", step=1)
         _mark(store, buyer.id)
+        customers.write_mood(store, buyer.id, BUYER_MOOD[md], now)
         reminders.pause_for_after_sales(store, buyer.id, now)
         customers.log_event(store, buyer.id, "aftersales_opened", now, detail=str(case_id))
         _schedule_followup(store, get_case(store, case_id), 0, now)
@@ -768,6 +770,10 @@ def update_case(store: Store, ref: Any, *, mood: Any = None, severity: Any = Non
             others = [k for k in changes if k not in shown]
             detail = "; ".join(x for x in (detail, ",".join(others)) if x)
             _event(store, case.id, "updated", now, by=current_agent(store), detail=detail)
+            if "mood" in changes:
+                customers.write_mood(store, case.buyer_id, BUYER_MOOD[changes["mood"]], now)
+                caseguard.follow_mood(store, case.buyer_id, changes["mood"], to_db(now), current_agent(store),
+                                      but=case.id)
         if text:
             _event(store, case.id, "note", now, by=current_agent(store), detail=text)
             _touch(store, case.id, now)

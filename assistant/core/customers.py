@@ -712,6 +712,16 @@ def share_followed(store: Store, now: datetime | None = None) -> int:
     return done
 
 
+def write_mood(store: Store, buyer_id: int, code: str | None, now: datetime) -> None:
+    """The buyer's one mood (assistant/core/invites.py's codes), inside the caller's write: set by a
+    click on a mood chip and by an after-sales case's mood alike, logged, and shared with the team."""
+    stamp = to_db(now)
+    store.conn.execute("UPDATE buyers SET mood = ?, mood_at = ?, updated_at = ? WHERE id = ?",
+                       (code, stamp if code else None, stamp, int(buyer_id)))
+    log_event(store, int(buyer_id), "mood", stamp, detail=code or "")
+    queue_fields(store, int(buyer_id))  # team mode: the team sees the mood too
+
+
 def queue_fields(store: Store, buyer_id: int) -> None:
     """The buyer's shared fields changed (inside the caller's write): the newer write wins on the server."""
     if share(store, buyer_id) is None:

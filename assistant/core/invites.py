@@ -80,15 +80,16 @@ def normalize_mood(text: str | None) -> str | None:
 
 
 def set_mood(store: Store, buyer_id: int, mood: str | None, now: datetime | None = None) -> customers.Buyer:
-    """Mark (or clear, with None/"clear") the buyer's mood: one transaction, logged as an event."""
+    """Mark (or clear, with None/"clear") the buyer's mood: one transaction, logged as an event. One
+    mood per buyer: the buyer's open after-sales cases take it too (in their three words)."""
     code = normalize_mood(mood) if mood is not None else None
-    stamp = to_db(now or store.clock.now())
-    with store.write() as db:
+    now = now or store.clock.now()
+    with store.write():
         buyer = customers.get_buyer(store, buyer_id)
-        db.execute("UPDATE buyers SET mood = ?, mood_at = ?, updated_at = ? WHERE id = ?",
-                   (code, stamp if code else None, stamp, buyer.id))
-        customers.log_event(store, buyer.id, "mood", stamp, detail=code or "")
-        customers.queue_fields(store, buyer.id)  # team mode: the team sees the mood too
+        customers.write_mood(store, buyer.id, code, now)
+        if code in caseguard.CASE_MOOD:  # the open cases take it; cleared or confused: they keep theirs
+            by = customers.team_role(store) or str(settings.get(store, "agent.name") or "")
+            caseguard.follow_mood(store, buyer.id, caseguard.CASE_MOOD[code], to_db(now), by)
     log.info("buyer %s mood %s", buyer_id, code or "cleared")
     return customers.get_buyer(store, buyer_id)
 
@@ -113,10 +114,11 @@ def verdict(store: Store, buyer_id: int) -> Verdict:
         return Verdict(False, "did_not_buy", "买家没有下单：不邀评", "the buyer did not buy: no review invite")
     if b.mood == "pleased":
         return Verdict(True, "pleased", "买家满意，可以邀评", "the buyer is pleased: a review invite is fine")
+    # one mood per buyer: calm now (a chip, or the case's mood), or unmarked with the case closed calm
     if b.mood in (None, "calm") and store.query(
             "SELECT 1 FROM aftersales_cases WHERE buyer_id = ? AND status IN ('resolved', 'closed') "
-            "AND mood = 'calm' AND IFNULL(outcome, '') != 'withdrawn' AND closed_at >= ? LIMIT 1",
-            (b.id, to_db(store.clock.now() - SOLVED_RECENTLY))):
+            "AND (? = 'calm' OR mood = 'calm') AND IFNULL(outcome, '') != 'withdrawn' AND closed_at >= ? LIMIT 1",
+            (b.id, b.mood or "", to_db(store.clock.now() - SOLVED_RECENTLY))):
         return Verdict(True, "case_solved", "售后已解决，买家平静，可以邀评",
                        "the after-sales problem was solved and the buyer is calm: a review invite is fine")
     return Verdict(False, "not_marked", "还不确定买家是否满意：确认满意后点“满意”再邀评",

@@ -96,12 +96,53 @@ def test_an_after_sales_case_blocks_invites_until_solved_with_the_buyer_calm(sto
     b = buyer(store)
     case = aftersales.open_case(store, buyer_id=b.id, problem="收到破损", category="quality", severity="light",
                                 wanted="compensation", mood="upset")
-    assert invites.verdict(store, b.id).why == "after_sales"
+    assert invites.verdict(store, b.id).why == "unhappy"  # one mood per buyer: the case's
     aftersales.advance_step(store, case.id)  # heard out: 安抚中
     aftersales.update_case(store, case.id, mood="calm")
+    assert customers.get_buyer(store, b.id).mood == "calm"
     assert invites.verdict(store, b.id).why == "after_sales"  # still open
     aftersales.resolve(store, case.id, "explained")
     v = invites.verdict(store, b.id)
     assert v.allowed and v.why == "case_solved"
     invites.set_mood(store, b.id, "angry")  # the agent's later mark wins
     assert invites.verdict(store, b.id).why == "angry"
+
+
+def test_one_mood_per_buyer_a_case_and_the_mood_chips_agree(store):
+    """A case's mood is the buyer's mood, and a chip clicked while a case is open is the case's (in
+    its three words, with a line in its history); confused leaves the case as it was."""
+    from assistant.core import aftersales
+
+    b = buyer(store)
+    case = aftersales.open_case(store, buyer_id=b.id, problem="发错货", category="wrong_item", severity="medium",
+                                wanted="exchange", mood="angry")
+    assert customers.get_buyer(store, b.id).mood == "angry"
+    invites.set_mood(store, b.id, "unhappy")  # the 不满 chip in the 客户 tab
+    assert aftersales.get_case(store, case.id).mood == "upset"
+    assert [e.detail for e in aftersales.history(store, case.id) if e.kind == "updated"] == ["mood=upset"]
+    invites.set_mood(store, b.id, "confused")
+    assert aftersales.get_case(store, case.id).mood == "upset"
+    invites.set_mood(store, b.id, "pleased")
+    assert aftersales.get_case(store, case.id).mood == "calm"
+    aftersales.update_case(store, case.id, mood="不满意")  # the buyer-mood word works for a case too
+    assert (aftersales.get_case(store, case.id).mood, customers.get_buyer(store, b.id).mood) == ("upset", "unhappy")
+    # a second case of the same buyer follows the first's mood change
+    other = aftersales.open_case(store, buyer_id=b.id, problem="少发配件", category="wrong_item",
+                                 severity="light", wanted="compensation", mood="calm")
+    aftersales.update_case(store, case.id, mood="angry")
+    assert aftersales.get_case(store, other.id).mood == "angry"
+
+
+def test_solved_while_upset_then_marked_calm_may_be_invited(store):
+    """The agent solves the case and then clicks 平静: the buyer is calm with a case solved this week."""
+    from assistant.core import aftersales
+
+    b = buyer(store)
+    case = aftersales.open_case(store, buyer_id=b.id, problem="有划痕", category="quality", severity="light",
+                                wanted="compensation", mood="upset")
+    aftersales.advance_step(store, case.id)
+    aftersales.resolve(store, case.id, "explained")
+    assert invites.verdict(store, b.id).why == "unhappy"
+    invites.set_mood(store, b.id, "calm")
+    v = invites.verdict(store, b.id)
+    assert v.allowed and v.why == "case_solved"
