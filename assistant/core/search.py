@@ -88,6 +88,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ..paths import resource_path
 from . import private
 from .clock import from_db, to_db
 
@@ -731,33 +732,68 @@ class _Term:
 
 
 def _query_terms(text: str, use_jieba: bool) -> list[_Term]:
-    """Terms of a normalised query: each Han run and each other word. A Han run of 3+ characters
-    also carries its jieba words, neighbouring single characters kept together (我帮您|催单)."""
+    """Terms of a normalised query: each other word, and the meaningful words of each Han run.
+
+    Once jieba is ready a Han run is cut into words and the words of questions and chat (什么, 多久,
+    吗, 亲 … resources/search/query_words.json) are dropped: 退款多久到账 asks for 退款 and 到账, and a
+    reply need not say 多久 to be found. Neighbouring single characters stay together (我帮您|催单).
+    A run made of such words only (可以吗) is searched as typed; before jieba is ready, every run is."""
+    stop = query_words().stop if use_jieba else frozenset()
     terms: list[_Term] = []
+    stopped: list[_Term] = []
     for han, other in _TOKEN_RE.findall(text):
         if other:
             terms.append(_Term(other[:MAX_TERM_CHARS], False))
             continue
         han = han[:MAX_TERM_CHARS]
+        if han in stop:
+            stopped.append(_Term(han, True))
+            continue
+        if not use_jieba or len(han) < 2:
+            terms.append(_Term(han, True))
+            continue
+        seq = _cut_run(han)[0]
         words: list[str] = []
-        if use_jieba and len(han) > 2:
-            pending = ""
-            for word in _cut_run(han)[0]:
-                if len(word) == 1:
-                    pending += word
-                    continue
+        pending = ""  # single characters in a row (no stop word between them) make one word
+        for word in seq:
+            if word in stop or len(word) > 1:
                 if pending:
                     words.append(pending)
                     pending = ""
-                words.append(word)
-            if pending:
-                words.append(pending)
-        terms.append(_Term(han, True, tuple(words) if len(words) > 1 else ()))
+                if word not in stop:
+                    words.append(word)
+            else:
+                pending += word
+        if pending:
+            words.append(pending)
+        if not words:
+            stopped.append(_Term(han, True))  # only question words (亲, 可以吗): kept if nothing else is
+        elif len(words) == 1 and words[0] == han:
+            terms.append(_Term(han, True))
+        else:
+            terms.extend(_Term(w, True) for w in words)
     unique: list[_Term] = []
-    for term in terms:
+    for term in terms or stopped:  # a query of question words only is searched as typed
         if term not in unique:
             unique.append(term)
     return unique[:MAX_TERMS]
+
+
+@dataclass(frozen=True)
+class QueryWords:
+    stop: frozenset[str]
+
+
+_query_words: QueryWords | None = None
+
+
+def query_words() -> QueryWords:
+    """The shipped words that weigh nothing in a query (read once)."""
+    global _query_words
+    if _query_words is None:
+        data = json.loads(resource_path("search", "query_words.json").read_text("utf-8"))
+        _query_words = QueryWords(frozenset(normalize(w) for w in data.get("stop", []) if w))
+    return _query_words
 
 
 _TITLE_FILTER = "{t_chars t_words t_py t_ini}"

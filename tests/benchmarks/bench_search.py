@@ -56,6 +56,9 @@ SEQUENCES = [
     ("two words", ["快递 延误", "kuaidi yanwu"]),
     ("english", ["s", "sh", "shi", "ship"]),
     ("product+colour", ["酒红色", "酒红色 连衣裙"]),
+    # issue 16: typed whole, the way buyers ask; question words weigh nothing
+    ("question", ["优惠券怎么用", "多久发货", "亲 我的快递什么时候能到啊", "请问这个优惠券可以叠加使用吗 我买了两件 满减之后还能用券吗 "
+                  "运费险有没有 发顺丰吗"]),
 ]
 
 

@@ -179,10 +179,22 @@ def test_several_terms_all_matched_first(library):
 def test_chinese_run_words_found_apart(shop):
     together = replies.create_reply(shop, title="a", body="这张优惠券叠加后更便宜")
     apart = replies.create_reply(shop, title="b", body="优惠券可以和满减一起叠加")
-    replies.create_reply(shop, title="c", body="优惠券只能单独使用")
+    one = replies.create_reply(shop, title="c", body="优惠券只能单独使用")
+    replies.create_reply(shop, title="d", body="下单后48小时内发货")
     hits = search.search(shop, "优惠券叠加")
-    assert _ids(hits) == [together.id, apart.id]
-    assert hits[1].how == "words"
+    # both words first; a reply with one of them after, still found (issue 16); none of them: not at all
+    assert _ids(hits) == [together.id, apart.id, one.id]
+
+
+def test_question_words_weigh_nothing(shop):
+    """The buyer's own question finds the reply that answers it though the reply never says 多久 or 吗;
+    a query made of question words only is searched as typed."""
+    answer = replies.create_reply(shop, title="退款到账", body="退款原路退回，一般1-3个工作日到账")
+    replies.create_reply(shop, title="发货时间", body="下单后48小时内发货")
+    asks = replies.create_reply(shop, title="可以吗", body="可以吗？")
+    assert _ids(search.search(shop, "退款多久到账"))[:1] == [answer.id]
+    assert _ids(search.search(shop, "亲 我的退款多久能到账啊"))[:1] == [answer.id]
+    assert _ids(search.search(shop, "可以吗")) == [asks.id]
 
 
 # ---------------------------------------------------------------- ranking and the index kept current
