@@ -130,6 +130,7 @@ CODE_RE = re.compile(r"^[A-Za-z0-9_\-./#]{1,24}$")  # replies.CODE_RE's alphabet
 
 LEVEL_TITLE_WORD, LEVEL_TITLE_PART, LEVEL_BODY_WORD, LEVEL_BODY_PART = 6, 5, 3, 2
 LEVEL_SPLIT, LEVEL_GROUP = 1.5, 1
+LEVEL_SYN_TITLE, LEVEL_SYN_BODY = 0.9, 0.8  # a synonym (退钱 for 退款): below the word typed and its group
 SCORE_CODE, SCORE_CODE_PREFIX = 3e6, 2e6
 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
@@ -729,6 +730,7 @@ class _Term:
     text: str
     han: bool
     words: tuple[str, ...] = ()  # a Han run's jieba words (2+ of them), once jieba is ready
+    alts: tuple[str, ...] = ()  # the trade's other words for it (退钱 for 退款): synonyms, at query time
 
 
 def _query_terms(text: str, use_jieba: bool) -> list[_Term]:
@@ -738,19 +740,21 @@ def _query_terms(text: str, use_jieba: bool) -> list[_Term]:
     吗, 亲 … resources/search/query_words.json) are dropped: 退款多久到账 asks for 退款 and 到账, and a
     reply need not say 多久 to be found. Neighbouring single characters stay together (我帮您|催单).
     A run made of such words only (可以吗) is searched as typed; before jieba is ready, every run is."""
-    stop = query_words().stop if use_jieba else frozenset()
+    words_data = query_words()
+    stop = words_data.stop if use_jieba else frozenset()
+    synonyms = words_data.synonyms
     terms: list[_Term] = []
     stopped: list[_Term] = []
     for han, other in _TOKEN_RE.findall(text):
         if other:
-            terms.append(_Term(other[:MAX_TERM_CHARS], False))
+            terms.append(_Term(other[:MAX_TERM_CHARS], False, alts=synonyms.get(other, ())))
             continue
         han = han[:MAX_TERM_CHARS]
         if han in stop:
             stopped.append(_Term(han, True))
             continue
-        if not use_jieba or len(han) < 2:
-            terms.append(_Term(han, True))
+        if not use_jieba or len(han) < 2 or han in synonyms:
+            terms.append(_Term(han, True, alts=synonyms.get(han, ())))
             continue
         seq = _cut_run(han)[0]
         words: list[str] = []
@@ -766,12 +770,12 @@ def _query_terms(text: str, use_jieba: bool) -> list[_Term]:
                 pending += word
         if pending:
             words.append(pending)
+        if han in synonyms:
+            words = [han]  # a phrase of the synonym table (退回来, 多大码) is one term whatever jieba cuts
         if not words:
             stopped.append(_Term(han, True))  # only question words (亲, 可以吗): kept if nothing else is
-        elif len(words) == 1 and words[0] == han:
-            terms.append(_Term(han, True))
         else:
-            terms.extend(_Term(w, True) for w in words)
+            terms.extend(_Term(w, True, alts=synonyms.get(w, ())) for w in words)
     unique: list[_Term] = []
     for term in terms or stopped:  # a query of question words only is searched as typed
         if term not in unique:
@@ -782,17 +786,28 @@ def _query_terms(text: str, use_jieba: bool) -> list[_Term]:
 @dataclass(frozen=True)
 class QueryWords:
     stop: frozenset[str]
+    synonyms: dict[str, tuple[str, ...]]  # word -> the other words of its groups
 
 
+GAP = "..."  # in a synonym, … (NFKC: ...): any few characters between (满…减 finds 满199减30)
 _query_words: QueryWords | None = None
 
 
 def query_words() -> QueryWords:
-    """The shipped words that weigh nothing in a query (read once)."""
+    """The shipped words that weigh nothing in a query, and the trade's synonyms (read once; used at
+    query time, so the index never depends on them)."""
     global _query_words
     if _query_words is None:
         data = json.loads(resource_path("search", "query_words.json").read_text("utf-8"))
-        _query_words = QueryWords(frozenset(normalize(w) for w in data.get("stop", []) if w))
+        synonyms: dict[str, list[str]] = {}
+        for group in data.get("synonyms", []):
+            words = list(dict.fromkeys(normalize(w).strip() for w in group if str(w).strip()))
+            for w in words:
+                if GAP in w:
+                    continue  # a pattern is found through the other words, never typed itself
+                synonyms.setdefault(w, []).extend(x for x in words if x != w and x not in synonyms[w])
+        _query_words = QueryWords(frozenset(normalize(w) for w in data.get("stop", []) if w),
+                                  {w: tuple(alts) for w, alts in synonyms.items()})
     return _query_words
 
 
@@ -837,6 +852,23 @@ class _Query:
         """Substring (Han) or prefix (other) match."""
         return _quote(" ".join(term.text)) if term.han else self.prefix(term)
 
+    def syn(self, term: _Term) -> str | None:
+        """Any of the term's synonyms, as a substring (Han), a prefix (other) or a pattern (满…减)."""
+        options = []
+        for alt in term.alts:
+            if GAP in alt:
+                pieces = [p for p in alt.split(GAP) if p]
+                options.append("NEAR(" + " ".join(_quote(" ".join(p)) for p in pieces) + ", 4)")
+            elif _is_han(alt):
+                # a word token (one posting list), not a phrase of characters: a synonym of a common
+                # word in 100,000 replies would cost a positional intersection per keystroke
+                options.append(_quote(alt))
+            else:
+                options.append(self.prefix(_Term(alt, False)))
+        if not options:
+            return None
+        return options[0] if len(options) == 1 else "(" + " OR ".join(options) + ")"
+
     def split(self, term: _Term) -> str | None:
         """A Han run's words anywhere, in any order."""
         if not term.words:
@@ -848,7 +880,7 @@ class _Query:
         return "(" + " OR ".join(_quote(f"_g{gid}") for gid in ids) + ")" if ids else None
 
     def any(self, term: _Term) -> str:
-        options = [x for x in (self.part(term), self.split(term), self.group(term)) if x]
+        options = [x for x in (self.part(term), self.split(term), self.syn(term), self.group(term)) if x]
         return options[0] if len(options) == 1 else "(" + " OR ".join(options) + ")"
 
     def tier_plan(self) -> list[tuple[float, bool, str]]:
@@ -859,7 +891,8 @@ class _Query:
             word, part = self.word(term), self.part(term)
             plan = [(LEVEL_TITLE_WORD, True, word), (LEVEL_TITLE_PART, True, part),
                     (LEVEL_BODY_WORD, False, word), (LEVEL_BODY_PART, False, part),
-                    (LEVEL_SPLIT, False, self.split(term)), (LEVEL_GROUP, False, self.group(term))]
+                    (LEVEL_SPLIT, False, self.split(term)), (LEVEL_SYN_TITLE, True, self.syn(term)),
+                    (LEVEL_SYN_BODY, False, self.syn(term)), (LEVEL_GROUP, False, self.group(term))]
             return [(level, title, expr) for level, title, expr in plan if expr]
         all_title = " AND ".join(f"({self.part(t)})" for t in self.terms)
         all_any = " AND ".join(f"({self.any(t)})" for t in self.terms)
@@ -931,8 +964,34 @@ def _scan(store: Store, raw: str, limit: int, group_ids: list[int] | None) -> li
 
 
 def _how(row: dict[str, str], term: _Term, group_hits: list[int]) -> tuple[float, str]:
-    """(level, how) of the best match of one term in one stored index row, in Python: the label
-    of the hits shown and the order inside a multi-term tier."""
+    """(level, how) of the best match of one term (or, just below it, one of its synonyms) in one
+    stored index row, in Python: the label of the hits shown and the order inside a multi-term tier."""
+    level, how = _how_one(row, term, group_hits)
+    if level or not term.alts:
+        return level, how
+    for alt in term.alts:
+        if GAP in alt:
+            pieces = [p for p in alt.split(GAP) if p]
+            title = all(" " + " ".join(x) + " " in row["t_chars"] for x in pieces)
+            found = title or all(" " + " ".join(x) + " " in row["b_chars"] for x in pieces)
+        else:
+            lv, _ = _how_one(row, _Term(alt, _is_han(alt)), [])
+            title, found = lv >= LEVEL_TITLE_PART, lv >= LEVEL_BODY_PART
+        if title:
+            return LEVEL_SYN_TITLE, "synonym"
+        if found:
+            level, how = LEVEL_SYN_BODY, "synonym"
+    return level, how
+
+
+_HAN_RE = re.compile(f"[{_HAN}]+")
+
+
+def _is_han(text: str) -> bool:
+    return _HAN_RE.fullmatch(text) is not None
+
+
+def _how_one(row: dict[str, str], term: _Term, group_hits: list[int]) -> tuple[float, str]:
     col = row.__getitem__
     if term.han:
         phrase = " " + " ".join(term.text) + " "
