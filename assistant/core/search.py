@@ -731,6 +731,7 @@ class _Term:
     han: bool
     words: tuple[str, ...] = ()  # a Han run's jieba words (2+ of them), once jieba is ready
     alts: tuple[str, ...] = ()  # the trade's other words for it (退钱 for 退款): synonyms, at query time
+    typos: tuple[str, ...] = ()  # indexed tokens one letter away from a 4+ letter term nothing starts with
 
 
 def _query_terms(text: str, use_jieba: bool) -> list[_Term]:
@@ -821,10 +822,26 @@ class _Query:
     def __init__(self, conn: sqlite3.Connection, terms: list[_Term], snap: _Snapshot,
                  group_id: int | None) -> None:
         self.conn = conn
-        self.terms = terms
+        self._prefix: dict[str, str] = {}
+        self.terms = [self._with_typos(t, snap) for t in terms]
+        terms = self.terms
         self.group_filter = _quote(f"_g{group_id}") if group_id is not None else None
         self.group_hits = {t: _matching_groups(snap.groups, t) for t in terms}
-        self._prefix: dict[str, str] = {}
+
+    def _with_typos(self, term: _Term, snap: _Snapshot) -> _Term:
+        """A pinyin, initials or latin term of 4+ letters that no indexed token starts with (tuikun,
+        youhuiqun): the indexed tokens one letter away (a wrong, missing, extra or swapped letter),
+        searched as well and ranked after exact matches. Shorter terms (cd) stay exact/prefix."""
+        text = term.text
+        if term.han or len(text) < EXPAND_FROM or not (text.isascii() and text.isalpha()):
+            return term
+        if self.conn.execute(f"SELECT 1 FROM {TERMS} WHERE term >= ? AND term < ? LIMIT 1",
+                             (text, text + "\U0010ffff")).fetchone() or _matching_groups(snap.groups, term):
+            return term  # a word of the library, or of a group's name (cdcf: 催单催付)
+        found = [r[0] for r in self.conn.execute(
+            f"SELECT term FROM {TERMS} WHERE term IN (SELECT value FROM json_each(?)) ORDER BY term LIMIT ?",
+            (json.dumps(sorted(_one_letter_away(text))), MAX_TYPOS))]
+        return _Term(text, False, term.words, term.alts, tuple(found)) if found else term
 
     def prefix(self, term: _Term) -> str:
         """Prefix match of a non-Han term."""
@@ -853,8 +870,9 @@ class _Query:
         return _quote(" ".join(term.text)) if term.han else self.prefix(term)
 
     def syn(self, term: _Term) -> str | None:
-        """Any of the term's synonyms, as a substring (Han), a prefix (other) or a pattern (满…减)."""
-        options = []
+        """Any of the term's synonyms, as a substring (Han), a prefix (other) or a pattern (满…减), or
+        of the tokens one letter away from it."""
+        options = [_quote(t) for t in term.typos]
         for alt in term.alts:
             if GAP in alt:
                 pieces = [p for p in alt.split(GAP) if p]
@@ -967,8 +985,14 @@ def _how(row: dict[str, str], term: _Term, group_hits: list[int]) -> tuple[float
     """(level, how) of the best match of one term (or, just below it, one of its synonyms) in one
     stored index row, in Python: the label of the hits shown and the order inside a multi-term tier."""
     level, how = _how_one(row, term, group_hits)
-    if level or not term.alts:
+    if level or not (term.alts or term.typos):
         return level, how
+    for fixed in term.typos:
+        lv, _ = _how_one(row, _Term(fixed, False), [])
+        if lv >= LEVEL_TITLE_PART:
+            return LEVEL_SYN_TITLE, "typo"
+        if lv:
+            level, how = LEVEL_SYN_BODY, "typo"
     for alt in term.alts:
         if GAP in alt:
             pieces = [p for p in alt.split(GAP) if p]
@@ -985,6 +1009,19 @@ def _how(row: dict[str, str], term: _Term, group_hits: list[int]) -> tuple[float
 
 
 _HAN_RE = re.compile(f"[{_HAN}]+")
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+MAX_TYPOS = 16  # corrected tokens searched for one term
+
+
+def _one_letter_away(text: str) -> set[str]:
+    """Every string one edit from text: a letter missing, extra, wrong, or two swapped."""
+    splits = [(text[:i], text[i:]) for i in range(len(text) + 1)]
+    out = {a + b[1:] for a, b in splits if b}
+    out |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    out |= {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
+    out |= {a + c + b for a, b in splits for c in _LETTERS}
+    out.discard(text)
+    return out
 
 
 def _is_han(text: str) -> bool:
@@ -1080,6 +1117,7 @@ def search(store: Store, query: str, limit: int = 50, group_id: int | None = Non
     if not terms:
         return _rank(hits, limit) if hits else _scan(store, raw, limit, group_ids)
     q = _Query(store.conn, terms, snap, group_id)
+    terms = q.terms  # with the typo corrections found
     try:
         rows = _collect(q, snap, limit, hits)
     except sqlite3.OperationalError:  # a bug in our FTS5 syntax: still answer, slowly

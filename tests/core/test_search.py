@@ -509,3 +509,16 @@ def test_the_trades_synonyms_find_the_reply_below_the_word_typed(shop):
     assert _ids(search.search(shop, "满减"))[:1] == [promo.id]
     assert search.search(shop, "满减")[0].how == "synonym"
     assert _ids(search.search(shop, "有满减吗"))[:1] == [promo.id]
+
+
+def test_one_wrong_or_missing_letter_in_pinyin_still_finds_the_reply(shop):
+    refund = replies.create_reply(shop, title="退款到账", body="退款原路退回")
+    coupon = replies.create_reply(shop, title="优惠券使用", body="下单时勾选即可")
+    for typed in ("tuikun", "tuokuan", "tiukuan", "tuikuann"):  # missing, wrong, swapped, extra
+        hits = search.search(shop, typed)
+        assert _ids(hits)[:1] == [refund.id], typed
+        assert hits[0].how == "typo"
+    assert _ids(search.search(shop, "youhuiqun"))[:1] == [coupon.id]
+    assert search.search(shop, "tuikuan")[0].how != "typo"  # spelled right: an exact match
+    assert search.search(shop, "tuk") == []  # 3 letters: prefix only, no guessing
+    assert search.search(shop, "qqqqqq") == []
