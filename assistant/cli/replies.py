@@ -77,6 +77,33 @@ def cmd_replies_search(ctx: Ctx) -> int:
     return 0
 
 
+def cmd_replies_suggest(ctx: Ctx) -> int:
+    """The best replies for a buyer's message, as the panel's suggestion hotkey shows them."""
+    from ..core import replies, search
+
+    message = ctx.args.message
+    if message == "-":
+        raw = sys.stdin.buffer.read()
+        try:
+            message = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValidationError("输入不是 UTF-8 文本", "The message on stdin is not UTF-8 text",
+                                  field="message") from None
+    if not message.strip():
+        raise ValidationError("请给出买家的消息", "Give the buyer's message", field="message")
+    search.start_background_loading(paths.cache_dir(ctx.data)).join()
+    found = replies.suggest(ctx.store, message, limit=ctx.args.limit)
+    if ctx.args.json:
+        _json([{"rank": n, **_reply_json(r), "how": h.how} for n, (h, r) in enumerate(found, 1)])
+        return 0
+    if not found:
+        _out("No reply fits this message / 没有合适的回复")
+        return 0
+    _table([[str(n), str(r.id), r.code or "", r.title, r.body] for n, (_, r) in enumerate(found, 1)],
+           ["#", "ID", "短码", "标题", "内容"], [3, 7, 10, 20, 56])
+    return 0
+
+
 def cmd_replies_show(ctx: Ctx) -> int:
     from ..core import replies, templates
 
@@ -421,6 +448,10 @@ def register(sub: Any, add: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("query")
     p.add_argument("--group")
     p.add_argument("--limit", type=cliout.whole_number(), default=20)
+    p = add(rsub, "suggest", cmd_replies_suggest, "the best replies for a buyer's message / 按买家消息推荐回复",
+            True)
+    p.add_argument("message", help="the buyer's message as they wrote it ('-' = read it from stdin)")
+    p.add_argument("--limit", type=cliout.whole_number(), default=3)
     p = add(rsub, "show", cmd_replies_show, "show one reply / 查看回复", True)
     p.add_argument("ref", metavar="ID", help="id, uuid or short code")
     p.add_argument("--set", action="append", metavar="FIELD=VALUE", help="fill a field, e.g. 客户=小王 (repeatable)")

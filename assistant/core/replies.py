@@ -853,3 +853,17 @@ def seed_defaults(store: Store, force: bool = False) -> int:
         db.execute("INSERT OR REPLACE INTO settings (key, value, updated_at) VALUES (?,?,?)",
                    (SEEDED_KEY, json.dumps(True), to_db(store.clock.now())))
     return added
+
+
+# ---------------------------------------------------------------- suggestions from a buyer's message
+
+MAX_MESSAGE_CHARS = 500  # a buyer's message; the rest of a pasted conversation is ignored
+
+
+def suggest(store: Store, message: str, limit: int = 3) -> list[tuple[search.Hit, Reply]]:
+    """The best replies for a buyer's message (the panel's suggestion hotkey, `kefu replies suggest`):
+    the message read as a query whose question and chat words weigh nothing, never as a short code.
+    (hit, reply) pairs, best first. Never raises for any text."""
+    text = str(message or "")[:MAX_MESSAGE_CHARS]
+    hits = [h for h in search.search(store, text, limit=limit + 5) if not h.how.startswith("code")][:limit]
+    return [(h, get_reply(store, h.reply_id)) for h in hits]
