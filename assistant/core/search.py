@@ -120,6 +120,7 @@ INDEX_VERSION = 1
 
 MAX_QUERY_CHARS = 200     # the rest of a pasted essay is ignored
 MAX_TERMS = 8
+LONE_CHARS_DROPPED_FROM = 4  # multi-character words in a query: from this many, lone characters go
 MAX_TERM_CHARS = 40
 MAX_TOKEN_CHARS = 64      # index side: longer "words" (a URL, a hash) are cut
 MAX_EXPANSION = 128       # a 4+ letter prefix: at most this many whole tokens, else FTS5's own prefix
@@ -777,6 +778,10 @@ def _query_terms(text: str, use_jieba: bool) -> list[_Term]:
             stopped.append(_Term(han, True))  # only question words (亲, 可以吗): kept if nothing else is
         else:
             terms.extend(_Term(w, True, alts=synonyms.get(w, ())) for w in words)
+    if sum(1 for t in terms if not t.han or len(t.text) > 1) >= LONE_CHARS_DROPPED_FROM:
+        # a buyer's message (上周|买|那件|黑色|连衣裙|到|发货): beside several real words a lone
+        # character (买, 到) matches nearly every reply, costs the most and tells the least
+        terms = [t for t in terms if not t.han or len(t.text) > 1 or t.alts]
     unique: list[_Term] = []
     for term in terms or stopped:  # a query of question words only is searched as typed
         if term not in unique:
