@@ -104,6 +104,35 @@ def cmd_replies_suggest(ctx: Ctx) -> int:
     return 0
 
 
+def cmd_replies_synonyms(ctx: Ctx) -> int:
+    """The synonym groups search uses: shipped, and the shop's own (add/rm)."""
+    from ..core import replies
+
+    action, words = ctx.args.action, ctx.args.words
+    if action == "add":
+        groups = replies.add_synonyms(ctx.store, words)
+        _out(f"Added group {len(groups)}: {' / '.join(groups[-1])} / 已添加第 {len(groups)} 组")
+        return 0
+    if action == "rm":
+        if len(words) != 1 or not words[0].isdigit():
+            raise ValidationError("请给出要删除的组号（见 kefu replies synonyms）",
+                                  "Give the number of the group to remove (see kefu replies synonyms)", field="synonyms")
+        gone = replies.remove_synonyms(ctx.store, int(words[0]))
+        _out(f"Removed: {' / '.join(gone)} / 已删除")
+        return 0
+    shop, shipped = replies.shop_synonyms(ctx.store), replies.shipped_synonyms()
+    if ctx.args.json:
+        _json({"shop": shop, "shipped": shipped})
+        return 0
+    _out("店铺同义词 / The shop's synonyms:" + ("" if shop else " (none / 无)"))
+    for n, group in enumerate(shop, 1):
+        _out(f"  {n}. {' / '.join(group)}")
+    _out("内置同义词 / Shipped:")
+    for group in shipped:
+        _out(f"     {' / '.join(group)}")
+    return 0
+
+
 def cmd_replies_show(ctx: Ctx) -> int:
     from ..core import replies, templates
 
@@ -452,6 +481,10 @@ def register(sub: Any, add: Any, common: argparse.ArgumentParser) -> None:
             True)
     p.add_argument("message", help="the buyer's message as they wrote it ('-' = read it from stdin)")
     p.add_argument("--limit", type=cliout.whole_number(), default=3)
+    p = add(rsub, "synonyms", cmd_replies_synonyms,
+            "the words search treats as the same: list, add WORD WORD…, rm N / 搜索同义词", True)
+    p.add_argument("action", nargs="?", choices=("list", "add", "rm"), default="list")
+    p.add_argument("words", nargs="*", help="add: the words of one group; rm: the group's number")
     p = add(rsub, "show", cmd_replies_show, "show one reply / 查看回复", True)
     p.add_argument("ref", metavar="ID", help="id, uuid or short code")
     p.add_argument("--set", action="append", metavar="FIELD=VALUE", help="fill a field, e.g. 客户=小王 (repeatable)")

@@ -658,6 +658,7 @@ class _Snapshot:
     scores: dict[int, float]
     scored_at: datetime | None = None
     stale: bool = False  # the index lacks replies until ensure_index runs: answer by a plain scan
+    words: QueryWords | None = None  # the shipped query words with the shop's synonyms
 
     def score(self, reply_id: int) -> float:
         return self.scores.get(reply_id, 0.0)
@@ -702,7 +703,8 @@ def _snapshot(store: Store, now: datetime) -> _Snapshot:
                 when = None
             usage[reply_id] = (count, when)
         groups = [_group_name(gid, name, ready) for gid, name in store.conn.execute("SELECT id, name FROM groups")]
-        snap = _snapshots[store] = _Snapshot(key, usage, groups, {}, stale=is_stale(store.conn))
+        snap = _snapshots[store] = _Snapshot(key, usage, groups, {}, stale=is_stale(store.conn),
+                                             words=_shop_words(store.conn))
     if snap.scored_at is None or abs((now - snap.scored_at).total_seconds()) > 60:
         snap.scores = {rid: _usage_score(entry, now) for rid, entry in snap.usage.items()}
         snap.scored_at = now
@@ -735,14 +737,14 @@ class _Term:
     typos: tuple[str, ...] = ()  # indexed tokens one letter away from a 4+ letter term nothing starts with
 
 
-def _query_terms(text: str, use_jieba: bool) -> list[_Term]:
+def _query_terms(text: str, use_jieba: bool, words_data: QueryWords | None = None) -> list[_Term]:
     """Terms of a normalised query: each other word, and the meaningful words of each Han run.
 
     Once jieba is ready a Han run is cut into words and the words of questions and chat (什么, 多久,
     吗, 亲 … resources/search/query_words.json) are dropped: 退款多久到账 asks for 退款 and 到账, and a
     reply need not say 多久 to be found. Neighbouring single characters stay together (我帮您|催单).
     A run made of such words only (可以吗) is searched as typed; before jieba is ready, every run is."""
-    words_data = query_words()
+    words_data = words_data or query_words()
     stop = words_data.stop if use_jieba else frozenset()
     synonyms = words_data.synonyms
     terms: list[_Term] = []
@@ -805,16 +807,37 @@ def query_words() -> QueryWords:
     global _query_words
     if _query_words is None:
         data = json.loads(resource_path("search", "query_words.json").read_text("utf-8"))
-        synonyms: dict[str, list[str]] = {}
-        for group in data.get("synonyms", []):
-            words = list(dict.fromkeys(normalize(w).strip() for w in group if str(w).strip()))
-            for w in words:
-                if GAP in w:
-                    continue  # a pattern is found through the other words, never typed itself
-                synonyms.setdefault(w, []).extend(x for x in words if x != w and x not in synonyms[w])
         _query_words = QueryWords(frozenset(normalize(w) for w in data.get("stop", []) if w),
-                                  {w: tuple(alts) for w, alts in synonyms.items()})
+                                  _synonym_map(data.get("synonyms", [])))
     return _query_words
+
+
+def _synonym_map(groups: Iterable[Iterable[str]], into: dict[str, tuple[str, ...]] | None = None
+                 ) -> dict[str, tuple[str, ...]]:
+    synonyms: dict[str, list[str]] = {w: list(alts) for w, alts in (into or {}).items()}
+    for group in groups:
+        words = list(dict.fromkeys(normalize(w).strip() for w in group if str(w).strip()))
+        for w in words:
+            if GAP in w:
+                continue  # a pattern is found through the other words, never typed itself
+            have = synonyms.setdefault(w, [])
+            have.extend(x for x in words if x != w and x not in have)
+    return {w: tuple(alts) for w, alts in synonyms.items()}
+
+
+def _shop_words(conn: sqlite3.Connection) -> QueryWords:
+    """The shipped query words plus the shop's synonym groups (setting search.synonyms, checked when
+    it was saved; read here with the snapshot, so a change applies to the next query)."""
+    shipped = query_words()
+    try:
+        row = conn.execute("SELECT value FROM settings WHERE key = 'search.synonyms'").fetchone()
+        groups = json.loads(row[0]) if row else []
+    except (sqlite3.Error, ValueError):
+        groups = []
+    if not groups or not isinstance(groups, list):
+        return shipped
+    groups = [g for g in groups if isinstance(g, list) and all(isinstance(w, str) for w in g)]
+    return QueryWords(shipped.stop, _synonym_map(groups, shipped.synonyms))
 
 
 _TITLE_FILTER = "{t_chars t_words t_py t_ini}"
@@ -1114,7 +1137,7 @@ def search(store: Store, query: str, limit: int = 50, group_id: int | None = Non
         return []
     snap = _snapshot(store, store.clock.now())
     hits = _code_hits(store, snap, raw, limit, group_ids)
-    terms = _query_terms(normalize(raw)[:MAX_QUERY_CHARS], use_jieba=is_ready())
+    terms = _query_terms(normalize(raw)[:MAX_QUERY_CHARS], use_jieba=is_ready(), words_data=snap.words)
     if snap.stale:  # until ensure_index has rebuilt it, a plain scan still finds the text typed
         for hit in _scan(store, raw, limit, group_ids):
             hits.setdefault(hit.reply_id, hit)

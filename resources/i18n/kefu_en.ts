@@ -1635,6 +1635,14 @@
         <translation>Choose…</translation>
     </message>
     <message>
+        <source>每行一组意思相同的词，用空格隔开，例如：
+退钱 钱退 返款
+亲子装 家庭装</source>
+        <translation>One group of words meaning the same per line, separated by spaces, e.g.:
+退钱 钱退 返款 (refund)
+亲子装 家庭装 (family outfit)</translation>
+    </message>
+    <message>
         <source>如 千牛、AliWorkBench、京麦</source>
         <translation>e.g. Qianniu, AliWorkBench, Jingmai</translation>
     </message>

@@ -191,3 +191,24 @@ def test_replies_suggest_from_a_buyers_message(kefu, monkeypatch):
     assert code != 0 and "买家的消息" in err
     code, out, _ = kefu("replies", "suggest", "tkdz", "--json")  # a message is never read as a short code
     assert code == 0 and all(r["id"] != refund or r["how"] != "code" for r in json.loads(out))
+
+
+def test_the_shops_own_synonyms(kefu):
+    """`kefu replies synonyms add`: the shop's words for the same thing apply to the next search, no
+    reindex; bad groups are one line and change nothing; rm takes them away again."""
+    code, out, _ = kefu("replies", "add", "--title", "亲子装尺码", "--body", "亲子装按大人尺码拍", "--json")
+    assert code == 0
+    rid = json.loads(out)["id"]
+    assert all(r["id"] != rid for r in json.loads(kefu("replies", "search", "家庭装", "--json")[1]))
+    code, out, err = kefu("replies", "synonyms", "add", "亲子装", "家庭装")
+    assert code == 0, err
+    found = json.loads(kefu("replies", "search", "家庭装", "--json")[1])
+    assert found[0]["id"] == rid and found[0]["how"] == "synonym"
+    listed = json.loads(kefu("replies", "synonyms", "--json")[1])
+    assert listed["shop"] == [["亲子装", "家庭装"]] and ["发货", "发出", "寄出", "出库", "发走", "寄"] in listed["shipped"]
+    for bad in (["add", "一个词"], ["add", 'a"b', "c"], ["rm", "7"], ["rm", "x"]):
+        code, _, err = kefu("replies", "synonyms", *bad)
+        assert code != 0 and len(err.strip().splitlines()) == 1, (bad, err)
+    assert json.loads(kefu("replies", "synonyms", "--json")[1])["shop"] == [["亲子装", "家庭装"]]
+    assert kefu("replies", "synonyms", "rm", "1")[0] == 0
+    assert all(r["id"] != rid for r in json.loads(kefu("replies", "search", "家庭装", "--json")[1]))
