@@ -866,10 +866,32 @@ class _Query:
         if self.conn.execute(f"SELECT 1 FROM {TERMS} WHERE term >= ? AND term < ? LIMIT 1",
                              (text, text + "\U0010ffff")).fetchone() or _matching_groups(snap.groups, term):
             return term  # a word of the library, or of a group's name (cdcf: 催单催付)
+        joined = self._split_joined(text)
+        if joined:
+            return _Term(text, False, term.words, term.alts, (joined,))
         found = [r[0] for r in self.conn.execute(
             f"SELECT term FROM {TERMS} WHERE term IN (SELECT value FROM json_each(?)) ORDER BY term LIMIT ?",
             (json.dumps(sorted(_one_letter_away(text))), MAX_TYPOS))]
         return _Term(text, False, term.words, term.alts, tuple(found)) if found else term
+
+    def _split_joined(self, text: str) -> str | None:
+        """Pinyin typed across word boundaries (dangtianfahuo): the fewest indexed words that spell it
+        end to end ("dangtian fahuo"), searched as a phrase - the body's pinyin is indexed word by
+        word, so this costs the index nothing. None when no such split exists."""
+        if len(text) < 2 * EXPAND_FROM:
+            return None
+        pieces = {text[a:b] for a in range(len(text)) for b in range(a + EXPAND_FROM, len(text) + 1)
+                  if (a, b) != (0, len(text))}
+        known = {r[0] for r in self.conn.execute(
+            f"SELECT term FROM {TERMS} WHERE term IN (SELECT value FROM json_each(?))", (json.dumps(sorted(pieces)),))}
+        best: list[list[str] | None] = [[]] + [None] * len(text)  # best[i]: fewest words spelling text[:i]
+        for end in range(EXPAND_FROM, len(text) + 1):
+            for start in range(0, end - EXPAND_FROM + 1):
+                before, now = best[start], best[end]
+                if before is not None and text[start:end] in known and (now is None or len(before) + 1 < len(now)):
+                    best[end] = [*before, text[start:end]]
+        words = best[len(text)]
+        return " ".join(words) if words and len(words) > 1 else None
 
     def prefix(self, term: _Term) -> str:
         """Prefix match of a non-Han term."""
@@ -1017,6 +1039,8 @@ def _how(row: dict[str, str], term: _Term, group_hits: list[int]) -> tuple[float
         return level, how
     for fixed in term.typos:
         lv, _ = _how_one(row, _Term(fixed, False), [])
+        if lv and " " in fixed:  # the words of pinyin typed joined: the text itself, not a guess
+            return lv, "pinyin"
         if lv >= LEVEL_TITLE_PART:
             return LEVEL_SYN_TITLE, "typo"
         if lv:

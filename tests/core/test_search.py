@@ -522,3 +522,13 @@ def test_one_wrong_or_missing_letter_in_pinyin_still_finds_the_reply(shop):
     assert search.search(shop, "tuikuan")[0].how != "typo"  # spelled right: an exact match
     assert search.search(shop, "tuk") == []  # 3 letters: prefix only, no guessing
     assert search.search(shop, "qqqqqq") == []
+
+
+def test_pinyin_typed_across_word_boundaries_finds_a_body(shop):
+    """dangtianfahuo spells two indexed words of a body (dangtian fahuo): searched as a phrase of them,
+    no extra index; the reply is found as its own text, not as a guess."""
+    same_day = replies.create_reply(shop, title="发货说明", body="下午四点前付款当天发货")
+    replies.create_reply(shop, title="发货时间", body="一般两天内发货，当天不一定")  # both words, not together
+    hits = search.search(shop, "dangtianfahuo")
+    assert _ids(hits)[:1] == [same_day.id] and hits[0].how == "pinyin"
+    assert search.search(shop, "dangtianfahuoo")[:1] == []  # no split spells it, nothing one letter away
