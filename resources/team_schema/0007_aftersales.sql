@@ -204,7 +204,7 @@ DECLARE
     l aftersales_limits;
     v_ok boolean;
 BEGIN
-    NEW.at := now();
+    NEW.at := clock_timestamp();  -- the server's, and distinct for the lines of one change: their order
     NEW.author := session_user;
     IF NEW.by_role = 'agent' AND NEW.kind IN ('offer', 'resolved') AND NEW.offer IS NOT NULL THEN
         SELECT * INTO c FROM aftersales_cases x WHERE x.id = NEW."case";
@@ -268,6 +268,7 @@ BEGIN
             RAISE EXCEPTION '这位买家由别人跟进中，售后单只能由跟进人或主管修改 / the buyer is held by someone else: '
                 'only the holder or a supervisor changes the case' USING ERRCODE = 'KF423';
         END IF;
+        p_from := coalesce(p_from, v_to);  -- a whole case sent again (first share): its fields, not a move
         IF v_to <> p_from AND c.status <> p_from THEN
             RAISE EXCEPTION '售后单已被他人改为 %，请刷新后重试 / stale case: you moved it from %, the server has %',
                 c.status, p_from, c.status USING ERRCODE = 'KF409', HINT = 'pull the case and act again';
