@@ -623,6 +623,9 @@ def _forget_other_shops(store: Store, shops: list[str]) -> None:
         # a shop's promotion of a shop no longer served leaves with its reminders
         db.conn.execute(f"DELETE FROM promotions WHERE team_shop IS NOT NULL "
                         f"{keep.replace('shop NOT IN', 'team_shop NOT IN')}", tuple(shops))
+        # so do their after-sales cases (this PC's own from now on, like the buyers)
+        db.conn.execute(f"UPDATE aftersales_cases SET team_shop = NULL WHERE team_shop IS NOT NULL "
+                        f"{keep.replace('shop NOT IN', 'team_shop NOT IN')}", tuple(shops))
         db.conn.execute("DELETE FROM team_cursors")  # every feed starts over
         aftersales.forget_team_limits(store)  # the server's limits replace this PC's (the pull brings them)
 

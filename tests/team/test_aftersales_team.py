@@ -277,3 +277,23 @@ def test_the_builtin_categories_are_the_panels_own(tmp_path, pg_db):
         assert server == {c.uuid: c.code for c in aftersales.list_categories(store) if c.code}
     finally:
         store.close()
+
+
+def test_a_shops_own_category_and_the_buyers_mood_travel_with_the_case(tmp_path, team):
+    from assistant.core import invites
+
+    wang, li = panel(tmp_path, team, "wang"), panel(tmp_path, team, "li")
+    aftersales.add_category(wang.store, "色差")
+    case = open_case(wang, category="色差", mood="calm")
+    invites.set_mood(wang.store, case.buyer_id, "angry")  # one mood per buyer: the open case follows it
+    wang.sync()
+    with team.admin() as admin:
+        assert admin.execute("SELECT c.mood, k.name, k.shop::text FROM aftersales_cases c "
+                             "JOIN aftersales_categories k ON k.id = c.category").fetchone() == ("angry", "色差", team.shop)
+    li.sync()
+    seen = aftersales.get_case(li.store, case.uuid)
+    assert (seen.category, seen.mood, seen.category_code) == ("色差", "angry", None)
+    assert customers.get_buyer(li.store, seen.buyer_id).mood == "angry"
+    assert [e.detail for e in aftersales.history(li.store, case.uuid) if e.kind == "updated"] == ["mood=angry"]
+    assert not aftersales.followups(li.store, seen.id)  # 王五 follows the buyer: the follow-up rings on his panel
+    assert aftersales.followups(wang.store, case.id)
