@@ -293,7 +293,10 @@ class SyncClient:
                         # kept whole in the conflict: every history line the refused changes wrote
                         state = kind.split(":", 1)[1] if reason else STALE
                         lines = [e for op in (withdrawn or [first]) for e in op.body.get("events", [])]
-                        outbox.record_conflict(store, "refused", target, {**mine, "events": lines, "op": first.kind},
+                        ref = store.query("SELECT id FROM aftersales_cases WHERE uuid = ?", (target,))
+                        title = f"售后单 #{ref[0]['id']}" if ref else "售后单"  # what the conflict lists show
+                        outbox.record_conflict(store, "refused", target,
+                                               {**mine, "events": lines, "op": first.kind, "title": title},
                                                {**_jsonable(server or {}), **_refusal(state, _CASE_REFUSED)})
                         aftersales.apply_refused_case(store, target, server, [e["id"] for e in lines], ctx)
                         continue

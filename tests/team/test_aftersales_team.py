@@ -166,7 +166,7 @@ def test_two_moves_of_the_same_case_at_once_the_later_is_refused_and_kept_as_a_c
     assert result.conflicts == 1
     [c] = [c for c in outbox.conflicts(wang.store) if c.kind == "refused"]
     assert c.target == case.uuid and c.theirs["sqlstate"] == "KF409" and c.theirs["status"] == "proposed"
-    assert [e["kind"] for e in c.mine["events"]] == ["closed"]
+    assert [e["kind"] for e in c.mine["events"]] == ["closed"] and c.mine["title"] == f"售后单 #{case.id}"
     mine = aftersales.get_case(wang.store, case.id)
     assert mine.status == "proposed" and mine.decided_by == "张主管"
     assert "closed" not in [e.kind for e in aftersales.history(wang.store, case.id)]
