@@ -485,7 +485,8 @@ def get_case(store: Store, ref: Any) -> Case:
     rows: list[dict] = []
     if text.isdigit():
         rows = store.query(_CASE_SELECT + "WHERE c.id = ?", (int(text),))
-    elif len(text) >= 6 and re.fullmatch(r"[0-9a-fA-F-]+", text):
+    # a uuid prefix may be all digits (about 1 in 40 of 8 characters): no such number, then a prefix
+    if not rows and len(text) >= 6 and re.fullmatch(r"[0-9a-fA-F-]+", text):
         rows = store.query(_CASE_SELECT + "WHERE c.uuid LIKE ? ORDER BY c.id LIMIT 2", (text.lower() + "%",))
         if len(rows) > 1:
             raise ValidationError(f"有多个售后单以“{text}”开头", f"Several cases start with '{text}'", field="case")
