@@ -19,7 +19,8 @@
 --   offer the supervisor approved), needs a supervisor of the shop (row policy: 42501). An 'offer' or
 --   'resolved' event by an agent beyond the agent's limit as the server holds it is refused (42501)
 --   unless the supervisor approved that offer on this case: an offer above a limit is never recorded
---   as made by the agent, whatever the client.
+--   as made by the agent, whatever the client. The case's own outcome (compensated ¥x, refunded ...)
+--   is held to the same rule, so a plain UPDATE cannot record it either.
 -- - aftersales_limits: 挽单权限 per shop, severity, agent ('' = every agent of the shop) and product
 --   ('' = any). Written by supervisors of the shop only (agents hold SELECT alone); agents read the
 --   shop's defaults and their own rows. Deleting is a tombstone (deleted = true) so it reaches the
@@ -224,6 +225,37 @@ END $$;
 REVOKE ALL ON FUNCTION kefu_case_event_stamp() FROM PUBLIC;
 CREATE TRIGGER aftersales_events_stamp BEFORE INSERT ON aftersales_events
     FOR EACH ROW EXECUTE FUNCTION kefu_case_event_stamp();
+
+-- The same rule on the case itself, for any client (a plain UPDATE of outcome_amount included): an
+-- outcome an agent records must be within its limit or approved by a supervisor on this case.
+CREATE FUNCTION kefu_case_outcome_check() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+DECLARE
+    v_offer text := CASE NEW.outcome WHEN 'compensated' THEN 'compensate' WHEN 'exchanged' THEN 'exchange'
+                                     WHEN 'returned' THEN 'return' WHEN 'refunded' THEN 'refund' END;
+    l aftersales_limits;
+    v_ok boolean;
+BEGIN
+    IF v_offer IS NULL OR (TG_OP = 'UPDATE' AND NEW.outcome IS NOT DISTINCT FROM OLD.outcome
+                           AND NEW.outcome_amount IS NOT DISTINCT FROM OLD.outcome_amount)
+       OR NEW.shop = ANY (kefu_supervised_shops(session_user)) OR kefu_is_admin() THEN
+        RETURN NEW;
+    END IF;
+    l := kefu_case_limit(NEW.shop, session_user, NEW.severity, NEW.product);
+    v_ok := l.id IS NULL OR CASE v_offer
+            WHEN 'compensate' THEN coalesce(NEW.outcome_amount, 0) <= l.max_compensation
+            WHEN 'exchange' THEN l.may_exchange WHEN 'return' THEN l.may_return ELSE l.may_refund END;
+    IF NOT v_ok AND NOT EXISTS (SELECT 1 FROM aftersales_events e WHERE e."case" = NEW.id AND e.kind = 'offer'
+                                AND e.by_role = 'supervisor' AND e.offer = v_offer
+                                AND (v_offer <> 'compensate' OR coalesce(NEW.outcome_amount, 0) <= coalesce(e.amount, 0))) THEN
+        RAISE EXCEPTION '结果超出挽单权限，需要主管批准 / the outcome (%) is above your limit: a supervisor must approve it',
+            NEW.outcome USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NEW;
+END $$;
+REVOKE ALL ON FUNCTION kefu_case_outcome_check() FROM PUBLIC;
+CREATE TRIGGER aftersales_cases_outcome BEFORE INSERT OR UPDATE ON aftersales_cases
+    FOR EACH ROW EXECUTE FUNCTION kefu_case_outcome_check();
 
 CREATE TRIGGER aftersales_limits_stamp BEFORE INSERT OR UPDATE ON aftersales_limits
     FOR EACH ROW EXECUTE FUNCTION kefu_reminder_stamp();

@@ -218,6 +218,9 @@ def test_agents_cannot_write_limits_or_decisions_and_the_server_keeps_the_rules(
                 attempt()
             assert e.value.sqlstate == "42501", what
         put(agent, "new", fields, [event("offer", offer="compensate", amount=500)])  # within it: fine
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):  # nor as the case's outcome, by any path
+            agent.execute("UPDATE aftersales_cases SET status = 'closed', outcome = 'compensated', "
+                          "outcome_amount = 2000")
         with pytest.raises(psycopg.Error) as e:
             put(agent, "new", {**fields, "status": "resolved"})  # new -> resolved is not a move
         assert e.value.sqlstate == "KF400"
