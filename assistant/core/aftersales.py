@@ -1408,3 +1408,22 @@ def period(kind: str, now: datetime, tz: Any) -> tuple[datetime, datetime]:
         raise ValidationError(f"统计周期“{kind}”无效，可选 day、week、month", f"Unknown period '{kind}'; day, week or "
                               "month", field="period")
     return zones.day_window(start, tz)[0], zones.day_window(end, tz)[0]
+
+
+# ---------------------------------------------------------------- read-only helpers for the panel
+
+def may_decide(store: Store) -> bool:
+    """Whether this PC records a supervisor's decision: without a team server the agent records what the
+    supervisor answered (QQ/WeChat); in team mode only a supervisor's login does."""
+    return not customers.team_role(store) or settings.get(store, "team.kind") == "supervisor"
+
+
+def case_of_reminder(store: Store, reminder_id: int) -> Case | None:
+    """The case an after-sales follow-up reminder belongs to (None: not an after-sales reminder, or gone)."""
+    rows = store.query("SELECT case_id FROM reminders WHERE id = ? AND kind = 'aftersales'", (int(reminder_id),))
+    if not rows or rows[0]["case_id"] is None:
+        return None
+    try:
+        return get_case(store, rows[0]["case_id"])
+    except NotFoundError:
+        return None
