@@ -333,7 +333,6 @@ class CaseView(QWidget):
         self.copy_button.clicked.connect(self.copy_summary)
         bl.addWidget(self.copy_button)
         self.blocked.hide()
-        ll.addWidget(self.blocked)
         col.addWidget(self.ladder_card)
 
         # --- the supervisor's decision (待主管)
@@ -362,7 +361,6 @@ class CaseView(QWidget):
         self.decision_error = self._error_label(dl)
         self.decision_label = wrapped()
         dl.addWidget(self.decision_label)
-        col.addWidget(self.decision_card)
 
         # --- warehouse
         self.warehouse_title = QLabel(objectName="SectionTitle")
@@ -482,6 +480,9 @@ class CaseView(QWidget):
         hl2.addWidget(self.new_case_button, 0, Qt.AlignmentFlag.AlignRight)
         col.addWidget(hist)
         col.addStretch(1)
+        # While the case waits for the supervisor, what to send them and their answer come first.
+        col.insertWidget(1, self.blocked)
+        col.insertWidget(2, self.decision_card)
 
         for n in range(1, 10):
             shortcut = QShortcut(QKeySequence(f"Alt+{n}"), self)
@@ -778,6 +779,10 @@ class CaseView(QWidget):
         self.copy_button.setVisible(bool(summary))
         self.blocked.show()
 
+    def _reveal_blocked(self) -> None:
+        """The offer row is far below the banner (under the header): scroll up to the reason and summary."""
+        self.scroll.verticalScrollBar().setValue(0)
+
     # ------------------------------------------------------------ actions
 
     def _errors_off(self) -> None:
@@ -860,6 +865,7 @@ class CaseView(QWidget):
                 .replace("{reason}", result.check.reason(lang))
             self.last_summary = (result.case.id, reason, result.summary or "")
             self._show_blocked(reason, result.summary or "")
+            self._reveal_blocked()
             self.messages.post(translate("Aftersales", "超出权限，已转为升级主管"), "", "warning")
 
         self._act(lambda store: af.make_offer(store, case.id, offer, amount or None, note=note, now=now), done,
@@ -876,6 +882,7 @@ class CaseView(QWidget):
             text = translate("Aftersales", "已升级主管（待主管），把下面这段发给主管：")
             self.last_summary = (result.case.id, text, result.summary or "")
             self._show_blocked(text, result.summary or "")
+            self._reveal_blocked()
             self.offer_note.clear()
 
         self._act(lambda store: af.escalate(store, case.id, reason=reason, now=now), done, self.offer_error)

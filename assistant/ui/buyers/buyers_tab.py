@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -289,19 +290,26 @@ class BuyersTab(QWidget):
         self.case_button = QPushButton()
         self.case_button.setIcon(icons.icon("lifebuoy"))
         self.case_button.clicked.connect(self.open_aftersales)
-        for b in (self.pause_button, self.unstar_button, self.invite_button, self.case_button):
+        self.case_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        for b in (self.pause_button, self.unstar_button, self.invite_button):
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             more.addWidget(b, 1)
         d.addLayout(more)
-        # the buyer's open after-sales cases, each a link to the case
+        # the buyer's open after-sales cases, each a link to the case, beside the 售后 button
+        cases_row = QHBoxLayout()
+        cases_row.setSpacing(4)
         self.cases_label = QLabel(objectName="CardMeta")
         self.cases_label.setWordWrap(True)
         self.cases_label.setTextFormat(Qt.TextFormat.RichText)
         self.cases_label.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse)
+        self.cases_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.cases_label.linkActivated.connect(lambda link: self.actions.open_case.emit(int(link)))
         self.cases_label.hide()
         self.open_cases: list = []
-        d.addWidget(self.cases_label)
+        cases_row.addWidget(self.cases_label, 1)
+        cases_row.addStretch(0)
+        cases_row.addWidget(self.case_button, 0, Qt.AlignmentFlag.AlignTop)
+        d.addLayout(cases_row)
         # The buyer's mood in one click, and 邀评 (review invite) offered only when it fits.
         mood_row = QHBoxLayout()
         mood_row.setSpacing(3)
@@ -523,6 +531,9 @@ class BuyersTab(QWidget):
         more = f" +{len(cases) - 4}" if len(cases) > 4 else ""
         self.cases_label.setText(html.escape(translate("Buyers", "售后单：")) + "  ".join(links) + more)
         self.cases_label.setVisible(bool(cases))
+        if cases and self.buyer is not None:  # no sales chase while a case is open (core/caseguard.py)
+            self.chase_button.setEnabled(False)
+            self.chase_button.setToolTip(translate("Buyers", "售后处理中：结案前不催单"))
         self.case_button.setText(translate("Buyers", "售后单") if cases else translate("Buyers", "开售后单"))
         self.case_button.setToolTip(translate("Buyers", "打开这位买家未结的售后单") if cases
                                     else translate("Buyers", "买家投诉或要退换：开售后单（停止催单）"))
@@ -628,8 +639,10 @@ class BuyersTab(QWidget):
             return
 
         def proposed(p: reminders.ChaseProposal) -> None:
-            if p.blocked:
-                self.actions.messages.post(translate("Buyers", "这位买家还有未解答的问题：先答疑再催单"), "", "warning")
+            if p.blocked:  # open questions, or an open after-sales case: the core says which
+                zh, en = p.messages("zh"), p.messages("en")
+                self.actions.messages.post(zh[0] if zh else translate("Buyers", "这位买家还有未解答的问题：先答疑再催单"),
+                                           en[0] if en else "", "warning")
                 return
             self.actions.paste(buyer.id, buyer.nickname, p)
 

@@ -805,11 +805,12 @@ class HandoverTab(QWidget):
                                          translate("Handover", "超权限 %n 次", None, a.blocked_offers)
                                          if a.blocked_offers else "")
         last = dict(p.refund_reasons) if p is not None else {}
-        reasons = [f"{name} {n}（{before.replace('{n}', str(last.get(name, 0)))}）" for name, n in a.refund_reasons]
-        reasons += [f"{name} 0（{before.replace('{n}', str(n))}）" for name, n in (p.refund_reasons if p else [])
-                    if name not in dict(a.refund_reasons)]
-        self.as_reasons.setText(translate("Handover", "退款原因：{reasons}").replace("{reasons}", "、".join(reasons))
-                                if reasons else translate("Handover", "本期没有退款"))
+        pairs = [(name, n, last.get(name, 0)) for name, n in a.refund_reasons]
+        pairs += [(name, 0, n) for name, n in (p.refund_reasons if p else []) if name not in dict(a.refund_reasons)]
+        line = translate("Handover", "{name} {n}（上期 {m}）")
+        reasons = [line.replace("{name}", name).replace("{n}", str(n)).replace("{m}", str(m)) for name, n, m in pairs]
+        self.as_reasons.setText(translate("Handover", "退款原因：{reasons}").replace(
+            "{reasons}", i18n.pick("、", ", ").join(reasons)) if reasons else translate("Handover", "本期没有退款"))
 
     def _show_top(self) -> None:
         _clear(self.top_rows)

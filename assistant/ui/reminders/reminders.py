@@ -502,11 +502,16 @@ class ReminderCard(QFrame):
         self.case_button.clicked.connect(self.on_case)
         self.followed_button = self._button("check")
         self.followed_button.clicked.connect(self.on_followed)
+        if item.kind != "aftersales":
+            # a chase card's row is full (in English already): the icon sits in the header, by the due time
+            self.case_button.setFixedSize(26, 22)
+            head.addWidget(self.case_button, 0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
         for b in (self.paste_button, self.override_button, self.done_button, self.case_button, self.followed_button,
                   self.snooze_button, self.paid_button, self.lost_button, self.open_button):
-            row.addWidget(b, 0 if b in (self.open_button, self.case_button) and item.kind != "aftersales"
-                          else 2 if b in (self.paste_button, self.override_button, self.done_button, self.case_button)
-                          else 1)
+            if b is self.case_button and item.kind != "aftersales":
+                continue
+            row.addWidget(b, 0 if b is self.open_button else 2 if b in (self.paste_button, self.override_button,
+                                                                        self.done_button, self.case_button) else 1)
         layout.addLayout(row)
         self.snooze_row = QWidget()
         snooze_layout = QHBoxLayout(self.snooze_row)
@@ -525,11 +530,11 @@ class ReminderCard(QFrame):
         phone = item.kind == "phone"
         followup = item.kind == "aftersales"
         self.case: Any = None  # aftersales.Case of a follow-up card, once read
-        for b in (self.paste_button, self.paid_button, self.lost_button, self.open_button):
-            b.setVisible(not phone and item.buyer_id is not None)
+        of_buyer = not phone and item.buyer_id is not None
         for b in (self.paste_button, self.paid_button, self.lost_button):
-            b.setVisible(b.isVisible() and not followup)
-        self.case_button.setVisible(not phone and item.buyer_id is not None)
+            b.setVisible(of_buyer and not followup)  # a follow-up is no sales chase
+        for b in (self.open_button, self.case_button):
+            b.setVisible(of_buyer)
         self.followed_button.setVisible(followup)
         self.done_button.setVisible(phone or item.buyer_id is None)
         self.paste_button.setEnabled(False)
@@ -683,8 +688,8 @@ class ReminderCard(QFrame):
         self.snooze_label.setText(translate("Reminders", "推迟"))
         for minutes, b in self.snooze_buttons.items():
             b.setText(translate("Reminders", "%n 分钟", None, minutes))
-        self.case_button.setText(translate("Reminders", "打开售后单") if item.kind == "aftersales"
-                                 else translate("Reminders", "售后"))
+        # on a chase card an icon only, like 打开: the row is full (in English already without it)
+        self.case_button.setText(translate("Reminders", "打开售后单") if item.kind == "aftersales" else "")
         self.case_button.setToolTip(translate("Reminders", "打开这位买家的售后单") if item.kind == "aftersales"
                                     else translate("Reminders", "买家要售后：打开或新开售后单（停止催单）"))
         self.followed_button.setText(translate("Reminders", "已跟进"))
@@ -736,7 +741,7 @@ class ReminderCard(QFrame):
         if case is None:
             self.script.setText(f'<span style="color:{style.TEXT_3};">{html.escape(translate("Reminders", "正在读取售后单…"))}</span>')
             return
-        n = case.names("en" if i18n.is_english() else "zh")
+        n = {k: v[:1].upper() + v[1:] for k, v in case.names("en" if i18n.is_english() else "zh").items()}
         head = translate("Reminders", "售后单 {ref} · {status} · 第 {step}/4 步").replace("{ref}", case.ref) \
             .replace("{status}", n["status"]).replace("{step}", str(case.step))
         self.script.setText(f'<span style="color:{style.TEXT_2}; font-size:11px;">{html.escape(head)} · '

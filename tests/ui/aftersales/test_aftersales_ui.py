@@ -371,7 +371,8 @@ def test_close_an_open_case_as_withdrawn_and_the_list(qtbot, tab, cstore):
 
 # ------------------------------------------------------------------ entry points
 
-def test_buyers_tab_lists_open_cases_and_its_button_opens_them(qtbot, cworker, actions, clock, cstore, tab):
+def test_buyers_tab_lists_open_cases_and_its_button_opens_them(qtbot, cworker, actions, clock, cstore, tab,
+                                                              tmp_path):
     from assistant.ui.buyers.buyers_tab import BuyersTab
 
     actions.open_case.connect(tab.show_case)
@@ -392,11 +393,13 @@ def test_buyers_tab_lists_open_cases_and_its_button_opens_them(qtbot, cworker, a
     assert tab.form.target.buyer_id == buyer_id(cstore, "大树")
     fill(tab.form)
     tab.form.save()
-    qtbot.waitUntil(lambda: tab.current_page() == "case", timeout=5000)
+    qtbot.waitUntil(lambda: tab.current_page() == "case" and tab.view.data is not None, timeout=5000)
     case = tab.view.data.case
     qtbot.waitUntil(lambda: buyers.cases_label.isVisibleTo(buyers) and case.ref in buyers.cases_label.text(),
                     timeout=5000)
     assert buyers.case_button.text() == "售后单" and "新建" in buyers.cases_label.text()
+    assert not buyers.chase_button.isEnabled() and "售后" in buyers.chase_button.toolTip()  # no chase now
+    buyers.grab().save(str(tmp_path / "buyers_with_case.png"))
     tab.show_list()
     buyers.cases_label.linkActivated.emit(str(case.id))  # a click on "#n 新建 · 质量/破损"
     qtbot.waitUntil(lambda: tab.current_page() == "case" and tab.view.case_id == case.id, timeout=5000)
@@ -406,7 +409,7 @@ def test_buyers_tab_lists_open_cases_and_its_button_opens_them(qtbot, cworker, a
     assert len(af.list_cases(cstore, buyer_id=case.buyer_id)) == 1
 
 
-def test_reminder_cards_open_the_case(qtbot, cworker, actions, clock, cstore, tab):
+def test_reminder_cards_open_the_case(qtbot, cworker, actions, clock, cstore, tab, tmp_path):
     from assistant.ui.reminders.reminders import ReminderCard
 
     actions.open_case.connect(tab.show_case)
@@ -417,7 +420,8 @@ def test_reminder_cards_open_the_case(qtbot, cworker, actions, clock, cstore, ta
     card = ReminderCard(chase, actions, clock)
     qtbot.addWidget(card)
     card.show()
-    assert card.case_button.isVisible() and card.paste_button.isVisible()
+    assert card.case_button.isVisible() and card.paste_button.isVisible() and card.paid_button.isVisible()
+    assert card.lost_button.isVisible() and not card.followed_button.isVisible()
     qtbot.mouseClick(card.case_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: tab.current_page() == "form" and tab.form.target.buyer_id == buyer_id(cstore, "大树"),
                     timeout=5000)
@@ -433,6 +437,24 @@ def test_reminder_cards_open_the_case(qtbot, cworker, actions, clock, cstore, ta
     assert not fcard.paste_button.isVisible() and not fcard.paid_button.isVisible()
     assert fcard.followed_button.isVisible() and fcard.case_button.text() == "打开售后单"
     assert "快递三天没动" in fcard.script.text() and case.ref in fcard.script.text()
+    for c in (card, fcard):
+        c.setFixedWidth(398)  # the popup's width
+        c.adjustSize()
+    card.grab().save(str(tmp_path / "chase_card.png"))
+    fcard.grab().save(str(tmp_path / "followup_card.png"))
+    from assistant.ui.widgets import i18n
+
+    i18n.install("en")
+    qtbot.waitUntil(lambda: fcard.followed_button.text() == "Followed up", timeout=5000)
+    for c in (card, fcard):
+        c.adjustSize()
+    card.grab().save(str(tmp_path / "chase_card_en.png"))
+    fcard.grab().save(str(tmp_path / "followup_card_en.png"))
+    for c in (card, fcard):
+        for b in (c.paste_button, c.snooze_button, c.paid_button, c.lost_button, c.case_button, c.followed_button):
+            if b.isVisible() and b.text():  # every label whole at the popup's width
+                assert b.width() >= b.sizeHint().width(), (b.text(), b.width(), b.sizeHint().width())
+    i18n.install("zh_CN")
     qtbot.mouseClick(fcard.case_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: tab.current_page() == "case" and tab.view.case_id == case.id, timeout=5000)
     handled: list[int] = []
@@ -538,3 +560,47 @@ def test_handover_tab_shows_after_sales_figures(qtbot, cworker, clock, cstore):
     assert cards["median"].value.text() not in ("", "—")
     assert "发错货 1（上期 0）" in t.as_reasons.text()
     assert "1 小时" in cards["median"].value.text() or "小时" in cards["median"].value.text()
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_the_tab_fits_a_360_px_panel(qtbot, qapp, make_panel, cworker, clock, cstore, tmp_path, lang):
+    """The list, the form and a case waiting for the supervisor (the longest view) in a 360 px panel,
+    every tab label whole; a screenshot of each is written for a look."""
+    from PySide6.QtWidgets import QApplication
+
+    from assistant.app import wire_reminders
+    from assistant.ui.widgets import i18n
+    from assistant.ui.widgets.tray import Tray
+
+    case = af.open_case(cstore, buyer_id=buyer_id(cstore, "小鱼"), problem="收到的保温杯杯身有一道很深的划痕，还漏水，要求退款！",
+                        category="quality", severity="medium", wanted="refund", mood=ANGRY, order_no=ORDER,
+                        product="真空保温杯 500ml")
+    af.make_offer(cstore, case.id, "compensate", "50")
+    panel = make_panel()
+    parts = wire_reminders(qapp, panel, Tray(), cworker, None, {}, clock)
+    tab = parts["aftersales_tab"]
+    try:
+        i18n.install(lang)
+        QApplication.processEvents()
+        panel.resize(360, 800)
+        panel.show_tab("aftersales")
+        qtbot.waitUntil(lambda: tab.list.count() == 1, timeout=5000)
+        assert panel.minimumSizeHint().width() <= 360, (lang, "list", panel.minimumSizeHint())
+        assert panel.tabs.width() >= panel.tabs.sizeHint().width()  # every tab label whole
+        panel.grab().save(str(tmp_path / f"list_{lang}.png"))
+        tab.open_for_buyer(buyer_id(cstore, "大树"))
+        qtbot.waitUntil(lambda: tab.current_page() == "form" and tab.form.category.count() > 1, timeout=5000)
+        assert panel.minimumSizeHint().width() <= 360, (lang, "form", panel.minimumSizeHint())
+        panel.grab().save(str(tmp_path / f"form_{lang}.png"))
+        tab.show_case(case.id)
+        qtbot.waitUntil(lambda: tab.view.data is not None and tab.view.blocked.isVisibleTo(tab.view), timeout=5000)
+        qtbot.wait(50)
+        assert panel.minimumSizeHint().width() <= 360, (lang, "case", panel.minimumSizeHint())
+        assert tab.view.scroll.horizontalScrollBar().maximum() == 0
+        panel.grab().save(str(tmp_path / f"case_{lang}.png"))
+        if lang == "en":  # nothing left in Chinese but the buyer's own words and the shop's data
+            assert tab.view.offer_button.text() == "Offer" and tab.view.status_pill.text() == "Waiting for the supervisor"
+    finally:
+        parts["scheduler"].stop()
+        parts["popup"].dismiss()
+        parts["popup"].deleteLater()
