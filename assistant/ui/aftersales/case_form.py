@@ -103,6 +103,7 @@ class CaseForm(QWidget):
         self.target: FormTarget | None = None
         self.categories: list[af.Category] = []
         self._saving = False
+        self._buyer_text = ""  # the known buyer, as rich text (empty: a new buyer typed in)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         scroll = QScrollArea(objectName="CaseScroll")
@@ -200,7 +201,7 @@ class CaseForm(QWidget):
         escape.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         escape.activated.connect(self.cancel)
         for w in (self.problem, self.order, self.product, self.nickname, self.shop):
-            (w.textChanged).connect(self._clear_error)
+            w.textChanged.connect(self._clear_error)
         self._retranslate()
 
     # ------------------------------------------------------------ filling
@@ -324,7 +325,7 @@ class CaseForm(QWidget):
 
     def _retranslate(self) -> None:
         self.title.setText(translate("Aftersales", "开售后单"))
-        text = getattr(self, "_buyer_text", "")
+        text = self._buyer_text
         self.buyer_label.setText(translate("Aftersales", "买家：{buyer}").replace("{buyer}", text) if text else
                                  html.escape(translate("Aftersales", "新买家：保存时一并标星，开单后不再催单")))
         self.nickname.setPlaceholderText(translate("Aftersales", "买家昵称"))

@@ -523,6 +523,11 @@ class CaseView(QWidget):
         if self.case_id is not None and self.isVisible():
             self.reload()
 
+    def showEvent(self, event) -> None:  # noqa: ANN001 - back on the tab: what changed meanwhile (a reminder's 已跟进)
+        super().showEvent(event)
+        if self.case_id is not None:
+            self.reload()
+
     def _on_load_error(self, exc: KnownError) -> None:
         self.messages.post(exc.zh, exc.en, "warning")
 
@@ -530,7 +535,10 @@ class CaseView(QWidget):
         if data.case.id != self.case_id:
             return
         self.data = data
+        bar = self.scroll.verticalScrollBar()
+        keep = bar.value()
         self._render()
+        bar.setValue(keep)  # the rebuilt steps and history must not move what the agent is looking at
         self.loaded.emit(data)
 
     # ------------------------------------------------------------ showing
