@@ -279,7 +279,7 @@ class CaseForm(QWidget):
                 if bid is None:
                     bid = reminders.star(store, platform=platform, nickname=nickname, shop=shop, now=now).id
                 return af.open_case(store, buyer_id=bid, problem=v["problem"], category=str(v["category"]),
-                                    severity=v["severity"], wanted=v["wanted"], mood=v["mood"] or "calm",
+                                    severity=v["severity"], wanted=v["wanted"], mood=v["mood"] or next(iter(af.MOODS)),
                                     order_no=v["order_no"], product=v["product"], now=now)
 
         self._saving = True

@@ -544,9 +544,8 @@ class HandoverTab(QWidget):
         col.addWidget(chart)
 
         # --- after-sales (core/aftersales.kpis): this period beside the one before
-        after, after_lay = _card()
-        self.as_title = _label("CardTitle")
-        after_lay.addWidget(self.as_title)
+        self.as_title = _label("SectionTitle")
+        col.addWidget(self.as_title)
         as_grid = QGridLayout()
         as_grid.setSpacing(6)
         self.as_cards: dict[str, KpiCard] = {}
@@ -555,11 +554,10 @@ class HandoverTab(QWidget):
             as_grid.addWidget(self.as_cards[key], n // 3, n % 3)
         for c in range(3):
             as_grid.setColumnStretch(c, 1)
-        after_lay.addLayout(as_grid)
-        self.as_reasons = _label("KpiSub", wrap=True)
+        col.addLayout(as_grid)
+        self.as_reasons = _label("KpiLabel", wrap=True)
         self.as_reasons.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        after_lay.addWidget(self.as_reasons)
-        col.addWidget(after)
+        col.addWidget(self.as_reasons)
 
         top, top_lay = _card()
         top_head = QHBoxLayout()

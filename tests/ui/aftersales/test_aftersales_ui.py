@@ -117,7 +117,14 @@ def test_form_refuses_bad_input_with_one_line_and_stores_nothing(qtbot, tab, cst
 
 
 def test_open_a_case_through_the_form(qtbot, tab, cstore):
-    case = open_case(qtbot, tab, cstore)
+    form = open_form(qtbot, tab, cstore)
+    fill(form)
+    tab.activateWindow()
+    form.product.setFocus()
+    qtbot.waitUntil(lambda: form.product.hasFocus(), timeout=2000)
+    qtbot.keyClick(form.product, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # Ctrl+Enter saves
+    qtbot.waitUntil(lambda: tab.current_page() == "case" and tab.view.data is not None, timeout=5000)
+    case = tab.view.data.case
     stored = af.list_cases(cstore, buyer_id=buyer_id(cstore, "小鱼"))
     assert [c.id for c in stored] == [case.id]
     c = stored[0]
@@ -133,6 +140,13 @@ def test_open_a_case_through_the_form(qtbot, tab, cstore):
     # the buyer is in after-sales: no sales chase any more
     assert customers.find_buyer(cstore, "小鱼").marks.count("售后中") == 1
     assert all(r.kind == "aftersales" for r in reminders.buyer_reminders(cstore, c.buyer_id))
+    # Esc goes back to the list, where the case is
+    view.note.setFocus()
+    qtbot.waitUntil(lambda: view.note.hasFocus(), timeout=2000)
+    qtbot.keyClick(view.note, Qt.Key.Key_Escape)
+    assert tab.current_page() == "list"
+    qtbot.waitUntil(lambda: tab.list.count() == 1, timeout=5000)
+    assert "小鱼" in tab.list.item(0).text() and "新建" in tab.list.item(0).text()
 
 
 def test_new_buyer_from_the_form_is_starred_with_the_case_in_one_transaction(qtbot, tab, cstore):
@@ -191,6 +205,12 @@ def test_steps_checklist_and_proposed_scripts_paste(qtbot, tab, cstore):
     assert flow.pasted[-1][0] == ladder_ids[0]
     view.paste_script(99)  # no such script: nothing
     assert len(flow.pasted) == 2
+    # the keyboard: Alt+2 with the focus anywhere in the case view
+    view.activateWindow()
+    view.note.setFocus()
+    qtbot.waitUntil(lambda: view.note.hasFocus(), timeout=2000)
+    qtbot.keyClick(view.note, Qt.Key.Key_2, Qt.KeyboardModifier.AltModifier)
+    assert flow.pasted[-1][0] == step_ids[1] and len(flow.pasted) == 3
     # move through the steps
     qtbot.mouseClick(view.advance_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: view.data.case.step == 2, timeout=5000)
@@ -530,7 +550,7 @@ def test_hotkey_path_through_app_wiring(qtbot, qapp, make_panel, cworker, clock,
 
 # ------------------------------------------------------------------ 交接 tab
 
-def test_handover_tab_shows_after_sales_figures(qtbot, cworker, clock, cstore):
+def test_handover_tab_shows_after_sales_figures(qtbot, cworker, clock, cstore, tmp_path):
     from assistant.core import shifts
     from assistant.ui.handover.handover_tab import HandoverTab
 
@@ -559,6 +579,8 @@ def test_handover_tab_shows_after_sales_figures(qtbot, cworker, clock, cstore):
     assert cards["escalations"].value.text() == "1"
     assert cards["median"].value.text() not in ("", "—")
     assert "发错货 1（上期 0）" in t.as_reasons.text()
+    qtbot.wait(50)  # the page's layout after the snapshot
+    t.grab().save(str(tmp_path / "handover.png"))
     assert "1 小时" in cards["median"].value.text() or "小时" in cards["median"].value.text()
 
 
