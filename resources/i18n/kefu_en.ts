@@ -421,6 +421,10 @@
         <source>（仓库）</source>
         <translation> (warehouse)</translation>
     </message>
+    <message>
+        <source>搜索买家、单号或问题</source>
+        <translation>Search buyer, case number or problem</translation>
+    </message>
 </context>
 <context>
     <name>Buyers</name>

@@ -14,15 +14,30 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QCoreApplication,
+    QEvent,
+    QModelIndex,
+    QPersistentModelIndex,
+    QRect,
+    QRectF,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeySequence, QPainter, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPushButton,
     QStackedWidget,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
@@ -34,12 +49,72 @@ from ...errors import KnownError
 from ...services.messages import MessageBridge
 from ...services.worker import StoreWorker
 from ..widgets import icons, style
+from ..widgets.widgets import paint_row_background
 from .case_form import CaseForm, FormTarget, pick
 from .case_view import CSS, STATUS_COLOURS, CaseView
 
 translate = QCoreApplication.translate
 CASE_ROLE = Qt.ItemDataRole.UserRole + 1
+CASE_OBJECT_ROLE = Qt.ItemDataRole.UserRole + 2
+ROW_HEIGHT = 62
 LIST_LIMIT = 300
+
+
+class CaseDelegate(QStyledItemDelegate):
+    """#12 nickname + status badge / category · severity · mood · step / the problem, elided."""
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+        return QSize(option.rect.width(), ROW_HEIGHT)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
+        case: af.Case | None = index.data(CASE_OBJECT_ROLE)
+        if case is None:
+            return
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        paint_row_background(painter, option, accent_inset=12)
+        rect = option.rect
+        left, right = rect.left() + 12, rect.right() - 10
+        small = QFont(option.font)
+        small.setPixelSize(11)
+        title = QFont(option.font)
+        title.setPixelSize(13)
+        title.setWeight(QFont.Weight.DemiBold)
+        fm_small = QFontMetrics(small)
+        # line 1: number, nickname, status badge
+        status = pick(af.STATUSES, case.status)
+        fg, bg = STATUS_COLOURS.get(case.status, (style.TEXT_2, "#f1f5f9"))
+        sw = fm_small.horizontalAdvance(status) + 12
+        badge = QRect(right - sw, rect.top() + 6, sw, 17)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(bg))
+        painter.drawRoundedRect(QRectF(badge), 8, 8)
+        painter.setFont(small)
+        painter.setPen(QColor(fg))
+        painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, status)
+        painter.setFont(title)
+        painter.setPen(QColor(style.TEXT))
+        name = QRect(left, rect.top() + 4, badge.left() - left - 6, 20)
+        painter.drawText(name, Qt.AlignmentFlag.AlignVCenter, QFontMetrics(title).elidedText(
+            f"{case.ref}  {case.nickname}", Qt.TextElideMode.ElideRight, name.width()))
+        # line 2: category · severity · mood · step
+        bits = [case.category, pick(af.SEVERITIES, case.severity), pick(af.MOODS, case.mood)]
+        if case.open:
+            bits.append(translate("Aftersales", "第 {n}/4 步").replace("{n}", str(case.step)))
+        elif case.outcome:
+            bits.append(pick(af.OUTCOMES, case.outcome))
+        painter.setFont(small)
+        painter.setPen(QColor(style.TEXT_2))
+        line = QRect(left, rect.top() + 25, right - left, 16)
+        painter.drawText(line, Qt.AlignmentFlag.AlignVCenter,
+                         fm_small.elidedText("  ·  ".join(bits), Qt.TextElideMode.ElideRight, line.width()))
+        # line 3: the problem in the buyer's words
+        painter.setPen(QColor(style.TEXT_3))
+        line = QRect(left, rect.top() + 42, right - left, 16)
+        painter.drawText(line, Qt.AlignmentFlag.AlignVCenter, fm_small.elidedText(
+            " ".join(case.problem.split()), Qt.TextElideMode.ElideRight, line.width()))
+        painter.restore()
 
 
 class AftersalesTab(QWidget):
@@ -91,10 +166,16 @@ class AftersalesTab(QWidget):
         self.new_button.clicked.connect(lambda: self.new_case())
         head.addWidget(self.new_button)
         lp.addLayout(head)
+        # many cases on a busy day: narrow them by nickname, number, category or the buyer's words
+        self.search = QLineEdit(objectName="SearchBox")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self._filter)
+        lp.addWidget(self.search)
         self.list = QListWidget(objectName="ResultList")
         self.list.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
-        self.list.setWordWrap(True)
-        self.list.setSpacing(1)
+        self.list.setItemDelegate(CaseDelegate(self.list))
+        self.list.setUniformItemSizes(True)
+        self.list.setMouseTracking(True)
         self.list.itemActivated.connect(self._activated)
         self.list.itemClicked.connect(self._activated)
         lp.addWidget(self.list, 1)
@@ -147,19 +228,29 @@ class AftersalesTab(QWidget):
             n = {"status": pick(af.STATUSES, case.status), "severity": pick(af.SEVERITIES, case.severity),
                  "mood": pick(af.MOODS, case.mood)}
             item = QListWidgetItem()
-            step = translate("Aftersales", "第 {n}/4 步").replace("{n}", str(case.step))
-            first = f"{case.ref}  {case.nickname}  ·  {n['status']}" + (f"  ·  {step}" if case.open else "")
-            second = f"{case.category} · {n['severity']} · {n['mood']} — {case.problem.splitlines()[0][:60]}"
-            item.setText(first + "\n" + second)
+            # what a screen reader says (and tests read); the row itself is painted by CaseDelegate
+            item.setText(f"{case.ref}  {case.nickname}  ·  {n['status']}  ·  {case.category} · {n['severity']} · "
+                         f"{n['mood']}")
             item.setData(CASE_ROLE, case.id)
+            item.setData(CASE_OBJECT_ROLE, case)
             item.setToolTip(case.problem[:300])
-            fg, _bg = STATUS_COLOURS.get(case.status, (style.TEXT_2, ""))
-            item.setIcon(icons.icon("lifebuoy", fg))
             self.list.addItem(item)
             if case.id == keep:
                 self.list.setCurrentItem(item)
         self.empty.setVisible(not cases)
         self._retranslate_empty()
+        self._filter()
+
+    def _filter(self) -> None:
+        words = self.search.text().split()
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            case: af.Case = item.data(CASE_OBJECT_ROLE)
+            hay = f"{case.ref} {case.nickname} {case.category} {case.product} {case.problem}".casefold()
+            item.setHidden(not all(w.casefold() in hay for w in words))
+
+    def visible_cases(self) -> list[int]:
+        return [self.list.item(i).data(CASE_ROLE) for i in range(self.list.count()) if not self.list.item(i).isHidden()]
 
     def _activated(self, item: QListWidgetItem) -> None:
         cid = item.data(CASE_ROLE)
@@ -239,6 +330,7 @@ class AftersalesTab(QWidget):
         self.closed_filter.setText(translate("Aftersales", "已结"))
         self.new_button.setText(translate("Aftersales", "新售后单"))
         self.new_button.setToolTip(translate("Aftersales", "为一位买家开售后单 (Ctrl+N)"))
+        self.search.setPlaceholderText(translate("Aftersales", "搜索买家、单号或问题"))
         self._retranslate_empty()
         if self.cases:
             self._on_cases(self.cases)

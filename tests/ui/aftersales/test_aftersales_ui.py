@@ -384,7 +384,7 @@ def test_close_an_open_case_as_withdrawn_and_the_list(qtbot, tab, cstore):
     qtbot.waitUntil(lambda: tab.list.count() == 0 and tab.empty.isVisibleTo(tab), timeout=5000)
     tab.closed_filter.click()
     qtbot.waitUntil(lambda: tab.list.count() == 1, timeout=5000)
-    assert tab.list.item(0).text().startswith(f"{case.ref}  小鱼")
+    assert tab.list.item(0).text().startswith(f"{case.ref}  小鱼") and "已关闭" in tab.list.item(0).text()
     tab._activated(tab.list.item(0))
     assert tab.current_page() == "case"
 
@@ -598,6 +598,9 @@ def test_the_tab_fits_a_360_px_panel(qtbot, qapp, make_panel, cworker, clock, cs
                         category="quality", severity="medium", wanted="refund", mood=ANGRY, order_no=ORDER,
                         product="真空保温杯 500ml")
     af.make_offer(cstore, case.id, "compensate", "50")
+    other = af.open_case(cstore, buyer_id=buyer_id(cstore, "大树"), problem="快递显示签收了，但我根本没收到，门卫也说没有",
+                         category="logistics", severity="light", wanted="explanation")
+    af.advance_step(cstore, other.id)
     panel = make_panel()
     parts = wire_reminders(qapp, panel, Tray(), cworker, None, {}, clock)
     tab = parts["aftersales_tab"]
@@ -606,11 +609,16 @@ def test_the_tab_fits_a_360_px_panel(qtbot, qapp, make_panel, cworker, clock, cs
         QApplication.processEvents()
         panel.resize(360, 800)
         panel.show_tab("aftersales")
-        qtbot.waitUntil(lambda: tab.list.count() == 1, timeout=5000)
+        qtbot.waitUntil(lambda: tab.list.count() == 2, timeout=5000)
         assert panel.minimumSizeHint().width() <= 360, (lang, "list", panel.minimumSizeHint())
+        tab.search.setFocus()
+        type_ime(tab.search, "签收")  # the buyer's words narrow the list
+        assert tab.visible_cases() == [other.id]
+        tab.search.clear()
+        assert tab.visible_cases() == [case.id, other.id]
         assert panel.tabs.width() >= panel.tabs.sizeHint().width()  # every tab label whole
         panel.grab().save(str(tmp_path / f"list_{lang}.png"))
-        tab.open_for_buyer(buyer_id(cstore, "大树"))
+        tab.open_for_buyer_new(buyer_id(cstore, "大树"))  # a second problem of a buyer with a case
         qtbot.waitUntil(lambda: tab.current_page() == "form" and tab.form.category.count() > 1, timeout=5000)
         assert panel.minimumSizeHint().width() <= 360, (lang, "form", panel.minimumSizeHint())
         panel.grab().save(str(tmp_path / f"form_{lang}.png"))
