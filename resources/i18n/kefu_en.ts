@@ -59,7 +59,7 @@
     </message>
     <message>
         <source>主管姓名</source>
-        <translation>Supervisor's name</translation>
+        <translation>Supervisor</translation>
     </message>
     <message>
         <source>买家很生气或要找主管：转给主管决定</source>
@@ -127,7 +127,7 @@
     </message>
     <message>
         <source>反馈人</source>
-        <translation>Reported by</translation>
+        <translation>By</translation>
     </message>
     <message>
         <source>取消</source>
@@ -424,6 +424,10 @@
     <message>
         <source>搜索买家、单号或问题</source>
         <translation>Search buyer, case number or problem</translation>
+    </message>
+    <message>
+        <source>添加</source>
+        <translation>Add</translation>
     </message>
 </context>
 <context>
@@ -1955,6 +1959,13 @@
     <message>
         <source>正在读取售后单…</source>
         <translation>Reading the case…</translation>
+    </message>
+    <message numerus="yes">
+        <source>该跟进售后了（%n）</source>
+        <translation>
+            <numerusform>After-sales follow-up (%n)</numerusform>
+            <numerusform>After-sales follow-ups (%n)</numerusform>
+        </translation>
     </message>
 </context>
 <context>

@@ -948,6 +948,8 @@ class ReminderPopup(QWidget):
         n = len(self.cards) + self._overflow
         if self._missed_ids and len(self._missed_ids) == len(self.cards):
             self.title.setText(translate("Reminders", "错过的催单提醒（%n）", None, n))
+        elif self.cards and all(c.item.kind == "aftersales" for c in self.cards.values()):
+            self.title.setText(translate("Reminders", "该跟进售后了（%n）", None, n))  # no chase among them
         else:
             self.title.setText(translate("Reminders", "该催单了（%n）", None, n))
         self.close_button.setToolTip(translate("Reminders", "关闭（提醒保留在“提醒”页）"))

@@ -634,3 +634,26 @@ def test_the_tab_fits_a_360_px_panel(qtbot, qapp, make_panel, cworker, clock, cs
         parts["scheduler"].stop()
         parts["popup"].dismiss()
         parts["popup"].deleteLater()
+
+
+def test_popup_of_follow_ups_only_is_titled_as_such(qtbot, actions, clock, cstore):
+    from assistant.ui.reminders.reminders import ReminderPopup
+
+    case = af.open_case(cstore, buyer_id=buyer_id(cstore, "小鱼"), problem="颜色不对", category="mismatch",
+                        severity="light", wanted="exchange")
+    clock.advance(timedelta(minutes=6))
+    due = reminders.due(cstore, clock.now())
+    follow = [r for r in due if r.kind == "aftersales"]
+    chase = [r for r in due if r.kind != "aftersales"]
+    assert follow and chase
+    popup = ReminderPopup(actions, clock)
+    try:
+        popup.add(follow)
+        assert popup.title.text() == "该跟进售后了（1）"
+        qtbot.waitUntil(lambda: all(c.case is not None for c in popup.cards.values()), timeout=5000)
+        assert next(iter(popup.cards.values())).case.id == case.id
+        popup.add(chase)  # a chase among them: the usual title
+        assert popup.title.text().startswith("该催单了")
+    finally:
+        popup.dismiss()
+        popup.deleteLater()
