@@ -164,7 +164,14 @@ def test_new_buyer_from_the_form_is_starred_with_the_case_in_one_transaction(qtb
     form.save()
     qtbot.waitUntil(lambda: form.error.isVisibleTo(form) and "昵称" in form.error.text(), timeout=5000)
     assert cstore.query("SELECT count(*) AS n FROM buyers WHERE nickname = ''")[0]["n"] == 0
+    # the buyer is starred, then the case refused (a problem too long): both undone, nobody starred
     form.nickname.setText("tb_新来的")
+    long_problem = "太差了" * 700
+    form.problem.setPlainText(long_problem)
+    form.save()
+    qtbot.waitUntil(lambda: form.error.isVisibleTo(form) and "问题描述" in form.error.text(), timeout=5000)
+    assert cstore.query("SELECT count(*) AS n FROM buyers WHERE nickname = 'tb_新来的'")[0]["n"] == 0
+    form.problem.setPlainText("快递一直不动")
     form.save()
     qtbot.waitUntil(lambda: tab.current_page() == "case", timeout=5000)
     buyer = customers.find_buyer(cstore, "tb_新来的")
