@@ -429,6 +429,10 @@
         <source>添加</source>
         <translation>Add</translation>
     </message>
+    <message>
+        <source>程度</source>
+        <translation>Severity</translation>
+    </message>
 </context>
 <context>
     <name>Buyers</name>

@@ -45,7 +45,7 @@ from ...errors import KnownError
 from ...services.messages import MessageBridge
 from ...services.worker import StoreWorker
 from ..widgets import i18n, icons, style
-from .case_form import pick, segmented
+from .case_form import SEVERITY_HINTS, pick, segmented
 
 translate = QCoreApplication.translate
 
@@ -269,6 +269,15 @@ class CaseView(QWidget):
         self.mood_title = QLabel(objectName="Hint")
         mood_row.insertWidget(0, self.mood_title)
         hl.addLayout(mood_row)
+        # what the agent learns while listening changes the severity, and with it the ladder's rung
+        severity_row, self.severity_group, self.severity_buttons = segmented(list(af.SEVERITIES), self)
+        for code, b in self.severity_buttons.items():
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            b.clicked.connect(lambda _c=False, v=code: self.set_severity(v))
+        self.severity_title = QLabel(objectName="Hint")
+        severity_row.insertWidget(0, self.severity_title)
+        hl.addLayout(severity_row)
+
         self.outcome_label = wrapped()
         hl.addWidget(self.outcome_label)
         col.addWidget(head)
@@ -578,12 +587,14 @@ class CaseView(QWidget):
                                   if case.product else ""))
         self.reveal_button.setVisible(bool(case.order_masked) and "*" in case.order_masked)
         self.problem.setText(case.problem)
-        facts = [case.category, names["severity"], translate("Aftersales", "想要：{wanted}").replace("{wanted}",
-                                                                                                 names["wanted"])]
+        facts = [case.category, translate("Aftersales", "想要：{wanted}").replace("{wanted}", names["wanted"])]
         self.facts.setText(" · ".join(html.escape(f) for f in facts) + (
             f"<br><span style='color:{style.TEXT_3};'>{html.escape(case.feelings)}</span>" if case.feelings else ""))
         for code, b in self.mood_buttons.items():
             b.setChecked(case.mood == code)
+            b.setEnabled(case.open)
+        for code, b in self.severity_buttons.items():
+            b.setChecked(case.severity == code)
             b.setEnabled(case.open)
         outcome = names["outcome"] + (f" {money_text(case.outcome_amount)}" if case.outcome_amount is not None else "")
         self.outcome_label.setText(translate("Aftersales", "结果：{outcome}").replace("{outcome}", outcome)
@@ -835,6 +846,13 @@ class CaseView(QWidget):
         if 1 <= n <= len(self.scripts):
             self.paste(self.scripts[n - 1].script)
 
+    def set_severity(self, severity: str) -> None:
+        case = self._case()
+        if case is None or case.severity == severity:
+            return
+        now = self.clock.now()
+        self._act(lambda store: af.update_case(store, case.id, severity=severity, now=now), error_label=self.steps_error)
+
     def set_mood(self, mood: str) -> None:
         case = self._case()
         if case is None or case.mood == mood:
@@ -1034,6 +1052,13 @@ class CaseView(QWidget):
         self.reveal_button.setText(translate("Aftersales", "显示"))
         self.reveal_button.setToolTip(translate("Aftersales", "显示完整订单号"))
         self.mood_title.setText(translate("Aftersales", "情绪"))
+        self.severity_title.setText(translate("Aftersales", "程度"))
+        width = max(t.fontMetrics().horizontalAdvance(t.text()) for t in (self.mood_title, self.severity_title)) + 6
+        for title in (self.mood_title, self.severity_title):  # the two rows of chips start at one edge
+            title.setFixedWidth(width)
+        for code, b in self.severity_buttons.items():
+            b.setText(pick(af.SEVERITIES, code))
+            b.setToolTip(translate("Aftersales", SEVERITY_HINTS[code]) if code in SEVERITY_HINTS else "")
         for code, b in self.mood_buttons.items():
             b.setText(pick(af.MOODS, code))
             b.setToolTip(translate("Aftersales", "买家情绪变了就点一下"))

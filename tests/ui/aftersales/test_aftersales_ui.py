@@ -230,6 +230,11 @@ def test_steps_checklist_and_proposed_scripts_paste(qtbot, tab, cstore):
     # the mood changes in one click
     view.mood_buttons[CALM].click()
     qtbot.waitUntil(lambda: af.get_case(cstore, case.id).mood == CALM, timeout=5000)
+    # so does the severity, and the ladder's rung follows it
+    assert view.severity_buttons["medium"].isChecked()
+    view.severity_buttons["severe"].click()
+    qtbot.waitUntil(lambda: view.data.case.severity == "severe", timeout=5000)
+    assert view.data.proposal.severity == "severe" and view.data.proposal.zh in view.ladder_title.text()
 
 
 def test_paste_goes_through_the_real_paste_flow(qtbot, tab, cstore, db_path):
