@@ -669,3 +669,22 @@ def test_popup_of_follow_ups_only_is_titled_as_such(qtbot, actions, clock, cstor
     finally:
         popup.dismiss()
         popup.deleteLater()
+
+
+def test_reminders_tab_marks_a_follow_up_and_shows_its_card(qtbot, cworker, actions, clock, cstore):
+    from assistant.ui.reminders.reminders_tab import RemindersTab
+
+    case = af.open_case(cstore, buyer_id=buyer_id(cstore, "小鱼"), problem="少发了一个杯盖", category="wrong_item",
+                        severity="light", wanted="compensation")
+    clock.advance(timedelta(minutes=6))
+    t = RemindersTab(cworker, actions, clock)
+    qtbot.addWidget(t)
+    t.resize(380, 700)
+    t.show()
+    qtbot.waitUntil(lambda: any(r.kind == "aftersales" for r in t.sections["now"]), timeout=5000)
+    rows = [t.list.item(i) for i in range(t.list.count()) if t.list.item(i).data(Qt.ItemDataRole.UserRole + 1)]
+    follow = next(r for r in rows if r.data(Qt.ItemDataRole.UserRole + 1).kind == "aftersales")
+    assert "售后跟进" in follow.text() and "小鱼" in follow.text()
+    t.list.setCurrentItem(follow)
+    qtbot.waitUntil(lambda: t.card is not None and t.card.case is not None, timeout=5000)
+    assert t.card.case.id == case.id and t.card.followed_button.isVisibleTo(t.card)
