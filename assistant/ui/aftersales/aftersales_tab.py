@@ -12,6 +12,7 @@ Keyboard: ↑/↓ and Enter in the list, Ctrl+N a new case, Esc back to the list
 from __future__ import annotations
 
 import html
+import logging
 from typing import Any
 
 from PySide6.QtCore import (
@@ -53,6 +54,7 @@ from ..widgets.widgets import paint_row_background
 from .case_form import CaseForm, FormTarget, pick
 from .case_view import CSS, STATUS_COLOURS, CaseView
 
+log = logging.getLogger(__name__)
 translate = QCoreApplication.translate
 CASE_ROLE = Qt.ItemDataRole.UserRole + 1
 CASE_OBJECT_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -267,6 +269,7 @@ class AftersalesTab(QWidget):
         self.refresh()
 
     def show_case(self, case_id: int) -> None:
+        log.info("after-sales case %d shown", int(case_id))  # ids only, never the buyer's text
         self.view.show_case(int(case_id))
         self.pages.setCurrentWidget(self.view)
         self.show_requested.emit()
@@ -276,6 +279,8 @@ class AftersalesTab(QWidget):
 
     def new_case(self, target: FormTarget | None = None, buyer_label: str = "") -> None:
         """The form: for this buyer, or (no target) for a buyer typed in."""
+        log.info("after-sales form shown for %s", f"buyer {target.buyer_id}" if target and target.buyer_id
+                 else "a new buyer")
         self.form.start(target or FormTarget(None, "", "other", ""), buyer_label)
         self.pages.setCurrentWidget(self.form)
         self.show_requested.emit()

@@ -688,3 +688,21 @@ def test_reminders_tab_marks_a_follow_up_and_shows_its_card(qtbot, cworker, acti
     t.list.setCurrentItem(follow)
     qtbot.waitUntil(lambda: t.card is not None and t.card.case is not None, timeout=5000)
     assert t.card.case.id == case.id and t.card.followed_button.isVisibleTo(t.card)
+
+
+def test_the_form_offers_the_shops_own_categories(qtbot, tab, cstore):
+    af.add_category(cstore, "赠品漏发", shop="旗舰店")
+    form = open_form(qtbot, tab, cstore, "小鱼")  # a 旗舰店 buyer
+    names = [form.category.itemText(i) for i in range(1, form.category.count())]
+    assert "赠品漏发" in names and "质量/破损" in names
+    tab.show_list()
+    form = open_form(qtbot, tab, cstore, "大树")  # another shop's buyer
+    qtbot.waitUntil(lambda: "赠品漏发" not in [form.category.itemText(i) for i in range(form.category.count())],
+                    timeout=5000)
+    tab.show_list()
+    form = open_form(qtbot, tab, cstore, "小鱼")
+    qtbot.waitUntil(lambda: form.category.findText("赠品漏发") > 0, timeout=5000)
+    fill(form, category="赠品漏发")
+    form.save()
+    qtbot.waitUntil(lambda: tab.current_page() == "case" and tab.view.data is not None, timeout=5000)
+    assert tab.view.data.case.category == "赠品漏发"
