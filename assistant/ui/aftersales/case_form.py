@@ -229,7 +229,7 @@ class CaseForm(QWidget):
         self.wanted.setCurrentIndex(0)
         self._clear_error()
         self._retranslate()
-        self._on_categories([])  # never another shop's categories while this buyer's load
+        self._on_categories([])  # never another shop's categories while this buyer's are read
         shop = target.shop if target.buyer_id is None else None
         bid = target.buyer_id
 

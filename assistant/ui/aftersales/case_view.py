@@ -663,7 +663,8 @@ class CaseView(QWidget):
         self.ladder_card.setVisible(p is not None)
         clear(self.notes_box)
         clear(self.ladder_scripts)
-        if p is None:
+        if p is None:  # a closed case: no ladder, no escalation banner
+            self.blocked.hide()
             return
         lang_en = i18n.is_english()
         allowed = "、".join(pick(af.OFFERS, o) for o in p.allowed) if not lang_en else \
@@ -702,8 +703,10 @@ class CaseView(QWidget):
         if waiting:
             reason = last[1] if last and last[0] == data.case.id else translate("Aftersales", "已升级主管，等主管决定")
             self._show_blocked(reason, last[2] if last and last[0] == data.case.id else (summary or ""))
-        elif last is None or last[0] != data.case.id:
+        else:  # decided (here, on another PC, from the CLI): the banner goes
             self.blocked.hide()
+            if last is not None and last[0] == data.case.id:
+                self.last_summary = None
 
     def _render_decision(self, data: CaseData) -> None:
         case = data.case

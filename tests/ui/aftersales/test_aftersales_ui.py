@@ -706,3 +706,17 @@ def test_the_form_offers_the_shops_own_categories(qtbot, tab, cstore):
     form.save()
     qtbot.waitUntil(lambda: tab.current_page() == "case" and tab.view.data is not None, timeout=5000)
     assert tab.view.data.case.category == "赠品漏发"
+
+
+def test_a_decision_made_elsewhere_clears_the_banner(qtbot, tab, cstore):
+    case = open_case(qtbot, tab, cstore)
+    view = tab.view
+    view.offer.setCurrentIndex(view.offer.findData("refund"))  # 中度: refunds are the supervisor's
+    qtbot.mouseClick(view.offer_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.blocked.isVisibleTo(view) and view.data.case.status == "manager", timeout=5000)
+    assert view.scroll.verticalScrollBar().value() == 0  # the banner is in view
+    af.decide(cstore, case.id, approve=False, by="王主管", note="先补偿试试")  # `kefu aftersales decide` elsewhere
+    view.reload()  # the panel's watcher reports the other process's write; the view reads again
+    qtbot.waitUntil(lambda: view.data.case.status == "calming", timeout=5000)
+    assert not view.blocked.isVisibleTo(view) and view.offer_button.isEnabled()
+    assert "不批准" in view.decision_label.text() and "王主管" in view.decision_label.text()
