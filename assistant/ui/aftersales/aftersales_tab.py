@@ -222,7 +222,9 @@ class AftersalesTab(QWidget):
         self.worker.submit(lambda store: af.list_cases(store, status=status, limit=LIST_LIMIT), self._on_cases,
                            self._on_error, key="aftersales.list")
 
-    def _on_cases(self, cases: list[af.Case]) -> None:
+    def _on_cases(self, cases: list[af.Case], force: bool = False) -> None:
+        if cases == self.cases and self.list.count() == len(cases) and not force:
+            return  # an unrelated write: the list, its selection and scroll stay as they are
         keep = self.list.currentItem().data(CASE_ROLE) if self.list.currentItem() else None
         self.cases = cases
         self.list.clear()
@@ -338,7 +340,7 @@ class AftersalesTab(QWidget):
         self.search.setPlaceholderText(translate("Aftersales", "搜索买家、单号或问题"))
         self._retranslate_empty()
         if self.cases:
-            self._on_cases(self.cases)
+            self._on_cases(self.cases, force=True)
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:

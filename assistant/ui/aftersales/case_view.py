@@ -543,6 +543,8 @@ class CaseView(QWidget):
     def _on_loaded(self, data: CaseData) -> None:
         if data.case.id != self.case_id:
             return
+        if data == self.data:  # an unrelated write (a paste's usage record): nothing to rebuild (~50 ms)
+            return
         self.data = data
         bar = self.scroll.verticalScrollBar()
         keep = bar.value()
