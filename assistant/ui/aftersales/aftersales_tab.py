@@ -215,6 +215,7 @@ class AftersalesTab(QWidget):
         self.show_closed = closed
         self.open_filter.setChecked(not closed)
         self.closed_filter.setChecked(closed)
+        self._retranslate_empty()
         self.refresh()
 
     def refresh(self) -> None:

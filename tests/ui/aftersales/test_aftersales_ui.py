@@ -394,6 +394,7 @@ def test_close_an_open_case_as_withdrawn_and_the_list(qtbot, tab, cstore):
     view.back_requested.emit()
     assert tab.current_page() == "list"
     qtbot.waitUntil(lambda: tab.list.count() == 0 and tab.empty.isVisibleTo(tab), timeout=5000)
+    assert tab.empty.text().startswith("没有未结的售后单")
     tab.closed_filter.click()
     qtbot.waitUntil(lambda: tab.list.count() == 1, timeout=5000)
     assert tab.list.item(0).text().startswith(f"{case.ref}  小鱼") and "已关闭" in tab.list.item(0).text()
