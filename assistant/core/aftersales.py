@@ -1639,3 +1639,22 @@ def forget_team_limits(store: Store) -> None:
     """Every feed starts over (joining a team, another shop served): the limits this PC held are
     replaced by the server's as the pull brings them back; a supervisor's change still unsent stays."""
     store.conn.execute("DELETE FROM aftersales_limits WHERE uuid NOT IN (SELECT target FROM team_outbox)")
+
+
+# ---------------------------------------------------------------- read-only helpers for the panel
+
+def may_decide(store: Store) -> bool:
+    """Whether this PC records a supervisor's decision: without a team server the agent records what the
+    supervisor answered (QQ/WeChat); in team mode only a supervisor's login does."""
+    return not customers.team_role(store) or settings.get(store, "team.kind") == "supervisor"
+
+
+def case_of_reminder(store: Store, reminder_id: int) -> Case | None:
+    """The case an after-sales follow-up reminder belongs to (None: not an after-sales reminder, or gone)."""
+    rows = store.query("SELECT case_id FROM reminders WHERE id = ? AND kind = 'aftersales'", (int(reminder_id),))
+    if not rows or rows[0]["case_id"] is None:
+        return None
+    try:
+        return get_case(store, rows[0]["case_id"])
+    except NotFoundError:
+        return None

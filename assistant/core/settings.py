@@ -36,6 +36,8 @@ ACTIONS: dict[str, tuple[str, str, str]] = {
     # action: (default hotkey, zh label, en label)
     "focus_search": ("Ctrl+Alt+F", "聚焦搜索框", "Focus the search box"),
     "star_selection": ("Ctrl+Alt+X", "标星所选买家", "Star the selected buyer"),
+    # 售后 (shòuhòu): the case of the buyer whose nickname is selected, or the form to open one
+    "aftersales_selection": ("Ctrl+Alt+H", "为所选买家开售后单", "After-sales case for the selected buyer"),
     "next_chase": ("Ctrl+Alt+N", "粘贴下一条催单", "Paste the next chase script"),
     "add_selection": ("Ctrl+Alt+R", "将所选文字存为回复", "Save the selection as a reply"),
     "toggle_pause": ("Ctrl+Alt+P", "暂停/恢复全部快捷键", "Pause/resume all hotkeys"),
