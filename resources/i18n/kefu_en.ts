@@ -2748,6 +2748,10 @@
         <translation>Shop reply '{title}' was changed on the server by someone else</translation>
     </message>
     <message>
+        <source>售后单 #{n} 的改动未能同步</source>
+        <translation>A change to after-sales case #{n} was not synced</translation>
+    </message>
+    <message>
         <source>店铺话术“{title}”未能应用</source>
         <translation>Shop reply '{title}' could not be applied</translation>
     </message>
