@@ -2201,6 +2201,10 @@
 亲子装 家庭装 (family outfit)</translation>
     </message>
     <message>
+        <source>多个词用逗号隔开</source>
+        <translation>Words separated by commas</translation>
+    </message>
+    <message>
         <source>如 千牛、AliWorkBench、京麦</source>
         <translation>e.g. Qianniu, AliWorkBench, Jingmai</translation>
     </message>
