@@ -430,6 +430,18 @@
         <translation>Add</translation>
     </message>
     <message>
+        <source>诉求</source>
+        <translation>Wants</translation>
+    </message>
+    <message>
+        <source>买家想要的处理方式</source>
+        <translation>What the buyer wants done</translation>
+    </message>
+    <message>
+        <source>问题分类</source>
+        <translation>What went wrong (category)</translation>
+    </message>
+    <message>
         <source>程度</source>
         <translation>Severity</translation>
     </message>
