@@ -391,6 +391,26 @@ def cmd_promo_phones(ctx) -> int:
     return 0
 
 
+def cmd_promo_edit(ctx) -> int:
+    from ..core import reminders, zones
+
+    store = ctx.store
+    tz = _agent_tz(store)
+    if ctx.args.tz:
+        from zoneinfo import ZoneInfo
+
+        tz = ZoneInfo(zones.check_tz(ctx.args.tz))  # type: ignore[arg-type]
+    start = reminders.parse_local(ctx.args.start, tz) if ctx.args.start else None
+    promo = reminders.update_promotion(store, ctx.args.promotion, name=ctx.args.name, start=start)
+    if ctx.args.json:
+        _json(promo.to_dict())
+        return 0
+    local = _agent_tz(store)
+    _out(f"Promotion {promo.name} now starts {_fmt(promo.start_at, local)}; phone list and wave planned again / "
+         "已修改活动，电话名单和催付已重新安排")
+    return 0
+
+
 def cmd_promo_rm(ctx) -> int:
     from ..core import reminders
 
@@ -525,6 +545,11 @@ def register(sub, add, common) -> None:
     p.add_argument("--all", action="store_true", help="include past promotions")
     p = add(psub, "phones", cmd_promo_phones, "the phone list, numbers in full / 电话名单（完整号码）", True)
     p.add_argument("promotion", metavar="NAME")
+    p = add(psub, "edit", cmd_promo_edit, "rename a promotion or move its start (replans it) / 修改活动", True)
+    p.add_argument("promotion", metavar="NAME")
+    p.add_argument("--name", help="the new name")
+    p.add_argument("--start", help='the new start, "2026-11-11 00:00", your local time (or --tz)')
+    p.add_argument("--tz", help="time zone of --start (default: yours)")
     p = add(psub, "rm", cmd_promo_rm, "delete a promotion and its reminders / 删除活动")
     p.add_argument("promotion", metavar="NAME")
 

@@ -1057,6 +1057,25 @@ def delete_promotion(store: Store, ref: int | str) -> PromotionInfo:
     return promo
 
 
+def update_promotion(store: Store, ref: int | str, *, name: str | None = None, start: datetime | None = None,
+                     now: datetime | None = None) -> PromotionInfo:
+    """Rename a promotion or move its start: in one transaction the old one goes (with its pending
+    phone-list and wave reminders) and it is planned again from now, the wave over the buyers followed
+    now. A shop's promotion stays the shop's (a supervisor's edit, withdrawn and resent for the team).
+    Reminders already acted on are history and are not moved."""
+    now = _now(store, now)
+    old = get_promotion(store, ref)
+    if name is None and start is None:
+        raise ValidationError("没有要修改的内容", "Nothing to change", field="promotion")
+    with store.write():
+        shop = store.query("SELECT team_shop FROM promotions WHERE id = ?", (old.id,))[0]["team_shop"]
+        delete_promotion(store, old.id)
+        new = add_promotion(store, old.name if name is None else name, old.start_at if start is None else start,
+                            now, team_shop=shop)
+    log.info("promotion %s replanned as %s", old.id, new.id)
+    return new
+
+
 def phone_list(store: Store, promotion_ref: int | str) -> list[PhoneEntry]:
     """The buyers to phone before the promotion: starred, followed, carrying every phone mark (高客单
     and 意向明显 by default). Phone numbers are UNMASKED here: show them only in this list."""

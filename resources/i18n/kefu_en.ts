@@ -2007,6 +2007,14 @@
         <translation>{now} now · {hour} within an hour · {today} today</translation>
     </message>
     <message>
+        <source>大促活动…</source>
+        <translation>Promotions…</translation>
+    </message>
+    <message>
+        <source>新建或修改大促：电话名单和催付波次</source>
+        <translation>Add or change a promotion: its phone list and payment wave</translation>
+    </message>
+    <message>
         <source>今天没有待催的买家。标星买家后，到点的催单会出现在这里。</source>
         <translation>No buyers to chase today. Star a buyer and its chases show up here when due.</translation>
     </message>
@@ -3279,6 +3287,71 @@
     <message>
         <source>合规</source>
         <translation>Compliance</translation>
+    </message>
+</context>
+<context>
+    <name>Promotions</name>
+    <message>
+        <source>{name}
+开始 {start} · 电话名单 {phone} · 催付 {pending}/{total} 人</source>
+        <translation>{name}
+starts {start} · phone list {phone} · wave {pending}/{total} buyers</translation>
+    </message>
+    <message>
+        <source>保存修改</source>
+        <translation>Save changes</translation>
+    </message>
+    <message>
+        <source>保存后：开始前 3 小时提醒电话名单，前 2 小时起按顺序催付标星买家。修改开始时间会重新安排。</source>
+        <translation>Once saved: the phone list is due 3 hours before the start, and the starred buyers are chased in turn from 2 hours before. Moving the start plans both again.</translation>
+    </message>
+    <message>
+        <source>修改…</source>
+        <translation>Edit…</translation>
+    </message>
+    <message>
+        <source>删除</source>
+        <translation>Delete</translation>
+    </message>
+    <message>
+        <source>取消</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <source>只给我自己</source>
+        <translation>Only me</translation>
+    </message>
+    <message>
+        <source>大促活动</source>
+        <translation>Promotions</translation>
+    </message>
+    <message>
+        <source>店铺活动：{shop}（全店客服）</source>
+        <translation>The shop's promotion: {shop} (every agent)</translation>
+    </message>
+    <message>
+        <source>还没有活动。新建一个：开始前 3 小时提醒打电话，前 2 小时依次催付。</source>
+        <translation>No promotion yet. Add one: a phone-list reminder 3 hours before the start, and a payment wave from 2 hours before.</translation>
+    </message>
+    <message>
+        <source>新建活动</source>
+        <translation>New promotion</translation>
+    </message>
+    <message>
+        <source>活动名称</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <source>开始时间</source>
+        <translation>Starts</translation>
+    </message>
+    <message>
+        <source>给谁</source>
+        <translation>For</translation>
+    </message>
+    <message>
+        <source>添加活动</source>
+        <translation>Add promotion</translation>
     </message>
 </context>
 </TS>

@@ -105,6 +105,11 @@ def test_promotions(kefu):
     assert "13812345678" in out and "13900001111" not in out  # only high-ticket + high-intent, in full
     code, _, err = kefu("promo", "add", "--name", "过去", "--start", "2020-01-01 00:00")
     assert code == 2 and "already passed" in err and "已经过去" in err
+    code, out, err = kefu("promo", "edit", "双十一", "--start", "2030-11-11 20:00", "--json")
+    assert code == 0, err
+    assert json.loads(out)["phone_at"].startswith("2030-11-11T09:00")  # 17:00 in Shanghai
+    code, _, err = kefu("promo", "edit", "双十一")
+    assert code == 2 and "Nothing to change" in err
     assert kefu("promo", "rm", "双十一")[0] == 0
 
 

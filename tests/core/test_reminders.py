@@ -388,3 +388,24 @@ def test_a_wave_slot_moved_out_of_a_buyers_night_does_not_push_later_buyers(st, 
     later = reminders.star(st, platform="千牛", nickname="更晚")
     due = from_db(st.query("SELECT due_at FROM reminders WHERE kind = 'wave' AND buyer_id = ?", (later.id,))[0]["due_at"])
     assert due == sh(2026, 11, 10, 22, 1, 30)
+
+
+def test_a_promotion_moved_or_renamed_is_planned_again(st, clock):
+    """update_promotion: one transaction; the phone list and the wave follow the new start, over the
+    buyers followed now; a past start or nothing to change is refused and leaves it as it was."""
+    clock.set(sh(2026, 11, 10, 12, 0))
+    first = reminders.star(st, platform="千牛", nickname="甲", marks=["意向明显"])
+    promo = reminders.add_promotion(st, "双十一", sh(2026, 11, 11, 0, 0))
+    second = reminders.star(st, platform="千牛", nickname="乙", marks=["意向明显"])
+    moved = reminders.update_promotion(st, "双十一", start=sh(2026, 11, 12, 20, 0), name="双十二预热")
+    assert (moved.name, moved.start_at, moved.phone_at) == ("双十二预热", sh(2026, 11, 12, 20, 0), sh(2026, 11, 12, 17, 0))
+    assert moved.wave_start == sh(2026, 11, 12, 18, 0) and moved.wave_total == 2
+    waves = st.query("SELECT buyer_id, promotion_id FROM reminders WHERE kind = 'wave' AND state = 'pending'")
+    assert sorted(w["buyer_id"] for w in waves) == sorted([first.id, second.id])
+    assert {w["promotion_id"] for w in waves} == {moved.id}
+    assert [p.name for p in reminders.list_promotions(st)] == ["双十二预热"]
+    assert st.query("SELECT count(*) AS n FROM promotions")[0]["n"] == 1 and promo.name == "双十一"
+    for bad in ({"start": sh(2026, 11, 1, 0, 0)}, {}):
+        with pytest.raises(ValidationError):
+            reminders.update_promotion(st, "双十二预热", **bad)
+    assert [(p.name, p.start_at) for p in reminders.list_promotions(st)] == [("双十二预热", sh(2026, 11, 12, 20, 0))]

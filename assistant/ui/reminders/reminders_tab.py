@@ -7,7 +7,16 @@ from typing import Any
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ...core import reminders
 from ...core.clock import Clock, SystemClock
@@ -15,6 +24,7 @@ from ...services.worker import StoreWorker
 from ..team import queries as team_queries
 from ..team.holder import blocked_text, following_text
 from ..widgets import i18n, icons, style
+from .promotions_dialog import PromotionsDialog
 from .reminders import CARD_STYLE, ChaseActions, ReminderCard, clock_text, in_time, platform_name
 
 translate = QCoreApplication.translate
@@ -45,8 +55,17 @@ class RemindersTab(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
+        head = QHBoxLayout()
         self.summary = QLabel(objectName="SectionTitle")
-        layout.addWidget(self.summary)
+        head.addWidget(self.summary, 1)
+        # promotions are planned here too, not only with `kefu promo add`
+        self.promotions_button = QPushButton(objectName="LinkButton")
+        self.promotions_button.setFlat(True)
+        self.promotions_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.promotions_button.clicked.connect(self.open_promotions)
+        head.addWidget(self.promotions_button)
+        layout.addLayout(head)
+        self.promotions_dialog: PromotionsDialog | None = None
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.list = QListWidget(objectName="ResultList")
         self.list.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
@@ -163,6 +182,16 @@ class RemindersTab(QWidget):
             self.card_layout.insertWidget(0, self.card)
         self.hint.setVisible(reminder is None)
 
+    def open_promotions(self) -> PromotionsDialog:
+        if self.promotions_dialog is None:
+            self.promotions_dialog = PromotionsDialog(self.worker, self.clock, self.window())
+        else:
+            self.promotions_dialog.refresh()
+        self.promotions_dialog.show()
+        self.promotions_dialog.raise_()
+        self.promotions_dialog.activateWindow()
+        return self.promotions_dialog
+
     def current_ids(self) -> dict[str, list[int]]:
         return {k: [r.id for r in v] for k, v in self.sections.items()}
 
@@ -177,6 +206,8 @@ class RemindersTab(QWidget):
 
     def _retranslate(self) -> None:
         self.hint.setText(translate("RemindersTab", "今天没有待催的买家。标星买家后，到点的催单会出现在这里。"))
+        self.promotions_button.setText(translate("RemindersTab", "大促活动…"))
+        self.promotions_button.setToolTip(translate("RemindersTab", "新建或修改大促：电话名单和催付波次"))
         self.refresh()
 
     def changeEvent(self, event: QEvent) -> None:
