@@ -194,6 +194,7 @@ class Cadence:
     quiet_hours: tuple[time, time] | None = None  # overrides the global quiet hours
     ignore_shift: bool = False
     promotion: Promotion | None = None
+    then: str | None = None  # the cadence that follows when this one ends without an outcome
 
     @property
     def in_visit(self) -> bool:
@@ -214,6 +215,8 @@ class Cadence:
                                  "wave_lead_minutes": p.wave_lead_minutes, "wave_first": list(p.wave_first)}
         if self.ignore_shift:
             data["ignore_shift"] = True
+        if self.then:
+            data["then"] = self.then
         if self.quiet_hours is not None:
             data["quiet_hours"] = {"start": format_hhmm(self.quiet_hours[0]), "end": format_hhmm(self.quiet_hours[1])}
         data["steps"] = [s.to_dict() for s in self.steps]
@@ -276,7 +279,14 @@ def cadence_from_dict(data: Any) -> Cadence:
         wave = _int(p.get("wave_lead_minutes", 120), "催付提前分钟数", "wave_lead_minutes", 0, 7 * 24 * 60)
         promotion = Promotion(phone, tuple(str(m) for m in p.get("phone_marks", ("high_ticket", "intent"))), wave,
                               tuple(str(m) for m in p.get("wave_first", ("intent", "high_ticket", "unpaid"))))
-    return Cadence(cid, zh, en, tuple(steps), visit, min_gap, quiet, bool(data.get("ignore_shift")), promotion)
+    then = data.get("then")
+    if then is not None:
+        then = str(then).strip()
+        if not then or then == cid or not then.replace("_", "").replace("-", "").isalnum() or len(then) > 32:
+            raise _bad(f"“then”应为另一个节奏的编号（不能是 {cid} 自己）",
+                       f"'then' must be the id of another cadence (not {cid} itself)")
+    return Cadence(cid, zh, en, tuple(steps), visit, min_gap, quiet, bool(data.get("ignore_shift")), promotion,
+                   then or None)
 
 
 def cadences_from_document(doc: Any) -> dict[str, Cadence]:

@@ -328,8 +328,37 @@ def _schedule(store: Store, buyer: Buyer, index: int, now: datetime, anchor: dat
                                   buyer_tz=buyer.zone(), visit_start=visit)
     if scheduled is None:
         customers.log_event(store, buyer.id, "cadence_finished", now, detail=cadence.id)
-        return None
+        return _chain(store, buyer, cadence, now, config)
     return _insert(store, buyer_id=buyer.id, kind="chase", cadence_id=cadence.id, step=index, scheduled=scheduled,
+                   now=now)
+
+
+def _chain(store: Store, buyer: Buyer, cadence: cad.Cadence, now: datetime, config: Config) -> int | None:
+    """An in-conversation cadence ended without an outcome (no 已付款, no 流失): the buyer moves on to the
+    cadence it names as `then` (the quiet-period revisit), from now. The setting
+    reminders.after_in_chat = "stop" keeps the old behaviour: the chase ends here."""
+    if not cadence.then or config["reminders.after_in_chat"] != "revisit" or not buyer.starred \
+            or buyer.state != "following":
+        return None
+    try:
+        following = get_cadence(store, cadence.then)
+    except NotFoundError:
+        log.warning("cadence %s names a next cadence that does not exist", cadence.id)
+        return None
+    if following.promotion is not None or not following.steps or following.then == cadence.id:
+        return None  # never a loop, never a promotion
+    stamp = to_db(now)
+    store.conn.execute("UPDATE buyers SET cadence_id = ?, cadence_started_at = ?, visit_started_at = ?, updated_at = ? "
+                       "WHERE id = ?", (following.id, stamp, stamp, stamp, buyer.id))
+    customers.log_event(store, buyer.id, "cadence_chained", now, detail=following.id)
+    customers.queue_fields(store, buyer.id)  # team mode: the buyer's cadence is shared
+    moved = customers.get_buyer(store, buyer.id)
+    started = now
+    scheduled = cad.schedule_step(following, 0, now=now, started_at=started, anchor=now, hours=config.hours,
+                                  buyer_tz=moved.zone(), visit_start=started)
+    if scheduled is None:
+        return None
+    return _insert(store, buyer_id=buyer.id, kind="chase", cadence_id=following.id, step=0, scheduled=scheduled,
                    now=now)
 
 

@@ -85,6 +85,10 @@ DECLARED: tuple[Setting, ...] = (
             minimum=1, maximum=60),
     Setting("reminders.missed_grace_seconds", "int", 60, "超过多少秒算错过提醒", "Later than this = missed (s)",
             minimum=5, maximum=3600),
+    # An in-conversation cadence that ends without an outcome moves on to the quiet-period revisit
+    # (its "then"); "stop" keeps the chase ending there.
+    Setting("reminders.after_in_chat", "choice", "revisit", "对话内节奏结束后", "When an in-conversation cadence ends",
+            choices=("revisit", "stop")),
     Setting("reminders.default_cadence", "choice", "auto", "标星默认节奏", "Default cadence when starring",
             choices=("auto", "in_chat", "revisit", "high_ticket", "low_ticket")),
     Setting("reminders.snooze_minutes", "json", [5, 10, 30], "稍后提醒的分钟选项", "Snooze choices (minutes)"),

@@ -2109,6 +2109,14 @@
         <translation>Keep the current cadence</translation>
     </message>
     <message>
+        <source>转入空窗回访</source>
+        <translation>Move on to the quiet-period revisit</translation>
+    </message>
+    <message>
+        <source>停止催单</source>
+        <translation>Stop chasing</translation>
+    </message>
+    <message>
         <source>自动（按客单价选择）</source>
         <translation>Automatic (by order value)</translation>
     </message>

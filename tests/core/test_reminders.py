@@ -110,6 +110,7 @@ def test_missed_and_fire_due_share_the_grace(st, clock):
 
 
 def test_chases_follow_the_cadence_and_never_repeat_a_script(st, clock):
+    settings.set(st, "reminders.after_in_chat", "stop")  # the chase ends with the cadence (revisit: below)
     b = reminders.star(st, platform="千牛", nickname="甲")
     sent, angles = [], []
     for _ in range(4):
@@ -409,3 +410,37 @@ def test_a_promotion_moved_or_renamed_is_planned_again(st, clock):
         with pytest.raises(ValidationError):
             reminders.update_promotion(st, "双十二预热", **bad)
     assert [(p.name, p.start_at) for p in reminders.list_promotions(st)] == [("双十二预热", sh(2026, 11, 12, 20, 0))]
+
+
+@pytest.mark.parametrize("after", ["revisit", "stop"])
+def test_an_in_conversation_cadence_ending_without_an_outcome_moves_on_to_the_revisit(st, clock, after):
+    """3-5-7-9 minutes chased, no 已付款, no 流失: the buyer goes on to 空窗回访 (10, 20, 30 minutes, then
+    the next shift) from the last chase - unless the setting keeps the old end."""
+    settings.set(st, "reminders.after_in_chat", after)
+    clock.set(sh(2026, 11, 10, 14, 0))
+    b = reminders.star(st, platform="千牛", nickname="犹豫", cadence="in_chat")
+    for _ in range(4):
+        (due,) = reminders.buyer_reminders(st, b.id)
+        assert due.cadence_id == "in_chat"
+        clock.set(due.due_at)
+        recorded = reminders.record_chase(st, b.id, None, angle="price")
+    buyer = customers.get_buyer(st, b.id)
+    pending = reminders.buyer_reminders(st, b.id)
+    if after == "stop":
+        assert pending == [] and recorded.next_due is None and buyer.cadence_id == "in_chat"
+        return
+    (revisit,) = pending
+    assert (revisit.cadence_id, revisit.step) == ("revisit", 0) and buyer.cadence_id == "revisit"
+    assert recorded.next_due == revisit.due_at == clock.now() + timedelta(minutes=10)
+    assert [e["kind"] for e in st.query("SELECT kind FROM buyer_events WHERE buyer_id = ? ORDER BY id", (b.id,))
+            ][-2:] == ["cadence_finished", "cadence_chained"]
+    # an outcome still ends it: paid stops the revisit too
+    reminders.outcome(st, b.id, "paid")
+    assert reminders.buyer_reminders(st, b.id) == []
+
+
+def test_a_cadence_naming_itself_or_nothing_known_next_is_refused_or_ends(st):
+    with pytest.raises(ValidationError):
+        reminders.save_cadence(st, {"id": "loop", "steps": [{"wait_minutes": 3}], "then": "loop"})
+    saved = reminders.save_cadence(st, {"id": "short", "steps": [{"wait_minutes": 3}], "then": "gone"})
+    assert saved.then == "gone" and saved.to_dict()["then"] == "gone"

@@ -75,6 +75,8 @@ CHOICE_LABELS: dict[tuple[str, str], str] = {
     ("paste.chord", "type"): QT_TRANSLATE_NOOP("Settings", "逐字输入（不经剪贴板）"),
     ("reminders.on_reply", "restart"): QT_TRANSLATE_NOOP("Settings", "从头开始催单节奏"),
     ("reminders.on_reply", "keep"): QT_TRANSLATE_NOOP("Settings", "保持原来的节奏"),
+    ("reminders.after_in_chat", "revisit"): QT_TRANSLATE_NOOP("Settings", "转入空窗回访"),
+    ("reminders.after_in_chat", "stop"): QT_TRANSLATE_NOOP("Settings", "停止催单"),
     ("reminders.default_cadence", "auto"): QT_TRANSLATE_NOOP("Settings", "自动（按客单价选择）"),
     ("reminders.default_cadence", "in_chat"): QT_TRANSLATE_NOOP("Settings", "会话中（3/5/7/9 分钟）"),
     ("reminders.default_cadence", "revisit"): QT_TRANSLATE_NOOP("Settings", "回访（10/20/30 分钟）"),
