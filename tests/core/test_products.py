@@ -302,3 +302,24 @@ def test_not_a_workbook_and_an_unknown_type(store, tmp_path):
     other.write_text("{}")
     with pytest.raises(ImportFileError, match="csv"):
         products.import_file(store, other)
+
+
+@settings(max_examples=120, deadline=None)
+@given(raw=st.one_of(st.binary(max_size=300),
+                     st.text(alphabet=st.sampled_from(list('商品名称卖点,"\n\r|;=+-@\'\tabc1 ')), max_size=120)
+                     .map(lambda t: t.encode("utf-8"))),
+       suffix=st.sampled_from([".csv", ".xlsx"]))
+def test_fuzz_a_product_file_is_imported_or_refused_in_one_line(tmp_path_factory, raw, suffix):
+    """Whatever the bytes: imported, or one ImportFileError line with nothing stored; never a traceback."""
+    folder = tmp_path_factory.mktemp("fuzz")
+    store = open_store(folder / "kefu.db")
+    try:
+        path = folder / f"p{suffix}"
+        path.write_bytes(raw)
+        try:
+            products.import_file(store, path)
+        except ImportFileError as exc:
+            assert "\n" not in exc.zh and "\n" not in exc.en
+            assert products.list_products(store) == []
+    finally:
+        store.close()
