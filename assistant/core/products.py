@@ -389,9 +389,11 @@ def next_point(product: Product | None, sent: Iterable[str]) -> str | None:
 
 
 def active_promotion(store: Store, now: datetime | None = None) -> str | None:
-    """The promotion on now or coming next (started less than a day ago, or later): {活动}."""
-    stamp = to_db((now or store.clock.now()) - timedelta(hours=24))
-    rows = store.query("SELECT name FROM promotions WHERE start_at > ? ORDER BY start_at LIMIT 1", (stamp,))
+    """The promotion on now or coming soon: started less than a day ago, or starting within a week
+    (the earliest such): {活动}. One further off is not yet a reason to buy now."""
+    at = now or store.clock.now()
+    rows = store.query("SELECT name FROM promotions WHERE start_at > ? AND start_at <= ? ORDER BY start_at LIMIT 1",
+                       (to_db(at - timedelta(hours=24)), to_db(at + timedelta(days=7))))
     return rows[0]["name"] if rows else None
 
 

@@ -323,3 +323,18 @@ def test_fuzz_a_product_file_is_imported_or_refused_in_one_line(tmp_path_factory
             assert products.list_products(store) == []
     finally:
         store.close()
+
+
+def test_the_active_promotion_is_the_one_on_now_or_within_a_week(st_, clock):
+    now = clock.now()
+    assert products.active_promotion(st_) is None
+    reminders.add_promotion(st_, "年货节", now + timedelta(days=20))
+    assert products.active_promotion(st_) is None  # too far off to be a reason to buy now
+    reminders.add_promotion(st_, "双十二", now + timedelta(days=2))
+    assert products.active_promotion(st_) == "双十二"
+    buyer = reminders.star(st_, platform="千牛", nickname="小周")
+    assert reminders.buyer_reminders(st_, buyer.id)[0].fill_values()["活动"] == "双十二"
+    clock.advance(timedelta(days=2, hours=23))
+    assert products.active_promotion(st_) == "双十二"  # on since less than a day
+    clock.advance(timedelta(hours=2))
+    assert products.active_promotion(st_) is None
