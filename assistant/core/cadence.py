@@ -20,7 +20,10 @@ Chase rules (shared/domain.md, "Chasing unpaid buyers"): each chase takes the ne
 with the buyer (product → price → logistics → gift → ask), never a script already sent to the buyer;
 no chase while the buyer has open questions (误区一: too early) unless the agent overrides; a warning
 when a chase follows the previous one too closely or would be the third in a row with no reply
-(误区二: chasing by numbers).
+(误区二: chasing by numbers). What is known of the buyer's product (Known: core/products.py) picks
+the script within an angle: a selling point not yet sent for the product angle, the promotion
+note or the active promotion for the price angle, the gift note for the gift angle; without it the
+angle's generic script is proposed, marked generic (通用).
 """
 
 from __future__ import annotations
