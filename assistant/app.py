@@ -357,8 +357,9 @@ def connect_panel(panel, tray, hotkeys, flow) -> None:  # noqa: ANN001 - Qt obje
 
 def wire_reminders(qapp, panel, tray, worker, flow, config, clock=None, watch=None,  # noqa: ANN001, ANN201
                    messages=None):  # noqa: ANN001
-    """客户 / 提醒 tabs, the reminder scheduler and its popup, and their links to the paste flow
-    (paste a chase script, record it once pasted, star-selection, next-chase). Their messages go to
+    """客户 / 提醒 / 售后 tabs, the reminder scheduler and its popup, and their links to the paste flow
+    (paste a chase script, record it once pasted, star-selection, next-chase, after-sales-selection, a
+    case's proposed script). Their messages go to
     `messages` (a new MessageBridge if none is given), which the panel listens to."""
     from .services.scheduler import ReminderScheduler
     from .ui.buyers.buyers_tab import BuyersTab
@@ -371,6 +372,20 @@ def wire_reminders(qapp, panel, tray, worker, flow, config, clock=None, watch=No
     reminders_tab = RemindersTab(worker, actions, clock)
     panel.add_tab(*BuyersTab.TAB, buyers_tab)
     panel.add_tab(*RemindersTab.TAB, reminders_tab)
+    # 售后: the cases; every entry point (客户 tab, reminder cards, the hotkey) goes through ChaseActions
+    from .ui.aftersales.aftersales_tab import AftersalesTab
+
+    aftersales_tab = AftersalesTab(worker, actions.messages, clock)
+    panel.add_tab(*AftersalesTab.TAB, aftersales_tab)
+    actions.open_case.connect(aftersales_tab.show_case)
+    actions.open_aftersales.connect(aftersales_tab.open_for_buyer)
+    actions.new_case_for.connect(aftersales_tab.new_case_for)
+
+    def show_aftersales() -> None:
+        panel.show_tab(AftersalesTab.TAB[0])
+        panel.show_panel()  # never activateWindow(): the chat client keeps the focus
+
+    aftersales_tab.show_requested.connect(show_aftersales)
     scheduler = ReminderScheduler(worker, clock, parent=qapp)
     if watch is not None:
         watch.woke.connect(scheduler.on_woke)  # sleep/wake: the missed reminders, once
@@ -411,9 +426,12 @@ def wire_reminders(qapp, panel, tray, worker, flow, config, clock=None, watch=No
         actions.paste_chase_to.connect(flow.paste_reply_to_attributed)
         flow.attributed_paste_done.connect(actions.on_attributed_paste_done)
         flow.star_requested.connect(actions.star_nickname)
+        flow.aftersales_requested.connect(actions.aftersales_nickname)
+        aftersales_tab.paste_requested.connect(flow.paste_reply)  # a proposed script, as the list pastes
+        aftersales_tab.set_paste_available(True)
         flow.next_chase_requested.connect(actions.next_chase)
     qapp.aboutToQuit.connect(scheduler.stop)
     qapp.aboutToQuit.connect(popup.dismiss)
     scheduler.start()
     return {"actions": actions, "scheduler": scheduler, "popup": popup, "buyers_tab": buyers_tab,
-            "reminders_tab": reminders_tab}
+            "reminders_tab": reminders_tab, "aftersales_tab": aftersales_tab}

@@ -321,18 +321,20 @@ def cmd_reopen(ctx) -> int:
 
 def cmd_limits(ctx) -> int:
     from ..core import aftersales as af
+    from ..core import caseteam
 
     a = ctx.args
     if a.set and a.delete:
         raise ValidationError("--set 和 --delete 只能用一个", "Use --set or --delete, not both", field="limits")
     if a.delete:
-        af.delete_limit(ctx.store, a.delete, agent=a.agent or "", product=a.product or "")
+        af.delete_limit(ctx.store, a.delete, agent=a.agent or "", product=a.product or "", shop=a.shop)
         _out("Limit deleted / 已删除")
         return 0
     if a.set:
         limit = af.set_limit(ctx.store, a.set, agent=a.agent or "", product=a.product or "",
                              max_compensation=a.compensation, may_exchange=_yes_no(a.exchange),
-                             may_return=_yes_no(a.returns), may_refund=_yes_no(a.refund), set_by=a.by)
+                             may_return=_yes_no(a.returns), may_refund=_yes_no(a.refund), set_by=a.by,
+                             shop=a.shop)
         if a.json:
             _json(limit.to_dict())
         else:
@@ -340,9 +342,11 @@ def cmd_limits(ctx) -> int:
                  f"{limit.product or '所有商品'}：{limit.describe('zh')}")
         return 0
     rows = af.list_limits(ctx.store)
-    defaults = [af.get_limit(ctx.store, s, agent="") for s in af.SEVERITIES]
+    team_shop = caseteam.limit_shops(ctx.store, a.shop)[0]  # team mode: the shop's limits, as its supervisor set them
+    defaults = [af.get_limit(ctx.store, s, agent="", team_shop=team_shop) for s in af.SEVERITIES]
     if a.agent is not None or a.product is not None:  # what applies to this agent / product
-        rows = [af.get_limit(ctx.store, s, agent=a.agent or "", product=a.product or "") for s in af.SEVERITIES]
+        rows = [af.get_limit(ctx.store, s, agent=a.agent or "", product=a.product or "", team_shop=team_shop)
+                for s in af.SEVERITIES]
     if a.json:
         _json({"limits": [r.to_dict() for r in rows],
                "defaults": [d.to_dict() for d in defaults if d.source == "default"]})
@@ -507,6 +511,7 @@ def register(sub, add, common) -> None:
     p.add_argument("--return", dest="returns", help="yes/no: may accept a return alone")
     p.add_argument("--refund", help="yes/no: may refund alone")
     p.add_argument("--by", help="who sets it (default: you) / 设置人")
+    p.add_argument("--shop", help="team mode: the shop the limit is for (default: every shop you serve) / 店铺")
     p = add(asub, "categories", cmd_categories, "categories; --add a shop's own / 售后分类", True)
     p.add_argument("--add", metavar="NAME")
     p.add_argument("--shop")

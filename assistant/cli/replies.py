@@ -77,6 +77,62 @@ def cmd_replies_search(ctx: Ctx) -> int:
     return 0
 
 
+def cmd_replies_suggest(ctx: Ctx) -> int:
+    """The best replies for a buyer's message, as the panel's suggestion hotkey shows them."""
+    from ..core import replies, search
+
+    message = ctx.args.message
+    if message == "-":
+        raw = sys.stdin.buffer.read()
+        try:
+            message = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValidationError("输入不是 UTF-8 文本", "The message on stdin is not UTF-8 text",
+                                  field="message") from None
+    if not message.strip():
+        raise ValidationError("请给出买家的消息", "Give the buyer's message", field="message")
+    search.start_background_loading(paths.cache_dir(ctx.data)).join()
+    found = replies.suggest(ctx.store, message, limit=ctx.args.limit)
+    if ctx.args.json:
+        _json([{"rank": n, **_reply_json(r), "how": h.how} for n, (h, r) in enumerate(found, 1)])
+        return 0
+    if not found:
+        _out("No reply fits this message / 没有合适的回复")
+        return 0
+    _table([[str(n), str(r.id), r.code or "", r.title, r.body] for n, (_, r) in enumerate(found, 1)],
+           ["#", "ID", "短码", "标题", "内容"], [3, 7, 10, 20, 56])
+    return 0
+
+
+def cmd_replies_synonyms(ctx: Ctx) -> int:
+    """The synonym groups search uses: shipped, and the shop's own (add/rm)."""
+    from ..core import replies
+
+    action, words = ctx.args.action, ctx.args.words
+    if action == "add":
+        groups = replies.add_synonyms(ctx.store, words)
+        _out(f"Added group {len(groups)}: {' / '.join(groups[-1])} / 已添加第 {len(groups)} 组")
+        return 0
+    if action == "rm":
+        if len(words) != 1 or not words[0].isdigit():
+            raise ValidationError("请给出要删除的组号（见 kefu replies synonyms）",
+                                  "Give the number of the group to remove (see kefu replies synonyms)", field="synonyms")
+        gone = replies.remove_synonyms(ctx.store, int(words[0]))
+        _out(f"Removed: {' / '.join(gone)} / 已删除")
+        return 0
+    shop, shipped = replies.shop_synonyms(ctx.store), replies.shipped_synonyms()
+    if ctx.args.json:
+        _json({"shop": shop, "shipped": shipped})
+        return 0
+    _out("店铺同义词 / The shop's synonyms:" + ("" if shop else " (none / 无)"))
+    for n, group in enumerate(shop, 1):
+        _out(f"  {n}. {' / '.join(group)}")
+    _out("内置同义词 / Shipped:")
+    for group in shipped:
+        _out(f"     {' / '.join(group)}")
+    return 0
+
+
 def cmd_replies_show(ctx: Ctx) -> int:
     from ..core import replies, templates
 
@@ -421,6 +477,14 @@ def register(sub: Any, add: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("query")
     p.add_argument("--group")
     p.add_argument("--limit", type=cliout.whole_number(), default=20)
+    p = add(rsub, "suggest", cmd_replies_suggest, "the best replies for a buyer's message / 按买家消息推荐回复",
+            True)
+    p.add_argument("message", help="the buyer's message as they wrote it ('-' = read it from stdin)")
+    p.add_argument("--limit", type=cliout.whole_number(), default=3)
+    p = add(rsub, "synonyms", cmd_replies_synonyms,
+            "the words search treats as the same: list, add WORD WORD…, rm N / 搜索同义词", True)
+    p.add_argument("action", nargs="?", choices=("list", "add", "rm"), default="list")
+    p.add_argument("words", nargs="*", help="add: the words of one group; rm: the group's number")
     p = add(rsub, "show", cmd_replies_show, "show one reply / 查看回复", True)
     p.add_argument("ref", metavar="ID", help="id, uuid or short code")
     p.add_argument("--set", action="append", metavar="FIELD=VALUE", help="fill a field, e.g. 客户=小王 (repeatable)")

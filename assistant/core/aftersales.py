@@ -43,7 +43,7 @@ from typing import Any
 from ..errors import NotFoundError, ValidationError
 from ..paths import resource_path
 from . import cadence as cad
-from . import caseguard, customers, masking, reminders, settings, zones
+from . import caseguard, caseteam, customers, masking, reminders, settings, zones
 from .caseguard import OPEN_STATUSES
 from .clock import from_db, to_db
 from .store import Store
@@ -385,6 +385,7 @@ class Case:
     opened_at: datetime
     updated_at: datetime
     closed_at: datetime | None
+    team_shop: str | None = None  # team mode: the server shop the case is shared in (its buyer's)
 
     @property
     def open(self) -> bool:
@@ -465,7 +466,7 @@ _CASE_SELECT = (
     "SELECT c.id, c.uuid, c.buyer_id, b.nickname, b.platform, b.shop, c.order_no, c.product, c.problem, "
     "k.name AS category, k.code AS category_code, c.severity, c.wanted, c.mood, c.feelings, c.status, c.step, "
     "c.outcome, c.outcome_amount, c.warehouse_findings, c.manager_decision, c.decided_by, c.opened_by, "
-    "c.opened_at, c.updated_at, c.closed_at FROM aftersales_cases c JOIN buyers b ON b.id = c.buyer_id "
+    "c.opened_at, c.updated_at, c.closed_at, c.team_shop FROM aftersales_cases c JOIN buyers b ON b.id = c.buyer_id "
     "JOIN aftersales_categories k ON k.id = c.category_id "
 )
 
@@ -484,7 +485,8 @@ def get_case(store: Store, ref: Any) -> Case:
     rows: list[dict] = []
     if text.isdigit():
         rows = store.query(_CASE_SELECT + "WHERE c.id = ?", (int(text),))
-    elif len(text) >= 6 and re.fullmatch(r"[0-9a-fA-F-]+", text):
+    # a uuid prefix may be all digits (about 1 in 40 of 8 characters): no such number, then a prefix
+    if not rows and len(text) >= 6 and re.fullmatch(r"[0-9a-fA-F-]+", text):
         rows = store.query(_CASE_SELECT + "WHERE c.uuid LIKE ? ORDER BY c.id LIMIT 2", (text.lower() + "%",))
         if len(rows) > 1:
             raise ValidationError(f"有多个售后单以“{text}”开头", f"Several cases start with '{text}'", field="case")
@@ -571,6 +573,13 @@ def _require_open(case: Case, zh_action: str, en_action: str) -> None:
                               f"Case {case.ref} is {STATUSES[case.status][1]}: cannot {en_action}", field="case")
 
 
+def _begin(store: Store, case: Case) -> tuple[str, int]:
+    """The start of a change (inside its write): in team mode the case must be this agent's to work
+    on; returns the status it starts from and the history mark (core/caseteam.py queues the rest)."""
+    caseteam.require_writable(store, case.buyer_id)
+    return case.status, caseteam.event_mark(store)
+
+
 def _touch(store: Store, case_id: int, now: datetime) -> None:
     store.conn.execute("UPDATE aftersales_cases SET updated_at = ? WHERE id = ?", (to_db(now), case_id))
 
@@ -653,9 +662,11 @@ def promise_callback(store: Store, ref: Any, at: datetime, *, note: str = "", no
     with store.write():
         case = get_case(store, ref)
         _require_open(case, "约定回复", "promise a call-back")
+        before, mark = _begin(store, case)
         rid = _insert_reminder(store, case, CALLBACK_CADENCE, 0, cad.Scheduled(at, at), now)
         _event(store, case.id, "callback", now, by=current_agent(store), detail=(to_db(at) + (" " + note if note else "")))
         _touch(store, case.id, now)
+        caseteam.queue_case(store, case.id, before, mark)
     log.info("case %s: call-back promised", case.id)
     return rid
 
@@ -668,6 +679,7 @@ def followed_up(store: Store, ref: Any, *, note: str = "", now: datetime | None 
     with store.write():
         case = get_case(store, ref)
         _require_open(case, "跟进", "follow it up")
+        before, mark = _begin(store, case)
         stamp = to_db(now)
         due = store.query("SELECT id, cadence_id, step FROM reminders WHERE kind = 'aftersales' AND state = 'pending' "
                           "AND case_id = ? AND (fired_at IS NOT NULL OR due_at <= ?) ORDER BY due_at", (case.id, stamp))
@@ -680,6 +692,7 @@ def followed_up(store: Store, ref: Any, *, note: str = "", now: datetime | None 
         _event(store, case.id, "followed_up", now, by=current_agent(store), detail=note)
         _touch(store, case.id, now)
         _schedule_followup(store, case, index, now)
+        caseteam.queue_case(store, case.id, before, mark)
     return get_case(store, case.id)
 
 
@@ -716,6 +729,7 @@ def open_case(store: Store, *, problem: str, category: Any, severity: Any, wante
         else:
             buyer = customers.get_buyer(store, buyer_id)
         cat = resolve_category(store, category, buyer.shop)
+        caseteam.engage(store, buyer.id, now)  # team mode: the buyer is shared and followed
         agent = current_agent(store)
         stamp = to_db(now)
         cur = db.execute(
@@ -730,6 +744,7 @@ def open_case(store: Store, *, problem: str, category: Any, severity: Any, wante
         reminders.pause_for_after_sales(store, buyer.id, now)
         customers.log_event(store, buyer.id, "aftersales_opened", now, detail=str(case_id))
         _schedule_followup(store, get_case(store, case_id), 0, now)
+        caseteam.queue_case(store, case_id, None, 0)
     log.info("case %s opened for buyer %s", case_id, buyer.id)
     return get_case(store, case_id)
 
@@ -743,6 +758,7 @@ def update_case(store: Store, ref: Any, *, mood: Any = None, severity: Any = Non
     with store.write() as db:
         case = get_case(store, ref)
         _require_open(case, "修改", "change it")
+        before, mark = _begin(store, case)
         changes: dict[str, Any] = {}
         if mood is not None:
             changes["mood"] = normalize_mood(mood)
@@ -772,11 +788,14 @@ def update_case(store: Store, ref: Any, *, mood: Any = None, severity: Any = Non
             _event(store, case.id, "updated", now, by=current_agent(store), detail=detail)
             if "mood" in changes:
                 customers.write_mood(store, case.buyer_id, BUYER_MOOD[changes["mood"]], now)
+                others = caseteam.event_mark(store)
                 caseguard.follow_mood(store, case.buyer_id, changes["mood"], to_db(now), current_agent(store),
                                       but=case.id)
+                caseteam.queue_buyer_cases(store, case.buyer_id, others, but=case.id)
         if text:
             _event(store, case.id, "note", now, by=current_agent(store), detail=text)
             _touch(store, case.id, now)
+        caseteam.queue_case(store, case.id, before, mark)
     return get_case(store, case.id)
 
 
@@ -852,6 +871,7 @@ def advance_step(store: Store, ref: Any, *, to: int | None = None, note: str = "
     with store.write() as db:
         case = get_case(store, ref)
         _require_open(case, "推进步骤", "advance its step")
+        before_status, mark = _begin(store, case)
         target = case.step + 1 if to is None else int(to)
         if not 1 <= target <= STEP_COUNT:
             raise ValidationError("已经是第 4 步：解决后请用“已解决”结案" if case.step == STEP_COUNT else
@@ -866,6 +886,7 @@ def advance_step(store: Store, ref: Any, *, to: int | None = None, note: str = "
             _move(store, case, "calming", now)
         _event(store, case.id, "step", now, by=current_agent(store), status_from=before, status_to=case.status,
                step=target, detail=note)
+        caseteam.queue_case(store, case.id, before_status, mark)
     return get_case(store, case.id)
 
 
@@ -905,14 +926,17 @@ def _product_key(product: str) -> str:
     return unicodedata.normalize("NFKC", product or "").strip().casefold()
 
 
-def get_limit(store: Store, severity: Any, *, agent: str | None = None, product: str = "") -> Limit:
+def get_limit(store: Store, severity: Any, *, agent: str | None = None, product: str = "",
+              team_shop: str | None = None) -> Limit:
     """The agent's limit for this severity (and product): the most specific row set by the shop manager
-    (agent + product, agent, every agent + product, every agent), else the shipped default."""
+    (agent + product, agent, every agent + product, every agent), else the shipped default. team_shop:
+    the limits the supervisor of that team shop set (a shared case's); None: this PC's own."""
     sev = normalize_severity(severity)
     agent = current_agent(store) if agent is None else agent
     key = _product_key(product)
     rows = store.query("SELECT agent, product, max_compensation, may_exchange, may_return, may_refund, set_by "
-                       "FROM aftersales_limits WHERE severity = ? AND agent IN ('', ?)", (sev, agent))
+                       "FROM aftersales_limits WHERE severity = ? AND agent IN ('', ?) AND IFNULL(team_shop, '') = ?",
+                       (sev, agent, team_shop or ""))
     ranked = []
     for r in rows:
         if r["product"] and _product_key(r["product"]) != key:
@@ -936,41 +960,60 @@ def _require_manager(store: Store) -> None:
 
 def set_limit(store: Store, severity: Any, *, agent: str = "", product: str = "", max_compensation: Any = None,
               may_exchange: bool | None = None, may_return: bool | None = None, may_refund: bool | None = None,
-              set_by: str | None = None, now: datetime | None = None) -> Limit:
-    """Set (or change) one limit row; what is not given keeps its current value (or the shipped default)."""
+              set_by: str | None = None, now: datetime | None = None, shop: str | None = None) -> Limit:
+    """Set (or change) one limit row; what is not given keeps its current value (or the shipped default).
+    Team mode (a supervisor): the row of the served shop named `shop` (a shop name), or of every shop
+    served, queued for the server; the limit returned is the first shop's."""
     _require_manager(store)
     now = _now(store, now)
     sev = normalize_severity(severity)
     agent = _clean(agent, 64, "客服", "agent", "agent")
     product = _clean(product, MAX_PRODUCT, "商品", "product", "product")
     with store.write() as db:
-        rows = store.query("SELECT id, max_compensation, may_exchange, may_return, may_refund FROM aftersales_limits "
-                           "WHERE agent = ? AND severity = ? AND product = ?", (agent, sev, product))
-        base = get_limit(store, sev, agent=agent, product=product)
-        cur = rows[0] if rows else {"max_compensation": base.max_compensation, "may_exchange": base.may_exchange,
-                                    "may_return": base.may_return, "may_refund": base.may_refund}
-        values = (money(max_compensation, "max_compensation") if max_compensation is not None else cur["max_compensation"],
-                  int(may_exchange if may_exchange is not None else bool(cur["may_exchange"])),
-                  int(may_return if may_return is not None else bool(cur["may_return"])),
-                  int(may_refund if may_refund is not None else bool(cur["may_refund"])))
-        who = current_agent(store) if set_by is None else _clean(set_by, 64, "设置人", "set by", "set_by")
-        if rows:
-            db.execute("UPDATE aftersales_limits SET max_compensation = ?, may_exchange = ?, may_return = ?, "
-                       "may_refund = ?, set_by = ?, updated_at = ? WHERE id = ?", (*values, who, to_db(now), rows[0]["id"]))
-        else:
-            db.execute("INSERT INTO aftersales_limits (uuid, agent, severity, product, max_compensation, may_exchange, "
-                       "may_return, may_refund, set_by, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                       (str(uuidlib.uuid4()), agent, sev, product, *values, who, to_db(now)))
-    return get_limit(store, sev, agent=agent, product=product)
+        shops = caseteam.limit_shops(store, shop)
+        for team_shop in shops:
+            rows = store.query("SELECT id, uuid, max_compensation, may_exchange, may_return, may_refund "
+                               "FROM aftersales_limits WHERE agent = ? AND severity = ? AND product = ? "
+                               "AND IFNULL(team_shop, '') = ?", (agent, sev, product, team_shop or ""))
+            base = get_limit(store, sev, agent=agent, product=product, team_shop=team_shop)
+            cur = rows[0] if rows else {"max_compensation": base.max_compensation, "may_exchange": base.may_exchange,
+                                        "may_return": base.may_return, "may_refund": base.may_refund}
+            values = (money(max_compensation, "max_compensation") if max_compensation is not None
+                      else cur["max_compensation"],
+                      int(may_exchange if may_exchange is not None else bool(cur["may_exchange"])),
+                      int(may_return if may_return is not None else bool(cur["may_return"])),
+                      int(may_refund if may_refund is not None else bool(cur["may_refund"])))
+            who = current_agent(store) if set_by is None else _clean(set_by, 64, "设置人", "set by", "set_by")
+            if rows:
+                uid = rows[0]["uuid"]
+                db.execute("UPDATE aftersales_limits SET max_compensation = ?, may_exchange = ?, may_return = ?, "
+                           "may_refund = ?, set_by = ?, updated_at = ? WHERE id = ?",
+                           (*values, who, to_db(now), rows[0]["id"]))
+            else:
+                uid = str(uuidlib.uuid4())
+                db.execute("INSERT INTO aftersales_limits (uuid, agent, severity, product, max_compensation, "
+                           "may_exchange, may_return, may_refund, set_by, updated_at, team_shop) "
+                           "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                           (uid, agent, sev, product, *values, who, to_db(now), team_shop))
+            caseteam.queue_limit(store, uid)  # team mode: the server keeps it (supervisors only)
+    return get_limit(store, sev, agent=agent, product=product, team_shop=shops[0])
 
 
-def delete_limit(store: Store, severity: Any, *, agent: str = "", product: str = "") -> None:
+def delete_limit(store: Store, severity: Any, *, agent: str = "", product: str = "", shop: str | None = None) -> None:
     _require_manager(store)
     sev = normalize_severity(severity)
     with store.write() as db:
-        cur = db.execute("DELETE FROM aftersales_limits WHERE agent = ? AND severity = ? AND product = ?",
-                         (agent.strip(), sev, product.strip()))
-        if cur.rowcount == 0:
+        shops = caseteam.limit_shops(store, shop)
+        found = 0
+        for team_shop in shops:
+            rows = store.query("SELECT id, uuid, team_shop, agent, severity, product FROM aftersales_limits "
+                               "WHERE agent = ? AND severity = ? AND product = ? AND IFNULL(team_shop, '') = ?",
+                               (agent.strip(), sev, product.strip(), team_shop or ""))
+            for r in rows:
+                db.execute("DELETE FROM aftersales_limits WHERE id = ?", (r["id"],))
+                caseteam.queue_limit_deleted(store, dict(r))  # a tombstone on the server
+                found += 1
+        if found == 0:
             raise NotFoundError("没有这条挽单权限", "No such limit")
 
 
@@ -1007,7 +1050,7 @@ def proposal(store: Store, ref: Any) -> Proposal:
     """The rung(s) of the ladder that fit the case's severity, with scripts, and what the agent's limit allows."""
     case = get_case(store, ref)
     rung = shipped_data().ladder[case.severity]
-    limit = get_limit(store, case.severity, product=case.product)
+    limit = get_limit(store, case.severity, product=case.product, team_shop=case.team_shop)
     notes: list[tuple[str, str]] = []
     if case.wanted in ("refund", "return"):
         notes.append(("买家想退，先试着用补偿或换货挽回：退款要寄回、审核、重新下单，换货更省心",
@@ -1050,7 +1093,7 @@ def check_offer(store: Store, ref: Any, offer: Any, amount: Any = None, *, agent
     if kind == "compensate" and fen is None:
         raise ValidationError("补偿需要写金额，例如 --amount 10", "A compensation needs an amount, e.g. --amount 10",
                               field="amount")
-    limit = get_limit(store, case.severity, agent=agent, product=case.product)
+    limit = get_limit(store, case.severity, agent=agent, product=case.product, team_shop=case.team_shop)
     warnings: list[tuple[str, str]] = []
     rung = shipped_data().ladder[case.severity]
     if LADDER.index(kind) > LADDER.index(rung.offers[-1]):
@@ -1086,6 +1129,7 @@ def make_offer(store: Store, ref: Any, offer: Any, amount: Any = None, *, note: 
     with store.write() as db:
         case = get_case(store, ref)
         _require_open(case, "提出方案", "make an offer")
+        start, mark = _begin(store, case)
         check = check_offer(store, case.id, offer, amount)
         agent = current_agent(store)
         if check.allowed:
@@ -1099,6 +1143,7 @@ def make_offer(store: Store, ref: Any, offer: Any, amount: Any = None, *, note: 
                 _schedule_followup(store, case, 0, now)
             _event(store, case.id, "offer", now, by=agent, status_from=before, status_to="proposed", offer=check.offer,
                    amount=check.amount, detail=note)
+            caseteam.queue_case(store, case.id, start, mark)
             log.info("case %s: offer %s made", case.id, check.offer)
             return OfferResult(get_case(store, case.id), True, check)
         if case.status == "manager":
@@ -1107,6 +1152,7 @@ def make_offer(store: Store, ref: Any, offer: Any, amount: Any = None, *, note: 
         _event(store, case.id, "offer_blocked", now, by=agent, status_from=case.status, status_to=case.status,
                offer=check.offer, amount=check.amount, detail=check.reason("zh"))
         summary = _escalate(store, case, now, reason=note, requested=check)
+        caseteam.queue_case(store, case.id, start, mark)
     log.info("case %s: offer %s above the limit, escalated", case.id, check.offer)
     return OfferResult(get_case(store, case.id), False, check, summary)
 
@@ -1130,12 +1176,14 @@ def escalate(store: Store, ref: Any, *, reason: str = "", offer: Any = None, amo
     with store.write():
         case = get_case(store, ref)
         _require_open(case, "升级", "escalate it")
+        start, mark = _begin(store, case)
         if case.status == "manager":
             raise ValidationError("已经在等主管决定", "Already waiting for the supervisor", field="case")
         check_transition(case.status, "manager")
         requested = check_offer(store, case.id, offer, amount) if offer is not None else None
         summary = _escalate(store, case, now, reason=reason, requested=requested)
-    check = requested or OfferCheck("compensate", None, False, get_limit(store, case.severity, product=case.product), [])
+        caseteam.queue_case(store, case.id, start, mark)
+    check = requested or OfferCheck("compensate", None, False, get_limit(store, case.severity, product=case.product, team_shop=case.team_shop), [])
     return OfferResult(get_case(store, case.id), False, check, summary)
 
 
@@ -1185,8 +1233,13 @@ def decide(store: Store, ref: Any, *, approve: bool, by: str, offer: Any = None,
     now = _now(store, now)
     who = _clean(by, 64, "主管姓名", "supervisor's name", "by", True)
     note = _clean(note, MAX_TEXT, "说明", "note", "note")
+    if customers.team_role(store) and not caseteam.is_supervisor(store):
+        # the server refuses it too (42501): a decision is the supervisor role's
+        raise ValidationError("团队模式下只有主管可以决定升级的售后单", "In team mode only a supervisor decides an "
+                              "escalated case", field="by")
     with store.write() as db:
         case = get_case(store, ref)
+        mark = caseteam.event_mark(store)
         if case.status != "manager":
             raise ValidationError(f"售后单 {case.ref} 没有在等主管决定（现在：{STATUSES[case.status][0]}）",
                                   f"Case {case.ref} is not waiting for a supervisor (it is {STATUSES[case.status][1]})",
@@ -1212,6 +1265,7 @@ def decide(store: Store, ref: Any, *, approve: bool, by: str, offer: Any = None,
             db.execute("UPDATE aftersales_cases SET step = max(step, 3) WHERE id = ?", (case.id,))
             _event(store, case.id, "offer", now, by=who, role="supervisor", status_from="manager", status_to="proposed",
                    offer=kind, amount=fen, detail=f"主管{who}批准")
+        caseteam.queue_case(store, case.id, "manager", mark)
     log.info("case %s decided (%s)", case.id, "approved" if approve else "declined")
     return get_case(store, case.id)
 
@@ -1225,7 +1279,7 @@ def warehouse(store: Store, ref: Any, *, findings: str | None = None, by: str = 
     with store.write() as db:
         case = get_case(store, ref)
         _require_open(case, "联系仓库", "involve the warehouse")
-        before = case.status
+        before, mark = _begin(store, case)
         if findings is None:
             if case.status == "warehouse":
                 raise ValidationError("已经在等仓库反馈", "Already waiting for the warehouse", field="case")
@@ -1243,12 +1297,13 @@ def warehouse(store: Store, ref: Any, *, findings: str | None = None, by: str = 
                 _move(store, case, "proposed" if made else "calming", now)
             _event(store, case.id, "warehouse_findings", now, by=who, role="warehouse", status_from=before,
                    status_to=case.status, detail=text)
+        caseteam.queue_case(store, case.id, before, mark)
     return get_case(store, case.id)
 
 
 def _covered(store: Store, case: Case, offer: str, amount: int | None) -> bool:
     """An outcome is within what was allowed: the agent's limit, or an offer the supervisor approved."""
-    if get_limit(store, case.severity, product=case.product).allows(offer, amount):
+    if get_limit(store, case.severity, product=case.product, team_shop=case.team_shop).allows(offer, amount):
         return True
     for r in store.query("SELECT amount FROM aftersales_events WHERE case_id = ? AND kind = 'offer' "
                          "AND by_role = 'supervisor' AND offer = ?", (case.id, offer)):
@@ -1273,10 +1328,11 @@ def resolve(store: Store, ref: Any, outcome: Any, *, amount: Any = None, note: s
     with store.write() as db:
         case = get_case(store, ref)
         _require_open(case, "结案", "resolve it")
+        start, mark = _begin(store, case)
         check_transition(case.status, "resolved")
         offer = OFFER_OF_OUTCOME.get(kind)
         if offer is not None and not _covered(store, case, offer, fen):
-            limit = get_limit(store, case.severity, product=case.product)
+            limit = get_limit(store, case.severity, product=case.product, team_shop=case.team_shop)
             raise ValidationError(
                 f"{OUTCOMES[kind][0]}{(' ¥' + yuan(fen)) if fen is not None else ''}超出你的挽单权限"
                 f"（{limit.describe('zh')}），请先升级主管", f"{OUTCOMES[kind][1]}"
@@ -1288,6 +1344,7 @@ def resolve(store: Store, ref: Any, outcome: Any, *, amount: Any = None, note: s
         _move(store, case, "resolved", now)
         _event(store, case.id, "resolved", now, by=current_agent(store), status_from=before, status_to="resolved",
                offer=offer, amount=fen, detail=(OUTCOMES[kind][0] + (f"：{note}" if note else "")))
+        caseteam.queue_case(store, case.id, start, mark)
     log.info("case %s resolved (%s)", case.id, kind)
     return get_case(store, case.id)
 
@@ -1298,14 +1355,15 @@ def close(store: Store, ref: Any, *, note: str = "", now: datetime | None = None
     note = _clean(note, MAX_TEXT, "备注", "note", "note")
     with store.write() as db:
         case = get_case(store, ref)
+        before, mark = _begin(store, case)
         check_transition(case.status, "closed")
-        before = case.status
         if case.open:
             db.execute("UPDATE aftersales_cases SET outcome = 'withdrawn', outcome_amount = NULL WHERE id = ?",
                        (case.id,))
         _move(store, case, "closed", now)
         _event(store, case.id, "closed", now, by=current_agent(store), status_from=before, status_to="closed",
                detail=note)
+        caseteam.queue_case(store, case.id, before, mark)
     return get_case(store, case.id)
 
 
@@ -1319,7 +1377,7 @@ def reopen(store: Store, ref: Any, *, note: str = "", now: datetime | None = Non
         check_transition(case.status, "calming")
         if case.open:
             raise ValidationError(f"售后单 {case.ref} 还没有结案", f"Case {case.ref} is still open", field="case")
-        before = case.status
+        before, mark = _begin(store, case)
         db.execute("UPDATE aftersales_cases SET outcome = NULL, outcome_amount = NULL, step = 2 WHERE id = ?",
                    (case.id,))
         _move(store, case, "calming", now)
@@ -1327,6 +1385,7 @@ def reopen(store: Store, ref: Any, *, note: str = "", now: datetime | None = Non
                detail=note)
         _mark(store, case.buyer_id)
         reminders.pause_for_after_sales(store, case.buyer_id, now)
+        caseteam.queue_case(store, case.id, before, mark)
     return get_case(store, case.id)
 
 
@@ -1414,3 +1473,188 @@ def period(kind: str, now: datetime, tz: Any) -> tuple[datetime, datetime]:
         raise ValidationError(f"统计周期“{kind}”无效，可选 day、week、month", f"Unknown period '{kind}'; day, week or "
                               "month", field="period")
     return zones.day_window(start, tz)[0], zones.day_window(end, tz)[0]
+
+
+# ---------------------------------------------------------------- team mode: what a pull brings
+# (assistant/team/sync.py, inside its write transaction; core/caseteam.py queues the other way.)
+# `ctx` holds "me" (this agent's role), "agents" (role -> display name) and "shops" (server shop ->
+# name). A case with a change of this PC still unsent keeps its local state: the push goes first.
+
+CASE_FEED_COLUMNS = (
+    "id, shop, buyer, order_no, product, problem, category, "
+    "(SELECT k.code FROM aftersales_categories k WHERE k.id = aftersales_cases.category) AS category_code, "
+    "(SELECT k.name FROM aftersales_categories k WHERE k.id = aftersales_cases.category) AS category_name, "
+    "severity, wanted, mood, feelings, status, step, outcome, outcome_amount, warehouse_findings, manager_decision, "
+    "decided_by, opened_by, opened_at, updated_at, closed_at")
+EVENT_FEED_COLUMNS = "id, \"case\", author, at, kind, by_name, by_role, status_from, status_to, step, offer, amount, detail"
+LIMIT_FEED_COLUMNS = ("id, shop, agent, severity, product, max_compensation, may_exchange, may_return, may_refund, "
+                      "deleted, updated_by")
+
+
+def _local_category(store: Store, row: dict, shop_name: str) -> int:
+    """The local category of a server case: by uuid, by built-in code, by name in the shop; a shop's
+    own category another agent added arrives with the case (under the server's uuid)."""
+    cid = str(row["category"])
+    found = store.query("SELECT id FROM aftersales_categories WHERE uuid = ?", (cid,))
+    if not found and row["category_code"]:
+        found = store.query("SELECT id FROM aftersales_categories WHERE code = ?", (row["category_code"],))
+    name = row["category_name"] or "其他"
+    if not found:
+        found = store.query("SELECT id FROM aftersales_categories WHERE name = ? AND shop IN ('', ?) "
+                            "ORDER BY shop = '' LIMIT 1", (name, shop_name))
+    if found:
+        return int(found[0]["id"])
+    pos = store.query("SELECT IFNULL(max(position), 0) + 1 AS p FROM aftersales_categories")[0]["p"]
+    cur = store.conn.execute("INSERT INTO aftersales_categories (uuid, code, name, shop, position, created_at) "
+                             "VALUES (?, NULL, ?, ?, ?, ?)", (cid, name[:MAX_CATEGORY], shop_name, pos,
+                                                              to_db(store.clock.now())))
+    return int(cur.lastrowid)
+
+
+def apply_case_row(store: Store, row: dict, ctx: dict) -> str:
+    cid = str(row["id"])
+    shop_name = ctx["shops"].get(str(row["shop"]))
+    buyer = store.query("SELECT id FROM buyers WHERE uuid = ?", (str(row["buyer"]),))
+    if shop_name is None or not buyer:
+        return "skipped"
+    if store.query("SELECT 1 FROM team_outbox WHERE target = ? LIMIT 1", (cid,)):
+        return "skipped"  # this PC's change goes first; the server's answer comes with the next pull
+    values = (buyer[0]["id"], row["order_no"], row["product"], row["problem"], _local_category(store, row, shop_name),
+              row["severity"], row["wanted"], row["mood"], row["feelings"], row["status"], row["step"], row["outcome"],
+              row["outcome_amount"], row["warehouse_findings"], row["manager_decision"], row["decided_by"],
+              row["opened_by"], to_db(row["opened_at"]), to_db(row["updated_at"]),
+              to_db(row["closed_at"]) if row["closed_at"] is not None else None, str(row["shop"]))
+    local = store.query("SELECT id, status FROM aftersales_cases WHERE uuid = ?", (cid,))
+    if not local:
+        store.conn.execute(
+            "INSERT INTO aftersales_cases (buyer_id, order_no, product, problem, category_id, severity, wanted, mood, "
+            "feelings, status, step, outcome, outcome_amount, warehouse_findings, manager_decision, decided_by, "
+            "opened_by, opened_at, updated_at, closed_at, team_shop, uuid) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (*values, cid))
+        return "added"
+    store.conn.execute(
+        "UPDATE aftersales_cases SET buyer_id = ?, order_no = ?, product = ?, problem = ?, category_id = ?, "
+        "severity = ?, wanted = ?, mood = ?, feelings = ?, status = ?, step = ?, outcome = ?, outcome_amount = ?, "
+        "warehouse_findings = ?, manager_decision = ?, decided_by = ?, opened_by = ?, opened_at = ?, updated_at = ?, "
+        "closed_at = ?, team_shop = ? WHERE uuid = ?", (*values, cid))
+    if local[0]["status"] != row["status"]:
+        case = get_case(store, local[0]["id"])
+        now = store.clock.now()
+        if not case.open:
+            _end_followups(store, case, now, "closed", callbacks=True)
+        elif _mine(store, case):
+            _schedule_followup(store, case, 0, now)  # the new status's own follow-up
+    return "updated"
+
+
+def apply_event_row(store: Store, row: dict, ctx: dict) -> str:
+    """History lines are append-only and keyed by uuid: one this PC already has is never added twice."""
+    eid = str(row["id"])
+    if store.query("SELECT 1 FROM aftersales_events WHERE uuid = ?", (eid,)):
+        return "skipped"
+    case = store.query("SELECT id FROM aftersales_cases WHERE uuid = ?", (str(row["case"]),))
+    if not case:
+        return "skipped"
+    store.conn.execute(
+        "INSERT INTO aftersales_events (uuid, case_id, at, kind, by_name, by_role, status_from, status_to, step, offer, "
+        "amount, detail) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        (eid, case[0]["id"], to_db(row["at"]), row["kind"], row["by_name"] or ctx["agents"].get(row["author"], ""),
+         row["by_role"], row["status_from"], row["status_to"], row["step"], row["offer"], row["amount"], row["detail"]))
+    return "added"
+
+
+def apply_limit_row(store: Store, row: dict, ctx: dict) -> str:
+    """The server's limits replace this PC's in team mode (a shop's supervisor sets them)."""
+    lid, shop = str(row["id"]), str(row["shop"])
+    if shop not in ctx["shops"] or store.query("SELECT 1 FROM team_outbox WHERE target = ? LIMIT 1", (lid,)):
+        return "skipped"
+    key = (shop, row["agent"], row["severity"], row["product"])
+    same = store.query("SELECT id FROM aftersales_limits WHERE uuid = ? OR (team_shop = ? AND agent = ? "
+                       "AND severity = ? AND product = ?) ORDER BY uuid = ? DESC", (lid, *key, lid))
+    if row["deleted"]:
+        for r in same:
+            store.conn.execute("DELETE FROM aftersales_limits WHERE id = ?", (r["id"],))
+        return "deleted" if same else "skipped"
+    values = (row["max_compensation"], int(row["may_exchange"]), int(row["may_return"]), int(row["may_refund"]),
+              ctx["agents"].get(row["updated_by"], row["updated_by"]), to_db(store.clock.now()))
+    if same:
+        store.conn.execute("UPDATE aftersales_limits SET uuid = ?, max_compensation = ?, may_exchange = ?, "
+                           "may_return = ?, may_refund = ?, set_by = ?, updated_at = ? WHERE id = ?",
+                           (lid, *values, same[0]["id"]))
+        return "updated"
+    store.conn.execute("INSERT INTO aftersales_limits (uuid, team_shop, agent, severity, product, max_compensation, "
+                       "may_exchange, may_return, may_refund, set_by, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                       (lid, *key, *values))
+    return "added"
+
+
+def _mine(store: Store, case: Case) -> bool:
+    """This panel follows the case: it holds the buyer's lease, or nobody does (or it ran out) and
+    this agent opened the case. One panel, so a follow-up fires once."""
+    me = customers.team_role(store)
+    b = customers.get_buyer(store, case.buyer_id)
+    if not me:
+        return True
+    if b.holder and b.held_until and from_db(b.held_until) > store.clock.now():
+        return b.holder == me
+    return case.opened_by == me
+
+
+def follow_holders(store: Store, now: datetime | None = None) -> int:
+    """After a pull: the follow-up reminders of shared open cases are on the panel of the agent who
+    follows the buyer, on one panel only (a 交班 moves the case with the buyer): a case that came here
+    gets its status's follow-up, one whose buyer went to someone else ends its follow-ups here
+    (promised call-backs included: the receiver has the case's history). Returns how many changed."""
+    now = _now(store, now)
+    changed = 0
+    rows = store.query(f"SELECT id FROM aftersales_cases WHERE team_shop IS NOT NULL AND status IN "
+                       f"({','.join('?' * len(OPEN_STATUSES))})", OPEN_STATUSES)
+    for r in rows:
+        case = get_case(store, r["id"])
+        pending = store.query(_case_reminders_sql(None), (case.id,))
+        if _mine(store, case):
+            if not [p for p in pending if p["cadence_id"] != CALLBACK_CADENCE]:
+                _schedule_followup(store, case, 0, now)
+                changed += 1
+        elif pending:
+            _end_followups(store, case, now, "handed_over", callbacks=True)
+            changed += 1
+    return changed
+
+
+def apply_refused_case(store: Store, case_uuid: str, server: dict | None, event_uuids: list[str], ctx: dict) -> None:
+    """The server refused a change of this case (a stale status, not this agent's buyer ...): the
+    history lines of the refused change leave the case (they are kept in the conflict record with
+    the change), and the server's case replaces this PC's. Inside the caller's write."""
+    if event_uuids:
+        marks = ",".join("?" * len(event_uuids))
+        store.conn.execute(f"DELETE FROM aftersales_events WHERE uuid IN ({marks})", tuple(event_uuids))
+    if server is None:  # the server never had it: the case stays this PC's own
+        store.conn.execute("UPDATE aftersales_cases SET team_shop = NULL WHERE uuid = ?", (case_uuid,))
+        return
+    apply_case_row(store, server, ctx)
+
+
+def forget_team_limits(store: Store) -> None:
+    """Every feed starts over (joining a team, another shop served): the limits this PC held are
+    replaced by the server's as the pull brings them back; a supervisor's change still unsent stays."""
+    store.conn.execute("DELETE FROM aftersales_limits WHERE uuid NOT IN (SELECT target FROM team_outbox)")
+
+
+# ---------------------------------------------------------------- read-only helpers for the panel
+
+def may_decide(store: Store) -> bool:
+    """Whether this PC records a supervisor's decision: without a team server the agent records what the
+    supervisor answered (QQ/WeChat); in team mode only a supervisor's login does."""
+    return not customers.team_role(store) or settings.get(store, "team.kind") == "supervisor"
+
+
+def case_of_reminder(store: Store, reminder_id: int) -> Case | None:
+    """The case an after-sales follow-up reminder belongs to (None: not an after-sales reminder, or gone)."""
+    rows = store.query("SELECT case_id FROM reminders WHERE id = ? AND kind = 'aftersales'", (int(reminder_id),))
+    if not rows or rows[0]["case_id"] is None:
+        return None
+    try:
+        return get_case(store, rows[0]["case_id"])
+    except NotFoundError:
+        return None

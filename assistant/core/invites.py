@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ..errors import ValidationError
-from . import caseguard, customers, settings
+from . import caseguard, caseteam, customers, settings
 from .clock import to_db
 from .store import Store
 
@@ -89,7 +89,9 @@ def set_mood(store: Store, buyer_id: int, mood: str | None, now: datetime | None
         customers.write_mood(store, buyer.id, code, now)
         if code in caseguard.CASE_MOOD:  # the open cases take it; cleared or confused: they keep theirs
             by = customers.team_role(store) or str(settings.get(store, "agent.name") or "")
+            mark = caseteam.event_mark(store)
             caseguard.follow_mood(store, buyer.id, caseguard.CASE_MOOD[code], to_db(now), by)
+            caseteam.queue_buyer_cases(store, buyer.id, mark)  # team mode: shared cases take it too
     log.info("buyer %s mood %s", buyer_id, code or "cleared")
     return customers.get_buyer(store, buyer_id)
 

@@ -676,8 +676,24 @@ def m0011_buyer_mood(db: Database) -> None:
     db.execute("ALTER TABLE buyers ADD COLUMN mood_at TEXT")
 
 
-@migrations(name="0012_products")
-def m0012_products(db: Database) -> None:
+@migrations(name="0012_team_aftersales")
+def m0012_team_aftersales(db: Database) -> None:
+    """After-sales cases and limits kept by a team server (assistant/core/caseteam.py).
+    - aftersales_cases.team_shop: the server shop the case is shared in (its buyer's); NULL: this
+      PC only (the buyer is not shared). The first change of a case whose buyer became shared sends
+      the whole case with its history.
+    - aftersales_limits.team_shop: a limit the shop's supervisor set on the server for that shop;
+      NULL: this PC's own (single-agent mode). The key now includes the shop, so one agent serving two
+      shops can hold a limit per shop."""
+    db.execute("ALTER TABLE aftersales_cases ADD COLUMN team_shop TEXT")
+    db.execute("ALTER TABLE aftersales_limits ADD COLUMN team_shop TEXT")
+    db.execute("DROP INDEX aftersales_limits_key")
+    db.execute("CREATE UNIQUE INDEX aftersales_limits_key ON aftersales_limits "
+               "(IFNULL(team_shop, ''), agent, severity, product)")
+
+
+@migrations(name="0013_products")
+def m0013_products(db: Database) -> None:
     """Products (商品资料, assistant/core/products.py explains them). Every new table has a uuid (team
     sync keys rows by it).
     - products: one product of a shop (shop = '' when the agent serves one shop). selling_points is

@@ -853,3 +853,47 @@ def seed_defaults(store: Store, force: bool = False) -> int:
         db.execute("INSERT OR REPLACE INTO settings (key, value, updated_at) VALUES (?,?,?)",
                    (SEEDED_KEY, json.dumps(True), to_db(store.clock.now())))
     return added
+
+
+# ---------------------------------------------------------------- suggestions from a buyer's message
+
+MAX_MESSAGE_CHARS = 500  # a buyer's message; the rest of a pasted conversation is ignored
+
+
+def suggest(store: Store, message: str, limit: int = 3) -> list[tuple[search.Hit, Reply]]:
+    """The best replies for a buyer's message (the panel's suggestion hotkey, `kefu replies suggest`):
+    the message read as a query whose question and chat words weigh nothing, never as a short code.
+    (hit, reply) pairs, best first. Never raises for any text."""
+    text = str(message or "")[:MAX_MESSAGE_CHARS]
+    hits = [h for h in search.search(store, text, limit=limit + 5) if not h.how.startswith("code")][:limit]
+    return [(h, get_reply(store, h.reply_id)) for h in hits]
+
+
+# ---------------------------------------------------------------- the shop's synonyms (search)
+
+def shipped_synonyms() -> list[list[str]]:
+    data = json.loads(resource_path("search", "query_words.json").read_text("utf-8"))
+    return [list(g) for g in data.get("synonyms", [])]
+
+
+def shop_synonyms(store: Store) -> list[list[str]]:
+    return settings.get(store, "search.synonyms")
+
+
+def add_synonyms(store: Store, words: Sequence[str]) -> list[list[str]]:
+    """Add one group of words that mean the same to the shop's synonyms (checked: 2+ words)."""
+    with store.write():
+        groups = shop_synonyms(store) + [list(words)]
+        return settings.set(store, "search.synonyms", groups)
+
+
+def remove_synonyms(store: Store, number: int) -> list[str]:
+    """Remove the shop's group number N (1-based, as listed). Returns its words."""
+    with store.write():
+        groups = shop_synonyms(store)
+        if not 1 <= number <= len(groups):
+            raise ValidationError(f"没有第 {number} 组店铺同义词（共 {len(groups)} 组）",
+                                  f"No shop synonym group {number} ({len(groups)} groups)", field="synonyms")
+        gone = groups.pop(number - 1)
+        settings.set(store, "search.synonyms", groups)
+    return gone

@@ -88,6 +88,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ..paths import resource_path
 from . import private
 from .clock import from_db, to_db
 
@@ -119,6 +120,7 @@ INDEX_VERSION = 1
 
 MAX_QUERY_CHARS = 200     # the rest of a pasted essay is ignored
 MAX_TERMS = 8
+LONE_CHARS_DROPPED_FROM = 4  # multi-character words in a query: from this many, lone characters go
 MAX_TERM_CHARS = 40
 MAX_TOKEN_CHARS = 64      # index side: longer "words" (a URL, a hash) are cut
 MAX_EXPANSION = 128       # a 4+ letter prefix: at most this many whole tokens, else FTS5's own prefix
@@ -129,6 +131,7 @@ CODE_RE = re.compile(r"^[A-Za-z0-9_\-./#]{1,24}$")  # replies.CODE_RE's alphabet
 
 LEVEL_TITLE_WORD, LEVEL_TITLE_PART, LEVEL_BODY_WORD, LEVEL_BODY_PART = 6, 5, 3, 2
 LEVEL_SPLIT, LEVEL_GROUP = 1.5, 1
+LEVEL_SYN_TITLE, LEVEL_SYN_BODY = 0.9, 0.8  # a synonym (退钱 for 退款): below the word typed and its group
 SCORE_CODE, SCORE_CODE_PREFIX = 3e6, 2e6
 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
@@ -655,6 +658,7 @@ class _Snapshot:
     scores: dict[int, float]
     scored_at: datetime | None = None
     stale: bool = False  # the index lacks replies until ensure_index runs: answer by a plain scan
+    words: QueryWords | None = None  # the shipped query words with the shop's synonyms
 
     def score(self, reply_id: int) -> float:
         return self.scores.get(reply_id, 0.0)
@@ -699,7 +703,8 @@ def _snapshot(store: Store, now: datetime) -> _Snapshot:
                 when = None
             usage[reply_id] = (count, when)
         groups = [_group_name(gid, name, ready) for gid, name in store.conn.execute("SELECT id, name FROM groups")]
-        snap = _snapshots[store] = _Snapshot(key, usage, groups, {}, stale=is_stale(store.conn))
+        snap = _snapshots[store] = _Snapshot(key, usage, groups, {}, stale=is_stale(store.conn),
+                                             words=_shop_words(store.conn))
     if snap.scored_at is None or abs((now - snap.scored_at).total_seconds()) > 60:
         snap.scores = {rid: _usage_score(entry, now) for rid, entry in snap.usage.items()}
         snap.scored_at = now
@@ -728,36 +733,111 @@ class _Term:
     text: str
     han: bool
     words: tuple[str, ...] = ()  # a Han run's jieba words (2+ of them), once jieba is ready
+    alts: tuple[str, ...] = ()  # the trade's other words for it (退钱 for 退款): synonyms, at query time
+    typos: tuple[str, ...] = ()  # indexed tokens one letter away from a 4+ letter term nothing starts with
 
 
-def _query_terms(text: str, use_jieba: bool) -> list[_Term]:
-    """Terms of a normalised query: each Han run and each other word. A Han run of 3+ characters
-    also carries its jieba words, neighbouring single characters kept together (我帮您|催单)."""
+def _query_terms(text: str, use_jieba: bool, words_data: QueryWords | None = None) -> list[_Term]:
+    """Terms of a normalised query: each other word, and the meaningful words of each Han run.
+
+    Once jieba is ready a Han run is cut into words and the words of questions and chat (什么, 多久,
+    吗, 亲 … resources/search/query_words.json) are dropped: 退款多久到账 asks for 退款 and 到账, and a
+    reply need not say 多久 to be found. Neighbouring single characters stay together (我帮您|催单).
+    A run made of such words only (可以吗) is searched as typed; before jieba is ready, every run is."""
+    words_data = words_data or query_words()
+    stop = words_data.stop if use_jieba else frozenset()
+    synonyms = words_data.synonyms
     terms: list[_Term] = []
+    stopped: list[_Term] = []
     for han, other in _TOKEN_RE.findall(text):
         if other:
-            terms.append(_Term(other[:MAX_TERM_CHARS], False))
+            terms.append(_Term(other[:MAX_TERM_CHARS], False, alts=synonyms.get(other, ())))
             continue
         han = han[:MAX_TERM_CHARS]
+        if han in stop:
+            stopped.append(_Term(han, True))
+            continue
+        if not use_jieba or len(han) < 2 or han in synonyms:
+            terms.append(_Term(han, True, alts=synonyms.get(han, ())))
+            continue
+        seq = _cut_run(han)[0]
         words: list[str] = []
-        if use_jieba and len(han) > 2:
-            pending = ""
-            for word in _cut_run(han)[0]:
-                if len(word) == 1:
-                    pending += word
-                    continue
+        pending = ""  # single characters in a row (no stop word between them) make one word
+        for word in seq:
+            if word in stop or len(word) > 1:
                 if pending:
                     words.append(pending)
                     pending = ""
-                words.append(word)
-            if pending:
-                words.append(pending)
-        terms.append(_Term(han, True, tuple(words) if len(words) > 1 else ()))
+                if word not in stop:
+                    words.append(word)
+            else:
+                pending += word
+        if pending:
+            words.append(pending)
+        if han in synonyms:
+            words = [han]  # a phrase of the synonym table (退回来, 多大码) is one term whatever jieba cuts
+        if not words:
+            stopped.append(_Term(han, True))  # only question words (亲, 可以吗): kept if nothing else is
+        else:
+            terms.extend(_Term(w, True, alts=synonyms.get(w, ())) for w in words)
+    if sum(1 for t in terms if not t.han or len(t.text) > 1) >= LONE_CHARS_DROPPED_FROM:
+        # a buyer's message (上周|买|那件|黑色|连衣裙|到|发货): beside several real words a lone
+        # character (买, 到) matches nearly every reply, costs the most and tells the least
+        terms = [t for t in terms if not t.han or len(t.text) > 1 or t.alts]
     unique: list[_Term] = []
-    for term in terms:
+    for term in terms or stopped:  # a query of question words only is searched as typed
         if term not in unique:
             unique.append(term)
     return unique[:MAX_TERMS]
+
+
+@dataclass(frozen=True)
+class QueryWords:
+    stop: frozenset[str]
+    synonyms: dict[str, tuple[str, ...]]  # word -> the other words of its groups
+
+
+GAP = "..."  # in a synonym, … (NFKC: ...): any few characters between (满…减 finds 满199减30)
+_query_words: QueryWords | None = None
+
+
+def query_words() -> QueryWords:
+    """The shipped words that weigh nothing in a query, and the trade's synonyms (read once; used at
+    query time, so the index never depends on them)."""
+    global _query_words
+    if _query_words is None:
+        data = json.loads(resource_path("search", "query_words.json").read_text("utf-8"))
+        _query_words = QueryWords(frozenset(normalize(w) for w in data.get("stop", []) if w),
+                                  _synonym_map(data.get("synonyms", [])))
+    return _query_words
+
+
+def _synonym_map(groups: Iterable[Iterable[str]], into: dict[str, tuple[str, ...]] | None = None
+                 ) -> dict[str, tuple[str, ...]]:
+    synonyms: dict[str, list[str]] = {w: list(alts) for w, alts in (into or {}).items()}
+    for group in groups:
+        words = list(dict.fromkeys(normalize(w).strip() for w in group if str(w).strip()))
+        for w in words:
+            if GAP in w:
+                continue  # a pattern is found through the other words, never typed itself
+            have = synonyms.setdefault(w, [])
+            have.extend(x for x in words if x != w and x not in have)
+    return {w: tuple(alts) for w, alts in synonyms.items()}
+
+
+def _shop_words(conn: sqlite3.Connection) -> QueryWords:
+    """The shipped query words plus the shop's synonym groups (setting search.synonyms, checked when
+    it was saved; read here with the snapshot, so a change applies to the next query)."""
+    shipped = query_words()
+    try:
+        row = conn.execute("SELECT value FROM settings WHERE key = 'search.synonyms'").fetchone()
+        groups = json.loads(row[0]) if row else []
+    except (sqlite3.Error, ValueError):
+        groups = []
+    if not groups or not isinstance(groups, list):
+        return shipped
+    groups = [g for g in groups if isinstance(g, list) and all(isinstance(w, str) for w in g)]
+    return QueryWords(shipped.stop, _synonym_map(groups, shipped.synonyms))
 
 
 _TITLE_FILTER = "{t_chars t_words t_py t_ini}"
@@ -770,10 +850,48 @@ class _Query:
     def __init__(self, conn: sqlite3.Connection, terms: list[_Term], snap: _Snapshot,
                  group_id: int | None) -> None:
         self.conn = conn
-        self.terms = terms
+        self._prefix: dict[str, str] = {}
+        self.terms = [self._with_typos(t, snap) for t in terms]
+        terms = self.terms
         self.group_filter = _quote(f"_g{group_id}") if group_id is not None else None
         self.group_hits = {t: _matching_groups(snap.groups, t) for t in terms}
-        self._prefix: dict[str, str] = {}
+
+    def _with_typos(self, term: _Term, snap: _Snapshot) -> _Term:
+        """A pinyin, initials or latin term of 4+ letters that no indexed token starts with (tuikun,
+        youhuiqun): the indexed tokens one letter away (a wrong, missing, extra or swapped letter),
+        searched as well and ranked after exact matches. Shorter terms (cd) stay exact/prefix."""
+        text = term.text
+        if term.han or len(text) < EXPAND_FROM or not (text.isascii() and text.isalpha()):
+            return term
+        if self.conn.execute(f"SELECT 1 FROM {TERMS} WHERE term >= ? AND term < ? LIMIT 1",
+                             (text, text + "\U0010ffff")).fetchone() or _matching_groups(snap.groups, term):
+            return term  # a word of the library, or of a group's name (cdcf: 催单催付)
+        joined = self._split_joined(text)
+        if joined:
+            return _Term(text, False, term.words, term.alts, (joined,))
+        found = [r[0] for r in self.conn.execute(
+            f"SELECT term FROM {TERMS} WHERE term IN (SELECT value FROM json_each(?)) ORDER BY term LIMIT ?",
+            (json.dumps(sorted(_one_letter_away(text))), MAX_TYPOS))]
+        return _Term(text, False, term.words, term.alts, tuple(found)) if found else term
+
+    def _split_joined(self, text: str) -> str | None:
+        """Pinyin typed across word boundaries (dangtianfahuo): the fewest indexed words that spell it
+        end to end ("dangtian fahuo"), searched as a phrase - the body's pinyin is indexed word by
+        word, so this costs the index nothing. None when no such split exists."""
+        if len(text) < 2 * EXPAND_FROM:
+            return None
+        pieces = {text[a:b] for a in range(len(text)) for b in range(a + EXPAND_FROM, len(text) + 1)
+                  if (a, b) != (0, len(text))}
+        known = {r[0] for r in self.conn.execute(
+            f"SELECT term FROM {TERMS} WHERE term IN (SELECT value FROM json_each(?))", (json.dumps(sorted(pieces)),))}
+        best: list[list[str] | None] = [[]] + [None] * len(text)  # best[i]: fewest words spelling text[:i]
+        for end in range(EXPAND_FROM, len(text) + 1):
+            for start in range(0, end - EXPAND_FROM + 1):
+                before, now = best[start], best[end]
+                if before is not None and text[start:end] in known and (now is None or len(before) + 1 < len(now)):
+                    best[end] = [*before, text[start:end]]
+        words = best[len(text)]
+        return " ".join(words) if words and len(words) > 1 else None
 
     def prefix(self, term: _Term) -> str:
         """Prefix match of a non-Han term."""
@@ -801,6 +919,24 @@ class _Query:
         """Substring (Han) or prefix (other) match."""
         return _quote(" ".join(term.text)) if term.han else self.prefix(term)
 
+    def syn(self, term: _Term) -> str | None:
+        """Any of the term's synonyms, as a substring (Han), a prefix (other) or a pattern (满…减), or
+        of the tokens one letter away from it."""
+        options = [_quote(t) for t in term.typos]
+        for alt in term.alts:
+            if GAP in alt:
+                pieces = [p for p in alt.split(GAP) if p]
+                options.append("NEAR(" + " ".join(_quote(" ".join(p)) for p in pieces) + ", 4)")
+            elif _is_han(alt):
+                # a word token (one posting list), not a phrase of characters: a synonym of a common
+                # word in 100,000 replies would cost a positional intersection per keystroke
+                options.append(_quote(alt))
+            else:
+                options.append(self.prefix(_Term(alt, False)))
+        if not options:
+            return None
+        return options[0] if len(options) == 1 else "(" + " OR ".join(options) + ")"
+
     def split(self, term: _Term) -> str | None:
         """A Han run's words anywhere, in any order."""
         if not term.words:
@@ -812,7 +948,7 @@ class _Query:
         return "(" + " OR ".join(_quote(f"_g{gid}") for gid in ids) + ")" if ids else None
 
     def any(self, term: _Term) -> str:
-        options = [x for x in (self.part(term), self.split(term), self.group(term)) if x]
+        options = [x for x in (self.part(term), self.split(term), self.syn(term), self.group(term)) if x]
         return options[0] if len(options) == 1 else "(" + " OR ".join(options) + ")"
 
     def tier_plan(self) -> list[tuple[float, bool, str]]:
@@ -823,7 +959,8 @@ class _Query:
             word, part = self.word(term), self.part(term)
             plan = [(LEVEL_TITLE_WORD, True, word), (LEVEL_TITLE_PART, True, part),
                     (LEVEL_BODY_WORD, False, word), (LEVEL_BODY_PART, False, part),
-                    (LEVEL_SPLIT, False, self.split(term)), (LEVEL_GROUP, False, self.group(term))]
+                    (LEVEL_SPLIT, False, self.split(term)), (LEVEL_SYN_TITLE, True, self.syn(term)),
+                    (LEVEL_SYN_BODY, False, self.syn(term)), (LEVEL_GROUP, False, self.group(term))]
             return [(level, title, expr) for level, title, expr in plan if expr]
         all_title = " AND ".join(f"({self.part(t)})" for t in self.terms)
         all_any = " AND ".join(f"({self.any(t)})" for t in self.terms)
@@ -895,8 +1032,55 @@ def _scan(store: Store, raw: str, limit: int, group_ids: list[int] | None) -> li
 
 
 def _how(row: dict[str, str], term: _Term, group_hits: list[int]) -> tuple[float, str]:
-    """(level, how) of the best match of one term in one stored index row, in Python: the label
-    of the hits shown and the order inside a multi-term tier."""
+    """(level, how) of the best match of one term (or, just below it, one of its synonyms) in one
+    stored index row, in Python: the label of the hits shown and the order inside a multi-term tier."""
+    level, how = _how_one(row, term, group_hits)
+    if level or not (term.alts or term.typos):
+        return level, how
+    for fixed in term.typos:
+        lv, _ = _how_one(row, _Term(fixed, False), [])
+        if lv and " " in fixed:  # the words of pinyin typed joined: the text itself, not a guess
+            return lv, "pinyin"
+        if lv >= LEVEL_TITLE_PART:
+            return LEVEL_SYN_TITLE, "typo"
+        if lv:
+            level, how = LEVEL_SYN_BODY, "typo"
+    for alt in term.alts:
+        if GAP in alt:
+            pieces = [p for p in alt.split(GAP) if p]
+            title = all(" " + " ".join(x) + " " in row["t_chars"] for x in pieces)
+            found = title or all(" " + " ".join(x) + " " in row["b_chars"] for x in pieces)
+        else:
+            lv, _ = _how_one(row, _Term(alt, _is_han(alt)), [])
+            title, found = lv >= LEVEL_TITLE_PART, lv >= LEVEL_BODY_PART
+        if title:
+            return LEVEL_SYN_TITLE, "synonym"
+        if found:
+            level, how = LEVEL_SYN_BODY, "synonym"
+    return level, how
+
+
+_HAN_RE = re.compile(f"[{_HAN}]+")
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+MAX_TYPOS = 16  # corrected tokens searched for one term
+
+
+def _one_letter_away(text: str) -> set[str]:
+    """Every string one edit from text: a letter missing, extra, wrong, or two swapped."""
+    splits = [(text[:i], text[i:]) for i in range(len(text) + 1)]
+    out = {a + b[1:] for a, b in splits if b}
+    out |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    out |= {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
+    out |= {a + c + b for a, b in splits for c in _LETTERS}
+    out.discard(text)
+    return out
+
+
+def _is_han(text: str) -> bool:
+    return _HAN_RE.fullmatch(text) is not None
+
+
+def _how_one(row: dict[str, str], term: _Term, group_hits: list[int]) -> tuple[float, str]:
     col = row.__getitem__
     if term.han:
         phrase = " " + " ".join(term.text) + " "
@@ -977,7 +1161,7 @@ def search(store: Store, query: str, limit: int = 50, group_id: int | None = Non
         return []
     snap = _snapshot(store, store.clock.now())
     hits = _code_hits(store, snap, raw, limit, group_ids)
-    terms = _query_terms(normalize(raw)[:MAX_QUERY_CHARS], use_jieba=is_ready())
+    terms = _query_terms(normalize(raw)[:MAX_QUERY_CHARS], use_jieba=is_ready(), words_data=snap.words)
     if snap.stale:  # until ensure_index has rebuilt it, a plain scan still finds the text typed
         for hit in _scan(store, raw, limit, group_ids):
             hits.setdefault(hit.reply_id, hit)
@@ -985,6 +1169,7 @@ def search(store: Store, query: str, limit: int = 50, group_id: int | None = Non
     if not terms:
         return _rank(hits, limit) if hits else _scan(store, raw, limit, group_ids)
     q = _Query(store.conn, terms, snap, group_id)
+    terms = q.terms  # with the typo corrections found
     try:
         rows = _collect(q, snap, limit, hits)
     except sqlite3.OperationalError:  # a bug in our FTS5 syntax: still answer, slowly

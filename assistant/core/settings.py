@@ -36,6 +36,8 @@ ACTIONS: dict[str, tuple[str, str, str]] = {
     # action: (default hotkey, zh label, en label)
     "focus_search": ("Ctrl+Alt+F", "聚焦搜索框", "Focus the search box"),
     "star_selection": ("Ctrl+Alt+X", "标星所选买家", "Star the selected buyer"),
+    # 售后 (shòuhòu): the case of the buyer whose nickname is selected, or the form to open one
+    "aftersales_selection": ("Ctrl+Alt+H", "为所选买家开售后单", "After-sales case for the selected buyer"),
     "next_chase": ("Ctrl+Alt+N", "粘贴下一条催单", "Paste the next chase script"),
     "add_selection": ("Ctrl+Alt+R", "将所选文字存为回复", "Save the selection as a reply"),
     "toggle_pause": ("Ctrl+Alt+P", "暂停/恢复全部快捷键", "Pause/resume all hotkeys"),
@@ -89,6 +91,9 @@ DECLARED: tuple[Setting, ...] = (
     # Review invites (assistant/core/invites.py): replies in a group whose name holds one of these.
     Setting("invites.group_words", "json", ["邀评", "评价", "review"], "邀评话术分组（名称包含）",
             "Review-invite groups (name contains)"),
+    # Search (assistant/core/search.py): the shop's own synonym groups, on top of the shipped ones in
+    # resources/search/query_words.json; read with every query (no reindex).
+    Setting("search.synonyms", "json", [], "店铺同义词（每组意思相同的词）", "The shop's synonym groups"),
     # Team mode (assistant/team/connection.py, written by `kefu team connect`): where and as whom.
     # Plain text, never a password: that lives in the OS keyring only.
     Setting("team.server", "str", "", "团队服务器（空 = 仅本机）", "Team server (empty = local only)"),
@@ -143,6 +148,8 @@ def _check(setting: Setting, value: Any) -> Any:
             value = _check_actions(value)
         elif setting.name == "reminders.snooze_minutes":
             value = _check_minutes(value, bad)
+        elif setting.name == "search.synonyms":
+            value = _check_synonyms(value, bad)
     return value
 
 
@@ -151,6 +158,27 @@ def _check_minutes(value: Any, bad: Callable[[str, str], ValidationError]) -> li
             isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 24 * 60 for v in value):
         raise bad("应为分钟数列表，例如 [5, 10, 30]", "must be a list of minutes, e.g. [5, 10, 30]")
     return sorted({*value})  # not set(): this module defines set()
+
+
+MAX_SYNONYM_GROUPS, MAX_SYNONYM_WORDS, MAX_SYNONYM_CHARS = 500, 20, 20
+
+
+def _check_synonyms(value: Any, bad: Callable[[str, str], ValidationError]) -> list[list[str]]:
+    """A list of groups, each 2+ distinct words of the trade meaning the same (退钱, 钱退)."""
+    if not isinstance(value, list) or len(value) > MAX_SYNONYM_GROUPS:
+        raise bad(f"应为词组列表（最多 {MAX_SYNONYM_GROUPS} 组）", f"must be a list of word groups (at most {MAX_SYNONYM_GROUPS})")
+    out: list[list[str]] = []
+    for group in value:
+        if not isinstance(group, list) or not all(isinstance(w, str) for w in group):
+            raise bad("每组应为词的列表", "each group must be a list of words")
+        words = list(dict.fromkeys(w.strip() for w in group if w.strip()))
+        if len(words) < 2 or len(words) > MAX_SYNONYM_WORDS:
+            raise bad(f"每组应有 2 到 {MAX_SYNONYM_WORDS} 个不同的词", f"each group needs 2 to {MAX_SYNONYM_WORDS} different words")
+        if any(len(w) > MAX_SYNONYM_CHARS or any(c in w for c in '"*:()') for w in words):
+            raise bad(f"词不能超过 {MAX_SYNONYM_CHARS} 个字，也不能含引号、*、:、括号",
+                      f"a word has at most {MAX_SYNONYM_CHARS} characters and no quotes, *, : or brackets")
+        out.append(words)
+    return out
 
 
 def _check_actions(value: Any) -> dict[str, str]:

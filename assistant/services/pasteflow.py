@@ -34,6 +34,8 @@ Signals:
                                          then call complete_paste(token, values) or cancel_paste(token)
     focus_search_requested()             global action: focus the search box (show the panel)
     star_requested(nick)                 global action: star this buyer (the selected text)
+    aftersales_requested(nick)           global action: the after-sales case of this buyer (the
+                                         selected text): their open case, or the form to open one
     next_chase_requested(token)          global action: paste the next chase script; answer with
                                          paste_reply_to(token, reply_id, values)
     add_reply_requested(text)            global action: open the reply editor pre-filled
@@ -134,6 +136,7 @@ class PasteFlow(QObject):
     fields_needed = Signal(int, list, int)
     focus_search_requested = Signal()
     star_requested = Signal(str)
+    aftersales_requested = Signal(str)
     next_chase_requested = Signal(int)
     add_reply_requested = Signal(str)
     pause_toggle_requested = Signal()
@@ -368,6 +371,8 @@ class PasteFlow(QObject):
                 self.next_chase_requested.emit(token)
             elif action == "star_selection":
                 self._copy_selection(target, self._star_from_text, self._hotkey_key(action_id))
+            elif action == "aftersales_selection":
+                self._copy_selection(target, self._aftersales_from_text, self._hotkey_key(action_id))
             elif action == "add_selection":
                 self._copy_selection(target, self._add_from_text, self._hotkey_key(action_id))
             else:
@@ -664,6 +669,11 @@ class PasteFlow(QObject):
         # nothing is stored here.
         log.info("star_selection: nickname read (%s)", selection_marker(nick))
         self.star_requested.emit(nick)
+
+    def _aftersales_from_text(self, text: str) -> None:
+        nick = text.splitlines()[0].strip()[:64]
+        log.info("aftersales_selection: nickname read (%s)", selection_marker(nick))
+        self.aftersales_requested.emit(nick)
 
     def _add_from_text(self, text: str) -> None:
         log.info("add_selection: text read (%s)", selection_marker(text))

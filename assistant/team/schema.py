@@ -43,6 +43,14 @@ A trigger on `claim_log` moves a buyer's pending reminders whenever its holder c
 handover moves the same reminders instead of copying them); `kefu_add_promotion` stores a shop
 promotion's whole wave in one statement (one wake-up); `kefu_pick_up_pool` takes the shop's pool.
 
+After-sales (step 7): cases of shared buyers, their history (append-only, each line once by its
+uuid) and the shops' limits (挽单权限). A case follows its buyer (only the holder, or a supervisor,
+changes it: the row policy); `kefu_put_case` applies one change of a case and refuses a status move
+from a status the server no longer has (KF409) or one TRANSITIONS does not allow (KF400); the
+decision columns and the limits are the supervisor group's (privileges), a 'decision' event or one
+by_role 'supervisor' needs a supervisor of the shop (row policy), and an agent's offer above the
+limit the server holds for it is refused (42501) unless the supervisor approved that offer.
+
 Passwords: `create_agent` sends only the SCRAM verifier computed by libpq on the client, never the
 password, so it cannot appear in a server log.
 """

@@ -33,9 +33,10 @@ import time
 import uuid as uuidlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeVar
 
-from ..core import customers, outbox, reminders, replies, settings
+from ..core import aftersales, customers, outbox, reminders, replies, settings
 from ..core.clock import from_db, to_db
 from ..core.store import Store
 
@@ -83,11 +84,17 @@ FEEDS: tuple[Feed, ...] = (
     Feed("promotions", "promotions", "id, shop, name, start_at, deleted", "uuid", NIL, reminders.apply_promotion_row),
     Feed("reminders", "reminders", "id, buyer, owner, kind, promotion, cadence_id, step, due_at, planned_at, state, "
          "outcome", "uuid", NIL, reminders.apply_reminder_row),
+    # after the buyers (a case's buyer is local by then); a case before its history lines
+    Feed("aftersales_limits", "aftersales_limits", aftersales.LIMIT_FEED_COLUMNS, "uuid", NIL,
+         aftersales.apply_limit_row),
+    Feed("aftersales_cases", "aftersales_cases", aftersales.CASE_FEED_COLUMNS, "uuid", NIL, aftersales.apply_case_row),
+    Feed("aftersales_events", "aftersales_events", aftersales.EVENT_FEED_COLUMNS, "uuid", NIL,
+         aftersales.apply_event_row),
 )
 
 
 # feeds whose rows can change who holds a buyer or which reminders this panel owns
-HOLDER_FEEDS = frozenset({"buyers", "promotions", "reminders"})
+HOLDER_FEEDS = frozenset({"buyers", "promotions", "reminders", "aftersales_cases"})
 
 
 @dataclass
@@ -252,8 +259,10 @@ class SyncClient:
                     if state not in REFUSALS:
                         raise  # the connection or the server failed: the whole batch is resent later
                     refused[op.target] = ("stale_edit" if state == STALE else f"refused:{state}", op)
-            theirs = {target: _server_row(conn, target) if first.kind.startswith("shop_reply.") else None
+            theirs = {target: _server_row(conn, target) if first.kind.startswith("shop_reply.") else
+                      _case_row(conn, target) if first.kind == "aftersales.case" else None
                       for target, (_, first) in refused.items()}
+            ctx = self._apply_ctx() if any(first.kind == "aftersales.case" for _, first in refused.values()) else {}
         result.conflicts = len(refused)
 
         def settle(store: Store) -> None:
@@ -264,8 +273,8 @@ class SyncClient:
                         store.conn.execute("UPDATE buyers SET uuid = ? WHERE uuid = ?", (new, old))
                     store.conn.execute("UPDATE team_outbox SET target = ? WHERE target = ?", (new, old))
                     # a shop promotion's wave names buyers by id: unsent ones learn the server's id too
-                    store.conn.execute("UPDATE team_outbox SET body = replace(body, ?, ?) WHERE kind = 'promotion.add'",
-                                       (old, new))
+                    store.conn.execute("UPDATE team_outbox SET body = replace(body, ?, ?) "
+                                       "WHERE kind IN ('promotion.add', 'aftersales.case')", (old, new))
                 if not_mine:
                     marks = ",".join("?" * len(not_mine))
                     store.conn.execute(f"UPDATE reminders SET state = 'cancelled', outcome = 'held_by_other' "
@@ -280,6 +289,17 @@ class SyncClient:
                     mine = withdrawn[-1].body if withdrawn else first.body
                     server = theirs[target]
                     reason = None if kind == "stale_edit" else kind.split(":", 1)[1]
+                    if first.kind == "aftersales.case":
+                        # kept whole in the conflict: every history line the refused changes wrote
+                        state = kind.split(":", 1)[1] if reason else STALE
+                        lines = [e for op in (withdrawn or [first]) for e in op.body.get("events", [])]
+                        ref = store.query("SELECT id FROM aftersales_cases WHERE uuid = ?", (target,))
+                        title = f"售后单 #{ref[0]['id']}" if ref else "售后单"  # what the conflict lists show
+                        outbox.record_conflict(store, "refused", target,
+                                               {**mine, "events": lines, "op": first.kind, "title": title},
+                                               {**_jsonable(server or {}), **_refusal(state, _CASE_REFUSED)})
+                        aftersales.apply_refused_case(store, target, server, [e["id"] for e in lines], ctx)
+                        continue
                     outbox.record_conflict(store, "stale_edit" if reason is None else "refused", target,
                                            {**mine, "op": first.kind}, None if server is None and reason is None else
                                            {**_jsonable(server or {}), **(_refusal(reason) if reason else {})})
@@ -316,9 +336,7 @@ class SyncClient:
         if any((c := saved.get(feed.name)) is None or c.scope != scope for feed in FEEDS):
             self.run_write(lambda store: _forget_other_shops(store, sorted(shops)))
             saved = {}
-        # display names as the last identity refresh listed them (connect, every poll): no query per pull
-        agents = {r: d for r, d, *_ in settings.get(self.store, "team.agents") or []}
-        ctx = {"me": role, "agents": agents, "shops": shops}
+        ctx = self._apply_ctx(role, shops)
         pending: list[tuple[Feed, list[dict], outbox.Cursor]] = []
         waiting = 0
         holders_moved = False
@@ -390,8 +408,19 @@ class SyncClient:
         if holders_moved:
             # only when who holds a buyer, or its reminders, may have changed: a shop-library edit (most
             # pulls) costs no second write transaction
-            self.run_write(lambda store: (reminders.yield_to_holders(store), reminders.adopt_held(store)))
+            self.run_write(lambda store: (reminders.yield_to_holders(store), reminders.adopt_held(store),
+                                          _follow_cases(store)))
         return result
+
+    def _apply_ctx(self, role: str | None = None, shops: dict | None = None) -> dict:
+        """What the apply functions are told: this agent's role, the team's display names (as the last
+        identity refresh listed them: no query per pull) and the shops served."""
+        if shops is None:
+            shops = {r["uuid"]: r["name"] for r in self.store.query("SELECT uuid, name FROM team_shops")}
+        if role is None:
+            role = customers.team_role(self.store) or self.conn.execute("SELECT current_user").fetchone()[0]
+        agents = {r: d for r, d, *_ in settings.get(self.store, "team.agents") or []}
+        return {"me": role, "agents": agents, "shops": shops}
 
     @staticmethod
     def _page_sql(feed: Feed) -> str:
@@ -510,6 +539,22 @@ def _apply_op(conn: Any, op: outbox.Op, target: str, remap: dict[str, str] | Non
                       [w[3] for w in waves]])
     elif op.kind == "promotion.delete":
         conn.execute("SELECT kefu_delete_promotion(%s)", [target])
+    elif op.kind == "aftersales.case":
+        # one local transaction's change of a case: its fields, the status it started from, its history lines
+        remap = remap or {}
+        conn.execute("SELECT kefu_put_case(%s, %s, %s, %s::jsonb, %s::jsonb)",
+                     [target, remap.get(body["buyer"], body["buyer"]), body["from"], json.dumps(body["case"]),
+                      json.dumps(body["events"])])
+    elif op.kind == "aftersales.limit":
+        # supervisors only (privileges and the row policy); one row per shop, agent, severity and product
+        conn.execute("INSERT INTO aftersales_limits (id, shop, agent, severity, product, max_compensation, may_exchange, "
+                     "may_return, may_refund, deleted) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                     "ON CONFLICT (shop, agent, severity, product) DO UPDATE SET "
+                     "max_compensation = EXCLUDED.max_compensation, may_exchange = EXCLUDED.may_exchange, "
+                     "may_return = EXCLUDED.may_return, may_refund = EXCLUDED.may_refund, deleted = EXCLUDED.deleted",
+                     [target, body["shop"], body["agent"], body["severity"], body["product"],
+                      int(body["max_compensation"]), bool(body["may_exchange"]), bool(body["may_return"]),
+                      bool(body["may_refund"]), bool(body["deleted"])])
     else:
         raise ValueError(f"unknown outbox operation {op.kind!r}")
     return None
@@ -531,13 +576,39 @@ _REFUSED = {
 }
 
 
-def _refusal(sqlstate: str) -> dict[str, str]:
-    zh, en = _REFUSED.get(sqlstate, ("服务器拒绝了这项修改", "the server refused this change"))
+_CASE_REFUSED = {
+    STALE: ("售后单已被同事改动，你的这次修改没有生效（已保留在冲突记录里）",
+            "a colleague moved the case first: your change was not applied (kept in this conflict)"),
+    "42501": ("没有权限：主管决定和超出挽单权限的方案需要主管",
+              "not allowed: a decision, or an offer above your limit, needs a supervisor"),
+    "KF423": ("这位买家由别人跟进中，售后单由跟进人处理", "another agent follows this buyer and works on the case"),
+    "KF400": ("售后单不能这样变更状态", "the case cannot move like that"),
+    "P0002": ("服务器上没有这位买家", "the server has no such buyer"),
+    "23514": ("内容不符合服务器的规则", "the server's rules refused the content"),
+}
+
+
+def _refusal(sqlstate: str, table: dict | None = None) -> dict[str, str]:
+    zh, en = (table or _REFUSED).get(sqlstate, ("服务器拒绝了这项修改", "the server refused this change"))
     return {"sqlstate": sqlstate, "reason_zh": zh, "reason": en}
 
 
+def _case_row(conn: Any, target: str) -> dict | None:
+    from psycopg.rows import dict_row
+
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(f"SELECT {aftersales.CASE_FEED_COLUMNS} FROM aftersales_cases WHERE id = %s",
+                           [target]).fetchone()
+
+
+def _follow_cases(store: Store) -> None:
+    with store.write():
+        aftersales.follow_holders(store)
+
+
 def _jsonable(row: dict) -> dict:
-    return {k: (str(v) if isinstance(v, uuidlib.UUID) else v) for k, v in row.items()}
+    return {k: (str(v) if isinstance(v, uuidlib.UUID) else to_db(v) if isinstance(v, datetime) else v)
+            for k, v in row.items()}
 
 
 def _forget_other_shops(store: Store, shops: list[str]) -> None:
@@ -555,7 +626,11 @@ def _forget_other_shops(store: Store, shops: list[str]) -> None:
         # a shop's promotion of a shop no longer served leaves with its reminders
         db.conn.execute(f"DELETE FROM promotions WHERE team_shop IS NOT NULL "
                         f"{keep.replace('shop NOT IN', 'team_shop NOT IN')}", tuple(shops))
+        # so do their after-sales cases (this PC's own from now on, like the buyers)
+        db.conn.execute(f"UPDATE aftersales_cases SET team_shop = NULL WHERE team_shop IS NOT NULL "
+                        f"{keep.replace('shop NOT IN', 'team_shop NOT IN')}", tuple(shops))
         db.conn.execute("DELETE FROM team_cursors")  # every feed starts over
+        aftersales.forget_team_limits(store)  # the server's limits replace this PC's (the pull brings them)
 
 
 def listen(conn: Any) -> None:

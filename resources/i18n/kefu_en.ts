@@ -2,6 +2,439 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="en" sourcelanguage="zh_CN">
 <context>
+    <name>Aftersales</name>
+    <message numerus="yes">
+        <source>%n 分钟</source>
+        <translation>
+            <numerusform>%n min</numerusform>
+            <numerusform>%n min</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n 小时</source>
+        <translation>
+            <numerusform>%n h</numerusform>
+            <numerusform>%n h</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>15:30</source>
+        <translation>15:30</translation>
+    </message>
+    <message>
+        <source>不批准</source>
+        <translation>Decline</translation>
+    </message>
+    <message>
+        <source>严重程度</source>
+        <translation>Severity</translation>
+    </message>
+    <message>
+        <source>严重：坏了、不能用、发错或缺件</source>
+        <translation>Severe: broken, unusable, wrong item or parts missing</translation>
+    </message>
+    <message>
+        <source>中度：明显瑕疵，但不影响使用</source>
+        <translation>Medium: a visible flaw that does not stop use</translation>
+    </message>
+    <message>
+        <source>轻度：小瑕疵、划痕、差价</source>
+        <translation>Light: a small flaw, a scratch, a price difference</translation>
+    </message>
+    <message>
+        <source>为一位买家开售后单 (Ctrl+N)</source>
+        <translation>Open an after-sales case for a buyer (Ctrl+N)</translation>
+    </message>
+    <message>
+        <source>为这位买家再开一单</source>
+        <translation>Another case for this buyer</translation>
+    </message>
+    <message>
+        <source>主管决定</source>
+        <translation>Supervisor's decision</translation>
+    </message>
+    <message>
+        <source>主管决定：{decision}（{by}）</source>
+        <translation>Supervisor: {decision} ({by})</translation>
+    </message>
+    <message>
+        <source>主管姓名</source>
+        <translation>Supervisor</translation>
+    </message>
+    <message>
+        <source>买家很生气或要找主管：转给主管决定</source>
+        <translation>The buyer is very angry or asks for a manager: let the supervisor decide</translation>
+    </message>
+    <message>
+        <source>买家情绪</source>
+        <translation>Buyer's mood</translation>
+    </message>
+    <message>
+        <source>买家情绪变了就点一下</source>
+        <translation>The buyer's mood changed? One click</translation>
+    </message>
+    <message>
+        <source>买家想要…</source>
+        <translation>Buyer wants…</translation>
+    </message>
+    <message>
+        <source>买家昵称</source>
+        <translation>Buyer's nickname</translation>
+    </message>
+    <message>
+        <source>买家说了什么、哪里不对、感受如何</source>
+        <translation>What the buyer said: what is wrong, how they feel</translation>
+    </message>
+    <message>
+        <source>买家：{buyer}</source>
+        <translation>Buyer: {buyer}</translation>
+    </message>
+    <message>
+        <source>仓库</source>
+        <translation>Warehouse</translation>
+    </message>
+    <message>
+        <source>仓库反馈，例如：出库前已检查，无破损</source>
+        <translation>Warehouse findings, e.g. checked before dispatch, no damage</translation>
+    </message>
+    <message>
+        <source>仓库反馈：{text}</source>
+        <translation>Warehouse: {text}</translation>
+    </message>
+    <message>
+        <source>关闭</source>
+        <translation>Close</translation>
+    </message>
+    <message>
+        <source>关闭（买家撤回）</source>
+        <translation>Close (withdrawn)</translation>
+    </message>
+    <message>
+        <source>分类与诉求</source>
+        <translation>Category and wanted outcome</translation>
+    </message>
+    <message>
+        <source>刚跟进过买家：安排下一次跟进</source>
+        <translation>You just followed the buyer up: schedule the next follow-up</translation>
+    </message>
+    <message>
+        <source>升级主管</source>
+        <translation>Escalate</translation>
+    </message>
+    <message>
+        <source>升级说明已复制，请粘贴到主管的 QQ/微信</source>
+        <translation>Escalation copied: paste it to your supervisor on QQ/WeChat</translation>
+    </message>
+    <message>
+        <source>反馈人</source>
+        <translation>By</translation>
+    </message>
+    <message>
+        <source>取消</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <source>可直接提出：{offers}</source>
+        <translation>You may offer: {offers}</translation>
+    </message>
+    <message>
+        <source>售后单 {ref}</source>
+        <translation>Case {ref}</translation>
+    </message>
+    <message>
+        <source>商品</source>
+        <translation>Product</translation>
+    </message>
+    <message>
+        <source>商品 {product}</source>
+        <translation>Product {product}</translation>
+    </message>
+    <message>
+        <source>回到售后单列表 (Esc)</source>
+        <translation>Back to the cases (Esc)</translation>
+    </message>
+    <message>
+        <source>在权限内：记为已提出；超出权限：不提出，转为升级主管</source>
+        <translation>Within your limit: recorded as made; above it: not made, escalated to the supervisor</translation>
+    </message>
+    <message>
+        <source>备注（可选）</source>
+        <translation>Note (optional)</translation>
+    </message>
+    <message>
+        <source>复制给主管</source>
+        <translation>Copy for the supervisor</translation>
+    </message>
+    <message>
+        <source>复制这段说明，粘贴到主管的 QQ/微信群</source>
+        <translation>Copy this summary and paste it into the supervisor's QQ/WeChat group</translation>
+    </message>
+    <message>
+        <source>安抚四步</source>
+        <translation>Four calming steps</translation>
+    </message>
+    <message>
+        <source>完成这一步</source>
+        <translation>Step done</translation>
+    </message>
+    <message>
+        <source>已升级主管（待主管），把下面这段发给主管：</source>
+        <translation>Escalated (waiting for the supervisor). Send them this:</translation>
+    </message>
+    <message>
+        <source>已升级主管，等主管决定</source>
+        <translation>Escalated: waiting for the supervisor's decision</translation>
+    </message>
+    <message>
+        <source>已开售后单 {ref}：不再催单，改为售后跟进</source>
+        <translation>Case {ref} opened: no more sales chases, after-sales follow-ups instead</translation>
+    </message>
+    <message>
+        <source>已提出方案：{offer}</source>
+        <translation>Offer made: {offer}</translation>
+    </message>
+    <message>
+        <source>已约定 {time} 回复买家，到时提醒</source>
+        <translation>Call-back promised for {time}: you will be reminded</translation>
+    </message>
+    <message>
+        <source>已结</source>
+        <translation>Closed</translation>
+    </message>
+    <message>
+        <source>已结案</source>
+        <translation>Case closed</translation>
+    </message>
+    <message>
+        <source>已解决</source>
+        <translation>Resolved</translation>
+    </message>
+    <message>
+        <source>已跟进</source>
+        <translation>Followed up</translation>
+    </message>
+    <message>
+        <source>店铺（可空）</source>
+        <translation>Shop (optional)</translation>
+    </message>
+    <message>
+        <source>开单</source>
+        <translation>Open case</translation>
+    </message>
+    <message>
+        <source>开单后买家标记“售后中”，停止催单和大促催付，改为售后跟进提醒。</source>
+        <translation>Opening a case marks the buyer 售后中: sales chases and promotion waves stop; after-sales follow-ups remind you instead.</translation>
+    </message>
+    <message>
+        <source>开售后单</source>
+        <translation>Open an after-sales case</translation>
+    </message>
+    <message>
+        <source>情绪</source>
+        <translation>Mood</translation>
+    </message>
+    <message>
+        <source>想要：{wanted}</source>
+        <translation>Wants: {wanted}</translation>
+    </message>
+    <message>
+        <source>我的权限：{limit}</source>
+        <translation>My limit: {limit}</translation>
+    </message>
+    <message>
+        <source>批准</source>
+        <translation>Approve</translation>
+    </message>
+    <message>
+        <source>挽单建议：{rung}</source>
+        <translation>Save the sale: {rung}</translation>
+    </message>
+    <message>
+        <source>提出方案</source>
+        <translation>Offer</translation>
+    </message>
+    <message>
+        <source>新买家：保存时一并标星，开单后不再催单</source>
+        <translation>New buyer: starred when the case is saved, and never chased while it is open</translation>
+    </message>
+    <message>
+        <source>新售后单</source>
+        <translation>New case</translation>
+    </message>
+    <message>
+        <source>无，需要主管决定</source>
+        <translation>nothing: the supervisor decides</translation>
+    </message>
+    <message>
+        <source>显示</source>
+        <translation>Show</translation>
+    </message>
+    <message>
+        <source>显示完整订单号</source>
+        <translation>Show the full order number</translation>
+    </message>
+    <message>
+        <source>未提出：{reason}。已升级主管（待主管），把下面这段发给主管：</source>
+        <translation>Not offered: {reason}. Escalated (waiting for the supervisor); send them this:</translation>
+    </message>
+    <message>
+        <source>未结</source>
+        <translation>Open</translation>
+    </message>
+    <message>
+        <source>没有已结案的售后单</source>
+        <translation>No closed cases</translation>
+    </message>
+    <message>
+        <source>没有待跟进提醒</source>
+        <translation>No follow-up pending</translation>
+    </message>
+    <message>
+        <source>没有未结的售后单。买家投诉时点“新售后单”，或在聊天窗口选中昵称后按售后快捷键。</source>
+        <translation>No open cases. When a buyer complains, click New case, or select their nickname in the chat window and press the after-sales hotkey.</translation>
+    </message>
+    <message>
+        <source>状态改为待仓库，按仓库节奏提醒跟进</source>
+        <translation>Status: waiting for the warehouse, with its own follow-up reminders</translation>
+    </message>
+    <message>
+        <source>第 {n}/4 步</source>
+        <translation>step {n}/4</translation>
+    </message>
+    <message>
+        <source>答应买家这个时间内回复：到时提醒</source>
+        <translation>Promise the buyer an answer within this time: you will be reminded</translation>
+    </message>
+    <message>
+        <source>约定</source>
+        <translation>Promise</translation>
+    </message>
+    <message>
+        <source>约定回复</source>
+        <translation>Call back in</translation>
+    </message>
+    <message>
+        <source>结果：{outcome}</source>
+        <translation>Outcome: {outcome}</translation>
+    </message>
+    <message>
+        <source>结案</source>
+        <translation>Finish</translation>
+    </message>
+    <message>
+        <source>联系仓库核实</source>
+        <translation>Ask the warehouse</translation>
+    </message>
+    <message>
+        <source>解决后在下面“结案”选择结果，跟进到买家满意为止。</source>
+        <translation>Once solved, pick the outcome under Finish below; follow through until the buyer is satisfied.</translation>
+    </message>
+    <message>
+        <source>订单 {order}</source>
+        <translation>Order {order}</translation>
+    </message>
+    <message>
+        <source>订单号（保存后隐藏）</source>
+        <translation>Order number (masked once saved)</translation>
+    </message>
+    <message>
+        <source>记一笔… Enter 保存</source>
+        <translation>Add a note… Enter saves</translation>
+    </message>
+    <message>
+        <source>记录</source>
+        <translation>History</translation>
+    </message>
+    <message>
+        <source>记录主管的答复：批准则记为主管提出的方案，不批准则回到安抚中。</source>
+        <translation>Record the supervisor's answer: approved, the offer is recorded as theirs; declined, the case goes back to calming.</translation>
+    </message>
+    <message>
+        <source>记录仓库反馈</source>
+        <translation>Record findings</translation>
+    </message>
+    <message>
+        <source>说明 / 升级原因（可选）</source>
+        <translation>Note / reason to escalate (optional)</translation>
+    </message>
+    <message>
+        <source>说明（可选）</source>
+        <translation>Note (optional)</translation>
+    </message>
+    <message>
+        <source>请写下买家的问题（买家原话）</source>
+        <translation>Write down the buyer's problem (in their words)</translation>
+    </message>
+    <message>
+        <source>请选择严重程度：轻度、中度或严重</source>
+        <translation>Choose the severity: light, medium or severe</translation>
+    </message>
+    <message>
+        <source>请选择买家想要的结果</source>
+        <translation>Choose what the buyer wants</translation>
+    </message>
+    <message>
+        <source>请选择问题分类</source>
+        <translation>Choose a category</translation>
+    </message>
+    <message>
+        <source>超出权限，已转为升级主管</source>
+        <translation>Above your limit: escalated to the supervisor</translation>
+    </message>
+    <message>
+        <source>跟进</source>
+        <translation>Follow-up</translation>
+    </message>
+    <message>
+        <source>返回</source>
+        <translation>Back</translation>
+    </message>
+    <message>
+        <source>还没有仓库反馈</source>
+        <translation>No warehouse findings yet</translation>
+    </message>
+    <message>
+        <source>这一步做完了：进入下一步</source>
+        <translation>This step is done: go to the next</translation>
+    </message>
+    <message>
+        <source>选择分类…</source>
+        <translation>Category…</translation>
+    </message>
+    <message>
+        <source>重新打开</source>
+        <translation>Reopen</translation>
+    </message>
+    <message>
+        <source>金额 ¥</source>
+        <translation>Amount ¥</translation>
+    </message>
+    <message>
+        <source>问题（买家原话）</source>
+        <translation>Problem (the buyer's words)</translation>
+    </message>
+    <message>
+        <source>（主管）</source>
+        <translation> (supervisor)</translation>
+    </message>
+    <message>
+        <source>（仓库）</source>
+        <translation> (warehouse)</translation>
+    </message>
+    <message>
+        <source>搜索买家、单号或问题</source>
+        <translation>Search buyer, case number or problem</translation>
+    </message>
+    <message>
+        <source>添加</source>
+        <translation>Add</translation>
+    </message>
+    <message>
+        <source>程度</source>
+        <translation>Severity</translation>
+    </message>
+</context>
+<context>
     <name>Buyers</name>
     <message>
         <source>撞单：这次催单时买家由别人跟进</source>
@@ -150,6 +583,30 @@
     <message>
         <source>催单记录</source>
         <translation>Chase history</translation>
+    </message>
+    <message>
+        <source>买家投诉或要退换：开售后单（停止催单）</source>
+        <translation>The buyer complains or wants a return: open an after-sales case (chases stop)</translation>
+    </message>
+    <message>
+        <source>售后单</source>
+        <translation>Case</translation>
+    </message>
+    <message>
+        <source>售后单：</source>
+        <translation>Cases: </translation>
+    </message>
+    <message>
+        <source>开售后单</source>
+        <translation>Case</translation>
+    </message>
+    <message>
+        <source>打开这位买家未结的售后单</source>
+        <translation>Open this buyer's open after-sales case</translation>
+    </message>
+    <message>
+        <source>售后处理中：结案前不催单</source>
+        <translation>After-sales case open: no chase until it is closed</translation>
     </message>
     <message>
         <source>商品：{name}</source>
@@ -733,6 +1190,64 @@
     <message>
         <source>还没有记录。粘贴回复、催单、标星会自动记在这里；遇到的问题和顾客需求请在上面记一笔。</source>
         <translation>Nothing yet. Pastes, chases and stars are logged here by themselves; note problems and buyer requests above.</translation>
+    </message>
+    <message>
+        <source>上期 {n}</source>
+        <translation>before: {n}</translation>
+    </message>
+    <message>
+        <source>升级主管</source>
+        <translation>Escalations</translation>
+    </message>
+    <message>
+        <source>售后（与上期相比）</source>
+        <translation>After-sales (vs the previous period)</translation>
+    </message>
+    <message>
+        <source>已结案</source>
+        <translation>Closed</translation>
+    </message>
+    <message>
+        <source>未结售后</source>
+        <translation>Open cases</translation>
+    </message>
+    <message>
+        <source>本期没有退款</source>
+        <translation>No refunds in this period</translation>
+    </message>
+    <message>
+        <source>结案时长（中位）</source>
+        <translation>Time to close (median)</translation>
+    </message>
+    <message>
+        <source>赔偿金额</source>
+        <translation>Compensation</translation>
+    </message>
+    <message>
+        <source>退款</source>
+        <translation>Refunds</translation>
+    </message>
+    <message>
+        <source>退款原因：{reasons}</source>
+        <translation>Refund reasons: {reasons}</translation>
+    </message>
+    <message numerus="yes">
+        <source>本期新开 %n</source>
+        <translation>
+            <numerusform>%n opened</numerusform>
+            <numerusform>%n opened</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>超权限 %n 次</source>
+        <translation>
+            <numerusform>%n above the limit</numerusform>
+            <numerusform>%n above the limit</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>{name} {n}（上期 {m}）</source>
+        <translation>{name} {n} (before: {m})</translation>
     </message>
 </context>
 <context>
@@ -1433,6 +1948,49 @@
             <numerusform>%n more in the Chases tab</numerusform>
         </translation>
     </message>
+    <message>
+        <source>买家要售后：打开或新开售后单（停止催单）</source>
+        <translation>The buyer has an after-sales problem: open their case or a new one (chases stop)</translation>
+    </message>
+    <message>
+        <source>售后</source>
+        <translation>Case</translation>
+    </message>
+    <message>
+        <source>售后单 {ref} · {status} · 第 {step}/4 步</source>
+        <translation>Case {ref} · {status} · step {step}/4</translation>
+    </message>
+    <message>
+        <source>已记录跟进，下次跟进已安排</source>
+        <translation>Follow-up recorded; the next one is scheduled</translation>
+    </message>
+    <message>
+        <source>已跟进</source>
+        <translation>Followed up</translation>
+    </message>
+    <message>
+        <source>已跟进这张售后单：安排下一次跟进</source>
+        <translation>You followed this case up: schedule the next follow-up</translation>
+    </message>
+    <message>
+        <source>打开售后单</source>
+        <translation>Open case</translation>
+    </message>
+    <message>
+        <source>打开这位买家的售后单</source>
+        <translation>Open this buyer's after-sales case</translation>
+    </message>
+    <message>
+        <source>正在读取售后单…</source>
+        <translation>Reading the case…</translation>
+    </message>
+    <message numerus="yes">
+        <source>该跟进售后了（%n）</source>
+        <translation>
+            <numerusform>After-sales follow-up (%n)</numerusform>
+            <numerusform>After-sales follow-ups (%n)</numerusform>
+        </translation>
+    </message>
 </context>
 <context>
     <name>RemindersTab</name>
@@ -1653,6 +2211,14 @@
     <message>
         <source>选择…</source>
         <translation>Choose…</translation>
+    </message>
+    <message>
+        <source>每行一组意思相同的词，用空格隔开，例如：
+退钱 钱退 返款
+亲子装 家庭装</source>
+        <translation>One group of words meaning the same per line, separated by spaces, e.g.:
+退钱 钱退 返款 (refund)
+亲子装 家庭装 (family outfit)</translation>
     </message>
     <message>
         <source>如 千牛、AliWorkBench、京麦</source>
@@ -2074,6 +2640,10 @@
         <extracomment>(key, label) for Panel.add_tab</extracomment>
         <translation>Handover</translation>
     </message>
+    <message>
+        <source>售后</source>
+        <translation>Cases</translation>
+    </message>
 </context>
 <context>
     <name>Team</name>
@@ -2204,6 +2774,10 @@
     <message>
         <source>店铺话术“{title}”在服务器上已被别人修改</source>
         <translation>Shop reply '{title}' was changed on the server by someone else</translation>
+    </message>
+    <message>
+        <source>售后单 #{n} 的改动未能同步</source>
+        <translation>A change to after-sales case #{n} was not synced</translation>
     </message>
     <message>
         <source>店铺话术“{title}”未能应用</source>

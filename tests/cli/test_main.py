@@ -163,3 +163,52 @@ def test_import_with_literal_braces_suggests_keep_braces(kefu, tmp_path):
     assert code == 0 and "1 brace(s)" in out
     code, out, _ = kefu("replies", "show", "z1")
     assert "满{{300}}减40" in out
+
+
+def test_replies_suggest_from_a_buyers_message(kefu, monkeypatch):
+    """`kefu replies suggest`: the buyer's message as written (particles, question words) gives the
+    replies that answer it, best first; from stdin too; bad input is one line."""
+    code, out, _ = kefu("replies", "add", "--title", "退款到账", "--body", "退款原路退回，一般1-3个工作日到账",
+                        "--code", "tkdz", "--json")
+    assert code == 0
+    refund = json.loads(out)["id"]
+    code, out, err = kefu("replies", "suggest", "亲 我的退款多久能到账啊", "--json")
+    assert code == 0, err
+    found = json.loads(out)
+    assert found[0]["id"] == refund and found[0]["rank"] == 1 and len(found) <= 3
+    code, out, _ = kefu("replies", "suggest", "亲 我的退款多久能到账啊")
+    first = next(line for line in out.splitlines() if line.startswith("1 "))
+    assert code == 0 and "退款到账" in first
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO("退款多久到账？".encode())))
+    code, out, _ = kefu("replies", "suggest", "-", "--json")
+    assert code == 0 and json.loads(out)[0]["id"] == refund
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"\xff\xfe bad")))
+    code, out, err = kefu("replies", "suggest", "-")
+    assert code != 0 and "UTF-8" in err and len(err.strip().splitlines()) == 1
+    code, out, err = kefu("replies", "suggest", "  ")
+    assert code != 0 and "买家的消息" in err
+    code, out, _ = kefu("replies", "suggest", "tkdz", "--json")  # a message is never read as a short code
+    assert code == 0 and all(r["id"] != refund or r["how"] != "code" for r in json.loads(out))
+
+
+def test_the_shops_own_synonyms(kefu):
+    """`kefu replies synonyms add`: the shop's words for the same thing apply to the next search, no
+    reindex; bad groups are one line and change nothing; rm takes them away again."""
+    code, out, _ = kefu("replies", "add", "--title", "亲子装尺码", "--body", "亲子装按大人尺码拍", "--json")
+    assert code == 0
+    rid = json.loads(out)["id"]
+    assert all(r["id"] != rid for r in json.loads(kefu("replies", "search", "家庭装", "--json")[1]))
+    code, out, err = kefu("replies", "synonyms", "add", "亲子装", "家庭装")
+    assert code == 0, err
+    found = json.loads(kefu("replies", "search", "家庭装", "--json")[1])
+    assert found[0]["id"] == rid and found[0]["how"] == "synonym"
+    listed = json.loads(kefu("replies", "synonyms", "--json")[1])
+    assert listed["shop"] == [["亲子装", "家庭装"]] and ["发货", "发出", "寄出", "出库", "发走", "寄"] in listed["shipped"]
+    for bad in (["add", "一个词"], ["add", 'a"b', "c"], ["rm", "7"], ["rm", "x"]):
+        code, _, err = kefu("replies", "synonyms", *bad)
+        assert code != 0 and len(err.strip().splitlines()) == 1, (bad, err)
+    assert json.loads(kefu("replies", "synonyms", "--json")[1])["shop"] == [["亲子装", "家庭装"]]
+    assert kefu("replies", "synonyms", "rm", "1")[0] == 0
+    assert all(r["id"] != rid for r in json.loads(kefu("replies", "search", "家庭装", "--json")[1]))

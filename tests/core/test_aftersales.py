@@ -272,3 +272,11 @@ def test_kpis_compare_this_period_with_the_last(st, clock):
     assert (p.closed, p.refunds, p.escalations) == (3, 3, 1)
     assert p.refund_reasons == [("尺码不合适", 2), ("质量/破损", 1)]
     assert k.to_dict()["previous"]["refund_reasons"][0] == {"category": "尺码不合适", "count": 2}
+
+
+def test_a_uuid_prefix_of_digits_only_still_finds_its_case(st):
+    case = new_case(st)
+    with st.write() as db:
+        db.execute("UPDATE aftersales_cases SET uuid = ? WHERE id = ?", ("67767979-1234-4abc-8def-0123456789ab", case.id))
+    assert af.get_case(st, "67767979").id == case.id  # no case number 67767979: the uuid prefix
+    assert af.get_case(st, str(case.id)).id == case.id

@@ -249,6 +249,14 @@ def test_star_from_selection(session):
     _selected_text_action(session, "ctrl+alt+x", "tb_小王爱买买买2026", "star_selection: nickname read")
 
 
+def test_aftersales_case_from_selection(session):
+    # The after-sales hotkey reads the nickname like the star hotkey; a nickname no buyer has gets the
+    # form for a new buyer in the 售后 tab (nothing stored until it is saved).
+    mark = session.app.mark()
+    _selected_text_action(session, "ctrl+alt+h", "tb_收到破损的买家", "aftersales_selection: nickname read")
+    session.app.wait_log("after-sales form shown for a new buyer", timeout=5, since=mark)
+
+
 def test_add_selection_as_reply(session):
     _selected_text_action(session, "ctrl+alt+r", "亲，这款是加厚款，零下十度也不怕冷～", "add_selection: text read")
 

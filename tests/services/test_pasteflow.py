@@ -271,6 +271,22 @@ def test_star_marker_for_tests_is_an_hmac(env, caplog, monkeypatch):
     assert f"hmac={digest}" in caplog.text and "小李" not in caplog.text
 
 
+def test_aftersales_case_from_selection(env, caplog):
+    """The after-sales hotkey copies the selected nickname like the star hotkey and asks for its case."""
+    nick = "tb_收到破损的买家"
+    hk, backend, clipboard, scheduler, signals, log = _selection_env(env, nick + "\n")
+    backend.keys.held = {"Ctrl", "Alt"}
+    with caplog.at_level(logging.INFO):
+        backend.hotkeys.press("Ctrl+Alt+H")
+        scheduler.advance(100)
+    chord = [e for e in log if e[0] == "chord"][0]
+    assert chord[1] == "ctrl+c" and chord[2] == frozenset()  # the hotkey's Ctrl+Alt released first
+    assert signals.of("aftersales_requested") == [(nick,)]
+    assert signals.of("star_requested") == []  # not a star
+    assert clipboard.formats == ORIGINAL
+    assert nick not in caplog.text and "aftersales_selection: nickname read (len=" in caplog.text
+
+
 def test_star_with_nothing_selected(env):
     hk, backend, clipboard, scheduler, signals, log = _selection_env(env, None)
     backend.hotkeys.press("Ctrl+Alt+X")

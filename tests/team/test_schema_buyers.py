@@ -426,7 +426,7 @@ def test_a_team_created_before_step_4_gets_its_grants(pg_db, monkeypatch):
             schema.create_team(admin, team)
             schema.create_shop(admin, team, "旗舰店")
             role = schema.create_agent(admin, team, "wang", "wang-pw", shops=["旗舰店"], display_name="王五")
-            assert schema.apply(admin) == [4, 5, 6]
+            assert schema.apply(admin) == list(range(4, schema.SCHEMA_VERSION + 1))
             shop = admin.execute("SELECT id FROM shops WHERE team = %s", [team]).fetchone()[0]
             with pg_db.connect(role, "wang-pw") as wang:
                 bid = wang.execute("SELECT kefu_upsert_buyer(%s, %s, 'taobao', %s)",
@@ -434,5 +434,6 @@ def test_a_team_created_before_step_4_gets_its_grants(pg_db, monkeypatch):
                 assert wang.execute("SELECT holder_name, won FROM kefu_claim(%s, %s)", [bid, later()]).fetchone() == (
                     "王五", True)
                 assert wang.execute("SELECT count(*) FROM shop_replies").fetchone() == (0,)  # earlier grants kept
+                assert wang.execute("SELECT count(*) FROM aftersales_limits").fetchone() == (0,)  # step 7's
         finally:
             pg_db.roles.extend(schema.team_roles(admin))

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -297,10 +298,30 @@ class BuyersTab(QWidget):
         self.invite_button = QPushButton()
         self.invite_button.setEnabled(False)
         self.invite_button.clicked.connect(self.offer_invites)
+        # 售后: the buyer's open case, or the form to open one (ui/aftersales, through ChaseActions)
+        self.case_button = QPushButton()
+        self.case_button.setIcon(icons.icon("lifebuoy"))
+        self.case_button.clicked.connect(self.open_aftersales)
+        self.case_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         for b in (self.pause_button, self.unstar_button, self.invite_button):
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             more.addWidget(b, 1)
         d.addLayout(more)
+        # the buyer's open after-sales cases, each a link to the case, beside the 售后 button
+        cases_row = QHBoxLayout()
+        cases_row.setSpacing(4)
+        self.cases_label = QLabel(objectName="CardMeta")
+        self.cases_label.setWordWrap(True)
+        self.cases_label.setTextFormat(Qt.TextFormat.RichText)
+        self.cases_label.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse)
+        self.cases_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.cases_label.linkActivated.connect(lambda link: self.actions.open_case.emit(int(link)))
+        self.cases_label.hide()
+        self.open_cases: list = []
+        cases_row.addWidget(self.cases_label, 1)
+        cases_row.addStretch(0)
+        cases_row.addWidget(self.case_button, 0, Qt.AlignmentFlag.AlignTop)
+        d.addLayout(cases_row)
         # The buyer's mood in one click, and 邀评 (review invite) offered only when it fits.
         mood_row = QHBoxLayout()
         mood_row.setSpacing(3)
@@ -539,10 +560,37 @@ class BuyersTab(QWidget):
                            lambda exc: self.actions.messages.post(exc.zh, exc.en, "warning"), write=True)
 
     def _load_history(self, bid: int) -> None:
+        from ...core import aftersales
+
         self.worker.submit(lambda store: (customers.chase_history(store, bid, limit=30),
                                           reminders.buyer_reminders(store, bid),
-                                          team_queries.chase_authors(store, bid)), self._on_history,
+                                          team_queries.chase_authors(store, bid),
+                                          aftersales.list_cases(store, status="open", buyer_id=bid)), self._on_history,
                            key="buyers.history")
+
+    def open_aftersales(self) -> None:
+        """售后: the buyer's open case, or the form to open one."""
+        if self.buyer is not None:
+            self.actions.open_aftersales.emit(self.buyer.id)
+
+    def _show_cases(self, cases: list) -> None:
+        from ...core import aftersales
+
+        self.open_cases = cases
+        links = []
+        for case in cases[:4]:
+            name = i18n.pick(*aftersales.STATUSES[case.status])
+            links.append(f'<a href="{case.id}" style="color:{style.ACCENT}; text-decoration:none;">'
+                         f'{html.escape(case.ref)} {html.escape(name)} · {html.escape(case.category)}</a>')
+        more = f" +{len(cases) - 4}" if len(cases) > 4 else ""
+        self.cases_label.setText(html.escape(translate("Buyers", "售后单：")) + "  ".join(links) + more)
+        self.cases_label.setVisible(bool(cases))
+        if cases and self.buyer is not None:  # no sales chase while a case is open (core/caseguard.py)
+            self.chase_button.setEnabled(False)
+            self.chase_button.setToolTip(translate("Buyers", "售后处理中：结案前不催单"))
+        self.case_button.setText(translate("Buyers", "售后单") if cases else translate("Buyers", "开售后单"))
+        self.case_button.setToolTip(translate("Buyers", "打开这位买家未结的售后单") if cases
+                                    else translate("Buyers", "买家投诉或要退换：开售后单（停止催单）"))
 
     def open_buyer(self, buyer_id: int) -> None:
         """From a reminder's 打开: clear the filters and select this buyer."""
@@ -561,6 +609,8 @@ class BuyersTab(QWidget):
         self.detail.setEnabled(buyer is not None)
         holding.set_tag(self.holder_tag, self.holder if buyer is not None else None)
         self.take_over_button.setVisible(buyer is not None and bool(self.holder))
+        if buyer is None or (self.open_cases and self.open_cases[0].buyer_id != buyer.id):
+            self._show_cases([])
         if buyer is None:
             self.name_label.setText("")
             self.info_label.setText(translate("Buyers", "选择一位买家查看备注和催单记录"))
@@ -610,11 +660,12 @@ class BuyersTab(QWidget):
         self.info_label.setText((chip_html(buyer.marks) + "<br>" if buyer.marks else "")
                                 + html.escape("  ·  ".join(bits)))
 
-    def _on_history(self, data: tuple[list, list, dict]) -> None:
-        history, pending, authors = data
+    def _on_history(self, data: tuple[list, list, dict, list]) -> None:
+        history, pending, authors, cases = data
         if self.buyer is None:
             return
         self._info(self.buyer, pending)
+        self._show_cases([c for c in cases if c.buyer_id == self.buyer.id])
         self.history.clear()
         now = self.clock.now()
         for chase in history:
@@ -642,8 +693,10 @@ class BuyersTab(QWidget):
             return
 
         def proposed(p: reminders.ChaseProposal) -> None:
-            if p.blocked:
-                self.actions.messages.post(translate("Buyers", "这位买家还有未解答的问题：先答疑再催单"), "", "warning")
+            if p.blocked:  # open questions, or an open after-sales case: the core says which
+                zh, en = p.messages("zh"), p.messages("en")
+                self.actions.messages.post(zh[0] if zh else translate("Buyers", "这位买家还有未解答的问题：先答疑再催单"),
+                                           en[0] if en else "", "warning")
                 return
             self.actions.paste(buyer.id, buyer.nickname, p, values=p.values)  # the buyer's product fills in
 
@@ -764,6 +817,7 @@ class BuyersTab(QWidget):
             b.setText(i18n.pick(*invites.MOODS[code]))
             b.setToolTip(translate("Buyers", "买家心情：只邀请满意的买家评价（再点一次取消）"))
         self.invite_button.setText(translate("Buyers", "邀评"))
+        self._show_cases(self.open_cases)
         self._show_invite()
         self._show(self.buyer)
         if self.buyer is not None:

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core import handover, kpi, reminders, settings, shifts, zones
+from ...core import aftersales, handover, kpi, reminders, settings, shifts, zones
 from ...core.clock import from_db
 from ...core.store import Store
 from ...errors import KnownError
@@ -140,6 +140,7 @@ class Snapshot:
     previous_at: datetime | None = None
     clock_fix: shifts.ClockFix | None = None  # a shift from the future was replaced: tell the agent
     team: bool = False  # a team server is configured: 交班给同事 is offered
+    aftersales: aftersales.Kpis | None = None  # the same period's after-sales figures, with the one before
 
 
 def load_snapshot(store: Store, scope: str, ensure: bool = False) -> Snapshot:
@@ -166,8 +167,9 @@ def load_snapshot(store: Store, scope: str, ensure: bool = False) -> Snapshot:
     if previous:
         rows = store.query("SELECT at FROM handovers WHERE id = ?", (previous[0].handover_id,))
         previous_at = from_db(rows[0]["at"]) if rows else None
+    after = aftersales.kpis(store, since, until + timedelta(seconds=1))  # [since, until): what happened just now too
     return Snapshot(now, tz, shifts.agent_name(store), shift, scope, kpis, items, previous, previous_at, clock_fix,
-                    team_mode(store))
+                    team_mode(store), after)
 
 
 # ================================================================ small widgets
@@ -541,6 +543,22 @@ class HandoverTab(QWidget):
         chart_lay.addWidget(self.angles)
         col.addWidget(chart)
 
+        # --- after-sales (core/aftersales.kpis): this period beside the one before
+        self.as_title = _label("SectionTitle")
+        col.addWidget(self.as_title)
+        as_grid = QGridLayout()
+        as_grid.setSpacing(6)
+        self.as_cards: dict[str, KpiCard] = {}
+        for n, key in enumerate(("open", "closed", "median", "compensation", "refunds", "escalations")):
+            self.as_cards[key] = KpiCard()
+            as_grid.addWidget(self.as_cards[key], n // 3, n % 3)
+        for c in range(3):
+            as_grid.setColumnStretch(c, 1)
+        col.addLayout(as_grid)
+        self.as_reasons = _label("KpiLabel", wrap=True)
+        self.as_reasons.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        col.addWidget(self.as_reasons)
+
         top, top_lay = _card()
         top_head = QHBoxLayout()
         self.top_title = _label("CardTitle")
@@ -618,6 +636,7 @@ class HandoverTab(QWidget):
         self.scope.buttons["day"].setText(translate("Handover", "今天"))
         self.angle_title.setText(translate("Handover", "催单角度"))
         self.top_title.setText(translate("Handover", "常用回复"))
+        self.as_title.setText(translate("Handover", "售后（与上期相比）"))
         self.log_title.setText(translate("Handover", "工作日志"))
         for code, button in self.kind.buttons.items():
             button.setText(kind_name(code))
@@ -758,6 +777,38 @@ class HandoverTab(QWidget):
                                 if k.reminders_acted else "")
         self.angles.set_counts(k.chases_by_angle)
         self._show_top()
+        if self.snapshot is not None and self.snapshot.aftersales is not None:
+            self._show_aftersales(self.snapshot.aftersales)
+
+    def _show_aftersales(self, a: aftersales.Kpis) -> None:
+        p = a.previous
+        before = translate("Handover", "上期 {n}")
+
+        def prev(value: str) -> str:
+            return before.replace("{n}", value) if p is not None else ""
+
+        self.as_cards["open"].set(str(a.open_now), translate("Handover", "未结售后"),
+                                  translate("Handover", "本期新开 %n", None, a.opened) if a.opened else "",
+                                  "bad" if a.open_now else "")
+        self.as_cards["closed"].set(str(a.closed), translate("Handover", "已结案"), prev(str(p.closed) if p else ""))
+        median = None if a.median_hours_to_close is None else a.median_hours_to_close * 3600
+        self.as_cards["median"].set(duration_text(median), translate("Handover", "结案时长（中位）"),
+                                    prev(duration_text(p.median_hours_to_close * 3600)
+                                         if p and p.median_hours_to_close is not None else "—"))
+        self.as_cards["compensation"].set(f"¥{aftersales.yuan(a.compensation_total)}", translate("Handover", "赔偿金额"),
+                                          prev(f"¥{aftersales.yuan(p.compensation_total)}" if p else ""))
+        self.as_cards["refunds"].set(str(a.refunds), translate("Handover", "退款"), prev(str(p.refunds) if p else ""),
+                                     "bad" if p is not None and a.refunds > p.refunds else "")
+        self.as_cards["escalations"].set(str(a.escalations), translate("Handover", "升级主管"),
+                                         translate("Handover", "超权限 %n 次", None, a.blocked_offers)
+                                         if a.blocked_offers else "")
+        last = dict(p.refund_reasons) if p is not None else {}
+        pairs = [(name, n, last.get(name, 0)) for name, n in a.refund_reasons]
+        pairs += [(name, 0, n) for name, n in (p.refund_reasons if p else []) if name not in dict(a.refund_reasons)]
+        line = translate("Handover", "{name} {n}（上期 {m}）")
+        reasons = [line.replace("{name}", name).replace("{n}", str(n)).replace("{m}", str(m)) for name, n, m in pairs]
+        self.as_reasons.setText(translate("Handover", "退款原因：{reasons}").replace(
+            "{reasons}", i18n.pick("、", ", ").join(reasons)) if reasons else translate("Handover", "本期没有退款"))
 
     def _show_top(self) -> None:
         _clear(self.top_rows)

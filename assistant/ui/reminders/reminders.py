@@ -158,6 +158,13 @@ class ChaseActions(QObject):
     chased = Signal(int)
     #: team mode: this panel took over the buyer (its id) from another agent
     taken_over = Signal(int)
+    #: show this after-sales case (its id): the 售后 tab (ui/aftersales)
+    open_case = Signal(int)
+    #: after-sales for this buyer (id): their open case, or the form to open one
+    open_aftersales = Signal(int)
+    #: after-sales for a nickname no buyer has yet (nickname, platform, shop): the form, the buyer is
+    #: starred when the case is saved
+    new_case_for = Signal(str, str, str)
 
     def __init__(self, worker: StoreWorker, clock: Clock | None = None, parent: QObject | None = None, *,
                  messages: MessageBridge | None = None) -> None:
@@ -340,13 +347,54 @@ class ChaseActions(QObject):
 
         self.worker.submit(star, done, self._error, write=True)
 
+    def aftersales_nickname(self, nickname: str) -> None:
+        """After-sales hotkey: the buyer with this nickname (on the platform and shop of the last buyer
+        starred, else any shop) gets their open case shown, or the form; an unknown nickname gets the
+        form for a new buyer, starred with the case when it is saved (nothing is stored before)."""
+        nick = (nickname or "").strip()
+        if not nick:
+            return
+        place = self.last_place
+
+        def find(store: Any) -> tuple[int | None, str, str]:
+            platform, shop = place or _last_place(store)
+            rows = store.query("SELECT id, platform, shop FROM buyers WHERE nickname = ? "
+                               "ORDER BY (platform = ? AND shop = ?) DESC, starred_at IS NULL, "
+                               "IFNULL(starred_at, created_at) DESC, id DESC LIMIT 1", (nick, platform, shop))
+            if rows:
+                return rows[0]["id"], rows[0]["platform"], rows[0]["shop"]
+            return None, platform, shop
+
+        def done(found: tuple[int | None, str, str]) -> None:
+            buyer_id, platform, shop = found
+            if buyer_id is not None:
+                self.open_aftersales.emit(buyer_id)
+            else:
+                self.new_case_for.emit(nick, platform, shop)
+
+        self.worker.submit(find, done, self._error)
+
+    def followed_up(self, reminder_id: int, case_id: int) -> None:
+        """An after-sales follow-up's 已跟进: the case's next follow-up is scheduled, the card goes."""
+        from ...core import aftersales
+
+        now = self.clock.now()
+
+        def done(_case: Any) -> None:
+            self.handled.emit(reminder_id)
+            self.messages.post(translate("Reminders", "已记录跟进，下次跟进已安排"), "", "success")
+
+        self.worker.submit(lambda store: aftersales.followed_up(store, case_id, now=now), done, self._error,
+                           write=True)
+
     def next_chase(self, token: int) -> None:
         """Next-chase hotkey: the earliest reminder due now gets its proposed script pasted."""
         now = self.clock.now()
 
         def pick(store: Any) -> tuple[reminders.DueReminder, reminders.ChaseProposal] | None:
             for item in reminders.due(store, now, limit=50):
-                if item.buyer_id is not None and item.kind != "phone":
+                # an after-sales follow-up is no chase: its card opens the case instead
+                if item.buyer_id is not None and item.kind not in ("phone", "aftersales"):
                     return item, reminders.propose(store, item.buyer_id, now)
             return None
 
@@ -448,10 +496,22 @@ class ReminderCard(QFrame):
         self.open_button.clicked.connect(lambda: self.actions.open_buyer.emit(self.item.buyer_id))
         self.done_button = self._button("check", primary=True)
         self.done_button.clicked.connect(lambda: self.actions.complete(self.item.id))
-        for b in (self.paste_button, self.override_button, self.done_button, self.snooze_button, self.paid_button,
-                  self.lost_button, self.open_button):
+        # After-sales: a follow-up card opens its case (and says 已跟进); a chase card can open a case for
+        # the buyer when the chat turns into a complaint.
+        self.case_button = self._button("lifebuoy", primary=item.kind == "aftersales")
+        self.case_button.clicked.connect(self.on_case)
+        self.followed_button = self._button("check")
+        self.followed_button.clicked.connect(self.on_followed)
+        if item.kind != "aftersales":
+            # a chase card's row is full (in English already): the icon sits in the header, by the due time
+            self.case_button.setFixedSize(26, 22)
+            head.addWidget(self.case_button, 0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+        for b in (self.paste_button, self.override_button, self.done_button, self.case_button, self.followed_button,
+                  self.snooze_button, self.paid_button, self.lost_button, self.open_button):
+            if b is self.case_button and item.kind != "aftersales":
+                continue
             row.addWidget(b, 0 if b is self.open_button else 2 if b in (self.paste_button, self.override_button,
-                                                                        self.done_button) else 1)
+                                                                        self.done_button, self.case_button) else 1)
         layout.addLayout(row)
         self.snooze_row = QWidget()
         snooze_layout = QHBoxLayout(self.snooze_row)
@@ -468,17 +528,27 @@ class ReminderCard(QFrame):
         self.snooze_row.hide()
         layout.addWidget(self.snooze_row)
         phone = item.kind == "phone"
-        for b in (self.paste_button, self.paid_button, self.lost_button, self.open_button):
-            b.setVisible(not phone and item.buyer_id is not None)
+        followup = item.kind == "aftersales"
+        self.case: Any = None  # aftersales.Case of a follow-up card, once read
+        of_buyer = not phone and item.buyer_id is not None
+        for b in (self.paste_button, self.paid_button, self.lost_button):
+            b.setVisible(of_buyer and not followup)  # a follow-up is no sales chase
+        for b in (self.open_button, self.case_button):
+            b.setVisible(of_buyer)
+        self.followed_button.setVisible(followup)
         self.done_button.setVisible(phone or item.buyer_id is None)
         self.paste_button.setEnabled(False)
+        self.case_button.setEnabled(not followup)  # a follow-up's case is read first
+        self.followed_button.setEnabled(False)
         self._override = False
         self.holder: str | None = None  # team mode: another agent following this buyer
         self._retranslate()
         self._recheck = QTimer(self)
         self._recheck.setInterval(RECHECK_MS)
         self._recheck.timeout.connect(self.recheck)
-        if item.buyer_id is not None and not phone:
+        if followup:
+            self._load_case()
+        elif item.buyer_id is not None and not phone:
             actions.propose(item.buyer_id, self.set_proposal)
             actions.holder_of(item.buyer_id, self.set_holder)
             actions.taken_over.connect(self._on_taken_over)
@@ -495,6 +565,32 @@ class ReminderCard(QFrame):
             b.setIcon(icons.icon(icon_name, "#ffffff" if primary else style.ICON))
             b.setIconSize(QSize(14, 14))
         return b
+
+    def _load_case(self) -> None:
+        from ...core import aftersales
+
+        rid = self.item.id
+        self.actions.worker.submit(lambda store: aftersales.case_of_reminder(store, rid), self.set_case,
+                                   self.actions._error)
+
+    def set_case(self, case: Any) -> None:
+        """The after-sales case of a follow-up card (None: the case is gone)."""
+        self.case = case
+        self.case_button.setEnabled(case is not None)
+        self.followed_button.setEnabled(case is not None and case.open)
+        self._retranslate()
+        self.proposal_ready.emit()  # the card's height changed
+
+    def on_case(self) -> None:
+        if self.item.kind == "aftersales":
+            if self.case is not None:
+                self.actions.open_case.emit(self.case.id)
+        elif self.item.buyer_id is not None:
+            self.actions.open_aftersales.emit(self.item.buyer_id)
+
+    def on_followed(self) -> None:
+        if self.case is not None:
+            self.actions.followed_up(self.item.id, self.case.id)
 
     def set_proposal(self, proposal: reminders.ChaseProposal) -> None:
         self.proposal = proposal
@@ -542,7 +638,7 @@ class ReminderCard(QFrame):
 
     def recheck(self) -> None:
         """The proposal and its warnings as they are now (the agent's override kept)."""
-        if self.isVisible() and self.item.buyer_id is not None:
+        if self.isVisible() and self.item.buyer_id is not None and self.item.kind != "aftersales":
             self.actions.propose(self.item.buyer_id, self.set_proposal, override=self._override)
             self.actions.holder_of(self.item.buyer_id, self.set_holder)
 
@@ -570,7 +666,11 @@ class ReminderCard(QFrame):
             parts.append(html.escape(step))
         elif item.kind == "wave":
             parts.append(html.escape(translate("Reminders", "大促催付：{name}").replace("{name}", item.promotion_name or "")))
-        if item.last_chase_at:
+        elif item.kind == "aftersales":
+            parts.append(html.escape(cadence))
+        if item.kind == "aftersales":
+            pass  # a follow-up is about the case, not the last sales chase
+        elif item.last_chase_at:
             parts.append(html.escape(translate("Reminders", "上次：{title}，{ago}")
                                      .replace("{title}", item.last_chase_title or "—")
                                      .replace("{ago}", ago(item.last_chase_at, now))))
@@ -588,7 +688,20 @@ class ReminderCard(QFrame):
         self.snooze_label.setText(translate("Reminders", "推迟"))
         for minutes, b in self.snooze_buttons.items():
             b.setText(translate("Reminders", "%n 分钟", None, minutes))
+        # on a chase card an icon only, like 打开: the row is full (in English already without it)
+        self.case_button.setText(translate("Reminders", "打开售后单") if item.kind == "aftersales" else "")
+        self.case_button.setToolTip(translate("Reminders", "打开这位买家的售后单") if item.kind == "aftersales"
+                                    else translate("Reminders", "买家要售后：打开或新开售后单（停止催单）"))
+        self.followed_button.setText(translate("Reminders", "已跟进"))
+        self.followed_button.setToolTip(translate("Reminders", "已跟进这张售后单：安排下一次跟进"))
         p = self.proposal
+        if item.kind == "aftersales":
+            self._case_text()
+            self.warning.hide()
+            self.override_button.hide()
+            self.paste_button.hide()
+            self.held_row.hide()
+            return
         if item.kind == "phone":
             self.script.setText(html.escape(translate(
                 "Reminders", "打电话给高客单、意向明显的标星买家（电话号码在“客户”页按需显示）。")))
@@ -622,6 +735,17 @@ class ReminderCard(QFrame):
         for w in (self.due_label, self.warning):
             w.style().unpolish(w)
             w.style().polish(w)
+
+    def _case_text(self) -> None:
+        case = self.case
+        if case is None:
+            self.script.setText(f'<span style="color:{style.TEXT_3};">{html.escape(translate("Reminders", "正在读取售后单…"))}</span>')
+            return
+        n = {k: v[:1].upper() + v[1:] for k, v in case.names("en" if i18n.is_english() else "zh").items()}
+        head = translate("Reminders", "售后单 {ref} · {status} · 第 {step}/4 步").replace("{ref}", case.ref) \
+            .replace("{status}", n["status"]).replace("{step}", str(case.step))
+        self.script.setText(f'<span style="color:{style.TEXT_2}; font-size:11px;">{html.escape(head)} · '
+                            f'{html.escape(n["mood"])}</span><br>{html.escape(case.problem[:160])}')
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
@@ -824,6 +948,8 @@ class ReminderPopup(QWidget):
         n = len(self.cards) + self._overflow
         if self._missed_ids and len(self._missed_ids) == len(self.cards):
             self.title.setText(translate("Reminders", "错过的催单提醒（%n）", None, n))
+        elif self.cards and all(c.item.kind == "aftersales" for c in self.cards.values()):
+            self.title.setText(translate("Reminders", "该跟进售后了（%n）", None, n))  # no chase among them
         else:
             self.title.setText(translate("Reminders", "该催单了（%n）", None, n))
         self.close_button.setToolTip(translate("Reminders", "关闭（提醒保留在“提醒”页）"))

@@ -14,7 +14,7 @@ from ...core.clock import Clock, SystemClock
 from ...services.worker import StoreWorker
 from ..team import queries as team_queries
 from ..team.holder import blocked_text, following_text
-from ..widgets import icons, style
+from ..widgets import i18n, icons, style
 from .reminders import CARD_STYLE, ChaseActions, ReminderCard, clock_text, in_time, platform_name
 
 translate = QCoreApplication.translate
@@ -117,9 +117,13 @@ class RemindersTab(QWidget):
                 marks = ("  [" + "、".join(r.marks) + "]") if r.marks else ""
                 holder = held.get(r.buyer_id) if r.buyer_id is not None else None
                 tag = f"  · {following_text(holder)}" if holder else ""
-                row = QListWidgetItem(icons.icon("clock" if key != "now" else "bell",
-                                                 style.WARN if key == "now" else style.TEXT_3),
-                                      f"{when}   {who}  {where}{marks}{tag}")
+                kind = ""
+                icon = "clock" if key != "now" else "bell"
+                if r.kind == "aftersales":  # a case's follow-up, not a chase: said so, with the case's icon
+                    kind = "  · " + i18n.pick(r.cadence_name, r.cadence_name_en or r.cadence_name)
+                    icon = "lifebuoy"
+                row = QListWidgetItem(icons.icon(icon, style.WARN if key == "now" else style.TEXT_3),
+                                      f"{when}   {who}  {where}{kind}{marks}{tag}")
                 if holder:
                     row.setToolTip(blocked_text(holder))
                 row.setData(ITEM_ROLE, r)

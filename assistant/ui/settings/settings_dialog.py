@@ -403,6 +403,31 @@ class SettingsDialog(QDialog):
             editor = _Editor(s, numbers, get_numbers,
                              lambda v, w=numbers: w.setText(", ".join(str(x) for x in v) if isinstance(v, list) else str(v)))
             label = self._label(s)
+        elif s.type == "json" and isinstance(s.default, list) and s.default \
+                and all(isinstance(v, str) for v in s.default):
+            # a list of words (邀评 groups): one line, apart by commas or spaces, not JSON
+            words = QLineEdit()
+            words.setPlaceholderText("，".join(s.default))
+
+            def get_words(w: QLineEdit = words) -> Any:
+                return [p for p in re.split(r"[,，、\s]+", w.text().strip()) if p]
+
+            editor = _Editor(s, words, get_words,
+                             lambda v, w=words: w.setText("，".join(str(x) for x in v) if isinstance(v, list) else str(v)))
+            label = self._label(s)
+        elif s.name == "search.synonyms":
+            # one group per line, words apart by spaces, / or 、: what a shop manager can type
+            groups = QPlainTextEdit()
+            groups.setMaximumHeight(120)
+            groups.setPlaceholderText(translate("Settings", "每行一组意思相同的词，用空格隔开，例如：\n退钱 钱退 返款\n亲子装 家庭装"))
+
+            def get_groups(t: QPlainTextEdit = groups) -> Any:
+                lines = [line for line in t.toPlainText().splitlines() if line.strip()]
+                return [[w for w in re.split(r"[\s/、，,]+", line.strip()) if w] for line in lines]
+
+            editor = _Editor(s, groups, get_groups,
+                             lambda v, t=groups: t.setPlainText("\n".join(" ".join(g) for g in v or [])))
+            label = self._label(s)
         elif s.type == "json":
             text = QPlainTextEdit()
             text.setMaximumHeight(90)

@@ -162,7 +162,11 @@ class ConflictCard(QFrame):
         elif c.kind == "refused":
             zh, en = theirs.get("reason_zh"), theirs.get("reason")
             reason = str((en if i18n.is_english() else zh) or en or zh or "")
-            self.headline.setText(translate("Team", "店铺话术“{title}”未能应用").replace("{title}", title))
+            if (c.mine or {}).get("op") == "aftersales.case":  # an after-sales case's change (售后单 #N)
+                number = str((c.mine or {}).get("title") or "").rpartition("#")[2]
+                self.headline.setText(translate("Team", "售后单 #{n} 的改动未能同步").replace("{n}", number))
+            else:
+                self.headline.setText(translate("Team", "店铺话术“{title}”未能应用").replace("{title}", title))
             self.note.setText(translate("Team", "原因：{reason}").replace("{reason}", reason))
         elif c.kind == "collision":
             self.headline.setText(translate("Team", "撞单：{holder} 跟进中的买家被 {chaser} 催单了")

@@ -44,7 +44,7 @@ QToolTip {{ background: {TEXT}; color: white; border: none; padding: 4px 6px; }}
 
 QTabBar#MainTabs {{ background: transparent; }}
 QTabBar#MainTabs::tab {{
-    background: transparent; color: {TEXT_2}; padding: 8px 9px 7px 9px; margin: 0 1px;
+    background: transparent; color: {TEXT_2}; padding: 8px 5px 7px 5px; margin: 0;
     border: none; border-bottom: 2px solid transparent; font-size: 13px;
 }}
 QTabBar#MainTabs::tab:selected {{ color: {ACCENT}; border-bottom: 2px solid {ACCENT}; font-weight: 600; }}

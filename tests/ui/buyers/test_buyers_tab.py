@@ -176,6 +176,7 @@ def test_reminders_tab_sections_and_actions(qtbot, cworker, actions, clock, csto
 
 class FakePasteFlow(QObject):
     star_requested = Signal(str)
+    aftersales_requested = Signal(str)
     next_chase_requested = Signal(int)
     usage_recorded = Signal(int)
     attributed_paste_done = Signal(str, int, bool)

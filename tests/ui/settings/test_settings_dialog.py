@@ -110,3 +110,21 @@ def test_the_panel_applies_saved_settings_live(qtbot, panel, store):
     assert not panel.is_always_on_top()
     assert not panel.pin_button.isChecked()
     qtbot.waitUntil(lambda: panel.frameGeometry().width() == 400)
+
+
+def test_the_shops_synonyms_one_group_per_line(qtbot, worker, store, data_dir):
+    """搜索同义词 in the settings: a line per group, words apart by spaces, / or 、; a line of one word is
+    refused beside the editor and nothing is stored."""
+    dialog = open_settings(qtbot, worker, data_dir)
+    text = dialog.editors["search.synonyms"].widget
+    text.setPlainText("退钱 钱退/返款\n\n亲子装、家庭装\n")
+    with qtbot.waitSignal(dialog.saved):
+        dialog.save()
+    assert settings.get(store, "search.synonyms") == [["退钱", "钱退", "返款"], ["亲子装", "家庭装"]]
+    again = open_settings(qtbot, worker, data_dir)
+    assert again.editors["search.synonyms"].widget.toPlainText() == "退钱 钱退 返款\n亲子装 家庭装"
+    again.editors["search.synonyms"].widget.setPlainText("只有一个词")
+    again.save()
+    qtbot.waitUntil(lambda: again.error_text("search.synonyms") != "", timeout=5000)
+    assert "2 到" in again.error_text("search.synonyms")
+    assert settings.get(store, "search.synonyms") == [["退钱", "钱退", "返款"], ["亲子装", "家庭装"]]

@@ -153,3 +153,22 @@ def test_team_state_tooltip_has_the_last_sync_time(qtbot, store, make_panel):
     panel = make_panel()
     panel.set_team_state("online")
     qtbot.waitUntil(lambda: "上次同步：" in panel.team_state.toolTip())
+
+
+def test_a_refused_after_sales_change_is_named_as_the_case(qtbot, worker, store):
+    """A change of 售后单 #7 the server refused (a colleague moved it first) is headed as that case, in
+    both languages, not as a shop reply."""
+    join_team(store, "agent")
+    outbox.record_conflict(store, "refused", "0b7c0d6e-0000-4000-8000-000000000007",
+                           {"op": "aftersales.case", "title": "售后单 #7", "events": []},
+                           {"reason_zh": "这张售后单已被同事改动", "reason": "a colleague changed this case first"})
+    dialog = open_dialog(qtbot, worker)
+    (card,) = dialog.cards
+    assert card.headline.text() == "售后单 #7 的改动未能同步"
+    assert "同事" in card.note.text()
+    i18n.install("en")
+    try:
+        qtbot.waitUntil(lambda: card.headline.text() == "A change to after-sales case #7 was not synced")
+        assert card.note.text() == "Reason: a colleague changed this case first"
+    finally:
+        i18n.install("zh_CN")
