@@ -345,6 +345,7 @@ def connect_panel(panel, tray, hotkeys, flow) -> None:  # noqa: ANN001 - Qt obje
     panel.hotkey_capture_active.connect(hotkeys.suspend_for_capture)
     # paste flow -> panel
     flow.focus_search_requested.connect(panel.focus_search)
+    flow.suggest_requested.connect(panel.suggest_for)
     flow.add_reply_requested.connect(panel.add_reply_with_text)
     flow.fields_needed.connect(panel.ask_fields)
     flow.usage_recorded.connect(lambda _reply_id: panel.refresh_soon())

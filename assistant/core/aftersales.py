@@ -433,6 +433,7 @@ class Event:
         data = asdict(self)
         data["at"] = to_db(self.at)
         data["amount_yuan"] = yuan(self.amount)
+        data["detail"], data["detail_en"] = detail_text(self.detail, "zh"), detail_text(self.detail, "en")
         return data
 
     def describe(self, lang: str = "zh") -> str:
@@ -448,8 +449,22 @@ class Event:
         if self.status_to and self.status_to != self.status_from:
             parts.append(f"[{STATUSES[self.status_to][i]}]")
         if self.detail:
-            parts.append(self.detail)
+            parts.append(detail_text(self.detail, lang))
         return " ".join(parts)
+
+
+BOTH = "\x1f"  # separates the Chinese and English of a history line the app wrote
+
+
+def _both(zh: str, en: str) -> str:
+    return f"{zh}{BOTH}{en}"
+
+
+def detail_text(detail: str, lang: str = "zh") -> str:
+    """A history line's detail in one language: text the app wrote is stored in both (zh \x1f en);
+    what an agent typed is shown as typed."""
+    zh, sep, en = (detail or "").partition(BOTH)
+    return en if sep and lang == "en" else zh
 
 
 EVENT_NAMES: dict[str, tuple[str, str]] = {
@@ -1150,7 +1165,7 @@ def make_offer(store: Store, ref: Any, offer: Any, amount: Any = None, *, note: 
             raise ValidationError("已经在等主管决定，请等主管答复", "Already waiting for the supervisor's decision",
                                   field="offer")
         _event(store, case.id, "offer_blocked", now, by=agent, status_from=case.status, status_to=case.status,
-               offer=check.offer, amount=check.amount, detail=check.reason("zh"))
+               offer=check.offer, amount=check.amount, detail=_both(check.reason("zh"), check.reason("en")))
         summary = _escalate(store, case, now, reason=note, requested=check)
         caseteam.queue_case(store, case.id, start, mark)
     log.info("case %s: offer %s above the limit, escalated", case.id, check.offer)
@@ -1163,7 +1178,7 @@ def _escalate(store: Store, case: Case, now: datetime, *, reason: str, requested
     summary = summary_text(store, case, requested=requested, reason=reason, now=now)
     _event(store, case.id, "escalated", now, by=current_agent(store), status_from=before, status_to="manager",
            offer=requested.offer if requested else None, amount=requested.amount if requested else None,
-           detail=reason or (requested.reason("zh") if requested else ""))
+           detail=reason or (_both(requested.reason("zh"), requested.reason("en")) if requested else ""))
     return summary
 
 
@@ -1264,7 +1279,7 @@ def decide(store: Store, ref: Any, *, approve: bool, by: str, offer: Any = None,
         if approve:
             db.execute("UPDATE aftersales_cases SET step = max(step, 3) WHERE id = ?", (case.id,))
             _event(store, case.id, "offer", now, by=who, role="supervisor", status_from="manager", status_to="proposed",
-                   offer=kind, amount=fen, detail=f"主管{who}批准")
+                   offer=kind, amount=fen, detail=_both(f"主管{who}批准", f"approved by supervisor {who}"))
         caseteam.queue_case(store, case.id, "manager", mark)
     log.info("case %s decided (%s)", case.id, "approved" if approve else "declined")
     return get_case(store, case.id)
@@ -1343,7 +1358,8 @@ def resolve(store: Store, ref: Any, outcome: Any, *, amount: Any = None, note: s
                    (kind, fen, case.id))
         _move(store, case, "resolved", now)
         _event(store, case.id, "resolved", now, by=current_agent(store), status_from=before, status_to="resolved",
-               offer=offer, amount=fen, detail=(OUTCOMES[kind][0] + (f"：{note}" if note else "")))
+               offer=offer, amount=fen, detail=_both(OUTCOMES[kind][0] + (f"：{note}" if note else ""),
+                                                     OUTCOMES[kind][1] + (f": {note}" if note else "")))
         caseteam.queue_case(store, case.id, start, mark)
     log.info("case %s resolved (%s)", case.id, kind)
     return get_case(store, case.id)

@@ -38,6 +38,7 @@ ACTIONS: dict[str, tuple[str, str, str]] = {
     "star_selection": ("Ctrl+Alt+X", "标星所选买家", "Star the selected buyer"),
     # 售后 (shòuhòu): the case of the buyer whose nickname is selected, or the form to open one
     "aftersales_selection": ("Ctrl+Alt+H", "为所选买家开售后单", "After-sales case for the selected buyer"),
+    "suggest_selection": ("Ctrl+Alt+S", "按所选买家消息推荐回复", "Suggest replies for the selected message"),
     "next_chase": ("Ctrl+Alt+N", "粘贴下一条催单", "Paste the next chase script"),
     "add_selection": ("Ctrl+Alt+R", "将所选文字存为回复", "Save the selection as a reply"),
     "toggle_pause": ("Ctrl+Alt+P", "暂停/恢复全部快捷键", "Pause/resume all hotkeys"),

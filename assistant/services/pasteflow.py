@@ -39,6 +39,8 @@ Signals:
     next_chase_requested(token)          global action: paste the next chase script; answer with
                                          paste_reply_to(token, reply_id, values)
     add_reply_requested(text)            global action: open the reply editor pre-filled
+    suggest_requested(text)              global action: the replies for this buyer's message (the
+                                         selected text), listed in the panel
     pause_toggle_requested()             global action: the pause key (HotkeyMap.toggle_pause)
     usage_recorded(reply_id)             record_use committed: refresh usage-ranked lists
     attributed_paste_done(attribution, reply_id, ok)
@@ -137,6 +139,7 @@ class PasteFlow(QObject):
     focus_search_requested = Signal()
     star_requested = Signal(str)
     aftersales_requested = Signal(str)
+    suggest_requested = Signal(str)
     next_chase_requested = Signal(int)
     add_reply_requested = Signal(str)
     pause_toggle_requested = Signal()
@@ -375,6 +378,8 @@ class PasteFlow(QObject):
                 self._copy_selection(target, self._aftersales_from_text, self._hotkey_key(action_id))
             elif action == "add_selection":
                 self._copy_selection(target, self._add_from_text, self._hotkey_key(action_id))
+            elif action == "suggest_selection":
+                self._copy_selection(target, self._suggest_from_text, self._hotkey_key(action_id))
             else:
                 log.warning("unknown hotkey action %s", action)
         except KnownError as exc:
@@ -674,6 +679,11 @@ class PasteFlow(QObject):
         nick = text.splitlines()[0].strip()[:64]
         log.info("aftersales_selection: nickname read (%s)", selection_marker(nick))
         self.aftersales_requested.emit(nick)
+
+    def _suggest_from_text(self, text: str) -> None:
+        message = " ".join(text.split())[:replies.MAX_MESSAGE_CHARS]  # one line: the search box's
+        log.info("suggest_selection: message read (%s)", selection_marker(message))
+        self.suggest_requested.emit(message)
 
     def _add_from_text(self, text: str) -> None:
         log.info("add_selection: text read (%s)", selection_marker(text))

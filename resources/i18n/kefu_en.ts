@@ -430,6 +430,18 @@
         <translation>Add</translation>
     </message>
     <message>
+        <source>诉求</source>
+        <translation>Wants</translation>
+    </message>
+    <message>
+        <source>买家想要的处理方式</source>
+        <translation>What the buyer wants done</translation>
+    </message>
+    <message>
+        <source>问题分类</source>
+        <translation>What went wrong (category)</translation>
+    </message>
+    <message>
         <source>程度</source>
         <translation>Severity</translation>
     </message>
@@ -2219,6 +2231,10 @@
         <translation>One group of words meaning the same per line, separated by spaces, e.g.:
 退钱 钱退 返款 (refund)
 亲子装 家庭装 (family outfit)</translation>
+    </message>
+    <message>
+        <source>多个词用逗号隔开</source>
+        <translation>Words separated by commas</translation>
     </message>
     <message>
         <source>如 千牛、AliWorkBench、京麦</source>

@@ -280,3 +280,22 @@ def test_a_uuid_prefix_of_digits_only_still_finds_its_case(st):
         db.execute("UPDATE aftersales_cases SET uuid = ? WHERE id = ?", ("67767979-1234-4abc-8def-0123456789ab", case.id))
     assert af.get_case(st, "67767979").id == case.id  # no case number 67767979: the uuid prefix
     assert af.get_case(st, str(case.id)).id == case.id
+
+
+def test_history_lines_the_app_writes_read_in_the_agents_language(store):
+    """A blocked offer's reason, a supervisor's approval and the outcome are written by the app: the
+    history shows them in Chinese or English; a note an agent typed stays as typed in both."""
+    b = reminders.star(store, platform="taobao", shop="旗舰店", nickname="双语")
+    case = af.open_case(store, buyer_id=b.id, problem="杯子碎了", category="quality", severity="light",
+                        wanted="compensation", mood="upset")
+    af.advance_step(store, case.id)
+    af.make_offer(store, case.id, "compensate", "500")  # above the default light limit
+    af.update_case(store, case.id, note="买家说下午有空")
+    lines = {lang: [e.describe(lang) for e in af.history(store, case.id)] for lang in ("zh", "en")}
+    assert all("\x1f" not in line for lang in lines for line in lines[lang])
+    assert any("above your limit" in line for line in lines["en"])
+    assert not any("above your limit" in line for line in lines["zh"])
+    assert any("买家说下午有空" in line for line in lines["en"])  # typed by the agent: as typed
+    (event,) = [e for e in af.history(store, case.id) if e.kind == "offer_blocked"]
+    data = event.to_dict()
+    assert "above your limit" in data["detail_en"] and "\x1f" not in data["detail"]

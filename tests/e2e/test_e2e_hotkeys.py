@@ -257,6 +257,34 @@ def test_aftersales_case_from_selection(session):
     session.app.wait_log("after-sales form shown for a new buyer", timeout=5, since=mark)
 
 
+def test_suggestions_for_the_selected_message(session):
+    """(Before test_add_selection_as_reply, which leaves the reply editor open.) The buyer's message
+    selected in the chat client, Ctrl+Alt+S: the panel lists the replies for
+    it (the same as `kefu replies suggest`), Enter pastes the first into the chat window, and the
+    clipboard is as it was."""
+    from assistant.core import search
+
+    message = "亲 我的退款多久能到账啊"
+    store = open_store(paths.db_path(session.data_dir))
+    try:
+        ours = replies.create_reply(store, title="退款多久到账", body="退款原路退回，1到3个工作日到账，请留意支付账户～",
+                                    code="e2e-tk")
+        search.start_background_loading(session.data_dir / "e2e-cache").join()
+        hit, expected = replies.suggest(store, message)[0]
+    finally:
+        store.close()
+    assert not expected.fields and expected.id == ours.id
+    mark = session.app.mark()
+    _selected_text_action(session, "ctrl+alt+s", message, "suggest_selection: message read")
+    session.app.wait_log("suggestions shown: ", timeout=5, since=mark)
+    assert f"first {expected.id}" in session.app.log_text()[mark:]
+    press(session.xvfb, "Return")
+    state = session.chat.wait(lambda st: st["text"] == expected.body, timeout=3.0)
+    assert state["text"] == expected.body  # the selection was replaced by the reply
+    assert wait_clipboard(session.xvfb, ORIGINAL_CLIPBOARD) == ORIGINAL_CLIPBOARD
+    assert keys_down(session.xvfb) == []
+
+
 def test_add_selection_as_reply(session):
     _selected_text_action(session, "ctrl+alt+r", "亲，这款是加厚款，零下十度也不怕冷～", "add_selection: text read")
 
@@ -324,3 +352,4 @@ def test_hotkey_while_the_panel_has_focus_pastes_into_the_chat_window(session):
     assert state["text"] == body
     assert desktop.focused_window(session.xvfb) == session.chat.window
     assert wait_clipboard(session.xvfb, ORIGINAL_CLIPBOARD) == ORIGINAL_CLIPBOARD
+

@@ -97,7 +97,7 @@ class Signals:
         self.seen: list[tuple] = []
         hk.map.messages.message.connect(lambda m: self.seen.append((m.level, m.zh, m.en)))
         for name in ("conflict", "pasted", "paste_failed", "fields_needed",
-                     "focus_search_requested", "star_requested", "aftersales_requested", "next_chase_requested",
+                     "focus_search_requested", "star_requested", "aftersales_requested", "suggest_requested", "next_chase_requested",
                      "add_reply_requested",
                      "paused", "hotkeys_changed", "usage_recorded", "attributed_paste_done"):
             for source in (hk.map, hk.flow):

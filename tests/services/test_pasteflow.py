@@ -287,6 +287,20 @@ def test_aftersales_case_from_selection(env, caplog):
     assert nick not in caplog.text and "aftersales_selection: nickname read (len=" in caplog.text
 
 
+def test_suggestions_for_the_selected_message(env, caplog):
+    """The suggestion hotkey copies the buyer's selected message like the star hotkey, as one line,
+    and asks the panel for its replies; the clipboard is as it was and the text is never logged."""
+    message = "亲 我的退款\n多久能到账啊"
+    hk, backend, clipboard, scheduler, signals, log = _selection_env(env, message)
+    with caplog.at_level(logging.INFO):
+        backend.hotkeys.press("Ctrl+Alt+S")
+        scheduler.advance(100)
+    assert signals.of("suggest_requested") == [("亲 我的退款 多久能到账啊",)]
+    assert signals.of("star_requested") == []
+    assert clipboard.formats == ORIGINAL
+    assert "退款" not in caplog.text and "suggest_selection: message read (len=" in caplog.text
+
+
 def test_star_with_nothing_selected(env):
     hk, backend, clipboard, scheduler, signals, log = _selection_env(env, None)
     backend.hotkeys.press("Ctrl+Alt+X")

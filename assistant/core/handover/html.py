@@ -195,7 +195,7 @@ def render_html(doc: dict, cadence_names: dict[str, str] | None = None, sec: Sec
         history = "<br>".join(_e(f"{t(e['at'])} {e['by_name'] or ''} {aftersales.EVENT_NAMES.get(e['kind'], (e['kind'],))[0]}"
                                  f"{(' ' + aftersales.OFFERS[e['offer']][0]) if e['offer'] else ''}"
                                  f"{(' ¥' + aftersales.yuan(e['amount'])) if e['amount'] is not None else ''}"
-                                 f"{(' ' + e['detail']) if e['detail'] else ''}") for e in c["events"][-5:])
+                                 f"{(' ' + aftersales.detail_text(e['detail'])) if e['detail'] else ''}") for e in c["events"][-5:])
         return (f"<tr><td>{_e(b.get('nickname', ''))}</td><td>{_e(_platform(b.get('platform', '')))} "
                 f"{_e(b.get('shop', ''))}</td><td>{_e(aftersales.STATUSES[c['status']][0])}</td>"
                 f'<td class="num">{c["step"]}/4</td><td>{_e(aftersales.SEVERITIES[c["severity"]][0])} · '

@@ -97,7 +97,8 @@ def render_xlsx(doc: dict, path: Path | str, cadence_names: dict[str, str] | Non
                    aftersales.WANTED[x["case"]["wanted"]][0], x["case"]["category"]["name"], x["case"]["order_no"],
                    x["case"]["product"], x["case"]["problem"], x["case"]["warehouse_findings"],
                    x["case"]["manager_decision"],
-                   "\n".join(f"{aftersales.EVENT_NAMES.get(e['kind'], (e['kind'],))[0]} {e['detail']}".strip()
+                   "\n".join(f"{aftersales.EVENT_NAMES.get(e['kind'], (e['kind'],))[0]} "
+                             f"{aftersales.detail_text(e['detail'])}".strip()
                              for e in x["case"]["events"]),
                    when(x["next"]["due_at"]) if x["next"] else None, when(x["case"]["opened_at"])] for x in sec.cases))
     xw.sheet("工作日志", [("时间", "date"), ("类型", "text"), ("内容", "wrap"), ("客服", "text")],

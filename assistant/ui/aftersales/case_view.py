@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
@@ -98,6 +98,7 @@ class CaseData:
     tz: tzinfo
     summary: str | None  # the escalation text while the case waits for the supervisor
     supervisor: bool = False  # team mode, a supervisor's login: they decide under their own name
+    categories: list[af.Category] = field(default_factory=list)  # the case's shop's, for the category box
 
 
 def load_case(store: Any, case_id: int) -> CaseData:
@@ -106,7 +107,8 @@ def load_case(store: Any, case_id: int) -> CaseData:
                     af.history(store, case.id), af.followups(store, case.id), af.may_decide(store),
                     af.current_agent(store), reminders.get_config(store).agent_tz,
                     af.summary_text(store, case) if case.status == "manager" else None,
-                    bool(customers.team_role(store)) and af.may_decide(store))
+                    bool(customers.team_role(store)) and af.may_decide(store),
+                    af.list_categories(store, case.shop))
 
 
 # ================================================================ small widgets
@@ -277,6 +279,23 @@ class CaseView(QWidget):
         self.severity_title = QLabel(objectName="Hint")
         severity_row.insertWidget(0, self.severity_title)
         hl.addLayout(severity_row)
+        # what the buyer wants and what went wrong are often clear only after they have vented
+        wanted_row = QHBoxLayout()
+        wanted_row.setSpacing(4)
+        self.wanted_title = QLabel(objectName="Hint")
+        self.wanted_combo = QComboBox()
+        for code in af.WANTED:
+            self.wanted_combo.addItem("", code)
+        self.wanted_combo.activated.connect(lambda _i: self.set_wanted(self.wanted_combo.currentData()))
+        self.category_combo = QComboBox()
+        self.category_combo.activated.connect(
+            lambda _i: self.set_category(self.category_combo.currentData(), self.category_combo.currentText()))
+        for combo in (self.wanted_combo, self.category_combo):
+            combo.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the chat client keeps the keyboard
+        wanted_row.addWidget(self.wanted_title)
+        wanted_row.addWidget(self.wanted_combo, 1)
+        wanted_row.addWidget(self.category_combo, 1)
+        hl.addLayout(wanted_row)
 
         self.outcome_label = wrapped()
         hl.addWidget(self.outcome_label)
@@ -589,9 +608,21 @@ class CaseView(QWidget):
                                   if case.product else ""))
         self.reveal_button.setVisible(bool(case.order_masked) and "*" in case.order_masked)
         self.problem.setText(case.problem)
-        facts = [case.category, translate("Aftersales", "想要：{wanted}").replace("{wanted}", names["wanted"])]
-        self.facts.setText(" · ".join(html.escape(f) for f in facts) + (
-            f"<br><span style='color:{style.TEXT_3};'>{html.escape(case.feelings)}</span>" if case.feelings else ""))
+        # the category and the wanted outcome are in their boxes below; the buyer's feelings here
+        self.facts.setText(f"<span style='color:{style.TEXT_3};'>{html.escape(case.feelings)}</span>"
+                           if case.feelings else "")
+        self.facts.setVisible(bool(case.feelings))
+        self.wanted_combo.setCurrentIndex(max(0, self.wanted_combo.findData(case.wanted)))
+        self.category_combo.blockSignals(True)
+        self.category_combo.clear()
+        for cat in data.categories or []:
+            self.category_combo.addItem(cat.name, cat.id)
+        if self.category_combo.findText(case.category) < 0:
+            self.category_combo.addItem(case.category, case.category)
+        self.category_combo.setCurrentIndex(self.category_combo.findText(case.category))
+        self.category_combo.blockSignals(False)
+        for combo in (self.wanted_combo, self.category_combo):
+            combo.setEnabled(case.open)
         for code, b in self.mood_buttons.items():
             b.setChecked(case.mood == code)
             b.setEnabled(case.open)
@@ -858,6 +889,21 @@ class CaseView(QWidget):
         now = self.clock.now()
         self._act(lambda store: af.update_case(store, case.id, severity=severity, now=now), error_label=self.steps_error)
 
+    def set_wanted(self, wanted: str) -> None:
+        case = self._case()
+        if case is None or case.wanted == wanted:
+            return
+        now = self.clock.now()
+        self._act(lambda store: af.update_case(store, case.id, wanted=wanted, now=now), error_label=self.steps_error)
+
+    def set_category(self, category: Any, name: str = "") -> None:
+        case = self._case()
+        if case is None or category is None or (name or category) == case.category:
+            return
+        now = self.clock.now()
+        self._act(lambda store: af.update_case(store, case.id, category=category, now=now),
+                  error_label=self.steps_error)
+
     def set_mood(self, mood: str) -> None:
         case = self._case()
         if case is None or case.mood == mood:
@@ -1058,8 +1104,14 @@ class CaseView(QWidget):
         self.reveal_button.setToolTip(translate("Aftersales", "显示完整订单号"))
         self.mood_title.setText(translate("Aftersales", "情绪"))
         self.severity_title.setText(translate("Aftersales", "程度"))
-        width = max(t.fontMetrics().horizontalAdvance(t.text()) for t in (self.mood_title, self.severity_title)) + 6
-        for title in (self.mood_title, self.severity_title):  # the two rows of chips start at one edge
+        self.wanted_title.setText(translate("Aftersales", "诉求"))
+        self.wanted_combo.setToolTip(translate("Aftersales", "买家想要的处理方式"))
+        self.category_combo.setToolTip(translate("Aftersales", "问题分类"))
+        for n in range(self.wanted_combo.count()):
+            self.wanted_combo.setItemText(n, pick(af.WANTED, self.wanted_combo.itemData(n)))
+        titles = (self.mood_title, self.severity_title, self.wanted_title)
+        width = max(t.fontMetrics().horizontalAdvance(t.text()) for t in titles) + 6
+        for title in titles:  # the rows start at one edge
             title.setFixedWidth(width)
         for code, b in self.severity_buttons.items():
             b.setText(pick(af.SEVERITIES, code))

@@ -509,6 +509,15 @@ class Panel(QWidget):
         self.search_box.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.search_box.selectAll()
 
+    def suggest_for(self, message: str) -> None:
+        """The suggestion hotkey: the buyer's message (copied from the chat client) goes into the search
+        box, whose list then holds the replies for it, best first, ready for Enter or Alt+1..3. Typing
+        replaces it (selected), as after the focus-search hotkey."""
+        self._suggesting = message
+        self.focus_search()
+        self.search_box.setText(message)
+        self.search_box.selectAll()
+
     def showEvent(self, event) -> None:  # noqa: ANN001
         super().showEvent(event)
         if not self._splitter_sized:
@@ -676,6 +685,10 @@ class Panel(QWidget):
         if self._select_after_refresh is not None and any(r.id == self._select_after_refresh for r in results.rows):
             keep, self._select_after_refresh = self._select_after_refresh, None
         self._results = results
+        if getattr(self, "_suggesting", None) is not None and results.query == self._suggesting:
+            self._suggesting = None  # ids only: the e2e test waits for this before it presses Enter
+            log.info("suggestions shown: %d replies, first %s", len(results.rows),
+                     results.rows[0].id if results.rows else "-")
         self.results_model.set_rows(results.rows)
         n = self.results_model.index_of(keep) if keep is not None else -1
         self.select_row(n if n >= 0 else 0)

@@ -407,7 +407,7 @@ class SettingsDialog(QDialog):
                 and all(isinstance(v, str) for v in s.default):
             # a list of words (邀评 groups): one line, apart by commas or spaces, not JSON
             words = QLineEdit()
-            words.setPlaceholderText("，".join(s.default))
+            words.setPlaceholderText(translate("Settings", "多个词用逗号隔开"))
 
             def get_words(w: QLineEdit = words) -> Any:
                 return [p for p in re.split(r"[,，、\s]+", w.text().strip()) if p]

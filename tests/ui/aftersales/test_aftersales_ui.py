@@ -721,3 +721,25 @@ def test_a_decision_made_elsewhere_clears_the_banner(qtbot, tab, cstore):
     qtbot.waitUntil(lambda: view.data.case.status == "calming", timeout=5000)
     assert not view.blocked.isVisibleTo(view) and view.offer_button.isEnabled()
     assert "不批准" in view.decision_label.text() and "王主管" in view.decision_label.text()
+
+
+def test_what_the_buyer_wants_and_the_category_change_after_opening(qtbot, tab, cstore):
+    """Often clear only after the buyer has vented: 诉求 and the category are boxes in the header; a
+    choice is one update with a history line; a closed case shows them read-only."""
+    case = open_case(qtbot, tab, cstore)  # 质量/破损, refund
+    view = tab.view
+    assert view.wanted_combo.currentData() == "refund" and view.category_combo.currentText() == "质量/破损"
+    view.wanted_combo.setCurrentIndex(view.wanted_combo.findData("exchange"))
+    view.wanted_combo.activated.emit(view.wanted_combo.currentIndex())
+    qtbot.waitUntil(lambda: view.data.case.wanted == "exchange", timeout=5000)
+    view.category_combo.setCurrentIndex(view.category_combo.findText("发错货"))
+    view.category_combo.activated.emit(view.category_combo.currentIndex())
+    qtbot.waitUntil(lambda: view.data.case.category == "发错货", timeout=5000)
+    assert af.get_case(cstore, case.id).wanted == "exchange"
+    assert [e.detail for e in af.history(cstore, case.id) if e.kind == "updated"][-2:] == ["wanted=exchange",
+                                                                                            "category_id"]
+    assert view.wanted_combo.currentData() == "exchange" and view.category_combo.currentText() == "发错货"
+    af.close(cstore, case.id)
+    view.reload()
+    qtbot.waitUntil(lambda: not view.data.case.open, timeout=5000)
+    assert not view.wanted_combo.isEnabled() and not view.category_combo.isEnabled()

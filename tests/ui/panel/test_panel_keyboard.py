@@ -166,3 +166,21 @@ def test_the_form_never_offers_one_buyers_product_to_another(qtbot, panel, store
     assert ask_and_fill({"商品": "雪地靴"}) == {"商品": "", "优惠": "满300减40"}  # the coupon is the shop's
     panel.set_context({"客户": "买家甲"})
     assert ask_and_fill({}) == {"商品": "羽绒服", "优惠": "满300减40"}  # back to 甲: 甲's product
+
+
+def test_a_buyers_message_from_the_suggestion_hotkey_lists_its_replies_ready_to_paste(qtbot, panel, store):
+    """suggest_for (the suggestion hotkey's end in the panel): the buyer's message goes into the search
+    box, selected, and the reply that answers it is first, pasted with Enter."""
+    from assistant.core import replies
+
+    answer = replies.create_reply(store, title="退款到账时间", body="退款原路退回，一般1-3个工作日到账")
+    panel.refresh()
+    panel.set_paste_available(True)
+    panel.suggest_for("亲 我的退款多久能到账啊")
+    qtbot.waitUntil(lambda: panel._results is not None and panel._results.query == "亲 我的退款多久能到账啊",
+                    timeout=10000)
+    assert panel.search_box.selectedText() == "亲 我的退款多久能到账啊"
+    assert panel.results_model.row_at(0).id == answer.id
+    with qtbot.waitSignal(panel.paste_requested) as blocker:
+        qtbot.keyClick(panel.search_box, Qt.Key.Key_Enter)
+    assert blocker.args[0] == answer.id
