@@ -82,7 +82,7 @@ def cmd_buyers_list(ctx) -> int:
 
 
 def cmd_buyers_show(ctx) -> int:
-    from ..core import customers, masking, reminders
+    from ..core import customers, masking, products, reminders
 
     store = ctx.store
     buyer = _buyer(ctx)
@@ -99,6 +99,7 @@ def cmd_buyers_show(ctx) -> int:
         data["history"] = [c.to_dict() for c in history]
         data["reminders"] = [r.to_dict() for r in pending]
         data["proposal"] = proposal.to_dict() if proposal else None
+        data["products"] = [link.product.to_dict() for link in products.links(store, buyer.id)]
         _json(data)
         return 0
     tz = _agent_tz(store)
@@ -115,6 +116,9 @@ def cmd_buyers_show(ctx) -> int:
         _out("备注 Notes:")
         for line in buyer.notes.splitlines():
             _out(f"  {line}")
+    linked = products.links(store, buyer.id)
+    if linked:
+        _out(f"商品 Products: {'、'.join(link.product.name for link in linked)}  (填空 fill-ins: {linked[0].product.name})")
     _out(f"节奏 Cadence: {buyer.cadence_id or '-'}")
     for r in pending:
         _out(f"  提醒 {_fmt(r.due_at, tz)}  {r.cadence_name} {r.step + 1}/{r.steps_total or 1}  ({r.kind})")
@@ -123,7 +127,10 @@ def cmd_buyers_show(ctx) -> int:
         replied = "  ✓ replied/已回复" if c.buyer_replied else ""
         _out(f"  {_fmt(c.sent_at, tz)}  {c.angle or '-':9}  {c.reply_title or '-'}{replied}")
     if proposal:
-        _out(f"建议 Next: [{proposal.angle or '-'}] {proposal.reply_title or '-'}")
+        generic = "  [通用 generic: adapt it]" if proposal.generic else ""
+        _out(f"建议 Next: [{proposal.angle or '-'}] {proposal.reply_title or '-'}{generic}")
+        if proposal.selling_point:
+            _out(f"  卖点 Selling point: {proposal.selling_point}")
         for msg in proposal.messages("zh"):
             _out(f"  ! {msg}")
     return 0
@@ -528,6 +535,10 @@ def register(sub, add, common) -> None:
     p = add(bsub, "invite", cmd_buyers_invite,
             "may the buyer be asked for a review now? the 邀评 scripts if so (exit 1 if not) / 能否邀评", True)
     who(p)
+
+    from .products import register_buyer_command
+
+    register_buyer_command(bsub, add, who)
 
     p = add(sub, "due", cmd_due, "chase reminders due now or soon / 到期提醒", True)
     p.add_argument("--within", default="0m", help="also list what falls due within this time (30m, 1h, 1d)")

@@ -322,6 +322,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .buyers import register as register_buyers  # buyers, due, promo, cadences
 
     register_buyers(sub, add, common)
+    from .products import register as register_products  # products (商品资料)
+
+    register_products(sub, add, common)
     from .aftersales import register as register_aftersales  # aftersales cases
 
     register_aftersales(sub, add, common)

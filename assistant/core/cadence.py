@@ -20,7 +20,10 @@ Chase rules (shared/domain.md, "Chasing unpaid buyers"): each chase takes the ne
 with the buyer (product → price → logistics → gift → ask), never a script already sent to the buyer;
 no chase while the buyer has open questions (误区一: too early) unless the agent overrides; a warning
 when a chase follows the previous one too closely or would be the third in a row with no reply
-(误区二: chasing by numbers).
+(误区二: chasing by numbers). What is known of the buyer's product (Known: core/products.py) picks
+the script within an angle: a selling point not yet sent for the product angle, the promotion
+note or the active promotion for the price angle, the gift note for the gift angle; without it the
+angle's generic script is proposed, marked generic (通用).
 """
 
 from __future__ import annotations
@@ -419,6 +422,22 @@ class Script:
     angle: str
     language: str = "zh"
     platforms: tuple[str, ...] = ()
+    fields: tuple[str, ...] = ()  # the fill-in fields its body uses (canonical names)
+
+
+# The fields that make an angle's script about THIS buyer's product: the product angle speaks of a
+# selling point, the price angle of the product's promotion note or the active promotion, the gift
+# angle of the product's gift note. A script of these angles that fills none of them is generic.
+ANGLE_FIELDS: dict[str, tuple[str, ...]] = {"product": ("卖点",), "price": ("优惠", "活动"), "gift": ("赠品",)}
+
+
+@dataclass(frozen=True)
+class Known:
+    """What is known for this buyer (core/products.py): the fields that have a value, and the
+    selling point not yet sent to them (None: no product, no selling points, or all sent)."""
+
+    fields: frozenset[str] = frozenset()
+    new_point: str | None = None
 
 
 @dataclass(frozen=True)
@@ -427,6 +446,8 @@ class Proposal:
     reply_id: int | None
     blocked: str | None = None  # a code of MESSAGES; the agent may override
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    generic: bool = False  # 通用: the script says nothing known of this buyer's product; adapt it
+    selling_point: str | None = None  # the selling point {卖点} fills with (never one already sent)
 
     @property
     def allowed(self) -> bool:
@@ -445,22 +466,53 @@ def angle_order(history: Sequence[SentChase]) -> list[str]:
     return unused + used
 
 
-def choose_script(history: Sequence[SentChase], scripts: Sequence[Script], *, language: str | None = "zh",
-                  platform: str | None = None) -> tuple[str | None, int | None]:
-    """(angle, reply id) for the next chase: the first angle in angle_order() that still has a script
-    never sent to this buyer (in the buyer's language, for the buyer's platform). (angle, None) when
-    every script was already sent: the angle to write a new one for."""
+def _specific(script: Script, known: Known) -> bool:
+    """The script's angle fields are all known: it speaks of this buyer's product or promotion."""
+    needs = set(script.fields) & set(ANGLE_FIELDS.get(script.angle, ()))
+    return bool(needs) and needs <= known.fields
+
+
+def choose(history: Sequence[SentChase], scripts: Sequence[Script], *, language: str | None = "zh",
+           platform: str | None = None, known: Known | None = None) -> tuple[str | None, Script | None, bool]:
+    """(angle, script, generic) for the next chase: the first angle in angle_order() that still has a
+    script never sent to this buyer (in the buyer's language, for the buyer's platform), the one
+    that speaks of what is known first (generic=False), else any of the angle's (generic=True for
+    the product, price and gift angles). A selling-point script already sent may go again while a
+    selling point not yet sent is known: with a new point its text is new. (angle, None, False)
+    when every script was already sent: the angle to write a new one for."""
+    known = known or Known()
     sent = {c.reply_id for c in history if c.reply_id is not None}
-    fits = [s for s in scripts
-            if s.reply_id not in sent and s.angle in ANGLES
-            and (language is None or s.language == language)
-            and (not s.platforms or platform is None or platform in s.platforms)]
+
+    def usable(s: Script) -> bool:
+        if s.angle not in ANGLES or (language is not None and s.language != language):
+            return False
+        if s.platforms and platform is not None and platform not in s.platforms:
+            return False
+        if s.reply_id not in sent:
+            return True
+        return "卖点" in s.fields and known.new_point is not None and _specific(s, known)
+
+    fits = [s for s in scripts if usable(s)]
     order = angle_order(history)
     for angle in order:
-        for script in fits:
-            if script.angle == angle:
-                return angle, script.reply_id
-    return (order[0] if order else None), None
+        candidates = [s for s in fits if s.angle == angle]
+        if not candidates:
+            continue
+        best = next((s for s in candidates if _specific(s, known)), None)
+        if best is not None:
+            return angle, best, False
+        angle_fields = set(ANGLE_FIELDS.get(angle, ()))
+        # generic: the one leaving the fewest of the angle's fields for the agent to fill first
+        fallback = min(candidates, key=lambda s: len((set(s.fields) & angle_fields) - known.fields))
+        return angle, fallback, angle in ANGLE_FIELDS
+    return (order[0] if order else None), None, False
+
+
+def choose_script(history: Sequence[SentChase], scripts: Sequence[Script], *, language: str | None = "zh",
+                  platform: str | None = None, known: Known | None = None) -> tuple[str | None, int | None]:
+    """(angle, reply id) of choose()."""
+    angle, script, _ = choose(history, scripts, language=language, platform=platform, known=known)
+    return angle, (script.reply_id if script is not None else None)
 
 
 def unanswered_in_a_row(history: Sequence[SentChase]) -> int:
@@ -489,10 +541,11 @@ def check_chase(history: Sequence[SentChase], *, now: datetime, open_questions: 
 
 def propose(history: Sequence[SentChase], scripts: Sequence[Script], *, now: datetime, open_questions: bool,
             override: bool = False, min_gap_minutes: int = 2, language: str | None = "zh",
-            platform: str | None = None) -> Proposal:
-    angle, reply_id = choose_script(history, scripts, language=language, platform=platform)
+            platform: str | None = None, known: Known | None = None) -> Proposal:
+    angle, script, generic = choose(history, scripts, language=language, platform=platform, known=known)
     blocked, warnings = check_chase(history, now=now, open_questions=open_questions, override=override,
                                     min_gap_minutes=min_gap_minutes)
-    if reply_id is None:
-        warnings = (*warnings, WARN_NO_SCRIPT)
-    return Proposal(angle, reply_id, blocked, warnings)
+    if script is None:
+        return Proposal(angle, None, blocked, (*warnings, WARN_NO_SCRIPT))
+    point = known.new_point if known is not None and "卖点" in script.fields else None
+    return Proposal(angle, script.reply_id, blocked, warnings, generic, point)

@@ -690,3 +690,55 @@ def m0012_team_aftersales(db: Database) -> None:
     db.execute("DROP INDEX aftersales_limits_key")
     db.execute("CREATE UNIQUE INDEX aftersales_limits_key ON aftersales_limits "
                "(IFNULL(team_shop, ''), agent, severity, product)")
+
+
+@migrations(name="0013_products")
+def m0013_products(db: Database) -> None:
+    """Products (商品资料, assistant/core/products.py explains them). Every new table has a uuid (team
+    sync keys rows by it).
+    - products: one product of a shop (shop = '' when the agent serves one shop). selling_points is
+      a JSON list of sentences, in the order the agent wants them used.
+    - buyer_products: the product(s) a buyer asked about; the fields fill from the one marked chosen,
+      else from the latest linked.
+    - chases.product_id / selling_point: the selling point a chase sent (the sentence as sent), so
+      the product angle never proposes it to that buyer again."""
+    for statement in _PRODUCTS:
+        db.execute(statement)
+
+
+_PRODUCTS = [
+    """
+    CREATE TABLE products (
+        id INTEGER PRIMARY KEY,
+        uuid TEXT NOT NULL UNIQUE,
+        shop TEXT NOT NULL DEFAULT '',
+        name TEXT NOT NULL CHECK (length(trim(name)) > 0),
+        short_name TEXT NOT NULL DEFAULT '',
+        item_ref TEXT NOT NULL DEFAULT '',
+        price_band TEXT NOT NULL DEFAULT '',
+        selling_points TEXT NOT NULL DEFAULT '[]',
+        material TEXT NOT NULL DEFAULT '',
+        size TEXT NOT NULL DEFAULT '',
+        care TEXT NOT NULL DEFAULT '',
+        gift TEXT NOT NULL DEFAULT '',
+        promotion TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )
+    """,
+    "CREATE UNIQUE INDEX products_shop_name ON products (shop, name)",
+    """
+    CREATE TABLE buyer_products (
+        id INTEGER PRIMARY KEY,
+        uuid TEXT NOT NULL UNIQUE,
+        buyer_id INTEGER NOT NULL REFERENCES buyers(id) ON DELETE CASCADE,
+        product_id INTEGER NOT NULL REFERENCES products(id) ON DELETE CASCADE,
+        chosen INTEGER NOT NULL DEFAULT 0 CHECK (chosen IN (0, 1)),
+        linked_at TEXT NOT NULL
+    )
+    """,
+    "CREATE UNIQUE INDEX buyer_products_pair ON buyer_products (buyer_id, product_id)",
+    "CREATE INDEX buyer_products_product ON buyer_products (product_id)",
+    "ALTER TABLE chases ADD COLUMN product_id INTEGER REFERENCES products(id) ON DELETE SET NULL",
+    "ALTER TABLE chases ADD COLUMN selling_point TEXT",
+]

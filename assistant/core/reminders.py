@@ -24,7 +24,7 @@ from typing import Any
 from ..errors import NotFoundError, ValidationError
 from ..paths import resource_path
 from . import cadence as cad
-from . import caseguard, checked, customers, outbox, settings, zones
+from . import caseguard, checked, customers, outbox, products, settings, templates, zones
 from .clock import from_db, to_db
 from .customers import Buyer
 from .store import Store
@@ -181,14 +181,17 @@ class DueReminder:
     last_chase_at: datetime | None = None
     last_chase_title: str | None = None
     cadence_name_en: str = ""
+    # What the buyer's product gives the fill-in fields ({商品} {卖点} {材质}…, products.values_for)
+    product_values: dict[str, str] = field(default_factory=dict)
 
     def late_seconds(self, now: datetime) -> float:
         return max(0.0, (now - self.due_at).total_seconds())
 
     def fill_values(self) -> dict[str, str]:
-        """What this reminder knows for the chase script's fill-in fields: {客户}, and {活动} for a
+        """What this reminder knows for the chase script's fill-in fields: {客户}, the buyer's product
+        ({商品} {卖点} {材质} {尺码} {赠品} {优惠}, the active promotion's {活动}), and {活动} for a
         promotion wave."""
-        values = {"客户": self.nickname or ""}
+        values = {**self.product_values, "客户": self.nickname or ""}
         if self.promotion_name:
             values["活动"] = self.promotion_name
         return values
@@ -210,6 +213,9 @@ class ChaseProposal:
     reply_body: str | None
     blocked: str | None
     warnings: list[str]
+    generic: bool = False  # 通用: the script says nothing known of the buyer's product; adapt it
+    selling_point: str | None = None  # what {卖点} fills with: a selling point not yet sent to this buyer
+    values: dict[str, str] = field(default_factory=dict)  # fill-in values from the buyer's product
 
     @property
     def allowed(self) -> bool:
@@ -612,11 +618,19 @@ def apply_reminder_row(store: Store, row: dict, ctx: dict) -> str:
 
 # ---------------------------------------------------------------- chases
 
+def _fields_of(body: str) -> tuple[str, ...]:
+    try:
+        return tuple(templates.fields_in(body))
+    except ValidationError:  # a body saved before a field was removed: it fills nothing
+        return ()
+
+
 def _scripts(store: Store) -> list[cad.Script]:
-    rows = store.query("SELECT r.id, r.angle, r.language, r.platforms FROM replies r JOIN groups g ON g.id = r.group_id "
-                       "WHERE r.angle IS NOT NULL ORDER BY g.position, r.position, r.id")
+    rows = store.query("SELECT r.id, r.angle, r.language, r.platforms, r.body FROM replies r "
+                       "JOIN groups g ON g.id = r.group_id WHERE r.angle IS NOT NULL ORDER BY g.position, r.position, r.id")
     return [cad.Script(r["id"], r["angle"], r["language"], tuple(checked.text_list(r["platforms"], table="replies",
-                                                                            column="platforms", row_id=r["id"]))) for r in rows]
+                                                                            column="platforms", row_id=r["id"])),
+                       _fields_of(r["body"])) for r in rows]
 
 
 def propose(store: Store, buyer_id: int, now: datetime | None = None, override: bool = False) -> ChaseProposal:
@@ -628,32 +642,46 @@ def propose(store: Store, buyer_id: int, now: datetime | None = None, override: 
     if caseguard.in_after_sales(store, buyer.id):  # after-sales: never a sales script, override or not
         return ChaseProposal(buyer.id, None, None, None, None, caseguard.BLOCK_AFTER_SALES, [])
     config = get_config(store)
+    # The buyer's product: the product angle speaks of a selling point not yet sent, the price angle
+    # of its promotion note and the active promotion, the gift angle of its gift note.
+    product = products.current(store, buyer.id)
+    sent = products.sent_points(store, buyer.id)
+    values = products.values_for(product, sent, products.active_promotion(store, now))
+    known = cad.Known(frozenset(values), products.next_point(product, sent))
     proposal = cad.propose(_history(store, buyer.id), _scripts(store), now=now, open_questions=buyer.open_questions,
                            override=override, min_gap_minutes=config["reminders.min_gap_minutes"],
-                           language=buyer.language or "zh", platform=buyer.platform)
+                           language=buyer.language or "zh", platform=buyer.platform, known=known)
     title = body = None
     if proposal.reply_id is not None:
         row = store.query("SELECT title, body FROM replies WHERE id = ?", (proposal.reply_id,))[0]
         title, body = row["title"], row["body"]
     return ChaseProposal(buyer.id, proposal.angle, proposal.reply_id, title, body, proposal.blocked,
-                         list(proposal.warnings))
+                         list(proposal.warnings), proposal.generic, proposal.selling_point, values)
 
 
 def record_chase(store: Store, buyer_id: int, reply_id: int | None, now: datetime | None = None, *,
-                 angle: str | None = None) -> ChaseRecorded:
+                 angle: str | None = None, selling_point: str | None = None) -> ChaseRecorded:
     """A chase was sent to the buyer (the paste controller calls this after pasting a chase script).
     Records it in the history, closes the buyer's current cadence step (early or late, the chase
-    counts) and any wave reminder already due, and schedules the next step from now."""
+    counts) and any wave reminder already due, and schedules the next step from now.
+
+    The selling point sent is recorded with it (never proposed to this buyer again): `selling_point`
+    when given, else, for a script over {卖点}, the one its fill-in had (the buyer's product's first
+    point not yet sent: what propose() and the reminder's fill values offered)."""
     now = _now(store, now)
     config = get_config(store)
     with store.write() as db:
         buyer = customers.get_buyer(store, buyer_id)
         customers.require_free(store, buyer, "催单", "chase them", now)
         title = None
+        product = products.current(store, buyer.id)
+        point = products.clean_points([selling_point])[0] if selling_point and selling_point.strip() else None
         if reply_id is not None:
-            rows = store.query("SELECT id, title, angle FROM replies WHERE id = ?", (int(reply_id),))
+            rows = store.query("SELECT id, title, angle, body FROM replies WHERE id = ?", (int(reply_id),))
             if rows:
                 title, angle = rows[0]["title"], angle or rows[0]["angle"]
+                if point is None and "卖点" in _fields_of(rows[0]["body"]):
+                    point = products.next_point(product, products.sent_points(store, buyer.id))
             else:
                 reply_id = None
         if angle is not None and angle not in cad.ANGLES:
@@ -664,8 +692,9 @@ def record_chase(store: Store, buyer_id: int, reply_id: int | None, now: datetim
         pending = _pending(store, buyer.id)
         step_row = next((r for r in pending if r["kind"] == "chase"), None)
         cur = db.execute("INSERT INTO chases (uuid, buyer_id, reply_id, reply_title, angle, reminder_id, sent_at, "
-                         "warnings) VALUES (?,?,?,?,?,?,?,?)", (str(uuidlib.uuid4()), buyer.id, reply_id, title, angle,
-                                                    step_row["id"] if step_row else None, to_db(now), json.dumps(noted)))
+                         "warnings, product_id, selling_point) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                         (str(uuidlib.uuid4()), buyer.id, reply_id, title, angle, step_row["id"] if step_row else None,
+                          to_db(now), json.dumps(noted), product.id if product is not None and point else None, point))
         chase_id = int(cur.lastrowid)
         stamp = to_db(now)
         if customers.share(store, buyer.id) is not None:  # team mode: the chase is the team's to see
@@ -828,7 +857,11 @@ def _load(store: Store, where: str, params: tuple, limit: int | None = None) -> 
     if limit:
         sql += f" LIMIT {int(limit)}"
     rows = store.query(sql, params)
-    marks = customers.marks_of(store, sorted({r["buyer_id"] for r in rows if r["buyer_id"] is not None}))
+    buyer_ids = sorted({r["buyer_id"] for r in rows if r["buyer_id"] is not None})
+    marks = customers.marks_of(store, buyer_ids)
+    linked = products.current_of(store, buyer_ids)
+    points_sent = products.sent_points_of(store, [b for b in buyer_ids if b in linked])
+    promotion = products.active_promotion(store) if rows else None
     known = cadences(store)
     out = []
     for r in rows:
@@ -848,7 +881,9 @@ def _load(store: Store, where: str, params: tuple, limit: int | None = None) -> 
             marks=[n for n, _ in buyer_marks], mark_codes=[code for _, code in buyer_marks if code],
             promotion_id=r["promotion_id"], promotion_name=r["promotion_name"],
             promotion_start=from_db(r["promotion_start"]), chase_count=r["chase_count"] or 0,
-            last_chase_at=last_at, last_chase_title=last_title, cadence_name_en=c.en if c else _FOLLOWUP_NAMES.get(r["kind"], (r["cadence_id"],) * 2)[1]))
+            last_chase_at=last_at, last_chase_title=last_title, cadence_name_en=c.en if c else _FOLLOWUP_NAMES.get(r["kind"], (r["cadence_id"],) * 2)[1],
+            product_values=products.values_for(linked.get(r["buyer_id"]), points_sent.get(r["buyer_id"], ()), promotion)
+            if r["buyer_id"] is not None else {}))
     return out
 
 

@@ -33,6 +33,10 @@ FIELDS: tuple[Field, ...] = (
     Field("快递", "courier", "Courier", "顺丰"),
     Field("发货时间", "dispatch", "Dispatch time", "48小时内"),
     Field("活动", "promotion", "Promotion", "双十一"),
+    # From the buyer's product (core/products.py): a selling point not yet sent, its material and size notes.
+    Field("卖点", "selling_point", "Selling point", "杯盖带防漏硅胶圈，放包里不怕洒"),
+    Field("材质", "material", "Material", "316 不锈钢内胆"),
+    Field("尺码", "size", "Size", "500ml，高 21cm"),
 )
 
 _BY_NAME: dict[str, Field] = {}

@@ -620,6 +620,26 @@
         <source>售后处理中：结案前不催单</source>
         <translation>After-sales case open: no chase until it is closed</translation>
     </message>
+    <message>
+        <source>商品：{name}</source>
+        <translation>Product: {name}</translation>
+    </message>
+    <message>
+        <source>关联咨询的商品…</source>
+        <translation>Link the product asked about…</translation>
+    </message>
+    <message>
+        <source>管理商品资料…</source>
+        <translation>Manage products…</translation>
+    </message>
+    <message>
+        <source>商品资料：卖点、材质、赠品（催单话术从这里填）</source>
+        <translation>Products: selling points, material, gifts (chase scripts fill from them)</translation>
+    </message>
+    <message>
+        <source>取消关联</source>
+        <translation>Unlink</translation>
+    </message>
 </context>
 <context>
     <name>Crash</name>
@@ -2343,6 +2363,14 @@
         <source>标星并开始跟进</source>
         <translation>Star and follow up</translation>
     </message>
+    <message>
+        <source>商品</source>
+        <translation>Product</translation>
+    </message>
+    <message>
+        <source>不关联</source>
+        <translation>None</translation>
+    </message>
 </context>
 <context>
     <name>Supervisor</name>
@@ -3295,6 +3323,148 @@
     <message>
         <source>合规</source>
         <translation>Compliance</translation>
+    </message>
+</context>
+<context>
+    <name>Products</name>
+    <message>
+        <source>名称</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <source>简称</source>
+        <translation>Short name</translation>
+    </message>
+    <message>
+        <source>店铺</source>
+        <translation>Shop</translation>
+    </message>
+    <message>
+        <source>链接/ID</source>
+        <translation>Link / id</translation>
+    </message>
+    <message>
+        <source>价格区间</source>
+        <translation>Price band</translation>
+    </message>
+    <message>
+        <source>卖点</source>
+        <translation>Selling points</translation>
+    </message>
+    <message>
+        <source>材质</source>
+        <translation>Material</translation>
+    </message>
+    <message>
+        <source>尺码</source>
+        <translation>Size</translation>
+    </message>
+    <message>
+        <source>保养</source>
+        <translation>Care</translation>
+    </message>
+    <message>
+        <source>赠品</source>
+        <translation>Gift</translation>
+    </message>
+    <message>
+        <source>优惠说明</source>
+        <translation>Promotion</translation>
+    </message>
+    <message>
+        <source>表格 (*.xlsx *.csv)</source>
+        <translation>Spreadsheets (*.xlsx *.csv)</translation>
+    </message>
+    <message>
+        <source>导入商品表格</source>
+        <translation>Import a product sheet</translation>
+    </message>
+    <message>
+        <source>保存商品表格</source>
+        <translation>Save the product sheet</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n 条卖点</source>
+        <translation>
+            <numerusform>%n selling point</numerusform>
+            <numerusform>%n selling points</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>还没有商品。点“添加”录入，或从 ⋯ 菜单导入店铺的商品表格。</source>
+        <translation>No products yet. Click Add, or import the shop's product sheet from the ⋯ menu.</translation>
+    </message>
+    <message>
+        <source>没有找到商品</source>
+        <translation>No product found</translation>
+    </message>
+    <message>
+        <source>新商品</source>
+        <translation>New product</translation>
+    </message>
+    <message>
+        <source>编辑商品</source>
+        <translation>Edit product</translation>
+    </message>
+    <message>
+        <source>清空</source>
+        <translation>Clear</translation>
+    </message>
+    <message>
+        <source>删除</source>
+        <translation>Delete</translation>
+    </message>
+    <message>
+        <source>商品导入模板.xlsx</source>
+        <translation>product-template.xlsx</translation>
+    </message>
+    <message>
+        <source>商品资料.xlsx</source>
+        <translation>products.xlsx</translation>
+    </message>
+    <message>
+        <source>搜索商品名称、简称或链接</source>
+        <translation>Search name, short name or link</translation>
+    </message>
+    <message>
+        <source>添加</source>
+        <translation>Add</translation>
+    </message>
+    <message>
+        <source>导入、导出</source>
+        <translation>Import, export</translation>
+    </message>
+    <message>
+        <source>从表格导入（CSV/XLSX）…</source>
+        <translation>Import from a sheet (CSV/XLSX)…</translation>
+    </message>
+    <message>
+        <source>导出全部商品…</source>
+        <translation>Export all products…</translation>
+    </message>
+    <message>
+        <source>导出导入模板…</source>
+        <translation>Export an import template…</translation>
+    </message>
+    <message>
+        <source>每行一条，按想发的顺序写；催单时每位买家每条只发一次</source>
+        <translation>One a line, in the order to send them; each goes to a buyer once</translation>
+    </message>
+    <message>
+        <source>可不填</source>
+        <translation>Optional</translation>
+    </message>
+    <message>
+        <source>填空{商品}用它，可不填</source>
+        <translation>Used for {product}; optional</translation>
+    </message>
+    <message>
+        <source>保存</source>
+        <translation>Save</translation>
+    </message>
+    <message>
+        <source>商品资料</source>
+        <translation>Products</translation>
     </message>
 </context>
 <context>

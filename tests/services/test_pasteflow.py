@@ -192,7 +192,7 @@ def test_elevated_target_is_told_and_the_text_copied(env, other):
     backend.hotkeys.press("Ctrl+Alt+1")
     assert "chord" not in log.names()
     assert ("以管理员身份运行", "runs as administrator") in signals.of("warning")
-    assert clipboard.text().startswith("亲，现在咨询的朋友")
+    assert clipboard.text().startswith("您好，现在咨询的朋友")
 
 
 def test_dummy_backend_copies_and_says_press_ctrl_v(qapp, db, other):

@@ -44,7 +44,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core import customers, invites, reminders
+from ...core import customers, invites, products, reminders
 from ...core.clock import Clock, SystemClock
 from ...services.worker import StoreWorker
 from ..reminders.reminders import ChaseActions, ago, angle_name, clock_text, platform_name, state_name
@@ -201,7 +201,14 @@ class BuyersTab(QWidget):
         self.star_button.setFixedSize(34, 34)
         self.star_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.star_button.clicked.connect(lambda: self.open_star_dialog())
+        self.products_button = QToolButton()  # 商品资料: the products chases draw on (ui/products)
+        self.products_button.setIcon(icons.icon("list", style.TEXT_2))
+        self.products_button.setIconSize(QSize(20, 20))
+        self.products_button.setFixedSize(34, 34)
+        self.products_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.products_button.clicked.connect(lambda: self.open_products())
         row.addWidget(self.search, 1)
+        row.addWidget(self.products_button)
         row.addWidget(self.star_button)
         layout.addLayout(row)
         # One row of four filters when they fit, else two rows of two (a 360 px panel in Chinese):
@@ -260,6 +267,11 @@ class BuyersTab(QWidget):
         self.info_label.setWordWrap(True)
         self.info_label.setTextFormat(Qt.TextFormat.RichText)
         d.addWidget(self.info_label)
+        # The product the buyer asked about: {商品} {卖点} {材质} {尺码} fill from it (core/products.py).
+        self.product_button = QPushButton(objectName="Chip")
+        self.product_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.product_menu: QMenu | None = None
+        d.addWidget(self.product_button, 0, Qt.AlignmentFlag.AlignLeft)
         buttons = QHBoxLayout()
         buttons.setSpacing(4)
         self.chase_button = QPushButton(objectName="Primary")
@@ -451,6 +463,7 @@ class BuyersTab(QWidget):
         self._show(buyer)
         if buyer is not None:
             self.context_changed.emit({"客户": buyer.nickname})
+            self._load_products(buyer.id)
             self._load_history(buyer.id)
             self._load_guard(buyer.id)
         else:
@@ -504,6 +517,47 @@ class BuyersTab(QWidget):
             menu.popup(self.invite_button.mapToGlobal(self.invite_button.rect().bottomLeft()))
 
         self.worker.submit(invites.invite_replies, got)
+
+    def _load_products(self, bid: int) -> None:
+        now = self.clock.now()
+        self.worker.submit(lambda store: (bid, products.links(store, bid), products.list_products(store),
+                                          products.fill_values(store, bid, now)),
+                           self._on_products, key="buyers.products")
+
+    def _on_products(self, data: tuple) -> None:
+        bid, linked, every, values = data
+        if self.buyer is None or self.buyer.id != bid:
+            return
+        current = linked[0].product if linked else None
+        self.product_button.setText(translate("Buyers", "商品：{name}").replace("{name}", current.label) if current
+                                    else translate("Buyers", "关联咨询的商品…"))
+        menu = QMenu(self.product_button)
+        for p in every:
+            action = menu.addAction(p.name, lambda pid=p.id: self.link_product(pid))
+            action.setCheckable(True)
+            action.setChecked(current is not None and p.id == current.id)
+        menu.addSeparator()
+        if current is not None:
+            menu.addAction(translate("Buyers", "取消关联"), lambda: self.link_product(current.id, remove=True))
+        menu.addAction(translate("Buyers", "管理商品资料…"), self.open_products)
+        self.product_button.setMenu(menu)
+        self.product_menu = menu
+        self.context_changed.emit({"客户": self.buyer.nickname, **values})  # the product's fill-in values too
+
+    def link_product(self, product_id: int, remove: bool = False) -> None:
+        """Link the buyer to a product (the one fill-ins use from now on), or unlink it."""
+        buyer = self.buyer
+        if buyer is None:
+            return
+        now = self.clock.now()
+
+        def run(store: Any) -> Any:
+            if remove:
+                return products.unlink(store, buyer.id, product_id)
+            return products.link(store, buyer.id, product_id, choose=True, now=now)
+
+        self.worker.submit(run, lambda _p: self._load_products(buyer.id),
+                           lambda exc: self.actions.messages.post(exc.zh, exc.en, "warning"), write=True)
 
     def _load_history(self, bid: int) -> None:
         from ...core import aftersales
@@ -644,7 +698,7 @@ class BuyersTab(QWidget):
                 self.actions.messages.post(zh[0] if zh else translate("Buyers", "这位买家还有未解答的问题：先答疑再催单"),
                                            en[0] if en else "", "warning")
                 return
-            self.actions.paste(buyer.id, buyer.nickname, p)
+            self.actions.paste(buyer.id, buyer.nickname, p, values=p.values)  # the buyer's product fills in
 
         self.actions.propose(buyer.id, proposed)
 
@@ -689,6 +743,20 @@ class BuyersTab(QWidget):
 
         self.worker.submit(lambda store: customers.reveal_phone(store, buyer.id), got, self.actions._error)
 
+    def open_products(self) -> QWidget:
+        """The 商品资料 window (one at a time)."""
+        from ..products.products_tab import ProductsDialog
+
+        dialog = next((d for d in self._dialogs if isinstance(d, ProductsDialog)), None)
+        if dialog is None:
+            dialog = ProductsDialog(self.worker, self, messages=self.actions.messages)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+            self._dialogs.append(dialog)
+            dialog.finished.connect(lambda *_: self._dialogs.remove(dialog) if dialog in self._dialogs else None)
+        dialog.show()
+        dialog.raise_()
+        return dialog
+
     def open_star_dialog(self, nickname: str = "") -> None:
         from .star_dialog import StarDialog
 
@@ -714,6 +782,7 @@ class BuyersTab(QWidget):
     def _retranslate(self) -> None:
         self.search.setPlaceholderText(translate("Buyers", "搜索买家昵称或备注"))
         self.star_button.setToolTip(translate("Buyers", "标星一位买家"))
+        self.products_button.setToolTip(translate("Buyers", "商品资料：卖点、材质、赠品（催单话术从这里填）"))
         keep = [c.currentData() for c in (self.state_filter, self.platform_filter)]
         for combo in (self.state_filter, self.platform_filter):
             combo.blockSignals(True)

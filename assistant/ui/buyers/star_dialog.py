@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer, Signal
@@ -20,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core import customers, reminders
+from ...core import customers, products, reminders
 from ...core.clock import Clock, SystemClock
 from ...errors import KnownError
 from ...services.worker import StoreWorker
@@ -70,6 +71,8 @@ class StarDialog(QDialog):
         self.open_questions = QCheckBox(translate("StarDialog", "买家还有未解答的问题（先答疑，暂不催单）"))
         self.cadence = QComboBox()
         self.cadence.addItem(translate("StarDialog", "按标记自动选择"), None)
+        self.product = QComboBox()  # the product the buyer asked about (core/products.py)
+        self.product.addItem(translate("StarDialog", "不关联"), None)
         self.marks_box = QWidget()
         self.marks_grid = QGridLayout(self.marks_box)
         self.marks_grid.setContentsMargins(0, 0, 0, 0)
@@ -78,6 +81,7 @@ class StarDialog(QDialog):
         form.addRow(translate("StarDialog", "平台"), self.platform)
         form.addRow(translate("StarDialog", "店铺"), self.shop)
         form.addRow(translate("StarDialog", "买家昵称"), nick_row)
+        form.addRow(translate("StarDialog", "商品"), self.product)
         form.addRow(translate("StarDialog", "标记"), self.marks_box)
         form.addRow(translate("StarDialog", "节奏"), self.cadence)
         form.addRow(translate("StarDialog", "电话"), self.phone)
@@ -145,13 +149,15 @@ class StarDialog(QDialog):
         super().changeEvent(event)
 
     @staticmethod
-    def _load_choices(store: Any) -> tuple[list, list, list]:
+    def _load_choices(store: Any) -> tuple[list, list, list, list]:
         return (customers.list_marks(store), customers.shops(store),
                 [(c.id, c.zh, c.en) for c in reminders.cadences(store).values()
-                 if c.steps and c.id != reminders.PROMO_CADENCE])
+                 if c.steps and c.id != reminders.PROMO_CADENCE], products.list_products(store))
 
-    def _on_choices(self, choices: tuple[list, list, list]) -> None:
-        marks, shops, cadences = choices
+    def _on_choices(self, choices: tuple[list, list, list, list]) -> None:
+        marks, shops, cadences, items = choices
+        for p in items:
+            self.product.addItem(p.name, p.id)
         text = self.shop.currentText()
         self.shop.addItems(shops)
         self.shop.setCurrentText(text)
@@ -187,12 +193,22 @@ class StarDialog(QDialog):
             self.starred.emit(buyer)
             self.accept()
 
+        product_id = self.product.currentData()
+
+        def linked(store: Any, starring: Callable[[], customers.Buyer]) -> customers.Buyer:
+            with store.write():  # star and link in one transaction: a product gone meanwhile stars nobody
+                buyer = starring()
+                if product_id is not None:
+                    products.link(store, buyer.id, product_id, now=now)
+            return buyer
+
         held = self.held
         if held is not None and self._held_for == (values["platform"], values["shop"], values["nickname"]):
             # the buyer is the one found by platform + shop + nickname: take over, then star, in one go
             reason = self.reason.text().strip()
             star = {k: v for k, v in values.items() if k not in ("platform", "shop", "nickname")}
-            self.worker.submit(lambda store: team_queries.take_over_and_star(store, held[0], reason, now, **star),
-                               done, failed, write=True)
+            self.worker.submit(lambda store: linked(store, lambda: team_queries.take_over_and_star(
+                store, held[0], reason, now, **star)), done, failed, write=True)
             return
-        self.worker.submit(lambda store: reminders.star(store, now=now, **values), done, failed, write=True)
+        self.worker.submit(lambda store: linked(store, lambda: reminders.star(store, now=now, **values)), done, failed,
+                           write=True)

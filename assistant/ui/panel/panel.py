@@ -86,7 +86,7 @@ translate = QCoreApplication.translate
 # offered again to everybody.
 # Settings applied as soon as they change in the store (the settings dialog applies them the same way).
 LIVE_SETTINGS = ("ui.language", "ui.dock", "ui.attach_pattern", "ui.width", "ui.always_on_top")
-BUYER_FIELDS = {"客户", "商品", "订单号", "金额"}
+BUYER_FIELDS = {"客户", "商品", "订单号", "金额", "卖点", "材质", "尺码"}  # 卖点/材质/尺码: the buyer's product
 MAX_REMEMBERED_BUYERS = 200
 
 # The replies page is the panel's own first tab; app.py adds the others with add_tab (each tab class

@@ -1,0 +1,605 @@
+"""Products (商品资料): what a chase says about the product a buyer asked about.
+
+A product belongs to a shop (shop = '' when the agent serves one) and carries its selling points (卖点,
+an ordered list of sentences), material / size / care notes, a gift note and a promotion note. A buyer
+is linked to the product(s) they asked about; the fill-in fields {商品} {卖点} {材质} {尺码} {赠品}
+{优惠} fill from the buyer's product: the one the agent chose, else the latest linked.
+
+Each chase records the selling point it sent (chases.selling_point, the sentence as sent): the
+product angle proposes the first selling point this buyer has not been sent yet (next_point), never
+one already sent. A selling point reworded in the product counts as a new one.
+
+Import/export: a CSV or XLSX sheet a shop already keeps, one product a row, headers in Chinese or
+English (COLUMNS; README "Products"). An import is all-or-nothing: a bad row is named and nothing
+is stored. Every write is one transaction. Buyer nicknames are never logged: only ids.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import uuid as uuidlib
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from ..errors import ImportFileError, NotFoundError, ValidationError
+from . import checked
+from .clock import to_db
+from .fileio import atomic, reading
+from .fileio.cells import csv_neutralise, csv_unneutralise, neutralise, unneutralise
+from .fileio.xlsx import XlsxWriter
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+MAX_NAME = 60
+MAX_SHORT = 20
+MAX_REF = 300
+MAX_PRICE = 40
+MAX_POINT = 200
+MAX_POINTS = 30
+MAX_NOTE = 500
+MAX_SHOP = 60
+MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_ROWS = 20_000
+MAX_ZIP_ENTRIES = 1_000
+MAX_UNZIPPED_TOTAL = 200 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # Product attribute
+    zh: str  # header written by the template and the export
+    en: str
+    aliases: tuple[str, ...] = ()  # other headers accepted on import (what shops tend to call them)
+    limit: int = MAX_NOTE
+
+
+# The product sheet's columns, in the order the template and the export write them.
+COLUMNS: tuple[Column, ...] = (
+    Column("name", "商品名称", "Name", ("商品名", "宝贝名称", "宝贝标题", "商品标题", "标题", "product", "product name", "title"),
+           MAX_NAME),
+    Column("short_name", "简称", "Short name", ("商品简称", "short"), MAX_SHORT),
+    Column("item_ref", "链接或商品ID", "Link or item id", ("链接", "商品链接", "宝贝链接", "商品ID", "商品id", "宝贝ID", "宝贝id",
+                                                        "item id", "link", "url"), MAX_REF),
+    Column("price_band", "价格区间", "Price band", ("价格", "价位", "price"), MAX_PRICE),
+    Column("selling_points", "卖点", "Selling points", ("卖点（每行一条）", "商品卖点", "selling point"), MAX_POINT),
+    Column("material", "材质", "Material", ("面料", "材料"), MAX_NOTE),
+    Column("size", "尺码", "Size", ("尺寸", "规格", "尺码说明", "size notes"), MAX_NOTE),
+    Column("care", "保养说明", "Care", ("洗涤说明", "保养", "care notes"), MAX_NOTE),
+    Column("gift", "赠品", "Gift", ("赠品说明", "gift note"), MAX_NOTE),
+    Column("promotion", "优惠说明", "Promotion", ("优惠", "活动说明", "促销", "promotion note"), MAX_NOTE),
+    Column("shop", "店铺", "Shop", ("店铺名称", "shop name"), MAX_SHOP),
+)
+_HEADERS: dict[str, Column] = {}
+for _c in COLUMNS:
+    for _h in (_c.zh, _c.en, *_c.aliases):
+        _HEADERS[_h.strip().lower()] = _c
+
+TEXT_FIELDS = ("short_name", "item_ref", "price_band", "material", "size", "care", "gift", "promotion")
+_LIMITS = {c.key: c.limit for c in COLUMNS}
+_NAMES = {c.key: (c.zh, c.en) for c in COLUMNS}
+
+
+@dataclass(frozen=True)
+class Product:
+    id: int
+    uuid: str
+    shop: str
+    name: str
+    short_name: str = ""
+    item_ref: str = ""
+    price_band: str = ""
+    selling_points: tuple[str, ...] = ()
+    material: str = ""
+    size: str = ""
+    care: str = ""
+    gift: str = ""
+    promotion: str = ""
+    created_at: str = ""
+    updated_at: str = ""
+
+    @property
+    def label(self) -> str:
+        """What {商品} fills with: the short name when there is one (it reads better in a chat)."""
+        return self.short_name or self.name
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["selling_points"] = list(self.selling_points)
+        return data
+
+
+@dataclass(frozen=True)
+class Link:
+    product: Product
+    chosen: bool
+    linked_at: str
+
+
+@dataclass
+class ImportResult:
+    added: int = 0
+    updated: int = 0
+    names: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- validation
+
+def _bad(zh: str, en: str, fieldname: str) -> ValidationError:
+    return ValidationError(zh, en, field=fieldname)
+
+
+def _clean(key: str, value: Any) -> str:
+    text = "" if value is None else str(value)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if "\x00" in text:
+        raise _bad(f"{_NAMES[key][0]}中含有不可见的控制字符", f"{_NAMES[key][1]} contains a control character", key)
+    if key in ("name", "short_name", "item_ref", "price_band", "shop"):
+        text = " ".join(text.split())  # one line
+    limit = _LIMITS[key]
+    if len(text) > limit:
+        raise _bad(f"{_NAMES[key][0]}太长（{len(text)} 字，最多 {limit} 字）",
+                   f"{_NAMES[key][1]} is too long ({len(text)} characters, at most {limit})", key)
+    return text
+
+
+def clean_points(points: Any) -> tuple[str, ...]:
+    """Selling points from a list, or from one text (one a line; a single line may use | between
+    points). Empty lines dropped, duplicates kept once, order kept."""
+    if points is None:
+        return ()
+    if isinstance(points, str):
+        text = points.replace("\r\n", "\n").replace("\r", "\n")
+        items: Iterable[Any] = text.split("\n") if "\n" in text else text.replace("｜", "|").split("|")
+    else:
+        items = points
+    out: list[str] = []
+    for raw in items:
+        text = " ".join(str(raw if raw is not None else "").split())
+        if not text or text in out:
+            continue
+        if "\x00" in text:
+            raise _bad("卖点中含有不可见的控制字符", "A selling point contains a control character", "selling_points")
+        if len(text) > MAX_POINT:
+            raise _bad(f"卖点“{text[:12]}…”太长（{len(text)} 字，最多 {MAX_POINT} 字）",
+                       f"The selling point '{text[:12]}…' is too long ({len(text)} characters, at most {MAX_POINT})",
+                       "selling_points")
+        out.append(text)
+    if len(out) > MAX_POINTS:
+        raise _bad(f"卖点太多（{len(out)} 条，最多 {MAX_POINTS} 条）",
+                   f"Too many selling points ({len(out)}, at most {MAX_POINTS})", "selling_points")
+    return tuple(out)
+
+
+def _values(changes: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in changes.items():
+        if key == "selling_points":
+            out[key] = clean_points(value)
+        elif key == "name":
+            name = _clean("name", value)
+            if not name:
+                raise _bad("商品名称不能为空", "A product needs a name", "name")
+            out[key] = name
+        elif key in TEXT_FIELDS or key == "shop":
+            out[key] = _clean(key, value)
+        else:
+            raise _bad(f"未知的商品字段“{key}”", f"Unknown product field '{key}'", key)
+    return out
+
+
+# ---------------------------------------------------------------- reading
+
+_SELECT = ("SELECT id, uuid, shop, name, short_name, item_ref, price_band, selling_points, material, size, care, gift, "
+           "promotion, created_at, updated_at FROM products")
+
+
+def _product(row: dict) -> Product:
+    points = tuple(checked.text_list(row["selling_points"], table="products", column="selling_points",
+                                     row_id=row["id"]))
+    return Product(row["id"], row["uuid"], row["shop"], row["name"], row["short_name"], row["item_ref"],
+                   row["price_band"], points, row["material"], row["size"], row["care"], row["gift"],
+                   row["promotion"], row["created_at"], row["updated_at"])
+
+
+def list_products(store: Store, *, shop: str | None = None, query: str | None = None) -> list[Product]:
+    sql, params = _SELECT, []
+    where = []
+    if shop is not None:
+        where.append("shop = ?")
+        params.append(shop.strip())
+    if query:
+        where.append("(instr(name, ?) > 0 OR instr(short_name, ?) > 0 OR instr(item_ref, ?) > 0)")
+        params += [query.strip()] * 3
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    return [_product(r) for r in store.query(sql + " ORDER BY shop, name", tuple(params))]
+
+
+def get_product(store: Store, ref: int | str, shop: str | None = None) -> Product:
+    """A product by id, name or short name (shop narrows it when two shops have the same name)."""
+    text = str(ref).strip()
+    if isinstance(ref, int) or (text.isdigit() and len(text) < 12):
+        rows = store.query(_SELECT + " WHERE id = ?", (int(text),))
+        if rows:
+            return _product(rows[0])
+    sql = _SELECT + " WHERE (name = ? OR short_name = ? OR (item_ref != '' AND item_ref = ?))"
+    params: list[Any] = [text, text, text]
+    if shop is not None:
+        sql += " AND shop = ?"
+        params.append(shop.strip())
+    rows = store.query(sql + " ORDER BY name = ? DESC, id", (*params, text))
+    if not rows:
+        raise NotFoundError(f"没有找到商品“{text}”", f"No product '{text}'")
+    exact = [r for r in rows if r["name"] == text] or rows
+    if len({r["id"] for r in exact}) > 1:
+        shops = "、".join(r["shop"] or "（未填店铺）" for r in exact)
+        raise _bad(f"有多个商品叫“{text}”（店铺：{shops}），请指明店铺或用编号",
+                   f"Several products are called '{text}' (shops: {shops}); give the shop or the id", "product")
+    return _product(exact[0])
+
+
+# ---------------------------------------------------------------- writing
+
+def _now(store: Store, now: datetime | None) -> str:
+    return to_db(now or store.clock.now())
+
+
+def _insert(store: Store, values: dict[str, Any], stamp: str) -> int:
+    if store.query("SELECT 1 FROM products WHERE shop = ? AND name = ?", (values.get("shop", ""), values["name"])):
+        raise _bad(f"已经有商品“{values['name']}”了", f"There is already a product '{values['name']}'", "name")
+    row = {k: "" for k in TEXT_FIELDS}
+    row.update({k: v for k, v in values.items() if k != "selling_points"})
+    cur = store.conn.execute(
+        "INSERT INTO products (uuid, shop, name, short_name, item_ref, price_band, selling_points, material, size, care, "
+        "gift, promotion, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (str(uuidlib.uuid4()), row.get("shop", ""), row["name"], row["short_name"], row["item_ref"], row["price_band"],
+         json.dumps(list(values.get("selling_points", ())), ensure_ascii=False), row["material"], row["size"],
+         row["care"], row["gift"], row["promotion"], stamp, stamp))
+    return int(cur.lastrowid)
+
+
+def _update(store: Store, product_id: int, values: dict[str, Any], stamp: str) -> None:
+    if not values:
+        return
+    if "name" in values or "shop" in values:
+        current = store.query("SELECT shop, name FROM products WHERE id = ?", (product_id,))[0]
+        shop, name = values.get("shop", current["shop"]), values.get("name", current["name"])
+        if store.query("SELECT 1 FROM products WHERE shop = ? AND name = ? AND id != ?", (shop, name, product_id)):
+            raise _bad(f"已经有商品“{name}”了", f"There is already a product '{name}'", "name")
+    cols = [f"{k} = ?" for k in values]
+    params = [json.dumps(list(v), ensure_ascii=False) if k == "selling_points" else v for k, v in values.items()]
+    store.conn.execute(f"UPDATE products SET {', '.join(cols)}, updated_at = ? WHERE id = ?",
+                       (*params, stamp, product_id))
+
+
+def add_product(store: Store, name: str, *, shop: str = "", selling_points: Sequence[str] | str = (),
+                now: datetime | None = None, **fields: str) -> Product:
+    values = _values({"name": name, "shop": shop, "selling_points": selling_points, **fields})
+    with store.write():
+        pid = _insert(store, values, _now(store, now))
+    log.info("product %s added", pid)
+    return get_product(store, pid)
+
+
+def edit_product(store: Store, ref: int | str, *, now: datetime | None = None, **changes: Any) -> Product:
+    """Change the given fields (selling_points replaces the whole list)."""
+    values = _values({k: v for k, v in changes.items() if v is not None})
+    with store.write():
+        product = get_product(store, ref)
+        _update(store, product.id, values, _now(store, now))
+    return get_product(store, product.id)
+
+
+def delete_product(store: Store, ref: int | str) -> Product:
+    """Delete a product: its links to buyers go with it; chases keep the selling point they sent."""
+    with store.write() as db:
+        product = get_product(store, ref)
+        db.execute("DELETE FROM products WHERE id = ?", (product.id,))
+    log.info("product %s deleted", product.id)
+    return product
+
+
+# ---------------------------------------------------------------- buyers
+
+def link(store: Store, buyer_id: int, product_ref: int | str, *, choose: bool = False,
+         now: datetime | None = None) -> Product:
+    """Link a buyer to a product they asked about. Linking again makes it the latest; choose=True
+    makes it the one the fields fill from even when another is linked later."""
+    stamp = _now(store, now)
+    with store.write() as db:
+        if not store.query("SELECT 1 FROM buyers WHERE id = ?", (int(buyer_id),)):
+            raise NotFoundError(f"没有找到买家 {buyer_id}", f"No buyer {buyer_id}")
+        product = get_product(store, product_ref)
+        db.execute("INSERT INTO buyer_products (uuid, buyer_id, product_id, linked_at) VALUES (?,?,?,?) "
+                   "ON CONFLICT(buyer_id, product_id) DO UPDATE SET linked_at = excluded.linked_at",
+                   (str(uuidlib.uuid4()), int(buyer_id), product.id, stamp))
+        if choose:
+            db.execute("UPDATE buyer_products SET chosen = (product_id = ?) WHERE buyer_id = ?", (product.id, int(buyer_id)))
+    log.info("buyer %s linked to product %s", buyer_id, product.id)
+    return product
+
+
+def unlink(store: Store, buyer_id: int, product_ref: int | str) -> Product:
+    with store.write() as db:
+        product = get_product(store, product_ref)
+        cur = db.execute("DELETE FROM buyer_products WHERE buyer_id = ? AND product_id = ?", (int(buyer_id), product.id))
+        if cur.rowcount == 0:
+            raise NotFoundError(f"这位买家没有关联商品“{product.name}”",
+                                f"This buyer is not linked to the product '{product.name}'")
+    return product
+
+
+def links(store: Store, buyer_id: int) -> list[Link]:
+    """The buyer's products, the one the fields fill from first (chosen, else the latest linked)."""
+    rows = store.query("SELECT p.*, l.chosen, l.linked_at FROM buyer_products l JOIN products p ON p.id = l.product_id "
+                       "WHERE l.buyer_id = ? ORDER BY l.chosen DESC, l.linked_at DESC, l.id DESC", (int(buyer_id),))
+    return [Link(_product(r), bool(r["chosen"]), r["linked_at"]) for r in rows]
+
+
+def current(store: Store, buyer_id: int) -> Product | None:
+    found = links(store, buyer_id)
+    return found[0].product if found else None
+
+
+def current_of(store: Store, buyer_ids: Sequence[int]) -> dict[int, Product]:
+    """current() for many buyers in one query (the reminder lists)."""
+    ids = sorted({int(b) for b in buyer_ids})
+    out: dict[int, Product] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        rows = store.query("SELECT p.*, l.buyer_id AS link_buyer FROM buyer_products l JOIN products p "
+                           f"ON p.id = l.product_id WHERE l.buyer_id IN ({','.join('?' * len(chunk))}) "
+                           "ORDER BY l.chosen DESC, l.linked_at DESC, l.id DESC", tuple(chunk))
+        for r in rows:
+            out.setdefault(r["link_buyer"], _product(r))
+    return out
+
+
+def sent_points(store: Store, buyer_id: int) -> set[str]:
+    """Every selling point already sent to this buyer (whatever product it was of)."""
+    return {r["selling_point"] for r in store.query(
+        "SELECT DISTINCT selling_point FROM chases WHERE buyer_id = ? AND selling_point IS NOT NULL", (int(buyer_id),))}
+
+
+def sent_points_of(store: Store, buyer_ids: Sequence[int]) -> dict[int, set[str]]:
+    ids = sorted({int(b) for b in buyer_ids})
+    out: dict[int, set[str]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        for r in store.query(f"SELECT buyer_id, selling_point FROM chases WHERE buyer_id IN ({','.join('?' * len(chunk))}) "
+                             "AND selling_point IS NOT NULL", tuple(chunk)):
+            out.setdefault(r["buyer_id"], set()).add(r["selling_point"])
+    return out
+
+
+def next_point(product: Product | None, sent: Iterable[str]) -> str | None:
+    """The first selling point of the product not yet sent (None: none known, or all sent)."""
+    if product is None:
+        return None
+    done = set(sent)
+    return next((p for p in product.selling_points if p not in done), None)
+
+
+def active_promotion(store: Store, now: datetime | None = None) -> str | None:
+    """The promotion on now or coming soon: started less than a day ago, or starting within a week
+    (the earliest such): {活动}. One further off is not yet a reason to buy now."""
+    at = now or store.clock.now()
+    rows = store.query("SELECT name FROM promotions WHERE start_at > ? AND start_at <= ? ORDER BY start_at LIMIT 1",
+                       (to_db(at - timedelta(hours=24)), to_db(at + timedelta(days=7))))
+    return rows[0]["name"] if rows else None
+
+
+def values_for(product: Product | None, sent: Iterable[str], promotion: str | None = None) -> dict[str, str]:
+    """The fill-in values a buyer's product gives: {商品} {卖点} (the next one not sent) {材质} {尺码}
+    {赠品} {优惠} (the product's promotion note), and {活动} (the active promotion). Empty values are
+    left out (a missing field stays for the agent to fill)."""
+    values: dict[str, str] = {}
+    if promotion:
+        values["活动"] = promotion
+    if product is None:
+        return values
+    point = next_point(product, sent)
+    for key, value in (("商品", product.label), ("卖点", point), ("材质", product.material), ("尺码", product.size),
+                       ("赠品", product.gift), ("优惠", product.promotion)):
+        if value:
+            values[key] = value
+    return values
+
+
+def fill_values(store: Store, buyer_id: int, now: datetime | None = None) -> dict[str, str]:
+    return values_for(current(store, buyer_id), sent_points(store, buyer_id), active_promotion(store, now))
+
+
+# ---------------------------------------------------------------- import / export
+
+def _err(zh: str, en: str, row: int | None = None) -> ImportFileError:
+    if row is not None:
+        zh, en = f"第 {row} 行：{zh}", f"row {row}: {en}"
+    return ImportFileError(f"商品文件无法导入：{zh}", f"Cannot import the product file: {en}", row=row)
+
+
+def _fail(zh: str, en: str) -> ImportFileError:
+    return _err(zh, en)
+
+
+def _csv_rows(path: Path) -> Iterator[list[str]]:
+    text = reading.decode_text(reading.read_bytes(path, MAX_FILE_BYTES, _fail), _fail)
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    delimiter = "\t" if "\t" in first and "," not in first else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        for cells in reader:
+            yield [unneutralise(csv_unneutralise(c)) for c in cells]
+    except csv.Error as exc:
+        raise _err(f"CSV 格式错误（引号不配对）：{exc}", f"malformed CSV (unbalanced quotes): {exc}") from exc
+
+
+def _xlsx_rows(path: Path) -> Iterator[list[str]]:
+    import openpyxl  # noqa: PLC0415  (only when needed: ~0.2 s)
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except Exception as exc:  # noqa: BLE001 - untrusted bytes
+        raise _err("不是有效的 xlsx 文件（压缩包已损坏或不完整）", "not a valid .xlsx file (damaged zip archive)") from exc
+    if len(infos) > MAX_ZIP_ENTRIES or sum(i.file_size for i in infos) > MAX_UNZIPPED_TOTAL:
+        raise _err("xlsx 文件解压后过大，拒绝读取", "the .xlsx would unpack too large; refused")
+    with open(path, "rb") as fh:
+        try:
+            wb = openpyxl.load_workbook(fh, read_only=True, data_only=True)
+        except Exception as exc:  # a parser of untrusted input: any failure means "bad file"
+            raise _err("无法读取 xlsx 文件（已损坏，或不是 Excel 工作簿）",
+                       "cannot read the .xlsx file (damaged, or not an Excel workbook)") from exc
+        try:
+            ws = wb.worksheets[0] if wb.worksheets else None
+            if ws is None:
+                return
+            for cells in ws.iter_rows(min_row=1, max_row=MAX_ROWS + 1, max_col=len(COLUMNS) + 20, values_only=True):
+                yield [_cell_text(v) for v in cells]
+        except ImportFileError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise _err("无法读取 xlsx 文件（内容已损坏）", "cannot read the .xlsx file (damaged content)") from exc
+        finally:
+            wb.close()
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # an item id typed as a number
+    return str(value)
+
+
+def read_rows(path: Path | str) -> list[dict[str, Any]]:
+    """The products of a CSV or XLSX file, validated: [{key: value}] with the row number under "_row".
+    Raises ImportFileError naming the first bad row or header."""
+    path = Path(path)
+    reading.check_file(path, MAX_FILE_BYTES, _fail)
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".txt", ".tsv"):
+        rows = _csv_rows(path)
+    elif suffix in (".xlsx", ".xlsm"):
+        rows = _xlsx_rows(path)
+    else:
+        raise _err(f"不支持的文件类型“{suffix or '无扩展名'}”（请用 .csv 或 .xlsx）",
+                   f"unsupported file type '{suffix or 'no extension'}' (use .csv or .xlsx)")
+    header: list[Column | None] | None = None
+    out: list[dict[str, Any]] = []
+    for number, cells in enumerate(rows, 1):
+        if not any(str(c).strip() for c in cells):
+            continue
+        if header is None:
+            header = [_HEADERS.get(str(c).strip().lower()) for c in cells]
+            keys = [c.key for c in header if c is not None]
+            dup = next((k for k in keys if keys.count(k) > 1), None)
+            if dup:
+                raise _err(f"表头里“{_NAMES[dup][0]}”出现了两次", f"the header has '{_NAMES[dup][1]}' twice", number)
+            if "name" not in keys:
+                raise _err("第一行应是表头，且要有“商品名称”列（可先导出模板：kefu products template）",
+                           "the first row must be the header, with a 'Name' (商品名称) column "
+                           "(export the template: kefu products template)", number)
+            continue
+        if len(out) >= MAX_ROWS:
+            raise _err(f"商品太多（最多 {MAX_ROWS} 行）", f"too many products (at most {MAX_ROWS} rows)")
+        raw: dict[str, Any] = {}
+        for column, value in zip(header, cells):
+            if column is not None and str(value).strip():
+                raw[column.key] = value
+        try:
+            if not str(raw.get("name", "")).strip():
+                raise _bad("缺少商品名称", "the product name is missing", "name")
+            values = _values(raw)
+        except ValidationError as exc:
+            raise _err(exc.zh.rstrip("。"), exc.en, number) from exc
+        values["_row"] = number
+        out.append(values)
+    if header is None:
+        raise _err("文件是空的", "the file is empty")
+    seen: dict[tuple[str, str], int] = {}
+    for values in out:
+        key = (values.get("shop", ""), values["name"])
+        if key in seen:
+            raise _err(f"商品“{values['name']}”在第 {seen[key]} 行已经出现过", f"the product '{values['name']}' is "
+                       f"already on row {seen[key]}", values["_row"])
+        seen[key] = values["_row"]
+    return out
+
+
+def import_file(store: Store, path: Path | str, *, shop: str | None = None,
+                now: datetime | None = None) -> ImportResult:
+    """Import products: a row whose (shop, name) exists updates that product's filled-in columns
+    (an empty cell keeps what is stored), the others are added. All or nothing. shop: for rows
+    without a 店铺 column value."""
+    rows = read_rows(path)
+    default_shop = _clean("shop", shop) if shop else ""
+    result = ImportResult()
+    stamp = _now(store, now)
+    with store.write():
+        for values in rows:
+            number = values.pop("_row")
+            values.setdefault("shop", default_shop)
+            try:
+                found = store.query("SELECT id FROM products WHERE shop = ? AND name = ?", (values["shop"], values["name"]))
+                if found:
+                    _update(store, found[0]["id"], {k: v for k, v in values.items() if k not in ("shop", "name")}, stamp)
+                    result.updated += 1
+                else:
+                    _insert(store, values, stamp)
+                    result.added += 1
+            except ValidationError as exc:
+                raise _err(exc.zh.rstrip("。"), exc.en, number) from exc
+            result.names.append(values["name"])
+    log.info("products imported: %s added, %s updated", result.added, result.updated)
+    return result
+
+
+def _row_cells(product: Product) -> list[str]:
+    out = []
+    for column in COLUMNS:
+        value = getattr(product, column.key)
+        out.append("\n".join(value) if column.key == "selling_points" else str(value))
+    return out
+
+
+_EXAMPLE = Product(0, "", "", "不锈钢保温杯 500ml", "保温杯", "", "79-99元",
+                   ("316 不锈钢内胆，装热水 12 小时后还是温的", "杯盖带防漏硅胶圈，放包里不怕洒", "杯身磨砂，手握不打滑"),
+                   "316 不锈钢内胆，食品级硅胶", "500ml，高 21cm，口径 5cm", "不建议放洗碗机，用软布清洗",
+                   "杯套一个", "前 100 名下单送杯刷")
+
+
+def export_file(store: Store, path: Path | str, *, shop: str | None = None, template: bool = False) -> int:
+    """Write the products (template=True: one example row) as CSV (UTF-8 with BOM) or XLSX, chosen by
+    the file's extension, with the Chinese headers import reads back. Returns the rows written."""
+    path = Path(path)
+    products = [_EXAMPLE] if template else list_products(store, shop=shop)
+    rows = [_row_cells(p) for p in products]
+    headers = [c.zh for c in COLUMNS]
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        def write(tmp: Path) -> None:
+            writer = XlsxWriter(title="商品资料")
+            writer.sheet("商品资料", [(h, "wrap" if h in ("卖点", "材质", "尺码", "保养说明") else "text") for h in headers],
+                         rows)
+            writer.save(tmp)
+    elif suffix == ".csv":
+        def write(tmp: Path) -> None:
+            with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
+                out = csv.writer(fh)
+                out.writerow(headers)
+                for row in rows:
+                    out.writerow([csv_neutralise(neutralise(c)) for c in row])
+    else:
+        raise ValidationError(f"不支持的文件类型“{suffix or '无扩展名'}”（请用 .csv 或 .xlsx）",
+                              f"Unsupported file type '{suffix or 'no extension'}' (use .csv or .xlsx)", field="path")
+    atomic.write_atomic(path, write)
+    return len(rows)

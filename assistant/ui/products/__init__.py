@@ -1,0 +1,1 @@
+"""The 商品 (products) tab."""
