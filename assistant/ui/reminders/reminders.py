@@ -714,9 +714,12 @@ class ReminderCard(QFrame):
             body = templates.render(p.reply_body, item.fill_values()).text
             from ..widgets.widgets import body_html
 
+            # 通用: nothing is known of this buyer's product, so the script is the generic one - adapt it
+            generic = (f' <span style="color:{style.WARN};" title="{html.escape(translate("Reminders", "没有关联商品：这是通用话术，发之前按买家的商品改一改"))}">'
+                       f'· {html.escape(translate("Reminders", "通用"))}</span>') if getattr(p, "generic", False) else ""
             self.script.setText(f'<span style="color:{style.TEXT_2}; font-size:11px;">'
-                                f'{html.escape(angle_name(p.angle))} · {html.escape(p.reply_title or "")}</span><br>'
-                                f'{body_html(body)}')
+                                f'{html.escape(angle_name(p.angle))} · {html.escape(p.reply_title or "")}</span>'
+                                f'{generic}<br>{body_html(body)}')
         messages = p.messages("en" if i18n.is_english() else "zh") if p is not None else []
         self.warning.setText("\n".join("⚠ " + m for m in messages))
         self.warning.setVisible(bool(messages))

@@ -289,3 +289,21 @@ def test_a_too_soon_warning_reflects_the_time_now(qtbot, cstore, clock, popup, m
     assert card.warning.isVisibleTo(popup) and "太近" in card.warning.text()
     clock.advance(timedelta(minutes=5))  # five minutes later the card says what is true now
     qtbot.waitUntil(lambda: not card.warning.isVisibleTo(popup), timeout=5000)
+
+
+def test_the_card_says_when_the_script_is_generic_and_fills_the_selling_point(qtbot, cstore, clock, scheduler,
+                                                                                  popup):
+    """No product known for the buyer: the product-angle script is the generic one, and the card says
+    通用 so the agent adapts it. A buyer linked to a product gets a selling point not yet sent, filled in."""
+    from assistant.core import products
+
+    plain = star(cstore, "没关联商品")
+    linked = star(cstore, "看了保温杯")
+    cup = products.add_product(cstore, "真空保温杯", selling_points=["316不锈钢内胆，12小时保温"])
+    products.link(cstore, linked.id, cup.id)
+    popup.add(fire_all(qtbot, cstore, clock, scheduler))
+    qtbot.waitUntil(lambda: all(c.proposal is not None for c in popup.cards.values()), timeout=5000)
+    cards = {c.item.buyer_id: c for c in popup.cards.values()}
+    assert cards[plain.id].proposal.generic and "通用" in cards[plain.id].script.text()
+    assert not cards[linked.id].proposal.generic and "通用" not in cards[linked.id].script.text()
+    assert "316不锈钢内胆" in cards[linked.id].script.text()
