@@ -1993,6 +1993,22 @@
         <translation>Open this buyer's after-sales case</translation>
     </message>
     <message>
+        <source>正在准备话术…</source>
+        <translation>Preparing the script…</translation>
+    </message>
+    <message>
+        <source>没有可用的新话术（所有角度都用过了）</source>
+        <translation>No new script left (every angle has been used)</translation>
+    </message>
+    <message>
+        <source>通用</source>
+        <translation>generic</translation>
+    </message>
+    <message>
+        <source>没有关联商品：这是通用话术，发之前按买家的商品改一改</source>
+        <translation>No product linked: this is a generic script, adapt it to the buyer's product before sending</translation>
+    </message>
+    <message>
         <source>正在读取售后单…</source>
         <translation>Reading the case…</translation>
     </message>

@@ -706,17 +706,22 @@ class ReminderCard(QFrame):
             self.script.setText(html.escape(translate(
                 "Reminders", "打电话给高客单、意向明显的标星买家（电话号码在“客户”页按需显示）。")))
         elif p is None:
-            self.script.setText(f'<span style="color:{style.TEXT_3};">{html.escape(translate("Reminders", "正在准备话术…"))}</span>')
+            # translate() outside the f-strings: lupdate does not look inside them
+            preparing = translate("Reminders", "正在准备话术…")
+            self.script.setText(f'<span style="color:{style.TEXT_3};">{html.escape(preparing)}</span>')
         elif p.reply_body is None:
-            self.script.setText(f'<span style="color:{style.TEXT_3};">'
-                                f'{html.escape(translate("Reminders", "没有可用的新话术（所有角度都用过了）"))}</span>')
+            none_left = translate("Reminders", "没有可用的新话术（所有角度都用过了）")
+            self.script.setText(f'<span style="color:{style.TEXT_3};">{html.escape(none_left)}</span>')
         else:
             body = templates.render(p.reply_body, item.fill_values()).text
             from ..widgets.widgets import body_html
 
             # 通用: nothing is known of this buyer's product, so the script is the generic one - adapt it
-            generic = (f' <span style="color:{style.WARN};" title="{html.escape(translate("Reminders", "没有关联商品：这是通用话术，发之前按买家的商品改一改"))}">'
-                       f'· {html.escape(translate("Reminders", "通用"))}</span>') if getattr(p, "generic", False) else ""
+            generic = ""
+            if getattr(p, "generic", False):
+                tip = translate("Reminders", "没有关联商品：这是通用话术，发之前按买家的商品改一改")
+                tag = translate("Reminders", "通用")
+                generic = f' <span style="color:{style.WARN};" title="{html.escape(tip)}">· {html.escape(tag)}</span>'
             self.script.setText(f'<span style="color:{style.TEXT_2}; font-size:11px;">'
                                 f'{html.escape(angle_name(p.angle))} · {html.escape(p.reply_title or "")}</span>'
                                 f'{generic}<br>{body_html(body)}')
@@ -742,7 +747,8 @@ class ReminderCard(QFrame):
     def _case_text(self) -> None:
         case = self.case
         if case is None:
-            self.script.setText(f'<span style="color:{style.TEXT_3};">{html.escape(translate("Reminders", "正在读取售后单…"))}</span>')
+            reading = translate("Reminders", "正在读取售后单…")
+            self.script.setText(f'<span style="color:{style.TEXT_3};">{html.escape(reading)}</span>')
             return
         n = {k: v[:1].upper() + v[1:] for k, v in case.names("en" if i18n.is_english() else "zh").items()}
         head = translate("Reminders", "售后单 {ref} · {status} · 第 {step}/4 步").replace("{ref}", case.ref) \
