@@ -399,15 +399,16 @@ class EditorDialog(QDialog):
             message = f.message_en if english else f.message_zh
             suggestion = f.suggestion_en if english else f.suggestion_zh
             quoted = html.escape(" ".join(f.text.split()))
+            suggest = translate("Editor", "建议：")  # outside the f-string: lupdate does not look inside
             parts.append(
                 f'<p style="margin:2px 0;"><b style="color:{style.WARN};">⚠ {html.escape(name)}</b>'
                 f' <span style="color:{style.ERROR};">“{quoted}”</span>'
                 f' <span style="color:{style.TEXT_3};">[{html.escape(f.rule)}]</span><br>{html.escape(message)}'
-                f'<br><span style="color:{style.OK};">{html.escape(translate("Editor", "建议："))}'
+                f'<br><span style="color:{style.OK};">{html.escape(suggest)}'
                 f'{html.escape(suggestion)}</span></p>')
         if self.findings:
-            parts.append(f'<p style="color:{style.TEXT_3};">'
-                         f'{html.escape(translate("Editor", "仍可保存；列表里会标出这条回复。"))}</p>')
+            still = translate("Editor", "仍可保存；列表里会标出这条回复。")
+            parts.append(f'<p style="color:{style.TEXT_3};">{html.escape(still)}</p>')
         self.compliance_label.setText("".join(parts))
         self.compliance_note.setVisible(bool(parts))
         self._underline(self.findings)
