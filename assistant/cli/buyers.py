@@ -268,6 +268,14 @@ def cmd_buyers_outcome(ctx) -> int:
     return 0
 
 
+def cmd_buyers_dnc(ctx) -> int:
+    from ..core import reminders
+
+    buyer = reminders.set_do_not_call(ctx.store, _buyer(ctx).id, not ctx.args.off)
+    _out(f"Buyer {buyer.id}: do not call {'off' if ctx.args.off else 'on'} / 勿扰{'已取消' if ctx.args.off else '已开启'}")
+    return 0
+
+
 def cmd_buyers_mood(ctx) -> int:
     from ..core import invites
 
@@ -386,15 +394,43 @@ def cmd_promo_list(ctx) -> int:
 def cmd_promo_phones(ctx) -> int:
     from ..core import reminders
 
-    entries = reminders.phone_list(ctx.store, ctx.args.promotion)
+    entries = reminders.phone_list(ctx.store, ctx.args.promotion, reveal=True)  # shown: logged, never the numbers
     if ctx.args.json:
-        _json([e.__dict__ for e in entries])
+        _json([{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in e.__dict__.items()} for e in entries])
         return 0
     if not entries:
         _out("No high-ticket, high-intent buyer to phone / 没有需要电话联系的买家")
         return 0
-    cliout.table([[e.nickname, e.platform, e.shop or "-", e.phone or "(no phone / 无电话)", "、".join(e.marks), e.notes]
-                   for e in entries], ["买家", "平台", "店铺", "电话", "标记", "备注"], [16, 10, 14, 18, 20, 30])
+    tz = _agent_tz(ctx.store)
+    status = {"to_call": "待打 to call", "retry": "再打 call again", "later": "稍后 later", "done": "已完成 done"}
+
+    def state(e) -> str:
+        text = status[e.status] + ((" " + _fmt(e.retry_at, tz)) if e.status == "later" and e.retry_at else "")
+        return text + (" · 夜间 night" if e.night and e.status != "done" else "")
+
+    cliout.table([[e.nickname, e.platform, e.phone or "(no phone / 无电话)", e.local_time.strftime("%H:%M") if e.local_time
+                   else "-", state(e), "、".join(e.marks), e.notes] for e in entries],
+                  ["买家", "平台", "电话", "当地时间", "状态", "标记", "备注"], [16, 8, 16, 8, 22, 16, 24])
+    return 0
+
+
+def cmd_promo_call(ctx) -> int:
+    """How one call of the promotion's phone list went."""
+    from ..core import reminders, zones
+
+    store = ctx.store
+    at = None
+    if ctx.args.at:
+        tz = _agent_tz(store)
+        if ctx.args.tz:
+            from zoneinfo import ZoneInfo
+
+            tz = ZoneInfo(zones.check_tz(ctx.args.tz))  # type: ignore[arg-type]
+        at = reminders.parse_local(ctx.args.at, tz)
+    entry = reminders.record_call(store, ctx.args.promotion, _buyer(ctx).id, ctx.args.outcome, at=at)
+    zh, en = reminders.CALL_OUTCOMES[entry.last_outcome] if entry and entry.last_outcome else ("", "")
+    when = f" (again {_fmt(entry.retry_at, _agent_tz(store))} / 再打)" if entry and entry.retry_at else ""
+    _out(f"Call recorded: {en}{when} / 已记录：{zh}")
     return 0
 
 
@@ -529,6 +565,9 @@ def register(sub, add, common) -> None:
     p.add_argument("outcome", metavar="OUTCOME", help="paid/已付款 lost/已流失 snooze/暂缓 replied/顾客回复了 pause resume")
     p.add_argument("--minutes", type=cliout.whole_number(1, 7 * 24 * 60), help="snooze minutes (default 10)")
 
+    p = add(bsub, "dnc", cmd_buyers_dnc, "勿扰: keep the buyer off phone lists and promotion waves / 勿扰")
+    who(p)
+    p.add_argument("--off", action="store_true", help="call and chase them in promotions again")
     p = add(bsub, "mood", cmd_buyers_mood, "mark the buyer's mood (review invites need 满意) / 标记买家心情")
     who(p)
     p.add_argument("mood", metavar="MOOD", help="pleased/满意 calm/平静 unhappy/不满 angry/生气 confused/疑惑, or clear")
@@ -556,6 +595,12 @@ def register(sub, add, common) -> None:
     p.add_argument("--all", action="store_true", help="include past promotions")
     p = add(psub, "phones", cmd_promo_phones, "the phone list, numbers in full / 电话名单（完整号码）", True)
     p.add_argument("promotion", metavar="NAME")
+    p = add(psub, "call", cmd_promo_call, "how a call of the phone list went / 记录电话结果")
+    p.add_argument("promotion", metavar="PROMOTION")
+    who(p)
+    p.add_argument("outcome", metavar="OUTCOME", help="answered/接通 no-answer/未接 reschedule/改约 not-needed/不需要")
+    p.add_argument("--at", help='reschedule: when to call again, "2026-11-10 22:30", your local time (or --tz)')
+    p.add_argument("--tz", help="time zone of --at (default: yours)")
     p = add(psub, "edit", cmd_promo_edit, "rename a promotion or move its start (replans it) / 修改活动", True)
     p.add_argument("promotion", metavar="NAME")
     p.add_argument("--name", help="the new name")

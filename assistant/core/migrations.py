@@ -742,3 +742,26 @@ _PRODUCTS = [
     "ALTER TABLE chases ADD COLUMN product_id INTEGER REFERENCES products(id) ON DELETE SET NULL",
     "ALTER TABLE chases ADD COLUMN selling_point TEXT",
 ]
+
+
+@migrations(name="0014_promotion_calls")
+def m0014_promotion_calls(db: Database) -> None:
+    """The T−3h phone list worked call by call (core/reminders.py: phone_list, record_call).
+    - buyers.do_not_call: 勿扰, set by the agent; such a buyer is left off every later phone list
+      and promotion wave.
+    - promotion_calls: each call of a promotion's list and how it went (接通, 未接 - tried again
+      later, 改约 - at the time the buyer asked, 不需要); retry_at is when the buyer is due again."""
+    db.execute("ALTER TABLE buyers ADD COLUMN do_not_call INTEGER NOT NULL DEFAULT 0 CHECK (do_not_call IN (0, 1))")
+    db.execute("""
+    CREATE TABLE promotion_calls (
+        id INTEGER PRIMARY KEY,
+        uuid TEXT NOT NULL UNIQUE,
+        promotion_id INTEGER NOT NULL REFERENCES promotions(id) ON DELETE CASCADE,
+        buyer_id INTEGER NOT NULL REFERENCES buyers(id) ON DELETE CASCADE,
+        outcome TEXT NOT NULL CHECK (outcome IN ('answered', 'no_answer', 'rescheduled', 'not_needed')),
+        at TEXT NOT NULL,
+        retry_at TEXT,
+        agent TEXT NOT NULL DEFAULT ''
+    )
+    """)
+    db.execute("CREATE INDEX promotion_calls_promotion ON promotion_calls (promotion_id, buyer_id, at)")

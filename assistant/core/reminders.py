@@ -261,6 +261,14 @@ class PhoneEntry:
     phone: str | None  # unmasked: this list exists to be phoned
     tz: str | None
     notes: str
+    # how the calls of this promotion went: to_call, retry (未接, due again at retry_at), later (改约,
+    # at retry_at), done (接通 or 不需要); night: it is night where the buyer is - do not call now
+    status: str = "to_call"
+    last_outcome: str | None = None
+    retry_at: datetime | None = None
+    local_time: datetime | None = None
+    night: bool = False
+    calls: int = 0
 
 
 # ---------------------------------------------------------------- helpers
@@ -978,6 +986,7 @@ def _eligible_wave_buyers(store: Store, buyer_ids: Sequence[int] | None = None, 
         sql = ("SELECT id, tz, starred_at FROM buyers WHERE starred = 1 AND state = 'following' "
                "AND (holder IS NULL OR holder = ? OR held_until <= ?)")
         params = (customers.team_role(store), to_db(store.clock.now()))
+    sql += " AND do_not_call = 0"  # 勿扰: never in a promotion wave
     if buyer_ids is not None:
         sql += f" AND id IN ({','.join('?' * len(buyer_ids))})"
         params += tuple(buyer_ids)
@@ -1140,20 +1149,110 @@ def update_promotion(store: Store, ref: int | str, *, name: str | None = None, s
     return new
 
 
-def phone_list(store: Store, promotion_ref: int | str) -> list[PhoneEntry]:
+CALL_OUTCOMES: dict[str, tuple[str, str]] = {"answered": ("接通", "answered"), "no_answer": ("未接", "no answer"),
+                                             "rescheduled": ("改约", "call back later"),
+                                             "not_needed": ("不需要", "not needed")}
+_CALL_ALIASES = {"接通": "answered", "未接": "no_answer", "没接": "no_answer", "改约": "rescheduled",
+                 "不需要": "not_needed", "no-answer": "no_answer", "reschedule": "rescheduled",
+                 "not-needed": "not_needed", "later": "rescheduled"}
+_STATUS_ORDER = {"to_call": 0, "retry": 0, "later": 1, "done": 3}
+
+
+def phone_list(store: Store, promotion_ref: int | str, now: datetime | None = None, *,
+               reveal: bool = False) -> list[PhoneEntry]:
     """The buyers to phone before the promotion: starred, followed, carrying every phone mark (高客单
-    and 意向明显 by default). Phone numbers are UNMASKED here: show them only in this list."""
+    and 意向明显 by default), not 勿扰. Each with how its calls went (a 未接 is due again after
+    reminders.call_retry_minutes, a 改约 at the time asked) and its local time: a buyer in their night
+    comes after the others, not to be called now. Due first, then later, then night, then done.
+    Phone numbers are UNMASKED here: show them only in this list. reveal=True (the list shown to
+    the agent) records in the work log that the numbers were shown - never the numbers."""
+    now = _now(store, now)
     promo = get_promotion(store, promotion_ref)
     needed = set(get_cadence(store, PROMO_CADENCE).promotion.phone_marks)  # type: ignore[union-attr]
+    config = get_config(store)
     rows = store.query("SELECT id, nickname, platform, shop, phone, tz, notes, starred_at FROM buyers "
-                       "WHERE starred = 1 AND state = 'following' AND (holder IS NULL OR holder = ? OR held_until <= ?) "
-                       "ORDER BY phone IS NULL, starred_at, id", (customers.team_role(store), to_db(store.clock.now())))
+                       "WHERE starred = 1 AND state = 'following' AND do_not_call = 0 "
+                       "AND (holder IS NULL OR holder = ? OR held_until <= ?) "
+                       "ORDER BY phone IS NULL, starred_at, id", (customers.team_role(store), to_db(now)))
     marks = customers.marks_of(store, [r["id"] for r in rows])
+    calls: dict[int, list[dict]] = {}
+    for c in store.query("SELECT buyer_id, outcome, retry_at FROM promotion_calls WHERE promotion_id = ? "
+                         "ORDER BY at, id", (promo.id,)):
+        calls.setdefault(c["buyer_id"], []).append(c)
     out = []
     for r in rows:
         codes = {c for _, c in marks.get(r["id"], []) if c}
-        if needed <= codes:
-            out.append(PhoneEntry(r["id"], r["nickname"], r["platform"], r["shop"],
-                                  [n for n, _ in marks.get(r["id"], [])], r["phone"], r["tz"], r["notes"]))
+        if not needed <= codes:
+            continue
+        made = calls.get(r["id"], [])
+        last = made[-1] if made else None
+        retry_at = from_db(last["retry_at"]) if last and last["retry_at"] else None
+        status = "to_call"
+        if last is not None:
+            status = {"answered": "done", "not_needed": "done", "no_answer": "retry", "rescheduled": "later"}[
+                last["outcome"]]
+            if status in ("retry", "later") and retry_at is not None and retry_at > now:
+                status = "later"
+            elif status == "later":
+                status = "retry"  # the time asked has come
+        tz = zones.zone_or_none(r["tz"]) or config.agent_tz
+        local = now.astimezone(tz)
+        quiet = config.hours.quiet(tz)  # the buyer's night, as the chases use it (22:00-08:00 by default)
+        night = quiet is not None and quiet.contains(now)
+        out.append(PhoneEntry(r["id"], r["nickname"], r["platform"], r["shop"],
+                              [n for n, _ in marks.get(r["id"], [])], r["phone"], r["tz"], r["notes"], status,
+                              last["outcome"] if last else None, retry_at, local, night, len(made)))
+    out.sort(key=lambda e: (_STATUS_ORDER[e.status] + (2 if e.night and e.status != "done" else 0),
+                            e.retry_at or now, e.phone is None))
+    if reveal:
+        with store.write():
+            for e in out:
+                if e.phone:
+                    customers.log_event(store, e.buyer_id, "phone_revealed", now, detail=f"promotion {promo.id}")
     log.info("phone list for promotion %s: %s buyers", promo.id, len(out))
     return out
+
+
+def record_call(store: Store, promotion_ref: int | str, buyer_id: int, outcome: str, *, at: datetime | None = None,
+                now: datetime | None = None) -> PhoneEntry | None:
+    """One call of the promotion's list: 接通 / 不需要 end it; 未接 brings the buyer back after
+    reminders.call_retry_minutes; 改约 at `at` (the time the buyer asked, in the future). Logged in the
+    work log (the outcome only). Returns the buyer's entry as the list now shows it."""
+    now = _now(store, now)
+    raw = str(outcome or "").strip()
+    kind = _CALL_ALIASES.get(raw, raw.lower().replace("-", "_"))
+    if kind not in CALL_OUTCOMES:
+        raise ValidationError(f"通话结果“{raw}”无效，可选：接通、未接、改约、不需要",
+                              f"Unknown call outcome '{raw}'; one of answered, no-answer, reschedule, not-needed",
+                              field="outcome")
+    promo = get_promotion(store, promotion_ref)
+    retry_at = None
+    if kind == "no_answer":
+        retry_at = now + timedelta(minutes=get_config(store)["reminders.call_retry_minutes"])
+    elif kind == "rescheduled":
+        if at is None or at <= now:
+            raise ValidationError("改约需要一个以后的时间", "A call back needs a time in the future", field="at")
+        retry_at = zones.as_utc(at)
+    with store.write() as db:
+        buyer = customers.get_buyer(store, buyer_id)
+        db.execute("INSERT INTO promotion_calls (uuid, promotion_id, buyer_id, outcome, at, retry_at, agent) "
+                   "VALUES (?,?,?,?,?,?,?)", (str(uuidlib.uuid4()), promo.id, buyer.id, kind, to_db(now),
+                                              to_db(retry_at) if retry_at else None,
+                                              customers.team_role(store) or str(settings.get(store, "agent.name") or "")))
+        customers.log_event(store, buyer.id, "call", now, detail=kind)
+    log.info("promotion %s: call to buyer %s: %s", promo.id, buyer_id, kind)
+    return next((e for e in phone_list(store, promo.id, now) if e.buyer_id == buyer_id), None)
+
+
+def set_do_not_call(store: Store, buyer_id: int, on: bool = True, now: datetime | None = None) -> Buyer:
+    """勿扰: the buyer asked not to be phoned or chased for promotions. Kept off every later phone
+    list and promotion wave; their pending wave slots end now."""
+    now = _now(store, now)
+    with store.write() as db:
+        buyer = customers.get_buyer(store, buyer_id)
+        db.execute("UPDATE buyers SET do_not_call = ?, updated_at = ? WHERE id = ?", (1 if on else 0, to_db(now),
+                                                                                       buyer.id))
+        if on:
+            _close_pending(store, buyer.id, now, "do_not_call", kinds=("wave",))
+        customers.log_event(store, buyer.id, "do_not_call" if on else "do_not_call_off", now)
+    return customers.get_buyer(store, buyer_id)

@@ -91,6 +91,8 @@ DECLARED: tuple[Setting, ...] = (
             choices=("revisit", "stop")),
     Setting("reminders.default_cadence", "choice", "auto", "标星默认节奏", "Default cadence when starring",
             choices=("auto", "in_chat", "revisit", "high_ticket", "low_ticket")),
+    Setting("reminders.call_retry_minutes", "int", 30, "电话未接多久后再打（分钟）", "Call again after no answer (minutes)",
+            minimum=5, maximum=600),
     Setting("reminders.snooze_minutes", "json", [5, 10, 30], "稍后提醒的分钟选项", "Snooze choices (minutes)"),
     Setting("reminders.sound", "bool", False, "提醒时播放提示音", "Play a sound with reminders"),
     # Review invites (assistant/core/invites.py): replies in a group whose name holds one of these.

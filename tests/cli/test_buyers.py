@@ -105,6 +105,15 @@ def test_promotions(kefu):
     assert "13812345678" in out and "13900001111" not in out  # only high-ticket + high-intent, in full
     code, _, err = kefu("promo", "add", "--name", "过去", "--start", "2020-01-01 00:00")
     assert code == 2 and "already passed" in err and "已经过去" in err
+    code, out, err = kefu("promo", "call", "双十一", "大单", "未接")
+    assert code == 0 and "no answer" in out and "未接" in out
+    listed = json.loads(kefu("promo", "phones", "双十一", "--json")[1])
+    assert listed[0]["status"] == "later" and listed[0]["last_outcome"] == "no_answer"
+    code, _, err = kefu("promo", "call", "双十一", "大单", "hung-up")
+    assert code == 2 and "接通" in err and err.count("\n") == 1
+    assert kefu("buyers", "dnc", "大单")[0] == 0
+    assert json.loads(kefu("promo", "phones", "双十一", "--json")[1]) == []
+    assert kefu("buyers", "dnc", "大单", "--off")[0] == 0
     code, out, err = kefu("promo", "edit", "双十一", "--start", "2030-11-11 20:00", "--json")
     assert code == 0, err
     assert json.loads(out)["phone_at"].startswith("2030-11-11T09:00")  # 17:00 in Shanghai

@@ -444,3 +444,47 @@ def test_a_cadence_naming_itself_or_nothing_known_next_is_refused_or_ends(st):
         reminders.save_cadence(st, {"id": "loop", "steps": [{"wait_minutes": 3}], "then": "loop"})
     saved = reminders.save_cadence(st, {"id": "short", "steps": [{"wait_minutes": 3}], "then": "gone"})
     assert saved.then == "gone" and saved.to_dict()["then"] == "gone"
+
+
+def test_the_phone_list_is_worked_call_by_call(st, clock):
+    """接通 and 不需要 end a buyer's calls, 未接 brings them back after reminders.call_retry_minutes,
+    改约 at the time asked; a buyer in their night comes after the others; 勿扰 keeps a buyer off the
+    list and the wave for good; showing the list is logged without the numbers."""
+    clock.set(sh(2026, 11, 10, 12, 0))
+    marks = ["高客单", "意向明显"]
+    a = reminders.star(st, platform="千牛", nickname="甲", marks=marks, phone="13800000001")
+    b = reminders.star(st, platform="千牛", nickname="乙", marks=marks, phone="13800000002")
+    c = reminders.star(st, platform="千牛", nickname="丙", marks=marks, phone="13800000003")
+    far = reminders.star(st, platform="AliExpress", nickname="Night owl", marks=marks, tz="America/Los_Angeles")
+    quiet = reminders.star(st, platform="千牛", nickname="勿扰的", marks=marks, phone="13800000005")
+    reminders.add_promotion(st, "双十一", sh(2026, 11, 11, 0, 0))
+    reminders.set_do_not_call(st, quiet.id)
+    clock.set(sh(2026, 11, 10, 21, 0))  # the T-3h list: 13:00 UTC, 05:00 in Los Angeles
+    listed = reminders.phone_list(st, "双十一", reveal=True)
+    assert [e.buyer_id for e in listed] == [a.id, b.id, c.id, far.id]  # the one in their night last
+    assert listed[-1].night and not listed[0].night and listed[-1].local_time.hour == 5
+    assert all(e.status == "to_call" for e in listed)
+    shown = st.query("SELECT detail FROM buyer_events WHERE kind = 'phone_revealed'")
+    assert len(shown) == 3 and not any("138" in r["detail"] for r in shown)  # never the numbers
+    reminders.record_call(st, "双十一", a.id, "接通")
+    retry = reminders.record_call(st, "双十一", b.id, "no-answer")
+    assert retry.status == "later" and retry.retry_at == clock.now() + timedelta(minutes=30)
+    later = reminders.record_call(st, "双十一", c.id, "改约", at=sh(2026, 11, 10, 23, 0))
+    assert later.status == "later" and later.retry_at == sh(2026, 11, 10, 23, 0)
+    with pytest.raises(ValidationError):
+        reminders.record_call(st, "双十一", c.id, "改约", at=sh(2026, 11, 10, 20, 0))  # the past
+    with pytest.raises(ValidationError):
+        reminders.record_call(st, "双十一", c.id, "挂了")
+    order = [(e.buyer_id, e.status) for e in reminders.phone_list(st, "双十一")]
+    assert order == [(b.id, "later"), (c.id, "later"), (far.id, "to_call"), (a.id, "done")]
+    clock.advance(timedelta(minutes=31))  # 未接: due again
+    assert reminders.phone_list(st, "双十一")[0].buyer_id == b.id and reminders.phone_list(st, "双十一")[0].status == "retry"
+    # 勿扰 for good: no wave slot, not on a later list either
+    assert st.query("SELECT count(*) AS n FROM reminders WHERE buyer_id = ? AND kind = 'wave' AND state = 'pending'",
+                    (quiet.id,))[0]["n"] == 0
+    later_promo = reminders.add_promotion(st, "双十二", sh(2026, 12, 12, 0, 0))
+    assert quiet.id not in [e.buyer_id for e in reminders.phone_list(st, "双十二")]
+    assert st.query("SELECT count(*) AS n FROM reminders WHERE buyer_id = ? AND promotion_id = ?",
+                    (quiet.id, later_promo.id))[0]["n"] == 0
+    reminders.set_do_not_call(st, quiet.id, False)
+    assert quiet.id in [e.buyer_id for e in reminders.phone_list(st, "双十二")]
