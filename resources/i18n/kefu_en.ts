@@ -445,6 +445,62 @@
         <source>程度</source>
         <translation>Severity</translation>
     </message>
+<message>
+        <source>{severity} · 内置（未设置时）</source>
+        <translation>{severity} · built in (when nothing is set)</translation>
+    </message>
+    <message>
+        <source>保存这一条</source>
+        <translation>Save this limit</translation>
+    </message>
+    <message>
+        <source>全店默认</source>
+        <translation>every agent</translation>
+    </message>
+    <message>
+        <source>删除所选</source>
+        <translation>Delete selected</translation>
+    </message>
+    <message>
+        <source>可以</source>
+        <translation>May</translation>
+    </message>
+    <message>
+        <source>客服</source>
+        <translation>Agent</translation>
+    </message>
+    <message>
+        <source>客服在权限内可以直接提出方案；超出的会转为升级主管。按程度设置，可只对某位客服或某个商品。</source>
+        <translation>Within their limit an agent makes the offer; above it the case goes to the supervisor. Set per severity, optionally for one agent or one product.</translation>
+    </message>
+    <message>
+        <source>挽单权限</source>
+        <translation>Retention limits</translation>
+    </message>
+    <message>
+        <source>挽单权限…</source>
+        <translation>Limits…</translation>
+    </message>
+    <message>
+        <source>挽单权限由主管设置，这里只能查看。</source>
+        <translation>The supervisor sets the retention limits; you can only read them here.</translation>
+    </message>
+    <message>
+        <source>每位客服不用请示就能提出的补偿和方案</source>
+        <translation>What each agent may offer without asking the supervisor</translation>
+    </message>
+    <message>
+        <source>空 = 全店客服</source>
+        <translation>empty = every agent</translation>
+    </message>
+    <message>
+        <source>空 = 所有商品</source>
+        <translation>empty = every product</translation>
+    </message>
+    <message>
+        <source>补偿上限 ¥</source>
+        <translation>Compensation up to ¥</translation>
+    </message>
 </context>
 <context>
     <name>Buyers</name>

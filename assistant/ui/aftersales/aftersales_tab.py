@@ -53,6 +53,7 @@ from ..widgets import icons, style
 from ..widgets.widgets import paint_row_background
 from .case_form import CaseForm, FormTarget, pick
 from .case_view import CSS, STATUS_COLOURS, CaseView
+from .limits_dialog import LimitsDialog
 
 log = logging.getLogger(__name__)
 translate = QCoreApplication.translate
@@ -161,6 +162,13 @@ class AftersalesTab(QWidget):
         self.open_filter.clicked.connect(lambda: self._set_closed(False))
         self.closed_filter.clicked.connect(lambda: self._set_closed(True))
         head.addStretch(1)
+        # the shop manager's limits, set here rather than with `kefu aftersales limits`
+        self.limits_button = QPushButton(objectName="LinkButton")
+        self.limits_button.setFlat(True)
+        self.limits_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.limits_button.clicked.connect(self.open_limits)
+        head.addWidget(self.limits_button)
+        self.limits_dialog: LimitsDialog | None = None
         self.new_button = QPushButton(objectName="Primary")
         self.new_button.setIcon(icons.icon("plus", "#ffffff"))
         self.new_button.setIconSize(QSize(14, 14))
@@ -205,6 +213,16 @@ class AftersalesTab(QWidget):
         worker.data_changed.connect(self._refresh_timer.start)
         self._retranslate()
         self.refresh()
+
+    def open_limits(self) -> LimitsDialog:
+        if self.limits_dialog is None:
+            self.limits_dialog = LimitsDialog(self.worker, self.window())
+        else:
+            self.limits_dialog.refresh()
+        self.limits_dialog.show()
+        self.limits_dialog.raise_()
+        self.limits_dialog.activateWindow()
+        return self.limits_dialog
 
     def set_paste_available(self, available: bool) -> None:
         self.view.paste_available = bool(available)
@@ -337,6 +355,8 @@ class AftersalesTab(QWidget):
         self.open_filter.setText(translate("Aftersales", "未结"))
         self.closed_filter.setText(translate("Aftersales", "已结"))
         self.new_button.setText(translate("Aftersales", "新售后单"))
+        self.limits_button.setText(translate("Aftersales", "挽单权限…"))
+        self.limits_button.setToolTip(translate("Aftersales", "每位客服不用请示就能提出的补偿和方案"))
         self.new_button.setToolTip(translate("Aftersales", "为一位买家开售后单 (Ctrl+N)"))
         self.search.setPlaceholderText(translate("Aftersales", "搜索买家、单号或问题"))
         self._retranslate_empty()

@@ -743,3 +743,45 @@ def test_what_the_buyer_wants_and_the_category_change_after_opening(qtbot, tab, 
     view.reload()
     qtbot.waitUntil(lambda: not view.data.case.open, timeout=5000)
     assert not view.wanted_combo.isEnabled() and not view.category_combo.isEnabled()
+
+
+def test_the_shop_manager_sets_limits_in_the_panel_and_offers_follow_them(qtbot, tab, cstore):
+    """售后 → 挽单权限…: a row for every agent at 中度 (¥20, may exchange), one for 小美 only; saved
+    through the worker and used by the next offer; deleting brings the shipped default back; a bad
+    amount is one line and changes nothing. A team agent's login only reads them."""
+    dialog = tab.open_limits()
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.data is not None, timeout=5000)
+    assert dialog.save_button.isEnabled() and dialog.list.count() == 3  # the shipped defaults, for reference
+    dialog.severity.setCurrentIndex(dialog.severity.findData("medium"))
+    dialog.amount.setText("20")
+    dialog.exchange.setChecked(True)
+    dialog.save()
+    qtbot.waitUntil(lambda: dialog.list.count() == 4, timeout=5000)
+    dialog.agent.setText("小美")
+    dialog.amount.setText("35")
+    dialog.save()
+    qtbot.waitUntil(lambda: dialog.list.count() == 5, timeout=5000)
+    assert af.get_limit(cstore, "medium", agent="小美").max_compensation == 3500
+    assert af.get_limit(cstore, "medium", agent="小王").max_compensation == 2000
+    assert af.get_limit(cstore, "medium", agent="小王").may_exchange
+    dialog.amount.setText("二十块")
+    dialog.save()
+    qtbot.waitUntil(lambda: dialog.error.isVisibleTo(dialog), timeout=5000)
+    assert "\n" not in dialog.error.text() and af.get_limit(cstore, "medium", agent="小美").max_compensation == 3500
+    mine = next(n for n in range(dialog.list.count()) if "小美" in dialog.list.item(n).text())
+    dialog.list.setCurrentRow(mine)
+    assert dialog.agent.text() == "小美" and dialog.amount.text() == "35"
+    dialog.delete_current()
+    qtbot.waitUntil(lambda: dialog.list.count() == 4, timeout=5000)
+    assert af.get_limit(cstore, "medium", agent="小美").max_compensation == 2000  # the shop's row again
+
+
+def test_a_team_agent_only_reads_the_limits(qtbot, tab, cstore):
+    settings.set(cstore, "team.server", "postgresql://127.0.0.1/kefu")
+    settings.set(cstore, "team.role", "kefu_t1_wang")
+    settings.set(cstore, "team.kind", "agent")
+    dialog = tab.open_limits()
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.data is not None, timeout=5000)
+    assert not dialog.save_button.isEnabled() and "主管" in dialog.intro.text()
