@@ -2075,6 +2075,14 @@
             <numerusform>After-sales follow-ups (%n)</numerusform>
         </translation>
     </message>
+    <message>
+        <source>电话名单</source>
+        <translation>Phone list</translation>
+    </message>
+    <message>
+        <source>打开名单：逐个打电话并记下结果</source>
+        <translation>Open the list: call each buyer and note how it went</translation>
+    </message>
 </context>
 <context>
     <name>RemindersTab</name>
@@ -3602,6 +3610,101 @@ starts {start} · phone list {phone} · wave {pending}/{total} buyers</translati
     <message>
         <source>添加活动</source>
         <translation>Add promotion</translation>
+    </message>
+    <message>
+        <source>电话名单</source>
+        <translation>Phone list</translation>
+    </message>
+</context>
+<context>
+    <name>Calls</name>
+    <message>
+        <source>{客户}您好，{活动}将在{start}开始，您关注的商品有活动价，记得来看看哦～</source>
+        <translation>Hi {客户}, {活动} starts at {start} and the item you looked at has a promotion price. Do come and see!</translation>
+    </message>
+    <message>
+        <source>不需要</source>
+        <translation>Not needed</translation>
+    </message>
+    <message>
+        <source>以后不再打电话、不再大促催付</source>
+        <translation>Never phone them or chase them in a promotion again</translation>
+    </message>
+    <message>
+        <source>先给名单上的买家发短信，再逐个打电话，直到接通。</source>
+        <translation>Text everyone on the list first, then call each until they answer.</translation>
+    </message>
+    <message>
+        <source>再打一次</source>
+        <translation>call again</translation>
+    </message>
+    <message>
+        <source>勿扰</source>
+        <translation>Do not call</translation>
+    </message>
+    <message>
+        <source>名单是空的：没有同时标了“高客单”和“意向明显”的标星买家。</source>
+        <translation>The list is empty: no starred buyer is marked both high ticket and high intent.</translation>
+    </message>
+    <message>
+        <source>复制短信</source>
+        <translation>Copy SMS</translation>
+    </message>
+    <message>
+        <source>对方夜间，先别打</source>
+        <translation>night there, not now</translation>
+    </message>
+    <message>
+        <source>已完成</source>
+        <translation>done</translation>
+    </message>
+    <message>
+        <source>待打</source>
+        <translation>to call</translation>
+    </message>
+    <message>
+        <source>稍后</source>
+        <translation>later</translation>
+    </message>
+    <message>
+        <source>（没有电话）</source>
+        <translation>(no phone)</translation>
+    </message>
+    <message>
+        <source>当地 {time} · {status} · {marks}</source>
+        <translation>their time {time} · {status} · {marks}</translation>
+    </message>
+    <message>
+        <source>电话名单：{name}</source>
+        <translation>Phone list: {name}</translation>
+    </message>
+    <message>
+        <source>接通</source>
+        <translation>Answered</translation>
+    </message>
+    <message>
+        <source>未接</source>
+        <translation>No answer</translation>
+    </message>
+    <message>
+        <source>改约</source>
+        <translation>Call later</translation>
+    </message>
+    <message>
+        <source>过一会儿再打（设置里的分钟数）</source>
+        <translation>Call again in a while (the minutes in the settings)</translation>
+    </message>
+    <message>
+        <source>按下面的时间再打</source>
+        <translation>Call again at the time below</translation>
+    </message>
+    <message>
+        <source>改约到</source>
+        <translation>Call at</translation>
+    </message>
+    <message>
+        <source>短信已复制：先群发短信，再逐个打电话。</source>
+        <translation>SMS copied: text everyone first, then call each.</translation>
     </message>
 </context>
 </TS>

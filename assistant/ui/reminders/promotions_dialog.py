@@ -75,7 +75,9 @@ class PromotionsDialog(QDialog):
         self.edit_button.clicked.connect(self.start_edit)
         self.delete_button = QPushButton(objectName="Danger")
         self.delete_button.clicked.connect(self.delete_current)
-        for b in (self.new_button, self.edit_button, self.delete_button):
+        self.calls_button = QPushButton()
+        self.calls_button.clicked.connect(self.open_calls)
+        for b in (self.new_button, self.edit_button, self.delete_button, self.calls_button):
             row.addWidget(b)
         row.addStretch(1)
         layout.addLayout(row)
@@ -161,6 +163,7 @@ class PromotionsDialog(QDialog):
         chosen = self.current_id() is not None
         self.edit_button.setEnabled(chosen)
         self.delete_button.setEnabled(chosen)
+        self.calls_button.setEnabled(chosen)
 
     # ------------------------------------------------------------ the form
 
@@ -227,6 +230,18 @@ class PromotionsDialog(QDialog):
 
         self.worker.submit(write, done, failed, write=True)
 
+    def open_calls(self) -> QDialog | None:
+        """The chosen promotion's phone list, worked call by call."""
+        promo_id = self.current_id()
+        if promo_id is None:
+            return None
+        from .call_list import CallListDialog
+
+        dialog = CallListDialog(self.worker, promo_id, self.clock, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
     def delete_current(self) -> None:
         promo_id = self.current_id()
         if promo_id is None:
@@ -248,6 +263,7 @@ class PromotionsDialog(QDialog):
         self.new_button.setText(translate("Promotions", "新建活动"))
         self.edit_button.setText(translate("Promotions", "修改…"))
         self.delete_button.setText(translate("Promotions", "删除"))
+        self.calls_button.setText(translate("Promotions", "电话名单"))
         self.name_label.setText(translate("Promotions", "活动名称"))
         self.start_label.setText(translate("Promotions", "开始时间"))
         self.shop_label.setText(translate("Promotions", "给谁"))

@@ -177,6 +177,7 @@ class ChaseActions(QObject):
         self.pending: dict[str, PendingChase] = {}  # attribution of a paste asked for -> the chase it is
         self.last_place: tuple[str, str] | None = None  # platform, shop of the last star
         self.take_over_dialog: QDialog | None = None  # the last one opened (tests drive it)
+        self._call_lists: dict[int, QDialog] = {}  # promotion id -> its phone list window
 
     def set_paste_available(self, available: bool) -> None:
         self.paste_available = bool(available)
@@ -296,6 +297,22 @@ class ChaseActions(QObject):
                            self._error, write=True)
 
     # ------------------------------------------------------------ team mode: shared buyers
+
+    def open_call_list(self, promotion_id: int | None) -> QDialog | None:
+        """The promotion's phone list (a phone-list card's 电话名单), one window per promotion."""
+        if promotion_id is None:
+            return None
+        from .call_list import CallListDialog
+
+        dialog = self._call_lists.get(promotion_id)
+        if dialog is None:
+            dialog = self._call_lists[promotion_id] = CallListDialog(self.worker, promotion_id, self.clock)
+        else:
+            dialog.refresh()  # type: ignore[attr-defined]
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+        return dialog
 
     def holder_of(self, buyer_id: int, done: Callable[[str | None], None]) -> None:
         """done(name of the other agent following the buyer, or None) - always None without a team."""
@@ -496,6 +513,9 @@ class ReminderCard(QFrame):
         self.open_button.clicked.connect(lambda: self.actions.open_buyer.emit(self.item.buyer_id))
         self.done_button = self._button("check", primary=True)
         self.done_button.clicked.connect(lambda: self.actions.complete(self.item.id))
+        # the promotion's phone list card: the list itself, worked call by call
+        self.calls_button = self._button("users")
+        self.calls_button.clicked.connect(lambda: self.actions.open_call_list(self.item.promotion_id))
         # After-sales: a follow-up card opens its case (and says 已跟进); a chase card can open a case for
         # the buyer when the chat turns into a complaint.
         self.case_button = self._button("lifebuoy", primary=item.kind == "aftersales")
@@ -506,8 +526,8 @@ class ReminderCard(QFrame):
             # a chase card's row is full (in English already): the icon sits in the header, by the due time
             self.case_button.setFixedSize(26, 22)
             head.addWidget(self.case_button, 0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
-        for b in (self.paste_button, self.override_button, self.done_button, self.case_button, self.followed_button,
-                  self.snooze_button, self.paid_button, self.lost_button, self.open_button):
+        for b in (self.paste_button, self.override_button, self.calls_button, self.done_button, self.case_button,
+                  self.followed_button, self.snooze_button, self.paid_button, self.lost_button, self.open_button):
             if b is self.case_button and item.kind != "aftersales":
                 continue
             row.addWidget(b, 0 if b is self.open_button else 2 if b in (self.paste_button, self.override_button,
@@ -537,6 +557,7 @@ class ReminderCard(QFrame):
             b.setVisible(of_buyer)
         self.followed_button.setVisible(followup)
         self.done_button.setVisible(phone or item.buyer_id is None)
+        self.calls_button.setVisible(phone and item.promotion_id is not None)
         self.paste_button.setEnabled(False)
         self.case_button.setEnabled(not followup)  # a follow-up's case is read first
         self.followed_button.setEnabled(False)
@@ -685,6 +706,8 @@ class ReminderCard(QFrame):
         self.lost_button.setText(translate("Reminders", "流失"))
         self.open_button.setToolTip(translate("Reminders", "打开：在“客户”页查看这位买家"))
         self.done_button.setText(translate("Reminders", "已处理"))
+        self.calls_button.setText(translate("Reminders", "电话名单"))
+        self.calls_button.setToolTip(translate("Reminders", "打开名单：逐个打电话并记下结果"))
         self.snooze_label.setText(translate("Reminders", "推迟"))
         for minutes, b in self.snooze_buttons.items():
             b.setText(translate("Reminders", "%n 分钟", None, minutes))

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from PySide6.QtCore import QDate, QDateTime, QTime
+from PySide6.QtCore import QDate, QDateTime, Qt, QTime
 
 from assistant.core import reminders, settings
 from assistant.ui.reminders.promotions_dialog import PromotionsDialog
@@ -93,3 +93,52 @@ def test_a_supervisor_may_make_it_the_shops_promotion(qtbot, cworker, cstore, cl
     qtbot.waitUntil(lambda: d.data is not None and d.shop.count() == 2, timeout=5000)
     d.start_new()
     assert d.shop.isVisibleTo(d) and "旗舰店" in d.shop.itemText(1)
+
+
+def test_the_phone_list_is_worked_from_the_panel(qtbot, cworker, cstore, clock):
+    """The phone-list card's 电话名单 (and the 大促 dialog's) opens the list: full numbers, local time;
+    接通 / 未接 / 改约 / 勿扰 in one click each through the worker; the SMS is copied for everyone first."""
+    from PySide6.QtGui import QGuiApplication
+
+    from assistant.ui.reminders.reminders import ChaseActions
+
+    marks = ["高客单", "意向明显"]
+    a = star(cstore, "大单甲", marks=marks, phone="13800000001")
+    b = star(cstore, "大单乙", marks=marks, phone="13800000002")
+    c = star(cstore, "大单丙", marks=marks, phone="13800000003")
+    promo = reminders.add_promotion(cstore, "双十一", clock.now() + timedelta(hours=4))
+    clock.advance(timedelta(hours=1, minutes=1))  # the T-3h list is due
+    (card_item,) = [r for r in reminders.fire_due(cstore) if r.kind == "phone"]
+    actions = ChaseActions(cworker, clock)
+    dialog = actions.open_call_list(card_item.promotion_id)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.data is not None and dialog.list.count() == 3, timeout=5000)
+    assert "13800000001" in dialog.list.item(0).text() and "当地" in dialog.list.item(0).text()
+    assert dialog.windowTitle() == "电话名单：双十一"
+    dialog.list.setCurrentRow(0)
+    dialog.record("answered")
+    qtbot.waitUntil(lambda: [e.status for e in dialog.data.entries].count("done") == 1, timeout=5000)
+    dialog.list.setCurrentRow(0)
+    first = dialog.current().buyer_id
+    dialog.record("no_answer")
+    qtbot.waitUntil(lambda: any(e.buyer_id == first and e.status == "later" for e in dialog.data.entries), timeout=5000)
+    chosen = next(n for n in range(dialog.list.count()) if dialog.list.item(n).data(Qt.ItemDataRole.UserRole + 1).status
+                  == "to_call")
+    dialog.list.setCurrentRow(chosen)
+    last = dialog.current().buyer_id
+    dialog.do_not_call()
+    qtbot.waitUntil(lambda: dialog.list.count() == 2, timeout=5000)
+    statuses = {e.buyer_id: e.status for e in reminders.phone_list(cstore, promo.id, clock.now())}
+    assert last not in statuses and sorted(statuses.values()) == ["done", "later"]
+    assert {a.id, b.id, c.id} - set(statuses) == {last}
+    # a past 改约 time is one line, nothing recorded
+    dialog.list.setCurrentRow(0)
+    past = clock.now().astimezone(SH) - timedelta(hours=1)
+    dialog.later_at.setDateTime(QDateTime(QDate(past.year, past.month, past.day), QTime(past.hour, past.minute)))
+    dialog.record("rescheduled")
+    qtbot.waitUntil(lambda: dialog.error.isVisibleTo(dialog), timeout=5000)
+    assert "以后的时间" in dialog.error.text()
+    dialog.copy_sms()
+    assert "双十一" in QGuiApplication.clipboard().text() and "{客户}" in QGuiApplication.clipboard().text()
+    shown = cstore.query("SELECT count(*) AS n FROM buyer_events WHERE kind = 'phone_revealed'")[0]["n"]
+    assert shown >= 3
