@@ -128,3 +128,33 @@ def test_a_file_with_a_bad_case_is_refused_whole(two, tmp_path):
         handover.import_handover(b, bad)
     assert "cases[0].status" in str(err.value.en)
     assert b.query("SELECT count(*) AS n FROM buyers")[0]["n"] == 0
+
+
+def test_the_promotion_phone_list_travels_to_the_next_shift(two, tmp_path):
+    """How the day shift worked the T-3h list goes with the handover: the night shift calls the 未接
+    again and the 改约 at its time, leaves the done alone, keeps 勿扰; shown in the report; importing
+    twice adds nothing."""
+    a, b, clock = two
+    marks = ["高客单", "意向明显"]
+    done = reminders.star(a, platform="千牛", nickname="接通了", marks=marks, phone="13800000001")
+    again = reminders.star(a, platform="千牛", nickname="没接", marks=marks, phone="13800000002")
+    quiet = reminders.star(a, platform="千牛", nickname="别打了", marks=marks, phone="13800000003")
+    promo = reminders.add_promotion(a, "双十一", clock.now() + timedelta(hours=4))
+    clock.advance(timedelta(hours=1))
+    reminders.record_call(a, promo.id, done.id, "answered")
+    reminders.record_call(a, promo.id, again.id, "no_answer")
+    reminders.set_do_not_call(a, quiet.id)
+    clock.advance(60)
+    result = handover.export_handover(a, tmp_path / "out", formats=("json", "html"))
+    (sent,) = [p for p in result.doc["promotions"] if p["name"] == "双十一"]
+    assert [c["outcome"] for c in sent["calls"]] == ["answered", "no_answer"]
+    page = result.files["html"].read_text(encoding="utf-8")
+    assert 'id="calls"' in page and "未接" in page and "13800000002" not in page
+
+    plan = handover.import_handover(b, result.files["json"])
+    assert plan.applied and plan.calls_added == 2
+    listed = {e.nickname: e.status for e in reminders.phone_list(b, "双十一", clock.now())}
+    assert listed == {"接通了": "done", "没接": "later"}  # 别打了: 勿扰 travelled too
+    assert b.query("SELECT do_not_call FROM buyers WHERE nickname = '别打了'")[0]["do_not_call"] == 1
+    twice = handover.import_handover(b, result.files["json"])
+    assert twice.calls_added == 0 and b.query("SELECT count(*) AS n FROM promotion_calls")[0]["n"] == 2

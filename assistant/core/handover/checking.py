@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import ImportFileError, KnownError
-from .. import checked, customers, shifts, zones
+from .. import checked, customers, reminders, shifts, zones
 from ..cadence import ANGLES
 from ..clock import to_db
 from ..fileio import reading
 from .common import (
     FORMAT,
     MAX_BUYERS,
+    MAX_CALLS,
     MAX_CHASES_PER_BUYER,
     MAX_FILE_BYTES,
     MAX_LOG_ENTRIES,
@@ -166,7 +167,16 @@ def _check(doc: dict) -> dict:
         c.obj(p, path)
         item = {"name": c.text(p.get("name"), ".name", 40, required=True),
                 "start_at": c.time(p.get("start_at"), ".start_at"),
-                "phone_due_at": c.time(p.get("phone_due_at"), ".phone_due_at", optional=True)}
+                "phone_due_at": c.time(p.get("phone_due_at"), ".phone_due_at", optional=True),
+                "calls": []}
+        for j, call in enumerate(c.lst(p.get("calls", []), f"{path}.calls", MAX_CALLS)):
+            c.at = f"{path}.calls[{j}]"
+            c.obj(call, c.at)
+            item["calls"].append({"uuid": c.text(call.get("uuid"), ".uuid", 64, required=True),
+                                  "buyer": c.text(call.get("buyer"), ".buyer", 64, required=True),
+                                  "outcome": c.known(call.get("outcome"), ".outcome", tuple(reminders.CALL_OUTCOMES)),
+                                  "at": c.time(call.get("at"), ".at"),
+                                  "retry_at": c.time(call.get("retry_at"), ".retry_at", optional=True)})
         promos[(item["name"], item["start_at"])] = item  # type: ignore[index]
     out["promotions"] = list(promos.values())
     buyers = []
@@ -189,6 +199,7 @@ def _check(doc: dict) -> dict:
         item["language"] = c.validated(customers.check_language, c.text(b.get("language"), ".language", 16,
                                                                          optional=True), ".language")
         item["open_questions"] = c.boolean(b.get("open_questions", False), ".open_questions")
+        item["do_not_call"] = c.boolean(b.get("do_not_call", False), ".do_not_call")
         item["state"] = c.known(b.get("state"), ".state", customers.STATES)
         item["starred"] = c.boolean(b.get("starred"), ".starred")
         item["starred_by"] = c.text(b.get("starred_by"), ".starred_by", 64, optional=True)
@@ -257,6 +268,11 @@ def _check(doc: dict) -> dict:
         seen_identity.add(identity)
         buyers.append(item)
     out["buyers"] = buyers
+    for p in out["promotions"]:  # a call of a buyer the file does not carry cannot be placed
+        for call in p["calls"]:
+            if call["buyer"] not in seen_uuid:
+                c.at = "promotions"
+                raise c.fail(".calls", "电话记录引用的买家不在文件中", "a call refers to a buyer missing from the file")
     entries = []
     seen_entries: set[str] = set()
     for i, e in enumerate(c.lst(doc.get("log", []), "log", MAX_LOG_ENTRIES)):

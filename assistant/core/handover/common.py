@@ -17,6 +17,7 @@ MAX_CHASES_PER_BUYER = 2_000
 MAX_REMINDERS_PER_BUYER = 200
 MAX_LOG_ENTRIES = 20_000
 MAX_PROMOTIONS = 1_000
+MAX_CALLS = 20_000  # per promotion: calls of its phone list
 NOTE_MARKER = "【较早的备注 · {who} · {when}】"
 
 

@@ -72,8 +72,8 @@ def build(store: Store, *, now: datetime | None = None, shift: shifts.Shift | No
         "window": {"since": to_db(since), "until": to_db(until)},
         "shift": shift_doc,
         "kpis": k.to_dict(),
-        "promotions": [{"name": text(p["name"]), "start_at": p["start_at"], "phone_due_at": p["phone_due_at"]}
-                       for p in promos],
+        "promotions": [{"name": text(p["name"]), "start_at": p["start_at"], "phone_due_at": p["phone_due_at"],
+                        "calls": _call_docs(store, p["id"], {b["uuid"] for b in buyers})} for p in promos],
         "buyers": buyers,
         "log": [{"uuid": e.uuid, "kind": e.kind, "text": text(e.text), "agent": text(e.agent or ""), "at": to_db(e.at)}
                 for e in entries],
@@ -84,6 +84,16 @@ def build(store: Store, *, now: datetime | None = None, shift: shifts.Shift | No
     doc["counts"] = _counts(doc)
     steps.add()
     return doc
+
+
+def _call_docs(store: Store, promotion_id: int, buyer_uuids: set[str]) -> list[dict]:
+    """How the promotion's phone list was worked (core/reminders.record_call), for the buyers in the file:
+    the next shift goes on from there (a 未接 to call again, a 改约 at its time)."""
+    return [{"uuid": r["uuid"], "buyer": r["buyer"], "outcome": r["outcome"], "at": r["at"], "retry_at": r["retry_at"]}
+            for r in store.query("SELECT c.uuid, b.uuid AS buyer, c.outcome, c.at, c.retry_at FROM promotion_calls c "
+                                 "JOIN buyers b ON b.id = c.buyer_id WHERE c.promotion_id = ? ORDER BY c.at, c.id",
+                                 (promotion_id,))
+            if r["buyer"] in buyer_uuids]
 
 
 def _distinct_identities(buyers: list[dict]) -> None:
@@ -177,10 +187,10 @@ def _buyer_docs(store: Store, ids: list[int], include_phones: bool, text: Callab
             if promo_id:
                 promo_ids.setdefault(bid, []).append(promo_id)
         for (bid, uuid, platform, shop, nickname, notes, phone, tz, language, open_q, state, starred, starred_by,
-             starred_at, cadence_id, cadence_started, visit_started, created, updated) in _rows(
+             starred_at, cadence_id, cadence_started, visit_started, created, updated, dnc) in _rows(
                 store, "SELECT id, uuid, platform, shop, nickname, notes, phone, tz, language, open_questions, state, "
                 "starred, starred_by, starred_at, cadence_id, cadence_started_at, visit_started_at, created_at, "
-                f"updated_at FROM buyers WHERE id IN {sel} ORDER BY id", ref):
+                f"updated_at, do_not_call FROM buyers WHERE id IN {sel} ORDER BY id", ref):
             out.append({
                 "uuid": uuid, "platform": platform, "shop": text(shop or ""), "nickname": text(nickname),
                 "notes": text(notes) if notes else "",
@@ -189,7 +199,7 @@ def _buyer_docs(store: Store, ids: list[int], include_phones: bool, text: Callab
                 "starred": bool(starred), "starred_by": text(starred_by) if starred_by else starred_by,
                 "starred_at": starred_at,
                 "cadence_id": cadence_id, "cadence_started_at": cadence_started, "visit_started_at": visit_started,
-                "created_at": created, "updated_at": updated,
+                "created_at": created, "updated_at": updated, "do_not_call": bool(dnc),
                 "marks": marks.get(bid, []), "chases": chases.get(bid, []), "reminders": pending.get(bid, []),
                 "_promotion_ids": promo_ids.get(bid, []),
             })

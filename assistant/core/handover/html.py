@@ -8,7 +8,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from ...paths import resource_path
-from .. import aftersales, kpi, shifts
+from .. import aftersales, kpi, reminders, shifts
 from ..cadence import ANGLES
 from .common import FORMAT, VERSION
 from .document import _REMINDER_KINDS, Sections, _angle, _fmt, _platform, _state, sections
@@ -214,6 +214,23 @@ def render_html(doc: dict, cadence_names: dict[str, str] | None = None, sec: Sec
                                                        ("步骤", "num"), ("程度 · 情绪", ""), ("分类", ""), ("订单", ""),
                                                        ("问题（买家原话）", ""), ("最近记录", ""), ("下次跟进", "")],
                           (case_row(x) for x in sec.cases), len(sec.cases), "没有未结的售后单"))
+
+    # the promotion phone list as this shift worked it: the next shift goes on from the last call
+    by_buyer = {b["uuid"]: b for b in doc["buyers"]}
+    call_rows = []
+    for p in doc.get("promotions", []):
+        last: dict[str, dict] = {}
+        for call in p.get("calls", []):
+            last[call["buyer"]] = call
+        for buyer_uuid, call in last.items():
+            b = by_buyer.get(buyer_uuid, {})
+            outcome = reminders.CALL_OUTCOMES.get(call["outcome"], (call["outcome"],))[0]
+            again = t(call["retry_at"]) if call.get("retry_at") and call["outcome"] in ("no_answer", "rescheduled") else ""
+            call_rows.append(f'<tr><td>{_e(p["name"])}</td><td>{_e(b.get("nickname", ""))}</td><td>{_e(outcome)}</td>'
+                             f'<td class="time">{_e(t(call["at"]))}</td><td class="time">{_e(again)}</td></tr>')
+    if call_rows:
+        out.append(_table("calls", "大促电话名单（最近一次通话）", [("活动", ""), ("买家", ""), ("结果", ""), ("时间", ""),
+                                                        ("再打", "")], iter(call_rows), len(call_rows), ""))
 
     def log_row(e: dict) -> str:
         kind = shifts.ENTRY_KINDS.get(e["kind"], (e["kind"],))[0]

@@ -57,6 +57,7 @@ class ImportPlan:
     items: list[PlanItem] = field(default_factory=list)
     marks_created: list[str] = field(default_factory=list)
     promotions_added: list[str] = field(default_factory=list)
+    calls_added: int = 0  # calls of a promotion's phone list the file brought
     log_added: int = 0
     cases_added: int = 0  # open after-sales cases new here
     cases_updated: int = 0
@@ -96,7 +97,8 @@ class ImportPlan:
     @property
     def has_changes(self) -> bool:
         return bool(self.buyers_added or self.buyers_updated or self.marks_created or self.promotions_added
-                    or self.log_added or self.cases_added or self.cases_updated or self.case_events_added)
+                    or self.log_added or self.cases_added or self.cases_updated or self.case_events_added
+                    or self.calls_added)
 
     def counts(self) -> dict[str, int]:
         return {"buyers_added": self.buyers_added, "buyers_updated": self.buyers_updated,
@@ -105,7 +107,7 @@ class ImportPlan:
                 "reminders_cancelled": self.reminders_cancelled, "marks_created": len(self.marks_created),
                 "promotions_added": len(self.promotions_added), "log_added": self.log_added,
                 "cases_added": self.cases_added, "cases_updated": self.cases_updated,
-                "case_events_added": self.case_events_added}
+                "case_events_added": self.case_events_added, "calls_added": self.calls_added}
 
     def summary(self, lang: str = "zh") -> str:
         c = self.counts()
@@ -142,7 +144,7 @@ class ImportPlan:
 
 
 _SCALARS = ("platform", "shop", "nickname", "tz", "language", "open_questions", "state", "starred", "starred_by",
-            "starred_at", "cadence_id", "cadence_started_at", "visit_started_at")
+            "starred_at", "cadence_id", "cadence_started_at", "visit_started_at", "do_not_call")
 
 
 class _Merge:
@@ -234,7 +236,28 @@ class _Merge:
             self.buyer(b)
         for k in self.doc.get("cases", []):
             self.case(k)
+        self.calls()
         self.log_entries()
+
+    def calls(self) -> None:
+        """The promotion phone list as the last shift worked it: each call once (by its uuid), so the next
+        shift calls a 未接 again and a 改约 at its time, and leaves the done alone."""
+        for p in self.doc.get("promotions", []):
+            if not p.get("calls"):
+                continue
+            promo_id = self.promotion((p["name"], p["start_at"]))
+            have = {r["uuid"] for r in self.store.query("SELECT uuid FROM promotion_calls WHERE uuid IN "
+                                                        "(SELECT value FROM json_each(?))",
+                                                        (json.dumps([c["uuid"] for c in p["calls"]]),))}
+            for call in p["calls"]:
+                if call["uuid"] in have:
+                    continue
+                self.plan.calls_added += 1
+                buyer_id = self.case_buyer_id(call["buyer"]) if self.write else None
+                if self.write and promo_id is not None and buyer_id is not None:
+                    self.x("INSERT INTO promotion_calls (uuid, promotion_id, buyer_id, outcome, at, retry_at, agent) "
+                           "VALUES (?,?,?,?,?,?,?)", (call["uuid"], promo_id, buyer_id, call["outcome"], call["at"],
+                                                      call["retry_at"], self.doc["agent"] or ""))
 
     def prefetch(self) -> None:
         """Everything the merge compares, read in a few queries (not four per buyer). Each buyer's
@@ -287,7 +310,7 @@ class _Merge:
         if item.newer == "file":
             for key in _SCALARS:
                 value = b[key]
-                if key in ("open_questions", "starred"):
+                if key in ("open_questions", "starred", "do_not_call"):
                     value = 1 if value else 0
                 if value != local[key] and not (isinstance(value, str) and masking.masks(local[key] or "", value)):
                     updates[key] = value  # a masked copy of the local text (tb_138****5673) is no change
@@ -357,11 +380,11 @@ class _Merge:
             cur = self.x(
                 "INSERT INTO buyers (uuid, platform, shop, nickname, notes, phone, tz, language, open_questions, state, "
                 "starred, starred_by, starred_at, cadence_id, cadence_started_at, visit_started_at, created_at, "
-                "updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "updated_at, do_not_call) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (b["uuid"], b["platform"], b["shop"], b["nickname"], b["notes"][:customers.MAX_NOTES], b["phone"],
                  b["tz"], b["language"], 1 if b["open_questions"] else 0, b["state"], 1 if b["starred"] else 0,
                  b["starred_by"], b["starred_at"], b["cadence_id"], b["cadence_started_at"], b["visit_started_at"],
-                 b["created_at"], b["updated_at"]))
+                 b["created_at"], b["updated_at"], 1 if b.get("do_not_call") else 0))
             buyer_id = int(cur.lastrowid)
         for m in b["marks"]:
             mark_id, name = self.mark_id(m, b["shop"])
