@@ -145,8 +145,12 @@ def test_the_promotion_phone_list_travels_to_the_next_shift(two, tmp_path):
     reminders.record_call(a, promo.id, again.id, "no_answer")
     reminders.set_do_not_call(a, quiet.id)
     clock.advance(60)
-    result = handover.export_handover(a, tmp_path / "out", formats=("json", "html"))
+    result = handover.export_handover(a, tmp_path / "out", formats=("json", "html", "xlsx"))
     (sent,) = [p for p in result.doc["promotions"] if p["name"] == "双十一"]
+    book = openpyxl.load_workbook(result.files["xlsx"], read_only=True)
+    rows = list(book["大促电话"].iter_rows(values_only=True))
+    book.close()
+    assert [r[1:3] for r in rows[1:]] == [("接通了", "接通"), ("没接", "未接")] and rows[2][4] is not None
     assert [c["outcome"] for c in sent["calls"]] == ["answered", "no_answer"]
     page = result.files["html"].read_text(encoding="utf-8")
     assert 'id="calls"' in page and "未接" in page and "13800000002" not in page

@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .. import aftersales, kpi, shifts
+from .. import aftersales, kpi, reminders, shifts
 from ..fileio.xlsx import XlsxWriter
 from .document import _REMINDER_KINDS, Sections, _angle, _local, _platform, _state, sections
 
@@ -101,6 +101,13 @@ def render_xlsx(doc: dict, path: Path | str, cadence_names: dict[str, str] | Non
                              f"{aftersales.detail_text(e['detail'])}".strip()
                              for e in x["case"]["events"]),
                    when(x["next"]["due_at"]) if x["next"] else None, when(x["case"]["opened_at"])] for x in sec.cases))
+    by_buyer = {b["uuid"]: b for b in doc["buyers"]}
+    calls = [(p, c) for p in doc.get("promotions", []) for c in p.get("calls", [])]
+    if calls:  # the promotion phone list as this shift worked it, every call
+        xw.sheet("大促电话", [("活动", "text"), ("买家", "text"), ("结果", "text"), ("时间", "date"), ("再打", "date")],
+                 ([p["name"], by_buyer.get(c["buyer"], {}).get("nickname", ""),
+                   reminders.CALL_OUTCOMES.get(c["outcome"], (c["outcome"],))[0], when(c["at"]),
+                   when(c["retry_at"]) if c["outcome"] in ("no_answer", "rescheduled") else None] for p, c in calls))
     xw.sheet("工作日志", [("时间", "date"), ("类型", "text"), ("内容", "wrap"), ("客服", "text")],
              ([when(e["at"]), shifts.ENTRY_KINDS.get(e["kind"], (e["kind"],))[0], e["text"], e["agent"]]
               for e in sec.log))
