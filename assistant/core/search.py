@@ -866,13 +866,33 @@ class _Query:
         if self.conn.execute(f"SELECT 1 FROM {TERMS} WHERE term >= ? AND term < ? LIMIT 1",
                              (text, text + "\U0010ffff")).fetchone() or _matching_groups(snap.groups, term):
             return term  # a word of the library, or of a group's name (cdcf: 催单催付)
-        joined = self._split_joined(text)
+        joined = self._split_joined(text) or self._split_initials(text)
         if joined:
             return _Term(text, False, term.words, term.alts, (joined,))
         found = [r[0] for r in self.conn.execute(
             f"SELECT term FROM {TERMS} WHERE term IN (SELECT value FROM json_each(?)) ORDER BY term LIMIT ?",
             (json.dumps(sorted(_one_letter_away(text))), MAX_TYPOS))]
         return _Term(text, False, term.words, term.alts, tuple(found)) if found else term
+
+    def _split_initials(self, text: str) -> str | None:
+        """Initials typed across word boundaries (ylth: 原路|退回, cfkc: 催付-库存): the indexed words'
+        initials are 2+ letters each and stored word by word, so a split of the input into such pieces
+        that appears as a phrase is searched (the fewest pieces first, at most MAX_INITIAL_SPLITS
+        phrase checks). None when no split appears."""
+        if not EXPAND_FROM <= len(text) <= 8:
+            return None
+        tried = 0
+        for pieces in _splits(text, 2):
+            if len(pieces) < 2:
+                continue
+            tried += 1
+            if tried > MAX_INITIAL_SPLITS:
+                break
+            phrase = " ".join(pieces)
+            if self.conn.execute(f"SELECT 1 FROM {TABLE} WHERE {TABLE} MATCH ? LIMIT 1",
+                                 (f"{{t_ini b_ini}}: {_quote(phrase)}",)).fetchone():
+                return phrase
+        return None
 
     def _split_joined(self, text: str) -> str | None:
         """Pinyin typed across word boundaries (dangtianfahuo): the fewest indexed words that spell it
@@ -1039,7 +1059,7 @@ def _how(row: dict[str, str], term: _Term, group_hits: list[int]) -> tuple[float
         return level, how
     for fixed in term.typos:
         lv, _ = _how_one(row, _Term(fixed, False), [])
-        if lv and " " in fixed:  # the words of pinyin typed joined: the text itself, not a guess
+        if lv and " " in fixed:  # the words of pinyin or initials typed joined: the text itself, not a guess
             return lv, "pinyin"
         if lv >= LEVEL_TITLE_PART:
             return LEVEL_SYN_TITLE, "typo"
@@ -1063,6 +1083,25 @@ def _how(row: dict[str, str], term: _Term, group_hits: list[int]) -> tuple[float
 _HAN_RE = re.compile(f"[{_HAN}]+")
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 MAX_TYPOS = 16  # corrected tokens searched for one term
+
+
+MAX_INITIAL_SPLITS = 12
+
+
+def _splits(text: str, shortest: int) -> list[tuple[str, ...]]:
+    """Every way to cut text into pieces of `shortest`+ letters, the fewest pieces first."""
+    out: list[tuple[str, ...]] = []
+
+    def cut(rest: str, done: tuple[str, ...]) -> None:
+        if not rest:
+            out.append(done)
+            return
+        for size in range(shortest, len(rest) + 1):
+            if len(rest) - size == 0 or len(rest) - size >= shortest:
+                cut(rest[size:], (*done, rest[:size]))
+
+    cut(text, ())
+    return sorted(out, key=len)
 
 
 def _one_letter_away(text: str) -> set[str]:

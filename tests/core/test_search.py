@@ -532,3 +532,13 @@ def test_pinyin_typed_across_word_boundaries_finds_a_body(shop):
     hits = search.search(shop, "dangtianfahuo")
     assert _ids(hits)[:1] == [same_day.id] and hits[0].how == "pinyin"
     assert search.search(shop, "dangtianfahuoo")[:1] == []  # no split spells it, nothing one letter away
+
+
+def test_initials_typed_across_word_boundaries_find_a_body_or_a_split_title(shop):
+    """ylth = 原路|退回 in a body, cfkc = 催付-库存 (a title cut in two by the hyphen): the initials of
+    indexed words, searched as a phrase; a string no split spells finds nothing."""
+    body = replies.create_reply(shop, title="退款到账", body="退款会原路退回您的支付账户")
+    title = replies.create_reply(shop, title="催付-库存", body="库存不多了，喜欢的话早点拍下哦")
+    assert _ids(search.search(shop, "ylth"))[:1] == [body.id]
+    assert _ids(search.search(shop, "cfkc"))[:1] == [title.id]
+    assert search.search(shop, "xqzmwk") == []
