@@ -44,11 +44,11 @@ class Loaded:
     sms: str  # the shop's SMS script (a 短信 group's first reply), "" for the built-in one
 
 
-def load(store: Any, promotion_id: int, now: datetime) -> Loaded:
+def load(store: Any, promotion_id: int, now: datetime, reveal: bool = True) -> Loaded:
     promo = reminders.get_promotion(store, promotion_id)
     rows = store.query("SELECT r.body FROM replies r JOIN groups g ON g.id = r.group_id "
                        "WHERE g.name LIKE ? ORDER BY r.position, r.id LIMIT 1", (f"%{SMS_GROUP_WORD}%",))
-    return Loaded(promo, reminders.phone_list(store, promo.id, now, reveal=True),
+    return Loaded(promo, reminders.phone_list(store, promo.id, now, reveal=reveal),
                   reminders.get_config(store).agent_tz, rows[0]["body"] if rows else "")
 
 
@@ -61,6 +61,7 @@ class CallListDialog(QDialog):
         self.promotion_id = promotion_id
         self.clock: Clock = clock or SystemClock()
         self.data: Loaded | None = None
+        self._revealed = False  # the numbers were shown (logged once per window, not per click)
         layout = QVBoxLayout(self)
         sms_row = QHBoxLayout()
         self.sms_hint = QLabel(objectName="Hint")
@@ -106,8 +107,9 @@ class CallListDialog(QDialog):
     # ------------------------------------------------------------ data
 
     def refresh(self) -> None:
-        now, pid = self.clock.now(), self.promotion_id
-        self.worker.submit(lambda store: load(store, pid, now), self._on_loaded, self._show_error,
+        now, pid, reveal = self.clock.now(), self.promotion_id, not self._revealed
+        self._revealed = True
+        self.worker.submit(lambda store: load(store, pid, now, reveal), self._on_loaded, self._show_error,
                            key=f"calls.{pid}")
 
     def _on_loaded(self, data: Loaded) -> None:

@@ -140,5 +140,6 @@ def test_the_phone_list_is_worked_from_the_panel(qtbot, cworker, cstore, clock):
     assert "以后的时间" in dialog.error.text()
     dialog.copy_sms()
     assert "双十一" in QGuiApplication.clipboard().text() and "{客户}" in QGuiApplication.clipboard().text()
+    # shown once when the list opened, not again after every click
     shown = cstore.query("SELECT count(*) AS n FROM buyer_events WHERE kind = 'phone_revealed'")[0]["n"]
-    assert shown >= 3
+    assert shown == 3
