@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QDate, QDateTime, QEvent, QSize, Qt, QTime
+from PySide6.QtCore import QCoreApplication, QEvent, QSize, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QDateTimeEdit,
@@ -30,6 +30,7 @@ from ...core.clock import Clock, SystemClock
 from ...errors import KnownError
 from ...services.worker import StoreWorker
 from ..widgets import i18n
+from .promotions_dialog import from_qdatetime, to_qdatetime
 
 translate = QCoreApplication.translate
 ROLE = Qt.ItemDataRole.UserRole + 1
@@ -128,8 +129,7 @@ class CallListDialog(QDialog):
             self.list.setCurrentRow(0)
         self.empty.setVisible(not data.entries)
         self.setWindowTitle(translate("Calls", "电话名单：{name}").replace("{name}", data.promotion.name))
-        soon = (self.clock.now() + timedelta(minutes=30)).astimezone(data.tz)
-        self.later_at.setDateTime(QDateTime(QDate(soon.year, soon.month, soon.day), QTime(soon.hour, soon.minute)))
+        self.later_at.setDateTime(to_qdatetime(self.clock.now() + timedelta(minutes=30), data.tz))
         self._update_buttons()
 
     def _line(self, e: reminders.PhoneEntry, tz: Any) -> str:
@@ -157,11 +157,7 @@ class CallListDialog(QDialog):
     # ------------------------------------------------------------ actions
 
     def chosen_later(self) -> datetime:
-        qdt = self.later_at.dateTime()
-        naive = datetime(qdt.date().year(), qdt.date().month(), qdt.date().day(), qdt.time().hour(),
-                         qdt.time().minute())
-        tz = self.data.tz if self.data else None
-        return naive.replace(tzinfo=tz) if tz is not None else naive.astimezone()
+        return from_qdatetime(self.later_at.dateTime(), self.data.tz if self.data else None)
 
     def record(self, outcome: str) -> None:
         entry = self.current()

@@ -51,6 +51,18 @@ def load(store: Any) -> Loaded:
     return Loaded(reminders.list_promotions(store), tz, shops)
 
 
+def to_qdatetime(when: datetime, tz: Any) -> QDateTime:
+    """An instant as the wall-clock time a date-time box shows in the agent's zone (tz None: local)."""
+    local = when.astimezone(tz)
+    return QDateTime(QDate(local.year, local.month, local.day), QTime(local.hour, local.minute))
+
+
+def from_qdatetime(qdt: QDateTime, tz: Any) -> datetime:
+    """What a date-time box holds, read as wall-clock time in the agent's zone (tz None: local)."""
+    naive = datetime(qdt.date().year(), qdt.date().month(), qdt.date().day(), qdt.time().hour(), qdt.time().minute())
+    return naive.replace(tzinfo=tz) if tz is not None else naive.astimezone()
+
+
 class PromotionsDialog(QDialog):
     def __init__(self, worker: StoreWorker, clock: Clock | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -169,8 +181,7 @@ class PromotionsDialog(QDialog):
 
     def _set_start(self, when: datetime) -> None:
         # shown and typed in the agent's time zone (reminders.agent_tz), like `kefu promo add --start`
-        local = when.astimezone(self.data.tz if self.data else None)
-        self.start.setDateTime(QDateTime(QDate(local.year, local.month, local.day), QTime(local.hour, local.minute)))
+        self.start.setDateTime(to_qdatetime(when, self.data.tz if self.data else None))
 
     def start_new(self) -> None:
         self.editing = None
@@ -202,11 +213,7 @@ class PromotionsDialog(QDialog):
         self.editing = None
 
     def chosen_start(self) -> datetime:
-        tz = self.data.tz if self.data else None
-        qdt = self.start.dateTime()
-        naive = datetime(qdt.date().year(), qdt.date().month(), qdt.date().day(), qdt.time().hour(),
-                         qdt.time().minute())
-        return naive.replace(tzinfo=tz) if tz is not None else naive.astimezone()
+        return from_qdatetime(self.start.dateTime(), self.data.tz if self.data else None)
 
     def save(self) -> None:
         name, start, now = self.name.text(), self.chosen_start(), self.clock.now()
