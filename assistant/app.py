@@ -426,6 +426,7 @@ def wire_reminders(qapp, panel, tray, worker, flow, config, clock=None, watch=No
         buyers_tab.invite_paste_requested.connect(flow.paste_reply)
         actions.paste_chase_to.connect(flow.paste_reply_to_attributed)
         flow.attributed_paste_done.connect(actions.on_attributed_paste_done)
+        flow.attributed_values.connect(actions.on_attributed_values)  # the {卖点} the agent actually sent
         flow.star_requested.connect(actions.star_nickname)
         flow.aftersales_requested.connect(actions.aftersales_nickname)
         aftersales_tab.paste_requested.connect(flow.paste_reply)  # a proposed script, as the list pastes

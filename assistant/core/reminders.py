@@ -187,11 +187,13 @@ class DueReminder:
     def late_seconds(self, now: datetime) -> float:
         return max(0.0, (now - self.due_at).total_seconds())
 
-    def fill_values(self) -> dict[str, str]:
+    def fill_values(self, product_values: dict[str, str] | None = None) -> dict[str, str]:
         """What this reminder knows for the chase script's fill-in fields: {客户}, the buyer's product
         ({商品} {卖点} {材质} {尺码} {赠品} {优惠}, the active promotion's {活动}), and {活动} for a
-        promotion wave."""
-        values = {**self.product_values, "客户": self.nickname or ""}
+        promotion wave. product_values: fresher ones than the reminder's (a proposal's, read after
+        the agent linked a product)."""
+        values = {**(self.product_values if product_values is None else product_values),
+                  "客户": self.nickname or ""}
         if self.promotion_name:
             values["活动"] = self.promotion_name
         return values
@@ -688,7 +690,9 @@ def record_chase(store: Store, buyer_id: int, reply_id: int | None, now: datetim
             rows = store.query("SELECT id, title, angle, body FROM replies WHERE id = ?", (int(reply_id),))
             if rows:
                 title, angle = rows[0]["title"], angle or rows[0]["angle"]
-                if point is None and "卖点" in _fields_of(rows[0]["body"]):
+                if "卖点" not in _fields_of(rows[0]["body"]):
+                    point = None  # the script says no selling point, whatever the caller had at hand
+                elif point is None:
                     point = products.next_point(product, products.sent_points(store, buyer.id))
             else:
                 reply_id = None

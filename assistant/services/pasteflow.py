@@ -54,6 +54,9 @@ Signals:
                                          into). Never for a paste that was cancelled (fill-in form) or
                                          failed before any text (deleted reply), nor when the usage
                                          could not be stored. Pastes without one never emit it.
+    attributed_values(attribution, values)
+                                         the fill-in form's values for an attributed paste, before
+                                         its text is pasted (a chase records the {卖点} it sent)
 Slots:
     on_activated(action_id)              the backend's hotkey callback
     paste_reply(reply_id, values)        paste into the chat window the agent used last
@@ -145,6 +148,9 @@ class PasteFlow(QObject):
     pause_toggle_requested = Signal()
     usage_recorded = Signal(int)
     attributed_paste_done = Signal(str, int, bool)
+    #: the agent's fill-in values for an attributed paste (attribution, values), before it is pasted:
+    #: a chase records the selling point the agent actually sent ({卖点} typed or retyped)
+    attributed_values = Signal(str, dict)
 
     def __init__(self, backend: Backend, worker: Any, *, clipboard: Any = None, scheduler: Any = None,
                  parent: QObject | None = None, messages: MessageBridge | None = None) -> None:
@@ -574,6 +580,8 @@ class PasteFlow(QObject):
             return
         reply_id, via, attribution = pending
         target = self._targets.pop(token, self._last_external)
+        if attribution:
+            self.attributed_values.emit(attribution, dict(values))
         # Fields still empty stay visible as {客户}: the agent sees them and edits before sending.
         self._with_rendered(reply_id, self._values(values),
                             lambda rendered: self._paste_text(reply_id, rendered.text, target, via,

@@ -1812,6 +1812,18 @@
 <context>
     <name>Reminders</name>
     <message>
+        <source>。在“客户”页选择买家问的商品，催单就会讲这个商品</source>
+        <translation>. Choose the product they asked about in the Customers tab, and chases will speak of it</translation>
+    </message>
+    <message>
+        <source>关联商品</source>
+        <translation>Link a product</translation>
+    </message>
+    <message>
+        <source>商品：{name}</source>
+        <translation>Product: {name}</translation>
+    </message>
+    <message>
         <source>已接手“{nick}”，现在由你跟进</source>
         <translation>Took over “{nick}”: you follow them now</translation>
     </message>

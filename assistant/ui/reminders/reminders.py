@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QPoint, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
@@ -43,7 +44,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...core import cadence as cad
-from ...core import customers, reminders, templates
+from ...core import customers, products, reminders, templates
 from ...core.clock import Clock, SystemClock
 from ...errors import KnownError
 from ...services.messages import MessageBridge
@@ -135,6 +136,8 @@ class PendingChase:
     reply_id: int
     reminder_id: int | None
     asked_at: float = field(default_factory=time.monotonic)
+    #: the {卖点} the pasted text carries: the card's, or what the agent typed in the fill-in form
+    selling_point: str | None = None
 
 
 _chase_attributions = itertools.count(1)
@@ -219,7 +222,8 @@ class ChaseActions(QObject):
                token: int | None, values: dict[str, str]) -> None:
         if self.paste_available:
             attribution = f"chase:{next(_chase_attributions)}"
-            self.pending[attribution] = PendingChase(buyer_id, proposal.reply_id, reminder_id)
+            self.pending[attribution] = PendingChase(buyer_id, proposal.reply_id, reminder_id,
+                                                     selling_point=values.get("卖点"))
             while len(self.pending) > MAX_PENDING_CHASES:
                 self.pending.pop(next(iter(self.pending)))
             if token is None:
@@ -231,7 +235,14 @@ class ChaseActions(QObject):
         QGuiApplication.clipboard().setText(text)
         self.messages.post("催单话术已复制，请到聊天窗口按 Ctrl+V", "Chase script copied: press Ctrl+V in the chat window",
                           "success")
-        self.record(buyer_id, proposal.reply_id, reminder_id)
+        self.record(buyer_id, proposal.reply_id, reminder_id, values.get("卖点"))
+
+    def on_attributed_values(self, attribution: str, values: dict) -> None:
+        """The agent filled in (or retyped) the chase script's fields: the {卖点} recorded as sent
+        is the one in the pasted text, not the one proposed."""
+        p = self.pending.get(attribution)
+        if p is not None and str(values.get("卖点") or "").strip():
+            p.selling_point = str(values["卖点"])
 
     def on_attributed_paste_done(self, attribution: str, reply_id: int, ok: bool) -> None:
         """The paste flow counted an attributed paste as used (pasted, or left on the clipboard for
@@ -242,9 +253,10 @@ class ChaseActions(QObject):
         if reply_id != p.reply_id:
             log.warning("chase paste %s came back for reply %d, not %d", attribution, reply_id, p.reply_id)
         log.info("chase paste %s done (%s): recording the chase", attribution, "pasted" if ok else "left on the clipboard")
-        self.record(p.buyer_id, p.reply_id, p.reminder_id)
+        self.record(p.buyer_id, p.reply_id, p.reminder_id, p.selling_point)
 
-    def record(self, buyer_id: int, reply_id: int | None, reminder_id: int | None = None) -> None:
+    def record(self, buyer_id: int, reply_id: int | None, reminder_id: int | None = None,
+               selling_point: str | None = None) -> None:
         now = self.clock.now()
 
         def done(result: reminders.ChaseRecorded) -> None:
@@ -255,7 +267,8 @@ class ChaseActions(QObject):
                     if result.next_due else translate("Reminders", "节奏已完成，没有下一次提醒"))
             self.messages.post(translate("Reminders", "已记录催单。") + when, "", "success")
 
-        self.worker.submit(lambda store: reminders.record_chase(store, buyer_id, reply_id, now), done, self._error,
+        self.worker.submit(lambda store: reminders.record_chase(store, buyer_id, reply_id, now,
+                                                                selling_point=selling_point), done, self._error,
                            write=True)
 
     # ------------------------------------------------------------ outcomes
@@ -352,15 +365,24 @@ class ChaseActions(QObject):
         now = self.clock.now()
         place = self.last_place
 
-        def star(store: Any) -> customers.Buyer:
+        def star(store: Any) -> tuple[customers.Buyer, bool]:
             platform, shop = place or _last_place(store)
-            return reminders.star(store, platform=platform, shop=shop, nickname=nick, now=now)
+            buyer = reminders.star(store, platform=platform, shop=shop, nickname=nick, now=now)
+            # the shop keeps products and none is linked yet: the 客户 tab, whose 商品 chip links one
+            unlinked = products.current(store, buyer.id) is None and any(
+                p.shop in ("", buyer.shop) for p in products.list_products(store))
+            return buyer, unlinked
 
-        def done(buyer: customers.Buyer) -> None:
+        def done(result: tuple[customers.Buyer, bool]) -> None:
+            buyer, unlinked = result
             self.last_place = (buyer.platform, buyer.shop)
             where = platform_name(buyer.platform) + (f" · {buyer.shop}" if buyer.shop else "")
-            self.messages.post(translate("Reminders", "已标星“{nick}”（{where}），开始跟进").replace("{nick}", buyer.nickname)
-                              .replace("{where}", where), "", "success")
+            text = translate("Reminders", "已标星“{nick}”（{where}），开始跟进").replace("{nick}", buyer.nickname) \
+                .replace("{where}", where)
+            if unlinked:
+                text += translate("Reminders", "。在“客户”页选择买家问的商品，催单就会讲这个商品")
+                self.open_buyer.emit(buyer.id)  # shown, never activated: the chat client keeps the focus
+            self.messages.post(text, "", "success")
 
         self.worker.submit(star, done, self._error, write=True)
 
@@ -424,7 +446,8 @@ class ChaseActions(QObject):
                 self.messages.post(translate("Reminders", "“{nick}”还有未解答的问题，先回答再催单")
                                   .replace("{nick}", item.nickname or ""), "", "warning")
                 return
-            self.paste(item.buyer_id, item.nickname or "", proposal, item.id, token=token, values=item.fill_values())
+            self.paste(item.buyer_id, item.nickname or "", proposal, item.id, token=token,
+                       values=item.fill_values(proposal.values))
 
         self.worker.submit(pick, done, self._error)
 
@@ -475,6 +498,7 @@ class ReminderCard(QFrame):
         self.script.setWordWrap(True)
         self.script.setTextFormat(Qt.TextFormat.RichText)
         self.script.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.script.linkActivated.connect(self.on_link)
         layout.addWidget(self.script)
         self.warning = QLabel(objectName="CardWarning")
         self.warning.setWordWrap(True)
@@ -614,6 +638,8 @@ class ReminderCard(QFrame):
             self.actions.followed_up(self.item.id, self.case.id)
 
     def set_proposal(self, proposal: reminders.ChaseProposal) -> None:
+        if not shiboken6.isValid(self.title):
+            return  # the card was closed while the worker read it (a write re-proposes every generic card)
         self.proposal = proposal
         self._retranslate()
         self.proposal_ready.emit()
@@ -630,6 +656,9 @@ class ReminderCard(QFrame):
     def _refresh_holder(self) -> None:
         if self.isVisible() and self.item.buyer_id is not None:
             self.actions.holder_of(self.item.buyer_id, self.set_holder)
+            if self.proposal is not None and self.proposal.generic:
+                # a product linked since (客户 tab): the specific script and its selling point now
+                self.actions.propose(self.item.buyer_id, self.set_proposal, override=self._override)
 
     def _on_taken_over(self, buyer_id: int) -> None:
         if buyer_id == self.item.buyer_id:
@@ -650,7 +679,13 @@ class ReminderCard(QFrame):
         log.info("paste chase clicked for reminder %d", self.item.id)
         if self.proposal is not None and self.item.buyer_id is not None:
             self.actions.paste(self.item.buyer_id, self.item.nickname or "", self.proposal, self.item.id,
-                               values=self.item.fill_values())
+                               values=self.item.fill_values(self.proposal.values))
+
+    def on_link(self, href: str) -> None:
+        """关联商品 on a generic script: the buyer in the 客户 tab, whose 商品 chip links one; the card
+        proposes again when that write lands (data_changed)."""
+        if href == "product" and self.item.buyer_id is not None:
+            self.actions.open_buyer.emit(self.item.buyer_id)
 
     def on_override(self) -> None:
         if self.item.buyer_id is not None:
@@ -697,6 +732,9 @@ class ReminderCard(QFrame):
                                      .replace("{ago}", ago(item.last_chase_at, now))))
         elif item.kind != "phone":
             parts.append(html.escape(translate("Reminders", "还没有催过")))
+        product = (self.proposal.values if self.proposal is not None else item.product_values).get("商品")
+        if product and item.kind in ("chase", "wave"):
+            parts.append(html.escape(translate("Reminders", "商品：{name}").replace("{name}", product)))
         self.meta.setText("  ".join(parts))
         self.paste_button.setText(translate("Reminders", "粘贴催单"))
         self.paste_button.setToolTip(translate("Reminders", "把建议的话术粘贴到聊天窗口，并记录这次催单"))
@@ -736,7 +774,7 @@ class ReminderCard(QFrame):
             none_left = translate("Reminders", "没有可用的新话术（所有角度都用过了）")
             self.script.setText(f'<span style="color:{style.TEXT_3};">{html.escape(none_left)}</span>')
         else:
-            body = templates.render(p.reply_body, item.fill_values()).text
+            body = templates.render(p.reply_body, item.fill_values(p.values)).text
             from ..widgets.widgets import body_html
 
             # 通用: nothing is known of this buyer's product, so the script is the generic one - adapt it
@@ -745,6 +783,10 @@ class ReminderCard(QFrame):
                 tip = translate("Reminders", "没有关联商品：这是通用话术，发之前按买家的商品改一改")
                 tag = translate("Reminders", "通用")
                 generic = f' <span style="color:{style.WARN};" title="{html.escape(tip)}">· {html.escape(tag)}</span>'
+                if item.buyer_id is not None:
+                    # the popup never opens a menu (it would take the focus): the 客户 tab has the chooser
+                    pick = translate("Reminders", "关联商品")
+                    generic += f' <a href="product" style="color:{style.ACCENT};">{html.escape(pick)}</a>'
             self.script.setText(f'<span style="color:{style.TEXT_2}; font-size:11px;">'
                                 f'{html.escape(angle_name(p.angle))} · {html.escape(p.reply_title or "")}</span>'
                                 f'{generic}<br>{body_html(body)}')

@@ -307,3 +307,79 @@ def test_the_card_says_when_the_script_is_generic_and_fills_the_selling_point(qt
     assert cards[plain.id].proposal.generic and "通用" in cards[plain.id].script.text()
     assert not cards[linked.id].proposal.generic and "通用" not in cards[linked.id].script.text()
     assert "316不锈钢内胆" in cards[linked.id].script.text()
+
+
+def test_a_generic_card_links_a_product_through_the_customers_tab_and_proposes_again(qtbot, cstore, cworker, clock,
+                                                                                     scheduler, popup, actions):
+    """关联商品 on a 通用 script opens the buyer (the 客户 tab's 商品 chip links one: the popup never opens
+    a menu); once the link is written the card proposes again: the product's selling point, filled in."""
+    from assistant.core import products
+
+    buyer = star(cstore, "后来关联")
+    cup = products.add_product(cstore, "真空保温杯", short_name="保温杯", selling_points=["316不锈钢内胆，12小时保温"])
+    popup.add(fire_all(qtbot, cstore, clock, scheduler))
+    card = next(iter(popup.cards.values()))
+    qtbot.waitUntil(lambda: card.proposal is not None, timeout=5000)
+    assert card.proposal.generic and 'href="product"' in card.script.text()
+    opened: list[int] = []
+    actions.open_buyer.connect(opened.append)
+    card.script.linkActivated.emit("product")
+    assert opened == [buyer.id]
+    # what the 客户 tab's chip does: a write through the one worker
+    cworker.submit(lambda store: products.link(store, buyer.id, cup.id, choose=True), write=True)
+    qtbot.waitUntil(lambda: card.proposal is not None and not card.proposal.generic, timeout=5000)
+    assert "316不锈钢内胆" in card.script.text() and "保温杯" in card.meta.text()
+    assert 'href="product"' not in card.script.text()
+    actions.set_paste_available(True)
+    with qtbot.waitSignal(actions.paste_chase, timeout=2000) as sent:
+        qtbot.mouseClick(card.paste_button, Qt.MouseButton.LeftButton)
+    assert sent.args[1]["卖点"] == "316不锈钢内胆，12小时保温"  # the fresh values, not the card's first read
+
+
+def test_the_selling_point_the_agent_typed_is_the_one_recorded(qtbot, cstore, cworker, clock, scheduler, popup,
+                                                               actions, hk):
+    """No product known: the script's {卖点} is asked in the fill-in form. What the agent typed is what
+    the buyer got, so that is the point recorded as sent - never proposed to this buyer again."""
+    from assistant.core import products
+
+    buyer = star(cstore, "手写卖点")
+    popup.add(fire_all(qtbot, cstore, clock, scheduler))
+    card = next(iter(popup.cards.values()))
+    qtbot.waitUntil(lambda: card.paste_button.isEnabled(), timeout=5000)
+    reply_id = card.proposal.reply_id
+    reply = replies.update_reply(cstore, reply_id, body="{客户}，这款{卖点}，今天拍下今天发")
+    card.recheck()
+    qtbot.waitUntil(lambda: card.proposal is not None and "今天拍下" in (card.proposal.reply_body or ""), timeout=5000)
+    actions.set_paste_available(True)
+    actions.paste_chase.connect(hk.paste_reply_attributed)  # as app.wire_reminders wires it
+    hk.attributed_paste_done.connect(actions.on_attributed_paste_done)
+    hk.attributed_values.connect(actions.on_attributed_values)
+    forms: list[int] = []
+    hk.fields_needed.connect(lambda _rid, _missing, token: forms.append(token))
+    qtbot.mouseClick(card.paste_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(forms) == 1, timeout=3000)
+    hk.complete_paste(forms[0], {**{name: "x" for name in reply.fields}, "客户": "手写卖点", "卖点": "双层真空，装开水不烫手"})
+    qtbot.waitUntil(lambda: popup.count() == 0, timeout=5000)
+    qtbot.waitUntil(lambda: cworker.pending == 0, timeout=5000)
+    assert products.sent_points(cstore, buyer.id) == {"双层真空，装开水不烫手"}
+    # a script without {卖点} records none, whatever the caller passes
+    other = reminders.propose(cstore, buyer.id)
+    replies.update_reply(cstore, other.reply_id, body="{客户}，还有什么顾虑吗？")
+    reminders.record_chase(cstore, buyer.id, other.reply_id, clock.now(), selling_point="不该记下")
+    assert products.sent_points(cstore, buyer.id) == {"双层真空，装开水不烫手"}
+
+
+def test_the_star_hotkey_shows_the_buyer_when_the_shop_keeps_products(qtbot, cstore, actions):
+    from assistant.core import products
+
+    opened: list[int] = []
+    actions.open_buyer.connect(opened.append)
+    messages: list[str] = []
+    actions.messages.message.connect(lambda m: messages.append(m.zh))
+    actions.star_nickname("没有商品资料时")
+    qtbot.waitUntil(lambda: len(messages) == 1, timeout=5000)
+    assert opened == [] and "选择买家问的商品" not in messages[0]  # nothing to link: only the message, as before
+    products.add_product(cstore, "真空保温杯", selling_points=["316不锈钢内胆"])
+    actions.star_nickname("有商品资料时")
+    qtbot.waitUntil(lambda: len(messages) == 2, timeout=5000)
+    assert opened == [customers.find_buyer(cstore, "有商品资料时").id] and "选择买家问的商品" in messages[1]
