@@ -180,6 +180,7 @@ class FakePasteFlow(QObject):
     next_chase_requested = Signal(int)
     usage_recorded = Signal(int)
     attributed_paste_done = Signal(str, int, bool)
+    attributed_values = Signal(str, dict)
 
     def __init__(self) -> None:
         super().__init__()
