@@ -110,7 +110,7 @@ def cmd_replies_synonyms(ctx: Ctx) -> int:
 
     action, words = ctx.args.action, ctx.args.words
     if action == "add":
-        groups = replies.add_synonyms(ctx.store, words)
+        groups = replies.add_synonyms(ctx.store, words, shop=ctx.args.shop)
         _out(f"Added group {len(groups)}: {' / '.join(groups[-1])} / 已添加第 {len(groups)} 组")
         return 0
     if action == "rm":
@@ -125,8 +125,10 @@ def cmd_replies_synonyms(ctx: Ctx) -> int:
         _json({"shop": shop, "shipped": shipped})
         return 0
     _out("店铺同义词 / The shop's synonyms:" + ("" if shop else " (none / 无)"))
-    for n, group in enumerate(shop, 1):
-        _out(f"  {n}. {' / '.join(group)}")
+    for n, group in enumerate(replies.synonym_groups(ctx.store), 1):
+        # team mode: a shop's group (its supervisor keeps it) says which shop
+        where = f"  [店铺 shop: {group.shop_name or group.shop}]" if group.shop else ""
+        _out(f"  {n}. {' / '.join(group.words)}{where}")
     _out("内置同义词 / Shipped:")
     for group in shipped:
         _out(f"     {' / '.join(group)}")
@@ -485,6 +487,7 @@ def register(sub: Any, add: Any, common: argparse.ArgumentParser) -> None:
             "the words search treats as the same: list, add WORD WORD…, rm N / 搜索同义词", True)
     p.add_argument("action", nargs="?", choices=("list", "add", "rm"), default="list")
     p.add_argument("words", nargs="*", help="add: the words of one group; rm: the group's number")
+    p.add_argument("--shop", help="team mode, add: the shop whose group it is (default: every shop you serve)")
     p = add(rsub, "show", cmd_replies_show, "show one reply / 查看回复", True)
     p.add_argument("ref", metavar="ID", help="id, uuid or short code")
     p.add_argument("--set", action="append", metavar="FIELD=VALUE", help="fill a field, e.g. 客户=小王 (repeatable)")

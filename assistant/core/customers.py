@@ -655,8 +655,26 @@ def share(store: Store, buyer_id: int) -> str | None:
         outbox.add(store, "buyer.mark", buyer.uuid, {"mark": mark, "present": True})
     if buyer.notes:
         outbox.add(store, "buyer.note", buyer.uuid, {"id": str(uuidlib.uuid4()), "body": buyer.notes})
+    if store.query("SELECT 1 FROM buyers WHERE id = ? AND do_not_call = 1", (buyer.id,)):
+        queue_do_not_call(store, buyer.uuid, True)
+    # links to the shop's products (team schema step 8); a product of this PC only stays off the server
+    for r in store.query("SELECT l.uuid, l.chosen, p.uuid AS product FROM buyer_products l JOIN products p "
+                         "ON p.id = l.product_id WHERE l.buyer_id = ? AND p.team_shop = ? ORDER BY l.id",
+                         (buyer.id, shop)):
+        outbox.add(store, "product.link", r["uuid"], {"buyer": buyer.uuid, "product": r["product"],
+                                                      "chosen": bool(r["chosen"]), "present": True})
     queue_reminders(store, buyer.id)  # planned before the buyer was shared: the server keeps them too
     return shop
+
+
+def dnc_target(buyer_uuid: str) -> str:
+    """The outbox target of a buyer's 勿扰 change: its own, so that a refused one withdraws nothing else
+    queued for the buyer (a chase, a note)."""
+    return f"dnc:{buyer_uuid}"
+
+
+def queue_do_not_call(store: Store, buyer_uuid: str, on: bool) -> None:
+    outbox.add(store, "buyer.dnc", dnc_target(buyer_uuid), {"buyer": buyer_uuid, "on": bool(on)})
 
 
 def queue_reminders(store: Store, buyer_id: int, ids: Sequence[int] | None = None) -> int:
@@ -797,11 +815,12 @@ def apply_buyer_row(store: Store, row: dict, ctx: dict) -> str:
     if local is None:
         cur = store.conn.execute(
             "INSERT INTO buyers (uuid, platform, shop, nickname, tz, language, state, starred, starred_by, "
-            "starred_at, cadence_id, created_at, updated_at, team_shop, holder, holder_name, held_until, mood, mood_at) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "starred_at, cadence_id, created_at, updated_at, team_shop, holder, holder_name, held_until, mood, mood_at, "
+            "do_not_call) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (bid, row["platform"], shop_name, row["nickname"], row["tz"], row["language"], row["state"],
              1 if row["starred"] else 0, holder_name, now if row["starred"] else None, row["cadence_id"], now, now,
-             str(row["shop"]), row["holder"], holder_name, held_until, row["mood"], now if row["mood"] else None))
+             str(row["shop"]), row["holder"], holder_name, held_until, row["mood"], now if row["mood"] else None,
+             1 if row.get("do_not_call") else 0))
         log_event(store, int(cur.lastrowid), "created", now, detail="team")
         return "added"
     pending = _pending_kinds(store, bid)
@@ -817,6 +836,9 @@ def apply_buyer_row(store: Store, row: dict, ctx: dict) -> str:
                            "mood_at = CASE WHEN mood IS ? THEN mood_at WHEN ? IS NULL THEN NULL ELSE ? END WHERE id = ?",
                            (row["tz"], row["language"], row["state"], 1 if row["starred"] else 0, row["cadence_id"],
                             str(row["shop"]), now, row["mood"], row["mood"], row["mood"], now, local["id"]))
+    if not store.query("SELECT 1 FROM team_outbox WHERE target = ?", (dnc_target(bid),)):
+        store.conn.execute("UPDATE buyers SET do_not_call = ? WHERE id = ? AND do_not_call != ?",
+                           (1 if row.get("do_not_call") else 0, local["id"], 1 if row.get("do_not_call") else 0))
     return outcome
 
 
@@ -854,11 +876,15 @@ def apply_chase_row(store: Store, row: dict, ctx: dict) -> str:
     if local is None:
         return "skipped"
     angle = row["angle"] if row["angle"] in ("product", "price", "logistics", "gift", "ask") else None
+    # the selling point it sent (team schema step 8): never proposed to this buyer again, on any panel
+    point = row.get("selling_point") or None
+    product = store.query("SELECT id FROM products WHERE uuid = ?", (str(row["product"]),)) if row.get("product") else []
     store.conn.execute(
-        "INSERT INTO chases (uuid, buyer_id, reply_id, reply_title, angle, sent_at, author, author_name, collision) "
-        "VALUES (?,?,NULL,?,?,?,?,?,?)",
+        "INSERT INTO chases (uuid, buyer_id, reply_id, reply_title, angle, sent_at, author, author_name, collision, "
+        "product_id, selling_point) VALUES (?,?,NULL,?,?,?,?,?,?,?,?)",
         (cid, local["id"], row["reply_title"], angle, to_db(row["sent_at"]), row["author"],
-         ctx["agents"].get(row["author"], row["author"]), 1 if row["collision"] else 0))
+         ctx["agents"].get(row["author"], row["author"]), 1 if row["collision"] else 0,
+         product[0]["id"] if product else None, point))
     return "added"
 
 

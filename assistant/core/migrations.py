@@ -765,3 +765,22 @@ def m0014_promotion_calls(db: Database) -> None:
     )
     """)
     db.execute("CREATE INDEX promotion_calls_promotion ON promotion_calls (promotion_id, buyer_id, at)")
+
+
+@migrations(name="0016_team_products_synonyms")
+def m0016_team_products_synonyms(db: Database) -> None:
+    """Products and the shop's search synonyms kept by a team server (team schema step 8).
+    - products.team_shop / shop_version: a product of a shop's product list (the server shop's uuid,
+      the server's version this copy was read at), written by supervisors; NULL: this PC's own.
+    - team_synonyms: the shop synonym groups a supervisor set on the server (one row a group, by its
+      uuid), used by search beside this PC's own groups (setting search.synonyms)."""
+    db.execute("ALTER TABLE products ADD COLUMN team_shop TEXT")
+    db.execute("ALTER TABLE products ADD COLUMN shop_version INTEGER")
+    db.execute("""
+    CREATE TABLE team_synonyms (
+        id INTEGER PRIMARY KEY,
+        uuid TEXT NOT NULL UNIQUE,
+        team_shop TEXT NOT NULL,
+        words TEXT NOT NULL
+    )
+    """)

@@ -151,10 +151,14 @@ def last_sync(store: Store) -> str | None:
 
 
 def forget_all(store: Store) -> None:
-    """Leaving a team: cursors, shops and settled conflicts go; shop replies become the agent's own
-    copies (they stay usable offline) and unsent operations are dropped with them."""
+    """Leaving a team: cursors, shops and settled conflicts go; shop replies and products become the
+    agent's own copies (they stay usable offline) and unsent operations are dropped with them."""
     with store.write() as db:
         db.conn.execute("DELETE FROM team_cursors")
         db.conn.execute("DELETE FROM team_outbox")
         db.conn.execute("DELETE FROM team_shops")
         db.conn.execute("UPDATE replies SET shop = NULL, shop_version = NULL WHERE shop IS NOT NULL")
+        # so do the shops' products; the shops' synonym groups were the shops' (search falls back to
+        # this PC's own and the shipped ones)
+        db.conn.execute("UPDATE products SET team_shop = NULL, shop_version = NULL WHERE team_shop IS NOT NULL")
+        db.conn.execute("DELETE FROM team_synonyms")

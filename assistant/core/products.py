@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ImportFileError, NotFoundError, ValidationError
-from . import checked
-from .clock import to_db
+from . import checked, outbox, settings
+from .clock import from_db, to_db
 from .fileio import atomic, reading
 from .fileio.cells import csv_neutralise, csv_unneutralise, neutralise, unneutralise
 from .fileio.xlsx import XlsxWriter
@@ -104,6 +104,8 @@ class Product:
     promotion: str = ""
     created_at: str = ""
     updated_at: str = ""
+    team_shop: str | None = None  # team mode: the server shop whose product list this is (None: this PC's)
+    shop_version: int | None = None  # the server's version this copy was read at
 
     @property
     def label(self) -> str:
@@ -198,7 +200,7 @@ def _values(changes: dict[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------- reading
 
 _SELECT = ("SELECT id, uuid, shop, name, short_name, item_ref, price_band, selling_points, material, size, care, gift, "
-           "promotion, created_at, updated_at FROM products")
+           "promotion, created_at, updated_at, team_shop, shop_version FROM products")
 
 
 def _product(row: dict) -> Product:
@@ -206,7 +208,7 @@ def _product(row: dict) -> Product:
                                      row_id=row["id"]))
     return Product(row["id"], row["uuid"], row["shop"], row["name"], row["short_name"], row["item_ref"],
                    row["price_band"], points, row["material"], row["size"], row["care"], row["gift"],
-                   row["promotion"], row["created_at"], row["updated_at"])
+                   row["promotion"], row["created_at"], row["updated_at"], row["team_shop"], row["shop_version"])
 
 
 def list_products(store: Store, *, shop: str | None = None, query: str | None = None) -> list[Product]:
@@ -263,12 +265,15 @@ def _insert(store: Store, values: dict[str, Any], stamp: str) -> int:
         (str(uuidlib.uuid4()), row.get("shop", ""), row["name"], row["short_name"], row["item_ref"], row["price_band"],
          json.dumps(list(values.get("selling_points", ())), ensure_ascii=False), row["material"], row["size"],
          row["care"], row["gift"], row["promotion"], stamp, stamp))
+    share(store, int(cur.lastrowid))  # team mode: a supervisor's product of a served shop is the shop's
     return int(cur.lastrowid)
 
 
 def _update(store: Store, product_id: int, values: dict[str, Any], stamp: str) -> None:
     if not values:
         return
+    before = get_product(store, product_id)
+    _require_supervisor(store, before)
     if "name" in values or "shop" in values:
         current = store.query("SELECT shop, name FROM products WHERE id = ?", (product_id,))[0]
         shop, name = values.get("shop", current["shop"]), values.get("name", current["name"])
@@ -278,6 +283,10 @@ def _update(store: Store, product_id: int, values: dict[str, Any], stamp: str) -
     params = [json.dumps(list(v), ensure_ascii=False) if k == "selling_points" else v for k, v in values.items()]
     store.conn.execute(f"UPDATE products SET {', '.join(cols)}, updated_at = ? WHERE id = ?",
                        (*params, stamp, product_id))
+    if before.team_shop is not None:  # the shop's list: the change goes to the server with its version
+        store.conn.execute("UPDATE products SET shop_version = ? WHERE id = ?", ((before.shop_version or 0) + 1,
+                                                                                 product_id))
+        _queue_put(store, get_product(store, product_id), before.shop_version)
 
 
 def add_product(store: Store, name: str, *, shop: str = "", selling_points: Sequence[str] | str = (),
@@ -302,6 +311,9 @@ def delete_product(store: Store, ref: int | str) -> Product:
     """Delete a product: its links to buyers go with it; chases keep the selling point they sent."""
     with store.write() as db:
         product = get_product(store, ref)
+        if product.team_shop is not None:  # a tombstone on the server: offline panels learn of it
+            _require_supervisor(store, product)
+            _queue_put(store, product, product.shop_version, deleted=True)
         db.execute("DELETE FROM products WHERE id = ?", (product.id,))
     log.info("product %s deleted", product.id)
     return product
@@ -318,11 +330,14 @@ def link(store: Store, buyer_id: int, product_ref: int | str, *, choose: bool = 
         if not store.query("SELECT 1 FROM buyers WHERE id = ?", (int(buyer_id),)):
             raise NotFoundError(f"没有找到买家 {buyer_id}", f"No buyer {buyer_id}")
         product = get_product(store, product_ref)
+        shared = _link_shared(store, int(buyer_id), product)
         db.execute("INSERT INTO buyer_products (uuid, buyer_id, product_id, linked_at) VALUES (?,?,?,?) "
                    "ON CONFLICT(buyer_id, product_id) DO UPDATE SET linked_at = excluded.linked_at",
                    (str(uuidlib.uuid4()), int(buyer_id), product.id, stamp))
         if choose:
             db.execute("UPDATE buyer_products SET chosen = (product_id = ?) WHERE buyer_id = ?", (product.id, int(buyer_id)))
+        if shared:
+            _queue_link(store, int(buyer_id), product, present=True)
     log.info("buyer %s linked to product %s", buyer_id, product.id)
     return product
 
@@ -330,6 +345,9 @@ def link(store: Store, buyer_id: int, product_ref: int | str, *, choose: bool = 
 def unlink(store: Store, buyer_id: int, product_ref: int | str) -> Product:
     with store.write() as db:
         product = get_product(store, product_ref)
+        shared = _link_shared(store, int(buyer_id), product)
+        if shared:
+            _queue_link(store, int(buyer_id), product, present=False)
         cur = db.execute("DELETE FROM buyer_products WHERE buyer_id = ? AND product_id = ?", (int(buyer_id), product.id))
         if cur.rowcount == 0:
             raise NotFoundError(f"这位买家没有关联商品“{product.name}”",
@@ -416,6 +434,219 @@ def values_for(product: Product | None, sent: Iterable[str], promotion: str | No
 
 def fill_values(store: Store, buyer_id: int, now: datetime | None = None) -> dict[str, str]:
     return values_for(current(store, buyer_id), sent_points(store, buyer_id), active_promotion(store, now))
+
+
+# ---------------------------------------------------------------- team mode
+# With a team server the shop's product list is shared like the shop library: every agent of the shop
+# reads it, a supervisor changes it (each change queued in the outbox in the same transaction, with
+# the version it was made from: the server refuses a stale one, assistant/team/sync.py keeps both
+# sides as a conflict). An agent's own products stay on its PC. A buyer's links to the shop's products
+# follow the buyer's holder (the holder, anyone while nobody holds it, or a supervisor), and the
+# selling point each chase sent travels with the chase (customers.apply_chase_row), so a second
+# agent's panel never proposes it to the same buyer again.
+
+def _team_role(store: Store) -> str:
+    """This agent's login role on the team server, or "" (as customers.team_role: this layer sits beside it)."""
+    return str(settings.get(store, "team.role") or "") if settings.get(store, "team.server") else ""
+
+
+def _team_kind(store: Store) -> str:
+    return str(settings.get(store, "team.kind") or "") if _team_role(store) else ""
+
+
+def _team_shop_for(store: Store, shop: str) -> str | None:
+    """The served shop of this name, or for a product without a shop name the one shop served
+    (as customers.team_shop_for)."""
+    rows = store.query("SELECT uuid, name FROM team_shops ORDER BY name")
+    for row in rows:
+        if row["name"] == shop:
+            return row["uuid"]
+    return rows[0]["uuid"] if not shop and len(rows) == 1 else None
+
+
+def _require_free(store: Store, buyer_id: int) -> None:
+    """Another agent's unexpired lease on the buyer refuses the change (as customers.require_free)."""
+    row = store.query("SELECT holder, holder_name, held_until FROM buyers WHERE id = ?", (buyer_id,))[0]
+    me = _team_role(store)
+    if (row["holder"] and row["holder"] != me and row["held_until"]
+            and from_db(row["held_until"]) > store.clock.now()):
+        name = row["holder_name"] or row["holder"]
+        raise ValidationError(f"{name} 跟进中：先“接手”才能修改关联商品",
+                              f"{name} is following this buyer: take over before you change their products",
+                              field="holder")
+
+
+def may_edit(store: Store, product: Product) -> bool:
+    """Whether this panel may change the product (a shop's product: a supervisor only)."""
+    return product.team_shop is None or _team_kind(store) == "supervisor"
+
+
+def _require_supervisor(store: Store, product: Product) -> None:
+    if not may_edit(store, product):
+        raise _bad(f"“{product.name}”是店铺的商品资料，只有主管可以修改", f"'{product.name}' is in the shop's product list: "
+                   "only a supervisor can change it", "shop")
+
+
+def shop_payload(product: Product) -> dict[str, Any]:
+    """The synced fields of a shop's product, as the server stores them."""
+    return {"name": product.name, "short_name": product.short_name, "item_ref": product.item_ref,
+            "price_band": product.price_band, "selling_points": list(product.selling_points),
+            "material": product.material, "size": product.size, "care": product.care, "gift": product.gift,
+            "promotion": product.promotion}
+
+
+def _queue_put(store: Store, product: Product, expected: int | None, deleted: bool = False) -> None:
+    outbox.add(store, "product.put", product.uuid, {"shop": product.team_shop, "expected_version": expected,
+                                                    "deleted": deleted, "product": shop_payload(product)})
+
+
+def share(store: Store, product_id: int) -> bool:
+    """A supervisor's product of a shop it serves joins that shop's list (same uuid), with the links
+    of the shop's shared buyers to it. Inside the caller's write; False when it stays this PC's."""
+    if _team_kind(store) != "supervisor":
+        return False
+    product = get_product(store, product_id)
+    if product.team_shop is not None:
+        return False
+    shop = _team_shop_for(store, product.shop)
+    if shop is None:
+        return False
+    store.conn.execute("UPDATE products SET team_shop = ?, shop_version = 1 WHERE id = ?", (shop, product.id))
+    product = get_product(store, product.id)
+    _queue_put(store, product, None)
+    for r in store.query("SELECT l.buyer_id FROM buyer_products l JOIN buyers b ON b.id = l.buyer_id "
+                         "WHERE l.product_id = ? AND b.team_shop = ?", (product.id, shop)):
+        _queue_link(store, r["buyer_id"], product, present=True)
+    return True
+
+
+def share_all(store: Store) -> int:
+    """Every product of a served shop a supervisor has not shared yet (made before joining the team,
+    or before the shop was granted): every sync and `kefu team upload` call it. Returns how many."""
+    if _team_kind(store) != "supervisor":
+        return 0
+    with store.write():
+        return sum(share(store, r["id"]) for r in store.query("SELECT id FROM products WHERE team_shop IS NULL"))
+
+
+def _link_shared(store: Store, buyer_id: int, product: Product) -> bool:
+    """Whether a link of this buyer and product is the team's (both shared, same shop); if so, only
+    the buyer's holder (or anyone while nobody holds it, or a supervisor) may change it."""
+    rows = store.query("SELECT team_shop FROM buyers WHERE id = ?", (buyer_id,))
+    if not rows or rows[0]["team_shop"] is None or product.team_shop != rows[0]["team_shop"]:
+        return False
+    if _team_kind(store) != "supervisor":
+        _require_free(store, buyer_id)
+    return True
+
+
+def _queue_link(store: Store, buyer_id: int, product: Product, present: bool) -> None:
+    rows = store.query("SELECT b.uuid AS buyer, l.uuid, l.chosen FROM buyers b LEFT JOIN buyer_products l "
+                       "ON l.buyer_id = b.id AND l.product_id = ? WHERE b.id = ?", (product.id, buyer_id))
+    r = rows[0]
+    outbox.add(store, "product.link", r["uuid"] or str(uuidlib.uuid4()),
+               {"buyer": r["buyer"], "product": product.uuid, "chosen": bool(r["chosen"]) and present,
+                "present": present})
+
+
+def _pending_links(store: Store, buyer_uuid: str) -> bool:
+    return bool(store.query("SELECT 1 FROM team_outbox WHERE kind = 'product.link' AND instr(body, ?) > 0 LIMIT 1",
+                            (buyer_uuid,)))
+
+
+# What a pull brings (assistant/team/sync.py), inside its write transaction; ctx as in customers.
+
+def apply_product_row(store: Store, row: dict, ctx: dict) -> str:
+    """One product of a shop's list as the server has it: added, updated, adopted (this PC's own
+    product of the same shop and name becomes the shop's: no twins), deleted (a tombstone), skipped
+    (a local change to it is still unsent, or a shop not served), refused (this panel's rules)."""
+    pid = str(row["id"])
+    shop_name = ctx["shops"].get(str(row["shop"]))
+    if shop_name is None or outbox.has_pending(store, pid):
+        return "skipped"
+    existing = store.query("SELECT id FROM products WHERE uuid = ?", (pid,))
+    if row["deleted"]:
+        if existing:
+            store.conn.execute("DELETE FROM products WHERE id = ?", (existing[0]["id"],))
+            return "deleted"
+        return "skipped"
+    try:
+        values = _values({k: row[k] for k in ("name", "selling_points", *TEXT_FIELDS)})
+    except ValidationError as exc:
+        outbox.record_conflict(store, "refused", pid, None, {"title": row["name"], "reason": exc.en, "reason_zh": exc.zh})
+        return "refused"
+    outcome = "updated"
+    shops = [shop_name] + ([""] if len(ctx["shops"]) == 1 else [])  # saved without a shop name, one shop served
+    twin = store.query(f"SELECT id, uuid, team_shop FROM products WHERE name = ? AND shop IN "
+                       f"({','.join('?' * len(shops))}) AND uuid != ? ORDER BY shop = ? DESC",
+                       (values["name"], *shops, pid, shop_name))
+    if twin and outbox.has_pending(store, twin[0]["uuid"]):
+        return "skipped"  # this PC's own change of the same product is on its way: its answer comes back
+    if twin and not existing and twin[0]["team_shop"] is None:
+        store.conn.execute("UPDATE products SET uuid = ? WHERE id = ?", (pid, twin[0]["id"]))
+        existing, outcome = twin, "adopted"
+    elif twin:
+        # the shop's product keeps the name: this PC's own one is renamed, never lost (a shop product
+        # still here under that name was renamed in the same server transaction: its row follows)
+        mark = "本机" if twin[0]["team_shop"] is None else twin[0]["uuid"][:8]
+        store.conn.execute("UPDATE products SET name = ? WHERE id = ?", (f"{values['name']}（{mark}）", twin[0]["id"]))
+    now = to_db(store.clock.now())
+    points = json.dumps(list(values["selling_points"]), ensure_ascii=False)
+    text = [values[k] for k in TEXT_FIELDS]
+    if not existing:
+        store.conn.execute(
+            "INSERT INTO products (uuid, shop, name, short_name, item_ref, price_band, material, size, care, gift, "
+            "promotion, selling_points, created_at, updated_at, team_shop, shop_version) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (pid, shop_name, values["name"], *text, points, now, now, str(row["shop"]), int(row["version"])))
+        return "added"
+    store.conn.execute(
+        "UPDATE products SET shop = ?, name = ?, short_name = ?, item_ref = ?, price_band = ?, material = ?, size = ?, "
+        "care = ?, gift = ?, promotion = ?, selling_points = ?, updated_at = ?, team_shop = ?, shop_version = ? "
+        "WHERE id = ?", (shop_name, values["name"], *text, points, now, str(row["shop"]), int(row["version"]),
+                         existing[0]["id"]))
+    return outcome
+
+
+def apply_link_row(store: Store, row: dict, ctx: dict) -> str:
+    """A buyer's link to a shop's product (present = false: unlinked). Skipped while this PC's own
+    link change of the buyer is unsent, or when the buyer or the product is not here."""
+    buyer = store.query("SELECT id, uuid FROM buyers WHERE uuid = ?", (str(row["buyer"]),))
+    product = store.query("SELECT id FROM products WHERE uuid = ?", (str(row["product"]),))
+    if not buyer or not product or _pending_links(store, buyer[0]["uuid"]):
+        return "skipped"
+    bid, pid = buyer[0]["id"], product[0]["id"]
+    if not row["present"]:
+        store.conn.execute("DELETE FROM buyer_products WHERE buyer_id = ? AND product_id = ?", (bid, pid))
+        return "deleted"
+    store.conn.execute("INSERT INTO buyer_products (uuid, buyer_id, product_id, chosen, linked_at) VALUES (?,?,?,?,?) "
+                       "ON CONFLICT(buyer_id, product_id) DO UPDATE SET chosen = excluded.chosen, "
+                       "linked_at = excluded.linked_at",
+                       (str(row["id"]), bid, pid, 1 if row["chosen"] else 0, to_db(row["linked_at"])))
+    return "updated"
+
+
+def restore_link(store: Store, buyer_uuid: str, product_uuid: str, server: dict | None) -> None:
+    """A refused link change: the link as the server has it comes back (inside the caller's write)."""
+    buyer = store.query("SELECT id FROM buyers WHERE uuid = ?", (buyer_uuid,))
+    product = store.query("SELECT id FROM products WHERE uuid = ?", (product_uuid,))
+    if not buyer or not product:
+        return
+    if server is None or not server["present"]:
+        store.conn.execute("DELETE FROM buyer_products WHERE buyer_id = ? AND product_id = ?",
+                           (buyer[0]["id"], product[0]["id"]))
+        return
+    apply_link_row(store, server, {})
+
+
+def forget_shops(store: Store, served: Sequence[str]) -> None:
+    """Products of shops no longer served leave this PC, unless a local change is unsent; the
+    chases that sent their selling points keep the sentence (inside the caller's write)."""
+    marks = ",".join("?" * len(served))
+    keep = f"AND team_shop NOT IN ({marks})" if served else ""
+    for r in store.query(f"SELECT id, uuid FROM products WHERE team_shop IS NOT NULL {keep}", tuple(served)):
+        if not outbox.has_pending(store, r["uuid"]):
+            store.conn.execute("DELETE FROM products WHERE id = ?", (r["id"],))
 
 
 # ---------------------------------------------------------------- import / export

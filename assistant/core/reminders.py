@@ -712,8 +712,11 @@ def record_chase(store: Store, buyer_id: int, reply_id: int | None, now: datetim
         if customers.share(store, buyer.id) is not None:  # team mode: the chase is the team's to see
             customers.claim(store, buyer.id, now)
             chase_uuid = store.query("SELECT uuid FROM chases WHERE id = ?", (chase_id,))[0]["uuid"]
-            outbox.add(store, "buyer.chase", buyer.uuid, {"id": chase_uuid, "client_sent_at": stamp,
-                                                          "angle": angle, "reply_title": title})
+            # the selling point sent goes with it: no other agent's panel proposes it to this buyer again
+            outbox.add(store, "buyer.chase", buyer.uuid, {
+                "id": chase_uuid, "client_sent_at": stamp, "angle": angle, "reply_title": title,
+                "selling_point": point,
+                "product": product.uuid if product is not None and point and product.team_shop else None})
         if step_row is not None:
             db.execute("UPDATE reminders SET state = 'done', outcome = 'chased', acted_at = ? WHERE id = ?",
                        (stamp, step_row["id"]))
@@ -1239,11 +1242,19 @@ def record_call(store: Store, promotion_ref: int | str, buyer_id: int, outcome: 
         retry_at = zones.as_utc(at)
     with store.write() as db:
         buyer = customers.get_buyer(store, buyer_id)
+        _require_holder(store, buyer, "记录通话", "record a call", now)
+        call_uuid = str(uuidlib.uuid4())
         db.execute("INSERT INTO promotion_calls (uuid, promotion_id, buyer_id, outcome, at, retry_at, agent) "
-                   "VALUES (?,?,?,?,?,?,?)", (str(uuidlib.uuid4()), promo.id, buyer.id, kind, to_db(now),
+                   "VALUES (?,?,?,?,?,?,?)", (call_uuid, promo.id, buyer.id, kind, to_db(now),
                                               to_db(retry_at) if retry_at else None,
                                               customers.team_role(store) or str(settings.get(store, "agent.name") or "")))
         customers.log_event(store, buyer.id, "call", now, detail=kind)
+        promo_row = store.query("SELECT uuid, team_shop FROM promotions WHERE id = ?", (promo.id,))[0]
+        if buyer.team_shop is not None and promo_row["team_shop"] == buyer.team_shop:
+            # team mode: a shop promotion's call of a shared buyer; everyone in the shop sees how it went
+            outbox.add(store, "promotion.call", call_uuid, {
+                "buyer": buyer.uuid, "promotion": promo_row["uuid"], "outcome": kind, "client_at": to_db(now),
+                "retry_at": to_db(retry_at) if retry_at else None})
     log.info("promotion %s: call to buyer %s: %s", promo.id, buyer_id, kind)
     return next((e for e in phone_list(store, promo.id, now) if e.buyer_id == buyer_id), None)
 
@@ -1254,9 +1265,47 @@ def set_do_not_call(store: Store, buyer_id: int, on: bool = True, now: datetime 
     now = _now(store, now)
     with store.write() as db:
         buyer = customers.get_buyer(store, buyer_id)
+        _require_holder(store, buyer, "设置勿扰", "change 勿扰", now)
         db.execute("UPDATE buyers SET do_not_call = ?, updated_at = ? WHERE id = ?", (1 if on else 0, to_db(now),
                                                                                        buyer.id))
         if on:
             _close_pending(store, buyer.id, now, "do_not_call", kinds=("wave",))
         customers.log_event(store, buyer.id, "do_not_call" if on else "do_not_call_off", now)
+        if buyer.team_shop is not None:  # team mode: the holder writes it, everyone in the shop sees it
+            customers.queue_do_not_call(store, buyer.uuid, on)
     return customers.get_buyer(store, buyer_id)
+
+
+def _require_holder(store: Store, buyer: Buyer, zh_action: str, en_action: str, now: datetime) -> None:
+    """Team mode: a call or 勿扰 of a shared buyer is its holder's (or, while nobody holds it, anyone's)
+    to record; a supervisor may always. The server refuses the rest too (KF423)."""
+    if buyer.team_shop is not None and settings.get(store, "team.kind") != "supervisor":
+        customers.require_free(store, buyer, zh_action, en_action, now)
+
+
+def apply_call_row(store: Store, row: dict, ctx: dict) -> str:
+    """A call of a shop promotion's phone list another panel recorded (a pull, inside its write):
+    the phone list then shows how it went. Each once, by its uuid."""
+    cid = str(row["id"])
+    if store.query("SELECT 1 FROM promotion_calls WHERE uuid = ?", (cid,)):
+        return "skipped"
+    buyer = store.query("SELECT id FROM buyers WHERE uuid = ?", (str(row["buyer"]),))
+    promo = store.query("SELECT id FROM promotions WHERE uuid = ?", (str(row["promotion"]),))
+    if not buyer or not promo:
+        return "skipped"
+    store.conn.execute("INSERT INTO promotion_calls (uuid, promotion_id, buyer_id, outcome, at, retry_at, agent) "
+                       "VALUES (?,?,?,?,?,?,?)",
+                       (cid, promo[0]["id"], buyer[0]["id"], row["outcome"], to_db(row["at"]),
+                        to_db(row["retry_at"]) if row["retry_at"] else None, str(row["author"])))
+    return "added"
+
+
+def end_do_not_call_waves(store: Store, now: datetime | None = None) -> int:
+    """勿扰 set on another panel (a pull): this panel's pending wave slots of such buyers end, as on the
+    panel that set it. Inside the caller's write; returns how many buyers."""
+    now = _now(store, now)
+    rows = store.query("SELECT DISTINCT r.buyer_id FROM reminders r JOIN buyers b ON b.id = r.buyer_id "
+                       "WHERE b.do_not_call = 1 AND r.kind = 'wave' AND r.state = 'pending'")
+    for r in rows:
+        _close_pending(store, r["buyer_id"], now, "do_not_call", kinds=("wave",))
+    return len(rows)

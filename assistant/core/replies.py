@@ -876,24 +876,94 @@ def shipped_synonyms() -> list[list[str]]:
     return [list(g) for g in data.get("synonyms", [])]
 
 
+@dataclass(frozen=True)
+class SynonymGroup:
+    words: list[str]
+    shop: str | None = None  # team mode: the server shop whose group this is (None: this PC's own)
+    uuid: str | None = None
+    shop_name: str = ""
+
+
+def synonym_groups(store: Store) -> list[SynonymGroup]:
+    """The shop's synonym groups search uses: this PC's own (setting search.synonyms) first, then, in
+    team mode, those the shops' supervisors set (synced; numbered after this PC's own)."""
+    own = [SynonymGroup(list(g)) for g in settings.get(store, "search.synonyms")]
+    team = [SynonymGroup(json.loads(r["words"]), r["team_shop"], r["uuid"], r["name"] or "")
+            for r in store.query("SELECT s.uuid, s.team_shop, s.words, t.name FROM team_synonyms s "
+                                 "LEFT JOIN team_shops t ON t.uuid = s.team_shop ORDER BY s.id")]
+    return own + team
+
+
 def shop_synonyms(store: Store) -> list[list[str]]:
-    return settings.get(store, "search.synonyms")
+    return [g.words for g in synonym_groups(store)]
 
 
-def add_synonyms(store: Store, words: Sequence[str]) -> list[list[str]]:
-    """Add one group of words that mean the same to the shop's synonyms (checked: 2+ words)."""
+def _require_synonym_supervisor(store: Store) -> None:
+    if team_kind(store) != "supervisor":
+        raise ValidationError("店铺同义词由主管维护，只有主管可以增删", "The shop's synonyms are kept by a supervisor: "
+                              "only a supervisor adds or removes them", field="synonyms")
+
+
+def add_synonyms(store: Store, words: Sequence[str], shop: str | None = None) -> list[list[str]]:
+    """Add one group of words that mean the same to the shop's synonyms (checked: 2+ words). In team
+    mode only a supervisor may, and the group goes to the shop named (every shop served without one),
+    queued for the server in the same transaction; search uses it at once, no reindex."""
     with store.write():
-        groups = shop_synonyms(store) + [list(words)]
-        return settings.set(store, "search.synonyms", groups)
+        if not team_kind(store):
+            groups = settings.get(store, "search.synonyms") + [list(words)]
+            settings.set(store, "search.synonyms", groups)
+            return shop_synonyms(store)
+        _require_synonym_supervisor(store)
+        group = settings.check_synonym_group(words)
+        shops = [shop_of(store, shop)[0]] if shop else [r["uuid"] for r in store.query(
+            "SELECT uuid FROM team_shops ORDER BY name")]
+        if not shops:
+            raise ValidationError("你还没有服务任何店铺", "You serve no shop yet", field="shop")
+        if len(synonym_groups(store)) + len(shops) > settings.MAX_SYNONYM_GROUPS:
+            raise ValidationError(f"店铺同义词最多 {settings.MAX_SYNONYM_GROUPS} 组",
+                                  f"At most {settings.MAX_SYNONYM_GROUPS} synonym groups", field="synonyms")
+        for team_shop in shops:
+            gid = str(uuidlib.uuid4())
+            store.conn.execute("INSERT INTO team_synonyms (uuid, team_shop, words) VALUES (?,?,?)",
+                               (gid, team_shop, json.dumps(group, ensure_ascii=False)))
+            outbox.add(store, "synonyms.add", gid, {"shop": team_shop, "words": group})
+        return shop_synonyms(store)
 
 
 def remove_synonyms(store: Store, number: int) -> list[str]:
-    """Remove the shop's group number N (1-based, as listed). Returns its words."""
+    """Remove the shop's group number N (1-based, as listed). Returns its words. A group of a team
+    shop is a supervisor's to remove (a tombstone on the server: every panel drops it)."""
     with store.write():
-        groups = shop_synonyms(store)
+        groups = synonym_groups(store)
         if not 1 <= number <= len(groups):
             raise ValidationError(f"没有第 {number} 组店铺同义词（共 {len(groups)} 组）",
                                   f"No shop synonym group {number} ({len(groups)} groups)", field="synonyms")
-        gone = groups.pop(number - 1)
-        settings.set(store, "search.synonyms", groups)
-    return gone
+        gone = groups[number - 1]
+        if gone.uuid is None:  # this PC's own groups come first: the same number in the setting
+            own = settings.get(store, "search.synonyms")
+            own.pop(number - 1)
+            settings.set(store, "search.synonyms", own)
+        else:
+            _require_synonym_supervisor(store)
+            store.conn.execute("DELETE FROM team_synonyms WHERE uuid = ?", (gone.uuid,))
+            outbox.add(store, "synonyms.remove", gone.uuid, {"shop": gone.shop, "words": gone.words})
+    return gone.words
+
+
+def apply_synonym_row(store: Store, row: Mapping[str, Any], ctx: Mapping[str, Any] | None = None) -> str:
+    """A shop synonym group as the server has it (a pull, inside its write): added, deleted (a
+    tombstone), skipped (a local change to it is unsent, or words this panel cannot use)."""
+    sid = str(row["id"])
+    if outbox.has_pending(store, sid):
+        return "skipped"
+    if row["deleted"]:
+        cur = store.conn.execute("DELETE FROM team_synonyms WHERE uuid = ?", (sid,))
+        return "deleted" if cur.rowcount else "skipped"
+    words = row["words"] if isinstance(row["words"], list) else json.loads(row["words"])
+    try:
+        group = settings.check_synonym_group(words)
+    except ValidationError:
+        return "skipped"
+    cur = store.conn.execute("INSERT INTO team_synonyms (uuid, team_shop, words) VALUES (?,?,?) ON CONFLICT(uuid) "
+                             "DO NOTHING", (sid, str(row["shop"]), json.dumps(group, ensure_ascii=False)))
+    return "added" if cur.rowcount else "skipped"

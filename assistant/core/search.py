@@ -834,7 +834,11 @@ def _shop_words(conn: sqlite3.Connection) -> QueryWords:
         groups = json.loads(row[0]) if row else []
     except (sqlite3.Error, ValueError):
         groups = []
-    if not groups or not isinstance(groups, list):
+    if not isinstance(groups, list):
+        groups = []
+    with contextlib.suppress(sqlite3.Error, ValueError):  # team mode: the groups the shops' supervisors set
+        groups = groups + [json.loads(w) for (w,) in conn.execute("SELECT words FROM team_synonyms ORDER BY id")]
+    if not groups:
         return shipped
     groups = [g for g in groups if isinstance(g, list) and all(isinstance(w, str) for w in g)]
     return QueryWords(shipped.stop, _synonym_map(groups, shipped.synonyms))

@@ -188,6 +188,12 @@ def _check_synonyms(value: Any, bad: Callable[[str, str], ValidationError]) -> l
     return out
 
 
+def check_synonym_group(words: Any) -> list[str]:
+    """One group of the shop's synonyms, checked as the setting checks each of its groups (team mode
+    keeps a supervisor's groups on the server, outside the setting)."""
+    return _check(BY_NAME["search.synonyms"], [list(words) if isinstance(words, (list, tuple)) else words])[0]
+
+
 def _check_actions(value: Any) -> dict[str, str]:
     if not isinstance(value, dict):
         raise ValidationError("全局快捷键设置格式错误", "Global hotkeys must be a mapping", field="hotkeys.actions")

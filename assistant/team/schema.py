@@ -51,6 +51,13 @@ decision columns and the limits are the supervisor group's (privileges), a 'deci
 by_role 'supervisor' needs a supervisor of the shop (row policy), and an agent's offer above the
 limit the server holds for it is refused (42501) unless the supervisor approved that offer.
 
+Products, calls, 勿扰 and synonyms (step 8): the shop's product list and search synonym groups are
+the supervisor group's to write (privileges and row policies; agents read), products with the shop
+library's version check (KF409) and one live product per shop and name. A buyer's product links,
+promotion calls and 勿扰 change only through `kefu_link_product`, `kefu_record_call` and
+`kefu_set_do_not_call`, which follow the buyer's holder like a case (KF423 for anyone else but a
+supervisor of the shop). Chases carry the selling point they sent.
+
 Passwords: `create_agent` sends only the SCRAM verifier computed by libpq on the client, never the
 password, so it cannot appear in a server log.
 """

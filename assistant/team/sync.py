@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from ..core import aftersales, customers, outbox, reminders, replies, settings
+from ..core import aftersales, customers, outbox, products, reminders, replies, settings
 from ..core.clock import from_db, to_db
 from ..core.store import Store
 
@@ -53,9 +53,12 @@ STALE = "KF409"  # schema.STALE_VERSION
 # What the server may refuse one operation for, leaving the others to go through: a stale version,
 # a privilege or row policy the role lacks (42501), a reply it cannot see (P0002: raised here),
 # a changed id or shop (KF400), a check constraint.
-REFUSALS = {STALE, "KF400", "42501", "P0002", "23514", "KF423"}
+REFUSALS = {STALE, "KF400", "42501", "P0002", "23514", "KF423", "23505"}  # 23505: two products named alike at once
 
 _SHOP_COLS = "id, shop, group_path, title, body, code, language, platforms, angle, version, deleted"
+_PRODUCT_COLS = ("id, shop, name, short_name, item_ref, price_band, selling_points, material, size, care, gift, "
+                 "promotion, version, deleted")
+_LINK_COLS = "id, buyer, product, chosen, present, linked_at"
 
 
 @dataclass(frozen=True)
@@ -72,18 +75,24 @@ class Feed:
 
 FEEDS: tuple[Feed, ...] = (
     Feed(SHOP_FEED, "shop_replies", _SHOP_COLS, "uuid", NIL, lambda store, row, ctx: replies.apply_shop_row(store, row)),
+    # the shop's search synonyms and product list (step 8): products before the chases and links naming them
+    Feed("shop_synonyms", "shop_synonyms", "id, shop, words, deleted", "uuid", NIL, replies.apply_synonym_row),
+    Feed("products", "products", _PRODUCT_COLS, "uuid", NIL, products.apply_product_row),
     Feed("buyers", "buyers", "id, shop, platform, nickname, tz, language, state, starred, cadence_id, holder, "
-         "held_until, mood", "uuid", NIL, customers.apply_buyer_row),
+         "held_until, mood, do_not_call", "uuid", NIL, customers.apply_buyer_row),
     Feed("buyer_marks", "buyer_marks", "id, buyer, mark, present", "uuid", NIL, customers.apply_mark_row),
     Feed("buyer_notes", "buyer_notes", "id, buyer, author, at, body", "uuid", NIL, customers.apply_note_row),
-    Feed("chases", "chases", "id, buyer, author, sent_at, angle, reply_title, collision", "uuid", NIL,
-         customers.apply_chase_row),
+    Feed("chases", "chases", "id, buyer, author, sent_at, angle, reply_title, collision, product, selling_point",
+         "uuid", NIL, customers.apply_chase_row),
+    Feed("buyer_products", "buyer_products", _LINK_COLS, "uuid", NIL, products.apply_link_row),
     Feed("collisions", "collisions", "id, buyer, chase, holder, chaser, at", "bigint", "0",
          customers.apply_collision_row),
     # after the buyers (a reminder's buyer is local by then) and promotions before their waves
     Feed("promotions", "promotions", "id, shop, name, start_at, deleted", "uuid", NIL, reminders.apply_promotion_row),
     Feed("reminders", "reminders", "id, buyer, owner, kind, promotion, cadence_id, step, due_at, planned_at, state, "
          "outcome", "uuid", NIL, reminders.apply_reminder_row),
+    Feed("promotion_calls", "promotion_calls", "id, promotion, buyer, outcome, at, retry_at, author", "uuid", NIL,
+         reminders.apply_call_row),
     # after the buyers (a case's buyer is local by then); a case before its history lines
     Feed("aftersales_limits", "aftersales_limits", aftersales.LIMIT_FEED_COLUMNS, "uuid", NIL,
          aftersales.apply_limit_row),
@@ -93,7 +102,9 @@ FEEDS: tuple[Feed, ...] = (
 )
 
 
-# feeds whose rows can change who holds a buyer or which reminders this panel owns
+# feeds whose rows can change who holds a buyer or which reminders this panel owns (a buyer's 勿扰 comes
+# in the buyers feed and ends this panel's wave slots). Product links, calls and 勿扰 follow the
+# holder on the server (KF423) but never move a holder or a reminder: no second write transaction.
 HOLDER_FEEDS = frozenset({"buyers", "promotions", "reminders", "aftersales_cases"})
 
 
@@ -203,6 +214,7 @@ class SyncClient:
                     db.conn.execute("DELETE FROM team_shops")
                     db.conn.executemany("INSERT INTO team_shops (uuid, name) VALUES (?, ?)", shops)
                 customers.share_followed(store)  # starred before joining, or before a shop was granted
+                products.share_all(store)  # a supervisor's products of the shops served join their lists
 
         self.run_write(store_identity)
         return kind, shops
@@ -260,9 +272,10 @@ class SyncClient:
                         raise  # the connection or the server failed: the whole batch is resent later
                     refused[op.target] = ("stale_edit" if state == STALE else f"refused:{state}", op)
             theirs = {target: _server_row(conn, target) if first.kind.startswith("shop_reply.") else
-                      _case_row(conn, target) if first.kind == "aftersales.case" else None
-                      for target, (_, first) in refused.items()}
-            ctx = self._apply_ctx() if any(first.kind == "aftersales.case" for _, first in refused.values()) else {}
+                      _case_row(conn, target) if first.kind == "aftersales.case" else
+                      _step8_row(conn, first, remap) for target, (_, first) in refused.items()}
+            ctx = self._apply_ctx() if any(first.kind in ("aftersales.case", "product.put")
+                                           for _, first in refused.values()) else {}
         result.conflicts = len(refused)
 
         def settle(store: Store) -> None:
@@ -273,8 +286,11 @@ class SyncClient:
                         store.conn.execute("UPDATE buyers SET uuid = ? WHERE uuid = ?", (new, old))
                     store.conn.execute("UPDATE team_outbox SET target = ? WHERE target = ?", (new, old))
                     # a shop promotion's wave names buyers by id: unsent ones learn the server's id too
-                    store.conn.execute("UPDATE team_outbox SET body = replace(body, ?, ?) "
-                                       "WHERE kind IN ('promotion.add', 'aftersales.case')", (old, new))
+                    store.conn.execute("UPDATE team_outbox SET body = replace(body, ?, ?) WHERE kind IN "
+                                       "('promotion.add', 'aftersales.case', 'product.link', 'promotion.call', "
+                                       "'buyer.dnc')", (old, new))
+                    store.conn.execute("UPDATE team_outbox SET target = ? WHERE target = ?",
+                                       (customers.dnc_target(new), customers.dnc_target(old)))
                 if not_mine:
                     marks = ",".join("?" * len(not_mine))
                     store.conn.execute(f"UPDATE reminders SET state = 'cancelled', outcome = 'held_by_other' "
@@ -299,6 +315,9 @@ class SyncClient:
                                                {**mine, "events": lines, "op": first.kind, "title": title},
                                                {**_jsonable(server or {}), **_refusal(state, _CASE_REFUSED)})
                         aftersales.apply_refused_case(store, target, server, [e["id"] for e in lines], ctx)
+                        continue
+                    if first.kind in STEP8_KINDS:
+                        _settle_step8(store, target, kind, first, mine, server, ctx)
                         continue
                     outbox.record_conflict(store, "stale_edit" if reason is None else "refused", target,
                                            {**mine, "op": first.kind}, None if server is None and reason is None else
@@ -409,7 +428,7 @@ class SyncClient:
             # only when who holds a buyer, or its reminders, may have changed: a shop-library edit (most
             # pulls) costs no second write transaction
             self.run_write(lambda store: (reminders.yield_to_holders(store), reminders.adopt_held(store),
-                                          _follow_cases(store)))
+                                          _follow_cases(store), _end_do_not_call_waves(store)))
         return result
 
     def _apply_ctx(self, role: str | None = None, shops: dict | None = None) -> dict:
@@ -515,9 +534,11 @@ def _apply_op(conn: Any, op: outbox.Op, target: str, remap: dict[str, str] | Non
         conn.execute("INSERT INTO buyer_notes (id, buyer, body) VALUES (%s, %s, %s) ON CONFLICT (id) DO NOTHING",
                      [body["id"], target, body["body"]])
     elif op.kind == "buyer.chase":
-        conn.execute("INSERT INTO chases (id, buyer, client_sent_at, angle, reply_title) VALUES (%s, %s, %s, %s, %s) "
-                     "ON CONFLICT (id) DO NOTHING",
-                     [body["id"], target, from_db(body["client_sent_at"]), body["angle"], body["reply_title"]])
+        # with the selling point it sent (step 8): a second agent's panel never proposes it again
+        conn.execute("INSERT INTO chases (id, buyer, client_sent_at, angle, reply_title, product, selling_point) "
+                     "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
+                     [body["id"], target, from_db(body["client_sent_at"]), body["angle"], body["reply_title"],
+                      body.get("product"), body.get("selling_point")])
     elif op.kind == "team.handover":
         conn.execute(f"SELECT kefu_hand_over(%s, now() + interval '{LEASE_MINUTES} minutes')", [body["to"]])
     elif op.kind == "buyer.phone":
@@ -555,9 +576,113 @@ def _apply_op(conn: Any, op: outbox.Op, target: str, remap: dict[str, str] | Non
                      [target, body["shop"], body["agent"], body["severity"], body["product"],
                       int(body["max_compensation"]), bool(body["may_exchange"]), bool(body["may_return"]),
                       bool(body["may_refund"]), bool(body["deleted"])])
+    elif op.kind == "product.put":
+        # a supervisor's product of a shop's list: created (no version), changed or deleted (a tombstone)
+        conn.execute("SELECT kefu_put_product(%s, %s, %s, %s::jsonb, %s)",
+                     [target, body["shop"], body["expected_version"], json.dumps(body["product"]),
+                      bool(body["deleted"])])
+    elif op.kind == "product.link":
+        remap = remap or {}
+        conn.execute("SELECT kefu_link_product(%s, %s, %s, %s)",
+                     [remap.get(body["buyer"], body["buyer"]), body["product"], bool(body["chosen"]),
+                      bool(body["present"])])
+    elif op.kind == "promotion.call":
+        remap = remap or {}
+        conn.execute("SELECT kefu_record_call(%s, %s, %s, %s, %s, %s)",
+                     [target, body["promotion"], remap.get(body["buyer"], body["buyer"]), body["outcome"],
+                      from_db(body["client_at"]), from_db(body["retry_at"]) if body["retry_at"] else None])
+    elif op.kind == "buyer.dnc":
+        remap = remap or {}
+        conn.execute("SELECT kefu_set_do_not_call(%s, %s)", [remap.get(body["buyer"], body["buyer"]), bool(body["on"])])
+    elif op.kind == "synonyms.add":
+        # supervisors only (privileges and the row policy); a group's id is its key: sent again, nothing changes
+        conn.execute("INSERT INTO shop_synonyms (id, shop, words) VALUES (%s, %s, %s::jsonb) ON CONFLICT (id) DO NOTHING",
+                     [target, body["shop"], json.dumps(body["words"], ensure_ascii=False)])
+    elif op.kind == "synonyms.remove":
+        conn.execute("UPDATE shop_synonyms SET deleted = true WHERE id = %s AND NOT deleted", [target])
     else:
         raise ValueError(f"unknown outbox operation {op.kind!r}")
     return None
+
+
+# ---------------------------------------------------------------- step 8: products, calls, 勿扰, synonyms
+STEP8_KINDS = frozenset({"product.put", "product.link", "promotion.call", "buyer.dnc", "synonyms.add",
+                         "synonyms.remove"})
+
+_STEP8_REFUSED = {
+    STALE: ("商品资料已被他人修改，或店铺已有同名商品：你的修改没有生效（已保留在冲突记录里）",
+            "a colleague changed the product first, or the shop has a product of that name: your change was not "
+            "applied (kept in this conflict)"),
+    "23505": ("店铺已有同名商品", "the shop already has a product of that name"),
+    "42501": ("没有权限：商品资料和店铺同义词只能由主管修改", "not allowed: only a supervisor changes products and synonyms"),
+    "KF423": ("这位买家由别人跟进中，只有跟进人或主管可以修改", "another agent follows this buyer: only they or a supervisor "
+              "may change it"),
+    "P0002": ("服务器上没有这位买家、商品或活动", "the server has no such buyer, product or promotion"),
+    "KF400": ("服务器拒绝了这项修改", "the server refused this change"),
+    "23514": ("内容不符合服务器的规则", "the server's rules refused the content"),
+}
+
+
+def _title(op: outbox.Op) -> str:
+    """What the conflict lists show for a refused step-8 change."""
+    body = op.body
+    if op.kind == "product.put":
+        return f"商品：{body['product']['name']}"
+    if op.kind.startswith("synonyms."):
+        return f"同义词：{' / '.join(body.get('words') or [])}"
+    return {"product.link": "关联商品", "promotion.call": "大促电话", "buyer.dnc": "勿扰"}[op.kind]
+
+
+def _step8_row(conn: Any, op: outbox.Op, remap: dict[str, str]) -> dict | None:
+    """The server's side of a refused step-8 change (read inside the push transaction)."""
+    from psycopg.rows import dict_row
+
+    body = op.body
+    with conn.cursor(row_factory=dict_row) as cur:
+        if op.kind == "product.put":
+            return cur.execute(f"SELECT {_PRODUCT_COLS} FROM products WHERE id = %s", [op.target]).fetchone()
+        if op.kind == "product.link":
+            return cur.execute(f"SELECT {_LINK_COLS} FROM buyer_products WHERE buyer = %s AND product = %s",
+                               [remap.get(body["buyer"], body["buyer"]), body["product"]]).fetchone()
+        if op.kind == "buyer.dnc":
+            return cur.execute("SELECT do_not_call FROM buyers WHERE id = %s",
+                               [remap.get(body["buyer"], body["buyer"])]).fetchone()
+        if op.kind.startswith("synonyms."):
+            return cur.execute("SELECT id, shop, words, deleted FROM shop_synonyms WHERE id = %s",
+                               [op.target]).fetchone()
+    return None
+
+
+def _settle_step8(store: Store, target: str, kind: str, first: outbox.Op, mine: dict, server: dict | None,
+                  ctx: dict) -> None:
+    """A refused step-8 change (inside settle's write): kept as a conflict with the server's side, and
+    this PC's row goes back to what the server holds, so nothing stays half-written here."""
+    state = STALE if kind == "stale_edit" else kind.split(":", 1)[1]
+    outbox.record_conflict(store, "stale_edit" if state == STALE and first.kind == "product.put" else "refused",
+                           target, {**mine, "op": first.kind, "title": _title(first)},
+                           {**_jsonable(server or {}), **_refusal(state, _STEP8_REFUSED)})
+    body = first.body
+    if first.kind == "product.put":
+        if server is not None:
+            products.apply_product_row(store, server, ctx)
+        else:  # the server never had it (a name the shop already has, or no right): it stays this PC's own
+            store.conn.execute("UPDATE products SET team_shop = NULL, shop_version = NULL WHERE uuid = ?", (target,))
+    elif first.kind == "product.link":
+        products.restore_link(store, body["buyer"], body["product"], server)
+    elif first.kind == "promotion.call":
+        store.conn.execute("DELETE FROM promotion_calls WHERE uuid = ?", (target,))
+    elif first.kind == "buyer.dnc":
+        flag = 1 if server and server["do_not_call"] else 0
+        store.conn.execute("UPDATE buyers SET do_not_call = ? WHERE uuid = ?", (flag, body["buyer"]))
+    elif first.kind == "synonyms.add":
+        store.conn.execute("DELETE FROM team_synonyms WHERE uuid = ?", (target,))
+    elif first.kind == "synonyms.remove" and server is not None:
+        replies.apply_synonym_row(store, server)
+
+
+def _end_do_not_call_waves(store: Store) -> None:
+    with store.write():
+        reminders.end_do_not_call_waves(store)
 
 
 def _server_row(conn: Any, target: str) -> dict | None:
@@ -626,6 +751,9 @@ def _forget_other_shops(store: Store, shops: list[str]) -> None:
         # a shop's promotion of a shop no longer served leaves with its reminders
         db.conn.execute(f"DELETE FROM promotions WHERE team_shop IS NOT NULL "
                         f"{keep.replace('shop NOT IN', 'team_shop NOT IN')}", tuple(shops))
+        products.forget_shops(store, shops)  # the product lists and synonyms of shops no longer served go
+        db.conn.execute(f"DELETE FROM team_synonyms WHERE 1 = 1 {keep.replace('shop NOT IN', 'team_shop NOT IN')}",
+                        tuple(shops))
         # so do their after-sales cases (this PC's own from now on, like the buyers)
         db.conn.execute(f"UPDATE aftersales_cases SET team_shop = NULL WHERE team_shop IS NOT NULL "
                         f"{keep.replace('shop NOT IN', 'team_shop NOT IN')}", tuple(shops))
