@@ -657,8 +657,16 @@ def propose(history: Sequence[SentChase], scripts: Sequence[Script], *, now: dat
     first, by the same angle rotation; only when none is left the other chase scripts."""
     angle, script, generic = None, None, False
     if order:
-        angle, script, generic = choose(history, [s for s in scripts if ORDER_FIELDS & set(s.fields)],
-                                        language=language, platform=platform, known=known)
+        mine = [s for s in scripts if ORDER_FIELDS & set(s.fields)]
+        have = known.fields if known is not None else frozenset()
+        # an order script whose angle speaks of what is known (or of nothing product-specific) first:
+        # "{商品}{卖点}" with no product linked would leave the agent to fill the order chase by hand
+        fitting = [s for s in mine if set(s.fields) & set(ANGLE_FIELDS.get(s.angle, ())) <= have]
+        for pool in (fitting, mine):
+            angle, script, generic = choose(history, pool, language=language, platform=platform, known=known)
+            if script is not None:
+                generic = generic and pool is mine  # a fitting order script names this order: not 通用
+                break
     if script is None:
         angle, script, generic = choose(history, scripts, language=language, platform=platform, known=known)
     blocked, warnings = check_chase(history, now=now, open_questions=open_questions, override=override,

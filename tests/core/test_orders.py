@@ -248,13 +248,16 @@ def test_the_deadline_default_is_a_setting_per_platform(st, clock):
 def test_order_scripts_come_first_and_unknown_fields_stay_an_error(st, clock):
     order, _ = orders.add_order(st, "3391204857162093345", platform="taobao", nickname="戊", amount="99.5")
     seen = []
-    for _ in range(5):
+    for _ in range(6):  # the six 催付 scripts of the default library, each once
         p = orders.propose(st, order.id)
         assert "{订单号}" in p.reply_body and p.values["金额"] == "99.50元"
-        seen.append(p.angle)
+        seen.append((p.angle, p.reply_id))
         orders.record_chase(st, order.id, p.reply_id)
         clock.advance(timedelta(minutes=5))
-    assert set(seen) == set(cad.ANGLES)  # five angles, each once
+    assert len({r for _, r in seen}) == 6 and {a for a, _ in seen} == set(cad.ANGLES)
+    # no product linked: the scripts that need nothing of it come first ({卖点}, {赠品} ones last)
+    assert {a for a, _ in seen[:4]} == {"price", "logistics", "ask"}
+    assert "{订单号}" not in orders.propose(st, order.id).reply_body  # none left: the other chase scripts
     with pytest.raises(ValidationError):
         templates.validate("您的订单{订单编号}还没付款")
     # a buyer's own chase (no order) never gets the order's values
