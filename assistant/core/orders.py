@@ -852,3 +852,80 @@ def countdown(deadline: datetime, now: datetime, lang: str = "zh") -> str:
     text = (f"{days}天" if days else "") + (f"{hours}小时" if hours or days else "") + f"{mins}分"
     return "还剩 " + text
 
+
+
+# ---------------------------------------------------------------- handover (core/handover)
+
+def handover_buyer_ids(store: Store, since: datetime) -> list[int]:
+    """The buyers of the orders a handover file carries (see handover_docs)."""
+    return [r["buyer_id"] for r in store.query("SELECT DISTINCT buyer_id FROM orders WHERE status = 'unpaid' "
+                                               "OR status_at >= ?", (to_db(since),))]
+
+
+def handover_docs(store: Store, since: datetime, buyer_uuids: set[str], *, full_numbers: bool = False) -> list[dict]:
+    """The orders a handover file carries, for the buyers in it: every unpaid one, and those paid or
+    closed since the shift began (so the next shift knows they are done). Numbers masked unless
+    full_numbers (a file with phones included)."""
+    rows = store.query(
+        "SELECT o.uuid, b.uuid AS buyer, o.platform, o.order_no, o.amount, o.ordered_at, o.deadline_at, "
+        "o.deadline_given, o.status, o.status_at, o.item, o.source, o.created_at, o.updated_at FROM orders o "
+        "JOIN buyers b ON b.id = o.buyer_id WHERE o.status = 'unpaid' OR o.status_at >= ? "
+        "ORDER BY o.status != 'unpaid', o.deadline_at, o.id", (to_db(since),))
+    return [{**r, "order_no": r["order_no"] if full_numbers else masking.mask_order(r["order_no"]),
+             "item": r["item"] if full_numbers else masking.mask_text(r["item"]),
+             "deadline_given": bool(r["deadline_given"])} for r in rows if r["buyer"] in buyer_uuids]
+
+
+def _local_for(store: Store, doc: dict) -> dict | None:
+    rows = store.query("SELECT id, uuid, order_no, status, updated_at FROM orders WHERE uuid = ?", (doc["uuid"],)) or \
+        store.query("SELECT id, uuid, order_no, status, updated_at FROM orders WHERE platform = ? AND order_no = ?",
+                    (doc["platform"], doc["order_no"]))
+    if not rows and "*" in doc["order_no"]:  # a masked copy of a number stored here in full
+        rows = [r for r in store.query("SELECT id, uuid, order_no, status, updated_at FROM orders WHERE platform = ? "
+                                       "AND substr(order_no, -4) = ?", (doc["platform"], doc["order_no"][-4:]))
+                if masking.mask_order(r["order_no"]) == doc["order_no"]]
+    return rows[0] if rows else None
+
+
+def handover_change(store: Store, doc: dict) -> str:
+    """What importing this order of a handover file would do: 'added', 'updated' or 'unchanged'."""
+    local = _local_for(store, doc)
+    if local is None:
+        return "added"
+    newer = doc["updated_at"] > local["updated_at"] and doc["status"] != local["status"]
+    fuller = "*" in local["order_no"] and "*" not in doc["order_no"] and masking.mask_order(doc["order_no"]) == \
+        local["order_no"]
+    return "updated" if newer or fuller else "unchanged"
+
+
+def apply_handover(store: Store, doc: dict, buyer_id: int, now: datetime) -> str:
+    """Import one order of a handover file (inside the import's transaction), once: by its uuid (or
+    its number). A new unpaid order gets its 催付 reminders planned here from now; an order the file
+    has as paid or closed (a newer record) ends its reminders here. A masked number never replaces
+    the full one stored here; a full one fills in a masked copy."""
+    change = handover_change(store, doc)
+    local = _local_for(store, doc)
+    stamp = to_db(now)
+    if local is None:
+        cur = store.conn.execute(
+            "INSERT INTO orders (uuid, buyer_id, platform, order_no, amount, ordered_at, deadline_at, deadline_given, "
+            "status, status_at, item, source, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?, 'handover', ?,?)",
+            (doc["uuid"], buyer_id, doc["platform"], doc["order_no"], doc["amount"], doc["ordered_at"],
+             doc["deadline_at"], int(doc["deadline_given"]), doc["status"], doc["status_at"], doc["item"],
+             doc["created_at"], doc["updated_at"]))
+        if doc["status"] == "unpaid":
+            _plan(store, int(cur.lastrowid), now)
+        return change
+    if change == "unchanged":
+        return change
+    if "*" in local["order_no"] and "*" not in doc["order_no"]:
+        store.conn.execute("UPDATE orders SET order_no = ? WHERE id = ?", (doc["order_no"], local["id"]))
+    if doc["updated_at"] > local["updated_at"] and doc["status"] != local["status"]:
+        store.conn.execute("UPDATE orders SET status = ?, status_at = ?, updated_at = ? WHERE id = ?",
+                           (doc["status"], doc["status_at"], doc["updated_at"], local["id"]))
+        if doc["status"] == "unpaid":
+            _plan(store, local["id"], now)
+        else:
+            _close_reminders(store, local["id"], now, doc["status"])
+    log.info("order %s updated from a handover at %s", local["id"], stamp)
+    return change
