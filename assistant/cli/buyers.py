@@ -493,6 +493,10 @@ def cmd_cadences(ctx) -> int:
                 steps.append("next shift/下个班次")
             elif s.day is not None:
                 steps.append(f"day {s.day} {s.at:%H:%M}")
+            elif s.after_created is not None:
+                steps.append(f"order+{s.after_created}m/下单后")
+            elif s.before_deadline is not None:
+                steps.append(f"close-{s.before_deadline}m/关闭前")
             else:
                 steps.append(f"{s.wait_minutes}m")
         if c.promotion:

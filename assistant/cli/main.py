@@ -325,6 +325,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .products import register as register_products  # products (商品资料)
 
     register_products(sub, add, common)
+    from .orders import register as register_orders  # unpaid orders (催付)
+
+    register_orders(sub, add, common)
     from .aftersales import register as register_aftersales  # aftersales cases
 
     register_aftersales(sub, add, common)

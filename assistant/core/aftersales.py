@@ -182,15 +182,7 @@ def yuan(fen: int | None) -> str:
     return f"{fen // 100}.{fen % 100:02d}"
 
 
-def mask_order(order_no: str) -> str:
-    """An order number as shown everywhere: like masking.mask_text (long numbers keep their last four
-    digits); a short one (a few digits or letters) keeps only its last four characters too."""
-    if not order_no:
-        return ""
-    shown = masking.mask_text(order_no)
-    if shown != order_no:
-        return shown
-    return order_no if len(order_no) <= 4 else "*" * (len(order_no) - 4) + order_no[-4:]
+mask_order = masking.mask_order  # one masking for every order number (unpaid orders use it too)
 
 
 def _clean(text: Any, limit: int, zh: str, en: str, fieldname: str, required: bool = False) -> str:

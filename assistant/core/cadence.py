@@ -9,6 +9,13 @@ a list of steps; step i is due:
 - {"next_shift": true}: at the start of the agent's next shift after the previous chase;
 - {"day": D, "at": "HH:MM"}: on day D after the day the cadence started, at HH:MM in the buyer's
   local time (never earlier than min_gap_minutes after the previous chase).
+An order cadence (催付: an unpaid order, core/orders.py) is tied to the order instead, and uses only:
+- {"after_created_minutes": N}: N minutes after the order was placed;
+- {"before_deadline_minutes": N}: N minutes before the platform closes the unpaid order.
+Its steps are planned all at once when the order is added (plan_order): a step at or past the deadline
+is dropped, one already past is skipped, and one that quiet or shift hours would push past the
+deadline is moved EARLIER instead, to the last allowed moment before it (a chase at 21:55 beats no
+chase before the order closes at midnight); when no allowed moment is left it is dropped.
 An in-visit cadence ("visit_minutes") runs while the buyer is in the conversation: the buyer and the
 agent are both there, so its steps are not moved for quiet or shift hours, and a step that would fall
 after the visit ends is dropped (低客单: there is no tomorrow). Every other step that falls in the
@@ -45,6 +52,7 @@ FORMAT = "kefu-assistant.cadences"
 # Reasons a step was moved, and why a chase is blocked or warned about: codes, described by describe().
 MOVED_QUIET = "quiet_hours"
 MOVED_SHIFT = "shift"
+MOVED_BEFORE_DEADLINE = "before_deadline"
 BLOCK_OPEN_QUESTIONS = "open_questions"
 WARN_TOO_SOON = "too_soon"
 WARN_THIRD_UNANSWERED = "third_unanswered"
@@ -54,6 +62,8 @@ WARN_OUTSIDE_SHIFT = "outside_shift"
 MESSAGES: dict[str, tuple[str, str]] = {
     MOVED_QUIET: ("买家所在地正是夜间休息时间，已顺延到买家早上", "moved out of the buyer's night"),
     MOVED_SHIFT: ("不在你的上班时间，已顺延到下次上班", "moved into the agent's shift"),
+    MOVED_BEFORE_DEADLINE: ("顺延会超过订单关闭时间，已提前到休息或下班之前",
+                            "moved earlier: later would be past the order's closing time"),
     BLOCK_OPEN_QUESTIONS: ("买家还有问题没解答，先把问题答完再催（误区一：催得太早）",
                            "The buyer still has open questions: answer them before chasing (chasing too early)"),
     WARN_TOO_SOON: ("离上一次催单太近了，买家可能还在考虑", "Too soon after the previous chase"),
@@ -169,8 +179,18 @@ class Step:
     next_shift: bool = False
     day: int | None = None
     at: time | None = None
+    after_created: int | None = None  # order cadences: minutes after the order was placed
+    before_deadline: int | None = None  # order cadences: minutes before the order closes unpaid
+
+    @property
+    def for_order(self) -> bool:
+        return self.after_created is not None or self.before_deadline is not None
 
     def to_dict(self) -> dict[str, Any]:
+        if self.after_created is not None:
+            return {"after_created_minutes": self.after_created}
+        if self.before_deadline is not None:
+            return {"before_deadline_minutes": self.before_deadline}
         if self.next_shift:
             return {"next_shift": True}
         if self.day is not None:
@@ -202,6 +222,11 @@ class Cadence:
     @property
     def in_visit(self) -> bool:
         return self.visit_minutes is not None
+
+    @property
+    def for_order(self) -> bool:
+        """An order cadence (催付): its steps count from the order, not from a chase."""
+        return bool(self.steps) and all(s.for_order for s in self.steps)
 
     def name(self, lang: str = "zh") -> str:
         return self.en if lang == "en" else self.zh
@@ -253,11 +278,19 @@ def cadence_from_dict(data: Any) -> Cadence:
         elif "day" in raw:
             day = _int(raw["day"], f"第 {i} 步的天数", f"Step {i} day", 0, 30)
             steps.append(Step(day=day, at=parse_hhmm(raw.get("at", "10:00"))))
+        elif "after_created_minutes" in raw:
+            steps.append(Step(after_created=_int(raw["after_created_minutes"], f"第 {i} 步的下单后分钟数",
+                                                 f"Step {i} after_created_minutes", 0, 30 * 24 * 60)))
+        elif "before_deadline_minutes" in raw:
+            steps.append(Step(before_deadline=_int(raw["before_deadline_minutes"], f"第 {i} 步的关闭前分钟数",
+                                                   f"Step {i} before_deadline_minutes", 1, 30 * 24 * 60)))
         elif "wait_minutes" in raw:
             steps.append(Step(wait_minutes=_int(raw["wait_minutes"], f"第 {i} 步的等待分钟数", f"Step {i} wait_minutes",
                                                 1, 7 * 24 * 60)))
         else:
-            raise _bad(f"第 {i} 步需要 wait_minutes、day 或 next_shift", f"Step {i} needs wait_minutes, day or next_shift")
+            raise _bad(f"第 {i} 步需要 wait_minutes、day、next_shift、after_created_minutes 或 before_deadline_minutes",
+                       f"Step {i} needs wait_minutes, day, next_shift, after_created_minutes or "
+                       "before_deadline_minutes")
     days = [s.day for s in steps if s.day is not None]
     if days != sorted(days):
         raise _bad("按天安排的步骤应按天数从小到大排列", "Day steps must be in increasing day order")
@@ -288,6 +321,18 @@ def cadence_from_dict(data: Any) -> Cadence:
         if not then or then == cid or not then.replace("_", "").replace("-", "").isalnum() or len(then) > 32:
             raise _bad(f"“then”应为另一个节奏的编号（不能是 {cid} 自己）",
                        f"'then' must be the id of another cadence (not {cid} itself)")
+    if any(s.for_order for s in steps):
+        if not all(s.for_order for s in steps):
+            raise _bad("订单催付节奏只能用 after_created_minutes 和 before_deadline_minutes 步骤",
+                       "An order cadence uses after_created_minutes and before_deadline_minutes steps only")
+        if visit is not None or promotion is not None or then:
+            raise _bad("订单催付节奏不能有 visit_minutes、promotion 或 then",
+                       "An order cadence cannot have visit_minutes, promotion or then")
+        created = [s.after_created for s in steps if s.after_created is not None]
+        before = [s.before_deadline for s in steps if s.before_deadline is not None]
+        if created != sorted(created) or before != sorted(before, reverse=True):
+            raise _bad("下单后的步骤应从早到晚，关闭前的步骤应从远到近",
+                       "after_created_minutes steps must grow and before_deadline_minutes steps shrink")
     return Cadence(cid, zh, en, tuple(steps), visit, min_gap, quiet, bool(data.get("ignore_shift")), promotion,
                    then or None)
 
@@ -325,6 +370,8 @@ def schedule_step(cadence: Cadence, index: int, *, now: datetime, started_at: da
     for value in (now, started_at, anchor):
         if value.tzinfo is None:
             raise ValueError("aware datetimes only")
+    if cadence.for_order:
+        raise ValueError("an order cadence is planned with plan_order()")
     if index < 0 or index >= len(cadence.steps):
         return None
     step = cadence.steps[index]
@@ -362,6 +409,67 @@ def place(planned: datetime, *, hours: Hours, buyer_tz: tzinfo | None, quiet_ove
     if shift is not None and not shift.contains(at):
         moved.append(WARN_OUTSIDE_SHIFT)
     return Scheduled(at, planned, tuple(moved))
+
+
+def _allowed(when: datetime, shift: DailyWindow | None, quiet: DailyWindow | None) -> bool:
+    return (shift is None or shift.contains(when)) and not (quiet is not None and quiet.contains(when))
+
+
+def latest_allowed(when: datetime, *, not_before: datetime, shift: DailyWindow | None,
+                   quiet: DailyWindow | None, step: timedelta = timedelta(minutes=5)) -> datetime | None:
+    """The latest instant <= when, on a 5-minute grid back from it, that is inside the shift and
+    outside the quiet hours, and not before not_before; None when there is none (a day back at most)."""
+    t = when
+    while t >= not_before and when - t <= timedelta(days=1):
+        if _allowed(t, shift, quiet):
+            return t
+        t -= step
+    return None
+
+
+def plan_order(cadence: Cadence, *, created: datetime, deadline: datetime, now: datetime, hours: Hours,
+               buyer_tz: tzinfo | None = None, after: datetime | None = None) -> list[tuple[int, Scheduled]]:
+    """The reminders of an unpaid order's cadence still to come, earliest first: (step index, when).
+
+    Each step is planned from the order: created + after_created_minutes, or deadline -
+    before_deadline_minutes. A step at or past the deadline is dropped; one before now (or before
+    `after`, the last chase for this order) is skipped. Quiet hours and the shift move a step as
+    for any chase, except that a step moved to or past the deadline is moved earlier instead (the
+    latest allowed moment before it, reason MOVED_BEFORE_DEADLINE), or dropped when there is none
+    after now. Two steps landing on the same instant are one reminder."""
+    for value in (created, deadline, now):
+        if value.tzinfo is None:
+            raise ValueError("aware datetimes only")
+    if not cadence.for_order:
+        raise ValueError("not an order cadence")
+    floor = max(now, after) if after is not None else now
+    shift = None if cadence.ignore_shift else hours.shift
+    quiet = hours.quiet(buyer_tz or hours.agent_tz, cadence.quiet_hours)
+    planned_steps = []
+    for index, step in enumerate(cadence.steps):
+        if step.after_created is not None:
+            planned = created + timedelta(minutes=step.after_created)
+        else:
+            planned = deadline - timedelta(minutes=step.before_deadline or 0)
+        if planned >= deadline or planned < floor:
+            continue
+        planned_steps.append((planned, index))
+    out: list[tuple[int, Scheduled]] = []
+    taken: set[datetime] = set()
+    for planned, index in sorted(planned_steps):
+        placed = place(planned, hours=hours, buyer_tz=buyer_tz or hours.agent_tz,
+                       quiet_override=cadence.quiet_hours, ignore_shift=cadence.ignore_shift)
+        if placed.at >= deadline:
+            earlier = latest_allowed(planned, not_before=floor, shift=shift, quiet=quiet)
+            if earlier is None:
+                continue
+            placed = Scheduled(earlier, planned, (MOVED_BEFORE_DEADLINE,))
+        if placed.at in taken:
+            continue
+        taken.add(placed.at)
+        out.append((index, placed))
+    out.sort(key=lambda item: (item[1].at, item[0]))
+    return out
 
 
 @dataclass(frozen=True)
@@ -429,6 +537,9 @@ class Script:
 # selling point, the price angle of the product's promotion note or the active promotion, the gift
 # angle of the product's gift note. A script of these angles that fills none of them is generic.
 ANGLE_FIELDS: dict[str, tuple[str, ...]] = {"product": ("卖点",), "price": ("优惠", "活动"), "gift": ("赠品",)}
+# A 催付 script names the unpaid order ({订单号}); {金额} and {截止时间} alone may mean a saving or a
+# coupon's end in a pre-order chase, so they do not make a script an order's.
+ORDER_FIELDS = frozenset(("订单号",))
 
 
 @dataclass(frozen=True)
@@ -541,8 +652,23 @@ def check_chase(history: Sequence[SentChase], *, now: datetime, open_questions: 
 
 def propose(history: Sequence[SentChase], scripts: Sequence[Script], *, now: datetime, open_questions: bool,
             override: bool = False, min_gap_minutes: int = 2, language: str | None = "zh",
-            platform: str | None = None, known: Known | None = None) -> Proposal:
-    angle, script, generic = choose(history, scripts, language=language, platform=platform, known=known)
+            platform: str | None = None, known: Known | None = None, order: bool = False) -> Proposal:
+    """order=True (an unpaid order's 催付): a script naming the order ({订单号}) not yet sent comes
+    first, by the same angle rotation; only when none is left the other chase scripts."""
+    angle, script, generic = None, None, False
+    if order:
+        mine = [s for s in scripts if ORDER_FIELDS & set(s.fields)]
+        have = known.fields if known is not None else frozenset()
+        # an order script whose angle speaks of what is known (or of nothing product-specific) first:
+        # "{商品}{卖点}" with no product linked would leave the agent to fill the order chase by hand
+        fitting = [s for s in mine if set(s.fields) & set(ANGLE_FIELDS.get(s.angle, ())) <= have]
+        for pool in (fitting, mine):
+            angle, script, generic = choose(history, pool, language=language, platform=platform, known=known)
+            if script is not None:
+                generic = generic and pool is mine  # a fitting order script names this order: not 通用
+                break
+    if script is None:
+        angle, script, generic = choose(history, scripts, language=language, platform=platform, known=known)
     blocked, warnings = check_chase(history, now=now, open_questions=open_questions, override=override,
                                     min_gap_minutes=min_gap_minutes)
     if script is None:

@@ -97,3 +97,15 @@ def masks(original: str, shown: str) -> bool:
     """True when shown is original as a masked export writes it (and differs from it): an import
     can tell a masked copy from a real change and keep the original."""
     return shown != original and mask_text(original) == shown
+
+
+def mask_order(order_no: str) -> str:
+    """An order number as shown everywhere (after-sales cases, unpaid orders): like mask_text (a long
+    number keeps its last four digits); a short one (a few digits or letters) keeps only its last
+    four characters too."""
+    if not order_no:
+        return ""
+    shown = mask_text(order_no)
+    if shown != order_no:
+        return shown
+    return order_no if len(order_no) <= 4 else "*" * (len(order_no) - 4) + order_no[-4:]

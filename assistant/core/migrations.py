@@ -767,6 +767,66 @@ def m0014_promotion_calls(db: Database) -> None:
     db.execute("CREATE INDEX promotion_calls_promotion ON promotion_calls (promotion_id, buyer_id, at)")
 
 
+@migrations(name="0015_unpaid_orders")
+def m0015_unpaid_orders(db: Database) -> None:
+    """Unpaid orders (催付, assistant/core/orders.py explains them). Rows carry a uuid and updated_at
+    like every table a team server will sync.
+    - orders: an order a buyer placed and has not paid: its number (stored as given, shown masked),
+      amount in fen (NULL: not known), when it was placed, when the platform closes it unpaid
+      (deadline_given = 0: the platform's default from the settings, not read from the order), and
+      its status (unpaid, paid, closed; status_at exactly when not unpaid). Unique per platform.
+    - reminders.kind 'order' and reminders.order_id: the 催付 cadence's reminders of one order (the
+      table rebuilt to widen the kind check, as 0009 did)."""
+    db.execute("""
+    CREATE TABLE orders (
+        id INTEGER PRIMARY KEY,
+        uuid TEXT NOT NULL UNIQUE,
+        buyer_id INTEGER NOT NULL REFERENCES buyers(id) ON DELETE CASCADE,
+        platform TEXT NOT NULL,
+        order_no TEXT NOT NULL CHECK (length(trim(order_no)) > 0),
+        amount INTEGER CHECK (amount IS NULL OR amount >= 0),
+        ordered_at TEXT NOT NULL,
+        deadline_at TEXT NOT NULL,
+        deadline_given INTEGER NOT NULL DEFAULT 0 CHECK (deadline_given IN (0, 1)),
+        status TEXT NOT NULL DEFAULT 'unpaid' CHECK (status IN ('unpaid', 'paid', 'closed')),
+        status_at TEXT,
+        item TEXT NOT NULL DEFAULT '',
+        source TEXT NOT NULL DEFAULT 'typed' CHECK (source IN ('typed', 'pasted', 'imported', 'handover')),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        CHECK ((status = 'unpaid') = (status_at IS NULL))
+    )
+    """)
+    db.execute("CREATE UNIQUE INDEX orders_number ON orders (platform, order_no)")
+    db.execute("CREATE INDEX orders_buyer ON orders (buyer_id, status)")
+    db.execute("CREATE INDEX orders_open ON orders (deadline_at) WHERE status = 'unpaid'")
+    _rebuild_reminders_for_orders(db)
+    db.execute("ALTER TABLE reminders ADD COLUMN order_id INTEGER REFERENCES orders(id) ON DELETE CASCADE")
+    db.execute("CREATE INDEX reminders_order ON reminders (order_id) WHERE order_id IS NOT NULL")
+
+
+_KINDS_0009 = "CHECK (kind IN ('chase', 'wave', 'phone', 'aftersales'))"
+_KINDS_0015 = "CHECK (kind IN ('chase', 'wave', 'phone', 'aftersales', 'order'))"
+
+
+def _rebuild_reminders_for_orders(db: Database) -> None:
+    """0015's copy of 0009's rebuild (frozen apart from it): only the kind check changes."""
+    sql = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'reminders'").fetchone()[0]
+    if _KINDS_0009 not in sql:
+        raise RuntimeError("0015_unpaid_orders: the reminders table is not as 0009_aftersales made it")
+    others = [r[0] for r in db.execute("SELECT sql FROM sqlite_master WHERE tbl_name = 'reminders' "
+                                       "AND type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY rowid")]
+    # after 0009's RENAME, SQLite writes the table's own name quoted
+    new_sql = (sql.replace(_KINDS_0009, _KINDS_0015).replace('REFERENCES "reminders"(id)', "REFERENCES reminders_new(id)")
+               .replace('CREATE TABLE "reminders"', "CREATE TABLE reminders_new", 1))
+    if "reminders_new(id)" not in new_sql or not new_sql.startswith("CREATE TABLE reminders_new"):
+        raise RuntimeError("0015_unpaid_orders: the reminders table is not as 0009_aftersales made it")
+    db.execute(new_sql)
+    db.execute("INSERT INTO reminders_new SELECT * FROM reminders")
+    db.execute("DROP TABLE reminders")
+    db.execute("ALTER TABLE reminders_new RENAME TO reminders")
+    for statement in others:
+        db.execute(statement)
 @migrations(name="0016_team_products_synonyms")
 def m0016_team_products_synonyms(db: Database) -> None:
     """Products and the shop's search synonyms kept by a team server (team schema step 8).

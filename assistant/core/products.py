@@ -17,12 +17,10 @@ is stored. Every write is one transaction. Buyer nicknames are never logged: onl
 from __future__ import annotations
 
 import csv
-import io
 import json
 import logging
 import uuid as uuidlib
-import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -31,8 +29,8 @@ from typing import Any
 from ..errors import ImportFileError, NotFoundError, ValidationError
 from . import checked, outbox, settings
 from .clock import from_db, to_db
-from .fileio import atomic, reading
-from .fileio.cells import csv_neutralise, csv_unneutralise, neutralise, unneutralise
+from .fileio import atomic, table
+from .fileio.cells import csv_neutralise, neutralise
 from .fileio.xlsx import XlsxWriter
 from .store import Store
 
@@ -48,8 +46,6 @@ MAX_NOTE = 500
 MAX_SHOP = 60
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 20_000
-MAX_ZIP_ENTRIES = 1_000
-MAX_UNZIPPED_TOTAL = 200 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -661,69 +657,11 @@ def _fail(zh: str, en: str) -> ImportFileError:
     return _err(zh, en)
 
 
-def _csv_rows(path: Path) -> Iterator[list[str]]:
-    text = reading.decode_text(reading.read_bytes(path, MAX_FILE_BYTES, _fail), _fail)
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    delimiter = "\t" if "\t" in first and "," not in first else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    try:
-        for cells in reader:
-            yield [unneutralise(csv_unneutralise(c)) for c in cells]
-    except csv.Error as exc:
-        raise _err(f"CSV 格式错误（引号不配对）：{exc}", f"malformed CSV (unbalanced quotes): {exc}") from exc
-
-
-def _xlsx_rows(path: Path) -> Iterator[list[str]]:
-    import openpyxl  # noqa: PLC0415  (only when needed: ~0.2 s)
-
-    try:
-        with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
-    except Exception as exc:  # noqa: BLE001 - untrusted bytes
-        raise _err("不是有效的 xlsx 文件（压缩包已损坏或不完整）", "not a valid .xlsx file (damaged zip archive)") from exc
-    if len(infos) > MAX_ZIP_ENTRIES or sum(i.file_size for i in infos) > MAX_UNZIPPED_TOTAL:
-        raise _err("xlsx 文件解压后过大，拒绝读取", "the .xlsx would unpack too large; refused")
-    with open(path, "rb") as fh:
-        try:
-            wb = openpyxl.load_workbook(fh, read_only=True, data_only=True)
-        except Exception as exc:  # a parser of untrusted input: any failure means "bad file"
-            raise _err("无法读取 xlsx 文件（已损坏，或不是 Excel 工作簿）",
-                       "cannot read the .xlsx file (damaged, or not an Excel workbook)") from exc
-        try:
-            ws = wb.worksheets[0] if wb.worksheets else None
-            if ws is None:
-                return
-            for cells in ws.iter_rows(min_row=1, max_row=MAX_ROWS + 1, max_col=len(COLUMNS) + 20, values_only=True):
-                yield [_cell_text(v) for v in cells]
-        except ImportFileError:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            raise _err("无法读取 xlsx 文件（内容已损坏）", "cannot read the .xlsx file (damaged content)") from exc
-        finally:
-            wb.close()
-
-
-def _cell_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))  # an item id typed as a number
-    return str(value)
-
-
 def read_rows(path: Path | str) -> list[dict[str, Any]]:
     """The products of a CSV or XLSX file, validated: [{key: value}] with the row number under "_row".
     Raises ImportFileError naming the first bad row or header."""
     path = Path(path)
-    reading.check_file(path, MAX_FILE_BYTES, _fail)
-    suffix = path.suffix.lower()
-    if suffix in (".csv", ".txt", ".tsv"):
-        rows = _csv_rows(path)
-    elif suffix in (".xlsx", ".xlsm"):
-        rows = _xlsx_rows(path)
-    else:
-        raise _err(f"不支持的文件类型“{suffix or '无扩展名'}”（请用 .csv 或 .xlsx）",
-                   f"unsupported file type '{suffix or 'no extension'}' (use .csv or .xlsx)")
+    rows = table.rows(path, _fail, limit=MAX_FILE_BYTES, max_rows=MAX_ROWS, max_cols=len(COLUMNS) + 20)
     header: list[Column | None] | None = None
     out: list[dict[str, Any]] = []
     for number, cells in enumerate(rows, 1):

@@ -24,7 +24,7 @@ from typing import Any
 from ..errors import NotFoundError, ValidationError
 from ..paths import resource_path
 from . import cadence as cad
-from . import caseguard, checked, customers, outbox, products, settings, templates, zones
+from . import caseguard, checked, customers, masking, outbox, products, settings, templates, zones
 from .clock import from_db, to_db
 from .customers import Buyer
 from .store import Store
@@ -43,7 +43,8 @@ _OUTCOME_ALIASES = {"已付款": "paid", "付款": "paid", "已流失": "lost", 
                     "稍后": "snooze", "顾客回复了": "replied", "回复": "replied", "已回复": "replied",
                     "暂停": "pause", "恢复": "resume"}
 KINDS = {"chase": ("催单", "chase"), "wave": ("大促催付", "promotion wave"), "phone": ("大促电话名单", "promotion phone list"),
-         "aftersales": ("售后跟进", "after-sales follow-up")}  # aftersales: core/aftersales.py schedules them
+         "aftersales": ("售后跟进", "after-sales follow-up"),  # aftersales: core/aftersales.py schedules them
+         "order": ("催付", "unpaid order")}  # order: an unpaid order's 催付 cadence (core/orders.py plans them)
 PROMO_CADENCE = "promo"
 
 
@@ -183,6 +184,15 @@ class DueReminder:
     cadence_name_en: str = ""
     # What the buyer's product gives the fill-in fields ({商品} {卖点} {材质}…, products.values_for)
     product_values: dict[str, str] = field(default_factory=dict)
+    # An unpaid order's 催付 (kind 'order'): which order (its number masked), amount, closing time,
+    # and what it gives {订单号} {金额} {截止时间} (order_values; the proposal's values carry them
+    # when its script names the order)
+    order_id: int | None = None
+    order_masked: str | None = None
+    order_amount: str | None = None
+    order_deadline: datetime | None = None
+    order_status: str | None = None
+    order_values: dict[str, str] = field(default_factory=dict)
 
     def late_seconds(self, now: datetime) -> float:
         return max(0.0, (now - self.due_at).total_seconds())
@@ -279,6 +289,32 @@ def _now(store: Store, now: datetime | None) -> datetime:
     return zones.as_utc(now or store.clock.now())
 
 
+def format_amount(fen: int | None) -> str:
+    """199.00 from 19900 fen ('' when not known)."""
+    return "" if fen is None else f"{fen // 100}.{fen % 100:02d}"
+
+
+def order_values(order_no: str, amount_fen: int | None, deadline: datetime | None, tz: tzinfo,
+                 language: str | None = "zh") -> dict[str, str]:
+    """What an unpaid order gives a 催付 script: {订单号} as agents name an order in a chat, by its
+    last four characters (尾号5678: the full number never sits in a card or on the clipboard),
+    {金额} (199元, 199.50元) and {截止时间} (the closing time in the agent's zone: 11月11日 21:30).
+    Empty values are left out, for the agent to fill."""
+    zh = (language or "zh") == "zh"
+    values: dict[str, str] = {}
+    tail = (order_no or "").strip()[-4:]
+    if tail:
+        values["订单号"] = f"尾号{tail}" if zh else f"…{tail}"
+    if amount_fen is not None:
+        yuan = str(amount_fen // 100) if amount_fen % 100 == 0 else format_amount(amount_fen)
+        values["金额"] = f"{yuan}元" if zh else f"¥{yuan}"
+    if deadline is not None:
+        local = deadline.astimezone(tz)
+        values["截止时间"] = (f"{local.month}月{local.day}日 {local:%H:%M}" if zh
+                            else f"{local:%m-%d %H:%M}")
+    return values
+
+
 def _insert(store: Store, *, buyer_id: int | None, kind: str, cadence_id: str, step: int, scheduled: cad.Scheduled,
             now: datetime, promotion_id: int | None = None, snoozed_from: int | None = None, queue: bool = True) -> int:
     cur = store.conn.execute(
@@ -361,7 +397,7 @@ def _chain(store: Store, buyer: Buyer, cadence: cad.Cadence, now: datetime, conf
     except NotFoundError:
         log.warning("cadence %s names a next cadence that does not exist", cadence.id)
         return None
-    if following.promotion is not None or not following.steps or following.then == cadence.id:
+    if following.promotion is not None or not following.steps or following.for_order or following.then == cadence.id:
         return None  # never a loop, never a promotion
     stamp = to_db(now)
     store.conn.execute("UPDATE buyers SET cadence_id = ?, cadence_started_at = ?, visit_started_at = ?, updated_at = ? "
@@ -380,7 +416,7 @@ def _chain(store: Store, buyer: Buyer, cadence: cad.Cadence, now: datetime, conf
 
 def _start_cadence(store: Store, buyer_id: int, cadence_id: str, now: datetime, config: Config) -> int | None:
     cadence = get_cadence(store, cadence_id)
-    if cadence.promotion is not None or not cadence.steps:
+    if cadence.promotion is not None or not cadence.steps or cadence.for_order:
         raise ValidationError(f"“{cadence.zh}”不能用于单个买家", f"'{cadence.en}' cannot be started for one buyer",
                               field="cadence")
     _close_pending(store, buyer_id, now, "restarted", kinds=("chase",))
@@ -643,10 +679,12 @@ def _scripts(store: Store) -> list[cad.Script]:
                        _fields_of(r["body"])) for r in rows]
 
 
-def propose(store: Store, buyer_id: int, now: datetime | None = None, override: bool = False) -> ChaseProposal:
+def propose(store: Store, buyer_id: int, now: datetime | None = None, override: bool = False, *,
+            order_id: int | None = None) -> ChaseProposal:
     """The script to chase this buyer with now: next unused angle, never a script already sent, in
     the buyer's language; blocked while the buyer has open questions (unless override); warnings
-    for a chase too soon or a third in a row without reply."""
+    for a chase too soon or a third in a row without reply. order_id: the 催付 of that unpaid order
+    (core/orders.py): a script over {订单号} {金额} {截止时间} first, and those fields filled in."""
     now = _now(store, now)
     buyer = customers.get_buyer(store, buyer_id)
     if caseguard.in_after_sales(store, buyer.id):  # after-sales: never a sales script, override or not
@@ -657,14 +695,25 @@ def propose(store: Store, buyer_id: int, now: datetime | None = None, override: 
     product = products.current(store, buyer.id)
     sent = products.sent_points(store, buyer.id)
     values = products.values_for(product, sent, products.active_promotion(store, now))
+    mine: dict[str, str] = {}
+    if order_id is not None:
+        rows = store.query("SELECT order_no, amount, deadline_at FROM orders WHERE id = ? AND buyer_id = ?",
+                           (int(order_id), buyer.id))
+        if not rows:
+            raise NotFoundError(f"这位买家没有订单 {order_id}", f"This buyer has no order {order_id}")
+        mine = order_values(rows[0]["order_no"], rows[0]["amount"], from_db(rows[0]["deadline_at"]),
+                            config.agent_tz, buyer.language)
     known = cad.Known(frozenset(values), products.next_point(product, sent))
     proposal = cad.propose(_history(store, buyer.id), _scripts(store), now=now, open_questions=buyer.open_questions,
                            override=override, min_gap_minutes=config["reminders.min_gap_minutes"],
-                           language=buyer.language or "zh", platform=buyer.platform, known=known)
+                           language=buyer.language or "zh", platform=buyer.platform, known=known,
+                           order=order_id is not None)
     title = body = None
     if proposal.reply_id is not None:
         row = store.query("SELECT title, body FROM replies WHERE id = ?", (proposal.reply_id,))[0]
         title, body = row["title"], row["body"]
+        if mine and cad.ORDER_FIELDS & set(_fields_of(body)):
+            values.update(mine)  # {金额} {截止时间} are the order's only in a script naming the order
     return ChaseProposal(buyer.id, proposal.angle, proposal.reply_id, title, body, proposal.blocked,
                          list(proposal.warnings), proposal.generic, proposal.selling_point, values)
 
@@ -854,11 +903,13 @@ def next_due(store: Store) -> datetime | None:
 _DUE_SELECT = (
     "SELECT r.id, r.kind, r.cadence_id, r.step, r.due_at, r.planned_at, r.moved_for, r.state, r.fired_at, r.missed, "
     "r.buyer_id, r.promotion_id, b.nickname, b.platform, b.shop, b.state AS buyer_state, b.open_questions, b.phone, "
-    "b.tz, p.name AS promotion_name, p.start_at AS promotion_start, "
+    "b.tz, b.language, p.name AS promotion_name, p.start_at AS promotion_start, "
+    "r.order_id, o.order_no, o.amount AS order_amount, o.deadline_at AS order_deadline, o.status AS order_status, "
     "(SELECT count(*) FROM chases c WHERE c.buyer_id = r.buyer_id) AS chase_count, "
     "(SELECT c.sent_at || char(31) || IFNULL(c.reply_title, '') FROM chases c WHERE c.buyer_id = r.buyer_id "
     " ORDER BY c.sent_at DESC, c.id DESC LIMIT 1) AS last_chase "
     "FROM reminders r LEFT JOIN buyers b ON b.id = r.buyer_id LEFT JOIN promotions p ON p.id = r.promotion_id "
+    "LEFT JOIN orders o ON o.id = r.order_id "
 )
 
 
@@ -878,6 +929,7 @@ def _load(store: Store, where: str, params: tuple, limit: int | None = None) -> 
     points_sent = products.sent_points_of(store, [b for b in buyer_ids if b in linked])
     promotion = products.active_promotion(store) if rows else None
     known = cadences(store)
+    agent_tz = get_config(store).agent_tz if any(r["order_id"] for r in rows) else None
     out = []
     for r in rows:
         c = known.get(r["cadence_id"])
@@ -899,6 +951,14 @@ def _load(store: Store, where: str, params: tuple, limit: int | None = None) -> 
             last_chase_at=last_at, last_chase_title=last_title, cadence_name_en=c.en if c else _FOLLOWUP_NAMES.get(r["kind"], (r["cadence_id"],) * 2)[1],
             product_values=products.values_for(linked.get(r["buyer_id"]), points_sent.get(r["buyer_id"], ()), promotion)
             if r["buyer_id"] is not None else {}))
+        if r["order_id"] is not None and r["order_no"] is not None:
+            deadline = from_db(r["order_deadline"])
+            out[-1].order_id, out[-1].order_status = r["order_id"], r["order_status"]
+            out[-1].order_masked = masking.mask_order(r["order_no"])
+            out[-1].order_amount = format_amount(r["order_amount"]) or None
+            out[-1].order_deadline = deadline
+            out[-1].order_values = order_values(r["order_no"], r["order_amount"], deadline,
+                                                agent_tz or zones.zone_or_local(""), r["language"])
     return out
 
 

@@ -93,6 +93,17 @@ DECLARED: tuple[Setting, ...] = (
             choices=("auto", "in_chat", "revisit", "high_ticket", "low_ticket")),
     Setting("reminders.call_retry_minutes", "int", 30, "电话未接多久后再打（分钟）", "Call again after no answer (minutes)",
             minimum=5, maximum=600),
+    # Unpaid orders (core/orders.py): how long a platform keeps an unpaid order open when the order
+    # itself does not say (the order text's "剩余…自动关闭" or deadline always wins). Set them to what
+    # your platform shows: a promotion item may close much sooner.
+    Setting("orders.deadline_hours_taobao", "int", 72, "淘宝/天猫未付款订单多久关闭（小时）",
+            "Taobao/Tmall: unpaid order closes after (hours)", minimum=1, maximum=720),
+    Setting("orders.deadline_hours_jd", "int", 24, "京东未付款订单多久关闭（小时）", "JD: unpaid order closes after (hours)",
+            minimum=1, maximum=720),
+    Setting("orders.deadline_hours_pdd", "int", 24, "拼多多未付款订单多久关闭（小时）",
+            "Pinduoduo: unpaid order closes after (hours)", minimum=1, maximum=720),
+    Setting("orders.deadline_hours_other", "int", 24, "其他平台未付款订单多久关闭（小时）",
+            "Other platforms: unpaid order closes after (hours)", minimum=1, maximum=720),
     Setting("reminders.snooze_minutes", "json", [5, 10, 30], "稍后提醒的分钟选项", "Snooze choices (minutes)"),
     Setting("reminders.sound", "bool", False, "提醒时播放提示音", "Play a sound with reminders"),
     # Review invites (assistant/core/invites.py): replies in a group whose name holds one of these.

@@ -2095,6 +2095,18 @@
         <source>打开名单：逐个打电话并记下结果</source>
         <translation>Open the list: call each buyer and note how it went</translation>
     </message>
+    <message>
+        <source>已关闭</source>
+        <translation>Closed</translation>
+    </message>
+    <message>
+        <source>平台已关闭这个未付款订单：停止催付</source>
+        <translation>The platform closed this unpaid order: stop the payment chase</translation>
+    </message>
+    <message>
+        <source>订单已付款：停止这个订单的催付</source>
+        <translation>The order was paid: stop this order's payment chase</translation>
+    </message>
 </context>
 <context>
     <name>RemindersTab</name>
@@ -2129,6 +2141,10 @@
     <message>
         <source>今天没有待催的买家。标星买家后，到点的催单会出现在这里。</source>
         <translation>No buyers to chase today. Star a buyer and its chases show up here when due.</translation>
+    </message>
+    <message>
+        <source>催付 {order}</source>
+        <translation>Payment chase {order}</translation>
     </message>
 </context>
 <context>
@@ -3717,6 +3733,173 @@ starts {start} · phone list {phone} · wave {pending}/{total} buyers</translati
     <message>
         <source>短信已复制：先群发短信，再逐个打电话。</source>
         <translation>SMS copied: text everyone first, then call each.</translation>
+    </message>
+</context>
+<context>
+    <name>Orders</name>
+    <message>
+        <source>下单 {placed} · 关闭 {closes}{item}</source>
+        <translation>Placed {placed} · closes {closes}{item}</translation>
+    </message>
+    <message>
+        <source>买家：{nick}</source>
+        <translation>Buyer: {nick}</translation>
+    </message>
+    <message>
+        <source>例如 128 或 128.00</source>
+        <translation>e.g. 128 or 128.00</translation>
+    </message>
+    <message>
+        <source>例如：订单号：3391… 实付款：¥128.00 剩余23小时59分自动关闭</source>
+        <translation>e.g. 订单号：3391… 实付款：¥128.00 剩余23小时59分自动关闭 (as the chat client shows it)</translation>
+    </message>
+    <message>
+        <source>保存</source>
+        <translation>Save</translation>
+    </message>
+    <message>
+        <source>保存订单导入模板</source>
+        <translation>Save the order import template</translation>
+    </message>
+    <message>
+        <source>关闭时间</source>
+        <translation>Closes at</translation>
+    </message>
+    <message>
+        <source>取消</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <source>可不填</source>
+        <translation>Optional</translation>
+    </message>
+    <message>
+        <source>商品</source>
+        <translation>Item</translation>
+    </message>
+    <message>
+        <source>在聊天窗口复制订单（订单号、金额、剩余时间），粘贴到这里：能读到的都会填上。</source>
+        <translation>Copy the order in the chat window (number, amount, time left) and paste it here: whatever can be read is filled in.</translation>
+    </message>
+    <message>
+        <source>完整订单号已复制</source>
+        <translation>Full order number copied</translation>
+    </message>
+    <message>
+        <source>完整订单号（点击复制）</source>
+        <translation>Full order number (click to copy)</translation>
+    </message>
+    <message>
+        <source>导入平台导出的订单</source>
+        <translation>Import the platform's order export</translation>
+    </message>
+    <message>
+        <source>导入平台导出的订单（CSV/XLSX）…</source>
+        <translation>Import the platform's order export (CSV/XLSX)…</translation>
+    </message>
+    <message>
+        <source>导入订单表格</source>
+        <translation>Import an order sheet</translation>
+    </message>
+    <message>
+        <source>导出订单导入模板…</source>
+        <translation>Save the order import template…</translation>
+    </message>
+    <message>
+        <source>已付款</source>
+        <translation>Paid</translation>
+    </message>
+    <message>
+        <source>已关闭</source>
+        <translation>Closed</translation>
+    </message>
+    <message>
+        <source>已导入订单：新增 {added}，更新 {updated}，跳过 {skipped}</source>
+        <translation>Orders imported: {added} added, {updated} updated, {skipped} skipped</translation>
+    </message>
+    <message>
+        <source>已记下订单 {no}，催付提醒已安排</source>
+        <translation>Order {no} saved; its payment reminders are planned</translation>
+    </message>
+    <message>
+        <source>手动添加一个未付款订单</source>
+        <translation>Add an unpaid order by hand</translation>
+    </message>
+    <message>
+        <source>显示完整订单号</source>
+        <translation>Show full number</translation>
+    </message>
+    <message>
+        <source>未付款订单</source>
+        <translation>Unpaid orders</translation>
+    </message>
+    <message>
+        <source>模板已保存</source>
+        <translation>Template saved</translation>
+    </message>
+    <message>
+        <source>没有未付款订单</source>
+        <translation>No unpaid orders</translation>
+    </message>
+    <message>
+        <source>添加</source>
+        <translation>Add</translation>
+    </message>
+    <message>
+        <source>添加未付款订单</source>
+        <translation>Add an unpaid order</translation>
+    </message>
+    <message>
+        <source>留空 = 平台默认；例如 2026-11-13 14:00</source>
+        <translation>Empty = the platform's default; e.g. 2026-11-13 14:00</translation>
+    </message>
+    <message>
+        <source>粘贴聊天窗口里的订单文字，自动读出订单号、金额和剩余时间</source>
+        <translation>Paste the order text from the chat window: the number, amount and time left are read from it</translation>
+    </message>
+    <message>
+        <source>粘贴订单</source>
+        <translation>Paste order</translation>
+    </message>
+    <message>
+        <source>粘贴订单文字</source>
+        <translation>Paste the order text</translation>
+    </message>
+    <message>
+        <source>表格 (*.xlsx *.csv)</source>
+        <translation>Spreadsheets (*.xlsx *.csv)</translation>
+    </message>
+    <message>
+        <source>订单</source>
+        <translation>Order</translation>
+    </message>
+    <message>
+        <source>订单 {no} 已付款，催付已停止</source>
+        <translation>Order {no} paid: its payment chase stopped</translation>
+    </message>
+    <message>
+        <source>订单 {no} 已关闭，催付已停止</source>
+        <translation>Order {no} closed: its payment chase stopped</translation>
+    </message>
+    <message>
+        <source>订单号</source>
+        <translation>Order number</translation>
+    </message>
+    <message>
+        <source>订单号 {no}</source>
+        <translation>Order {no}</translation>
+    </message>
+    <message>
+        <source>读到：</source>
+        <translation>Read: </translation>
+    </message>
+    <message>
+        <source>还没读到订单号</source>
+        <translation>No order number read yet</translation>
+    </message>
+    <message>
+        <source>金额</source>
+        <translation>Amount</translation>
     </message>
 </context>
 </TS>

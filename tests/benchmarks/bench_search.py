@@ -2,7 +2,7 @@
 
 Run: pytest -s tests/benchmarks/bench_search.py   (the file is named bench_*, so pass its path)
 
-The library is the shipped default one (145 replies in zh/en/ru/es) multiplied out with product,
+The library is the shipped default one (152 replies in zh/en/ru/es) multiplied out with product,
 colour, size, courier and amount words, 5 % of it stored in traditional characters, 20 % with a
 short code and 1 % already used. Rows are inserted with plain SQL and indexed in bulk inside one
 transaction through search's own analysis code (the same one index_reply uses). The figures are

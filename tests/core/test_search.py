@@ -43,11 +43,11 @@ def _ids(hits) -> list[int]:
 
 @pytest.fixture(scope="module")
 def library(tmp_path_factory):
-    """The shipped default library (145 replies), read-only for the golden queries."""
+    """The shipped default library (152 replies), read-only for the golden queries."""
     search.start_background_loading(tmp_path_factory.mktemp("cache")).join()
     clock = FakeClock(datetime(2026, 11, 10, 6, 0, tzinfo=timezone.utc))
     s = open_store(tmp_path_factory.mktemp("library") / "kefu.db", clock)
-    assert replies.seed_defaults(s) == 145
+    assert replies.seed_defaults(s) == 152
     yield s
     s.close()
 
@@ -309,7 +309,7 @@ def test_rebuild_equals_incremental(shop):
     replies.rename_group(shop, "售前", "咨询")
     queries = ["快递", "kd", "zixun", "回访", "yh", "優惠券"]
     before = _index_state(shop), [_ids(search.search(shop, q)) for q in queries]
-    assert search.rebuild_index(shop) == 144
+    assert search.rebuild_index(shop) == 151
     after = _index_state(shop), [_ids(search.search(shop, q)) for q in queries]
     assert before == after
     assert shop.conn.execute("INSERT INTO search_index (search_index) VALUES ('integrity-check')").fetchall() == []

@@ -289,6 +289,47 @@ def _check(doc: dict) -> dict:
             entries.append(entry)
     out["log"] = entries
     out["cases"] = _check_cases(c, doc.get("cases", []), seen_uuid)
+    out["orders"] = _check_orders(c, doc.get("orders", []), seen_uuid)
+    return out
+
+
+MAX_ORDERS = 20_000
+
+
+def _check_orders(c: _Checker, raw: Any, buyer_uuids: set[str]) -> list[dict]:
+    """Unpaid orders (files from before them have none): open ones and those done in the shift, each
+    of a buyer of the file. The number may be masked (a file without phones)."""
+    from .. import orders
+
+    out: list[dict] = []
+    seen: set[str] = set()
+    for i, o in enumerate(c.lst(raw, "orders", MAX_ORDERS)):
+        path = c.at = f"orders[{i}]"
+        c.obj(o, path)
+        item: dict[str, Any] = {"uuid": c.text(o.get("uuid"), ".uuid", 64, required=True),
+                                "buyer": c.text(o.get("buyer"), ".buyer", 64, required=True)}
+        if item["buyer"] not in buyer_uuids:
+            raise c.fail(".buyer", "引用的买家不在文件的 buyers 列表中", "refers to a buyer missing from the file")
+        if item["uuid"] in seen:
+            raise c.fail(".uuid", "与前面的订单重复", "duplicates an earlier order")
+        seen.add(item["uuid"])
+        item["platform"] = c.known(o.get("platform"), ".platform", customers.PLATFORMS)
+        item["order_no"] = c.text(o.get("order_no"), ".order_no", orders.MAX_ORDER_NO, required=True)
+        amount = o.get("amount")
+        item["amount"] = None if amount is None else c.integer(amount, ".amount", 0, orders.MAX_AMOUNT_FEN)
+        item["ordered_at"] = c.time(o.get("ordered_at"), ".ordered_at")
+        item["deadline_at"] = c.time(o.get("deadline_at"), ".deadline_at")
+        if item["deadline_at"] <= item["ordered_at"]:
+            raise c.fail(".deadline_at", "关闭时间应在下单时间之后", "must be after ordered_at")
+        item["deadline_given"] = c.boolean(o.get("deadline_given", False), ".deadline_given")
+        item["status"] = c.known(o.get("status"), ".status", orders.STATUSES)
+        item["status_at"] = c.time(o.get("status_at"), ".status_at", optional=item["status"] == "unpaid")
+        if item["status"] == "unpaid":
+            item["status_at"] = None
+        item["item"] = c.text(o.get("item", ""), ".item", orders.MAX_ITEM) or ""
+        item["created_at"] = c.time(o.get("created_at"), ".created_at")
+        item["updated_at"] = c.time(o.get("updated_at"), ".updated_at")
+        out.append(item)
     return out
 
 

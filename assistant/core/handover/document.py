@@ -11,7 +11,7 @@ from typing import Any
 
 from ... import __version__
 from ...errors import KnownError
-from .. import aftersales, customers, kpi, reminders, shifts, zones
+from .. import aftersales, customers, kpi, orders, reminders, shifts, zones
 from ..cadence import ANGLE_NAMES
 from ..clock import from_db, to_db
 from ..fileio.progress import Progress, Steps
@@ -48,6 +48,8 @@ def build(store: Store, *, now: datetime | None = None, shift: shifts.Shift | No
         shift_doc = None
         agent = shifts.agent_name(store)
     ids = [r["id"] for r in store.query(_OPEN_BUYERS + " ORDER BY b.id")]
+    # the buyers of the orders the file carries (an order paid this shift: its buyer is no longer open)
+    ids = sorted(set(ids) | set(orders.handover_buyer_ids(store, since)))
     steps = _steps or Steps(len(ids) + 2, progress)
     k = kpi.compute(store, since, until, tz)
     steps.add()
@@ -79,6 +81,8 @@ def build(store: Store, *, now: datetime | None = None, shift: shifts.Shift | No
                 for e in entries],
         # After-sales: every open case travels with its step, history and follow-ups (core/aftersales.py).
         "cases": _case_docs(store, text, include_phones),
+        # Unpaid orders (core/orders.py): the open ones, and those paid or closed during the shift.
+        "orders": orders.handover_docs(store, since, {b["uuid"] for b in buyers}, full_numbers=include_phones),
         "aftersales_kpis": aftersales.kpis(store, since, until, compare=False).to_dict(),
     }
     doc["counts"] = _counts(doc)
@@ -119,6 +123,7 @@ def _counts(doc: dict) -> dict[str, int]:
         "chases": sum(len(b["chases"]) for b in buyers),
         "log": len(doc["log"]),
         "cases_open": len(doc.get("cases", [])),
+        "orders_unpaid": sum(1 for o in doc.get("orders", []) if o["status"] == "unpaid"),
     }
 
 
@@ -177,7 +182,8 @@ def _buyer_docs(store: Store, ids: list[int], include_phones: bool, text: Callab
         for bid, kind, cadence_id, step, due, planned, moved, created, promo_id, pname, pstart in _rows(
                 store, "SELECT r.buyer_id, r.kind, r.cadence_id, r.step, r.due_at, r.planned_at, r.moved_for, "
                 "r.created_at, r.promotion_id, p.name, p.start_at FROM reminders r LEFT JOIN promotions p "
-                f"ON p.id = r.promotion_id WHERE r.state = 'pending' AND r.kind != 'aftersales' AND r.buyer_id IN {sel} "
+                f"ON p.id = r.promotion_id WHERE r.state = 'pending' AND r.kind NOT IN ('aftersales', 'order') "
+                f"AND r.buyer_id IN {sel} "
                 "ORDER BY r.due_at, r.id",
                 ref):
             pending.setdefault(bid, []).append({

@@ -232,6 +232,19 @@ def render_html(doc: dict, cadence_names: dict[str, str] | None = None, sec: Sec
         out.append(_table("calls", "大促电话名单（最近一次通话）", [("活动", ""), ("买家", ""), ("结果", ""), ("时间", ""),
                                                         ("再打", "")], iter(call_rows), len(call_rows), ""))
 
+    # unpaid orders: the open ones for the next shift to chase, and those paid or closed in this one
+    order_rows = []
+    for o in doc.get("orders", []):
+        b = by_buyer.get(o["buyer"], {})
+        status = {"unpaid": "未付款", "paid": "本班已付款", "closed": "本班已关闭"}.get(o["status"], o["status"])
+        amount = f'{o["amount"] // 100}.{o["amount"] % 100:02d}' if o.get("amount") is not None else ""
+        order_rows.append(f'<tr><td>{_e(b.get("nickname", ""))}</td><td>{_e(o["order_no"])}</td>'
+                          f'<td class="num">{_e(amount)}</td><td class="time">{_e(t(o["deadline_at"]))}</td>'
+                          f'<td>{_e(status)}</td><td>{_e(o.get("item", ""))}</td></tr>')
+    if order_rows:
+        out.append(_table("orders", "未付款订单（催付）", [("买家", ""), ("订单号", ""), ("金额", "num"), ("关闭时间", ""),
+                                                      ("状态", ""), ("商品", "")], iter(order_rows), len(order_rows), ""))
+
     def log_row(e: dict) -> str:
         kind = shifts.ENTRY_KINDS.get(e["kind"], (e["kind"],))[0]
         return (f'<tr><td class="time">{_e(t(e["at"]))}</td><td>{_e(kind)}</td>'

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .. import customers, masking, reminders, shifts
+from .. import customers, masking, orders, reminders, shifts
 from ..aftersales import mask_order as _masked_order
 from ..clock import to_db
 from ..store import Store
@@ -58,6 +58,8 @@ class ImportPlan:
     marks_created: list[str] = field(default_factory=list)
     promotions_added: list[str] = field(default_factory=list)
     calls_added: int = 0  # calls of a promotion's phone list the file brought
+    orders_added: int = 0  # unpaid orders new here (their 催付 reminders are planned here)
+    orders_updated: int = 0  # orders the file has as paid or closed, or with the full number
     log_added: int = 0
     cases_added: int = 0  # open after-sales cases new here
     cases_updated: int = 0
@@ -98,7 +100,7 @@ class ImportPlan:
     def has_changes(self) -> bool:
         return bool(self.buyers_added or self.buyers_updated or self.marks_created or self.promotions_added
                     or self.log_added or self.cases_added or self.cases_updated or self.case_events_added
-                    or self.calls_added)
+                    or self.calls_added or self.orders_added or self.orders_updated)
 
     def counts(self) -> dict[str, int]:
         return {"buyers_added": self.buyers_added, "buyers_updated": self.buyers_updated,
@@ -107,7 +109,8 @@ class ImportPlan:
                 "reminders_cancelled": self.reminders_cancelled, "marks_created": len(self.marks_created),
                 "promotions_added": len(self.promotions_added), "log_added": self.log_added,
                 "cases_added": self.cases_added, "cases_updated": self.cases_updated,
-                "case_events_added": self.case_events_added, "calls_added": self.calls_added}
+                "case_events_added": self.case_events_added, "calls_added": self.calls_added,
+                "orders_added": self.orders_added, "orders_updated": self.orders_updated}
 
     def summary(self, lang: str = "zh") -> str:
         c = self.counts()
@@ -121,7 +124,8 @@ class ImportPlan:
                     f"({c['notes_merged']} notes merged), {c['buyers_unchanged']} unchanged; {c['chases_added']} chases, "
                     f"{c['reminders_added']} reminders added, {c['reminders_cancelled']} replaced; "
                     f"{c['marks_created']} marks, {c['promotions_added']} promotions, {c['log_added']} log entries."
-                    + cases)
+                    + cases + (f" Unpaid orders: {c['orders_added']} new, {c['orders_updated']} updated."
+                               if c["orders_added"] or c["orders_updated"] else ""))
         head = "已导入" if self.applied else "将导入"
         if not self.has_changes:
             return "没有需要导入的内容：文件中的信息本机都已经有了。"
@@ -129,7 +133,9 @@ class ImportPlan:
                 f"无变化 {c['buyers_unchanged']} 位；催单记录 {c['chases_added']} 条，提醒新增 {c['reminders_added']} 条、"
                 f"替换 {c['reminders_cancelled']} 条；新标记 {c['marks_created']} 个，活动 {c['promotions_added']} 个，"
                 f"交接日志 {c['log_added']} 条。" + (f"售后单：新增 {c['cases_added']} 单，更新 {c['cases_updated']} 单。"
-                                                   if c["cases_added"] or c["cases_updated"] else ""))
+                                                   if c["cases_added"] or c["cases_updated"] else "")
+                + (f"未付款订单：新增 {c['orders_added']} 单，更新 {c['orders_updated']} 单。"
+                   if c["orders_added"] or c["orders_updated"] else ""))
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "sha256": self.sha256, "source_agent": self.source_agent,
@@ -237,7 +243,20 @@ class _Merge:
         for k in self.doc.get("cases", []):
             self.case(k)
         self.calls()
+        self.orders()
         self.log_entries()
+
+    def orders(self) -> None:
+        """Unpaid orders (core/orders.py), each once by its uuid: a new unpaid one is chased here from
+        now on; one the file has as paid or closed ends its reminders here."""
+        for o in self.doc.get("orders", []):
+            if self.write:
+                buyer_id = self.case_buyer_id(o["buyer"])
+                change = orders.apply_handover(self.store, o, buyer_id, self.now) if buyer_id is not None else "unchanged"
+            else:
+                change = orders.handover_change(self.store, o)
+            self.plan.orders_added += change == "added"
+            self.plan.orders_updated += change == "updated"
 
     def calls(self) -> None:
         """The promotion phone list as the last shift worked it: each call once (by its uuid), so the next
@@ -285,7 +304,7 @@ class _Merge:
         for r in self.store.query(
                 "SELECT r.id, r.buyer_id, r.kind, r.cadence_id, r.step, r.due_at, p.name AS pname, p.start_at AS pstart "
                 "FROM reminders r LEFT JOIN promotions p ON p.id = r.promotion_id "
-                f"WHERE r.state = 'pending' AND r.kind != 'aftersales' AND r.buyer_id IN {sel}", ref):
+                f"WHERE r.state = 'pending' AND r.kind NOT IN ('aftersales', 'order') AND r.buyer_id IN {sel}", ref):
             self.local_pending.setdefault(r["buyer_id"], []).append(r)
 
     def local_buyer(self, b: dict) -> dict | None:

@@ -108,6 +108,14 @@ def render_xlsx(doc: dict, path: Path | str, cadence_names: dict[str, str] | Non
                  ([p["name"], by_buyer.get(c["buyer"], {}).get("nickname", ""),
                    reminders.CALL_OUTCOMES.get(c["outcome"], (c["outcome"],))[0], when(c["at"]),
                    when(c["retry_at"]) if c["outcome"] in ("no_answer", "rescheduled") else None] for p, c in calls))
+    if doc.get("orders"):  # unpaid orders: open, or paid/closed during the shift
+        xw.sheet("未付款订单", [("买家", "text"), ("订单号", "text"), ("金额", "text"), ("下单时间", "date"),
+                           ("关闭时间", "date"), ("状态", "text"), ("商品", "text")],
+                 ([by_buyer.get(o["buyer"], {}).get("nickname", ""), o["order_no"],
+                   f'{o["amount"] // 100}.{o["amount"] % 100:02d}' if o.get("amount") is not None else "",
+                   when(o["ordered_at"]), when(o["deadline_at"]),
+                   {"unpaid": "未付款", "paid": "本班已付款", "closed": "本班已关闭"}.get(o["status"], o["status"]),
+                   o.get("item", "")] for o in doc["orders"]))
     xw.sheet("工作日志", [("时间", "date"), ("类型", "text"), ("内容", "wrap"), ("客服", "text")],
              ([when(e["at"]), shifts.ENTRY_KINDS.get(e["kind"], (e["kind"],))[0], e["text"], e["agent"]]
               for e in sec.log))

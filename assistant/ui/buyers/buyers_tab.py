@@ -52,6 +52,7 @@ from ..team import holder as holding
 from ..team import queries as team_queries
 from ..widgets import i18n, icons, style
 from ..widgets.widgets import paint_row_background
+from .orders_box import OrdersBox
 
 translate = QCoreApplication.translate
 BUYER_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -322,6 +323,9 @@ class BuyersTab(QWidget):
         cases_row.addStretch(0)
         cases_row.addWidget(self.case_button, 0, Qt.AlignmentFlag.AlignTop)
         d.addLayout(cases_row)
+        # The buyer's unpaid orders (催付): add, paste the order text, paid / closed, import a file.
+        self.orders_box = OrdersBox(self.worker, self.clock, self.actions.messages)
+        d.addWidget(self.orders_box)
         # The buyer's mood in one click, and 邀评 (review invite) offered only when it fits.
         mood_row = QHBoxLayout()
         mood_row.setSpacing(3)
@@ -606,6 +610,7 @@ class BuyersTab(QWidget):
 
     def _show(self, buyer: customers.Buyer | None) -> None:
         self.buyer = buyer
+        self.orders_box.set_buyer(buyer)
         self.detail.setEnabled(buyer is not None)
         holding.set_tag(self.holder_tag, self.holder if buyer is not None else None)
         self.take_over_button.setVisible(buyer is not None and bool(self.holder))

@@ -152,7 +152,7 @@ class StarDialog(QDialog):
     def _load_choices(store: Any) -> tuple[list, list, list, list]:
         return (customers.list_marks(store), customers.shops(store),
                 [(c.id, c.zh, c.en) for c in reminders.cadences(store).values()
-                 if c.steps and c.id != reminders.PROMO_CADENCE], products.list_products(store))
+                 if c.steps and c.id != reminders.PROMO_CADENCE and not c.for_order], products.list_products(store))
 
     def _on_choices(self, choices: tuple[list, list, list, list]) -> None:
         marks, shops, cadences, items = choices

@@ -44,7 +44,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...core import cadence as cad
-from ...core import customers, products, reminders, templates
+from ...core import customers, orders, products, reminders, templates
 from ...core.clock import Clock, SystemClock
 from ...errors import KnownError
 from ...services.messages import MessageBridge
@@ -106,6 +106,29 @@ def clock_text(when: datetime, now: datetime) -> str:
     return mine.strftime("%m-%d %H:%M")
 
 
+def countdown_text(deadline: datetime, now: datetime) -> str:
+    return orders.countdown(deadline, now, "en" if i18n.is_english() else "zh")
+
+
+def urgent(deadline: datetime, now: datetime) -> bool:
+    """The last hour before the order closes (or past it): shown in red."""
+    return deadline - now <= timedelta(hours=1)
+
+
+def order_line(order: orders.Order, now: datetime) -> str:
+    amount = f"¥{order.amount_text}" if order.amount_text else "¥—"
+    return f"{order.order_masked}  ·  {amount}  ·  {countdown_text(order.deadline_at, now)}"
+
+
+def title_html(order_masked: str, amount: str | None, deadline: datetime, now: datetime) -> str:
+    """The order line of a 催付 reminder card: masked number, amount, countdown (red in the last hour)."""
+    colour = style.ERROR if urgent(deadline, now) else style.ACCENT
+    money = f" · ¥{html.escape(amount)}" if amount else ""
+    label = translate("Orders", "订单")  # outside the f-string: lupdate does not look inside them
+    return (f'{html.escape(label)} {html.escape(order_masked)}{money} · '
+            f'<span style="color:{colour}; font-weight:600;">{html.escape(countdown_text(deadline, now))}</span>')
+
+
 def platform_name(code: str | None) -> str:
     zh, en = customers.PLATFORMS.get(code or "", (code or "", code or ""))
     return i18n.pick(zh, en)
@@ -138,6 +161,7 @@ class PendingChase:
     asked_at: float = field(default_factory=time.monotonic)
     #: the {卖点} the pasted text carries: the card's, or what the agent typed in the fill-in form
     selling_point: str | None = None
+    order_id: int | None = None  # the 催付 of this unpaid order (core/orders.py records it)
 
 
 _chase_attributions = itertools.count(1)
@@ -187,14 +211,20 @@ class ChaseActions(QObject):
 
     # ------------------------------------------------------------ paste
 
-    def propose(self, buyer_id: int, done: Callable[[reminders.ChaseProposal], None], override: bool = False) -> None:
+    def propose(self, buyer_id: int, done: Callable[[reminders.ChaseProposal], None], override: bool = False,
+                order_id: int | None = None) -> None:
+        """The script to chase the buyer with; order_id: the 催付 of that unpaid order."""
         now = self.clock.now()
+        if order_id is not None:
+            self.worker.submit(lambda store: orders.propose(store, f"#{order_id}", now, override=override), done,
+                               self._error)
+            return
         self.worker.submit(lambda store: reminders.propose(store, buyer_id, now, override=override), done,
                            self._error)
 
     def paste(self, buyer_id: int, nickname: str, proposal: reminders.ChaseProposal,
               reminder_id: int | None = None, token: int | None = None,
-              values: dict[str, str] | None = None) -> None:
+              values: dict[str, str] | None = None, order_id: int | None = None) -> None:
         """Paste the proposed script (fill-in {客户} = the buyer's nickname, plus `values`: a
         reminder's own, such as {活动} of a promotion wave) and record the chase once
         the paste flow confirms this paste (attributed_paste_done with its attribution: a paste of the same reply
@@ -214,16 +244,16 @@ class ChaseActions(QObject):
                 log.info("chase paste refused for buyer %d: another agent follows them", buyer_id)
                 self.messages.post(blocked_text(holder), "", "warning")
                 return
-            self._paste(buyer_id, proposal, reminder_id, token, values)
+            self._paste(buyer_id, proposal, reminder_id, token, values, order_id)
 
         self.worker.submit(lambda store: team_queries.holder_of(store, buyer_id, now), checked, self._error)
 
     def _paste(self, buyer_id: int, proposal: reminders.ChaseProposal, reminder_id: int | None,
-               token: int | None, values: dict[str, str]) -> None:
+               token: int | None, values: dict[str, str], order_id: int | None = None) -> None:
         if self.paste_available:
             attribution = f"chase:{next(_chase_attributions)}"
             self.pending[attribution] = PendingChase(buyer_id, proposal.reply_id, reminder_id,
-                                                     selling_point=values.get("卖点"))
+                                                     selling_point=values.get("卖点"), order_id=order_id)
             while len(self.pending) > MAX_PENDING_CHASES:
                 self.pending.pop(next(iter(self.pending)))
             if token is None:
@@ -235,7 +265,7 @@ class ChaseActions(QObject):
         QGuiApplication.clipboard().setText(text)
         self.messages.post("催单话术已复制，请到聊天窗口按 Ctrl+V", "Chase script copied: press Ctrl+V in the chat window",
                           "success")
-        self.record(buyer_id, proposal.reply_id, reminder_id, values.get("卖点"))
+        self.record(buyer_id, proposal.reply_id, reminder_id, values.get("卖点"), order_id=order_id)
 
     def on_attributed_values(self, attribution: str, values: dict) -> None:
         """The agent filled in (or retyped) the chase script's fields: the {卖点} recorded as sent
@@ -253,10 +283,10 @@ class ChaseActions(QObject):
         if reply_id != p.reply_id:
             log.warning("chase paste %s came back for reply %d, not %d", attribution, reply_id, p.reply_id)
         log.info("chase paste %s done (%s): recording the chase", attribution, "pasted" if ok else "left on the clipboard")
-        self.record(p.buyer_id, p.reply_id, p.reminder_id, p.selling_point)
+        self.record(p.buyer_id, p.reply_id, p.reminder_id, p.selling_point, order_id=p.order_id)
 
     def record(self, buyer_id: int, reply_id: int | None, reminder_id: int | None = None,
-               selling_point: str | None = None) -> None:
+               selling_point: str | None = None, order_id: int | None = None) -> None:
         now = self.clock.now()
 
         def done(result: reminders.ChaseRecorded) -> None:
@@ -267,6 +297,10 @@ class ChaseActions(QObject):
                     if result.next_due else translate("Reminders", "节奏已完成，没有下一次提醒"))
             self.messages.post(translate("Reminders", "已记录催单。") + when, "", "success")
 
+        if order_id is not None:  # a 催付: the order's reminders due now end, its later steps stay
+            self.worker.submit(lambda store: orders.record_chase(store, f"#{order_id}", reply_id, now), done,
+                               self._error, write=True)
+            return
         self.worker.submit(lambda store: reminders.record_chase(store, buyer_id, reply_id, now,
                                                                 selling_point=selling_point), done, self._error,
                            write=True)
@@ -297,6 +331,20 @@ class ChaseActions(QObject):
             self.messages.post(texts.get(kind, kind), "", "success")
 
         self.worker.submit(lambda store: reminders.outcome(store, buyer_id, kind, now), done, self._error, write=True)
+
+    def order_status(self, order_id: int, status: str, reminder_id: int | None = None) -> None:
+        """An unpaid order was paid or closed: its 催付 stops (core/orders.py)."""
+        now = self.clock.now()
+        text = translate("Orders", "订单 {no} 已付款，催付已停止") if status == "paid" else \
+            translate("Orders", "订单 {no} 已关闭，催付已停止")
+
+        def done(order: orders.Order) -> None:
+            if reminder_id is not None:
+                self.handled.emit(reminder_id)
+            self.messages.post(text.replace("{no}", order.order_masked), "", "success")
+
+        self.worker.submit(lambda store: orders.set_status(store, f"#{order_id}", status, now), done, self._error,
+                           write=True)
 
     def complete(self, reminder_id: int) -> None:
         now = self.clock.now()
@@ -433,6 +481,8 @@ class ChaseActions(QObject):
         def pick(store: Any) -> tuple[reminders.DueReminder, reminders.ChaseProposal] | None:
             for item in reminders.due(store, now, limit=50):
                 # an after-sales follow-up is no chase: its card opens the case instead
+                if item.buyer_id is not None and item.kind == "order" and item.order_id is not None:
+                    return item, orders.propose(store, f"#{item.order_id}", now)
                 if item.buyer_id is not None and item.kind not in ("phone", "aftersales"):
                     return item, reminders.propose(store, item.buyer_id, now)
             return None
@@ -447,7 +497,8 @@ class ChaseActions(QObject):
                                   .replace("{nick}", item.nickname or ""), "", "warning")
                 return
             self.paste(item.buyer_id, item.nickname or "", proposal, item.id, token=token,
-                       values=item.fill_values(proposal.values))
+                       values=item.fill_values(proposal.values),
+                       order_id=item.order_id if item.kind == "order" else None)
 
         self.worker.submit(pick, done, self._error)
 
@@ -529,10 +580,10 @@ class ReminderCard(QFrame):
         self.snooze_button.setCheckable(True)
         self.snooze_button.toggled.connect(lambda on: self.snooze_row.setVisible(on))
         self.paid_button = self._button("check")
-        self.paid_button.clicked.connect(lambda: self.actions.outcome(self.item.buyer_id, "paid", self.item.id))
+        self.paid_button.clicked.connect(self.on_paid)
         self.lost_button = self._button(None)
         self.lost_button.setObjectName("Danger")
-        self.lost_button.clicked.connect(lambda: self.actions.outcome(self.item.buyer_id, "lost", self.item.id))
+        self.lost_button.clicked.connect(self.on_lost)
         self.open_button = self._button("users")
         self.open_button.clicked.connect(lambda: self.actions.open_buyer.emit(self.item.buyer_id))
         self.done_button = self._button("check", primary=True)
@@ -594,13 +645,35 @@ class ReminderCard(QFrame):
         if followup:
             self._load_case()
         elif item.buyer_id is not None and not phone:
-            actions.propose(item.buyer_id, self.set_proposal)
+            actions.propose(item.buyer_id, self.set_proposal, order_id=self.order_id)
             actions.holder_of(item.buyer_id, self.set_holder)
             actions.taken_over.connect(self._on_taken_over)
             # any write (a 交班 from the 交接 tab or `kefu team hand-over`, a sync that moved the buyer):
             # the holder now, not at the next recheck a minute later
             actions.worker.data_changed.connect(self._refresh_holder)
             self._recheck.start()
+
+    @property
+    def order_id(self) -> int | None:
+        """The unpaid order this card chases (a 催付 card), else None."""
+        return self.item.order_id if self.item.kind == "order" else None
+
+    def on_paid(self) -> None:
+        if self.order_id is not None:  # the order was paid: its 催付 stops, the buyer's outcome follows
+            self.actions.order_status(self.order_id, "paid", self.item.id)
+        else:
+            self.actions.outcome(self.item.buyer_id, "paid", self.item.id)
+
+    def on_lost(self) -> None:
+        if self.order_id is not None:  # the platform closed the order unpaid
+            self.actions.order_status(self.order_id, "closed", self.item.id)
+        else:
+            self.actions.outcome(self.item.buyer_id, "lost", self.item.id)
+
+    def values(self) -> dict[str, str]:
+        """The fill-in values of this card's script: the proposal's (read after the agent linked a
+        product; a 催付's also the order's {订单号} {金额} {截止时间}) over the reminder's own."""
+        return self.item.fill_values(self.proposal.values if self.proposal is not None else None)
 
     def _button(self, icon_name: str | None, primary: bool = False) -> QPushButton:
         b = QPushButton(objectName="Primary" if primary else "")
@@ -679,7 +752,7 @@ class ReminderCard(QFrame):
         log.info("paste chase clicked for reminder %d", self.item.id)
         if self.proposal is not None and self.item.buyer_id is not None:
             self.actions.paste(self.item.buyer_id, self.item.nickname or "", self.proposal, self.item.id,
-                               values=self.item.fill_values(self.proposal.values))
+                               values=self.values(), order_id=self.order_id)
 
     def on_link(self, href: str) -> None:
         """关联商品 on a generic script: the buyer in the 客户 tab, whose 商品 chip links one; the card
@@ -690,12 +763,12 @@ class ReminderCard(QFrame):
     def on_override(self) -> None:
         if self.item.buyer_id is not None:
             self._override = True
-            self.actions.propose(self.item.buyer_id, self.set_proposal, override=True)
+            self.actions.propose(self.item.buyer_id, self.set_proposal, override=True, order_id=self.order_id)
 
     def recheck(self) -> None:
         """The proposal and its warnings as they are now (the agent's override kept)."""
         if self.isVisible() and self.item.buyer_id is not None and self.item.kind != "aftersales":
-            self.actions.propose(self.item.buyer_id, self.set_proposal, override=self._override)
+            self.actions.propose(self.item.buyer_id, self.set_proposal, override=self._override, order_id=self.order_id)
             self.actions.holder_of(self.item.buyer_id, self.set_holder)
 
     def _retranslate(self) -> None:
@@ -720,6 +793,10 @@ class ReminderCard(QFrame):
             .replace("{n}", str(item.step + 1)).replace("{total}", str(item.steps_total or "?"))
         if item.kind == "chase":
             parts.append(html.escape(step))
+        elif item.kind == "order" and item.order_deadline is not None:
+            # the order on a line of its own: which one, how much, how long before it closes
+            parts.append("<br>" + title_html(item.order_masked or "", item.order_amount, item.order_deadline, now)
+                         + "<br>" + html.escape(step))
         elif item.kind == "wave":
             parts.append(html.escape(translate("Reminders", "大促催付：{name}").replace("{name}", item.promotion_name or "")))
         elif item.kind == "aftersales":
@@ -741,7 +818,10 @@ class ReminderCard(QFrame):
         self.override_button.setText(translate("Reminders", "仍要催单"))
         self.snooze_button.setText(translate("Reminders", "稍后"))
         self.paid_button.setText(translate("Reminders", "已付款"))
-        self.lost_button.setText(translate("Reminders", "流失"))
+        self.lost_button.setText(translate("Reminders", "已关闭") if item.kind == "order" else translate("Reminders", "流失"))
+        if item.kind == "order":
+            self.paid_button.setToolTip(translate("Reminders", "订单已付款：停止这个订单的催付"))
+            self.lost_button.setToolTip(translate("Reminders", "平台已关闭这个未付款订单：停止催付"))
         self.open_button.setToolTip(translate("Reminders", "打开：在“客户”页查看这位买家"))
         self.done_button.setText(translate("Reminders", "已处理"))
         self.calls_button.setText(translate("Reminders", "电话名单"))
@@ -774,7 +854,7 @@ class ReminderCard(QFrame):
             none_left = translate("Reminders", "没有可用的新话术（所有角度都用过了）")
             self.script.setText(f'<span style="color:{style.TEXT_3};">{html.escape(none_left)}</span>')
         else:
-            body = templates.render(p.reply_body, item.fill_values(p.values)).text
+            body = templates.render(p.reply_body, self.values()).text
             from ..widgets.widgets import body_html
 
             # 通用: nothing is known of this buyer's product, so the script is the generic one - adapt it

@@ -141,6 +141,8 @@ class RemindersTab(QWidget):
                 if r.kind == "aftersales":  # a case's follow-up, not a chase: said so, with the case's icon
                     kind = "  · " + i18n.pick(r.cadence_name, r.cadence_name_en or r.cadence_name)
                     icon = "lifebuoy"
+                elif r.kind == "order":  # 催付 of an unpaid order: which one (masked)
+                    kind = "  · " + translate("RemindersTab", "催付 {order}").replace("{order}", r.order_masked or "")
                 row = QListWidgetItem(icons.icon(icon, style.WARN if key == "now" else style.TEXT_3),
                                       f"{when}   {who}  {where}{kind}{marks}{tag}")
                 if holder:

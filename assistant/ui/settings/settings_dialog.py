@@ -61,7 +61,7 @@ PAGES = (  # (key, icon, label context/source)
 )
 PAGE_BY_NAME = {"ui.language": "general", "agent.name": "general"}
 PAGE_BY_PREFIX = {"ui": "window", "hotkeys": "hotkeys", "paste": "paste", "backup": "data", "agent": "general",
-                  "reminders": "reminders"}
+                  "reminders": "reminders", "orders": "reminders"}
 
 CHOICE_LABELS: dict[tuple[str, str], str] = {
     ("ui.language", "zh_CN"): QT_TRANSLATE_NOOP("Settings", "简体中文"),
