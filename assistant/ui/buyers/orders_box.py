@@ -219,12 +219,19 @@ class OrdersBox(QFrame):
             row.addWidget(b, 1)
         layout.addLayout(row)
         self.revealed: str | None = None
+        self._show_list(False)
         self._timer = QTimer(self, interval=REFRESH_MS)
         self._timer.timeout.connect(self._repaint)
         self._timer.start()
         worker.data_changed.connect(self.refresh)
         self._retranslate()
         self._enable()
+
+    def _show_list(self, shown: bool) -> None:
+        # no order: the title row only (a 768 px screen has no height to spare in the 客户 tab)
+        self.list.setVisible(shown)
+        for b in (self.paid_button, self.closed_button, self.reveal_button):
+            b.setVisible(shown)
 
     # ------------------------------------------------------------ data
 
@@ -262,6 +269,7 @@ class OrdersBox(QFrame):
         if not items:
             self.list.addItem(translate("Orders", "没有未付款订单"))
         self.list.blockSignals(False)
+        self._show_list(bool(items))
         self._repaint()
         self._enable()
         self.refreshed.emit()
