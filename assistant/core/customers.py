@@ -19,9 +19,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..errors import NotFoundError, ValidationError
-from . import checked, outbox, settings, zones
+from . import checked, outbox, zones
 from .clock import from_db, to_db
 from .store import Store
+from .teamstate import other_holder, team_role, team_shop_for  # noqa: F401 (re-exported)
 
 log = logging.getLogger(__name__)
 
@@ -603,29 +604,9 @@ def when(text: str | None) -> datetime | None:
 LEASE_GRACE = timedelta(hours=2)  # a lease outlives the last renewal (every sync round) by this much
 
 
-def team_role(store: Store) -> str:
-    """This agent's login role on the team server, or "" without one."""
-    return str(settings.get(store, "team.role") or "") if settings.get(store, "team.server") else ""
-
-
-def team_shop_for(store: Store, shop: str) -> str | None:
-    """The server shop a buyer of local shop name `shop` is shared in: the served shop of that name,
-    or for a buyer without a shop name the one shop served. None: not shared (this PC only)."""
-    rows = store.query("SELECT uuid, name FROM team_shops ORDER BY name")
-    for row in rows:
-        if row["name"] == shop:
-            return row["uuid"]
-    return rows[0]["uuid"] if not shop and len(rows) == 1 else None
-
-
 def held_by_other(store: Store, buyer: Buyer, now: datetime | None = None) -> tuple[str, str] | None:
     """(role, display name) of another agent whose lease on the buyer has not run out, else None."""
-    me = team_role(store)
-    if not me or not buyer.holder or buyer.holder == me or not buyer.held_until:
-        return None
-    if from_db(buyer.held_until) <= (now or store.clock.now()):
-        return None
-    return buyer.holder, buyer.holder_name or buyer.holder
+    return other_holder(store, buyer.holder, buyer.holder_name, buyer.held_until, now)
 
 
 def require_free(store: Store, buyer: Buyer, zh_action: str, en_action: str, now: datetime | None = None) -> None:

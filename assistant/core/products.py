@@ -27,12 +27,13 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ImportFileError, NotFoundError, ValidationError
-from . import checked, outbox, settings
-from .clock import from_db, to_db
+from . import checked, outbox
+from .clock import to_db
 from .fileio import atomic, table
 from .fileio.cells import csv_neutralise, neutralise
 from .fileio.xlsx import XlsxWriter
 from .store import Store
+from .teamstate import other_holder, team_kind, team_shop_for
 
 log = logging.getLogger(__name__)
 
@@ -441,40 +442,19 @@ def fill_values(store: Store, buyer_id: int, now: datetime | None = None) -> dic
 # selling point each chase sent travels with the chase (customers.apply_chase_row), so a second
 # agent's panel never proposes it to the same buyer again.
 
-def _team_role(store: Store) -> str:
-    """This agent's login role on the team server, or "" (as customers.team_role: this layer sits beside it)."""
-    return str(settings.get(store, "team.role") or "") if settings.get(store, "team.server") else ""
-
-
-def _team_kind(store: Store) -> str:
-    return str(settings.get(store, "team.kind") or "") if _team_role(store) else ""
-
-
-def _team_shop_for(store: Store, shop: str) -> str | None:
-    """The served shop of this name, or for a product without a shop name the one shop served
-    (as customers.team_shop_for)."""
-    rows = store.query("SELECT uuid, name FROM team_shops ORDER BY name")
-    for row in rows:
-        if row["name"] == shop:
-            return row["uuid"]
-    return rows[0]["uuid"] if not shop and len(rows) == 1 else None
-
-
 def _require_free(store: Store, buyer_id: int) -> None:
     """Another agent's unexpired lease on the buyer refuses the change (as customers.require_free)."""
     row = store.query("SELECT holder, holder_name, held_until FROM buyers WHERE id = ?", (buyer_id,))[0]
-    me = _team_role(store)
-    if (row["holder"] and row["holder"] != me and row["held_until"]
-            and from_db(row["held_until"]) > store.clock.now()):
-        name = row["holder_name"] or row["holder"]
-        raise ValidationError(f"{name} 跟进中：先“接手”才能修改关联商品",
-                              f"{name} is following this buyer: take over before you change their products",
+    other = other_holder(store, row["holder"], row["holder_name"], row["held_until"])
+    if other is not None:
+        raise ValidationError(f"{other[1]} 跟进中：先“接手”才能修改关联商品",
+                              f"{other[1]} is following this buyer: take over before you change their products",
                               field="holder")
 
 
 def may_edit(store: Store, product: Product) -> bool:
     """Whether this panel may change the product (a shop's product: a supervisor only)."""
-    return product.team_shop is None or _team_kind(store) == "supervisor"
+    return product.team_shop is None or team_kind(store) == "supervisor"
 
 
 def _require_supervisor(store: Store, product: Product) -> None:
@@ -499,12 +479,12 @@ def _queue_put(store: Store, product: Product, expected: int | None, deleted: bo
 def share(store: Store, product_id: int) -> bool:
     """A supervisor's product of a shop it serves joins that shop's list (same uuid), with the links
     of the shop's shared buyers to it. Inside the caller's write; False when it stays this PC's."""
-    if _team_kind(store) != "supervisor":
+    if team_kind(store) != "supervisor":
         return False
     product = get_product(store, product_id)
     if product.team_shop is not None:
         return False
-    shop = _team_shop_for(store, product.shop)
+    shop = team_shop_for(store, product.shop)
     if shop is None:
         return False
     store.conn.execute("UPDATE products SET team_shop = ?, shop_version = 1 WHERE id = ?", (shop, product.id))
@@ -519,7 +499,7 @@ def share(store: Store, product_id: int) -> bool:
 def share_all(store: Store) -> int:
     """Every product of a served shop a supervisor has not shared yet (made before joining the team,
     or before the shop was granted): every sync and `kefu team upload` call it. Returns how many."""
-    if _team_kind(store) != "supervisor":
+    if team_kind(store) != "supervisor":
         return 0
     with store.write():
         return sum(share(store, r["id"]) for r in store.query("SELECT id FROM products WHERE team_shop IS NULL"))
@@ -531,7 +511,7 @@ def _link_shared(store: Store, buyer_id: int, product: Product) -> bool:
     rows = store.query("SELECT team_shop FROM buyers WHERE id = ?", (buyer_id,))
     if not rows or rows[0]["team_shop"] is None or product.team_shop != rows[0]["team_shop"]:
         return False
-    if _team_kind(store) != "supervisor":
+    if team_kind(store) != "supervisor":
         _require_free(store, buyer_id)
     return True
 
