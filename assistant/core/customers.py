@@ -671,16 +671,19 @@ def queue_reminders(store: Store, buyer_id: int, ids: Sequence[int] | None = Non
     where = (f"r.id IN ({','.join('?' * len(ids))})" if ids is not None else "r.state = 'pending'")
     reminders = store.query(
         "SELECT r.uuid, r.kind, r.cadence_id, r.step, r.due_at, r.planned_at, r.state, r.outcome, "
-        "p.uuid AS promotion, p.team_shop AS promotion_shop FROM reminders r "
-        "LEFT JOIN promotions p ON p.id = r.promotion_id "
-        f"WHERE r.buyer_id = ? AND r.kind IN ('chase', 'wave') AND r.uuid IS NOT NULL AND {where} ORDER BY r.id",
+        "p.uuid AS promotion, p.team_shop AS promotion_shop, o.uuid AS order_uuid, o.team_shop AS order_shop "
+        "FROM reminders r LEFT JOIN promotions p ON p.id = r.promotion_id LEFT JOIN orders o ON o.id = r.order_id "
+        f"WHERE r.buyer_id = ? AND r.kind IN ('chase', 'wave', 'order') AND r.uuid IS NOT NULL AND {where} "
+        "ORDER BY r.id",
         (buyer_id, *(ids or ())))
     for r in reminders:
         outbox.add(store, "reminder.put", rows[0]["uuid"], {
             "id": r["uuid"], "kind": r["kind"], "cadence_id": r["cadence_id"], "step": r["step"],
             "due_at": r["due_at"], "planned_at": r["planned_at"], "state": r["state"], "outcome": r["outcome"],
             # only a shop's promotion is known to the server; this PC's own stays out of the row
-            "promotion": r["promotion"] if r["promotion_shop"] else None})
+            "promotion": r["promotion"] if r["promotion_shop"] else None,
+            # a 催付 reminder names its order (team schema step 9), once the order is shared
+            "order": r["order_uuid"] if r["order_shop"] else None})
     return len(reminders)
 
 

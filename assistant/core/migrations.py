@@ -844,3 +844,15 @@ def m0016_team_products_synonyms(db: Database) -> None:
         words TEXT NOT NULL
     )
     """)
+
+
+@migrations(name="0017_team_orders")
+def m0017_team_orders(db: Database) -> None:
+    """Unpaid orders kept by a team server (team schema step 9).
+    - orders.team_shop: the server shop an order of a shared buyer is synced in (NULL: this PC's own).
+    - an order pulled from the server, or imported from a handover, may hold only the masked number
+      (其余 '*'): two orders may be masked alike, so the number is unique only when it is full."""
+    db.execute("ALTER TABLE orders ADD COLUMN team_shop TEXT")
+    db.execute("DROP INDEX orders_number")
+    db.execute("CREATE UNIQUE INDEX orders_number ON orders (platform, order_no) WHERE instr(order_no, '*') = 0")
+    db.execute("CREATE INDEX orders_number_any ON orders (platform, order_no)")

@@ -34,7 +34,7 @@ from typing import Any
 
 from ..errors import ImportFileError, NotFoundError, ValidationError
 from . import cadence as cad
-from . import customers, masking, reminders, settings, zones
+from . import customers, masking, outbox, reminders, settings, zones
 from .clock import from_db, to_db
 from .fileio import atomic, table
 from .fileio.cells import csv_neutralise, neutralise
@@ -496,6 +496,7 @@ def add_order(store: Store, order_no: str, *, buyer_id: int | None = None, platf
                 _follow(store, buyer, now)
                 _plan(store, order_id, now)
             added = True
+        queue_order(store, order_id)
     log.info("order %s %s for buyer %s", order_id, "added" if added else "updated", buyer.id)
     return get_order(store, f"#{order_id}"), added
 
@@ -604,7 +605,11 @@ def set_status(store: Store, ref: int | str, status: str, now: datetime | None =
         order = get_order(store, ref)
         if order.status != "unpaid":
             raise _bad(f"这个订单已经是“{STATUSES[order.status][0]}”了", f"This order is already {order.status}", "status")
+        # team mode: the buyer's holder (or a supervisor) changes its orders; the server refuses others too
+        customers.require_free(store, customers.get_buyer(store, order.buyer_id),
+                               f"标记订单{STATUSES[state][0]}", f"mark the order {state}", now)
         _finish(store, order.id, state, now)
+        queue_order(store, order.id)
     log.info("order %s marked %s", order.id, state)
     return get_order(store, f"#{order.id}")
 
@@ -915,6 +920,7 @@ def apply_handover(store: Store, doc: dict, buyer_id: int, now: datetime) -> str
              doc["created_at"], doc["updated_at"]))
         if doc["status"] == "unpaid":
             _plan(store, int(cur.lastrowid), now)
+        queue_order(store, int(cur.lastrowid))  # team mode: the team hears of it too
         return change
     if change == "unchanged":
         return change
@@ -927,5 +933,101 @@ def apply_handover(store: Store, doc: dict, buyer_id: int, now: datetime) -> str
             _plan(store, local["id"], now)
         else:
             _close_reminders(store, local["id"], now, doc["status"])
+    queue_order(store, local["id"])
     log.info("order %s updated from a handover at %s", local["id"], stamp)
     return change
+
+
+# ---------------------------------------------------------------- team mode (team schema step 9)
+
+def _is_full(number: str) -> bool:
+    return "*" not in number
+
+
+def queue_order(store: Store, order_id: int) -> bool:
+    """Queue the order (and its 催付 reminders) for the team server, inside the caller's write, when its
+    buyer is shared. The server gets the masked number on the row every agent reads, and the full one
+    (when this PC has it) for the table only kefu_reveal_order_number reads. Returns whether queued."""
+    row = store.query("SELECT o.*, b.uuid AS buyer_uuid, b.team_shop AS buyer_shop FROM orders o "
+                      "JOIN buyers b ON b.id = o.buyer_id WHERE o.id = ?", (order_id,))
+    if not row or row[0]["buyer_shop"] is None or not customers.team_role(store):
+        return False
+    o = row[0]
+    if o["team_shop"] != o["buyer_shop"]:
+        store.conn.execute("UPDATE orders SET team_shop = ? WHERE id = ?", (o["buyer_shop"], order_id))
+    outbox.add(store, "order.put", o["uuid"], {
+        "buyer": o["buyer_uuid"], "number": o["order_no"] if _is_full(o["order_no"]) else None,
+        "order": {"platform": o["platform"], "masked": masking.mask_order(o["order_no"]), "amount": o["amount"],
+                  "ordered_at": o["ordered_at"], "deadline_at": o["deadline_at"],
+                  "deadline_given": bool(o["deadline_given"]), "status": o["status"], "item": o["item"],
+                  "source": o["source"]}})
+    ids = [r["id"] for r in store.query("SELECT id FROM reminders WHERE order_id = ?", (order_id,))]
+    customers.queue_reminders(store, o["buyer_id"], ids)
+    return True
+
+
+ORDER_FEED_COLUMNS = ("id, buyer, platform, order_masked, amount, ordered_at, deadline_at, deadline_given, status, "
+                      "status_at, item, source, updated_at")
+
+
+def apply_order_row(store: Store, row: dict, ctx: dict) -> str:
+    """An order of a shared buyer as the server has it (the pull, inside its write). New here: kept with
+    the masked number (the full one stays on the server: revealed on request, audited). Known here: its
+    amount and times follow the server; paid or closed there ends its 催付 here at once. A local change
+    still unsent wins until the push brings the server's answer."""
+    oid = str(row["id"])
+    buyer = store.query("SELECT id, team_shop FROM buyers WHERE uuid = ?", (str(row["buyer"]),))
+    if not buyer:
+        return "skipped"
+    if outbox.has_pending(store, oid):
+        return "skipped"
+    local = store.query("SELECT id, status, order_no FROM orders WHERE uuid = ?", (oid,))
+    stamp = to_db(store.clock.now())
+    status_at = to_db(row["status_at"]) if row["status_at"] is not None else None
+    common = (row["amount"], to_db(row["ordered_at"]), to_db(row["deadline_at"]), int(bool(row["deadline_given"])),
+              row["item"] or "")
+    if not local:
+        store.conn.execute(
+            "INSERT INTO orders (uuid, buyer_id, platform, order_no, amount, ordered_at, deadline_at, deadline_given, "
+            "item, status, status_at, source, created_at, updated_at, team_shop) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (oid, buyer[0]["id"], row["platform"], row["order_masked"], *common, row["status"], status_at,
+             row["source"] if row["source"] in SOURCES else "typed", stamp, to_db(row["updated_at"]),
+             buyer[0]["team_shop"]))
+        return "added"
+    old = local[0]
+    store.conn.execute("UPDATE orders SET amount = ?, ordered_at = ?, deadline_at = ?, deadline_given = ?, item = ?, "
+                       "team_shop = ? WHERE id = ?", (*common, buyer[0]["team_shop"], old["id"]))
+    if old["status"] == "unpaid" and row["status"] != "unpaid":
+        store.conn.execute("UPDATE orders SET status = ?, status_at = ?, updated_at = ? WHERE id = ?",
+                           (row["status"], status_at or stamp, stamp, old["id"]))
+        _close_reminders(store, old["id"], store.clock.now(), row["status"])
+    return "updated"
+
+
+def restore_refused(store: Store, target: str, server: dict | None) -> None:
+    """The server refused this PC's change of an order (inside the push's settle write): the local row
+    goes back to the server's (an order it never had stays this PC's own), so nothing stays
+    half-written here; the change itself is kept in the conflict record."""
+    local = store.query("SELECT id, status FROM orders WHERE uuid = ?", (target,))
+    if not local:
+        return
+    if server is None:
+        store.conn.execute("UPDATE orders SET team_shop = NULL WHERE id = ?", (local[0]["id"],))
+        return
+    if local[0]["status"] != "unpaid" and server["status"] == "unpaid":
+        # the paid/closed this PC recorded did not happen on the server: the order is open again here
+        store.conn.execute("UPDATE orders SET status = 'unpaid', status_at = NULL WHERE id = ?", (local[0]["id"],))
+        if not store.query("SELECT 1 FROM reminders WHERE order_id = ? AND state = 'pending'", (local[0]["id"],)):
+            _plan(store, local[0]["id"], store.clock.now())
+    apply_order_row(store, server, {})
+
+
+def reveal_order_text(store: Store, ref: int | str, reveal_remote: Any = None) -> str:
+    """The full order number: this PC's copy, or for a shared order whose full number only the team
+    server holds, reveal_remote(order uuid) (the sync client's audited reveal)."""
+    order = get_order(store, ref)
+    number = store.query("SELECT order_no FROM orders WHERE id = ?", (order.id,))[0]["order_no"]
+    if _is_full(number) or reveal_remote is None:
+        return number
+    return reveal_remote(order.uuid) or number

@@ -641,6 +641,10 @@ def apply_reminder_row(store: Store, row: dict, ctx: dict) -> str:
         found = store.query("SELECT id FROM promotions WHERE uuid = ?", (str(row["promotion"]),))
         promo = found[0]["id"] if found else None
     due, planned = to_db(row["due_at"]), to_db(row["planned_at"]) if row["planned_at"] is not None else None
+    order = None
+    if row.get("order") is not None:
+        found = store.query("SELECT id FROM orders WHERE uuid = ?", (str(row["order"]),))
+        order = found[0]["id"] if found else None
     if local:
         if row["state"] == "pending":
             # a new due time is a new reminder to show; the same one keeps whether it was shown
@@ -655,9 +659,9 @@ def apply_reminder_row(store: Store, row: dict, ctx: dict) -> str:
     if row["state"] != "pending":
         return "skipped"
     store.conn.execute(
-        "INSERT INTO reminders (uuid, buyer_id, promotion_id, kind, cadence_id, step, due_at, planned_at, moved_for, "
-        "state, created_at) VALUES (?,?,?,?,?,?,?,?, '', 'pending', ?)",
-        (rid, buyer[0]["id"], promo, row["kind"], row["cadence_id"], row["step"], due, planned,
+        "INSERT INTO reminders (uuid, buyer_id, promotion_id, order_id, kind, cadence_id, step, due_at, planned_at, "
+        "moved_for, state, created_at) VALUES (?,?,?,?,?,?,?,?,?, '', 'pending', ?)",
+        (rid, buyer[0]["id"], promo, order, row["kind"], row["cadence_id"], row["step"], due, planned,
          to_db(store.clock.now())))
     return "added"
 

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from ..core import aftersales, customers, outbox, products, reminders, replies, settings
+from ..core import aftersales, customers, orders, outbox, products, reminders, replies, settings
 from ..core.clock import from_db, to_db
 from ..core.store import Store
 
@@ -89,8 +89,10 @@ FEEDS: tuple[Feed, ...] = (
          customers.apply_collision_row),
     # after the buyers (a reminder's buyer is local by then) and promotions before their waves
     Feed("promotions", "promotions", "id, shop, name, start_at, deleted", "uuid", NIL, reminders.apply_promotion_row),
-    Feed("reminders", "reminders", "id, buyer, owner, kind, promotion, cadence_id, step, due_at, planned_at, state, "
-         "outcome", "uuid", NIL, reminders.apply_reminder_row),
+    # orders (step 9) before the reminders naming them
+    Feed("orders", "orders", orders.ORDER_FEED_COLUMNS, "uuid", NIL, orders.apply_order_row),
+    Feed("reminders", "reminders", 'id, buyer, owner, kind, promotion, cadence_id, step, due_at, planned_at, state, '
+         'outcome, "order"', "uuid", NIL, reminders.apply_reminder_row),
     Feed("promotion_calls", "promotion_calls", "id, promotion, buyer, outcome, at, retry_at, author", "uuid", NIL,
          reminders.apply_call_row),
     # after the buyers (a case's buyer is local by then); a case before its history lines
@@ -225,6 +227,11 @@ class SyncClient:
         return int(self.conn.execute(
             f"SELECT kefu_pick_up_pool(now() + interval '{LEASE_MINUTES} minutes')").fetchone()[0])
 
+    def reveal_order_number(self, order_uuid: str) -> str | None:
+        """The full number of a shared order, from the server (which records who asked, when, for which
+        order: never the number). None: the server only has the masked one."""
+        return self.conn.execute("SELECT kefu_reveal_order_number(%s)", [order_uuid]).fetchone()[0]
+
     # ------------------------------------------------------------ push
     def push(self) -> SyncResult:
         result = SyncResult()
@@ -288,7 +295,7 @@ class SyncClient:
                     # a shop promotion's wave names buyers by id: unsent ones learn the server's id too
                     store.conn.execute("UPDATE team_outbox SET body = replace(body, ?, ?) WHERE kind IN "
                                        "('promotion.add', 'aftersales.case', 'product.link', 'promotion.call', "
-                                       "'buyer.dnc')", (old, new))
+                                       "'buyer.dnc', 'order.put')", (old, new))
                     store.conn.execute("UPDATE team_outbox SET target = ? WHERE target = ?",
                                        (customers.dnc_target(new), customers.dnc_target(old)))
                 if not_mine:
@@ -545,9 +552,10 @@ def _apply_op(conn: Any, op: outbox.Op, target: str, remap: dict[str, str] | Non
         conn.execute("SELECT kefu_set_phone(%s, %s)", [target, body["phone"]])
     elif op.kind == "reminder.put":
         return str(conn.execute(
-            "SELECT kefu_put_reminder(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            "SELECT kefu_put_reminder(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             [body["id"], target, body["kind"], body["promotion"], body["cadence_id"], int(body["step"]),
-             from_db(body["due_at"]), from_db(body["planned_at"]), body["state"], body["outcome"]]).fetchone()[0])
+             from_db(body["due_at"]), from_db(body["planned_at"]), body["state"], body["outcome"],
+             body.get("order")]).fetchone()[0])
     elif op.kind == "promotion.add":
         # the whole wave as four arrays in one statement: one row trigger pass, one wake-up
         waves = body["waves"]
@@ -594,6 +602,12 @@ def _apply_op(conn: Any, op: outbox.Op, target: str, remap: dict[str, str] | Non
     elif op.kind == "buyer.dnc":
         remap = remap or {}
         conn.execute("SELECT kefu_set_do_not_call(%s, %s)", [remap.get(body["buyer"], body["buyer"]), bool(body["on"])])
+    elif op.kind == "order.put":
+        # the masked number on the row everyone reads, the full one for the reveal table (step 9)
+        remap = remap or {}
+        conn.execute("SELECT kefu_put_order(%s, %s, %s::jsonb, %s)",
+                     [target, remap.get(body["buyer"], body["buyer"]), json.dumps(body["order"], ensure_ascii=False),
+                      body["number"]])
     elif op.kind == "synonyms.add":
         # supervisors only (privileges and the row policy); a group's id is its key: sent again, nothing changes
         conn.execute("INSERT INTO shop_synonyms (id, shop, words) VALUES (%s, %s, %s::jsonb) ON CONFLICT (id) DO NOTHING",
@@ -607,7 +621,7 @@ def _apply_op(conn: Any, op: outbox.Op, target: str, remap: dict[str, str] | Non
 
 # ---------------------------------------------------------------- step 8: products, calls, 勿扰, synonyms
 STEP8_KINDS = frozenset({"product.put", "product.link", "promotion.call", "buyer.dnc", "synonyms.add",
-                         "synonyms.remove"})
+                         "synonyms.remove", "order.put"})
 
 _STEP8_REFUSED = {
     STALE: ("商品资料已被他人修改，或店铺已有同名商品：你的修改没有生效（已保留在冲突记录里）",
@@ -630,6 +644,8 @@ def _title(op: outbox.Op) -> str:
         return f"商品：{body['product']['name']}"
     if op.kind.startswith("synonyms."):
         return f"同义词：{' / '.join(body.get('words') or [])}"
+    if op.kind == "order.put":
+        return f"订单：{op.body['order']['masked']}"
     return {"product.link": "关联商品", "promotion.call": "大促电话", "buyer.dnc": "勿扰"}[op.kind]
 
 
@@ -650,6 +666,8 @@ def _step8_row(conn: Any, op: outbox.Op, remap: dict[str, str]) -> dict | None:
         if op.kind.startswith("synonyms."):
             return cur.execute("SELECT id, shop, words, deleted FROM shop_synonyms WHERE id = %s",
                                [op.target]).fetchone()
+        if op.kind == "order.put":
+            return cur.execute(f"SELECT {orders.ORDER_FEED_COLUMNS} FROM orders WHERE id = %s", [op.target]).fetchone()
     return None
 
 
@@ -674,6 +692,8 @@ def _settle_step8(store: Store, target: str, kind: str, first: outbox.Op, mine: 
     elif first.kind == "buyer.dnc":
         flag = 1 if server and server["do_not_call"] else 0
         store.conn.execute("UPDATE buyers SET do_not_call = ? WHERE uuid = ?", (flag, body["buyer"]))
+    elif first.kind == "order.put":
+        orders.restore_refused(store, target, server)
     elif first.kind == "synonyms.add":
         store.conn.execute("DELETE FROM team_synonyms WHERE uuid = ?", (target,))
     elif first.kind == "synonyms.remove" and server is not None:
