@@ -549,7 +549,11 @@ def adopt_held(store: Store, now: datetime | None = None) -> int:
         rows = store.query(
             "SELECT b.id FROM buyers b WHERE b.holder = ? AND b.held_until > ? AND b.starred = 1 "
             "AND b.state = 'following' AND b.cadence_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM reminders r "
-            "WHERE r.buyer_id = b.id AND r.kind = 'chase' AND r.state = 'pending')", (me, to_db(now)))
+            "WHERE r.buyer_id = b.id AND r.kind = 'chase' AND r.state = 'pending') "
+            # a buyer with an unpaid order is chased by its 催付 (the reminders that came with it), never
+            # by the pre-order 咨询未付款 chase again
+            "AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.buyer_id = b.id AND o.status = 'unpaid')",
+            (me, to_db(now)))
         for row in rows:
             buyer = customers.get_buyer(store, row["id"])
             sent = store.query("SELECT count(*) AS n, max(sent_at) AS last FROM chases WHERE buyer_id = ? "
@@ -849,6 +853,8 @@ def outcome(store: Store, buyer_id: int, what: str, now: datetime | None = None,
             followed = buyer.starred and buyer.state == "following" and buyer.cadence_id
             if followed and config["reminders.on_reply"] == "restart":
                 _start_cadence(store, buyer.id, buyer.cadence_id, now, config)  # type: ignore[arg-type]
+        if kind in ("paid", "lost", "pause", "resume"):
+            customers.queue_fields(store, buyer.id)  # team mode: the buyer's new state reaches the server
     log.info("buyer %s outcome %s", buyer_id, kind)
     return customers.get_buyer(store, buyer_id)
 

@@ -217,6 +217,7 @@ class SyncClient:
                     db.conn.executemany("INSERT INTO team_shops (uuid, name) VALUES (?, ?)", shops)
                 customers.share_followed(store)  # starred before joining, or before a shop was granted
                 products.share_all(store)  # a supervisor's products of the shops served join their lists
+                orders.share_all(store)  # orders of buyers shared since (before joining, from a handover)
 
         self.run_write(store_identity)
         return kind, shops
