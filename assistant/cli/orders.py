@@ -46,11 +46,28 @@ def _status_text(order, now) -> str:
     return f"{zh} {en}"
 
 
+def _reveal(store, order_id: int) -> str:
+    """The full number: this PC's copy, or for a team order only the server holds in full, the server's
+    audited reveal (kefu_reveal_order_number records who asked, never the number)."""
+    from ..core import orders, settings
+
+    def remote(order_uuid: str) -> str | None:
+        from ..team import connection
+
+        client = connection.open_client(store)
+        try:
+            return client.reveal_order_number(order_uuid)
+        finally:
+            client.close()
+
+    return orders.reveal_order_text(store, order_id, remote if settings.get(store, "team.server") else None)
+
+
 def _print(store, order, now, reveal: bool = False) -> None:
     from ..core import orders
 
     tz = _tz(store)
-    number = orders.reveal_order(store, order.id) if reveal else order.order_masked
+    number = _reveal(store, order.id) if reveal else order.order_masked
     _out(f"订单 Order #{order.id}: {number}    {_status_text(order, now)}")
     _out(f"买家 Buyer: {order.nickname} ({order.platform}{(' / ' + order.shop) if order.shop else ''})")
     _out(f"金额 Amount: {order.amount_text or '-'}    商品 Item: {order.item or '-'}")
@@ -134,7 +151,7 @@ def cmd_show(ctx) -> int:
     if a.json:
         data = order.to_dict()
         if a.reveal:
-            data["order_no"] = orders.reveal_order(ctx.store, order.id)
+            data["order_no"] = _reveal(ctx.store, order.id)
         if proposal is not None:
             data["proposal"] = proposal.to_dict()
         _json(data)

@@ -2997,6 +2997,10 @@
         <source>连不上团队服务器。你的更改保存在本机，服务器恢复后自动发送。</source>
         <translation>The team server cannot be reached. Your changes are kept on this PC and sent when the server is back.</translation>
     </message>
+    <message>
+        <source>{name} 跟进中：先“接手”才能添加订单或标记付款、关闭</source>
+        <translation>Followed by {name}: take over before you add orders or mark them paid or closed</translation>
+    </message>
 </context>
 <context>
     <name>Transfer</name>
@@ -3573,6 +3577,14 @@
     <message>
         <source>商品资料</source>
         <translation>Products</translation>
+    </message>
+    <message>
+        <source>店铺的商品资料只有主管可以修改</source>
+        <translation>Only a supervisor changes the shop's product list</translation>
+    </message>
+    <message>
+        <source>店铺商品（只读）</source>
+        <translation>Shop product (read-only)</translation>
     </message>
 </context>
 <context>

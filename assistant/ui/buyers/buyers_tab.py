@@ -610,7 +610,7 @@ class BuyersTab(QWidget):
 
     def _show(self, buyer: customers.Buyer | None) -> None:
         self.buyer = buyer
-        self.orders_box.set_buyer(buyer)
+        self.orders_box.set_buyer(buyer, self.holder)
         self.detail.setEnabled(buyer is not None)
         holding.set_tag(self.holder_tag, self.holder if buyer is not None else None)
         self.take_over_button.setVisible(buyer is not None and bool(self.holder))

@@ -35,6 +35,7 @@ from ...errors import KnownError
 from ...services.messages import MessageBridge
 from ...services.worker import StoreWorker
 from ..reminders.reminders import countdown_text, order_line, urgent
+from ..team import holder as holding
 from ..widgets import i18n, icons, style
 
 translate = QCoreApplication.translate
@@ -178,6 +179,7 @@ class OrdersBox(QFrame):
         self.setObjectName("OrdersBox")
         self.worker, self.clock, self.messages = worker, clock, messages
         self.buyer: customers.Buyer | None = None
+        self.holder: str | None = None  # team mode: the colleague following self.buyer
         self.items: list[orders.Order] = []
         self.dialog: QDialog | None = None  # the last one opened (tests drive it)
         layout = QVBoxLayout(self)
@@ -235,12 +237,17 @@ class OrdersBox(QFrame):
 
     # ------------------------------------------------------------ data
 
-    def set_buyer(self, buyer: customers.Buyer | None) -> None:
+    def set_buyer(self, buyer: customers.Buyer | None, holder: str | None = None) -> None:
+        """holder: team mode, the colleague following this buyer (their display name): its orders are
+        theirs to add and mark (the server refuses others too), so those buttons wait for a take-over."""
         if buyer is None or self.buyer is None or buyer.id != self.buyer.id:
             self.revealed = None
         self.buyer = buyer
-        self.add_button.setEnabled(buyer is not None)
-        self.paste_button.setEnabled(buyer is not None)
+        self.holder = holder if buyer is not None else None
+        for b in (self.add_button, self.paste_button):
+            b.setEnabled(buyer is not None and not self.holder)
+        self._tooltips()
+        self._enable()
         self.refresh()
 
     def refresh(self) -> None:
@@ -295,7 +302,7 @@ class OrdersBox(QFrame):
     def _enable(self) -> None:
         chosen = self.current() is not None
         for b in (self.paid_button, self.closed_button, self.reveal_button):
-            b.setEnabled(chosen)
+            b.setEnabled(chosen and (b is self.reveal_button or not self.holder))
 
     # ------------------------------------------------------------ actions
 
@@ -372,12 +379,18 @@ class OrdersBox(QFrame):
 
     # ------------------------------------------------------------ language
 
+    def _tooltips(self) -> None:
+        blocked = holding.orders_blocked_text(self.holder) if self.holder else ""
+        self.add_button.setToolTip(blocked or translate("Orders", "手动添加一个未付款订单"))
+        self.paste_button.setToolTip(blocked or translate("Orders", "粘贴聊天窗口里的订单文字，自动读出订单号、金额和剩余时间"))
+        self.paid_button.setToolTip(blocked)
+        self.closed_button.setToolTip(blocked)
+
     def _retranslate(self) -> None:
         self.title.setText(translate("Orders", "未付款订单"))
         self.add_button.setText(translate("Orders", "添加"))
-        self.add_button.setToolTip(translate("Orders", "手动添加一个未付款订单"))
         self.paste_button.setText(translate("Orders", "粘贴订单"))
-        self.paste_button.setToolTip(translate("Orders", "粘贴聊天窗口里的订单文字，自动读出订单号、金额和剩余时间"))
+        self._tooltips()
         self.more_button.setToolTip(translate("Orders", "导入订单表格"))
         self.import_action.setText(translate("Orders", "导入平台导出的订单（CSV/XLSX）…"))
         self.template_action.setText(translate("Orders", "导出订单导入模板…"))

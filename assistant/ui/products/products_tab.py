@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core import products
+from ...core import products, teamstate
 from ...errors import KnownError
 from ...services.messages import MessageBridge
 from ...services.worker import StoreWorker
@@ -86,6 +86,7 @@ class ProductsTab(QWidget):
         self.choose_file = choose_file or ask_file
         self.items: list[products.Product] = []
         self.current: products.Product | None = None  # None: a new product is being typed
+        self.supervisor = False  # team mode: a supervisor changes the shop's products (refreshed with the list)
         self._select_after: int | None = None
         self._build()
         self._refresh_timer = QTimer(self, singleShot=True, interval=150)
@@ -192,10 +193,13 @@ class ProductsTab(QWidget):
 
     def refresh(self) -> None:
         text = self.search.text().strip() or None
-        self.worker.submit(lambda store: products.list_products(store, query=text), self._on_products,
-                           key=f"products.list-{id(self)}")
+        def run(store: Any) -> tuple[list[products.Product], bool]:
+            return products.list_products(store, query=text), teamstate.team_kind(store) == "supervisor"
 
-    def _on_products(self, items: list[products.Product]) -> None:
+        self.worker.submit(run, lambda got: self._on_products(*got), key=f"products.list-{id(self)}")
+
+    def _on_products(self, items: list[products.Product], supervisor: bool = False) -> None:
+        self.supervisor = supervisor
         self.items = items
         keep = self._select_after if self._select_after is not None else (self.current.id if self.current else None)
         self._select_after = None
@@ -302,9 +306,20 @@ class ProductsTab(QWidget):
         self.error.setText(i18n.pick(exc.zh, exc.en))
         self.error.show()
 
+    def editable(self) -> bool:
+        """A shop's product (team mode) is the supervisors' to change: an agent's panel shows it read-only."""
+        return self.current is None or self.current.team_shop is None or self.supervisor
+
     def _update_title(self) -> None:
+        editable = self.editable()
+        for widget in self.inputs.values():
+            widget.setReadOnly(not editable)
+        for b in (self.save_button, self.delete_button):
+            b.setEnabled(editable)
+            b.setToolTip("" if editable else translate("Products", "店铺的商品资料只有主管可以修改"))
         self.editor_title.setText(translate("Products", "新商品") if self.current is None
-                                  else translate("Products", "编辑商品"))
+                                  else translate("Products", "编辑商品") if editable
+                                  else translate("Products", "店铺商品（只读）"))
         self.delete_button.setText(translate("Products", "清空") if self.current is None
                                    else translate("Products", "删除"))
 

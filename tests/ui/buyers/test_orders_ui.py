@@ -12,7 +12,7 @@ import pytest
 from PySide6.QtGui import QGuiApplication
 
 from assistant.core import orders, reminders, settings
-from assistant.core.clock import FakeClock
+from assistant.core.clock import FakeClock, to_db
 from assistant.core.store import open_store
 from assistant.ui.buyers.buyers_tab import BuyersTab
 from assistant.ui.reminders.reminders import ChaseActions, ReminderCard
@@ -147,3 +147,34 @@ def test_the_reminder_card_of_an_order(qtbot, cworker, actions, cstore, clock, t
     card.on_paid()
     qtbot.waitUntil(lambda: orders.get_order(cstore, order.id).status == "paid", timeout=5000)
     assert reminders.next_due(cstore) is None
+
+
+def test_a_colleagues_buyer_has_its_order_buttons_disabled(qtbot, db_path, clock):
+    """Team mode: 王五 follows 小鹿, so adding or marking 小鹿's orders waits for a take-over (the tooltip
+    says who); the full number can still be asked for."""
+    from assistant.services.worker import StoreWorker
+
+    s = open_store(db_path, clock)
+    settings.set(s, "reminders.agent_tz", "Asia/Shanghai")
+    buyer = reminders.star(s, platform="taobao", shop="旗舰店", nickname="小鹿", marks=["意向明显"])
+    orders.add_order(s, NUMBER, buyer_id=buyer.id, amount="128")
+    settings.set(s, "team.server", "postgresql://kefu.example/kefu")
+    settings.set(s, "team.role", "kefu_t1_li")
+    with s.write() as db:
+        db.execute("UPDATE buyers SET holder = 'kefu_t1_wang', holder_name = '王五', held_until = ?",
+                   (to_db(clock.now() + timedelta(minutes=30)),))
+    s.close()
+    w = StoreWorker(db_path, clock=clock)
+    w.start()
+    try:
+        t = BuyersTab(w, ChaseActions(w, clock), clock)
+        qtbot.addWidget(t)
+        t.show()
+        box = t.orders_box
+        qtbot.waitUntil(lambda: t.buyer is not None and len(box.items) == 1 and box.holder == "王五", timeout=5000)
+        assert box.current() is not None
+        for b in (box.add_button, box.paste_button, box.paid_button, box.closed_button):
+            assert not b.isEnabled() and "王五 跟进中" in b.toolTip()
+        assert box.reveal_button.isEnabled()
+    finally:
+        w.stop()

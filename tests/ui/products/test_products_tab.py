@@ -210,3 +210,29 @@ def test_the_products_window_opens_from_the_buyers_tab_once(qtbot, buyers_tab):
     qtbot.waitUntil(lambda: buyers_tab.product_menu is not None, timeout=5000)
     assert [a.text() for a in buyers_tab.product_menu.actions() if a.text()][-1] == "管理商品资料…"
     dialog.close()
+
+
+def test_a_shops_product_is_read_only_for_an_agent_in_team_mode(qtbot, tab, store):
+    from assistant.core import settings
+
+    shop_product = products.add_product(store, "不锈钢保温杯", selling_points=["杯盖防漏"])
+    products.add_product(store, "羊毛围巾")
+    with store.write() as db:  # as a pull of the shop's list lands it
+        db.execute("UPDATE products SET team_shop = 's1', shop_version = 1 WHERE id = ?", (shop_product.id,))
+    settings.set(store, "team.server", "postgresql://kefu.example/kefu")
+    settings.set(store, "team.role", "kefu_t1_li")
+    settings.set(store, "team.kind", "agent")
+    tab.refresh()
+    qtbot.waitUntil(lambda: tab.list.count() == 2, timeout=5000)
+    names = [tab.list.item(i).text().split("\n")[0] for i in range(2)]
+    tab.list.setCurrentRow(names.index("不锈钢保温杯"))
+    assert tab.editor_title.text() == "店铺商品（只读）"
+    assert tab.inputs["name"].isReadOnly() and not tab.save_button.isEnabled() and not tab.delete_button.isEnabled()
+    assert "主管" in tab.save_button.toolTip()
+    tab.list.setCurrentRow(names.index("羊毛围巾"))  # this PC's own product stays editable
+    assert not tab.inputs["name"].isReadOnly() and tab.save_button.isEnabled()
+    settings.set(store, "team.kind", "supervisor")
+    tab.refresh()
+    qtbot.waitUntil(lambda: tab.supervisor, timeout=5000)
+    tab.list.setCurrentRow(names.index("不锈钢保温杯"))
+    assert tab.editor_title.text() == "编辑商品" and tab.save_button.isEnabled()
