@@ -58,6 +58,12 @@ promotion calls and 勿扰 change only through `kefu_link_product`, `kefu_record
 `kefu_set_do_not_call`, which follow the buyer's holder like a case (KF423 for anyone else but a
 supervisor of the shop). Chases carry the selling point they sent.
 
+Orders (step 9): unpaid orders of shared buyers, written only through `kefu_put_order` (the holder
+rule of step 8, KF423). The shared row holds the masked number; the full one sits in `order_numbers`,
+granted to nobody and read only by `kefu_reveal_order_number` (SECURITY DEFINER), which writes an
+`order_reveals` audit row (who, when, which order; never the number). Paid or closed ends the order's
+pending 催付 reminders (reminders kind 'order', naming their order) whoever owns them.
+
 Passwords: `create_agent` sends only the SCRAM verifier computed by libpq on the client, never the
 password, so it cannot appear in a server log.
 """
