@@ -447,6 +447,7 @@ def add_order(store: Store, order_no: str, *, buyer_id: int | None = None, platf
             raise ValueError("aware datetimes only")
     with store.write() as db:
         buyer = _buyer(store, buyer_id, platform, nickname, shop)
+        _fill_masked(store, buyer.platform, number)
         existing = store.query("SELECT id, buyer_id, ordered_at, deadline_at, deadline_given, status FROM orders "
                                "WHERE platform = ? AND order_no = ?", (buyer.platform, number))
         if existing and not update:
@@ -943,6 +944,18 @@ def apply_handover(store: Store, doc: dict, buyer_id: int, now: datetime) -> str
 
 def _is_full(number: str) -> bool:
     return "*" not in number
+
+
+def _fill_masked(store: Store, platform: str, number: str) -> None:
+    """A full number typed, pasted or imported for an order this PC holds only masked (pulled from the
+    team server, or from a handover file): that order gets the number, rather than a twin being added."""
+    if not _is_full(number) or len(number) <= 4:
+        return
+    rows = [r for r in store.query("SELECT id, order_no FROM orders WHERE platform = ? AND substr(order_no, -4) = ? "
+                                   "AND instr(order_no, '*') > 0", (platform, number[-4:]))
+            if r["order_no"] == masking.mask_order(number)]
+    if len(rows) == 1:
+        store.conn.execute("UPDATE orders SET order_no = ? WHERE id = ?", (number, rows[0]["id"]))
 
 
 def queue_order(store: Store, order_id: int) -> bool:

@@ -162,3 +162,4 @@ def forget_all(store: Store) -> None:
         # this PC's own and the shipped ones)
         db.conn.execute("UPDATE products SET team_shop = NULL, shop_version = NULL WHERE team_shop IS NOT NULL")
         db.conn.execute("DELETE FROM team_synonyms")
+        db.conn.execute("UPDATE orders SET team_shop = NULL WHERE team_shop IS NOT NULL")  # this PC's own orders

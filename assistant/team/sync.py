@@ -775,6 +775,9 @@ def _forget_other_shops(store: Store, shops: list[str]) -> None:
         products.forget_shops(store, shops)  # the product lists and synonyms of shops no longer served go
         db.conn.execute(f"DELETE FROM team_synonyms WHERE 1 = 1 {keep.replace('shop NOT IN', 'team_shop NOT IN')}",
                         tuple(shops))
+        # and their orders (this PC's own from now on, like the buyers)
+        db.conn.execute(f"UPDATE orders SET team_shop = NULL WHERE team_shop IS NOT NULL "
+                        f"{keep.replace('shop NOT IN', 'team_shop NOT IN')}", tuple(shops))
         # so do their after-sales cases (this PC's own from now on, like the buyers)
         db.conn.execute(f"UPDATE aftersales_cases SET team_shop = NULL WHERE team_shop IS NOT NULL "
                         f"{keep.replace('shop NOT IN', 'team_shop NOT IN')}", tuple(shops))

@@ -187,3 +187,18 @@ def test_an_outcome_recorded_in_team_mode_reaches_the_server(tmp_path, team):
     li.sync()
     assert customers.find_buyer(li.store, "小鹿", "taobao").state == "lost"
     assert settings.get(li.store, "team.kind") == "agent"
+
+
+def test_the_full_number_pasted_on_a_panel_with_the_masked_order_fills_it(tmp_path, team):
+    wang, li = panel(tmp_path, team, "wang"), panel(tmp_path, team, "li")
+    add(wang)
+    wang.sync()
+    li.sync()
+    with team.admin() as admin:  # 王五's lease ran out: 李四 may work the buyer
+        admin.execute("UPDATE buyers SET holder = NULL, held_until = NULL")
+    li.sync()
+    order, added, _ = orders.paste_order(li.store, f"订单号：{NUMBER} 实付款：¥128.00",
+                                         buyer_id=customers.find_buyer(li.store, "小鹿", "taobao").id)
+    assert not added and li.store.query("SELECT order_no FROM orders") == [{"order_no": NUMBER}]
+    assert li.sync().conflicts == 0
+    assert len(server_orders(team)) == 1
