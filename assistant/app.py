@@ -370,6 +370,8 @@ def wire_reminders(qapp, panel, tray, worker, flow, config, clock=None, watch=No
     actions = ChaseActions(worker, clock, parent=qapp, messages=messages)
     panel.listen(actions.messages)
     buyers_tab = BuyersTab(worker, actions, clock)
+    # a shared order's full number is revealed by the team server (audited), through the live sync
+    buyers_tab.orders_box.team_sync = lambda: getattr(panel, "team_sync", None)
     reminders_tab = RemindersTab(worker, actions, clock)
     panel.add_tab(*BuyersTab.TAB, buyers_tab)
     panel.add_tab(*RemindersTab.TAB, reminders_tab)

@@ -3913,5 +3913,17 @@ starts {start} · phone list {phone} · wave {pending}/{total} buyers</translati
         <source>金额</source>
         <translation>Amount</translation>
     </message>
+    <message>
+        <source>本机只有打码的订单号，完整订单号在团队服务器上（未连接）</source>
+        <translation>This PC has only the masked order number; the full one is on the team server (not connected)</translation>
+    </message>
+    <message>
+        <source>团队服务器上也没有完整订单号</source>
+        <translation>The team server has no full number for this order either</translation>
+    </message>
+    <message>
+        <source>团队服务器拒绝了显示完整订单号（{state}）</source>
+        <translation>The team server refused to show the full order number ({state})</translation>
+    </message>
 </context>
 </TS>

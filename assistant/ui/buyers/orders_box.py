@@ -180,6 +180,8 @@ class OrdersBox(QFrame):
         self.worker, self.clock, self.messages = worker, clock, messages
         self.buyer: customers.Buyer | None = None
         self.holder: str | None = None  # team mode: the colleague following self.buyer
+        # team mode: () -> the live TeamSync (services/teamsync.py) or None; set by app.py
+        self.team_sync: Any = None
         self.items: list[orders.Order] = []
         self.dialog: QDialog | None = None  # the last one opened (tests drive it)
         layout = QVBoxLayout(self)
@@ -336,9 +338,22 @@ class OrdersBox(QFrame):
         order = self.current()
         if order is None:
             return
-        oid = order.id
+        oid, ouuid = order.id, order.uuid
 
         def got(number: str) -> None:
+            if "*" in number:  # team mode: only the server holds the full number (an audited reveal there)
+                sync = self.team_sync() if self.team_sync is not None else None
+                if sync is None:
+                    self.messages.post(translate("Orders", "本机只有打码的订单号，完整订单号在团队服务器上（未连接）"), "",
+                                       "warning")
+                    return
+                sync.call(lambda conn: conn.execute("SELECT kefu_reveal_order_number(%s)", [ouuid]).fetchone()[0],
+                          lambda full: shown(full) if full else self.messages.post(
+                              translate("Orders", "团队服务器上也没有完整订单号"), "", "warning"), self._server_error)
+                return
+            shown(number)
+
+        def shown(number: str) -> None:
             self.revealed = number
             self.reveal_button.setText(number)
             self.reveal_button.setToolTip(translate("Orders", "完整订单号（点击复制）"))
@@ -376,6 +391,15 @@ class OrdersBox(QFrame):
 
     def _error(self, exc: KnownError) -> None:
         self.messages.post(exc.zh, exc.en, "warning")
+
+    def _server_error(self, exc: BaseException) -> None:
+        """The team server's answer to a reveal: a TeamError's line, or its SQLSTATE only (never a number)."""
+        if isinstance(exc, KnownError):
+            self._error(exc)
+            return
+        state = getattr(exc, "sqlstate", None) or type(exc).__name__
+        self.messages.post(translate("Orders", "团队服务器拒绝了显示完整订单号（{state}）").replace("{state}", state), "",
+                           "warning")
 
     # ------------------------------------------------------------ language
 

@@ -178,3 +178,35 @@ def test_a_colleagues_buyer_has_its_order_buttons_disabled(qtbot, db_path, clock
         assert box.reveal_button.isEnabled()
     finally:
         w.stop()
+
+
+def test_a_shared_orders_full_number_is_revealed_by_the_team_server(qtbot, tab, cstore):
+    """An order pulled from the team server holds only the masked number here: 显示完整订单号 asks the
+    server (kefu_reveal_order_number, audited there) through the live sync's connection."""
+    order, _ = orders.add_order(cstore, NUMBER, platform="taobao", nickname="小鹿", shop="旗舰店", amount="128")
+    with cstore.write() as db:  # as a pull lands it on a colleague's panel
+        db.execute("UPDATE orders SET order_no = ?", (orders.masking.mask_order(NUMBER),))
+    box = tab.orders_box
+    box.refresh()
+    qtbot.waitUntil(lambda: len(box.items) == 1, timeout=5000)
+    posted: list = []
+    box.messages.message.connect(posted.append)
+    box.reveal()  # no team connection: said so, nothing revealed
+    qtbot.waitUntil(lambda: bool(posted), timeout=5000)
+    assert "团队服务器" in posted[-1].zh and box.revealed is None
+    asked: list = []
+
+    class Conn:
+        def execute(self, sql, params):
+            asked.append((sql, params))
+            return type("Cur", (), {"fetchone": lambda self: (NUMBER,)})()
+
+    class Sync:
+        def call(self, fn, on_done, on_error):
+            on_done(fn(Conn()))
+
+    box.team_sync = lambda: Sync()
+    box.reveal()
+    qtbot.waitUntil(lambda: box.reveal_button.text() == NUMBER, timeout=5000)
+    assert asked == [("SELECT kefu_reveal_order_number(%s)", [order.uuid])]
+    assert QGuiApplication.clipboard().text() == NUMBER
