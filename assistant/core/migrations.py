@@ -849,7 +849,8 @@ def m0016_team_products_synonyms(db: Database) -> None:
 @migrations(name="0017_team_orders")
 def m0017_team_orders(db: Database) -> None:
     """Unpaid orders kept by a team server (team schema step 9).
-    - orders.team_shop: the server shop an order of a shared buyer is synced in (NULL: this PC's own).
+    - orders.team_shop: the server shop an order of a shared buyer is synced in (NULL: this PC's own;
+      '': refused by the server, kept on this PC only).
     - an order pulled from the server, or imported from a handover, may hold only the masked number
       (其余 '*'): two orders may be masked alike, so the number is unique only when it is full."""
     db.execute("ALTER TABLE orders ADD COLUMN team_shop TEXT")

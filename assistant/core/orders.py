@@ -967,6 +967,8 @@ def queue_order(store: Store, order_id: int) -> bool:
     if not row or row[0]["buyer_shop"] is None or not customers.team_role(store):
         return False
     o = row[0]
+    if o["team_shop"] == "":
+        return False  # refused by the server once: this PC's own (restore_refused)
     if o["team_shop"] != o["buyer_shop"]:
         store.conn.execute("UPDATE orders SET team_shop = ? WHERE id = ?", (o["buyer_shop"], order_id))
     outbox.add(store, "order.put", o["uuid"], {
@@ -1038,7 +1040,9 @@ def restore_refused(store: Store, target: str, server: dict | None) -> None:
     if not local:
         return
     if server is None:
-        store.conn.execute("UPDATE orders SET team_shop = NULL WHERE id = ?", (local[0]["id"],))
+        # '' = the server refused it (its number is another order's, the buyer was someone else's): it
+        # stays this PC's own and is not offered again at every sync (the conflict says why)
+        store.conn.execute("UPDATE orders SET team_shop = '' WHERE id = ?", (local[0]["id"],))
         return
     if local[0]["status"] != "unpaid" and server["status"] == "unpaid":
         # the paid/closed this PC recorded did not happen on the server: the order is open again here

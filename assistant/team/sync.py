@@ -638,6 +638,18 @@ _STEP8_REFUSED = {
 }
 
 
+_ORDER_REFUSED = {
+    "23505": ("这个订单号已经属于另一个订单（同事已记录），订单只保留在本机", "the order number is another order's (a "
+              "colleague recorded it): the order stays on this PC only"),
+    "KF423": ("这位买家由别人跟进中，订单由跟进人或主管标记", "another agent follows this buyer: they or a supervisor mark "
+              "its orders"),
+    "KF400": ("服务器拒绝了这个订单（订单号太长，或订单不能改到别的买家）", "the server refused the order (number too long, or "
+              "an order cannot move to another buyer)"),
+    "P0002": ("服务器上没有这位买家", "the server has no such buyer"),
+    "23514": ("内容不符合服务器的规则", "the server's rules refused the content"),
+}
+
+
 def _title(op: outbox.Op) -> str:
     """What the conflict lists show for a refused step-8 change."""
     body = op.body
@@ -677,9 +689,12 @@ def _settle_step8(store: Store, target: str, kind: str, first: outbox.Op, mine: 
     """A refused step-8 change (inside settle's write): kept as a conflict with the server's side, and
     this PC's row goes back to what the server holds, so nothing stays half-written here."""
     state = STALE if kind == "stale_edit" else kind.split(":", 1)[1]
+    if first.kind == "order.put":
+        mine = {k: v for k, v in mine.items() if k != "number"}  # the conflict lists show it: masked only
     outbox.record_conflict(store, "stale_edit" if state == STALE and first.kind == "product.put" else "refused",
                            target, {**mine, "op": first.kind, "title": _title(first)},
-                           {**_jsonable(server or {}), **_refusal(state, _STEP8_REFUSED)})
+                           {**_jsonable(server or {}),
+                            **_refusal(state, _ORDER_REFUSED if first.kind == "order.put" else _STEP8_REFUSED)})
     body = first.body
     if first.kind == "product.put":
         if server is not None:
@@ -776,7 +791,7 @@ def _forget_other_shops(store: Store, shops: list[str]) -> None:
         db.conn.execute(f"DELETE FROM team_synonyms WHERE 1 = 1 {keep.replace('shop NOT IN', 'team_shop NOT IN')}",
                         tuple(shops))
         # and their orders (this PC's own from now on, like the buyers)
-        db.conn.execute(f"UPDATE orders SET team_shop = NULL WHERE team_shop IS NOT NULL "
+        db.conn.execute(f"UPDATE orders SET team_shop = NULL WHERE team_shop IS NOT NULL AND team_shop <> '' "
                         f"{keep.replace('shop NOT IN', 'team_shop NOT IN')}", tuple(shops))
         # so do their after-sales cases (this PC's own from now on, like the buyers)
         db.conn.execute(f"UPDATE aftersales_cases SET team_shop = NULL WHERE team_shop IS NOT NULL "

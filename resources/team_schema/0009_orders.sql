@@ -77,10 +77,19 @@ DECLARE
     v_status text := coalesce(p_order->>'status', 'unpaid');
 BEGIN
     SELECT * INTO o FROM orders x WHERE x.id = p_id FOR UPDATE;
-    IF FOUND AND o.buyer <> p_buyer THEN
+    IF o.id IS NOT NULL AND o.buyer <> p_buyer THEN
         RAISE EXCEPTION '订单不可改到别的买家 / an order keeps its buyer' USING ERRCODE = 'KF400';
     END IF;
-    IF FOUND AND o.status <> 'unpaid' THEN
+    -- checked here so that no error (and no server log line: a constraint's DETAIL quotes the row) ever
+    -- carries a full number
+    IF p_number IS NOT NULL AND length(btrim(p_number)) > 40 THEN
+        RAISE EXCEPTION '订单号太长 / the order number is too long' USING ERRCODE = 'KF400';
+    END IF;
+    IF p_number IS NOT NULL AND EXISTS (SELECT 1 FROM order_numbers n WHERE n.shop = b.shop
+            AND n.platform = p_order->>'platform' AND n.number = btrim(p_number) AND n."order" <> p_id) THEN
+        RAISE EXCEPTION '这个订单号已经属于另一个订单 / the order number is another order''s' USING ERRCODE = 'unique_violation';
+    END IF;
+    IF o.id IS NOT NULL AND o.status <> 'unpaid' THEN
         v_status := o.status;  -- paid or closed stays so
     END IF;
     INSERT INTO orders (id, buyer, shop, platform, order_masked, amount, ordered_at, deadline_at, deadline_given,

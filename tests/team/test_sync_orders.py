@@ -202,3 +202,22 @@ def test_the_full_number_pasted_on_a_panel_with_the_masked_order_fills_it(tmp_pa
     assert not added and li.store.query("SELECT order_no FROM orders") == [{"order_no": NUMBER}]
     assert li.sync().conflicts == 0
     assert len(server_orders(team)) == 1
+
+
+def test_a_full_number_already_anothers_is_refused_without_the_number_anywhere(tmp_path, team):
+    wang, li = panel(tmp_path, team, "wang"), panel(tmp_path, team, "li")
+    add(wang)
+    wang.sync()
+    # 李四, not synced since, types the same number for another buyer
+    orders.add_order(li.store, NUMBER, platform="taobao", nickname="小狐", shop="旗舰店", amount="99")
+    result = li.sync()
+    assert result.conflicts == 1
+    [conflict] = outbox.conflicts(li.store)
+    assert conflict.theirs["sqlstate"] == "23505" and conflict.mine["title"] == f"订单：{MASKED}"
+    assert NUMBER not in repr(conflict.mine) and NUMBER not in repr(conflict.theirs)
+    assert server_orders(team) == [(MASKED, "unpaid", 12800)]
+    with team.admin() as admin:
+        assert admin.execute("SELECT count(*) FROM order_numbers").fetchone() == (1,)
+    assert "另一个订单" in conflict.theirs["reason_zh"]
+    assert li.sync().conflicts == 0 and outbox.size(li.store) == 0  # not offered again: it stays 李四's own
+    assert li.sync().conflicts == 0 and len(local(li)) == 2
