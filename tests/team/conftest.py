@@ -70,3 +70,14 @@ def file_keyring(tmp_path, monkeypatch):
         yield backend
     finally:
         keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def named_team(shop_team):
+    """shop_team with the agents' display names set, as a supervisor would (王五, 李四, 张主管):
+    the tests that check what a panel shows about a colleague read these names."""
+    with shop_team.admin() as admin:
+        for name, display in (("wang", "王五"), ("li", "李四"), ("sup", "张主管")):
+            admin.execute("UPDATE agents SET display_name = %s WHERE role = %s",
+                          [display, f"kefu_{shop_team.id}_{name}"])
+    return shop_team

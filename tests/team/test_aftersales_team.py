@@ -21,12 +21,8 @@ from tests.helpers.team import panel  # noqa: E402
 
 
 @pytest.fixture
-def team(shop_team):
-    with shop_team.admin() as admin:
-        for name, display in (("wang", "王五"), ("li", "李四"), ("sup", "张主管")):
-            admin.execute("UPDATE agents SET display_name = %s WHERE role = %s",
-                          [display, f"kefu_{shop_team.id}_{name}"])
-    return shop_team
+def team(named_team):
+    return named_team
 
 
 def role(team, name: str) -> str:

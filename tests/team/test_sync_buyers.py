@@ -19,12 +19,8 @@ from tests.helpers.team import panel  # noqa: E402 - imports psycopg
 
 
 @pytest.fixture
-def team(shop_team):
-    with shop_team.admin() as admin:
-        for name, display in (("wang", "王五"), ("li", "李四")):
-            admin.execute("UPDATE agents SET display_name = %s WHERE role = %s",
-                          [display, f"kefu_{shop_team.id}_{name}"])
-    return shop_team
+def team(named_team):
+    return named_team
 
 
 def star(client, nickname="买家甲", **kw):

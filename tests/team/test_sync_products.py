@@ -20,12 +20,8 @@ POINTS = ["316 不锈钢内胆，装热水 12 小时还是温的", "杯盖带防
 
 
 @pytest.fixture
-def team(shop_team):
-    with shop_team.admin() as admin:
-        for name, display in (("wang", "王五"), ("li", "李四"), ("sup", "张主管")):
-            admin.execute("UPDATE agents SET display_name = %s WHERE role = %s",
-                          [display, f"kefu_{shop_team.id}_{name}"])
-    return shop_team
+def team(named_team):
+    return named_team
 
 
 def role(team, name: str) -> str:
