@@ -133,6 +133,10 @@ LEVEL_TITLE_WORD, LEVEL_TITLE_PART, LEVEL_BODY_WORD, LEVEL_BODY_PART = 6, 5, 3, 
 LEVEL_SPLIT, LEVEL_GROUP = 1.5, 1
 LEVEL_SYN_TITLE, LEVEL_SYN_BODY = 0.9, 0.8  # a synonym (退钱 for 退款): below the word typed and its group
 SCORE_CODE, SCORE_CODE_PREFIX = 3e6, 2e6
+# a code one edit away: below every exact text match (level 1+, scored level * 1e5), above text typos/synonyms
+SCORE_CODE_TYPO = 0.95e5
+CODE_TYPO_FROM = 4        # shorter codes typed (cd, cd1) stay exact/prefix: too many codes are one edit away
+_CODE_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789_-./#"  # CODE_RE's, lower case
 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 _TOKEN_RE = re.compile(rf"([{_HAN}]+)|([^\W_{_HAN}]+)")
@@ -144,8 +148,9 @@ _MARKS_RE = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\uf
 class Hit:
     reply_id: int
     score: float
-    # "code", "code-prefix", "word", "chars" (Han characters inside a longer word), "prefix",
-    # "pinyin", "initials", "group" (only the group name matched) or "scan" (LIKE fallback)
+    # "code", "code-prefix", "code-typo" (a code one edit from the 4+ characters typed), "word",
+    # "chars" (Han characters inside a longer word), "prefix", "pinyin", "initials", "group" (only
+    # the group name matched) or "scan" (LIKE fallback)
     how: str = "word"
 
 
@@ -1040,6 +1045,27 @@ def _code_hits(store: Store, snap: _Snapshot, raw: str, limit: int, group_ids: l
     return hits
 
 
+def _code_typo_hits(store: Store, snap: _Snapshot, raw: str, limit: int,
+                    group_ids: list[int] | None) -> dict[int, Hit]:
+    """A short code of CODE_TYPO_FROM+ letters/digits that no code starts with (tkdzz, tdkz): the codes
+    one edit away (a wrong, missing or extra character, two neighbours swapped), labelled
+    "code-typo" and scored below every exact text match. Shorter input (cd) is never guessed at."""
+    code = unicodedata.normalize("NFKC", raw).strip().lower()
+    if len(code) < CODE_TYPO_FROM or not code.isascii() or not code.isalnum():
+        return {}
+    where, params = _group_sql(group_ids)
+    if store.conn.execute("SELECT 1 FROM replies WHERE code IS NOT NULL AND code >= ? COLLATE NOCASE "
+                          "AND code < ? COLLATE NOCASE LIMIT 1", (code, code + "\x7f")).fetchone():
+        return {}  # a code starts with it: the prefix hits answer (whatever the group filter)
+    candidates = sorted(_one_edit_away(code, _CODE_ALPHABET))
+    rows = store.conn.execute(
+        f"SELECT id, code FROM replies WHERE code IS NOT NULL AND code COLLATE NOCASE IN "
+        f"(SELECT value FROM json_each(?)){where} LIMIT ?",
+        (json.dumps(candidates), *params, limit)).fetchall()
+    rows.sort(key=lambda r: (-snap.score(r[0]), r[1].lower()))
+    return {rid: Hit(rid, SCORE_CODE_TYPO - rank, "code-typo") for rank, (rid, _found) in enumerate(rows)}
+
+
 def _scan(store: Store, raw: str, limit: int, group_ids: list[int] | None) -> list[Hit]:
     """LIKE '%text%' over title, body and code, for queries with nothing the index can match
     (emoji, punctuation). Ordered by usage."""
@@ -1110,11 +1136,17 @@ def _splits(text: str, shortest: int) -> list[tuple[str, ...]]:
 
 def _one_letter_away(text: str) -> set[str]:
     """Every string one edit from text: a letter missing, extra, wrong, or two swapped."""
+    return _one_edit_away(text, _LETTERS)
+
+
+def _one_edit_away(text: str, alphabet: str) -> set[str]:
+    """Every string one edit from text over alphabet: a character missing, extra, wrong, or two
+    neighbours swapped."""
     splits = [(text[:i], text[i:]) for i in range(len(text) + 1)]
     out = {a + b[1:] for a, b in splits if b}
     out |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
-    out |= {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
-    out |= {a + c + b for a, b in splits for c in _LETTERS}
+    out |= {a + c + b[1:] for a, b in splits if b for c in alphabet}
+    out |= {a + c + b for a, b in splits for c in alphabet}
     out.discard(text)
     return out
 
@@ -1204,13 +1236,14 @@ def search(store: Store, query: str, limit: int = 50, group_id: int | None = Non
         return []
     snap = _snapshot(store, store.clock.now())
     hits = _code_hits(store, snap, raw, limit, group_ids)
+    typo_codes = {} if hits else _code_typo_hits(store, snap, raw, limit, group_ids)
     terms = _query_terms(normalize(raw)[:MAX_QUERY_CHARS], use_jieba=is_ready(), words_data=snap.words)
     if snap.stale:  # until ensure_index has rebuilt it, a plain scan still finds the text typed
         for hit in _scan(store, raw, limit, group_ids):
             hits.setdefault(hit.reply_id, hit)
-        return _rank(hits, limit)
+        return _with_code_typos(_rank(hits, limit), typo_codes, limit)
     if not terms:
-        return _rank(hits, limit) if hits else _scan(store, raw, limit, group_ids)
+        return _rank(hits, limit) if hits else _with_code_typos(_scan(store, raw, limit, group_ids), typo_codes, limit)
     q = _Query(store.conn, terms, snap, group_id)
     terms = q.terms  # with the typo corrections found
     try:
@@ -1236,7 +1269,19 @@ def search(store: Store, query: str, limit: int = 50, group_id: int | None = Non
             row = stored.get(hit.reply_id)
             labels = (_how(row, t, q.group_hits[t]) for t in terms) if row else iter(())
             hit.how = next((label for level, label in labels if level), "word")
-    return ranked
+    return _with_code_typos(ranked, typo_codes, limit)
+
+
+def _with_code_typos(ranked: list[Hit], typo_codes: dict[int, Hit], limit: int) -> list[Hit]:
+    """The codes one edit from what was typed, placed by their score (after every exact text match,
+    before text typos and synonyms); a reply found by its text as well keeps the better of the two."""
+    if not typo_codes:
+        return ranked
+    hits = {h.reply_id: h for h in ranked}
+    for rid, hit in typo_codes.items():
+        if rid not in hits or hits[rid].score < hit.score:
+            hits[rid] = hit
+    return _rank(hits, limit)
 
 
 def _rank(hits: dict[int, Hit], limit: int) -> list[Hit]:

@@ -542,3 +542,29 @@ def test_initials_typed_across_word_boundaries_find_a_body_or_a_split_title(shop
     assert _ids(search.search(shop, "ylth"))[:1] == [body.id]
     assert _ids(search.search(shop, "cfkc"))[:1] == [title.id]
     assert search.search(shop, "xqzmwk") == []
+
+
+def test_a_code_one_edit_away_is_found_after_the_exact_text_matches(shop):
+    """4+ letters/digits that no code starts with: codes one edit away (wrong, missing, extra, swapped),
+    labelled code-typo, below replies whose text matches exactly; short input is never guessed at."""
+    refund = replies.create_reply(shop, title="退款到账", body="退款原路退回", code="tkdz")
+    other = replies.create_reply(shop, title="催单", body="已帮您催促仓库", code="cd12")
+    for typed in ("tkdzz", "tkd", "tkdx", "tdkz", "tkz", "TKDZZ", "ｔｋｄｚｘ"):
+        hits = search.search(shop, typed)
+        if len(typed.strip()) < 4:
+            assert all(h.how != "code-typo" for h in hits), typed
+            continue
+        assert _ids(hits)[:1] == [refund.id], typed
+        assert hits[0].how == "code-typo", typed
+    assert [h.how for h in search.search(shop, "tkdz")][:1] == ["code"]  # exact: no guessing
+    assert search.search(shop, "tkd")[0].how == "code-prefix"
+    assert all(h.how != "code-typo" for h in search.search(shop, "cd1"))  # 3 characters: prefix only
+    assert _ids(search.search(shop, "cd13"))[:1] == [other.id]  # one wrong digit
+    assert search.search(shop, "cd13")[0].how == "code-typo"
+    assert search.search(shop, "xyzw") == []
+    # a reply whose text matches exactly ranks above a code one edit away
+    text = replies.create_reply(shop, title="cd13 说明", body="型号 cd13 的使用方法")
+    hits = search.search(shop, "cd13")
+    assert _ids(hits)[:2] == [text.id, other.id] and hits[1].how == "code-typo"
+    assert search.search(shop, "cd13", group_id=text.group_id)  # group filter still answers
+    assert not any(h.how.startswith("code") for h, _r in replies.suggest(shop, "tkdzz"))
