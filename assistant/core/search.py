@@ -1244,13 +1244,22 @@ def search(store: Store, query: str, limit: int = 50, group_id: int | None = Non
         return _with_code_typos(_rank(hits, limit), typo_codes, limit)
     if not terms:
         return _rank(hits, limit) if hits else _with_code_typos(_scan(store, raw, limit, group_ids), typo_codes, limit)
+    try:
+        ranked = _indexed(store, snap, terms, limit, group_id, hits)
+    except sqlite3.DatabaseError as exc:  # a damaged FTS5 index (or a bug in our FTS5 syntax): still answer
+        _index_failed(exc)
+        for hit in _scan(store, raw, limit, group_ids) or _scan_terms(store, terms, limit, group_ids):
+            hits.setdefault(hit.reply_id, hit)
+        ranked = _rank(hits, limit)
+    return _with_code_typos(ranked, typo_codes, limit)
+
+
+def _indexed(store: Store, snap: _Snapshot, terms: list[_Term], limit: int, group_id: int | None,
+             hits: dict[int, Hit]) -> list[Hit]:
+    """search() from the index: the code hits in ``hits`` first, then the text's tiers."""
     q = _Query(store.conn, terms, snap, group_id)
     terms = q.terms  # with the typo corrections found
-    try:
-        rows = _collect(q, snap, limit, hits)
-    except sqlite3.OperationalError:  # a bug in our FTS5 syntax: still answer, slowly
-        log.exception("search: FTS5 query failed for %r", raw[:80])
-        return _rank(hits, limit) if hits else _scan(store, raw, limit, group_ids)
+    rows = _collect(q, snap, limit, hits)
     if len(terms) == 1:
         for rid, level, usage in rows:
             hits[rid] = Hit(rid, level * 1e5 + usage, "")
@@ -1269,7 +1278,7 @@ def search(store: Store, query: str, limit: int = 50, group_id: int | None = Non
             row = stored.get(hit.reply_id)
             labels = (_how(row, t, q.group_hits[t]) for t in terms) if row else iter(())
             hit.how = next((label for level, label in labels if level), "word")
-    return _with_code_typos(ranked, typo_codes, limit)
+    return ranked
 
 
 def _with_code_typos(ranked: list[Hit], typo_codes: dict[int, Hit], limit: int) -> list[Hit]:
@@ -1286,3 +1295,50 @@ def _with_code_typos(ranked: list[Hit], typo_codes: dict[int, Hit], limit: int) 
 
 def _rank(hits: dict[int, Hit], limit: int) -> list[Hit]:
     return sorted(hits.values(), key=lambda h: (-h.score, h.reply_id))[:limit]
+
+
+# ---------------------------------------------------------------- a damaged index
+
+_failure_logged: set[str] = set()
+
+
+def _index_failed(exc: sqlite3.DatabaseError) -> None:
+    """One log line per kind of failure and process, never the query (customers' words)."""
+    kind = getattr(exc, "sqlite_errorname", None) or type(exc).__name__
+    if kind not in _failure_logged:
+        _failure_logged.add(kind)
+        log.warning("search: the search index cannot be read (%s); answering by a plain scan "
+                    "until `kefu doctor --reindex` rebuilds it", kind)
+
+
+def _scan_terms(store: Store, terms: list[_Term], limit: int, group_ids: list[int] | None) -> list[Hit]:
+    """The damaged-index fallback for a query of several words (a buyer's message, which no reply
+    contains whole): replies holding every Han/latin term as typed, by usage."""
+    words = [t.text for t in terms if t.text][:MAX_TERMS]
+    if len(words) < 2:
+        return []
+    conds, params = [], []
+    for word in words:
+        like = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conds.append("(title LIKE ? ESCAPE '\\' OR body LIKE ? ESCAPE '\\')")
+        params += [like, like]
+    where, group_params = _group_sql(group_ids)
+    rows = store.conn.execute(
+        f"SELECT id FROM replies WHERE {' AND '.join(conds)}{where} "
+        "ORDER BY use_count DESC, last_used_at DESC, id LIMIT ?", (*params, *group_params, limit)).fetchall()
+    return [Hit(r[0], float(limit - n), "scan") for n, r in enumerate(rows)]
+
+
+def repair_index(store: Store) -> int:
+    """`kefu doctor --reindex`: rebuild the search index in one transaction, a damaged one too. Each
+    FTS5 table first rebuilds its own structures from its content ('rebuild' reads no old segment,
+    so a damaged b-tree cannot stop it), then the whole index is made again from the replies.
+    Returns replies indexed."""
+    from .integrity import fts5_tables
+
+    with store.write():
+        for name, content in fts5_tables(store.conn):
+            if content != "":  # a contentless table has nothing to rebuild from
+                quoted = '"' + name.replace('"', '""') + '"'
+                store.conn.execute(f"INSERT INTO {quoted} ({quoted}) VALUES ('rebuild')")
+        return rebuild_index(store)

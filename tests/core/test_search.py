@@ -568,3 +568,37 @@ def test_a_code_one_edit_away_is_found_after_the_exact_text_matches(shop):
     assert _ids(hits)[:2] == [text.id, other.id] and hits[1].how == "code-typo"
     assert search.search(shop, "cd13", group_id=text.group_id)  # group filter still answers
     assert not any(h.how.startswith("code") for h, _r in replies.suggest(shop, "tkdzz"))
+
+
+@pytest.mark.parametrize("table", ["search_index", "search_title", "search_used"])
+def test_a_damaged_index_is_found_repaired_and_searched_meanwhile(shop, table, caplog):
+    """Rows deleted from an FTS5 shadow table: FTS5's integrity-check names the table, search still
+    answers (a plain scan, one log line without the query), repair_index makes it whole again."""
+    from assistant.core import integrity
+
+    refund = replies.create_reply(shop, title="退款到账", body="退款原路退回，1-3个工作日到账")
+    replies.create_reply(shop, title="发货时间", body="下单后48小时内发货")
+    replies.record_use(shop, refund.id)
+    assert integrity.fts_problems(shop.conn) == []
+    with shop.write():
+        shop.conn.execute(f"DELETE FROM {table}_data WHERE id > 10")
+    assert not shop.conn.in_transaction
+    problems = integrity.fts_problems(shop.conn)
+    assert problems and problems[0].startswith(table + ":"), problems
+    assert not shop.conn.in_transaction  # the check leaves no transaction open
+
+    search._failure_logged.clear()
+    with caplog.at_level("WARNING", logger="assistant.core.search"):
+        for query in ("退款", "退款到账", "退款 到账 工作日", "tuikuan"):
+            hits = search.search(shop, query)
+            if query != "tuikuan":  # pinyin needs the index
+                assert _ids(hits)[:1] == [refund.id], query
+        assert replies.suggest(shop, "亲 退款 多久 到账")
+    lines = [r.getMessage() for r in caplog.records if r.name == "assistant.core.search"]
+    assert len(lines) == 1 and "kefu doctor --reindex" in lines[0]
+    assert "退款" not in lines[0] and "tuikuan" not in lines[0]
+
+    assert search.repair_index(shop) == 2
+    assert integrity.fts_problems(shop.conn) == []
+    hits = search.search(shop, "tuikuan")
+    assert _ids(hits)[:1] == [refund.id] and hits[0].how == "pinyin"
