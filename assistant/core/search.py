@@ -135,6 +135,11 @@ LEVEL_SYN_TITLE, LEVEL_SYN_BODY = 0.9, 0.8  # a synonym (退钱 for 退款): bel
 SCORE_CODE, SCORE_CODE_PREFIX = 3e6, 2e6
 # a code one edit away: below every exact text match (level 1+, scored level * 1e5), above text typos/synonyms
 SCORE_CODE_TYPO = 0.95e5
+SCORE_LONG = 1e6          # a buyer's message's hits, ranked in Python (below any code hit)
+LONG_FROM = 3             # meaningful words from which a query is read as a buyer's message
+DF_CAP = 64               # a word's document frequency is counted up to this many rows
+RARE_TERMS = 3            # a message's candidates: every row of its rarest words
+MAX_USED_LONG = 50        # used replies holding a message's rarest words, scored (the most used)
 CODE_TYPO_FROM = 4        # shorter codes typed (cd, cd1) stay exact/prefix: too many codes are one edit away
 _CODE_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789_-./#"  # CODE_RE's, lower case
 
@@ -1259,6 +1264,8 @@ def _indexed(store: Store, snap: _Snapshot, terms: list[_Term], limit: int, grou
     """search() from the index: the code hits in ``hits`` first, then the text's tiers."""
     q = _Query(store.conn, terms, snap, group_id)
     terms = q.terms  # with the typo corrections found
+    if len(_meaningful(terms)) >= LONG_FROM:
+        return _ranked_long(store, q, snap, limit, hits)
     rows = _collect(q, snap, limit, hits)
     if len(terms) == 1:
         for rid, level, usage in rows:
@@ -1279,6 +1286,168 @@ def _indexed(store: Store, snap: _Snapshot, terms: list[_Term], limit: int, grou
             labels = (_how(row, t, q.group_hits[t]) for t in terms) if row else iter(())
             hit.how = next((label for level, label in labels if level), "word")
     return ranked
+
+
+def _meaningful(terms: list[_Term]) -> list[_Term]:
+    """The terms that say what a message is about: words, not lone characters (买, 到, s)."""
+    return [t for t in terms if len(t.text) > 1 or t.alts]
+
+
+def _idf(df: int, docs: int) -> float:
+    """BM25's inverse document frequency; ``df`` is counted up to DF_CAP rows, so every common word
+    weighs the same (little)."""
+    return math.log(1 + (max(docs, df) - df + 0.5) / (df + 0.5))
+
+
+def _ranked_long(store: Store, q: _Query, snap: _Snapshot, limit: int, hits: dict[int, Hit]) -> list[Hit]:
+    """A buyer's message (LONG_FROM+ meaningful words): read candidates by the rarest words, rank them
+    by coverage of the meaningful words, then their rarity (IDF), then match quality, then usage.
+
+    Each term's rows are counted up to DF_CAP (its document frequency, and all its rows when it is
+    rarer than that). Candidates: the rows of the RARE_TERMS rarest words; when the two rarest are
+    both common (DF_CAP+ rows) the rows holding both (FTS5's AND, LIMIT DF_CAP); and the agent's most
+    used replies holding any of the rarest. A term rarer than DF_CAP is matched by membership in its
+    rows, a common one by its probes on the stored row; the match quality (_probes: the levels of
+    _how) is worked out only for the candidates that can still make the first ``limit``. Cost: about
+    ten FTS5 reads of at most DF_CAP rows and a few hundred rows looked at, whatever the library's size."""
+    terms = q.terms
+    n = len(terms)
+    meaningful = [len(t.text) > 1 or bool(t.alts) for t in terms]  # lone characters: rarity and quality only
+    rows_of = [q.ids(TABLE, q.any(t), DF_CAP) for t in terms]
+    df = [len(ids) for ids in rows_of]
+    docs = store.conn.execute("SELECT max(id) FROM replies").fetchone()[0] or 0
+    idf = [_idf(d, docs) for d in df]
+    found = [i for i in range(n) if df[i]]
+    rare = sorted((i for i in found if meaningful[i]), key=lambda i: (df[i], -len(terms[i].text)))[:RARE_TERMS] \
+        or sorted(found, key=lambda i: df[i])[:RARE_TERMS]  # only lone characters match: read by them
+    candidates: dict[int, None] = {}
+    for i in found:  # the rarest words' rows, and every row of a word rarer than DF_CAP (known in full)
+        if i in rare or df[i] < DF_CAP:
+            candidates.update(dict.fromkeys(rows_of[i]))
+    common = [i for i in rare if df[i] >= DF_CAP]  # their rows read so far are only the first ones
+    if len(common) > 1:
+        expr = " AND ".join(f"({q.any(terms[i])})" for i in common[:2])
+        candidates.update(dict.fromkeys(q.ids(TABLE, expr, DF_CAP)))
+    if rare:
+        used = q.ids(USED_TABLE, " OR ".join(f"({q.any(terms[i])})" for i in rare), MAX_USED_PER_TIER)
+        used.sort(key=lambda rid: (-snap.score(rid), rid))
+        candidates.update(dict.fromkeys(used[:MAX_USED_LONG]))
+    for rid in hits:
+        candidates.pop(rid, None)
+    probes = [_probes(t, q.group_hits[t]) for t in terms]
+    stored = _probe_rows(store.conn, list(candidates), {p[2] for ps in probes for p in ps})
+    known = [frozenset(rows_of[i]) if 0 < df[i] < DF_CAP else None for i in range(n)]  # all rows of a rare term
+    probed = [i for i in found if known[i] is None]
+    looked_up = [i for i in found if known[i] is not None]
+    # first pass: coverage and rarity; common terms are probed (their level kept), rare ones looked up
+    first: list[tuple[int, float, int, dict[int, tuple[float, str]]]] = []
+    for rid in candidates:
+        row = stored.get(rid)
+        if row is None:
+            continue
+        coverage, rarity, levels = 0, 0.0, {}
+        for i in looked_up:
+            if rid in known[i]:  # type: ignore[operator]
+                coverage += meaningful[i]
+                rarity += idf[i]
+        for i in probed:
+            level = levels[i] = _probe(row, probes[i])
+            if level[0]:
+                coverage += meaningful[i]
+                rarity += idf[i]
+        if rarity:
+            first.append((coverage, round(rarity, 6), rid, levels))
+    first.sort(key=lambda x: (x[0], x[1]), reverse=True)
+    if len(first) > limit:  # only rows tied with the limit-th can still change places
+        cut = first[limit - 1][:2]
+        first = [x for x in first if x[:2] >= cut]
+    scored: list[tuple[tuple[int, float, float, float], int, str]] = []
+    for coverage, rarity, rid, levels in first:
+        row = stored[rid]
+        quality, label = 0.0, ""
+        for i in range(n):
+            level, how = levels[i] if i in levels else _probe(row, probes[i]) if df[i] else (0.0, "")
+            quality += level
+            label = label or how
+        scored.append(((coverage, rarity, quality, snap.score(rid)), rid, label or "word"))
+    scored.sort(key=lambda x: (x[0], -x[1]), reverse=True)
+    for rank, (_key, rid, label) in enumerate(scored[:limit]):
+        hits[rid] = Hit(rid, SCORE_LONG - rank, label)
+    return _rank(hits, limit)
+
+
+Probe = tuple[float, str, str, tuple[str, ...]]
+
+
+def _probe_rows(conn: sqlite3.Connection, ids: Sequence[int], columns: set[str]) -> dict[int, dict[str, str]]:
+    """The search_docs columns the probes read, padded with spaces by SQLite (" token " tests);
+    "tb_chars" is the title's and the body's characters together."""
+    names = sorted(c for c in columns if c in FTS_COLUMNS)
+    exprs = [f"' ' || {c} || ' '" for c in names]
+    if "tb_chars" in columns:
+        names.append("tb_chars")
+        exprs.append("' ' || t_chars || '  ' || b_chars || ' '")
+    if not ids or not names:
+        return {}
+    rows = conn.execute(f"SELECT id, {', '.join(exprs)} FROM {DOCS} WHERE id IN (SELECT value FROM json_each(?))",
+                        (json.dumps(list(ids)),))
+    return {row[0]: dict(zip(names, row[1:], strict=True)) for row in rows}
+
+
+def _probes(term: _Term, group_hits: list[int]) -> list[Probe]:
+    """_how's tests for one term as data, best level first: (level, label, column, needles); a probe
+    matches when every needle is in the column ("tb_chars": title and body characters). Built once
+    per query, so scoring hundreds of rows costs a few substring tests each, not _how's strings."""
+    out: list[Probe] = []
+
+    def primary(t: _Term) -> list[Probe]:
+        found: list[Probe] = []
+        if t.han:
+            phrase = (" " + " ".join(t.text) + " ",)
+            for p, word_level, part_level in (("t_", LEVEL_TITLE_WORD, LEVEL_TITLE_PART),
+                                              ("b_", LEVEL_BODY_WORD, LEVEL_BODY_PART)):
+                if len(t.text) > 1:
+                    found.append((word_level, "word", p + "words", (f" {t.text} ",)))
+                found.append((part_level, "chars", p + "chars", phrase))
+            if t.words:
+                found.append((LEVEL_SPLIT, "words", "tb_chars", tuple(" " + " ".join(w) + " " for w in t.words)))
+        else:
+            exact, start = (f" {t.text} ",), (f" {t.text}",)
+            for p, word_level, part_level in (("t_", LEVEL_TITLE_WORD, LEVEL_TITLE_PART),
+                                              ("b_", LEVEL_BODY_WORD, LEVEL_BODY_PART)):
+                for name, label in (("chars", "word"), ("py", "pinyin"), ("ini", "initials")):
+                    found.append((word_level, label, p + name, exact))
+                for name, label in (("chars", "prefix"), ("py", "pinyin"), ("ini", "initials")):
+                    found.append((part_level, label, p + name, start))
+        return found
+
+    out += primary(term)
+    out += [(LEVEL_GROUP, "group", "gids", (f" _g{gid} ",)) for gid in group_hits]
+    for fixed in term.typos:
+        for level, _label, col, needles in primary(_Term(fixed, False)):
+            if " " in fixed:  # the words of pinyin or initials typed joined: the text itself
+                out.append((level, "pinyin", col, needles))
+            else:
+                out.append((LEVEL_SYN_TITLE if level >= LEVEL_TITLE_PART else LEVEL_SYN_BODY, "typo", col, needles))
+    for alt in term.alts:
+        if GAP in alt:
+            pieces = tuple(" " + " ".join(p) + " " for p in alt.split(GAP) if p)
+            out += [(LEVEL_SYN_TITLE, "synonym", "t_chars", pieces), (LEVEL_SYN_BODY, "synonym", "b_chars", pieces)]
+        else:
+            out += [(LEVEL_SYN_TITLE if level >= LEVEL_TITLE_PART else LEVEL_SYN_BODY, "synonym", col, needles)
+                    for level, _label, col, needles in primary(_Term(alt, _is_han(alt)))
+                    if level >= LEVEL_BODY_PART]
+    out.sort(key=lambda p: -p[0])  # stable: _how's order inside a level
+    return out
+
+
+def _probe(row: dict[str, str], probes: list[Probe]) -> tuple[float, str]:
+    """(level, label) of the best probe matching the stored row, (0, "") when none does."""
+    for level, label, col, needles in probes:
+        hay = row[col]
+        if needles[0] in hay and (len(needles) == 1 or all(x in hay for x in needles[1:])):
+            return level, label
+    return 0.0, ""
 
 
 def _with_code_typos(ranked: list[Hit], typo_codes: dict[int, Hit], limit: int) -> list[Hit]:
