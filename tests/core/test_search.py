@@ -602,3 +602,48 @@ def test_a_damaged_index_is_found_repaired_and_searched_meanwhile(shop, table, c
     assert integrity.fts_problems(shop.conn) == []
     hits = search.search(shop, "tuikuan")
     assert _ids(hits)[:1] == [refund.id] and hits[0].how == "pinyin"
+
+
+def test_a_buyers_message_ranks_by_coverage_then_rarity(shop):
+    """3+ meaningful words: the reply holding more of them first, then the one holding the rarer ones
+    (a word in 40 replies tells less than one in 2), then match quality, then usage."""
+    for n in range(40):  # 发货 is everywhere, as in a real shop
+        replies.create_reply(shop, title=f"发货说明{n}", body=f"第{n}款下单后48小时内发货")
+    late = replies.create_reply(shop, title="延迟发货", body="白色运动鞋缺货，补货后马上发货")
+    shoes = replies.create_reply(shop, title="运动鞋尺码", body="运动鞋偏大半码")
+    message = "亲 我前天拍的白色运动鞋还没发货 能不能帮我看看"
+    terms = search._query_terms(search.normalize(message), True)
+    assert len(search._meaningful(terms)) >= 3
+    hits = search.search(shop, message, limit=10)
+    # late holds 白色, 运动鞋 and 发货; shoes only 运动鞋 (rare), a 发货说明 only 发货 (common)
+    assert _ids(hits)[:2] == [late.id, shoes.id]
+    assert all(h.how for h in hits)
+    top = [h.reply_id for h, _r in replies.suggest(shop, message)]
+    assert top[:2] == [late.id, shoes.id]
+
+
+def test_a_buyers_message_prefers_the_rarer_word_and_then_usage(shop):
+    common = [replies.create_reply(shop, title=f"物流{n}", body="快递已经发出，请耐心等待") for n in range(30)]
+    rare = replies.create_reply(shop, title="发票", body="电子发票在订单详情里申请")
+    message = "快递 发出 了吗 发票 怎么 开 还有 等待"
+    hits = search.search(shop, message, limit=5)
+    # every 物流 reply covers 快递, 发出, 等待 (3 words) and beats 发票 (1 word, however rare)
+    assert rare.id not in _ids(hits)[:3]
+    replies.record_use(shop, common[7].id)
+    assert _ids(search.search(shop, message, limit=5))[:1] == [common[7].id]  # a tie: usage decides
+    assert _ids(search.search(shop, "发票 电子 订单 详情", limit=3))[:1] == [rare.id]
+
+
+def test_probes_agree_with_how(library):
+    """_probes/_probe (the long-message scorer) give _how's level for every term of a few queries."""
+    store = library
+    snap = search._snapshot(store, store.clock.now())
+    rows = search._stored_rows(store.conn, [r[0] for r in store.conn.execute("SELECT id FROM replies")])
+    for text in ("快递 发货 yanwu", "退款多久到账 退钱 kuaidi", "满减 优惠券 tuikun cd", "退貨 衣服 起球 s"):
+        terms = search._query_terms(search.normalize(text), True, snap.words)
+        q = search._Query(store.conn, terms, snap, None)
+        for term in q.terms:
+            probes = search._probes(term, q.group_hits[term])
+            for row in rows.values():
+                row = {**row, "tb_chars": row["t_chars"] + row["b_chars"]}
+                assert search._probe(row, probes)[0] == search._how(row, term, q.group_hits[term])[0], term
