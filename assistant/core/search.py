@@ -53,6 +53,16 @@ word 6 > title prefix/characters 5 > body word 3 > body prefix/characters 2 > gr
 A Chinese run's words found apart: 1.5. Several terms: all in the title > all anywhere > some
 of them (more matched first); inside a tier the per-term qualities are summed.
 
+A code of CODE_TYPO_FROM+ letters/digits that no code starts with also finds the codes one edit
+away ("code-typo", _code_typo_hits), below every exact text match (level 1+) and above text typos
+and synonyms. A buyer's message (LONG_FROM+ meaningful words) is read and ranked apart
+(_ranked_long): candidates by its rarest words, then coverage > rarity (IDF, document frequency
+counted up to DF_CAP rows) > match quality > usage.
+
+A damaged FTS5 index (sqlite3.DatabaseError while reading it) is never the agent's problem:
+search() answers by a plain scan and logs one line without the query (`kefu doctor` finds the
+damage, `kefu doctor --reindex` runs repair_index).
+
 Cost is bounded, never proportional to the library: results are read tier by tier, best
 first. In each tier the used replies come first (all of them, from search_used, by usage),
 then the others in rowid order with LIMIT what is still missing (rows already placed are
