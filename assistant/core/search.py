@@ -137,6 +137,7 @@ MAX_EXPANSION = 128       # a 4+ letter prefix: at most this many whole tokens, 
 MAX_NGRAM_WORDS = 8       # titles: pinyin of runs of up to this many words
 MAX_USED_PER_TIER = 5000  # used replies read per tier (the agent's own: normally far fewer)
 EXPAND_FROM = 4           # the prefix index covers 1-3 letters
+MAX_CODE_CHARS = 24
 CODE_RE = re.compile(r"^[A-Za-z0-9_\-./#]{1,24}$")  # replies.CODE_RE's alphabet
 
 LEVEL_TITLE_WORD, LEVEL_TITLE_PART, LEVEL_BODY_WORD, LEVEL_BODY_PART = 6, 5, 3, 2
@@ -1066,8 +1067,8 @@ def _code_typo_hits(store: Store, snap: _Snapshot, raw: str, limit: int,
     one edit away (a wrong, missing or extra character, two neighbours swapped), labelled
     "code-typo" and scored below every exact text match. Shorter input (cd) is never guessed at."""
     code = unicodedata.normalize("NFKC", raw).strip().lower()
-    if len(code) < CODE_TYPO_FROM or not code.isascii() or not code.isalnum():
-        return {}
+    if not CODE_TYPO_FROM <= len(code) <= MAX_CODE_CHARS + 1 or not code.isascii() or not code.isalnum():
+        return {}  # (a code is at most MAX_CODE_CHARS long: nothing longer is one edit from one)
     where, params = _group_sql(group_ids)
     if store.conn.execute("SELECT 1 FROM replies WHERE code IS NOT NULL AND code >= ? COLLATE NOCASE "
                           "AND code < ? COLLATE NOCASE LIMIT 1", (code, code + "\x7f")).fetchone():

@@ -488,6 +488,20 @@ def test_any_text_never_raises(library, text):
     assert all(isinstance(h.reply_id, int) for h in hits)
 
 
+MESSAGE_PARTS = ["亲", "我", "前天", "拍的", "白色", "运动鞋", "还没", "发货", "能不能", "帮我", "看看", "退款", "多久",
+                 "到账", "优惠券", "满减", "包邮", "kuaidi", "tkdzz", "cd12", " ", "，", "？", "😀", '"', "*", "-", "NEAR",
+                 "退貨", "料子", "快", "s", "m", "160", "(", "满…减", "_g1"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(parts=st.lists(st.sampled_from(MESSAGE_PARTS), min_size=1, max_size=30), limit=st.integers(1, 60))
+def test_any_buyers_message_never_raises(library, parts, limit):
+    """Messages of several real words (the long-message path, code typos, synonyms, syntax) never raise."""
+    hits = search.search(library, "".join(parts), limit=limit)
+    assert len(hits) <= limit and len({h.reply_id for h in hits}) == len(hits)
+    assert all(h.how for h in hits)
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.text(max_size=200))
 def test_any_text_can_be_analysed_for_the_index(library, text):
