@@ -186,11 +186,10 @@ def cmd_doctor(ctx: Ctx) -> int:
         report["hotkeys_enabled"] = settings.get(store, "hotkeys.enabled")
         if ctx.args.reindex:
             report["reindexed"] = search.repair_index(store)
-        if store.read_only:
-            report["search_index"] = "not checked (read-only)"
-        else:
-            report["search_index"] = integrity.fts_problems(store.conn) or "ok"
-        if report["search_index"] not in ("ok", "not checked (read-only)"):
+        fts = None if store.read_only else integrity.fts_problems(store.conn)
+        report["search_index"] = "not checked (read-only)" if store.read_only else \
+            "not checked (another connection is writing)" if fts is None else fts or "ok"
+        if fts:
             problems.append("the search index is damaged (search falls back to a slow scan): run "
                             "`kefu doctor --reindex` / 搜索索引已损坏（搜索暂用慢速扫描）：请运行 `kefu doctor --reindex` 重建")
     except (KnownError, sqlite3.Error) as exc:

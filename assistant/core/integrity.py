@@ -93,25 +93,37 @@ def fts5_tables(conn: sqlite3.Connection) -> list[tuple[str, str | None]]:
     return out
 
 
-def fts_problems(conn: sqlite3.Connection) -> list[str]:
+def fts_problems(conn: sqlite3.Connection) -> list[str] | None:
     """FTS5's own 'integrity-check' of every full-text index (PRAGMA integrity_check of SQLite 3.40
     does not look inside them): [] when sound, else "<table>: <SQLite error name>". An external
     content table is also compared with its content table (rank 1); a contentless one only with
-    itself. Reads the whole index: ~seconds at 100,000 replies, for `kefu doctor` only."""
+    itself. Reads the whole index: ~seconds at 100,000 replies, for `kefu doctor` only.
+
+    The check is an INSERT, so it needs the write lock: None (not checked) when another connection
+    holds it (an import), at once rather than after the busy timeout."""
     problems: list[str] = []
     outside = not conn.in_transaction
-    for name, content in fts5_tables(conn):
-        quoted = '"' + name.replace('"', '""') + '"'
-        sql = (f"INSERT INTO {quoted} ({quoted}, rank) VALUES ('integrity-check', 1)" if content
-               else f"INSERT INTO {quoted} ({quoted}) VALUES ('integrity-check')")
-        try:
-            conn.execute(sql)
-        except sqlite3.DatabaseError as exc:
-            problems.append(f"{name}: {getattr(exc, 'sqlite_errorname', None) or type(exc).__name__}")
-        finally:
-            # the sqlite3 module opened a transaction for the "INSERT" (it writes nothing): end it
-            if outside and conn.in_transaction:
-                conn.execute("ROLLBACK")
+    timeout = conn.execute("PRAGMA busy_timeout").fetchone()[0]
+    conn.execute("PRAGMA busy_timeout = 0")
+    try:
+        for name, content in fts5_tables(conn):
+            quoted = '"' + name.replace('"', '""') + '"'
+            sql = (f"INSERT INTO {quoted} ({quoted}, rank) VALUES ('integrity-check', 1)" if content
+                   else f"INSERT INTO {quoted} ({quoted}) VALUES ('integrity-check')")
+            try:
+                conn.execute(sql)
+            except sqlite3.OperationalError as exc:
+                if getattr(exc, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                    return None
+                problems.append(f"{name}: {getattr(exc, 'sqlite_errorname', None) or type(exc).__name__}")
+            except sqlite3.DatabaseError as exc:
+                problems.append(f"{name}: {getattr(exc, 'sqlite_errorname', None) or type(exc).__name__}")
+            finally:
+                # the sqlite3 module opened a transaction for the "INSERT" (it writes nothing): end it
+                if outside and conn.in_transaction:
+                    conn.execute("ROLLBACK")
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {int(timeout)}")
     return problems
 
 
