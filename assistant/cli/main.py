@@ -185,7 +185,13 @@ def cmd_doctor(ctx: Ctx) -> int:
         report["last_backup"] = str(backup.last_backup_time(db) or "never")
         report["hotkeys_enabled"] = settings.get(store, "hotkeys.enabled")
         if ctx.args.reindex:
-            report["reindexed"] = search.rebuild_index(store)
+            report["reindexed"] = search.repair_index(store)
+        fts = None if store.read_only else integrity.fts_problems(store.conn)
+        report["search_index"] = "not checked (read-only)" if store.read_only else \
+            "not checked (another connection is writing)" if fts is None else fts or "ok"
+        if fts:
+            problems.append("the search index is damaged (search falls back to a slow scan): run "
+                            "`kefu doctor --reindex` / 搜索索引已损坏（搜索暂用慢速扫描）：请运行 `kefu doctor --reindex` 重建")
     except (KnownError, sqlite3.Error) as exc:
         from ..core.store import translate_sqlite_error
 
@@ -311,7 +317,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = add(sub, "restore", cmd_restore, "restore a backup (verified; the current DB is kept) / 从备份恢复")
     p.add_argument("file")
     p = add(sub, "doctor", cmd_doctor, "paths, versions, integrity, hotkey backend / 诊断", True)
-    p.add_argument("--reindex", action="store_true", help="rebuild the search index")
+    p.add_argument("--reindex", action="store_true",
+                   help="rebuild the search index in one transaction (repairs a damaged one) / 重建搜索索引")
     p = add(sub, "settings", cmd_settings, "show or change settings / 设置", True)
     p.add_argument("action", nargs="?", choices=("list", "set", "reset"), default="list")
     p.add_argument("name", nargs="?")

@@ -53,6 +53,16 @@ word 6 > title prefix/characters 5 > body word 3 > body prefix/characters 2 > gr
 A Chinese run's words found apart: 1.5. Several terms: all in the title > all anywhere > some
 of them (more matched first); inside a tier the per-term qualities are summed.
 
+A code of CODE_TYPO_FROM+ letters/digits that no code starts with also finds the codes one edit
+away ("code-typo", _code_typo_hits), below every exact text match (level 1+) and above text typos
+and synonyms. A buyer's message (LONG_FROM+ meaningful words) is read and ranked apart
+(_ranked_long): candidates by its rarest words, then coverage > rarity (IDF, document frequency
+counted up to DF_CAP rows) > match quality > usage.
+
+A damaged FTS5 index (sqlite3.DatabaseError while reading it) is never the agent's problem:
+search() answers by a plain scan and logs one line without the query (`kefu doctor` finds the
+damage, `kefu doctor --reindex` runs repair_index).
+
 Cost is bounded, never proportional to the library: results are read tier by tier, best
 first. In each tier the used replies come first (all of them, from search_used, by usage),
 then the others in rowid order with LIMIT what is still missing (rows already placed are
@@ -127,12 +137,22 @@ MAX_EXPANSION = 128       # a 4+ letter prefix: at most this many whole tokens, 
 MAX_NGRAM_WORDS = 8       # titles: pinyin of runs of up to this many words
 MAX_USED_PER_TIER = 5000  # used replies read per tier (the agent's own: normally far fewer)
 EXPAND_FROM = 4           # the prefix index covers 1-3 letters
+MAX_CODE_CHARS = 24
 CODE_RE = re.compile(r"^[A-Za-z0-9_\-./#]{1,24}$")  # replies.CODE_RE's alphabet
 
 LEVEL_TITLE_WORD, LEVEL_TITLE_PART, LEVEL_BODY_WORD, LEVEL_BODY_PART = 6, 5, 3, 2
 LEVEL_SPLIT, LEVEL_GROUP = 1.5, 1
 LEVEL_SYN_TITLE, LEVEL_SYN_BODY = 0.9, 0.8  # a synonym (退钱 for 退款): below the word typed and its group
 SCORE_CODE, SCORE_CODE_PREFIX = 3e6, 2e6
+# a code one edit away: below every exact text match (level 1+, scored level * 1e5), above text typos/synonyms
+SCORE_CODE_TYPO = 0.95e5
+SCORE_LONG = 1e6          # a buyer's message's hits, ranked in Python (below any code hit)
+LONG_FROM = 3             # meaningful words from which a query is read as a buyer's message
+DF_CAP = 64               # a word's document frequency is counted up to this many rows
+RARE_TERMS = 3            # a message's candidates: every row of its rarest words
+MAX_USED_LONG = 50        # used replies holding a message's rarest words, scored (the most used)
+CODE_TYPO_FROM = 4        # shorter codes typed (cd, cd1) stay exact/prefix: too many codes are one edit away
+_CODE_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789_-./#"  # CODE_RE's, lower case
 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 _TOKEN_RE = re.compile(rf"([{_HAN}]+)|([^\W_{_HAN}]+)")
@@ -144,8 +164,9 @@ _MARKS_RE = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\uf
 class Hit:
     reply_id: int
     score: float
-    # "code", "code-prefix", "word", "chars" (Han characters inside a longer word), "prefix",
-    # "pinyin", "initials", "group" (only the group name matched) or "scan" (LIKE fallback)
+    # "code", "code-prefix", "code-typo" (a code one edit from the 4+ characters typed), "word",
+    # "chars" (Han characters inside a longer word), "prefix", "pinyin", "initials", "group" (only
+    # the group name matched) or "scan" (LIKE fallback)
     how: str = "word"
 
 
@@ -1040,6 +1061,27 @@ def _code_hits(store: Store, snap: _Snapshot, raw: str, limit: int, group_ids: l
     return hits
 
 
+def _code_typo_hits(store: Store, snap: _Snapshot, raw: str, limit: int,
+                    group_ids: list[int] | None) -> dict[int, Hit]:
+    """A short code of CODE_TYPO_FROM+ letters/digits that no code starts with (tkdzz, tdkz): the codes
+    one edit away (a wrong, missing or extra character, two neighbours swapped), labelled
+    "code-typo" and scored below every exact text match. Shorter input (cd) is never guessed at."""
+    code = unicodedata.normalize("NFKC", raw).strip().lower()
+    if not CODE_TYPO_FROM <= len(code) <= MAX_CODE_CHARS + 1 or not code.isascii() or not code.isalnum():
+        return {}  # (a code is at most MAX_CODE_CHARS long: nothing longer is one edit from one)
+    where, params = _group_sql(group_ids)
+    if store.conn.execute("SELECT 1 FROM replies WHERE code IS NOT NULL AND code >= ? COLLATE NOCASE "
+                          "AND code < ? COLLATE NOCASE LIMIT 1", (code, code + "\x7f")).fetchone():
+        return {}  # a code starts with it: the prefix hits answer (whatever the group filter)
+    candidates = sorted(_one_edit_away(code, _CODE_ALPHABET))
+    rows = store.conn.execute(
+        f"SELECT id, code FROM replies WHERE code IS NOT NULL AND code COLLATE NOCASE IN "
+        f"(SELECT value FROM json_each(?)){where} LIMIT ?",
+        (json.dumps(candidates), *params, limit)).fetchall()
+    rows.sort(key=lambda r: (-snap.score(r[0]), r[1].lower()))
+    return {rid: Hit(rid, SCORE_CODE_TYPO - rank, "code-typo") for rank, (rid, _found) in enumerate(rows)}
+
+
 def _scan(store: Store, raw: str, limit: int, group_ids: list[int] | None) -> list[Hit]:
     """LIKE '%text%' over title, body and code, for queries with nothing the index can match
     (emoji, punctuation). Ordered by usage."""
@@ -1110,11 +1152,17 @@ def _splits(text: str, shortest: int) -> list[tuple[str, ...]]:
 
 def _one_letter_away(text: str) -> set[str]:
     """Every string one edit from text: a letter missing, extra, wrong, or two swapped."""
+    return _one_edit_away(text, _LETTERS)
+
+
+def _one_edit_away(text: str, alphabet: str) -> set[str]:
+    """Every string one edit from text over alphabet: a character missing, extra, wrong, or two
+    neighbours swapped."""
     splits = [(text[:i], text[i:]) for i in range(len(text) + 1)]
     out = {a + b[1:] for a, b in splits if b}
     out |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
-    out |= {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
-    out |= {a + c + b for a, b in splits for c in _LETTERS}
+    out |= {a + c + b[1:] for a, b in splits if b for c in alphabet}
+    out |= {a + c + b for a, b in splits for c in alphabet}
     out.discard(text)
     return out
 
@@ -1204,20 +1252,32 @@ def search(store: Store, query: str, limit: int = 50, group_id: int | None = Non
         return []
     snap = _snapshot(store, store.clock.now())
     hits = _code_hits(store, snap, raw, limit, group_ids)
+    typo_codes = {} if hits else _code_typo_hits(store, snap, raw, limit, group_ids)
     terms = _query_terms(normalize(raw)[:MAX_QUERY_CHARS], use_jieba=is_ready(), words_data=snap.words)
     if snap.stale:  # until ensure_index has rebuilt it, a plain scan still finds the text typed
         for hit in _scan(store, raw, limit, group_ids):
             hits.setdefault(hit.reply_id, hit)
-        return _rank(hits, limit)
+        return _with_code_typos(_rank(hits, limit), typo_codes, limit)
     if not terms:
-        return _rank(hits, limit) if hits else _scan(store, raw, limit, group_ids)
+        return _rank(hits, limit) if hits else _with_code_typos(_scan(store, raw, limit, group_ids), typo_codes, limit)
+    try:
+        ranked = _indexed(store, snap, terms, limit, group_id, hits)
+    except sqlite3.DatabaseError as exc:  # a damaged FTS5 index (or a bug in our FTS5 syntax): still answer
+        _index_failed(exc)
+        for hit in _scan(store, raw, limit, group_ids) or _scan_terms(store, terms, limit, group_ids):
+            hits.setdefault(hit.reply_id, hit)
+        ranked = _rank(hits, limit)
+    return _with_code_typos(ranked, typo_codes, limit)
+
+
+def _indexed(store: Store, snap: _Snapshot, terms: list[_Term], limit: int, group_id: int | None,
+             hits: dict[int, Hit]) -> list[Hit]:
+    """search() from the index: the code hits in ``hits`` first, then the text's tiers."""
     q = _Query(store.conn, terms, snap, group_id)
     terms = q.terms  # with the typo corrections found
-    try:
-        rows = _collect(q, snap, limit, hits)
-    except sqlite3.OperationalError:  # a bug in our FTS5 syntax: still answer, slowly
-        log.exception("search: FTS5 query failed for %r", raw[:80])
-        return _rank(hits, limit) if hits else _scan(store, raw, limit, group_ids)
+    if len(_meaningful(terms)) >= LONG_FROM:
+        return _ranked_long(store, q, snap, limit, hits)
+    rows = _collect(q, snap, limit, hits)
     if len(terms) == 1:
         for rid, level, usage in rows:
             hits[rid] = Hit(rid, level * 1e5 + usage, "")
@@ -1239,5 +1299,226 @@ def search(store: Store, query: str, limit: int = 50, group_id: int | None = Non
     return ranked
 
 
+def _meaningful(terms: list[_Term]) -> list[_Term]:
+    """The terms that say what a message is about: words, not lone characters (买, 到, s)."""
+    return [t for t in terms if len(t.text) > 1 or t.alts]
+
+
+def _idf(df: int, docs: int) -> float:
+    """BM25's inverse document frequency; ``df`` is counted up to DF_CAP rows, so every common word
+    weighs the same (little)."""
+    return math.log(1 + (max(docs, df) - df + 0.5) / (df + 0.5))
+
+
+def _ranked_long(store: Store, q: _Query, snap: _Snapshot, limit: int, hits: dict[int, Hit]) -> list[Hit]:
+    """A buyer's message (LONG_FROM+ meaningful words): read candidates by the rarest words, rank them
+    by coverage of the meaningful words, then their rarity (IDF), then match quality, then usage.
+
+    Each term's rows are counted up to DF_CAP (its document frequency, and all its rows when it is
+    rarer than that). Candidates: the rows of the RARE_TERMS rarest words; when the two rarest are
+    both common (DF_CAP+ rows) the rows holding both (FTS5's AND, LIMIT DF_CAP); and the agent's most
+    used replies holding any of the rarest. A term rarer than DF_CAP is matched by membership in its
+    rows, a common one by its probes on the stored row; the match quality (_probes: the levels of
+    _how) is worked out only for the candidates that can still make the first ``limit``. Cost: about
+    ten FTS5 reads of at most DF_CAP rows and a few hundred rows looked at, whatever the library's size."""
+    terms = q.terms
+    n = len(terms)
+    meaningful = [len(t.text) > 1 or bool(t.alts) for t in terms]  # lone characters: rarity and quality only
+    rows_of = [q.ids(TABLE, q.any(t), DF_CAP) for t in terms]
+    df = [len(ids) for ids in rows_of]
+    docs = store.conn.execute("SELECT max(id) FROM replies").fetchone()[0] or 0
+    idf = [_idf(d, docs) for d in df]
+    found = [i for i in range(n) if df[i]]
+    rare = sorted((i for i in found if meaningful[i]), key=lambda i: (df[i], -len(terms[i].text)))[:RARE_TERMS] \
+        or sorted(found, key=lambda i: df[i])[:RARE_TERMS]  # only lone characters match: read by them
+    candidates: dict[int, None] = {}
+    for i in found:  # the rarest words' rows, and every row of a word rarer than DF_CAP (known in full)
+        if i in rare or df[i] < DF_CAP:
+            candidates.update(dict.fromkeys(rows_of[i]))
+    common = [i for i in rare if df[i] >= DF_CAP]  # their rows read so far are only the first ones
+    if len(common) > 1:
+        expr = " AND ".join(f"({q.any(terms[i])})" for i in common[:2])
+        candidates.update(dict.fromkeys(q.ids(TABLE, expr, DF_CAP)))
+    if rare:
+        used = q.ids(USED_TABLE, " OR ".join(f"({q.any(terms[i])})" for i in rare), MAX_USED_PER_TIER)
+        used.sort(key=lambda rid: (-snap.score(rid), rid))
+        candidates.update(dict.fromkeys(used[:MAX_USED_LONG]))
+    for rid in hits:
+        candidates.pop(rid, None)
+    probes = [_probes(t, q.group_hits[t]) for t in terms]
+    stored = _probe_rows(store.conn, list(candidates), {p[2] for ps in probes for p in ps})
+    known = [frozenset(rows_of[i]) if 0 < df[i] < DF_CAP else None for i in range(n)]  # all rows of a rare term
+    probed = [i for i in found if known[i] is None]
+    looked_up = [i for i in found if known[i] is not None]
+    # first pass: coverage and rarity; common terms are probed (their level kept), rare ones looked up
+    first: list[tuple[int, float, int, dict[int, tuple[float, str]]]] = []
+    for rid in candidates:
+        row = stored.get(rid)
+        if row is None:
+            continue
+        coverage, rarity, levels = 0, 0.0, {}
+        for i in looked_up:
+            if rid in known[i]:  # type: ignore[operator]
+                coverage += meaningful[i]
+                rarity += idf[i]
+        for i in probed:
+            level = levels[i] = _probe(row, probes[i])
+            if level[0]:
+                coverage += meaningful[i]
+                rarity += idf[i]
+        if rarity:
+            first.append((coverage, round(rarity, 6), rid, levels))
+    first.sort(key=lambda x: (x[0], x[1]), reverse=True)
+    if len(first) > limit:  # only rows tied with the limit-th can still change places
+        cut = first[limit - 1][:2]
+        first = [x for x in first if x[:2] >= cut]
+    scored: list[tuple[tuple[int, float, float, float], int, str]] = []
+    for coverage, rarity, rid, levels in first:
+        row = stored[rid]
+        quality, label = 0.0, ""
+        for i in range(n):
+            level, how = levels[i] if i in levels else _probe(row, probes[i]) if df[i] else (0.0, "")
+            quality += level
+            label = label or how
+        scored.append(((coverage, rarity, quality, snap.score(rid)), rid, label or "word"))
+    scored.sort(key=lambda x: (x[0], -x[1]), reverse=True)
+    for rank, (_key, rid, label) in enumerate(scored[:limit]):
+        hits[rid] = Hit(rid, SCORE_LONG - rank, label)
+    return _rank(hits, limit)
+
+
+Probe = tuple[float, str, str, tuple[str, ...]]
+
+
+def _probe_rows(conn: sqlite3.Connection, ids: Sequence[int], columns: set[str]) -> dict[int, dict[str, str]]:
+    """The search_docs columns the probes read, padded with spaces by SQLite (" token " tests);
+    "tb_chars" is the title's and the body's characters together."""
+    names = sorted(c for c in columns if c in FTS_COLUMNS)
+    exprs = [f"' ' || {c} || ' '" for c in names]
+    if "tb_chars" in columns:
+        names.append("tb_chars")
+        exprs.append("' ' || t_chars || '  ' || b_chars || ' '")
+    if not ids or not names:
+        return {}
+    rows = conn.execute(f"SELECT id, {', '.join(exprs)} FROM {DOCS} WHERE id IN (SELECT value FROM json_each(?))",
+                        (json.dumps(list(ids)),))
+    return {row[0]: dict(zip(names, row[1:], strict=True)) for row in rows}
+
+
+def _probes(term: _Term, group_hits: list[int]) -> list[Probe]:
+    """_how's tests for one term as data, best level first: (level, label, column, needles); a probe
+    matches when every needle is in the column ("tb_chars": title and body characters). Built once
+    per query, so scoring hundreds of rows costs a few substring tests each, not _how's strings."""
+    out: list[Probe] = []
+
+    def primary(t: _Term) -> list[Probe]:
+        found: list[Probe] = []
+        if t.han:
+            phrase = (" " + " ".join(t.text) + " ",)
+            for p, word_level, part_level in (("t_", LEVEL_TITLE_WORD, LEVEL_TITLE_PART),
+                                              ("b_", LEVEL_BODY_WORD, LEVEL_BODY_PART)):
+                if len(t.text) > 1:
+                    found.append((word_level, "word", p + "words", (f" {t.text} ",)))
+                found.append((part_level, "chars", p + "chars", phrase))
+            if t.words:
+                found.append((LEVEL_SPLIT, "words", "tb_chars", tuple(" " + " ".join(w) + " " for w in t.words)))
+        else:
+            exact, start = (f" {t.text} ",), (f" {t.text}",)
+            for p, word_level, part_level in (("t_", LEVEL_TITLE_WORD, LEVEL_TITLE_PART),
+                                              ("b_", LEVEL_BODY_WORD, LEVEL_BODY_PART)):
+                for name, label in (("chars", "word"), ("py", "pinyin"), ("ini", "initials")):
+                    found.append((word_level, label, p + name, exact))
+                for name, label in (("chars", "prefix"), ("py", "pinyin"), ("ini", "initials")):
+                    found.append((part_level, label, p + name, start))
+        return found
+
+    out += primary(term)
+    out += [(LEVEL_GROUP, "group", "gids", (f" _g{gid} ",)) for gid in group_hits]
+    for fixed in term.typos:
+        for level, _label, col, needles in primary(_Term(fixed, False)):
+            if " " in fixed:  # the words of pinyin or initials typed joined: the text itself
+                out.append((level, "pinyin", col, needles))
+            else:
+                out.append((LEVEL_SYN_TITLE if level >= LEVEL_TITLE_PART else LEVEL_SYN_BODY, "typo", col, needles))
+    for alt in term.alts:
+        if GAP in alt:
+            pieces = tuple(" " + " ".join(p) + " " for p in alt.split(GAP) if p)
+            out += [(LEVEL_SYN_TITLE, "synonym", "t_chars", pieces), (LEVEL_SYN_BODY, "synonym", "b_chars", pieces)]
+        else:
+            out += [(LEVEL_SYN_TITLE if level >= LEVEL_TITLE_PART else LEVEL_SYN_BODY, "synonym", col, needles)
+                    for level, _label, col, needles in primary(_Term(alt, _is_han(alt)))
+                    if level >= LEVEL_BODY_PART]
+    out.sort(key=lambda p: -p[0])  # stable: _how's order inside a level
+    return out
+
+
+def _probe(row: dict[str, str], probes: list[Probe]) -> tuple[float, str]:
+    """(level, label) of the best probe matching the stored row, (0, "") when none does."""
+    for level, label, col, needles in probes:
+        hay = row[col]
+        if needles[0] in hay and (len(needles) == 1 or all(x in hay for x in needles[1:])):
+            return level, label
+    return 0.0, ""
+
+
+def _with_code_typos(ranked: list[Hit], typo_codes: dict[int, Hit], limit: int) -> list[Hit]:
+    """The codes one edit from what was typed, placed by their score (after every exact text match,
+    before text typos and synonyms); a reply found by its text as well keeps the better of the two."""
+    if not typo_codes:
+        return ranked
+    hits = {h.reply_id: h for h in ranked}
+    for rid, hit in typo_codes.items():
+        if rid not in hits or hits[rid].score < hit.score:
+            hits[rid] = hit
+    return _rank(hits, limit)
+
+
 def _rank(hits: dict[int, Hit], limit: int) -> list[Hit]:
     return sorted(hits.values(), key=lambda h: (-h.score, h.reply_id))[:limit]
+
+
+# ---------------------------------------------------------------- a damaged index
+
+_failure_logged: set[str] = set()
+
+
+def _index_failed(exc: sqlite3.DatabaseError) -> None:
+    """One log line per kind of failure and process, never the query (customers' words)."""
+    kind = getattr(exc, "sqlite_errorname", None) or type(exc).__name__
+    if kind not in _failure_logged:
+        _failure_logged.add(kind)
+        log.warning("search: the search index cannot be read (%s); answering by a plain scan "
+                    "until `kefu doctor --reindex` rebuilds it", kind)
+
+
+def _scan_terms(store: Store, terms: list[_Term], limit: int, group_ids: list[int] | None) -> list[Hit]:
+    """The damaged-index fallback for a query of several words (a buyer's message, which no reply
+    contains whole): replies holding every Han/latin term as typed, by usage."""
+    words = [t.text for t in terms if t.text][:MAX_TERMS]
+    if len(words) < 2:
+        return []
+    conds, params = [], []
+    for word in words:
+        like = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conds.append("(title LIKE ? ESCAPE '\\' OR body LIKE ? ESCAPE '\\')")
+        params += [like, like]
+    where, group_params = _group_sql(group_ids)
+    rows = store.conn.execute(
+        f"SELECT id FROM replies WHERE {' AND '.join(conds)}{where} "
+        "ORDER BY use_count DESC, last_used_at DESC, id LIMIT ?", (*params, *group_params, limit)).fetchall()
+    return [Hit(r[0], float(limit - n), "scan") for n, r in enumerate(rows)]
+
+
+def repair_index(store: Store) -> int:
+    """`kefu doctor --reindex`: rebuild the search index in one transaction, a damaged one too. Each
+    FTS5 table first rebuilds its own structures from its content ('rebuild' reads no old segment,
+    so a damaged b-tree cannot stop it), then the whole index is made again from the replies.
+    Returns replies indexed."""
+    from .integrity import fts5_tables
+
+    with store.write():
+        for name, content in fts5_tables(store.conn):
+            if content != "":  # a contentless table has nothing to rebuild from
+                quoted = '"' + name.replace('"', '""') + '"'
+                store.conn.execute(f"INSERT INTO {quoted} ({quoted}) VALUES ('rebuild')")
+        return rebuild_index(store)

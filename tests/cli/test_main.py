@@ -108,6 +108,30 @@ def test_doctor_reports_paths_and_integrity(kefu):
     assert report["sqlite_utils_version"] == version("sqlite-utils")  # it has no __version__: not "installed"
 
 
+def test_doctor_finds_a_damaged_search_index_and_reindex_repairs_it(kefu, tmp_path):
+    import sqlite3
+
+    assert kefu("replies", "add", "--title", "退款到账", "--body", "退款原路退回", "--code", "tk9")[0] == 0
+    conn = sqlite3.connect(tmp_path / "data" / "kefu.db")
+    with conn:
+        conn.execute("DELETE FROM search_index_data WHERE id > 10")
+    conn.close()
+    code, out, _ = kefu("doctor", "--json")
+    report = json.loads(out)
+    assert code == 1 and report["search_index"] and report["search_index"] != "ok"
+    assert any("kefu doctor --reindex" in p and "搜索索引已损坏" in p for p in report["problems"])
+    code, out, _ = kefu("doctor")
+    assert code == 1 and "kefu doctor --reindex" in out
+    code, out, _ = kefu("replies", "search", "退款", "--json")  # meanwhile: a plain scan
+    assert code == 0 and "退款到账" in {r["title"] for r in json.loads(out)}
+    code, out, _ = kefu("doctor", "--reindex", "--json")
+    report = json.loads(out)
+    assert code == 0, report["problems"]
+    assert report["search_index"] == "ok" and report["reindexed"] >= 100
+    code, out, _ = kefu("replies", "search", "tuikuan", "--json")  # pinyin: from the index again
+    assert code == 0 and "退款到账" in {r["title"] for r in json.loads(out)}
+
+
 @pytest.mark.parametrize("where", ["before", "after"])
 def test_verbose_logs_a_subcommand_to_stderr(kefu, where):
     args = ["buyers", "star", "甲", "--platform", "京东"]

@@ -488,6 +488,20 @@ def test_any_text_never_raises(library, text):
     assert all(isinstance(h.reply_id, int) for h in hits)
 
 
+MESSAGE_PARTS = ["亲", "我", "前天", "拍的", "白色", "运动鞋", "还没", "发货", "能不能", "帮我", "看看", "退款", "多久",
+                 "到账", "优惠券", "满减", "包邮", "kuaidi", "tkdzz", "cd12", " ", "，", "？", "😀", '"', "*", "-", "NEAR",
+                 "退貨", "料子", "快", "s", "m", "160", "(", "满…减", "_g1"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(parts=st.lists(st.sampled_from(MESSAGE_PARTS), min_size=1, max_size=30), limit=st.integers(1, 60))
+def test_any_buyers_message_never_raises(library, parts, limit):
+    """Messages of several real words (the long-message path, code typos, synonyms, syntax) never raise."""
+    hits = search.search(library, "".join(parts), limit=limit)
+    assert len(hits) <= limit and len({h.reply_id for h in hits}) == len(hits)
+    assert all(h.how for h in hits)
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.text(max_size=200))
 def test_any_text_can_be_analysed_for_the_index(library, text):
@@ -542,3 +556,108 @@ def test_initials_typed_across_word_boundaries_find_a_body_or_a_split_title(shop
     assert _ids(search.search(shop, "ylth"))[:1] == [body.id]
     assert _ids(search.search(shop, "cfkc"))[:1] == [title.id]
     assert search.search(shop, "xqzmwk") == []
+
+
+def test_a_code_one_edit_away_is_found_after_the_exact_text_matches(shop):
+    """4+ letters/digits that no code starts with: codes one edit away (wrong, missing, extra, swapped),
+    labelled code-typo, below replies whose text matches exactly; short input is never guessed at."""
+    refund = replies.create_reply(shop, title="退款到账", body="退款原路退回", code="tkdz")
+    other = replies.create_reply(shop, title="催单", body="已帮您催促仓库", code="cd12")
+    for typed in ("tkdzz", "tkd", "tkdx", "tdkz", "tkz", "TKDZZ", "ｔｋｄｚｘ"):
+        hits = search.search(shop, typed)
+        if len(typed.strip()) < 4:
+            assert all(h.how != "code-typo" for h in hits), typed
+            continue
+        assert _ids(hits)[:1] == [refund.id], typed
+        assert hits[0].how == "code-typo", typed
+    assert [h.how for h in search.search(shop, "tkdz")][:1] == ["code"]  # exact: no guessing
+    assert search.search(shop, "tkd")[0].how == "code-prefix"
+    assert all(h.how != "code-typo" for h in search.search(shop, "cd1"))  # 3 characters: prefix only
+    assert _ids(search.search(shop, "cd13"))[:1] == [other.id]  # one wrong digit
+    assert search.search(shop, "cd13")[0].how == "code-typo"
+    assert search.search(shop, "xyzw") == []
+    # a reply whose text matches exactly ranks above a code one edit away
+    text = replies.create_reply(shop, title="cd13 说明", body="型号 cd13 的使用方法")
+    hits = search.search(shop, "cd13")
+    assert _ids(hits)[:2] == [text.id, other.id] and hits[1].how == "code-typo"
+    assert search.search(shop, "cd13", group_id=text.group_id)  # group filter still answers
+    assert not any(h.how.startswith("code") for h, _r in replies.suggest(shop, "tkdzz"))
+
+
+@pytest.mark.parametrize("table", ["search_index", "search_title", "search_used"])
+def test_a_damaged_index_is_found_repaired_and_searched_meanwhile(shop, table, caplog):
+    """Rows deleted from an FTS5 shadow table: FTS5's integrity-check names the table, search still
+    answers (a plain scan, one log line without the query), repair_index makes it whole again."""
+    from assistant.core import integrity
+
+    refund = replies.create_reply(shop, title="退款到账", body="退款原路退回，1-3个工作日到账")
+    replies.create_reply(shop, title="发货时间", body="下单后48小时内发货")
+    replies.record_use(shop, refund.id)
+    assert integrity.fts_problems(shop.conn) == []
+    with shop.write():
+        shop.conn.execute(f"DELETE FROM {table}_data WHERE id > 10")
+    assert not shop.conn.in_transaction
+    problems = integrity.fts_problems(shop.conn)
+    assert problems and problems[0].startswith(table + ":"), problems
+    assert not shop.conn.in_transaction  # the check leaves no transaction open
+
+    search._failure_logged.clear()
+    with caplog.at_level("WARNING", logger="assistant.core.search"):
+        for query in ("退款", "退款到账", "退款 到账 工作日", "tuikuan"):
+            hits = search.search(shop, query)
+            if query != "tuikuan":  # pinyin needs the index
+                assert _ids(hits)[:1] == [refund.id], query
+        assert replies.suggest(shop, "亲 退款 多久 到账")
+    lines = [r.getMessage() for r in caplog.records if r.name == "assistant.core.search"]
+    assert len(lines) == 1 and "kefu doctor --reindex" in lines[0]
+    assert "退款" not in lines[0] and "tuikuan" not in lines[0]
+
+    assert search.repair_index(shop) == 2
+    assert integrity.fts_problems(shop.conn) == []
+    hits = search.search(shop, "tuikuan")
+    assert _ids(hits)[:1] == [refund.id] and hits[0].how == "pinyin"
+
+
+def test_a_buyers_message_ranks_by_coverage_then_rarity(shop):
+    """3+ meaningful words: the reply holding more of them first, then the one holding the rarer ones
+    (a word in 40 replies tells less than one in 2), then match quality, then usage."""
+    for n in range(40):  # 发货 is everywhere, as in a real shop
+        replies.create_reply(shop, title=f"发货说明{n}", body=f"第{n}款下单后48小时内发货")
+    late = replies.create_reply(shop, title="延迟发货", body="白色运动鞋缺货，补货后马上发货")
+    shoes = replies.create_reply(shop, title="运动鞋尺码", body="运动鞋偏大半码")
+    message = "亲 我前天拍的白色运动鞋还没发货 能不能帮我看看"
+    terms = search._query_terms(search.normalize(message), True)
+    assert len(search._meaningful(terms)) >= 3
+    hits = search.search(shop, message, limit=10)
+    # late holds 白色, 运动鞋 and 发货; shoes only 运动鞋 (rare), a 发货说明 only 发货 (common)
+    assert _ids(hits)[:2] == [late.id, shoes.id]
+    assert all(h.how for h in hits)
+    top = [h.reply_id for h, _r in replies.suggest(shop, message)]
+    assert top[:2] == [late.id, shoes.id]
+
+
+def test_a_buyers_message_prefers_the_rarer_word_and_then_usage(shop):
+    common = [replies.create_reply(shop, title=f"物流{n}", body="快递已经发出，请耐心等待") for n in range(30)]
+    rare = replies.create_reply(shop, title="发票", body="电子发票在订单详情里申请")
+    message = "快递 发出 了吗 发票 怎么 开 还有 等待"
+    hits = search.search(shop, message, limit=5)
+    # every 物流 reply covers 快递, 发出, 等待 (3 words) and beats 发票 (1 word, however rare)
+    assert rare.id not in _ids(hits)[:3]
+    replies.record_use(shop, common[7].id)
+    assert _ids(search.search(shop, message, limit=5))[:1] == [common[7].id]  # a tie: usage decides
+    assert _ids(search.search(shop, "发票 电子 订单 详情", limit=3))[:1] == [rare.id]
+
+
+def test_probes_agree_with_how(library):
+    """_probes/_probe (the long-message scorer) give _how's level for every term of a few queries."""
+    store = library
+    snap = search._snapshot(store, store.clock.now())
+    rows = search._stored_rows(store.conn, [r[0] for r in store.conn.execute("SELECT id FROM replies")])
+    for text in ("快递 发货 yanwu", "退款多久到账 退钱 kuaidi", "满减 优惠券 tuikun cd", "退貨 衣服 起球 s"):
+        terms = search._query_terms(search.normalize(text), True, snap.words)
+        q = search._Query(store.conn, terms, snap, None)
+        for term in q.terms:
+            probes = search._probes(term, q.group_hits[term])
+            for row in rows.values():
+                row = {**row, "tb_chars": row["t_chars"] + row["b_chars"]}
+                assert search._probe(row, probes)[0] == search._how(row, term, q.group_hits[term])[0], term
