@@ -70,6 +70,7 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
     im_decision = inputmethod.apply()
     from PySide6.QtWidgets import QApplication
 
+    _quick_pyside_import_check()
     qapp = QApplication.instance() or QApplication(argv or sys.argv[:1])
     inputmethod.restore(im_decision)  # programs kefu starts get the desktop's own settings
     qapp.setApplicationName("kefu-assistant")
@@ -313,6 +314,30 @@ def _rest_team(rest: RestContext) -> None:
     rest.before_worker_stops.append(team_link.shutdown)
     if rest.config.get("team.server"):
         team_link.start()
+
+
+def _quick_pyside_import_check() -> None:
+    """PySide6 (6.11) asks, for every module imported after it, whether its source names PySide6 -
+    through inspect.getsource, which tokenises the file and keeps every line in linecache: ~70 ms of
+    the start and ~9 MB that stay (issue 17). Same answer from one read of the file; anything but a
+    plain .py file still goes the library's way."""
+    feature = sys.modules.get("shibokensupport.feature")
+    slow = getattr(feature, "_mod_uses_pyside", None)
+    if slow is None or getattr(slow, "kefu_quick", False):
+        return
+
+    def quick(module) -> bool:  # noqa: ANN001 - a module
+        file = getattr(module, "__file__", None)
+        if not isinstance(file, str) or not file.endswith(".py"):
+            return slow(module)
+        try:
+            with open(file, "rb") as fh:
+                return b"PySide6" in fh.read()
+        except OSError:
+            return False  # as the library: no source, no PySide6
+
+    quick.kefu_quick = True  # type: ignore[attr-defined]
+    feature._mod_uses_pyside = quick
 
 
 def wire_team(qapp, worker, panel, db_path, messages, open_client=None):  # noqa: ANN001, ANN201 - Qt, lazily
