@@ -54,9 +54,15 @@ def _sources() -> list[Path]:
 def cache_key() -> str:
     """Changes whenever an installed dictionary changes (library upgrade) or the format does."""
     h = hashlib.sha1(f"{FORMAT}".encode())
-    for path in _sources():
-        st = path.stat()
-        h.update(f"{path.name}:{st.st_size}:{int(st.st_mtime)}".encode())
+    paths = _sources()
+    if getattr(sys, "frozen", False):  # a packaged app: its modules are inside it; a new build, a new key
+        paths.append(Path(sys.executable))
+    for path in paths:
+        try:
+            st = path.stat()
+            h.update(f"{path.name}:{st.st_size}:{int(st.st_mtime)}".encode())
+        except OSError:  # e.g. prob_emit.py compiled into a packaged app's archive
+            h.update(f"{path.name}:-".encode())
     return h.hexdigest()[:12]
 
 
