@@ -142,7 +142,7 @@ class Lexicon:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, check_same_thread=False)
+        self._conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
         self._lock = threading.Lock()
         row = self._conn.execute("SELECT value FROM meta WHERE name = 'format'").fetchone()
         if row is None or int(row[0]) != FORMAT:
