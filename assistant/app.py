@@ -10,8 +10,9 @@ import logging
 import logging.handlers
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import __version__, paths
 
@@ -69,6 +70,7 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
     im_decision = inputmethod.apply()
     from PySide6.QtWidgets import QApplication
 
+    _quick_pyside_import_check()
     qapp = QApplication.instance() or QApplication(argv or sys.argv[:1])
     inputmethod.restore(im_decision)  # programs kefu starts get the desktop's own settings
     qapp.setApplicationName("kefu-assistant")
@@ -84,7 +86,7 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
 
     collector = GuiThreadCollector(qapp)  # cycles holding widgets are freed on the GUI thread only
 
-    from .core import replies, search, settings
+    from .core import settings
     from .core.store import open_store
     from .errors import KnownError
     from .services.messages import MessageBridge
@@ -122,7 +124,6 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
         return _fatal(qapp, exc)
 
     i18n.install(str(config["ui.language"]))
-    search.start_background_loading(ctx.cache_dir)
 
     worker = StoreWorker(ctx.db_path, parent=qapp)
     # The one watcher: other processes' commits and clock gaps (sleep/wake), told to everyone from here.
@@ -131,24 +132,7 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
     worker.hold_writes()  # until the integrity check after the first frame has passed (see below)
     worker.start()
     watch.start()
-    # First start: the default library (~140 replies, indexed with jieba: seconds) fills in behind the
-    # already visible panel, which refreshes when the write lands.
-    worker.submit(replies.seed_defaults, lambda n: n and log.info("seeded %d default replies", n), write=True)
 
-    # Automatic rotating backups (setting backup.interval_hours): checked at start and hourly, on
-    # the worker, so a large database never stalls the panel.
-    from PySide6.QtCore import QTimer
-
-    from .core import backup
-
-    def run_auto_backup() -> None:
-        worker.submit(lambda store: backup.auto_backup(store, paths.backup_dir(ctx.data_dir)),
-                      lambda made: made and log.info("automatic backup written"),
-                      on_error=messages.post_error)
-
-    backup_timer = QTimer(qapp, interval=3600 * 1000)
-    backup_timer.timeout.connect(run_auto_backup)
-    backup_timer.start()
     locator = winlocate.default_locator(qapp.platformName())
     panel = Panel(worker, config, data_dir=ctx.data_dir, version=__version__, locator=locator,
                   window_lister=locator.windows if locator is not None else None)
@@ -180,7 +164,6 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
         crash_handler.uninstall()
 
     qapp.aboutToQuit.connect(shutdown)
-    run_auto_backup()
     panel.show()
     panel.apply_placement()
     for zh, en in storage_warnings:
@@ -190,7 +173,7 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
     wire_store_check(worker, panel)
     # --- end ui wiring ---
 
-    # --- hotkey wiring (platform backend, hotkey map, paste flow) ---
+    # --- hotkey wiring (platform backend, hotkey map, paste flow): grabbed before anything else is built ---
     from .platform.detect import create_backend
 
     hotkey_backend = create_backend()
@@ -201,25 +184,110 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
     hotkeys.start()
     # --- end hotkey wiring ---
 
-    # --- reminders wiring (客户 / 提醒 tabs, reminder scheduler and popup) ---
-    _reminders = wire_reminders(qapp, panel, tray, worker, paste_flow, config, watch=watch, messages=messages)
-    # --- end reminders wiring ---
+    # Everything else after the first frame (issue 17): the panel and the hotkeys answer first.
+    rest = RestContext(qapp, ctx, config, worker, watch, panel, tray, paste_flow, messages, before_worker_stops)
+    after_first_paint(panel, lambda: wire_rest(rest))
+    return qapp.exec()
 
-    # --- team wiring (team mode: the live sync runs while a server is configured) ---
-    from .ui.team.link import TeamLink
 
-    # Joining or leaving from the settings dialog starts or stops the sync at once (ui/team/link.py).
-    team_link = TeamLink(worker, lambda: wire_team(qapp, worker, panel, ctx.db_path, messages), parent=qapp)
-    team_link.attached.connect(panel.attach_team)  # the supervisor's 团队管理 dialog queries the server through it
-    panel.team_link = team_link  # the settings dialog's 团队 page
-    before_worker_stops.append(team_link.shutdown)
-    if config.get("team.server"):
-        after_first_paint(panel, team_link.start)  # nothing of it on the path to the first frame
-    # --- end team wiring ---
+@dataclass
+class RestContext:
+    """What wire_rest needs of run()'s objects."""
 
-    # --- handover wiring (交接 tab) ---
+    qapp: Any
+    ctx: AppContext
+    config: dict
+    worker: Any
+    watch: Any
+    panel: Any
+    tray: Any
+    paste_flow: Any
+    messages: Any
+    before_worker_stops: list
+    keep: list = field(default_factory=list)  # objects that must live as long as the app
+
+
+# Modules of the deferred blocks: imported on a thread while the GUI thread paints and answers hotkeys.
+REST_MODULES = ("assistant.core.backup", "assistant.core.replies", "assistant.core.shifts",
+                "assistant.services.scheduler", "assistant.ui.buyers.buyers_tab", "assistant.ui.reminders.reminders",
+                "assistant.ui.reminders.reminders_tab", "assistant.ui.aftersales.aftersales_tab",
+                "assistant.ui.handover.handover_tab", "assistant.ui.team.link")
+
+
+def wire_rest(rest: RestContext, on_done=None) -> None:  # noqa: ANN001 - a callable
+    """After the first frame: search's analyzers, seeding, the first backup, then the 客户 / 提醒 / 售后 /
+    交接 tabs, the scheduler and team sync, built one block per event-loop turn so that a hotkey pressed
+    meanwhile waits for one block at most. The blocks' modules are imported on a thread first."""
+    import importlib
+    import threading
+
+    from PySide6.QtCore import QTimer
+
+    from .core import search
+
+    search.start_background_loading(rest.ctx.cache_dir)  # full word search within ~1 s, off the GUI thread
+    blocks = [_rest_seed_and_backup, _rest_reminders, _rest_handover, _rest_team]
+    imported = threading.Event()
+
+    def import_modules() -> None:
+        for name in REST_MODULES:
+            try:
+                importlib.import_module(name)
+            except Exception:  # the GUI thread imports it again and reports it there
+                log.exception("deferred import failed")
+        imported.set()
+
+    threading.Thread(target=import_modules, name="rest-imports", daemon=True).start()
+
+    def step() -> None:
+        if not imported.is_set():
+            QTimer.singleShot(10, step)
+            return
+        if blocks:
+            blocks.pop(0)(rest)
+            QTimer.singleShot(0, step)
+        else:
+            log.info("start-up: deferred wiring done")
+            if on_done is not None:
+                on_done()
+
+    QTimer.singleShot(0, step)
+
+
+def _rest_seed_and_backup(rest: RestContext) -> None:
+    from PySide6.QtCore import QTimer
+
+    from .core import backup, replies
+
+    worker, messages = rest.worker, rest.messages
+    # First start: the default library (~140 replies, indexed with jieba) fills in behind the already
+    # visible panel, which refreshes when the write lands.
+    worker.submit(replies.seed_defaults, lambda n: n and log.info("seeded %d default replies", n), write=True)
+
+    # Automatic rotating backups (setting backup.interval_hours): checked now and hourly, on the worker,
+    # so a large database never stalls the panel.
+    def run_auto_backup() -> None:
+        worker.submit(lambda store: backup.auto_backup(store, paths.backup_dir(rest.ctx.data_dir)),
+                      lambda made: made and log.info("automatic backup written"),
+                      on_error=messages.post_error)
+
+    backup_timer = QTimer(rest.qapp, interval=3600 * 1000)
+    backup_timer.timeout.connect(run_auto_backup)
+    backup_timer.start()
+    run_auto_backup()
+
+
+def _rest_reminders(rest: RestContext) -> None:
+    # 客户 / 提醒 / 售后 tabs, reminder scheduler and popup
+    rest.keep.append(wire_reminders(rest.qapp, rest.panel, rest.tray, rest.worker, rest.paste_flow, rest.config,
+                                    watch=rest.watch, messages=rest.messages))
+
+
+def _rest_handover(rest: RestContext) -> None:
     from .core import shifts
     from .ui.handover.handover_tab import HandoverTab
+
+    worker, messages = rest.worker, rest.messages
 
     # The day's shift starts on first use (a leftover shift from yesterday is closed first), at start and
     # after a clock jump; a shift found to start in the future (the clock was ahead) is replaced, and said so.
@@ -228,13 +296,48 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
                       on_error=lambda exc: log.warning("shift not started: %s", exc.en), write=True)
 
     open_day()
-    watch.woke.connect(lambda _gap: open_day())
+    rest.watch.woke.connect(lambda _gap: open_day())
     handover_tab = HandoverTab(worker, messages=messages)
-    handover_tab.settings_requested.connect(panel.open_settings)
-    panel.add_tab(*HandoverTab.TAB, handover_tab)
-    # --- end handover wiring ---
+    handover_tab.settings_requested.connect(rest.panel.open_settings)
+    rest.panel.add_tab(*HandoverTab.TAB, handover_tab)
 
-    return qapp.exec()
+
+def _rest_team(rest: RestContext) -> None:
+    # team mode: the live sync runs while a server is configured
+    from .ui.team.link import TeamLink
+
+    qapp, worker, panel = rest.qapp, rest.worker, rest.panel
+    # Joining or leaving from the settings dialog starts or stops the sync at once (ui/team/link.py).
+    team_link = TeamLink(worker, lambda: wire_team(qapp, worker, panel, rest.ctx.db_path, rest.messages), parent=qapp)
+    team_link.attached.connect(panel.attach_team)  # the supervisor's 团队管理 dialog queries the server through it
+    panel.team_link = team_link  # the settings dialog's 团队 page
+    rest.before_worker_stops.append(team_link.shutdown)
+    if rest.config.get("team.server"):
+        team_link.start()
+
+
+def _quick_pyside_import_check() -> None:
+    """PySide6 (6.11) asks, for every module imported after it, whether its source names PySide6 -
+    through inspect.getsource, which tokenises the file and keeps every line in linecache: ~70 ms of
+    the start and ~9 MB that stay (issue 17). Same answer from one read of the file; anything but a
+    plain .py file still goes the library's way."""
+    feature = sys.modules.get("shibokensupport.feature")
+    slow = getattr(feature, "_mod_uses_pyside", None)
+    if slow is None or getattr(slow, "kefu_quick", False):
+        return
+
+    def quick(module) -> bool:  # noqa: ANN001 - a module
+        file = getattr(module, "__file__", None)
+        if not isinstance(file, str) or not file.endswith(".py"):
+            return slow(module)
+        try:
+            with open(file, "rb") as fh:
+                return b"PySide6" in fh.read()
+        except OSError:
+            return False  # as the library: no source, no PySide6
+
+    quick.kefu_quick = True  # type: ignore[attr-defined]
+    feature._mod_uses_pyside = quick
 
 
 def wire_team(qapp, worker, panel, db_path, messages, open_client=None):  # noqa: ANN001, ANN201 - Qt, lazily

@@ -16,8 +16,6 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from sqlite_utils import Database
-
 from ..errors import StoreBusyError, StoreError
 from . import holder, integrity
 from .clock import Clock, SystemClock
@@ -173,6 +171,75 @@ def _filesystem_type(path: Path) -> str | None:
     return best_type
 
 
+_TRANSACTION_CONTROL = frozenset({"BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE"})
+
+
+def _first_keyword(sql: str) -> str:
+    """The statement's first keyword, upper case, past whitespace, comments, bare ';' and a BOM."""
+    i, n = 0, len(sql)
+    while i < n:
+        if sql[i].isspace() or sql[i] in (";", "\ufeff"):
+            i += 1
+        elif sql.startswith("--", i):
+            newline = sql.find("\n", i)
+            if newline == -1:
+                return ""
+            i = newline + 1
+        elif sql.startswith("/*", i):
+            end = sql.find("*/", i + 2)
+            if end == -1:
+                return ""
+            i = end + 2
+        else:
+            break
+    j = i
+    while j < n and (sql[j].isalpha() or sql[j] == "_"):
+        j += 1
+    return sql[i:j].upper()
+
+
+class Db:
+    """What the store's callers use of sqlite_utils.Database - conn and execute(), with its semantics
+    (recursive triggers on; a statement outside a transaction that opens one implicitly is committed,
+    or rolled back when it fails) - without importing sqlite_utils (~12 MB, ~40 ms at every start;
+    migrations.py imports it only to migrate)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self._full: object = None
+        self.execute("PRAGMA recursive_triggers=on;")
+
+    def _database(self):  # noqa: ANN202 - sqlite_utils.Database, imported here only
+        """The real Database over the same connection, for anything else (db["table"].indexes, ...)."""
+        if self._full is None:
+            from sqlite_utils import Database
+
+            self._full = Database(self.conn, execute_plugins=False)
+        return self._full
+
+    def __getitem__(self, table: str):  # noqa: ANN204
+        return self._database()[table]
+
+    def __getattr__(self, name: str):  # noqa: ANN204 - only for names Db does not define
+        if name.startswith("__") or name == "_full":
+            raise AttributeError(name)
+        return getattr(self._database(), name)
+
+    def execute(self, sql: str, parameters: object = None) -> sqlite3.Cursor:
+        conn = self.conn
+        was_in_transaction = conn.in_transaction
+        try:
+            cursor = conn.execute(sql) if parameters is None else conn.execute(sql, parameters)  # type: ignore[arg-type]
+        except Exception:
+            if not was_in_transaction and conn.in_transaction:
+                conn.execute("ROLLBACK")  # the failed statement's implicit transaction would capture later writes
+            raise
+        if (not was_in_transaction and conn.in_transaction and cursor.description is None
+                and _first_keyword(sql) not in _TRANSACTION_CONTROL):
+            conn.execute("COMMIT")
+        return cursor
+
+
 class Store:
     """One connection to the store. Use one Store per thread; the app does all writes from one
     worker thread, the CLI is another process (the busy timeout covers that)."""
@@ -215,7 +282,7 @@ class Store:
                 if str(mode).lower() != "wal":
                     log.warning("journal_mode is %s, not wal", mode)
             conn.execute("PRAGMA synchronous = FULL")
-            self.db = Database(conn, execute_plugins=False)
+            self.db = Db(conn)  # sqlite_utils' Database.execute without importing it (issue 17)
             # pending() only reads: an up-to-date database is opened without taking the write lock,
             # so reading commands work while an import holds it.
             if migrations.pending(self.db):
@@ -291,7 +358,7 @@ class Store:
             conn = sqlite3.connect(str(tmp))
             try:
                 conn.execute("PRAGMA journal_mode = WAL")
-                migrations.apply(Database(conn, execute_plugins=False))
+                migrations.apply(conn)
             finally:
                 conn.close()
             try:
@@ -340,7 +407,7 @@ class Store:
             raise
 
     @contextlib.contextmanager
-    def write(self) -> Iterator[Database]:
+    def write(self) -> Iterator[Db]:
         """One all-or-nothing write transaction. Nested calls join the outer transaction.
 
         Before the first COMMIT that changed anything, the file is checked (check_before_writes): a

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlite_utils import Database
 
-from assistant.core import replies, search
+from assistant.core import lexicon, replies, search
 from assistant.core.clock import FakeClock
 from assistant.core.migrations import migrations
 from assistant.core.store import open_store
@@ -428,7 +428,7 @@ def test_search_answers_before_jieba_and_pypinyin_are_loaded(library, monkeypatc
 
 def test_fresh_process_searches_without_importing_jieba(library, tmp_path):
     """The panel's first keystrokes: no jieba, no pypinyin import on the search path. Then the
-    CLI case: adding a reply loads jieba synchronously, its cache next to the database."""
+    CLI case: adding a reply loads jieba synchronously, its word lexicon next to the database."""
     db = tmp_path / "data" / "kefu.db"
     db.parent.mkdir()
     library.conn.execute("VACUUM INTO ?", (str(db),))
@@ -448,10 +448,10 @@ def test_fresh_process_searches_without_importing_jieba(library, tmp_path):
     assert all(found.values()), found
     assert loaded == [False, False, False]
     assert after
-    assert (db.parent / "cache" / "jieba.cache").exists()
+    assert list((db.parent / "cache").glob("lexicon-*.sqlite3"))  # core/lexicon.py, not jieba.cache
 
 
-def test_background_loading_keeps_jieba_cache_in_cache_dir(tmp_path):
+def test_background_loading_keeps_the_lexicon_in_cache_dir(tmp_path):
     code = textwrap.dedent(f"""
         from pathlib import Path
         from assistant.core import search
@@ -461,7 +461,7 @@ def test_background_loading_keeps_jieba_cache_in_cache_dir(tmp_path):
         assert search.is_ready()
     """)
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, timeout=60)
-    assert (tmp_path / "cache" / "jieba.cache").exists()
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == [f"lexicon-{lexicon.cache_key()}.sqlite3"]
 
 
 # ---------------------------------------------------------------- any text is safe

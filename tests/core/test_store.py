@@ -17,12 +17,27 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_fresh_store_has_schema_and_pragmas(store):
-    assert {"groups", "replies", "settings", "reply_uses"} <= set(store.db.table_names())
+    tables = {name for (name,) in store.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"groups", "replies", "settings", "reply_uses"} <= tables
+    assert store.conn.execute("PRAGMA recursive_triggers").fetchone()[0] == 1  # as sqlite_utils set it
     assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert store.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert store.conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
     assert [m.name for m in migrations.applied(store.db)][0] == "0001_initial"
+
+
+def test_store_opens_without_sqlite_utils(tmp_path):
+    """Issue 17: an up-to-date database is opened, read and written without importing sqlite_utils
+    (~12 MB); migrating imports it."""
+    db = tmp_path / "kefu.db"
+    open_store(db).close()
+    code = ("import sys; from assistant.core.store import open_store; s = open_store(sys.argv[1]); "
+            "s.conn.execute('SELECT 1'); "
+            "exec('with s.write() as db: db.execute(\"INSERT INTO settings (key, value, updated_at) VALUES (1, 2, 3)\")'); "
+            "print('sqlite_utils' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code, str(db)], cwd=REPO, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 def test_reopening_applies_nothing_again(tmp_path, clock):
@@ -151,7 +166,7 @@ def test_migrations_are_frozen_and_never_import_the_indexer(tmp_path):
     tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
     imported = {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
-    assert imported <= {"__future__", "sqlite_utils"}, imported
+    assert imported <= {"__future__", "sqlite_utils", "sqlite3", "collections.abc", "typing"}, imported
     code = textwrap.dedent(f"""
         import sqlite3, sys
         from sqlite_utils import Database

@@ -1,0 +1,246 @@
+"""Start-up time and memory (issue 17), beside the floor of our stack and the code before, in one run.
+
+On one private Xvfb, a stand-in chat client (its own process) has the focus. Each program is started
+and `xdotool key ctrl+alt+1` is pressed every ~20 ms from the moment it is launched until the reply's
+text lands in the chat client's box:
+
+    floor   tests/benchmarks/startup_floor.py: bare PySide6 + python-xlib, grabs the key, pastes
+    before  `python -m assistant` of main (git archive into a temp dir), its own copy of the data folder
+    after   `python -m assistant` of this checkout
+
+Printed per program: launch -> first paste (median of the rounds), RSS once settled (3 s after the first
+paste: search fully loaded), RSS after a workload of 100 hotkey pastes; then first start on an empty
+folder (launch -> "hotkeys registered" in the log: panel shown and searchable, hotkeys grabbed), and the
+CLI (`kefu replies search 催单` beside `kefu replies show wh2`: wall time and max RSS). Warm caches: one
+discarded round first. Children write their bytecode under a temp PYTHONPYCACHEPREFIX (the checkout
+stays clean).
+
+Run:  python tests/benchmarks/bench_startup.py [ROUNDS]      (CI: pytest -m benchmark)
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from tests.helpers import desktop  # noqa: E402
+from tests.helpers.xvfb import start_xvfb  # noqa: E402
+
+ROUNDS = 3
+CHORD = "ctrl+alt+1"
+FLOOR = Path(__file__).with_name("startup_floor.py")
+TARGET_LAUNCH_MS, TARGET_RSS_MB, TARGET_EMPTY_MS = 400, 120, 1000
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def old_tree(dest: Path, ref: str = "main") -> Path | None:
+    """main's tree, exported (no .git): the before column. None outside a git checkout."""
+    try:
+        archive = subprocess.run(["git", "-C", str(REPO), "archive", ref], capture_output=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    dest.mkdir(parents=True)
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    return dest
+
+
+class Bench:
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.xvfb = start_xvfb()
+        self.env = self.xvfb.env()
+        self.env.pop("PYTHONDONTWRITEBYTECODE", None)  # an installed app has its bytecode: warm, realistic
+        self.env["PYTHONPYCACHEPREFIX"] = str(workdir / "pycache")
+        self.env.pop("KEFU_HOME", None)
+        self.chat = desktop.start_chat_client(self.xvfb, workdir)
+
+    def close(self) -> None:
+        self.chat.stop()
+        self.xvfb.stop()
+
+    def app_argv(self, src: Path) -> tuple[list[str], dict[str, str]]:
+        return [sys.executable, "-m", "assistant"], {**self.env, "PYTHONPATH": str(src)}
+
+    def launch_to_paste(self, argv: list[str], env: dict[str, str], cwd: Path, body: str,
+                        timeout: float = 30.0) -> tuple[float, subprocess.Popen]:
+        self.chat.clear()
+        desktop.focus_window(self.xvfb, self.chat.window)
+        t0 = time.monotonic()
+        proc = subprocess.Popen(argv, env=env, cwd=str(cwd), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        try:
+            while time.monotonic() - t0 < timeout:
+                subprocess.run(["xdotool", "key", CHORD], env=self.xvfb.env(), check=True, timeout=10)
+                state = self.chat.wait(lambda s: body in s["text"], timeout=0.02)
+                if body in state["text"]:
+                    return (state["t"] - t0) * 1000, proc
+                if proc.poll() is not None:
+                    raise AssertionError(f"{argv} exited {proc.returncode} before pasting")
+            raise AssertionError(f"{argv}: no paste within {timeout} s")
+        except BaseException:
+            stop(proc)
+            raise
+
+    def workload(self, body: str, pastes: int = 100) -> int:
+        """Hotkey pastes into the chat client; returns how many were wrong."""
+        wrong = 0
+        for _ in range(pastes):
+            self.chat.clear()
+            desktop.press(self.xvfb, CHORD)
+            state = self.chat.wait(lambda s: s["text"] == body, timeout=3.0)
+            wrong += state["text"] != body
+        return wrong
+
+    def run_program(self, name: str, argv: list[str], env: dict[str, str], cwd: Path, body: str,
+                    with_workload: bool) -> dict:
+        ms, proc = self.launch_to_paste(argv, env, cwd, body)
+        try:
+            time.sleep(3.0)  # search fully ready (jieba/pypinyin/OpenCC), deferred work done
+            settled = rss_mb(proc.pid)
+            wrong = self.workload(body) if with_workload else 0
+            after = rss_mb(proc.pid) if with_workload else float("nan")
+        finally:
+            stop(proc)
+        return {"name": name, "ms": ms, "rss": settled, "rss_work": after, "wrong": wrong}
+
+    def empty_start(self, src: Path, data: Path, timeout: float = 30.0) -> float:
+        argv, env = self.app_argv(src)
+        env = {**env, "KEFU_HOME": str(data)}
+        log = data / "logs" / "kefu.log"
+        t0 = time.monotonic()
+        proc = subprocess.Popen(argv, env=env, cwd=str(src), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        try:
+            while time.monotonic() - t0 < timeout:
+                with_marker = log.is_file() and desktop.READY_MARKER in log.read_text(encoding="utf-8", errors="replace")
+                if with_marker:
+                    return (time.monotonic() - t0) * 1000
+                time.sleep(0.005)
+            raise AssertionError("no 'hotkeys registered' within the timeout")
+        finally:
+            stop(proc)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+def cli_run(src: Path, data: Path, args: list[str], pycache: Path) -> tuple[float, float]:
+    """Wall ms and max RSS MB of `python -m assistant ARGS` (os.wait4: this child's own peak)."""
+    env = {**os.environ, "PYTHONPATH": str(src), "KEFU_HOME": str(data), "PYTHONPYCACHEPREFIX": str(pycache)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    t0 = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "-m", "assistant", *args], env=env, cwd=str(src),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    ms = (time.monotonic() - t0) * 1000
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    assert proc.returncode == 0, f"{args} exited {proc.returncode}"
+    return ms, usage.ru_maxrss / 1024
+
+
+def measure(rounds: int = ROUNDS) -> dict:
+    desktop.require_desktop_tools()
+    tmp = tempfile.TemporaryDirectory(prefix="kefu-startup-")
+    workdir = Path(tmp.name)
+    bench = None
+    try:
+        seeded = workdir / "seeded"
+        seeded.mkdir()
+        body = desktop.seed_data_dir(seeded, {"wh2": "Ctrl+Alt+1"})["wh2"]["body"]
+        old = old_tree(workdir / "before")
+        sources = {"after": REPO} if old is None else {"before": old, "after": REPO}
+        data = {}
+        for name in sources:
+            data[name] = workdir / f"data-{name}"
+            shutil.copytree(seeded, data[name])
+        bench = Bench(workdir)
+        results: dict[str, list[dict]] = {"floor": [], **{name: [] for name in sources}}
+        for i in range(rounds + 1):  # round 0 warms caches (bytecode, lexicon / jieba.cache) and is dropped
+            got = [bench.run_program("floor", [sys.executable, str(FLOOR), CHORD, body], bench.env, REPO, body,
+                                     with_workload=i == rounds)]
+            for name, src in sources.items():
+                argv, env = bench.app_argv(src)
+                got.append(bench.run_program(name, argv, {**env, "KEFU_HOME": str(data[name])}, src, body,
+                                             with_workload=i == rounds))
+            if i:
+                for row in got:
+                    results[row["name"]].append(row)
+        empty = {}
+        for name, src in sources.items():
+            times = []
+            for i in range(rounds):
+                folder = workdir / f"empty-{name}-{i}"
+                times.append(bench.empty_start(src, folder))
+            empty[name] = statistics.median(times)
+        cli = {}
+        for name, src in sources.items():
+            runs: dict[str, list] = {"show": [], "search": []}
+            for _ in range(rounds + 1):
+                runs["show"].append(cli_run(src, data[name], ["replies", "show", "wh2"], workdir / "pycache"))
+                runs["search"].append(cli_run(src, data[name], ["replies", "search", "催单"], workdir / "pycache"))
+            cli[name] = {k: (statistics.median(ms for ms, _ in v[1:]), max(mb for _, mb in v[1:]))
+                         for k, v in runs.items() if v}
+        return {"rounds": rounds, "results": results, "empty": empty, "cli": cli}
+    finally:
+        if bench is not None:
+            bench.close()
+        tmp.cleanup()
+
+
+def report(m: dict) -> str:
+    lines = [f"start-up, {m['rounds']} rounds (medians), launch -> first hotkey paste in a separate window:",
+             f"  {'program':<8} {'launch->paste':>14} {'RSS settled':>12} {'RSS after 100 pastes':>21} {'wrong':>6}"]
+    for name, rows in m["results"].items():
+        ms = statistics.median(r["ms"] for r in rows)
+        rss = statistics.median(r["rss"] for r in rows)
+        work = [r["rss_work"] for r in rows if r["rss_work"] == r["rss_work"]]
+        lines.append(f"  {name:<8} {ms:>11.0f} ms {rss:>9.1f} MB {(work[0] if work else float('nan')):>18.1f} MB "
+                     f"{sum(r['wrong'] for r in rows):>6}")
+    lines.append(f"  targets: launch -> paste <= {TARGET_LAUNCH_MS} ms, RSS <= {TARGET_RSS_MB} MB")
+    lines.append("first start on an empty folder, launch -> panel shown, hotkeys registered (seeding continues "
+                 "behind):")
+    for name, ms in m["empty"].items():
+        lines.append(f"  {name:<8} {ms:>11.0f} ms   (target <= {TARGET_EMPTY_MS} ms)")
+    lines.append("CLI (medians; max RSS):")
+    for name, runs in m["cli"].items():
+        show, search = runs["show"], runs["search"]
+        lines.append(f"  {name:<8} replies show {show[0]:.0f} ms / {show[1]:.0f} MB; replies search 催单 "
+                     f"{search[0]:.0f} ms / {search[1]:.0f} MB ({search[0] / show[0]:.2f}x show; target <= 2x, "
+                     f"<= {TARGET_RSS_MB} MB)")
+    return "\n".join(lines)
+
+
+@pytest.mark.benchmark
+def test_startup():
+    m = measure(1)
+    print("\n" + report(m))
+    assert all(r["wrong"] == 0 for rows in m["results"].values() for r in rows)
+
+
+if __name__ == "__main__":
+    print(report(measure(int(sys.argv[1]) if len(sys.argv) > 1 else ROUNDS)), flush=True)
