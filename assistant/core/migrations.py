@@ -857,3 +857,91 @@ def m0017_team_orders(db: Database) -> None:
     db.execute("DROP INDEX orders_number")
     db.execute("CREATE UNIQUE INDEX orders_number ON orders (platform, order_no) WHERE instr(order_no, '*') = 0")
     db.execute("CREATE INDEX orders_number_any ON orders (platform, order_no)")
+
+
+@migrations(name="0018_lean_search_index")
+def m0018_lean_search_index(db: Database) -> None:
+    """A leaner search index (index format 2, assistant/core/search.py explains it): no FTS5 prefix
+    indexes (a typed prefix becomes an OR of whole tokens listed in search_terms), search_index's
+    per-row sizes dropped (columnsize=0: nothing ranks by length), and search_title/search_used
+    contentless (their text is search_docs'). Their rows are removed with FTS5's 'delete' command
+    and the values from search_docs, hence the new triggers. The tables come back empty and the
+    recorded index version is dropped: search.ensure_index rebuilds the index (at start, before a
+    CLI command's first use of the store)."""
+    for statement in _LEAN_SEARCH_INDEX:
+        db.execute(statement)
+
+
+_SEARCH_COLS = "t_chars, t_words, t_py, t_ini, b_chars, b_words, b_py, b_ini, gids"
+_LEAN_SEARCH_INDEX = [
+    "DROP TRIGGER IF EXISTS search_used_add",
+    "DROP TRIGGER IF EXISTS search_used_drop",
+    "DROP TRIGGER IF EXISTS search_docs_reply_deleted",
+    "DROP TABLE IF EXISTS search_index",
+    "DROP TABLE IF EXISTS search_title",
+    "DROP TABLE IF EXISTS search_used",
+    "DELETE FROM search_docs",
+    "DELETE FROM search_terms",
+    "DELETE FROM settings WHERE key = 'search.index_version'",
+    f"""
+    CREATE VIRTUAL TABLE search_index USING fts5(
+        {_SEARCH_COLS},
+        content = 'search_docs', content_rowid = 'id',
+        tokenize = "unicode61 remove_diacritics 2 tokenchars '_'",
+        columnsize = 0
+    )
+    """,
+    # Contentless; a row is there iff search_docs has it. Its sizes (~14 bytes a reply) are kept: a
+    # contentless table without them cannot even be scanned (Python's iterdump, count(*)).
+    """
+    CREATE VIRTUAL TABLE search_title USING fts5(
+        chars, words, py, ini, gids,
+        content = '',
+        tokenize = "unicode61 remove_diacritics 2 tokenchars '_'"
+    )
+    """,
+    # Contentless; its (small) docsize table tells which replies it holds.
+    f"""
+    CREATE VIRTUAL TABLE search_used USING fts5(
+        {_SEARCH_COLS},
+        content = '',
+        tokenize = "unicode61 remove_diacritics 2 tokenchars '_'"
+    )
+    """,
+    # The shortest tokens starting with a typed prefix, read length by length.
+    "CREATE INDEX search_terms_length ON search_terms (length(term), term)",
+    f"""
+    CREATE TRIGGER search_used_add AFTER UPDATE OF use_count ON replies
+    WHEN OLD.use_count <= 0 AND NEW.use_count > 0
+    BEGIN
+        INSERT INTO search_used (search_used, rowid, {_SEARCH_COLS})
+        SELECT 'delete', id, {_SEARCH_COLS} FROM search_docs
+        WHERE id = NEW.id AND EXISTS (SELECT 1 FROM search_used_docsize WHERE id = NEW.id);
+        INSERT INTO search_used (rowid, {_SEARCH_COLS})
+        SELECT id, {_SEARCH_COLS} FROM search_docs WHERE id = NEW.id;
+    END
+    """,
+    f"""
+    CREATE TRIGGER search_used_drop AFTER UPDATE OF use_count ON replies
+    WHEN OLD.use_count > 0 AND NEW.use_count <= 0
+    BEGIN
+        INSERT INTO search_used (search_used, rowid, {_SEARCH_COLS})
+        SELECT 'delete', id, {_SEARCH_COLS} FROM search_docs
+        WHERE id = NEW.id AND EXISTS (SELECT 1 FROM search_used_docsize WHERE id = NEW.id);
+    END
+    """,
+    # search.remove_reply does the same; this also covers replies deleted by plain SQL.
+    f"""
+    CREATE TRIGGER search_docs_reply_deleted AFTER DELETE ON replies
+    BEGIN
+        INSERT INTO search_index (search_index, rowid, {_SEARCH_COLS})
+        SELECT 'delete', id, {_SEARCH_COLS} FROM search_docs WHERE id = OLD.id;
+        INSERT INTO search_title (search_title, rowid, chars, words, py, ini, gids)
+        SELECT 'delete', id, t_chars, t_words, t_py, t_ini, gids FROM search_docs WHERE id = OLD.id;
+        INSERT INTO search_used (search_used, rowid, {_SEARCH_COLS})
+        SELECT 'delete', id, {_SEARCH_COLS} FROM search_docs
+        WHERE id = OLD.id AND EXISTS (SELECT 1 FROM search_used_docsize WHERE id = OLD.id);
+        DELETE FROM search_docs WHERE id = OLD.id;
+    END
+    """,
+]

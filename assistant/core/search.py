@@ -116,17 +116,17 @@ TEXT_COLUMNS = ("t_chars", "t_words", "t_py", "t_ini", "b_chars", "b_words", "b_
 FTS_COLUMNS = (*TEXT_COLUMNS, "gids")
 COLUMNS = (*FTS_COLUMNS, "tsig")  # search_docs, after its id
 TITLE_COLUMNS = ("chars", "words", "py", "ini", "gids")
-INDEX_VERSION = 1
+INDEX_VERSION = 2
 
 MAX_QUERY_CHARS = 200     # the rest of a pasted essay is ignored
 MAX_TERMS = 8
 LONE_CHARS_DROPPED_FROM = 4  # multi-character words in a query: from this many, lone characters go
 MAX_TERM_CHARS = 40
 MAX_TOKEN_CHARS = 64      # index side: longer "words" (a URL, a hash) are cut
-MAX_EXPANSION = 128       # a 4+ letter prefix: at most this many whole tokens, else FTS5's own prefix
+MAX_EXPANSION = 128       # a typed prefix: an OR of at most this many whole tokens, the shortest
 MAX_NGRAM_WORDS = 8       # titles: pinyin of runs of up to this many words
 MAX_USED_PER_TIER = 5000  # used replies read per tier (the agent's own: normally far fewer)
-EXPAND_FROM = 4           # the prefix index covers 1-3 letters
+EXPAND_FROM = 4           # typo corrections and joined pinyin: terms of this many letters and more
 CODE_RE = re.compile(r"^[A-Za-z0-9_\-./#]{1,24}$")  # replies.CODE_RE's alphabet
 
 LEVEL_TITLE_WORD, LEVEL_TITLE_PART, LEVEL_BODY_WORD, LEVEL_BODY_PART = 6, 5, 3, 2
@@ -355,8 +355,8 @@ def _run_tokens(run: str, rich: bool) -> tuple[tuple[str, ...], tuple[str, ...],
 
 def _analyze(text: str, rich: bool, long_tokens: set[str]) -> tuple[str, str, str, str]:
     """(chars, words, pinyin, initials) token strings of normalised text. ``rich`` (titles, group
-    names): also pinyin of single characters and of runs of neighbouring words. Latin, pinyin and
-    initials tokens of EXPAND_FROM+ letters are added to ``long_tokens`` (for search_terms)."""
+    names): also pinyin of single characters and of runs of neighbouring words. Every latin, pinyin
+    and initials token is added to ``long_tokens`` (for search_terms: prefixes are expanded there)."""
     chars: list[str] = []
     words: dict[str, None] = {}
     full: dict[str, None] = {}
@@ -365,16 +365,15 @@ def _analyze(text: str, rich: bool, long_tokens: set[str]) -> tuple[str, str, st
         if other:
             token = other[:MAX_TOKEN_CHARS]
             chars.append(token)
-            if len(token) >= EXPAND_FROM:
-                long_tokens.add(token)
+            long_tokens.add(token)
             continue
         chars.extend(han)
         w, f, i = (_run_tokens if len(han) <= 200 else _run_tokens.__wrapped__)(han, rich)
         words.update(dict.fromkeys(w))
         full.update(dict.fromkeys(f))
         initials.update(dict.fromkeys(i))
-    long_tokens.update(t for t in full if len(t) >= EXPAND_FROM)
-    long_tokens.update(t for t in initials if len(t) >= EXPAND_FROM)
+    long_tokens.update(full)
+    long_tokens.update(initials)
     return " ".join(chars), " ".join(words), " ".join(full), " ".join(initials)
 
 
@@ -395,6 +394,13 @@ _INSERT_TITLE = (f"INSERT INTO {TITLE_TABLE} (rowid, {', '.join(TITLE_COLUMNS)})
 _DELETE_INDEXED = (f"INSERT INTO {TABLE} ({TABLE}, rowid, {_FTS}) "
                    f"SELECT 'delete', id, {_FTS} FROM {DOCS} WHERE id = ?")
 _INSERT_TERM = f"INSERT OR IGNORE INTO {TERMS} (term) VALUES (?)"
+# search_title and search_used are contentless: the same, with search_docs' values; search_used's
+# docsize table tells whether it holds the reply (a 'delete' of a row not there corrupts an index)
+_DELETE_TITLE = (f"INSERT INTO {TITLE_TABLE} ({TITLE_TABLE}, rowid, {', '.join(TITLE_COLUMNS)}) "
+                 f"SELECT 'delete', id, t_chars, t_words, t_py, t_ini, gids FROM {DOCS} WHERE id = ?")
+_USED_HOLDS = f"SELECT 1 FROM {USED_TABLE}_docsize WHERE id = ?"
+_DELETE_USED = (f"INSERT INTO {USED_TABLE} ({USED_TABLE}, rowid, {_FTS}) "
+                f"SELECT 'delete', id, {_FTS} FROM {DOCS} WHERE id = ? AND EXISTS ({_USED_HOLDS})")
 
 
 def _group_tokens(conn: sqlite3.Connection, group_ids: Iterable[int] | None = None) -> dict[int, str]:
@@ -427,9 +433,9 @@ def _title_values(values: Sequence[Any]) -> tuple:
 
 def _delete(conn: sqlite3.Connection, reply_id: int) -> None:
     conn.execute(_DELETE_INDEXED, (reply_id,))
+    conn.execute(_DELETE_TITLE, (reply_id,))
+    conn.execute(_DELETE_USED, (reply_id, reply_id))
     conn.execute(f"DELETE FROM {DOCS} WHERE id = ?", (reply_id,))
-    for table in (TITLE_TABLE, USED_TABLE):
-        conn.execute(f"DELETE FROM {table} WHERE rowid = ?", (reply_id,))
 
 
 def _write(conn: sqlite3.Connection, reply_id: int, title: str, body: str, group_id: int, used: bool,
@@ -441,7 +447,7 @@ def _write(conn: sqlite3.Connection, reply_id: int, title: str, body: str, group
         _ensure_jieba(conn)
     values, long_tokens = _row_values(title, body, gids, old)
     if old is not None and tuple(old) == values:
-        in_used = conn.execute(f"SELECT 1 FROM {USED_TABLE} WHERE rowid = ?", (reply_id,)).fetchone() is not None
+        in_used = conn.execute(_USED_HOLDS, (reply_id,)).fetchone() is not None
         if in_used == used:
             return
     _delete(conn, reply_id)
@@ -574,6 +580,26 @@ def _index_rows(conn: sqlite3.Connection, rows: Iterable[tuple[int, str, str, in
     return count
 
 
+def prefix_tokens(conn: sqlite3.Connection, text: str, limit: int = MAX_EXPANSION) -> list[str]:
+    """The indexed tokens starting with ``text`` (search_terms), at most ``limit``, the shortest
+    first: the index has no FTS5 prefix index, so a typed prefix is searched as an OR of these.
+    Where more start with it, the longer ones go (pinyin of runs of words, whose own words'
+    pinyin is indexed too); reading them length by length costs ~64 index seeks at most."""
+    high = text + "\U0010ffff"
+    tokens = [r[0] for r in conn.execute(f"SELECT term FROM {TERMS} WHERE term >= ? AND term < ? LIMIT ?",
+                                         (text, high, limit + 1))]
+    if len(tokens) <= limit:
+        return sorted(tokens, key=lambda t: (len(t), t))
+    tokens = []
+    for size in range(len(text), MAX_TOKEN_CHARS + 1):
+        tokens += [r[0] for r in conn.execute(
+            f"SELECT term FROM {TERMS} WHERE length(term) = ? AND term >= ? AND term < ? ORDER BY term LIMIT ?",
+            (size, text, high, limit - len(tokens)))]
+        if len(tokens) >= limit:
+            break
+    return tokens
+
+
 def _optimize(conn: sqlite3.Connection) -> None:
     """Merge each index's b-trees into one: fewer segments to read per query."""
     for table in (TABLE, TITLE_TABLE, USED_TABLE):
@@ -581,8 +607,9 @@ def _optimize(conn: sqlite3.Connection) -> None:
 
 
 def _rebuild(conn: sqlite3.Connection, stamp: str) -> int:
-    conn.execute(f"INSERT INTO {TABLE} ({TABLE}) VALUES ('delete-all')")
-    for table in (DOCS, TITLE_TABLE, USED_TABLE, TERMS):
+    for table in (TABLE, TITLE_TABLE, USED_TABLE):
+        conn.execute(f"INSERT INTO {table} ({table}) VALUES ('delete-all')")
+    for table in (DOCS, TERMS):
         conn.execute(f"DELETE FROM {table}")
     count = _index_rows(conn, conn.execute("SELECT id, title, body, group_id, use_count FROM replies ORDER BY id"))
     _optimize(conn)
@@ -602,7 +629,8 @@ def rebuild_index(store: Store) -> int:
 # Migration 0002 only creates the tables (a migration is frozen: it must not run today's indexer), so
 # a library older than the index, or an index made by an older format, is rebuilt here instead.
 # Every write of ours keeps the index in step inside the same transaction, so two things are checked:
-# the format version recorded by the last rebuild (none recorded = 1, the format 0002 created) and
+# the format version recorded by the last rebuild (none recorded = 2, the format of the empty tables
+# 0018 created: it drops the version an older format recorded) and
 # whether the newest reply has its row (max(id) of both tables: two b-tree descents, not a count).
 
 INDEX_VERSION_KEY = "search.index_version"
@@ -614,7 +642,7 @@ def is_stale(conn: sqlite3.Connection) -> bool:
     try:
         row = conn.execute("SELECT value FROM settings WHERE key = ?", (INDEX_VERSION_KEY,)).fetchone()
         try:
-            version = json.loads(row[0]) if row else 1
+            version = json.loads(row[0]) if row else 2
         except ValueError:
             version = None
         if version != INDEX_VERSION:
@@ -921,15 +949,9 @@ class _Query:
         """Prefix match of a non-Han term."""
         text = term.text
         if text not in self._prefix:
-            expr = _quote(text) + "*"  # 1-3 letters: the prefix index
-            if len(text) >= EXPAND_FROM:
-                tokens = [r[0] for r in self.conn.execute(
-                    f"SELECT term FROM {TERMS} WHERE term >= ? AND term < ? LIMIT ?",
-                    (text, text + "\U0010ffff", MAX_EXPANSION + 1))]
-                if not tokens:
-                    expr = _quote(text)  # nothing starts with it: only the exact token can match
-                elif len(tokens) <= MAX_EXPANSION:
-                    expr = "(" + " OR ".join(_quote(t) for t in tokens) + ")"
+            tokens = prefix_tokens(self.conn, text)
+            # nothing starts with it: only the exact token can match
+            expr = "(" + " OR ".join(_quote(t) for t in tokens) + ")" if tokens else _quote(text)
             self._prefix[text] = expr
         return self._prefix[text]
 

@@ -264,8 +264,9 @@ def test_rows_deleted_by_plain_sql_leave_the_index(shop):
     replies.record_use(shop, reply.id)
     with shop.write() as db:
         db.execute("DELETE FROM replies WHERE id = ?", (reply.id,))
-    for table in ("search_docs", "search_title", "search_used"):
-        assert shop.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0
+    assert shop.conn.execute("SELECT count(*) FROM search_docs").fetchone()[0] == 0
+    for table in ("search_index", "search_title", "search_used"):
+        assert _postings(shop, table) == [], table
     assert search.search(shop, "赠品") == []
 
 
@@ -292,11 +293,22 @@ def test_group_rename_and_moves(shop):
     assert _ids(search.search(shop, "tousu")) == [reply.id]
 
 
+def _postings(store, table: str) -> list[tuple]:
+    """Every (term, row, column, position) an FTS5 table holds: search_title and search_used keep
+    no text of their own (contentless), so this is what they are compared by."""
+    store.conn.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{table}_postings "
+                       f"USING fts5vocab(main, {table}, instance)")
+    return store.conn.execute(f"SELECT term, doc, col, offset FROM temp.{table}_postings "
+                              "ORDER BY doc, col, offset, term").fetchall()
+
+
 def _index_state(store) -> dict[str, list]:
     return {
         "docs": store.conn.execute("SELECT * FROM search_docs ORDER BY id").fetchall(),
-        "title": store.conn.execute("SELECT rowid, * FROM search_title ORDER BY rowid").fetchall(),
-        "used": store.conn.execute("SELECT rowid, * FROM search_used ORDER BY rowid").fetchall(),
+        "index": _postings(store, "search_index"),
+        "title": _postings(store, "search_title"),
+        "used": _postings(store, "search_used"),
+        "used rows": store.conn.execute("SELECT id FROM search_used_docsize ORDER BY id").fetchall(),
     }
 
 
@@ -353,7 +365,7 @@ def test_existing_replies_are_indexed_after_the_migration(tmp_path):
         assert _ids(search.search(store, "kuaidi")) == [1]
         assert _ids(search.search(store, "优惠券")) == [2]
         assert sorted(_ids(search.search(store, "cd"))) == [1, 2]
-        assert store.conn.execute("SELECT rowid FROM search_used").fetchall() == [(2,)]
+        assert store.conn.execute("SELECT id FROM search_used_docsize").fetchall() == [(2,)]
         assert search.ensure_index(store) == 0  # current: nothing to do, nothing written
         before = store.conn.total_changes
         assert replies.seed_defaults(store) == 0 and store.conn.total_changes == before
