@@ -182,6 +182,7 @@ def _format1_sizes(tmp_path, store, rows: list[tuple]) -> dict[str, int]:
         terms: set[str] = set()
         for reply_id, title, body, group_id, use_count in rows:
             values, tokens = search._row_values(title, body, groups.get(group_id, ""))
+            values = (*values[:-1], values[-1].hex().ljust(24, "0"))  # tsig was 24 hex characters then
             terms.update(t for t in tokens if len(t) >= 4)  # format 1 listed 4+ letter tokens only
             conn.execute(f"INSERT INTO search_docs (id, {', '.join(search.COLUMNS)}) VALUES (?{',?' * len(values)})",
                          (reply_id, *values))

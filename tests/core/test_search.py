@@ -3,6 +3,7 @@ ranking, incremental index, migration, safety for any text. GUI-free."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import subprocess
@@ -16,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlite_utils import Database
 
-from assistant.core import replies, search
+from assistant.core import replies, search, searchtext
 from assistant.core.clock import FakeClock
 from assistant.core.migrations import migrations
 from assistant.core.store import open_store
@@ -505,7 +506,13 @@ def test_any_text_never_raises(library, text):
 def test_any_text_can_be_analysed_for_the_index(library, text):
     values, _terms = search._row_values(text, text, "_g1")
     assert len(values) == len(search.COLUMNS)
-    assert all("\x00" not in v and '"' not in v for v in values)
+    *text_values, tsig = values
+    assert all("\x00" not in v and '"' not in v for v in text_values) and len(tsig) == 8
+    # format 3: what search_docs_v gives back is what was indexed
+    packed, _gids, _sig = search._doc_values(values)
+    streams = searchtext.unpack(packed)
+    assert (searchtext.search_chars(text), *streams[:3], searchtext.search_chars(text), *streams[3:]) == \
+        tuple(values[:len(search.TEXT_COLUMNS)])
 
 
 def test_the_trades_synonyms_find_the_reply_below_the_word_typed(shop):
@@ -554,3 +561,64 @@ def test_initials_typed_across_word_boundaries_find_a_body_or_a_split_title(shop
     assert _ids(search.search(shop, "ylth"))[:1] == [body.id]
     assert _ids(search.search(shop, "cfkc"))[:1] == [title.id]
     assert search.search(shop, "xqzmwk") == []
+
+
+# ---------------------------------------------------------------- index format 3 (migration 0019)
+
+INDEX_DICT_SHA256 = "6c702e7d4f5da597ec6fd5618947eac832f1f352103078375ffa690870cd578d"
+
+
+def test_the_packed_rows_dictionary_is_frozen():
+    """Rows in search_docs are deflated with this preset dictionary and can only be read with the same
+    bytes: a new dictionary needs a new PACK_FORMAT byte, INDEX_VERSION and migration (a rebuild)."""
+    data = (Path(searchtext.__file__).parents[2] / "resources" / "search" / searchtext.DICT_FILE).read_bytes()
+    assert hashlib.sha256(data).hexdigest() == INDEX_DICT_SHA256
+
+
+def test_pack_round_trip_and_bad_rows():
+    streams = ("快递 顺丰", "kuaidi shunfeng", "kd sf", "", "fahuo", "fh")
+    packed = searchtext.pack(streams)
+    assert packed[0] == searchtext.PACK_FORMAT and searchtext.unpack(packed) == streams
+    assert searchtext.search_part(packed, 4) == "fahuo" and searchtext.search_part(None, 0) == ""
+    with pytest.raises(ValueError):
+        searchtext.unpack(b"\x02" + packed[1:])
+    with pytest.raises(ValueError):
+        searchtext.pack(("a\nb", "", "", "", "", ""))
+
+
+def test_edits_by_plain_sql_leave_a_consistent_index(shop):
+    """The chars streams are recomputed from the reply's text, so a text edit removes the reply's index
+    rows (trigger search_docs_reply_edited) before the text changes; index_reply puts them back."""
+    reply = replies.create_reply(shop, title="顺丰包邮", body="默认顺丰发货")
+    replies.record_use(shop, reply.id)
+    with shop.write() as db:
+        db.execute("UPDATE replies SET body = '默认圆通发货' WHERE id = ?", (reply.id,))
+    for table in ("search_index", "search_title", "search_used"):
+        assert shop.conn.execute(f"INSERT INTO {table} ({table}) VALUES ('integrity-check')").fetchall() == []
+        assert _postings(shop, table) == [], table
+    assert search.is_stale(shop.conn)  # the newest reply lacks its row: the next start rebuilds
+    replies.update_reply(shop, reply.id, title="圆通包邮")
+    assert not search.is_stale(shop.conn)
+    assert _ids(search.search(shop, "圆通")) == [reply.id]
+    assert _ids(search.search(shop, "yuantong")) == [reply.id]
+    assert shop.conn.execute("INSERT INTO search_index (search_index) VALUES ('integrity-check')").fetchall() == []
+
+
+def test_a_connection_without_the_functions_cannot_change_a_replys_text(shop):
+    """The sqlite3 shell (or any connection that did not call searchtext.register) gets "no such
+    function" and changes nothing, instead of leaving index rows that can no longer be removed."""
+    reply = replies.create_reply(shop, title="发票", body="电子发票")
+    raw = sqlite3.connect(shop.path)
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="no such function"):
+            raw.execute("UPDATE replies SET title = '收据' WHERE id = ?", (reply.id,))
+        raw.rollback()
+        raw.execute("UPDATE replies SET code = 'fp' WHERE id = ?", (reply.id,))  # other columns: fine
+        raw.commit()
+        searchtext.register(raw)
+        raw.execute("DELETE FROM replies WHERE id = ?", (reply.id,))
+        raw.commit()
+    finally:
+        raw.close()
+    assert search.search(shop, "发票") == []
+    assert shop.conn.execute("INSERT INTO search_index (search_index) VALUES ('integrity-check')").fetchall() == []
