@@ -622,3 +622,33 @@ def test_a_connection_without_the_functions_cannot_change_a_replys_text(shop):
         raw.close()
     assert search.search(shop, "发票") == []
     assert shop.conn.execute("INSERT INTO search_index (search_index) VALUES ('integrity-check')").fetchall() == []
+
+
+def test_an_index_of_an_older_format_is_replaced_on_upgrade(tmp_path):
+    """A library indexed in format 1 (migrations up to 0017): 0018/0019 drop its index tables and the
+    version it recorded; the first ensure_index rebuilds the index in format 3."""
+    path = tmp_path / "old.db"
+    db = Database(sqlite3.connect(path))
+    migrations.apply(db, stop_before="0018_lean_search_index")
+    stamp = "2026-01-01T00:00:00.000000Z"
+    db.execute("INSERT INTO groups (id, uuid, name, parent_id, position, created_at, updated_at) "
+               "VALUES (1, 'g1', '售后', NULL, 0, ?, ?)", (stamp, stamp))
+    db.execute("INSERT INTO replies (id, uuid, group_id, title, body, created_at, updated_at, use_count) "
+               "VALUES (1, 'u1', 1, '默认快递', '亲，我们默认发顺丰', ?, ?, 2)", (stamp, stamp))
+    db.execute("INSERT INTO search_docs VALUES (1, '默 认 快 递', '默认 快递', 'moren kuaidi', 'mr kd', '', '', '', '', "
+               "'_g1', 'oldsig')")
+    db.execute("INSERT INTO search_index (rowid, t_chars, t_words, t_py, t_ini, b_chars, b_words, b_py, b_ini, gids) "
+               "SELECT id, t_chars, t_words, t_py, t_ini, b_chars, b_words, b_py, b_ini, gids FROM search_docs")
+    db.execute("INSERT INTO settings (key, value, updated_at) VALUES (?, '1', ?)", (search.INDEX_VERSION_KEY, stamp))
+    db.conn.commit()
+    db.conn.close()
+    with open_store(path) as store:
+        assert [m.name for m in migrations.applied(store.db)][-2:] == ["0018_lean_search_index",
+                                                                       "0019_packed_search_docs"]
+        assert search.is_stale(store.conn)
+        assert search.ensure_index(store) == 1
+        assert not search.is_stale(store.conn)
+        assert _ids(search.search(store, "women")) == [1]  # the body, which the old rows lacked
+        assert _ids(search.search(store, "k")) == [1]
+        assert store.conn.execute("SELECT id FROM search_used_docsize").fetchall() == [(1,)]
+        assert store.conn.execute("INSERT INTO search_index (search_index) VALUES ('integrity-check')").fetchall() == []
