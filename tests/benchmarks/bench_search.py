@@ -72,7 +72,9 @@ MESSAGES = ["请问这个优惠券可以叠加使用吗 我买了两件 满减�
             "亲在吗？我上周买的那件黑色连衣裙到现在还没发货，能不能帮我催一下快递，很着急穿的谢谢",
             "你好 衣服收到了但是有色差 和图片上不一样 而且还有线头 可以退货吗 运费谁出",
             "老板我想问一下这个杯子保温效果怎么样，能保温多久，有没有赠品送，今天下单什么时候能到上海",
-            "亲，我前天拍的那双白色运动鞋到现在还没有发货，能不能帮我看看是不是缺货了，如果缺货的话我就直接申请退款了哦"]
+            "亲，我前天拍的那双白色运动鞋到现在还没有发货，能不能帮我看看是不是缺货了，如果缺货的话我就直接申请退款了哦",
+            # 60 characters, the issue's length
+            "亲，我昨天下单的那件酒红色羽绒服能不能今天发顺丰？我有一张满199减20的优惠券，能和店铺满减一起用吗，另外运费险有没有"]
 
 
 def _library() -> list[tuple[str, dict]]:
@@ -287,16 +289,17 @@ def test_bench_search_100k(tmp_path):
                     assert hits, f"{q!r} found nothing"
         print(f"worst keystroke p99: {worst_wall:.2f} ms wall, {worst_cpu:.2f} ms CPU (target <= 5 ms); "
               f"total {time.perf_counter() - t_start:.0f} s")
-        worst_suggest = 0.0
+        worst_suggest = worst_suggest_cpu = 0.0
         for message in MESSAGES:
             p50, p99, cpu99, found = _time(lambda m=message: replies.suggest(store, m), RUNS)
             lp50, lp99, _, _ = _time(lambda m=message: _like_scan(store, m), BASELINE_RUNS)
-            worst_suggest = max(worst_suggest, p99)
+            worst_suggest, worst_suggest_cpu = max(worst_suggest, p99), max(worst_suggest_cpu, cpu99)
             assert found, f"{message!r}: no suggestion"
             print(f"{'suggest':<15} {message[:12] + '…':<13} {len(found):>4} {found[0][0].how:<11} {p50:>7.2f} "
                   f"{p99:>7.2f} {cpu99:>7.2f}   {lp50:>8.1f} {lp99:>8.1f}")
         print(f"worst suggestion p99 ({len(MESSAGES)} messages of {min(map(len, MESSAGES))}-{max(map(len, MESSAGES))} "
-              f"characters): {worst_suggest:.2f} ms wall (target <= 15 ms)")
+              f"characters): {worst_suggest:.2f} ms wall, {worst_suggest_cpu:.2f} ms CPU (target <= 15 ms; the "
+              f"{len(MESSAGES[-1])}-character one: the last line)")
 
         # Correctness at scale, not timing.
         some_code = store.conn.execute("SELECT code FROM replies WHERE code LIKE 'cd1%' ORDER BY id LIMIT 1").fetchone()[0]
