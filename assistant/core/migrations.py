@@ -922,3 +922,210 @@ def m0017_team_orders(db: Database) -> None:
     db.execute("DROP INDEX orders_number")
     db.execute("CREATE UNIQUE INDEX orders_number ON orders (platform, order_no) WHERE instr(order_no, '*') = 0")
     db.execute("CREATE INDEX orders_number_any ON orders (platform, order_no)")
+
+
+@migrations(name="0018_lean_search_index")
+def m0018_lean_search_index(db: Database) -> None:
+    """A leaner search index (index format 2, assistant/core/search.py explains it): no FTS5 prefix
+    indexes (a typed prefix becomes an OR of whole tokens listed in search_terms), search_index's
+    per-row sizes dropped (columnsize=0: nothing ranks by length), and search_title/search_used
+    contentless (their text is search_docs'). Their rows are removed with FTS5's 'delete' command
+    and the values from search_docs, hence the new triggers. The tables come back empty and the
+    recorded index version is dropped: search.ensure_index rebuilds the index (at start, before a
+    CLI command's first use of the store)."""
+    for statement in _LEAN_SEARCH_INDEX:
+        db.execute(statement)
+
+
+_SEARCH_COLS = "t_chars, t_words, t_py, t_ini, b_chars, b_words, b_py, b_ini, gids"
+_LEAN_SEARCH_INDEX = [
+    "DROP TRIGGER IF EXISTS search_used_add",
+    "DROP TRIGGER IF EXISTS search_used_drop",
+    "DROP TRIGGER IF EXISTS search_docs_reply_deleted",
+    "DROP TABLE IF EXISTS search_index",
+    "DROP TABLE IF EXISTS search_title",
+    "DROP TABLE IF EXISTS search_used",
+    "DELETE FROM search_docs",
+    "DELETE FROM search_terms",
+    "DELETE FROM settings WHERE key = 'search.index_version'",
+    f"""
+    CREATE VIRTUAL TABLE search_index USING fts5(
+        {_SEARCH_COLS},
+        content = 'search_docs', content_rowid = 'id',
+        tokenize = "unicode61 remove_diacritics 2 tokenchars '_'",
+        columnsize = 0
+    )
+    """,
+    # Contentless; a row is there iff search_docs has it. Its sizes (~14 bytes a reply) are kept: a
+    # contentless table without them cannot even be scanned (Python's iterdump, count(*)).
+    """
+    CREATE VIRTUAL TABLE search_title USING fts5(
+        chars, words, py, ini, gids,
+        content = '',
+        tokenize = "unicode61 remove_diacritics 2 tokenchars '_'"
+    )
+    """,
+    # Contentless; its (small) docsize table tells which replies it holds.
+    f"""
+    CREATE VIRTUAL TABLE search_used USING fts5(
+        {_SEARCH_COLS},
+        content = '',
+        tokenize = "unicode61 remove_diacritics 2 tokenchars '_'"
+    )
+    """,
+    # The shortest tokens starting with a typed prefix, read length by length.
+    "CREATE INDEX search_terms_length ON search_terms (length(term), term)",
+    f"""
+    CREATE TRIGGER search_used_add AFTER UPDATE OF use_count ON replies
+    WHEN OLD.use_count <= 0 AND NEW.use_count > 0
+    BEGIN
+        INSERT INTO search_used (search_used, rowid, {_SEARCH_COLS})
+        SELECT 'delete', id, {_SEARCH_COLS} FROM search_docs
+        WHERE id = NEW.id AND EXISTS (SELECT 1 FROM search_used_docsize WHERE id = NEW.id);
+        INSERT INTO search_used (rowid, {_SEARCH_COLS})
+        SELECT id, {_SEARCH_COLS} FROM search_docs WHERE id = NEW.id;
+    END
+    """,
+    f"""
+    CREATE TRIGGER search_used_drop AFTER UPDATE OF use_count ON replies
+    WHEN OLD.use_count > 0 AND NEW.use_count <= 0
+    BEGIN
+        INSERT INTO search_used (search_used, rowid, {_SEARCH_COLS})
+        SELECT 'delete', id, {_SEARCH_COLS} FROM search_docs
+        WHERE id = NEW.id AND EXISTS (SELECT 1 FROM search_used_docsize WHERE id = NEW.id);
+    END
+    """,
+    # search.remove_reply does the same; this also covers replies deleted by plain SQL.
+    f"""
+    CREATE TRIGGER search_docs_reply_deleted AFTER DELETE ON replies
+    BEGIN
+        INSERT INTO search_index (search_index, rowid, {_SEARCH_COLS})
+        SELECT 'delete', id, {_SEARCH_COLS} FROM search_docs WHERE id = OLD.id;
+        INSERT INTO search_title (search_title, rowid, chars, words, py, ini, gids)
+        SELECT 'delete', id, t_chars, t_words, t_py, t_ini, gids FROM search_docs WHERE id = OLD.id;
+        INSERT INTO search_used (search_used, rowid, {_SEARCH_COLS})
+        SELECT 'delete', id, {_SEARCH_COLS} FROM search_docs
+        WHERE id = OLD.id AND EXISTS (SELECT 1 FROM search_used_docsize WHERE id = OLD.id);
+        DELETE FROM search_docs WHERE id = OLD.id;
+    END
+    """,
+]
+
+
+@migrations(name="0019_packed_search_docs")
+def m0019_packed_search_docs(db: Database) -> None:
+    """Index format 3 (assistant/core/search.py explains it): search_docs keeps no Han-character
+    streams (recomputed from the reply's title and body by kefu_search_chars) and stores the other
+    token streams packed (kefu_search_part reads them: zlib with a preset dictionary,
+    assistant/core/searchtext.py); the view search_docs_v shows the rows as search_index indexed them.
+    Those SQL functions are registered on every store connection; the triggers that remove a reply's
+    index rows (its text edited or the reply deleted) call them. Empty tables, no recorded version:
+    search.ensure_index rebuilds the index."""
+    for statement in _PACKED_SEARCH_DOCS:
+        db.execute(statement)
+
+
+def _old_values(reply: str) -> str:
+    """The search_index columns of search_docs d as indexed for the replies row ``reply`` (OLD)."""
+    return (f"kefu_search_chars({reply}.title), kefu_search_part(d.packed, 0), kefu_search_part(d.packed, 1), "
+            f"kefu_search_part(d.packed, 2), kefu_search_chars({reply}.body), kefu_search_part(d.packed, 3), "
+            "kefu_search_part(d.packed, 4), kefu_search_part(d.packed, 5), d.gids")
+
+
+_TITLE_COLS = "chars, words, py, ini, gids"
+_DROP_INDEX_ROWS = f"""
+        INSERT INTO search_index (search_index, rowid, {_SEARCH_COLS})
+        SELECT 'delete', d.id, {_old_values("OLD")} FROM search_docs d WHERE d.id = OLD.id;
+        INSERT INTO search_title (search_title, rowid, {_TITLE_COLS})
+        SELECT 'delete', d.id, kefu_search_chars(OLD.title), kefu_search_part(d.packed, 0),
+               kefu_search_part(d.packed, 1), kefu_search_part(d.packed, 2), d.gids
+        FROM search_docs d WHERE d.id = OLD.id;
+        INSERT INTO search_used (search_used, rowid, {_SEARCH_COLS})
+        SELECT 'delete', d.id, {_old_values("OLD")} FROM search_docs d
+        WHERE d.id = OLD.id AND EXISTS (SELECT 1 FROM search_used_docsize WHERE id = OLD.id);
+        DELETE FROM search_docs WHERE id = OLD.id;
+"""
+_PACKED_SEARCH_DOCS = [
+    "DROP TRIGGER IF EXISTS search_used_add",
+    "DROP TRIGGER IF EXISTS search_used_drop",
+    "DROP TRIGGER IF EXISTS search_docs_reply_deleted",
+    "DROP TABLE IF EXISTS search_index",
+    "DROP TABLE IF EXISTS search_title",
+    "DROP TABLE IF EXISTS search_used",
+    "DROP TABLE IF EXISTS search_docs",
+    "DELETE FROM search_terms",
+    "DELETE FROM settings WHERE key = 'search.index_version'",
+    # packed: searchtext.pack of the six word/pinyin/initials streams; tsig: 8-byte hash of the text
+    """
+    CREATE TABLE search_docs (
+        id INTEGER PRIMARY KEY,
+        packed BLOB NOT NULL,
+        gids TEXT NOT NULL,
+        tsig BLOB NOT NULL
+    )
+    """,
+    """
+    CREATE VIEW search_docs_v AS
+    SELECT d.id AS id, kefu_search_chars(r.title) AS t_chars, kefu_search_part(d.packed, 0) AS t_words,
+           kefu_search_part(d.packed, 1) AS t_py, kefu_search_part(d.packed, 2) AS t_ini,
+           kefu_search_chars(r.body) AS b_chars, kefu_search_part(d.packed, 3) AS b_words,
+           kefu_search_part(d.packed, 4) AS b_py, kefu_search_part(d.packed, 5) AS b_ini, d.gids AS gids
+    FROM search_docs d JOIN replies r ON r.id = d.id
+    """,
+    f"""
+    CREATE VIRTUAL TABLE search_index USING fts5(
+        {_SEARCH_COLS},
+        content = 'search_docs_v', content_rowid = 'id',
+        tokenize = "unicode61 remove_diacritics 2 tokenchars '_'",
+        columnsize = 0
+    )
+    """,
+    f"""
+    CREATE VIRTUAL TABLE search_title USING fts5(
+        {_TITLE_COLS},
+        content = '',
+        tokenize = "unicode61 remove_diacritics 2 tokenchars '_'"
+    )
+    """,
+    f"""
+    CREATE VIRTUAL TABLE search_used USING fts5(
+        {_SEARCH_COLS},
+        content = '',
+        tokenize = "unicode61 remove_diacritics 2 tokenchars '_'"
+    )
+    """,
+    f"""
+    CREATE TRIGGER search_used_add AFTER UPDATE OF use_count ON replies
+    WHEN OLD.use_count <= 0 AND NEW.use_count > 0
+    BEGIN
+        INSERT INTO search_used (search_used, rowid, {_SEARCH_COLS})
+        SELECT 'delete', id, {_SEARCH_COLS} FROM search_docs_v
+        WHERE id = NEW.id AND EXISTS (SELECT 1 FROM search_used_docsize WHERE id = NEW.id);
+        INSERT INTO search_used (rowid, {_SEARCH_COLS})
+        SELECT id, {_SEARCH_COLS} FROM search_docs_v WHERE id = NEW.id;
+    END
+    """,
+    f"""
+    CREATE TRIGGER search_used_drop AFTER UPDATE OF use_count ON replies
+    WHEN OLD.use_count > 0 AND NEW.use_count <= 0
+    BEGIN
+        INSERT INTO search_used (search_used, rowid, {_SEARCH_COLS})
+        SELECT 'delete', id, {_SEARCH_COLS} FROM search_docs_v
+        WHERE id = NEW.id AND EXISTS (SELECT 1 FROM search_used_docsize WHERE id = NEW.id);
+    END
+    """,
+    # search.remove_reply does the same; this also covers replies deleted by plain SQL.
+    f"""
+    CREATE TRIGGER search_docs_reply_deleted AFTER DELETE ON replies
+    BEGIN{_DROP_INDEX_ROWS}
+    END
+    """,
+    # The chars streams are computed from the reply's text: once it changes, the rows indexed from
+    # the old text can only be removed now (search.index_reply then indexes the new text).
+    f"""
+    CREATE TRIGGER search_docs_reply_edited BEFORE UPDATE OF title, body ON replies
+    WHEN OLD.title IS NOT NEW.title OR OLD.body IS NOT NEW.body
+    BEGIN{_DROP_INDEX_ROWS}
+    END
+    """,
+]

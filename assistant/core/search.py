@@ -1,12 +1,10 @@
 """Search over quick replies: Chinese words, characters, pinyin, initials and short codes.
 
-Index (tables from migration 0002; filled by ensure_index/rebuild_index and every reply write)
------------------------------------------------------------------------------------------------
+Index (format 3: tables from migrations 0002, 0018 and 0019; filled by ensure_index/rebuild_index
+and every reply write)
+---------------------------------------------------------------------------------------------------
 Tables keyed by reply id whose text we tokenise in Python and join with spaces (FTS5's
-unicode61 tokenizer then only splits on the spaces):
-
-``search_docs`` (plain table) holds the token strings of each reply, and ``search_index`` is
-an external-content FTS5 table over it (the rows also serve to label the hits shown):
+unicode61 tokenizer then only splits on the spaces). Each reply's token streams:
   t_chars  title as a token stream: every Han character on its own, other words whole
   t_words  title's jieba words of 2+ characters, with the sub-words cut_for_search adds
   t_py     full pinyin of those words, of 1-character words and of runs of 2-8 neighbouring
@@ -15,19 +13,27 @@ an external-content FTS5 table over it (the rows also serve to label the hits sh
   b_*      the same four for the body, but pinyin/initials of words of 2+ characters only
            (pairs and single characters in every body tripled the index for little gain)
   gids     "_g<group id> _g<parent id>": group filter and group-name matches
-  tsig     (search_docs only) hash of title + body: an edit changing neither (a move, a new
-           hotkey) re-uses the token strings and needs no jieba
-``search_title`` (FTS5): the title's tokens alone. FTS5 reads a term's whole doclist whatever
-columns a query names, so "in the title" is asked here, where doclists are short, rather than
-through a column filter on search_index.
-``search_used`` (FTS5): the search_index rows of the replies used at least once (triggers on
-replies.use_count keep it), so "which of the agent's used replies match" costs the size of that
-set, not the term's doclist over the whole library.
-``search_terms``: every latin/pinyin/initials token of 4+ letters. A typed prefix of 1-3
-letters is answered by FTS5's prefix index ('1 2 3'); a longer one is expanded through
-search_terms into an OR of whole tokens: FTS5 3.40 answers a prefix query without a prefix
-index by merging every matching doclist before the first row (28 ms for "kuai*" at 100k
-replies), while an OR of tokens is read lazily like everything else we ask.
+``search_docs`` (plain table) stores them compactly: the chars streams not at all (SQL function
+kefu_search_chars recomputes them from replies.title/body), the six word/pinyin/initials streams
+as one deflated blob ("packed", preset dictionary resources/search/index_dict_v3.txt, read back by
+kefu_search_part), gids, and tsig (8-byte hash of title + body: an edit changing neither, a move or a
+new hotkey, re-uses the packed streams and needs no jieba). The view ``search_docs_v`` shows the
+nine streams; ``search_index`` is an external-content FTS5 table over it, without column sizes
+(nothing ranks by length) and without a prefix index. The functions live in searchtext.py and are
+registered on every store connection; triggers remove a reply's rows when it is deleted or its text
+changes (computed from the old text), so a connection without them cannot change a reply's text.
+``search_title`` (FTS5, contentless): the title's tokens alone. FTS5 reads a term's whole doclist
+whatever columns a query names, so "in the title" is asked here, where doclists are short, rather
+than through a column filter on search_index.
+``search_used`` (FTS5, contentless; its docsize table says which replies it holds): the replies
+used at least once (triggers on replies.use_count keep it), so "which of the agent's used replies
+match" costs the size of that set, not the term's doclist over the whole library.
+Contentless rows are removed with FTS5's 'delete' command and the values from search_docs_v.
+``search_terms``: every latin/pinyin/initials token. A typed prefix is expanded through it into an
+OR of at most MAX_EXPANSION whole tokens, the shortest first (prefix_tokens): FTS5 3.40 answers a
+prefix query without a prefix index by merging every matching doclist before the first row (28 ms
+for "kuai*" at 100k replies), while an OR of tokens is read lazily like everything else we ask, and
+prefix indexes (1-3 letters) took half of the index's size.
 
 ``_`` is a token character in these FTS5 tables and never part of a query term, so "_g12"
 cannot be matched (or prefix-matched) by user text; queries need no column filters except
@@ -99,7 +105,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..paths import resource_path
-from . import private
+from . import private, searchtext
 from .clock import from_db, to_db
 
 if TYPE_CHECKING:
@@ -119,24 +125,26 @@ log = logging.getLogger(__name__)
 
 TABLE = "search_index"
 DOCS = "search_docs"
+DOCS_VIEW = "search_docs_v"  # search_docs as search_index indexed it (format 3: chars recomputed, streams unpacked)
 TITLE_TABLE = "search_title"
 USED_TABLE = "search_used"
 TERMS = "search_terms"
 TEXT_COLUMNS = ("t_chars", "t_words", "t_py", "t_ini", "b_chars", "b_words", "b_py", "b_ini")
 FTS_COLUMNS = (*TEXT_COLUMNS, "gids")
-COLUMNS = (*FTS_COLUMNS, "tsig")  # search_docs, after its id
+COLUMNS = (*FTS_COLUMNS, "tsig")  # what _row_values returns
+DOC_COLUMNS = ("packed", "gids", "tsig")  # search_docs, after its id
 TITLE_COLUMNS = ("chars", "words", "py", "ini", "gids")
-INDEX_VERSION = 1
+INDEX_VERSION = 3
 
 MAX_QUERY_CHARS = 200     # the rest of a pasted essay is ignored
 MAX_TERMS = 8
 LONE_CHARS_DROPPED_FROM = 4  # multi-character words in a query: from this many, lone characters go
 MAX_TERM_CHARS = 40
-MAX_TOKEN_CHARS = 64      # index side: longer "words" (a URL, a hash) are cut
-MAX_EXPANSION = 128       # a 4+ letter prefix: at most this many whole tokens, else FTS5's own prefix
+MAX_TOKEN_CHARS = searchtext.MAX_TOKEN_CHARS  # index side: longer "words" (a URL, a hash) are cut
+MAX_EXPANSION = 128       # a typed prefix: an OR of at most this many whole tokens, the shortest
 MAX_NGRAM_WORDS = 8       # titles: pinyin of runs of up to this many words
 MAX_USED_PER_TIER = 5000  # used replies read per tier (the agent's own: normally far fewer)
-EXPAND_FROM = 4           # the prefix index covers 1-3 letters
+EXPAND_FROM = 4           # typo corrections and joined pinyin: terms of this many letters and more
 MAX_CODE_CHARS = 24
 CODE_RE = re.compile(r"^[A-Za-z0-9_\-./#]{1,24}$")  # replies.CODE_RE's alphabet
 
@@ -154,10 +162,9 @@ MAX_USED_LONG = 50        # used replies holding a message's rarest words, score
 CODE_TYPO_FROM = 4        # shorter codes typed (cd, cd1) stay exact/prefix: too many codes are one edit away
 _CODE_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789_-./#"  # CODE_RE's, lower case
 
-_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
-_TOKEN_RE = re.compile(rf"([{_HAN}]+)|([^\W_{_HAN}]+)")
-_SURROGATES_RE = re.compile("[\ud800-\udfff]")
-_MARKS_RE = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+_HAN = searchtext._HAN
+_TOKEN_RE = searchtext.TOKEN_RE
+_SURROGATES_RE = searchtext._SURROGATES_RE
 
 
 @dataclass
@@ -287,29 +294,7 @@ def _ensure_jieba(conn: sqlite3.Connection) -> None:
 
 # ---------------------------------------------------------------- text analysis
 
-_local = threading.local()
-
-
-def _t2s(text: str) -> str:
-    converter = getattr(_local, "t2s", None)
-    if converter is None:
-        import opencc
-
-        converter = _local.t2s = opencc.OpenCC("t2s")
-    return converter.convert(text)
-
-
-def normalize(text: str) -> str:
-    """The form index and queries are compared in: NFKC, lower case, no diacritics, simplified
-    characters. Never raises on user text (NUL, lone surrogates, emoji)."""
-    if not text:
-        return ""
-    text = _SURROGATES_RE.sub("", str(text).replace("\x00", " "))
-    text = unicodedata.normalize("NFKC", text).lower()
-    if not text.isascii():
-        text = unicodedata.normalize("NFC", _MARKS_RE.sub("", unicodedata.normalize("NFKD", text)))
-        text = _t2s(text)
-    return text
+normalize = searchtext.normalize  # the form index and queries are compared in
 
 
 def _cut_run(run: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -382,8 +367,8 @@ def _run_tokens(run: str, rich: bool) -> tuple[tuple[str, ...], tuple[str, ...],
 
 def _analyze(text: str, rich: bool, long_tokens: set[str]) -> tuple[str, str, str, str]:
     """(chars, words, pinyin, initials) token strings of normalised text. ``rich`` (titles, group
-    names): also pinyin of single characters and of runs of neighbouring words. Latin, pinyin and
-    initials tokens of EXPAND_FROM+ letters are added to ``long_tokens`` (for search_terms)."""
+    names): also pinyin of single characters and of runs of neighbouring words. Every latin, pinyin
+    and initials token is added to ``long_tokens`` (for search_terms: prefixes are expanded there)."""
     chars: list[str] = []
     words: dict[str, None] = {}
     full: dict[str, None] = {}
@@ -392,36 +377,42 @@ def _analyze(text: str, rich: bool, long_tokens: set[str]) -> tuple[str, str, st
         if other:
             token = other[:MAX_TOKEN_CHARS]
             chars.append(token)
-            if len(token) >= EXPAND_FROM:
-                long_tokens.add(token)
+            long_tokens.add(token)
             continue
         chars.extend(han)
         w, f, i = (_run_tokens if len(han) <= 200 else _run_tokens.__wrapped__)(han, rich)
         words.update(dict.fromkeys(w))
         full.update(dict.fromkeys(f))
         initials.update(dict.fromkeys(i))
-    long_tokens.update(t for t in full if len(t) >= EXPAND_FROM)
-    long_tokens.update(t for t in initials if len(t) >= EXPAND_FROM)
+    long_tokens.update(full)
+    long_tokens.update(initials)
     return " ".join(chars), " ".join(words), " ".join(full), " ".join(initials)
 
 
-def _text_sig(title: str, body: str) -> str:
+def _text_sig(title: str, body: str) -> bytes:
     data = f"{INDEX_VERSION}\x00{title}\x00{body}".encode("utf-8", "replace")
-    return hashlib.blake2b(data, digest_size=12).hexdigest()
+    return hashlib.blake2b(data, digest_size=8).digest()
 
 
 # ---------------------------------------------------------------- index maintenance (caller's transaction)
 
 _FTS = ", ".join(FTS_COLUMNS)
-_INSERT_DOC = f"INSERT INTO {DOCS} (id, {', '.join(COLUMNS)}) VALUES (?, {', '.join('?' * len(COLUMNS))})"
+_INSERT_DOC = f"INSERT INTO {DOCS} (id, {', '.join(DOC_COLUMNS)}) VALUES (?, {', '.join('?' * len(DOC_COLUMNS))})"
 _INSERT = f"INSERT INTO {TABLE} (rowid, {_FTS}) VALUES (?, {', '.join('?' * len(FTS_COLUMNS))})"
 _INSERT_USED = f"INSERT INTO {USED_TABLE} (rowid, {_FTS}) VALUES (?, {', '.join('?' * len(FTS_COLUMNS))})"
 _INSERT_TITLE = (f"INSERT INTO {TITLE_TABLE} (rowid, {', '.join(TITLE_COLUMNS)}) "
                  f"VALUES (?, {', '.join('?' * len(TITLE_COLUMNS))})")
 # external content: FTS5 removes a row's tokens given the values it was indexed with
 _DELETE_INDEXED = (f"INSERT INTO {TABLE} ({TABLE}, rowid, {_FTS}) "
-                   f"SELECT 'delete', id, {_FTS} FROM {DOCS} WHERE id = ?")
+                   f"SELECT 'delete', id, {_FTS} FROM {DOCS_VIEW} WHERE id = ?")
 _INSERT_TERM = f"INSERT OR IGNORE INTO {TERMS} (term) VALUES (?)"
+# search_title and search_used are contentless: the same, with search_docs' values; search_used's
+# docsize table tells whether it holds the reply (a 'delete' of a row not there corrupts an index)
+_DELETE_TITLE = (f"INSERT INTO {TITLE_TABLE} ({TITLE_TABLE}, rowid, {', '.join(TITLE_COLUMNS)}) "
+                 f"SELECT 'delete', id, t_chars, t_words, t_py, t_ini, gids FROM {DOCS_VIEW} WHERE id = ?")
+_USED_HOLDS = f"SELECT 1 FROM {USED_TABLE}_docsize WHERE id = ?"
+_DELETE_USED = (f"INSERT INTO {USED_TABLE} ({USED_TABLE}, rowid, {_FTS}) "
+                f"SELECT 'delete', id, {_FTS} FROM {DOCS_VIEW} WHERE id = ? AND EXISTS ({_USED_HOLDS})")
 
 
 def _group_tokens(conn: sqlite3.Connection, group_ids: Iterable[int] | None = None) -> dict[int, str]:
@@ -437,12 +428,13 @@ def _group_tokens(conn: sqlite3.Connection, group_ids: Iterable[int] | None = No
 
 def _row_values(title: str, body: str, gids: str,
                 old: Sequence[Any] | None = None) -> tuple[tuple, set[str]]:
-    """The COLUMNS values of one reply and its tokens for search_terms. The text columns of
-    ``old`` are re-used when title and body are unchanged (their terms are listed already)."""
+    """The COLUMNS values of one reply and its tokens for search_terms. The packed streams of ``old``
+    (a search_docs row) are re-used when title and body are unchanged (their terms are listed already)."""
     tsig = _text_sig(title, body)
     long_tokens: set[str] = set()
-    if old is not None and old[COLUMNS.index("tsig")] == tsig:
-        text = tuple(old[:len(TEXT_COLUMNS)])
+    if old is not None and old[DOC_COLUMNS.index("tsig")] == tsig:
+        streams = searchtext.unpack(old[0])
+        text = (searchtext.search_chars(title), *streams[:3], searchtext.search_chars(body), *streams[3:])
     else:
         text = (*_analyze(normalize(title), True, long_tokens), *_analyze(normalize(body), False, long_tokens))
     return (*text, gids, tsig), long_tokens
@@ -452,27 +444,35 @@ def _title_values(values: Sequence[Any]) -> tuple:
     return (*values[:4], values[COLUMNS.index("gids")])
 
 
+def _doc_values(values: Sequence[Any]) -> tuple:
+    """search_docs' DOC_COLUMNS of COLUMNS values: the chars streams are not stored (the view
+    recomputes them from the reply's text), the other six are packed."""
+    return (searchtext.pack((*values[1:4], *values[5:8])), values[COLUMNS.index("gids")],
+            values[COLUMNS.index("tsig")])
+
+
 def _delete(conn: sqlite3.Connection, reply_id: int) -> None:
     conn.execute(_DELETE_INDEXED, (reply_id,))
+    conn.execute(_DELETE_TITLE, (reply_id,))
+    conn.execute(_DELETE_USED, (reply_id, reply_id))
     conn.execute(f"DELETE FROM {DOCS} WHERE id = ?", (reply_id,))
-    for table in (TITLE_TABLE, USED_TABLE):
-        conn.execute(f"DELETE FROM {table} WHERE rowid = ?", (reply_id,))
 
 
 def _write(conn: sqlite3.Connection, reply_id: int, title: str, body: str, group_id: int, used: bool,
            gids: str | None = None) -> None:
     if gids is None:
         gids = _group_tokens(conn, [group_id]).get(group_id, "")
-    old = conn.execute(f"SELECT {', '.join(COLUMNS)} FROM {DOCS} WHERE id = ?", (reply_id,)).fetchone()
-    if old is None or old[COLUMNS.index("tsig")] != _text_sig(title, body):
+    old = conn.execute(f"SELECT {', '.join(DOC_COLUMNS)} FROM {DOCS} WHERE id = ?", (reply_id,)).fetchone()
+    if old is None or old[DOC_COLUMNS.index("tsig")] != _text_sig(title, body):
         _ensure_jieba(conn)
     values, long_tokens = _row_values(title, body, gids, old)
-    if old is not None and tuple(old) == values:
-        in_used = conn.execute(f"SELECT 1 FROM {USED_TABLE} WHERE rowid = ?", (reply_id,)).fetchone() is not None
+    doc = _doc_values(values)
+    if old is not None and tuple(old) == doc:
+        in_used = conn.execute(_USED_HOLDS, (reply_id,)).fetchone() is not None
         if in_used == used:
             return
     _delete(conn, reply_id)
-    conn.execute(_INSERT_DOC, (reply_id, *values))
+    conn.execute(_INSERT_DOC, (reply_id, *doc))
     conn.execute(_INSERT, (reply_id, *values[:len(FTS_COLUMNS)]))
     conn.execute(_INSERT_TITLE, (reply_id, *_title_values(values)))
     if used:
@@ -525,6 +525,7 @@ def index_prepared(store: Store, rows: Iterable[tuple[int, str, str, int, bool]]
                                     (json.dumps([r[0] for r in rows]),)).fetchall():
         _delete(conn, reply_id)
     docs: list[tuple] = []
+    indexed: list[tuple] = []
     titles: list[tuple] = []
     used: list[tuple] = []
     terms: set[str] = set()
@@ -539,13 +540,14 @@ def index_prepared(store: Store, rows: Iterable[tuple[int, str, str, int, bool]]
             analysed += 1
         else:
             values, long_tokens = (*entry[0], gids, sig), entry[1]
-        docs.append((reply_id, *values))
+        docs.append((reply_id, *_doc_values(values)))
+        indexed.append((reply_id, *values[:len(FTS_COLUMNS)]))
         titles.append((reply_id, *_title_values(values)))
         if is_used:
-            used.append((reply_id, *values[:len(FTS_COLUMNS)]))
+            used.append(indexed[-1])
         terms.update(long_tokens)
     conn.executemany(_INSERT_DOC, docs)
-    conn.executemany(_INSERT, (d[:1 + len(FTS_COLUMNS)] for d in docs))
+    conn.executemany(_INSERT, indexed)
     conn.executemany(_INSERT_TITLE, titles)
     conn.executemany(_INSERT_USED, used)
     conn.executemany(_INSERT_TERM, ((t,) for t in sorted(terms)))
@@ -578,27 +580,47 @@ def _index_rows(conn: sqlite3.Connection, rows: Iterable[tuple[int, str, str, in
     groups = _group_tokens(conn)
     _ensure_jieba(conn)
     terms: set[str] = set()
-    titles: list[tuple] = []
-    used: list[tuple] = []
     count = 0
+    batch: list[tuple] = []
 
-    def values() -> Iterable[tuple]:
-        nonlocal count
-        for reply_id, title, body, group_id, use_count in rows:
-            count += 1
-            row, long_tokens = _row_values(title, body, groups.get(group_id, ""))
-            terms.update(long_tokens)
-            titles.append((reply_id, *_title_values(row)))
-            if use_count:
-                used.append((reply_id, *row[:len(FTS_COLUMNS)]))
-            yield (reply_id, *row)
+    def flush() -> None:
+        # each table gets its rows in rowid order, batch after batch: FTS5 keeps appending
+        conn.executemany(_INSERT_DOC, ((r[0], *_doc_values(r[1:])) for r in batch))
+        conn.executemany(_INSERT, (r[:1 + len(FTS_COLUMNS)] for r in batch))
+        conn.executemany(_INSERT_TITLE, ((r[0], *_title_values(r[1:])) for r in batch))
+        conn.executemany(_INSERT_USED, (r[:1 + len(FTS_COLUMNS)] for r in batch if r[-1]))
+        batch.clear()
 
-    conn.executemany(_INSERT_DOC, values())
-    conn.execute(f"INSERT INTO {TABLE} (rowid, {_FTS}) SELECT id, {_FTS} FROM {DOCS}")
-    conn.executemany(_INSERT_TITLE, titles)
-    conn.executemany(_INSERT_USED, used)
+    for reply_id, title, body, group_id, use_count in rows:
+        count += 1
+        row, long_tokens = _row_values(title, body, groups.get(group_id, ""))
+        terms.update(long_tokens)
+        batch.append((reply_id, *row, bool(use_count)))
+        if len(batch) >= 2000:
+            flush()
+    flush()
     conn.executemany(_INSERT_TERM, ((t,) for t in sorted(terms)))
     return count
+
+
+def prefix_tokens(conn: sqlite3.Connection, text: str, limit: int = MAX_EXPANSION) -> list[str]:
+    """The indexed tokens starting with ``text`` (search_terms), at most ``limit``, the shortest
+    first: the index has no FTS5 prefix index, so a typed prefix is searched as an OR of these.
+    Where more start with it, the longer ones go (pinyin of runs of words, whose own words'
+    pinyin is indexed too); reading them length by length costs ~64 index seeks at most."""
+    high = text + "\U0010ffff"
+    tokens = [r[0] for r in conn.execute(f"SELECT term FROM {TERMS} WHERE term >= ? AND term < ? LIMIT ?",
+                                         (text, high, limit + 1))]
+    if len(tokens) <= limit:
+        return sorted(tokens, key=lambda t: (len(t), t))
+    tokens = []
+    for size in range(len(text), MAX_TOKEN_CHARS + 1):
+        tokens += [r[0] for r in conn.execute(
+            f"SELECT term FROM {TERMS} WHERE length(term) = ? AND term >= ? AND term < ? ORDER BY term LIMIT ?",
+            (size, text, high, limit - len(tokens)))]
+        if len(tokens) >= limit:
+            break
+    return tokens
 
 
 def _optimize(conn: sqlite3.Connection) -> None:
@@ -608,8 +630,9 @@ def _optimize(conn: sqlite3.Connection) -> None:
 
 
 def _rebuild(conn: sqlite3.Connection, stamp: str) -> int:
-    conn.execute(f"INSERT INTO {TABLE} ({TABLE}) VALUES ('delete-all')")
-    for table in (DOCS, TITLE_TABLE, USED_TABLE, TERMS):
+    for table in (TABLE, TITLE_TABLE, USED_TABLE):
+        conn.execute(f"INSERT INTO {table} ({table}) VALUES ('delete-all')")
+    for table in (DOCS, TERMS):
         conn.execute(f"DELETE FROM {table}")
     count = _index_rows(conn, conn.execute("SELECT id, title, body, group_id, use_count FROM replies ORDER BY id"))
     _optimize(conn)
@@ -629,7 +652,8 @@ def rebuild_index(store: Store) -> int:
 # Migration 0002 only creates the tables (a migration is frozen: it must not run today's indexer), so
 # a library older than the index, or an index made by an older format, is rebuilt here instead.
 # Every write of ours keeps the index in step inside the same transaction, so two things are checked:
-# the format version recorded by the last rebuild (none recorded = 1, the format 0002 created) and
+# the format version recorded by the last rebuild (none recorded = 3, the format of the empty tables
+# 0019 created: it drops the version an older format recorded) and
 # whether the newest reply has its row (max(id) of both tables: two b-tree descents, not a count).
 
 INDEX_VERSION_KEY = "search.index_version"
@@ -641,7 +665,7 @@ def is_stale(conn: sqlite3.Connection) -> bool:
     try:
         row = conn.execute("SELECT value FROM settings WHERE key = ?", (INDEX_VERSION_KEY,)).fetchone()
         try:
-            version = json.loads(row[0]) if row else 1
+            version = json.loads(row[0]) if row else 3
         except ValueError:
             version = None
         if version != INDEX_VERSION:
@@ -948,15 +972,9 @@ class _Query:
         """Prefix match of a non-Han term."""
         text = term.text
         if text not in self._prefix:
-            expr = _quote(text) + "*"  # 1-3 letters: the prefix index
-            if len(text) >= EXPAND_FROM:
-                tokens = [r[0] for r in self.conn.execute(
-                    f"SELECT term FROM {TERMS} WHERE term >= ? AND term < ? LIMIT ?",
-                    (text, text + "\U0010ffff", MAX_EXPANSION + 1))]
-                if not tokens:
-                    expr = _quote(text)  # nothing starts with it: only the exact token can match
-                elif len(tokens) <= MAX_EXPANSION:
-                    expr = "(" + " OR ".join(_quote(t) for t in tokens) + ")"
+            tokens = prefix_tokens(self.conn, text)
+            # nothing starts with it: only the exact token can match
+            expr = "(" + " OR ".join(_quote(t) for t in tokens) + ")" if tokens else _quote(text)
             self._prefix[text] = expr
         return self._prefix[text]
 
@@ -1210,7 +1228,7 @@ def _stored_rows(conn: sqlite3.Connection, ids: Sequence[int]) -> dict[int, dict
     """search_docs rows, each value padded with spaces for _how's " token " tests."""
     if not ids:
         return {}
-    rows = conn.execute(f"SELECT id, {_FTS} FROM {DOCS} WHERE id IN (SELECT value FROM json_each(?))",
+    rows = conn.execute(f"SELECT id, {_FTS} FROM {DOCS_VIEW} WHERE id IN (SELECT value FROM json_each(?))",
                         (json.dumps(list(ids)),))
     return {row[0]: {c: f" {v} " for c, v in zip(FTS_COLUMNS, row[1:], strict=True)} for row in rows}
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ..errors import StoreBusyError, StoreError
-from . import holder, integrity
+from . import holder, integrity, searchtext
 from .clock import Clock, SystemClock
 from .migrations import migrations
 
@@ -271,6 +271,7 @@ class Store:
         except sqlite3.Error as exc:
             raise translate_sqlite_error(exc, self.path) from exc
         self.conn = conn
+        searchtext.register(conn)  # the search tables' view and triggers call them
         try:
             conn.execute(f"PRAGMA busy_timeout = {timeout_ms}")
             conn.execute("PRAGMA foreign_keys = ON")
@@ -356,6 +357,7 @@ class Store:
                 old.unlink()
         try:
             conn = sqlite3.connect(str(tmp))
+            searchtext.register(conn)
             try:
                 conn.execute("PRAGMA journal_mode = WAL")
                 migrations.apply(conn)

@@ -148,14 +148,15 @@ def test_the_wal_is_given_back_after_a_big_import_while_the_panel_is_open(tmp_pa
 
     try:
         search.index_prepared = index
-        transfer.import_file(importer, write_rows(tmp_path / "r.csv", 1500))
+        transfer.import_file(importer, write_rows(tmp_path / "r.csv", 3000))
     finally:
         search.index_prepared = real
     try:
         wal = Path(f"{db}-wal")
-        assert grew[0] > 2_000_000  # the transaction did go through a big WAL
+        # the transaction did go through a big WAL (the lean index of migration 0018 writes ~250 B a reply)
+        assert grew[0] > 500_000
         assert (wal.stat().st_size if wal.exists() else 0) < 100_000  # checkpointed and cut back
-        assert replies.count_replies(panel) == 1500
+        assert replies.count_replies(panel) == 3000
     finally:
         importer.close()
         panel.close()

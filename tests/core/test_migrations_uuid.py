@@ -81,7 +81,8 @@ def test_an_old_library_gets_a_distinct_uuid_on_every_row_and_nothing_else_chang
                                                        "0009_aftersales", "0010_reply_compliance", "0011_buyer_mood",
                                                        "0012_team_aftersales", "0013_products",
                                                        "0014_promotion_calls", "0015_unpaid_orders",
-                                                       "0016_team_products_synonyms", "0017_team_orders"]
+                                                       "0016_team_products_synonyms", "0017_team_orders",
+                                                       "0018_lean_search_index", "0019_packed_search_docs"]
     assert _snapshot(db) == rows_before
     added = _schema(db) - schema_before
     assert {(kind, name) for kind, name, _ in added} == (

@@ -3,6 +3,7 @@ ranking, incremental index, migration, safety for any text. GUI-free."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import subprocess
@@ -16,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlite_utils import Database
 
-from assistant.core import lexicon, replies, search
+from assistant.core import lexicon, replies, search, searchtext
 from assistant.core.clock import FakeClock
 from assistant.core.migrations import migrations
 from assistant.core.store import open_store
@@ -264,8 +265,9 @@ def test_rows_deleted_by_plain_sql_leave_the_index(shop):
     replies.record_use(shop, reply.id)
     with shop.write() as db:
         db.execute("DELETE FROM replies WHERE id = ?", (reply.id,))
-    for table in ("search_docs", "search_title", "search_used"):
-        assert shop.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0
+    assert shop.conn.execute("SELECT count(*) FROM search_docs").fetchone()[0] == 0
+    for table in ("search_index", "search_title", "search_used"):
+        assert _postings(shop, table) == [], table
     assert search.search(shop, "赠品") == []
 
 
@@ -292,11 +294,22 @@ def test_group_rename_and_moves(shop):
     assert _ids(search.search(shop, "tousu")) == [reply.id]
 
 
+def _postings(store, table: str) -> list[tuple]:
+    """Every (term, row, column, position) an FTS5 table holds: search_title and search_used keep
+    no text of their own (contentless), so this is what they are compared by."""
+    store.conn.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{table}_postings "
+                       f"USING fts5vocab(main, {table}, instance)")
+    return store.conn.execute(f"SELECT term, doc, col, offset FROM temp.{table}_postings "
+                              "ORDER BY doc, col, offset, term").fetchall()
+
+
 def _index_state(store) -> dict[str, list]:
     return {
         "docs": store.conn.execute("SELECT * FROM search_docs ORDER BY id").fetchall(),
-        "title": store.conn.execute("SELECT rowid, * FROM search_title ORDER BY rowid").fetchall(),
-        "used": store.conn.execute("SELECT rowid, * FROM search_used ORDER BY rowid").fetchall(),
+        "index": _postings(store, "search_index"),
+        "title": _postings(store, "search_title"),
+        "used": _postings(store, "search_used"),
+        "used rows": store.conn.execute("SELECT id FROM search_used_docsize ORDER BY id").fetchall(),
     }
 
 
@@ -353,7 +366,7 @@ def test_existing_replies_are_indexed_after_the_migration(tmp_path):
         assert _ids(search.search(store, "kuaidi")) == [1]
         assert _ids(search.search(store, "优惠券")) == [2]
         assert sorted(_ids(search.search(store, "cd"))) == [1, 2]
-        assert store.conn.execute("SELECT rowid FROM search_used").fetchall() == [(2,)]
+        assert store.conn.execute("SELECT id FROM search_used_docsize").fetchall() == [(2,)]
         assert search.ensure_index(store) == 0  # current: nothing to do, nothing written
         before = store.conn.total_changes
         assert replies.seed_defaults(store) == 0 and store.conn.total_changes == before
@@ -507,7 +520,13 @@ def test_any_buyers_message_never_raises(library, parts, limit):
 def test_any_text_can_be_analysed_for_the_index(library, text):
     values, _terms = search._row_values(text, text, "_g1")
     assert len(values) == len(search.COLUMNS)
-    assert all("\x00" not in v and '"' not in v for v in values)
+    *text_values, tsig = values
+    assert all("\x00" not in v and '"' not in v for v in text_values) and len(tsig) == 8
+    # format 3: what search_docs_v gives back is what was indexed
+    packed, _gids, _sig = search._doc_values(values)
+    streams = searchtext.unpack(packed)
+    assert (searchtext.search_chars(text), *streams[:3], searchtext.search_chars(text), *streams[3:]) == \
+        tuple(values[:len(search.TEXT_COLUMNS)])
 
 
 def test_the_trades_synonyms_find_the_reply_below_the_word_typed(shop):
@@ -661,3 +680,94 @@ def test_probes_agree_with_how(library):
             for row in rows.values():
                 row = {**row, "tb_chars": row["t_chars"] + row["b_chars"]}
                 assert search._probe(row, probes)[0] == search._how(row, term, q.group_hits[term])[0], term
+
+
+# ---------------------------------------------------------------- index format 3 (migration 0019)
+
+INDEX_DICT_SHA256 = "6c702e7d4f5da597ec6fd5618947eac832f1f352103078375ffa690870cd578d"
+
+
+def test_the_packed_rows_dictionary_is_frozen():
+    """Rows in search_docs are deflated with this preset dictionary and can only be read with the same
+    bytes: a new dictionary needs a new PACK_FORMAT byte, INDEX_VERSION and migration (a rebuild)."""
+    data = (Path(searchtext.__file__).parents[2] / "resources" / "search" / searchtext.DICT_FILE).read_bytes()
+    assert hashlib.sha256(data).hexdigest() == INDEX_DICT_SHA256
+
+
+def test_pack_round_trip_and_bad_rows():
+    streams = ("快递 顺丰", "kuaidi shunfeng", "kd sf", "", "fahuo", "fh")
+    packed = searchtext.pack(streams)
+    assert packed[0] == searchtext.PACK_FORMAT and searchtext.unpack(packed) == streams
+    assert searchtext.search_part(packed, 4) == "fahuo" and searchtext.search_part(None, 0) == ""
+    with pytest.raises(ValueError):
+        searchtext.unpack(b"\x02" + packed[1:])
+    with pytest.raises(ValueError):
+        searchtext.pack(("a\nb", "", "", "", "", ""))
+
+
+def test_edits_by_plain_sql_leave_a_consistent_index(shop):
+    """The chars streams are recomputed from the reply's text, so a text edit removes the reply's index
+    rows (trigger search_docs_reply_edited) before the text changes; index_reply puts them back."""
+    reply = replies.create_reply(shop, title="顺丰包邮", body="默认顺丰发货")
+    replies.record_use(shop, reply.id)
+    with shop.write() as db:
+        db.execute("UPDATE replies SET body = '默认圆通发货' WHERE id = ?", (reply.id,))
+    for table in ("search_index", "search_title", "search_used"):
+        assert shop.conn.execute(f"INSERT INTO {table} ({table}) VALUES ('integrity-check')").fetchall() == []
+        assert _postings(shop, table) == [], table
+    assert search.is_stale(shop.conn)  # the newest reply lacks its row: the next start rebuilds
+    replies.update_reply(shop, reply.id, title="圆通包邮")
+    assert not search.is_stale(shop.conn)
+    assert _ids(search.search(shop, "圆通")) == [reply.id]
+    assert _ids(search.search(shop, "yuantong")) == [reply.id]
+    assert shop.conn.execute("INSERT INTO search_index (search_index) VALUES ('integrity-check')").fetchall() == []
+
+
+def test_a_connection_without_the_functions_cannot_change_a_replys_text(shop):
+    """The sqlite3 shell (or any connection that did not call searchtext.register) gets "no such
+    function" and changes nothing, instead of leaving index rows that can no longer be removed."""
+    reply = replies.create_reply(shop, title="发票", body="电子发票")
+    raw = sqlite3.connect(shop.path)
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="no such function"):
+            raw.execute("UPDATE replies SET title = '收据' WHERE id = ?", (reply.id,))
+        raw.rollback()
+        raw.execute("UPDATE replies SET code = 'fp' WHERE id = ?", (reply.id,))  # other columns: fine
+        raw.commit()
+        searchtext.register(raw)
+        raw.execute("DELETE FROM replies WHERE id = ?", (reply.id,))
+        raw.commit()
+    finally:
+        raw.close()
+    assert search.search(shop, "发票") == []
+    assert shop.conn.execute("INSERT INTO search_index (search_index) VALUES ('integrity-check')").fetchall() == []
+
+
+def test_an_index_of_an_older_format_is_replaced_on_upgrade(tmp_path):
+    """A library indexed in format 1 (migrations up to 0017): 0018/0019 drop its index tables and the
+    version it recorded; the first ensure_index rebuilds the index in format 3."""
+    path = tmp_path / "old.db"
+    db = Database(sqlite3.connect(path))
+    migrations.apply(db, stop_before="0018_lean_search_index")
+    stamp = "2026-01-01T00:00:00.000000Z"
+    db.execute("INSERT INTO groups (id, uuid, name, parent_id, position, created_at, updated_at) "
+               "VALUES (1, 'g1', '售后', NULL, 0, ?, ?)", (stamp, stamp))
+    db.execute("INSERT INTO replies (id, uuid, group_id, title, body, created_at, updated_at, use_count) "
+               "VALUES (1, 'u1', 1, '默认快递', '亲，我们默认发顺丰', ?, ?, 2)", (stamp, stamp))
+    db.execute("INSERT INTO search_docs VALUES (1, '默 认 快 递', '默认 快递', 'moren kuaidi', 'mr kd', '', '', '', '', "
+               "'_g1', 'oldsig')")
+    db.execute("INSERT INTO search_index (rowid, t_chars, t_words, t_py, t_ini, b_chars, b_words, b_py, b_ini, gids) "
+               "SELECT id, t_chars, t_words, t_py, t_ini, b_chars, b_words, b_py, b_ini, gids FROM search_docs")
+    db.execute("INSERT INTO settings (key, value, updated_at) VALUES (?, '1', ?)", (search.INDEX_VERSION_KEY, stamp))
+    db.conn.commit()
+    db.conn.close()
+    with open_store(path) as store:
+        assert [m.name for m in migrations.applied(store.db)][-2:] == ["0018_lean_search_index",
+                                                                       "0019_packed_search_docs"]
+        assert search.is_stale(store.conn)
+        assert search.ensure_index(store) == 1
+        assert not search.is_stale(store.conn)
+        assert _ids(search.search(store, "women")) == [1]  # the body, which the old rows lacked
+        assert _ids(search.search(store, "k")) == [1]
+        assert store.conn.execute("SELECT id FROM search_used_docsize").fetchall() == [(1,)]
+        assert store.conn.execute("INSERT INTO search_index (search_index) VALUES ('integrity-check')").fetchall() == []

@@ -177,13 +177,14 @@ def test_migrations_are_frozen_and_never_import_the_indexer(tmp_path):
         db.execute("INSERT INTO replies (uuid, group_id, title, body, created_at, updated_at) "
                    "VALUES ('r', 1, '快递', '顺丰', 'x', 'x')")
         migrations.apply(db)
-        assert [m.name for m in migrations.applied(db)][-14:] == ["0002_search_index", "0005_row_uuids",
+        assert [m.name for m in migrations.applied(db)][-16:] == ["0002_search_index", "0005_row_uuids",
                                                                  "0006_team_sync", "0007_team_buyers",
                                                                  "0008_team_reminders", "0009_aftersales",
                                                                  "0010_reply_compliance", "0011_buyer_mood",
                                                                  "0012_team_aftersales", "0013_products",
                                                        "0014_promotion_calls", "0015_unpaid_orders",
-                                                       "0016_team_products_synonyms", "0017_team_orders"]
+                                                       "0016_team_products_synonyms", "0017_team_orders",
+                                                       "0018_lean_search_index", "0019_packed_search_docs"]
         print(sorted(m for m in sys.modules if m in ("assistant.core.search", "jieba", "pypinyin")))
     """)
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)

@@ -5,10 +5,13 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from assistant.core import searchtext
+
 
 def dump(data: Path) -> list[str]:
     """Every row of the data folder's kefu.db as SQL: equal before and after = nothing changed."""
     conn = sqlite3.connect(data / "kefu.db")
+    searchtext.register(conn)  # search_index's content is a view that calls them
     try:
         return list(conn.iterdump())
     finally:
