@@ -1424,7 +1424,8 @@ def _probe_rows(conn: sqlite3.Connection, ids: Sequence[int], columns: set[str])
         exprs.append("' ' || t_chars || '  ' || b_chars || ' '")
     if not ids or not names:
         return {}
-    rows = conn.execute(f"SELECT id, {', '.join(exprs)} FROM {DOCS} WHERE id IN (SELECT value FROM json_each(?))",
+    # the view: format 3 stores no chars streams and packs the others (only the columns named are computed)
+    rows = conn.execute(f"SELECT id, {', '.join(exprs)} FROM {DOCS_VIEW} WHERE id IN (SELECT value FROM json_each(?))",
                         (json.dumps(list(ids)),))
     return {row[0]: dict(zip(names, row[1:], strict=True)) for row in rows}
 
