@@ -145,6 +145,8 @@ SCORE_CODE, SCORE_CODE_PREFIX = 3e6, 2e6
 _HAN = searchtext._HAN
 _TOKEN_RE = searchtext.TOKEN_RE
 _SURROGATES_RE = searchtext._SURROGATES_RE
+_MARKS_RE = searchtext._MARKS_RE
+_t2s = searchtext._t2s
 
 
 @dataclass
