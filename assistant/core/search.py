@@ -165,6 +165,8 @@ _CODE_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789_-./#"  # CODE_RE's, lower
 _HAN = searchtext._HAN
 _TOKEN_RE = searchtext.TOKEN_RE
 _SURROGATES_RE = searchtext._SURROGATES_RE
+_MARKS_RE = searchtext._MARKS_RE
+_t2s = searchtext._t2s
 
 
 @dataclass
@@ -601,6 +603,19 @@ def _index_rows(conn: sqlite3.Connection, rows: Iterable[tuple[int, str, str, in
     flush()
     conn.executemany(_INSERT_TERM, ((t,) for t in sorted(terms)))
     return count
+
+
+def _indexed_rows(conn: sqlite3.Connection, ids: Sequence[int]) -> list[tuple]:
+    """(id, *FTS_COLUMNS values) of these replies as indexed: search_docs_v's rows, unpacked here
+    rather than by the view's SQL functions (a third of the cost: 8 calls from SQLite a row)."""
+    rows = conn.execute(f"SELECT d.id, r.title, r.body, d.packed, d.gids FROM {DOCS} d JOIN replies r ON r.id = d.id "
+                        "WHERE d.id IN (SELECT value FROM json_each(?))", (json.dumps(list(ids)),))
+    chars = searchtext.search_chars
+    out = []
+    for reply_id, title, body, packed, gids in rows:
+        streams = searchtext.unpack(packed)
+        out.append((reply_id, chars(title), *streams[:3], chars(body), *streams[3:], gids))
+    return out
 
 
 def prefix_tokens(conn: sqlite3.Connection, text: str, limit: int = MAX_EXPANSION) -> list[str]:
@@ -1228,8 +1243,7 @@ def _stored_rows(conn: sqlite3.Connection, ids: Sequence[int]) -> dict[int, dict
     """search_docs rows, each value padded with spaces for _how's " token " tests."""
     if not ids:
         return {}
-    rows = conn.execute(f"SELECT id, {_FTS} FROM {DOCS_VIEW} WHERE id IN (SELECT value FROM json_each(?))",
-                        (json.dumps(list(ids)),))
+    rows = _indexed_rows(conn, ids)
     return {row[0]: {c: f" {v} " for c, v in zip(FTS_COLUMNS, row[1:], strict=True)} for row in rows}
 
 

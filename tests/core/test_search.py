@@ -771,3 +771,13 @@ def test_an_index_of_an_older_format_is_replaced_on_upgrade(tmp_path):
         assert _ids(search.search(store, "k")) == [1]
         assert store.conn.execute("SELECT id FROM search_used_docsize").fetchall() == [(1,)]
         assert store.conn.execute("INSERT INTO search_index (search_index) VALUES ('integrity-check')").fetchall() == []
+
+
+def test_rows_read_for_ranking_are_the_views(shop):
+    """search reads the indexed rows unpacked in Python; they are what search_docs_v (search_index's
+    content) shows."""
+    replies.seed_defaults(shop)
+    replies.update_reply(shop, 3, title="運費險說明")
+    ids = [r[0] for r in shop.conn.execute("SELECT id FROM search_docs ORDER BY id")]
+    view = shop.conn.execute(f"SELECT id, {', '.join(search.FTS_COLUMNS)} FROM search_docs_v ORDER BY id").fetchall()
+    assert sorted(search._indexed_rows(shop.conn, ids)) == view and len(view) == len(ids) > 100
