@@ -1429,19 +1429,21 @@ Probe = tuple[float, str, str, tuple[str, ...]]
 
 
 def _probe_rows(conn: sqlite3.Connection, ids: Sequence[int], columns: set[str]) -> dict[int, dict[str, str]]:
-    """The search_docs columns the probes read, padded with spaces by SQLite (" token " tests);
-    "tb_chars" is the title's and the body's characters together."""
+    """The search_docs columns the probes read, padded with spaces (" token " tests), as indexed
+    (_indexed_rows: format 3 stores no chars streams and packs the others); "tb_chars" is the
+    title's and the body's characters together."""
     names = sorted(c for c in columns if c in FTS_COLUMNS)
-    exprs = [f"' ' || {c} || ' '" for c in names]
-    if "tb_chars" in columns:
-        names.append("tb_chars")
-        exprs.append("' ' || t_chars || '  ' || b_chars || ' '")
-    if not ids or not names:
+    chars = "tb_chars" in columns
+    if not ids or not (names or chars):
         return {}
-    # the view: format 3 stores no chars streams and packs the others (only the columns named are computed)
-    rows = conn.execute(f"SELECT id, {', '.join(exprs)} FROM {DOCS_VIEW} WHERE id IN (SELECT value FROM json_each(?))",
-                        (json.dumps(list(ids)),))
-    return {row[0]: dict(zip(names, row[1:], strict=True)) for row in rows}
+    out: dict[int, dict[str, str]] = {}
+    for row in _indexed_rows(conn, ids):
+        values = dict(zip(FTS_COLUMNS, row[1:], strict=True))
+        picked = {c: f" {values[c]} " for c in names}
+        if chars:
+            picked["tb_chars"] = f" {values['t_chars']}  {values['b_chars']} "
+        out[row[0]] = picked
+    return out
 
 
 def _probes(term: _Term, group_hits: list[int]) -> list[Probe]:
