@@ -144,6 +144,9 @@ class Lexicon:
         self.path = path
         self._conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
         self._lock = threading.Lock()
+        # a small page cache: the answers are remembered per word above it (_Lookup), and the file is
+        # in the OS's cache anyway; SQLite's default 2 MB would grow for nothing
+        self._conn.execute("PRAGMA cache_size = -256")
         row = self._conn.execute("SELECT value FROM meta WHERE name = 'format'").fetchone()
         if row is None or int(row[0]) != FORMAT:
             self._conn.close()
