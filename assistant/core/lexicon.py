@@ -106,8 +106,7 @@ def build(out: str | os.PathLike[str]) -> None:
         rows = {p: None for p in mmseg.p_set._set}
         rows.update((p, json.dumps(v, ensure_ascii=False)) for p, v in PHRASES_DICT.items())
         conn.executemany("INSERT INTO phrase VALUES (?, ?)", sorted(rows.items()))
-        conn.commit()
-        conn.execute("VACUUM")
+        conn.commit()  # written in key order into a fresh file: nothing for VACUUM to do
         ok = True
     finally:
         conn.close()
@@ -117,19 +116,22 @@ def build(out: str | os.PathLike[str]) -> None:
     os.replace(tmp, out)
 
 
-def _build_in_child(out: Path) -> None:
-    """A short-lived interpreter runs build(): the ~60 MB of the full load never reach this process."""
-    if getattr(sys, "frozen", False):  # a packaged app has no bare interpreter to start: pay it here
-        build(out)
-        return
+def _child_argv(out: Path) -> list[str]:
     code = ("import importlib.util, sys\n"
             "spec = importlib.util.spec_from_file_location('kefu_lexicon_build', sys.argv[1])\n"
             "mod = importlib.util.module_from_spec(spec)\n"
             "spec.loader.exec_module(mod)\n"
             "mod.build(sys.argv[2])\n")
-    done = subprocess.run([sys.executable, "-c", code, __file__, str(out)], cwd=out.parent,
-                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                          timeout=120, check=False)
+    return [sys.executable, "-c", code, __file__, str(out)]
+
+
+def _build_in_child(out: Path) -> None:
+    """A short-lived interpreter runs build(): the ~60 MB of the full load never reach this process."""
+    if getattr(sys, "frozen", False):  # a packaged app has no bare interpreter to start: pay it here
+        build(out)
+        return
+    done = subprocess.run(_child_argv(out), cwd=out.parent, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, timeout=120, check=False)
     if done.returncode != 0 or not out.is_file():
         tail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
         raise OSError(f"lexicon build exited {done.returncode}: {tail[0][:200]}")
@@ -144,6 +146,9 @@ class Lexicon:
         self.path = path
         self._conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
         self._lock = threading.Lock()
+        # a small page cache: the answers are remembered per word above it (_Lookup), and the file is
+        # in the OS's cache anyway; SQLite's default 2 MB would grow for nothing
+        self._conn.execute("PRAGMA cache_size = -256")
         row = self._conn.execute("SELECT value FROM meta WHERE name = 'format'").fetchone()
         if row is None or int(row[0]) != FORMAT:
             self._conn.close()
@@ -284,6 +289,48 @@ def _stub(name: str, **attrs: Any) -> None:
     sys.modules[name] = module
 
 
+_background: subprocess.Popen | None = None
+
+
+def build_in_background(cache_dir: Path) -> bool:
+    """The panel's first start after an install or upgrade: the lexicon is written by a child process
+    for the next start, and this session loads the dictionaries in full instead of waiting ~2 s for the
+    file (the default library is seeded that much sooner). True if a build was started."""
+    global _background
+    if getattr(sys, "frozen", False):
+        return False
+    with _install_lock:
+        if _installed is not None or _background is not None:
+            return _background is not None
+        try:
+            path = lexicon_path(cache_dir)
+            if path.is_file():
+                return False
+            path.parent.mkdir(parents=True, exist_ok=True)
+            proc = subprocess.Popen(_child_argv(path), cwd=path.parent, stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        except (OSError, ValueError):
+            return False
+        _background = proc
+    threading.Thread(target=_reap, args=(proc, path), name="lexicon-build", daemon=True).start()
+    return True
+
+
+def _reap(proc: subprocess.Popen, path: Path) -> None:
+    code = proc.wait()
+    if code == 0 and path.is_file():
+        _remove_stale(path)
+        log.info("search: word lexicon written for the next start")
+    else:
+        log.warning("search: word lexicon not written (exit %s); the next start tries again", code)
+
+
+def building_in_background() -> bool:
+    """A background build was started in this process: it loads the dictionaries in full, without
+    writing jieba's own cache next to the lexicon."""
+    return _background is not None
+
+
 def install(cache_dir: Path | None) -> bool:
     """Make jieba and pypinyin use the lexicon in cache_dir (built now if missing). Call it before
     anything imports them. False (and one log line) if that cannot be done: the caller then loads the
@@ -292,7 +339,7 @@ def install(cache_dir: Path | None) -> bool:
     with _install_lock:
         if _installed is not None:
             return True
-        if cache_dir is None or any(m in sys.modules for m in ("jieba", "pypinyin")):
+        if cache_dir is None or _background is not None or any(m in sys.modules for m in ("jieba", "pypinyin")):
             return False
         try:
             path = lexicon_path(cache_dir)

@@ -10,7 +10,8 @@ text lands in the chat client's box:
 
 Printed per program: launch -> first paste (median of the rounds), RSS once settled (3 s after the first
 paste: search fully loaded), RSS after a workload of 100 hotkey pastes; then first start on an empty
-folder (launch -> "hotkeys registered" in the log: panel shown and searchable, hotkeys grabbed), and the
+folder (launch -> "hotkeys registered" in the log: panel shown and searchable, hotkeys grabbed; and
+launch -> "seeded N default replies"), and the
 CLI (`kefu replies search 催单` beside `kefu replies show wh2`: wall time and max RSS). Warm caches: one
 discarded round first. Children write their bytecode under a temp PYTHONPYCACHEPREFIX (the checkout
 stays clean).
@@ -121,20 +122,25 @@ class Bench:
             stop(proc)
         return {"name": name, "ms": ms, "rss": settled, "rss_work": after, "wrong": wrong}
 
-    def empty_start(self, src: Path, data: Path, timeout: float = 30.0) -> float:
+    def empty_start(self, src: Path, data: Path, timeout: float = 30.0) -> tuple[float, float]:
+        """(launch -> hotkeys registered, launch -> default library seeded), ms."""
         argv, env = self.app_argv(src)
         env = {**env, "KEFU_HOME": str(data)}
         log = data / "logs" / "kefu.log"
         t0 = time.monotonic()
         proc = subprocess.Popen(argv, env=env, cwd=str(src), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
+        seen: dict[str, float] = {}
         try:
             while time.monotonic() - t0 < timeout:
-                with_marker = log.is_file() and desktop.READY_MARKER in log.read_text(encoding="utf-8", errors="replace")
-                if with_marker:
-                    return (time.monotonic() - t0) * 1000
+                text = log.read_text(encoding="utf-8", errors="replace") if log.is_file() else ""
+                for needle in (desktop.READY_MARKER, "seeded "):
+                    if needle in text and needle not in seen:
+                        seen[needle] = (time.monotonic() - t0) * 1000
+                if len(seen) == 2:
+                    return seen[desktop.READY_MARKER], seen["seeded "]
                 time.sleep(0.005)
-            raise AssertionError("no 'hotkeys registered' within the timeout")
+            raise AssertionError(f"first start: only {sorted(seen)} logged within the timeout")
         finally:
             stop(proc)
 
@@ -192,11 +198,8 @@ def measure(rounds: int = ROUNDS) -> dict:
                     results[row["name"]].append(row)
         empty = {}
         for name, src in sources.items():
-            times = []
-            for i in range(rounds):
-                folder = workdir / f"empty-{name}-{i}"
-                times.append(bench.empty_start(src, folder))
-            empty[name] = statistics.median(times)
+            times = [bench.empty_start(src, workdir / f"empty-{name}-{i}") for i in range(rounds)]
+            empty[name] = (statistics.median(t[0] for t in times), statistics.median(t[1] for t in times))
         cli = {}
         for name, src in sources.items():
             runs: dict[str, list] = {"show": [], "search": []}
@@ -222,10 +225,10 @@ def report(m: dict) -> str:
         lines.append(f"  {name:<8} {ms:>11.0f} ms {rss:>9.1f} MB {(work[0] if work else float('nan')):>18.1f} MB "
                      f"{sum(r['wrong'] for r in rows):>6}")
     lines.append(f"  targets: launch -> paste <= {TARGET_LAUNCH_MS} ms, RSS <= {TARGET_RSS_MB} MB")
-    lines.append("first start on an empty folder, launch -> panel shown, hotkeys registered (seeding continues "
-                 "behind):")
-    for name, ms in m["empty"].items():
-        lines.append(f"  {name:<8} {ms:>11.0f} ms   (target <= {TARGET_EMPTY_MS} ms)")
+    lines.append(f"first start on an empty folder (target: usable <= {TARGET_EMPTY_MS} ms):")
+    for name, (ready, seeded) in m["empty"].items():
+        lines.append(f"  {name:<8} panel shown, hotkeys registered {ready:>6.0f} ms; default library seeded "
+                     f"{seeded:>6.0f} ms")
     lines.append("CLI (medians; max RSS):")
     for name, runs in m["cli"].items():
         show, search = runs["show"], runs["search"]

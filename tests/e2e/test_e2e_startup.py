@@ -45,6 +45,10 @@ def test_first_hotkey_after_launch_pastes_and_the_rest_follows(xvfb, tmp_path):
         chat.clear()
         desktop.press(xvfb, "ctrl+alt+1")
         assert chat.wait(lambda s: s["text"] == body, timeout=3.0)["text"] == body
+        # written by the panel's first start in a child process (or already there): the next start uses it
+        wait_until = time.monotonic() + 30
+        while not list((data / "cache").glob("lexicon-*.sqlite3")) and time.monotonic() < wait_until:
+            time.sleep(0.1)
         assert list((data / "cache").glob("lexicon-*.sqlite3"))
     finally:
         chat.stop()
