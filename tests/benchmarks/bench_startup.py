@@ -155,18 +155,29 @@ def stop(proc: subprocess.Popen) -> None:
             proc.wait(5)
 
 
+# The CLI run as `python -m assistant ARGS`, printing its own peak RSS (VmHWM of its memory map) at exit:
+# the child's rusage would also count the memory of the process it was forked from.
+CLI_WRAPPER = ("import atexit, runpy, sys\n"
+               "def hwm():\n"
+               "    for line in open('/proc/self/status'):\n"
+               "        if line.startswith('VmHWM:'):\n"
+               "            sys.stderr.write('VMHWM ' + line.split()[1] + '\\n')\n"
+               "atexit.register(hwm)\n"
+               "sys.argv = ['kefu', *sys.argv[1:]]\n"
+               "runpy.run_module('assistant', run_name='__main__', alter_sys=True)\n")
+
+
 def cli_run(src: Path, data: Path, args: list[str], pycache: Path) -> tuple[float, float]:
-    """Wall ms and max RSS MB of `python -m assistant ARGS` (os.wait4: this child's own peak)."""
+    """Wall ms and peak RSS MB of `python -m assistant ARGS`."""
     env = {**os.environ, "PYTHONPATH": str(src), "KEFU_HOME": str(data), "PYTHONPYCACHEPREFIX": str(pycache)}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     t0 = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "assistant", *args], env=env, cwd=str(src),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _pid, status, usage = os.wait4(proc.pid, 0)
+    proc = subprocess.run([sys.executable, "-c", CLI_WRAPPER, *args], env=env, cwd=str(src),
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False)
     ms = (time.monotonic() - t0) * 1000
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    assert proc.returncode == 0, f"{args} exited {proc.returncode}"
-    return ms, usage.ru_maxrss / 1024
+    assert proc.returncode == 0, f"{args} exited {proc.returncode}: {proc.stderr[-500:]}"
+    peak = [int(line.split()[1]) for line in proc.stderr.splitlines() if line.startswith("VMHWM ")]
+    return ms, peak[-1] / 1024
 
 
 def measure(rounds: int = ROUNDS) -> dict:
