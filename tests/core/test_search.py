@@ -723,6 +723,25 @@ def test_edits_by_plain_sql_leave_a_consistent_index(shop):
     assert shop.conn.execute("INSERT INTO search_index (search_index) VALUES ('integrity-check')").fetchall() == []
 
 
+def test_an_older_reply_edited_by_plain_sql_is_indexed_again_at_the_next_start(shop, caplog):
+    """Not the newest reply, so is_stale's max(id) test cannot see it: ensure_index (start, a CLI
+    command) indexes the replies that have no search_docs row, and logs a count, never text."""
+    older = replies.create_reply(shop, title="顺丰包邮", body="默认顺丰发货")
+    newest = replies.create_reply(shop, title="发票", body="电子发票")
+    with shop.write() as db:
+        db.execute("UPDATE replies SET body = '默认圆通发货' WHERE id = ?", (older.id,))
+    assert not search.is_stale(shop.conn)
+    assert _ids(search.search(shop, "yuantong")) == []  # out of the index until then
+    with caplog.at_level("INFO", logger="assistant.core.search"):
+        assert search.ensure_index(shop) == 1
+    assert search.ensure_index(shop) == 0  # nothing missing now
+    assert _ids(search.search(shop, "yuantong")) == [older.id]
+    assert _ids(search.search(shop, "dianzifapiao")) == [newest.id]
+    assert "圆通" not in caplog.text and "顺丰" not in caplog.text
+    for table in ("search_index", "search_title", "search_used"):
+        assert shop.conn.execute(f"INSERT INTO {table} ({table}) VALUES ('integrity-check')").fetchall() == []
+
+
 def test_a_connection_without_the_functions_cannot_change_a_replys_text(shop):
     """The sqlite3 shell (or any connection that did not call searchtext.register) gets "no such
     function" and changes nothing, instead of leaving index rows that can no longer be removed."""
