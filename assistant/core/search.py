@@ -142,6 +142,7 @@ LONE_CHARS_DROPPED_FROM = 4  # multi-character words in a query: from this many,
 MAX_TERM_CHARS = 40
 MAX_TOKEN_CHARS = searchtext.MAX_TOKEN_CHARS  # index side: longer "words" (a URL, a hash) are cut
 MAX_EXPANSION = 128       # a typed prefix: an OR of at most this many whole tokens, the shortest
+MAX_EXPANSION_ONE = 32    # one letter typed: any 50 replies starting with it do; 128 tokens cost ~4 ms
 MAX_NGRAM_WORDS = 8       # titles: pinyin of runs of up to this many words
 MAX_USED_PER_TIER = 5000  # used replies read per tier (the agent's own: normally far fewer)
 EXPAND_FROM = 4           # typo corrections and joined pinyin: terms of this many letters and more
@@ -1013,7 +1014,7 @@ class _Query:
         """Prefix match of a non-Han term."""
         text = term.text
         if text not in self._prefix:
-            tokens = prefix_tokens(self.conn, text)
+            tokens = prefix_tokens(self.conn, text, MAX_EXPANSION_ONE if len(text) == 1 else MAX_EXPANSION)
             # nothing starts with it: only the exact token can match
             expr = "(" + " OR ".join(_quote(t) for t in tokens) + ")" if tokens else _quote(text)
             self._prefix[text] = expr
