@@ -104,7 +104,7 @@ def test_500_offline_changes_pushed_through_20_kills_land_exactly_once(tmp_path,
         with team.admin() as admin:
             return admin.execute("SELECT count(*) FROM kefu_ops WHERE role = %s", [role]).fetchone()[0]
 
-    kills = starts = duplicates = pushed = after_commit = 0
+    kills = starts = duplicates = pushed = after_commit = unreported = 0
     batch_seconds = 0.05  # refined from the batches seen
     while True:
         final = kills == KILLS
@@ -149,6 +149,9 @@ def test_500_offline_changes_pushed_through_20_kills_land_exactly_once(tmp_path,
         child.stdout.close()
         batches = [(at, line.split()) for at, line in seen if line and line.startswith("batch")]
         pushed += sum(int(b[1]) for _, b in batches)
+        # batches the server committed that this run never reported: killed before the local
+        # acknowledgement (resent later, counted then as duplicates) or after it, before the print
+        unreported += sum(1 for _, line in seen if line == "committed") - len(batches)
         duplicates += sum(int(b[2]) for _, b in batches)
         assert all(b[3] == "0" for _, b in batches), "no operation may be refused"
         if len(batches) >= 2:
@@ -178,7 +181,9 @@ def test_500_offline_changes_pushed_through_20_kills_land_exactly_once(tmp_path,
         history = dict(admin.execute("SELECT reply::text, count(*) FROM shop_reply_history GROUP BY reply"))
     assert len(ops) == len(set(ops)) and set(ops) == online_ops | offline_ops
     # a run killed after its commit never reported its batch; the resend found it applied
-    assert pushed <= CHANGES <= pushed + duplicates
+    # a run killed after its local acknowledgement but before it printed its batch leaves up to one
+    # batch uncounted (its operations are acknowledged: nothing is resent), hence the slack
+    assert pushed <= CHANGES <= pushed + duplicates + BATCH * unreported
     # ...and applied once: one history row per operation (the online creates add one each)
     expected_history = Counter({r.uuid: 1 for r in on_server})
     expected_history.update(per_target)
