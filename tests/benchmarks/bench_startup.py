@@ -21,8 +21,8 @@ Run:  python tests/benchmarks/bench_startup.py [ROUNDS]      (CI: pytest -m benc
 
 from __future__ import annotations
 
+import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -180,21 +180,31 @@ def cli_run(src: Path, data: Path, args: list[str], pycache: Path) -> tuple[floa
     return ms, peak[-1] / 1024
 
 
+def seed_with(src: Path, data: Path) -> str:
+    """The default library with wh2 on the chord, written by the tree at src; wh2's body."""
+    code = ("import json, sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]);"
+            "from tests.helpers import desktop;"
+            f"print(json.dumps(desktop.seed_data_dir(Path(sys.argv[2]), {{'wh2': {CHORD.title()!r}}})['wh2']['body']))")
+    env = {**os.environ, "PYTHONPATH": str(src), "KEFU_HOME": str(data)}
+    out = subprocess.run([sys.executable, "-c", code, str(src), str(data)], env=env, cwd=str(src),
+                         capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def measure(rounds: int = ROUNDS) -> dict:
     desktop.require_desktop_tools()
     tmp = tempfile.TemporaryDirectory(prefix="kefu-startup-")
     workdir = Path(tmp.name)
     bench = None
     try:
-        seeded = workdir / "seeded"
-        seeded.mkdir()
-        body = desktop.seed_data_dir(seeded, {"wh2": "Ctrl+Alt+1"})["wh2"]["body"]
         old = old_tree(workdir / "before")
         sources = {"after": REPO} if old is None else {"before": old, "after": REPO}
-        data = {}
-        for name in sources:
+        data, bodies = {}, {}
+        for name, src in sources.items():  # each tree seeds its own folder: main may not read a newer schema
             data[name] = workdir / f"data-{name}"
-            shutil.copytree(seeded, data[name])
+            data[name].mkdir(mode=0o700)
+            bodies[name] = seed_with(src, data[name])
+        body = bodies["after"]
         bench = Bench(workdir)
         results: dict[str, list[dict]] = {"floor": [], **{name: [] for name in sources}}
         for i in range(rounds + 1):  # round 0 warms caches (bytecode, lexicon / jieba.cache) and is dropped
@@ -202,7 +212,7 @@ def measure(rounds: int = ROUNDS) -> dict:
                                      with_workload=i == rounds)]
             for name, src in sources.items():
                 argv, env = bench.app_argv(src)
-                got.append(bench.run_program(name, argv, {**env, "KEFU_HOME": str(data[name])}, src, body,
+                got.append(bench.run_program(name, argv, {**env, "KEFU_HOME": str(data[name])}, src, bodies[name],
                                              with_workload=i == rounds))
             if i:
                 for row in got:
