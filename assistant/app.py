@@ -208,10 +208,10 @@ class RestContext:
 
 
 # Modules of the deferred blocks: imported on a thread while the GUI thread paints and answers hotkeys.
+# The 客户 / 售后 / 交接 pages' modules are not among them: imported when those tabs are first opened.
 REST_MODULES = ("assistant.core.backup", "assistant.core.replies", "assistant.core.shifts",
-                "assistant.services.scheduler", "assistant.ui.buyers.buyers_tab", "assistant.ui.reminders.reminders",
-                "assistant.ui.reminders.reminders_tab", "assistant.ui.aftersales.aftersales_tab",
-                "assistant.ui.handover.handover_tab", "assistant.ui.team.link")
+                "assistant.services.scheduler", "assistant.ui.reminders.reminders",
+                "assistant.ui.reminders.reminders_tab", "assistant.ui.widgets.lazy", "assistant.ui.team.link")
 
 
 def wire_rest(rest: RestContext, on_done=None) -> None:  # noqa: ANN001 - a callable
@@ -286,7 +286,8 @@ def _rest_reminders(rest: RestContext) -> None:
 
 def _rest_handover(rest: RestContext) -> None:
     from .core import shifts
-    from .ui.handover.handover_tab import HandoverTab
+    from .ui import tabs
+    from .ui.widgets.lazy import LazyPage
 
     worker, messages = rest.worker, rest.messages
 
@@ -298,9 +299,15 @@ def _rest_handover(rest: RestContext) -> None:
 
     open_day()
     rest.watch.woke.connect(lambda _gap: open_day())
-    handover_tab = HandoverTab(worker, messages=messages)
-    handover_tab.settings_requested.connect(rest.panel.open_settings)
-    rest.panel.add_tab(*HandoverTab.TAB, handover_tab)
+
+    def build():  # noqa: ANN202 - when the 交接 tab is first opened (issue 17)
+        from .ui.handover.handover_tab import HandoverTab
+
+        tab = HandoverTab(worker, messages=messages)
+        tab.settings_requested.connect(rest.panel.open_settings)
+        return tab
+
+    rest.panel.add_tab(*tabs.HANDOVER, LazyPage(tabs.HANDOVER[0], build))
 
 
 def _rest_team(rest: RestContext) -> None:
@@ -465,34 +472,55 @@ def wire_reminders(qapp, panel, tray, worker, flow, config, clock=None, watch=No
     """客户 / 提醒 / 售后 tabs, the reminder scheduler and its popup, and their links to the paste flow
     (paste a chase script, record it once pasted, star-selection, next-chase, after-sales-selection, a
     case's proposed script). Their messages go to
-    `messages` (a new MessageBridge if none is given), which the panel listens to."""
+    `messages` (a new MessageBridge if none is given), which the panel listens to.
+    The 客户 and 售后 pages are LazyPages (issue 17): built, their modules imported, when first opened or
+    when an entry point (a reminder card, the after-sales hotkey) needs them; page() gives the page."""
     from .services.scheduler import ReminderScheduler
-    from .ui.buyers.buyers_tab import BuyersTab
+    from .ui import tabs
     from .ui.reminders.reminders import ChaseActions, ReminderPopup
     from .ui.reminders.reminders_tab import RemindersTab
+    from .ui.widgets.lazy import LazyPage
 
     actions = ChaseActions(worker, clock, parent=qapp, messages=messages)
     panel.listen(actions.messages)
-    buyers_tab = BuyersTab(worker, actions, clock)
-    # a shared order's full number is revealed by the team server (audited), through the live sync
-    buyers_tab.orders_box.team_sync = lambda: getattr(panel, "team_sync", None)
+
+    def build_buyers():  # noqa: ANN202 - a BuyersTab
+        from .ui.buyers.buyers_tab import BuyersTab
+
+        tab = BuyersTab(worker, actions, clock)
+        # a shared order's full number is revealed by the team server (audited), through the live sync
+        tab.orders_box.team_sync = lambda: getattr(panel, "team_sync", None)
+        tab.context_changed.connect(panel.set_context)
+        if flow is not None:
+            tab.review_guard_changed.connect(flow.set_review_guard)  # 邀评 held back when unfitting
+            tab.invite_paste_requested.connect(flow.paste_reply)
+        return tab
+
+    buyers_tab = LazyPage(tabs.BUYERS[0], build_buyers)
     reminders_tab = RemindersTab(worker, actions, clock)
-    panel.add_tab(*BuyersTab.TAB, buyers_tab)
-    panel.add_tab(*RemindersTab.TAB, reminders_tab)
+    panel.add_tab(*tabs.BUYERS, buyers_tab)
+    panel.add_tab(*tabs.REMINDERS, reminders_tab)
+
     # 售后: the cases; every entry point (客户 tab, reminder cards, the hotkey) goes through ChaseActions
-    from .ui.aftersales.aftersales_tab import AftersalesTab
-
-    aftersales_tab = AftersalesTab(worker, actions.messages, clock)
-    panel.add_tab(*AftersalesTab.TAB, aftersales_tab)
-    actions.open_case.connect(aftersales_tab.show_case)
-    actions.open_aftersales.connect(aftersales_tab.open_for_buyer)
-    actions.new_case_for.connect(aftersales_tab.new_case_for)
-
     def show_aftersales() -> None:
-        panel.show_tab(AftersalesTab.TAB[0])
+        panel.show_tab(tabs.AFTERSALES[0])
         panel.show_panel()  # never activateWindow(): the chat client keeps the focus
 
-    aftersales_tab.show_requested.connect(show_aftersales)
+    def build_aftersales():  # noqa: ANN202 - an AftersalesTab
+        from .ui.aftersales.aftersales_tab import AftersalesTab
+
+        tab = AftersalesTab(worker, actions.messages, clock)
+        tab.show_requested.connect(show_aftersales)
+        if flow is not None:
+            tab.paste_requested.connect(flow.paste_reply)  # a proposed script, as the list pastes
+            tab.set_paste_available(True)
+        return tab
+
+    aftersales_tab = LazyPage(tabs.AFTERSALES[0], build_aftersales)
+    panel.add_tab(*tabs.AFTERSALES, aftersales_tab)
+    actions.open_case.connect(lambda case_id: aftersales_tab.page().show_case(case_id))
+    actions.open_aftersales.connect(lambda buyer_id: aftersales_tab.page().open_for_buyer(buyer_id))
+    actions.new_case_for.connect(lambda nick, platform, shop: aftersales_tab.page().new_case_for(nick, platform, shop))
     scheduler = ReminderScheduler(worker, clock, parent=qapp)
     if watch is not None:
         watch.woke.connect(scheduler.on_woke)  # sleep/wake: the missed reminders, once
@@ -502,10 +530,12 @@ def wire_reminders(qapp, panel, tray, worker, flow, config, clock=None, watch=No
 
     popup = ReminderPopup(actions, clock, anchor=anchor)
     popup.sound = bool((config or {}).get("reminders.sound", False))
-    buyers_tab.context_changed.connect(panel.set_context)
 
-    def open_buyer(_buyer_id: int) -> None:
-        panel.show_tab(BuyersTab.TAB[0])
+    def open_buyer(buyer_id: int) -> None:
+        built = buyers_tab.is_built()
+        panel.show_tab(tabs.BUYERS[0])  # builds the page, whose own open_buyer is connected from then on
+        if not built:
+            buyers_tab.page().open_buyer(buyer_id)
         panel.show_panel()
 
     actions.open_buyer.connect(open_buyer)
@@ -528,15 +558,11 @@ def wire_reminders(qapp, panel, tray, worker, flow, config, clock=None, watch=No
         # Attributed: the chase is recorded for exactly the paste it asked for, never for the same
         # reply pasted from the quick-replies list.
         actions.paste_chase.connect(flow.paste_reply_attributed)
-        buyers_tab.review_guard_changed.connect(flow.set_review_guard)  # 邀评 held back when unfitting
-        buyers_tab.invite_paste_requested.connect(flow.paste_reply)
         actions.paste_chase_to.connect(flow.paste_reply_to_attributed)
         flow.attributed_paste_done.connect(actions.on_attributed_paste_done)
         flow.attributed_values.connect(actions.on_attributed_values)  # the {卖点} the agent actually sent
         flow.star_requested.connect(actions.star_nickname)
         flow.aftersales_requested.connect(actions.aftersales_nickname)
-        aftersales_tab.paste_requested.connect(flow.paste_reply)  # a proposed script, as the list pastes
-        aftersales_tab.set_paste_available(True)
         flow.next_chase_requested.connect(actions.next_chase)
     qapp.aboutToQuit.connect(scheduler.stop)
     qapp.aboutToQuit.connect(popup.dismiss)
