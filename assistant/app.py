@@ -101,9 +101,10 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
     crash_handler = crash.install(ctx.data_dir / "crash", ctx.log_path)
     style.apply(qapp)
 
-    # One panel per data folder: a second launch brings the first one forward and exits.
+    # One panel per data folder: a second launch brings the first one forward and exits. The lock is
+    # taken now; the local server (QtNetwork) listens after the first frame.
     instance = SingleInstance(ctx.data_dir, parent=qapp)
-    if not instance.acquire():
+    if not instance.acquire(listen=False):
         if instance.notify_primary():
             log.info("already running: asked the running instance to show its panel")
             return 0
@@ -186,7 +187,7 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
 
     # Everything else after the first frame (issue 17): the panel and the hotkeys answer first.
     rest = RestContext(qapp, ctx, config, worker, watch, panel, tray, paste_flow, messages, before_worker_stops)
-    after_first_paint(panel, lambda: wire_rest(rest))
+    after_first_paint(panel, lambda: (instance.listen(), wire_rest(rest)))
     return qapp.exec()
 
 
