@@ -118,6 +118,7 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
         try:
             config = settings.get_all(store)
             storage_warnings = list(store.warnings)
+            paste_snapshot = _read_paste_snapshot(store)
         finally:
             store.close()
     except KnownError as exc:
@@ -182,13 +183,27 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
     hotkeys, paste_flow = wire_hotkeys(hotkey_backend, worker, watch, parent=qapp, messages=messages)
     before_worker_stops.extend([paste_flow.shutdown, hotkeys.shutdown])
     connect_panel(panel, tray, hotkeys, paste_flow)
-    hotkeys.start()
+    hotkeys.start(paste_snapshot)
     # --- end hotkey wiring ---
 
     # Everything else after the first frame (issue 17): the panel and the hotkeys answer first.
     rest = RestContext(qapp, ctx, config, worker, watch, panel, tray, paste_flow, messages, before_worker_stops)
     after_first_paint(panel, lambda: (instance.listen(), wire_rest(rest)))
     return qapp.exec()
+
+
+def _read_paste_snapshot(store):  # noqa: ANN001, ANN202 - a Store, a PasteSnapshot or None
+    """What the hotkeys paste, read with run()'s own connection: grabbed before the first frame rather
+    than after a worker job whose answer waits for the first paint (~60 ms, issue 17). None on an error:
+    the worker reads it (and reports the error) as before."""
+    from .core import replies
+    from .errors import KnownError
+
+    try:
+        return replies.load_paste_snapshot(store)
+    except KnownError as exc:
+        log.warning("paste snapshot not read before the first frame: %s", exc.en)
+        return None
 
 
 @dataclass
