@@ -135,11 +135,36 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
     worker.start()
     watch.start()
 
+    messages = MessageBridge(qapp)  # the one way messages reach the agent: producers post, the panel shows
+    # What is posted before the panel exists (a hotkey another program holds) is shown once it listens.
+    early: list = []
+
+    def keep_early(message) -> None:  # noqa: ANN001 - a Message
+        if early is not None:
+            early.append(message)
+
+    messages.message.connect(keep_early)
+    before_worker_stops: list = []  # e.g. the paste flow's uses not yet recorded: jobs for the worker
+
+    # --- hotkey wiring (platform backend, hotkey map, paste flow): grabbed before the panel is built, so
+    # a press during the rest of the start waits for the event loop instead of going to the chat client
+    # as a plain key (issue 17). Nothing is dispatched before qapp.exec(): the panel is shown by then.
+    from .platform.detect import create_backend
+
+    hotkey_backend = create_backend()
+    log.info("hotkey backend: %s (%s)", hotkey_backend.name, hotkey_backend.reason)
+    hotkeys, paste_flow = wire_hotkeys(hotkey_backend, worker, watch, parent=qapp, messages=messages)
+    before_worker_stops.extend([paste_flow.shutdown, hotkeys.shutdown])
+    hotkeys.start(paste_snapshot)
+    # --- end hotkey wiring ---
+
     locator = winlocate.default_locator(qapp.platformName())
     panel = Panel(worker, config, data_dir=ctx.data_dir, version=__version__, locator=locator,
                   window_lister=locator.windows if locator is not None else None)
-    messages = MessageBridge(qapp)  # the one way messages reach the agent: producers post, the panel shows
     panel.listen(messages)
+    for message in early:
+        panel.show_bridge_message(message)
+    early = None
     tray = Tray(qapp)
     tray.toggle_requested.connect(panel.toggle_visible)
     tray.settings_requested.connect(lambda: (panel.show_panel(), panel.open_settings()))
@@ -152,8 +177,7 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
         tray.show()
     else:
         log.info("no system tray: closing the panel minimises it")
-
-    before_worker_stops: list = []  # e.g. the paste flow's uses not yet recorded: jobs for the worker
+    connect_panel(panel, tray, hotkeys, paste_flow)
 
     def shutdown() -> None:
         tray.hide()
@@ -173,18 +197,6 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
     if im_decision.warning:  # e.g. fcitx 4, or fcitx5 without its IBus frontend: no Chinese input
         messages.post(im_decision.warning_zh, im_decision.warning, "warning")
     wire_store_check(worker, panel)
-    # --- end ui wiring ---
-
-    # --- hotkey wiring (platform backend, hotkey map, paste flow): grabbed before anything else is built ---
-    from .platform.detect import create_backend
-
-    hotkey_backend = create_backend()
-    log.info("hotkey backend: %s (%s)", hotkey_backend.name, hotkey_backend.reason)
-    hotkeys, paste_flow = wire_hotkeys(hotkey_backend, worker, watch, parent=qapp, messages=messages)
-    before_worker_stops.extend([paste_flow.shutdown, hotkeys.shutdown])
-    connect_panel(panel, tray, hotkeys, paste_flow)
-    hotkeys.start(paste_snapshot)
-    # --- end hotkey wiring ---
 
     # Everything else after the first frame (issue 17): the panel and the hotkeys answer first.
     rest = RestContext(qapp, ctx, config, worker, watch, panel, tray, paste_flow, messages, before_worker_stops)
@@ -456,8 +468,9 @@ def wire_hotkeys(backend, worker, watch, *, clipboard=None, scheduler=None, pare
 
 
 def connect_panel(panel, tray, hotkeys, flow) -> None:  # noqa: ANN001 - Qt objects, imported lazily
-    """Every connection between the panel/tray and the hotkey map / paste flow. Call it in the hotkey
-    wiring block, before hotkeys.start() (start() may already have something to say)."""
+    """Every connection between the panel/tray and the hotkey map / paste flow. app.run calls it once the
+    panel exists, after hotkeys.start() (what start() says goes to the shared bridge, which run() keeps
+    until the panel listens); nothing the hotkeys do in answer to a key runs before the event loop."""
     # panel -> paste flow
     panel.paste_requested.connect(flow.paste_reply)  # Enter / double-click / Alt+n on a reply
     panel.fields_filled.connect(flow.complete_paste)  # the form asked for by fields_needed
