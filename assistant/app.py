@@ -101,9 +101,10 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
     crash_handler = crash.install(ctx.data_dir / "crash", ctx.log_path)
     style.apply(qapp)
 
-    # One panel per data folder: a second launch brings the first one forward and exits.
+    # One panel per data folder: a second launch brings the first one forward and exits. The lock is
+    # taken now; the local server (QtNetwork) listens after the first frame.
     instance = SingleInstance(ctx.data_dir, parent=qapp)
-    if not instance.acquire():
+    if not instance.acquire(listen=False):
         if instance.notify_primary():
             log.info("already running: asked the running instance to show its panel")
             return 0
@@ -117,6 +118,7 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
         try:
             config = settings.get_all(store)
             storage_warnings = list(store.warnings)
+            paste_snapshot = _read_paste_snapshot(store)
         finally:
             store.close()
     except KnownError as exc:
@@ -133,11 +135,36 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
     worker.start()
     watch.start()
 
+    messages = MessageBridge(qapp)  # the one way messages reach the agent: producers post, the panel shows
+    # What is posted before the panel exists (a hotkey another program holds) is shown once it listens.
+    early: list = []
+
+    def keep_early(message) -> None:  # noqa: ANN001 - a Message
+        if early is not None:
+            early.append(message)
+
+    messages.message.connect(keep_early)
+    before_worker_stops: list = []  # e.g. the paste flow's uses not yet recorded: jobs for the worker
+
+    # --- hotkey wiring (platform backend, hotkey map, paste flow): grabbed before the panel is built, so
+    # a press during the rest of the start waits for the event loop instead of going to the chat client
+    # as a plain key (issue 17). Nothing is dispatched before qapp.exec(): the panel is shown by then.
+    from .platform.detect import create_backend
+
+    hotkey_backend = create_backend()
+    log.info("hotkey backend: %s (%s)", hotkey_backend.name, hotkey_backend.reason)
+    hotkeys, paste_flow = wire_hotkeys(hotkey_backend, worker, watch, parent=qapp, messages=messages)
+    before_worker_stops.extend([paste_flow.shutdown, hotkeys.shutdown])
+    hotkeys.start(paste_snapshot)
+    # --- end hotkey wiring ---
+
     locator = winlocate.default_locator(qapp.platformName())
     panel = Panel(worker, config, data_dir=ctx.data_dir, version=__version__, locator=locator,
                   window_lister=locator.windows if locator is not None else None)
-    messages = MessageBridge(qapp)  # the one way messages reach the agent: producers post, the panel shows
     panel.listen(messages)
+    for message in early:
+        panel.show_bridge_message(message)
+    early = None
     tray = Tray(qapp)
     tray.toggle_requested.connect(panel.toggle_visible)
     tray.settings_requested.connect(lambda: (panel.show_panel(), panel.open_settings()))
@@ -150,8 +177,7 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
         tray.show()
     else:
         log.info("no system tray: closing the panel minimises it")
-
-    before_worker_stops: list = []  # e.g. the paste flow's uses not yet recorded: jobs for the worker
+    connect_panel(panel, tray, hotkeys, paste_flow)
 
     def shutdown() -> None:
         tray.hide()
@@ -171,23 +197,25 @@ def run(data_dir: str | None = None, verbose: bool = False, argv: list[str] | No
     if im_decision.warning:  # e.g. fcitx 4, or fcitx5 without its IBus frontend: no Chinese input
         messages.post(im_decision.warning_zh, im_decision.warning, "warning")
     wire_store_check(worker, panel)
-    # --- end ui wiring ---
-
-    # --- hotkey wiring (platform backend, hotkey map, paste flow): grabbed before anything else is built ---
-    from .platform.detect import create_backend
-
-    hotkey_backend = create_backend()
-    log.info("hotkey backend: %s (%s)", hotkey_backend.name, hotkey_backend.reason)
-    hotkeys, paste_flow = wire_hotkeys(hotkey_backend, worker, watch, parent=qapp, messages=messages)
-    before_worker_stops.extend([paste_flow.shutdown, hotkeys.shutdown])
-    connect_panel(panel, tray, hotkeys, paste_flow)
-    hotkeys.start()
-    # --- end hotkey wiring ---
 
     # Everything else after the first frame (issue 17): the panel and the hotkeys answer first.
     rest = RestContext(qapp, ctx, config, worker, watch, panel, tray, paste_flow, messages, before_worker_stops)
-    after_first_paint(panel, lambda: wire_rest(rest))
+    after_first_paint(panel, lambda: (instance.listen(), wire_rest(rest)))
     return qapp.exec()
+
+
+def _read_paste_snapshot(store):  # noqa: ANN001, ANN202 - a Store, a PasteSnapshot or None
+    """What the hotkeys paste, read with run()'s own connection: grabbed before the first frame rather
+    than after a worker job whose answer waits for the first paint (~60 ms, issue 17). None on an error:
+    the worker reads it (and reports the error) as before."""
+    from .core import replies
+    from .errors import KnownError
+
+    try:
+        return replies.load_paste_snapshot(store)
+    except KnownError as exc:
+        log.warning("paste snapshot not read before the first frame: %s", exc.en)
+        return None
 
 
 @dataclass
@@ -208,10 +236,10 @@ class RestContext:
 
 
 # Modules of the deferred blocks: imported on a thread while the GUI thread paints and answers hotkeys.
+# The 客户 / 售后 / 交接 pages' modules are not among them: imported when those tabs are first opened.
 REST_MODULES = ("assistant.core.backup", "assistant.core.replies", "assistant.core.shifts",
-                "assistant.services.scheduler", "assistant.ui.buyers.buyers_tab", "assistant.ui.reminders.reminders",
-                "assistant.ui.reminders.reminders_tab", "assistant.ui.aftersales.aftersales_tab",
-                "assistant.ui.handover.handover_tab", "assistant.ui.team.link")
+                "assistant.services.scheduler", "assistant.ui.reminders.reminders",
+                "assistant.ui.reminders.reminders_tab", "assistant.ui.widgets.lazy", "assistant.ui.team.link")
 
 
 def wire_rest(rest: RestContext, on_done=None) -> None:  # noqa: ANN001 - a callable
@@ -286,7 +314,8 @@ def _rest_reminders(rest: RestContext) -> None:
 
 def _rest_handover(rest: RestContext) -> None:
     from .core import shifts
-    from .ui.handover.handover_tab import HandoverTab
+    from .ui import tabs
+    from .ui.widgets.lazy import LazyPage
 
     worker, messages = rest.worker, rest.messages
 
@@ -298,9 +327,15 @@ def _rest_handover(rest: RestContext) -> None:
 
     open_day()
     rest.watch.woke.connect(lambda _gap: open_day())
-    handover_tab = HandoverTab(worker, messages=messages)
-    handover_tab.settings_requested.connect(rest.panel.open_settings)
-    rest.panel.add_tab(*HandoverTab.TAB, handover_tab)
+
+    def build():  # noqa: ANN202 - when the 交接 tab is first opened (issue 17)
+        from .ui.handover.handover_tab import HandoverTab
+
+        tab = HandoverTab(worker, messages=messages)
+        tab.settings_requested.connect(rest.panel.open_settings)
+        return tab
+
+    rest.panel.add_tab(*tabs.HANDOVER, LazyPage(tabs.HANDOVER[0], build))
 
 
 def _rest_team(rest: RestContext) -> None:
@@ -433,8 +468,9 @@ def wire_hotkeys(backend, worker, watch, *, clipboard=None, scheduler=None, pare
 
 
 def connect_panel(panel, tray, hotkeys, flow) -> None:  # noqa: ANN001 - Qt objects, imported lazily
-    """Every connection between the panel/tray and the hotkey map / paste flow. Call it in the hotkey
-    wiring block, before hotkeys.start() (start() may already have something to say)."""
+    """Every connection between the panel/tray and the hotkey map / paste flow. app.run calls it once the
+    panel exists, after hotkeys.start() (what start() says goes to the shared bridge, which run() keeps
+    until the panel listens); nothing the hotkeys do in answer to a key runs before the event loop."""
     # panel -> paste flow
     panel.paste_requested.connect(flow.paste_reply)  # Enter / double-click / Alt+n on a reply
     panel.fields_filled.connect(flow.complete_paste)  # the form asked for by fields_needed
@@ -465,34 +501,55 @@ def wire_reminders(qapp, panel, tray, worker, flow, config, clock=None, watch=No
     """客户 / 提醒 / 售后 tabs, the reminder scheduler and its popup, and their links to the paste flow
     (paste a chase script, record it once pasted, star-selection, next-chase, after-sales-selection, a
     case's proposed script). Their messages go to
-    `messages` (a new MessageBridge if none is given), which the panel listens to."""
+    `messages` (a new MessageBridge if none is given), which the panel listens to.
+    The 客户 and 售后 pages are LazyPages (issue 17): built, their modules imported, when first opened or
+    when an entry point (a reminder card, the after-sales hotkey) needs them; page() gives the page."""
     from .services.scheduler import ReminderScheduler
-    from .ui.buyers.buyers_tab import BuyersTab
+    from .ui import tabs
     from .ui.reminders.reminders import ChaseActions, ReminderPopup
     from .ui.reminders.reminders_tab import RemindersTab
+    from .ui.widgets.lazy import LazyPage
 
     actions = ChaseActions(worker, clock, parent=qapp, messages=messages)
     panel.listen(actions.messages)
-    buyers_tab = BuyersTab(worker, actions, clock)
-    # a shared order's full number is revealed by the team server (audited), through the live sync
-    buyers_tab.orders_box.team_sync = lambda: getattr(panel, "team_sync", None)
+
+    def build_buyers():  # noqa: ANN202 - a BuyersTab
+        from .ui.buyers.buyers_tab import BuyersTab
+
+        tab = BuyersTab(worker, actions, clock)
+        # a shared order's full number is revealed by the team server (audited), through the live sync
+        tab.orders_box.team_sync = lambda: getattr(panel, "team_sync", None)
+        tab.context_changed.connect(panel.set_context)
+        if flow is not None:
+            tab.review_guard_changed.connect(flow.set_review_guard)  # 邀评 held back when unfitting
+            tab.invite_paste_requested.connect(flow.paste_reply)
+        return tab
+
+    buyers_tab = LazyPage(tabs.BUYERS[0], build_buyers)
     reminders_tab = RemindersTab(worker, actions, clock)
-    panel.add_tab(*BuyersTab.TAB, buyers_tab)
-    panel.add_tab(*RemindersTab.TAB, reminders_tab)
+    panel.add_tab(*tabs.BUYERS, buyers_tab)
+    panel.add_tab(*tabs.REMINDERS, reminders_tab)
+
     # 售后: the cases; every entry point (客户 tab, reminder cards, the hotkey) goes through ChaseActions
-    from .ui.aftersales.aftersales_tab import AftersalesTab
-
-    aftersales_tab = AftersalesTab(worker, actions.messages, clock)
-    panel.add_tab(*AftersalesTab.TAB, aftersales_tab)
-    actions.open_case.connect(aftersales_tab.show_case)
-    actions.open_aftersales.connect(aftersales_tab.open_for_buyer)
-    actions.new_case_for.connect(aftersales_tab.new_case_for)
-
     def show_aftersales() -> None:
-        panel.show_tab(AftersalesTab.TAB[0])
+        panel.show_tab(tabs.AFTERSALES[0])
         panel.show_panel()  # never activateWindow(): the chat client keeps the focus
 
-    aftersales_tab.show_requested.connect(show_aftersales)
+    def build_aftersales():  # noqa: ANN202 - an AftersalesTab
+        from .ui.aftersales.aftersales_tab import AftersalesTab
+
+        tab = AftersalesTab(worker, actions.messages, clock)
+        tab.show_requested.connect(show_aftersales)
+        if flow is not None:
+            tab.paste_requested.connect(flow.paste_reply)  # a proposed script, as the list pastes
+            tab.set_paste_available(True)
+        return tab
+
+    aftersales_tab = LazyPage(tabs.AFTERSALES[0], build_aftersales)
+    panel.add_tab(*tabs.AFTERSALES, aftersales_tab)
+    actions.open_case.connect(lambda case_id: aftersales_tab.page().show_case(case_id))
+    actions.open_aftersales.connect(lambda buyer_id: aftersales_tab.page().open_for_buyer(buyer_id))
+    actions.new_case_for.connect(lambda nick, platform, shop: aftersales_tab.page().new_case_for(nick, platform, shop))
     scheduler = ReminderScheduler(worker, clock, parent=qapp)
     if watch is not None:
         watch.woke.connect(scheduler.on_woke)  # sleep/wake: the missed reminders, once
@@ -502,10 +559,12 @@ def wire_reminders(qapp, panel, tray, worker, flow, config, clock=None, watch=No
 
     popup = ReminderPopup(actions, clock, anchor=anchor)
     popup.sound = bool((config or {}).get("reminders.sound", False))
-    buyers_tab.context_changed.connect(panel.set_context)
 
-    def open_buyer(_buyer_id: int) -> None:
-        panel.show_tab(BuyersTab.TAB[0])
+    def open_buyer(buyer_id: int) -> None:
+        built = buyers_tab.is_built()
+        panel.show_tab(tabs.BUYERS[0])  # builds the page, whose own open_buyer is connected from then on
+        if not built:
+            buyers_tab.page().open_buyer(buyer_id)
         panel.show_panel()
 
     actions.open_buyer.connect(open_buyer)
@@ -528,15 +587,11 @@ def wire_reminders(qapp, panel, tray, worker, flow, config, clock=None, watch=No
         # Attributed: the chase is recorded for exactly the paste it asked for, never for the same
         # reply pasted from the quick-replies list.
         actions.paste_chase.connect(flow.paste_reply_attributed)
-        buyers_tab.review_guard_changed.connect(flow.set_review_guard)  # 邀评 held back when unfitting
-        buyers_tab.invite_paste_requested.connect(flow.paste_reply)
         actions.paste_chase_to.connect(flow.paste_reply_to_attributed)
         flow.attributed_paste_done.connect(actions.on_attributed_paste_done)
         flow.attributed_values.connect(actions.on_attributed_values)  # the {卖点} the agent actually sent
         flow.star_requested.connect(actions.star_nickname)
         flow.aftersales_requested.connect(actions.aftersales_nickname)
-        aftersales_tab.paste_requested.connect(flow.paste_reply)  # a proposed script, as the list pastes
-        aftersales_tab.set_paste_available(True)
         flow.next_chase_requested.connect(actions.next_chase)
     qapp.aboutToQuit.connect(scheduler.stop)
     qapp.aboutToQuit.connect(popup.dismiss)

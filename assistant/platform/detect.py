@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 ENV_OVERRIDE = "KEFU_HOTKEY_BACKEND"
 BACKENDS = ("x11", "windows", "dummy")
+_X11_REASON = "X11 session on {display}: XGrabKey hotkeys, XTest paste"
 
 
 def _probe_x11(display: str) -> tuple[bool, str]:
@@ -38,7 +39,7 @@ def _probe_x11(display: str) -> tuple[bool, str]:
             return False, f"X display {display} has no XTEST extension (needed to send the paste keys)"
     finally:
         conn.close()
-    return True, f"X11 session on {display}: XGrabKey hotkeys, XTest paste"
+    return True, _X11_REASON.format(display=display)
 
 
 def detect(env: Mapping[str, str] | None = None, platform: str | None = None, probe: bool = True
@@ -89,17 +90,28 @@ def create_backend(name: str | None = None, reason: str = ""):
     reason, when the chosen one cannot start."""
     from ..errors import KnownError
 
+    probe_here = False
     if name is None:
-        name, reason = detect()
+        name, reason = detect(probe=False)
+        # The backend's own connection is the probe: one X connection at start, not two (issue 17).
+        probe_here = name == "x11" and not os.environ.get(ENV_OVERRIDE, "").strip()
     if name == "x11":
+        display = os.environ.get("DISPLAY", "")
+        if probe_here and importlib.util.find_spec("Xlib") is None:
+            return _dummy("python-xlib is not installed (pip install python-xlib)")
         try:
             from .x11.backend import create
 
-            return create(None, reason)
+            backend = create(None, _X11_REASON.format(display=display) if probe_here else reason)
         except (KnownError, ImportError) as exc:
             log.warning("X11 backend failed to start: %s", exc)
             reason = f"X11 backend failed: {exc}"
             name = "dummy"
+        else:
+            if not probe_here or backend.capabilities.send_keys:
+                return backend
+            backend.close()
+            return _dummy(f"X display {display} has no XTEST extension (needed to send the paste keys)")
     elif name == "windows":
         try:
             from .windows.backend import create as create_windows
@@ -109,6 +121,10 @@ def create_backend(name: str | None = None, reason: str = ""):
             log.warning("Windows backend failed to start: %s", exc)
             reason = f"Windows backend failed: {exc}"
             name = "dummy"
+    return _dummy(reason)
+
+
+def _dummy(reason: str):  # noqa: ANN202 - a Backend, imported lazily
     from .dummy.backend import create as create_dummy
 
     return create_dummy(reason)

@@ -80,13 +80,18 @@ class HotkeyMap(QObject):
 
     # ------------------------------------------------------------------ lifecycle
 
-    def start(self) -> None:
+    def start(self, snapshot: replies.PasteSnapshot | None = None) -> None:
+        """Grab the hotkeys. With a snapshot already read (app.py reads it before the first frame) they are
+        grabbed now, not after a worker round trip that waits for the first paint (issue 17); it is read
+        again on the worker either way."""
         self._started = True
         log.info("hotkey controller started: backend=%s (%s)", self.backend.name, self.backend.reason)
         if not self.backend.capabilities.global_hotkeys:
             self._inform("当前环境不支持全局快捷键：在面板中选择回复后按回车复制，再到聊天窗口按 Ctrl+V",
                               "Global hotkeys are not available here: press Enter on a reply in the panel "
                               "to copy it, then Ctrl+V in the chat window")
+        if snapshot is not None:
+            self._on_snapshot(snapshot)
         self.reload()
 
     @Slot()

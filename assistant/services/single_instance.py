@@ -3,18 +3,20 @@
 A QLockFile in the data folder says who runs (QLockFile removes a stale lock whose process is gone:
 stale-lock recovery after a crash or kill -9), and a QLocalServer named after the data folder
 carries the "show yourself" message. A leftover socket file of a dead instance is removed before
-listening (QLocalServer.removeServer).
+listening (QLocalServer.removeServer). The panel takes the lock before its first frame and listens
+after it (issue 17: QtNetwork is not imported before the hotkeys answer); a second launch meanwhile
+retries its connection for up to CONNECT_TIMEOUT_MS.
 """
 
 from __future__ import annotations
 
 import getpass
-import hashlib
 import logging
+import time
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QLockFile, QObject, Signal
-from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 from ..core import private
 
@@ -25,6 +27,8 @@ CONNECT_TIMEOUT_MS = 1500
 
 
 def server_name(data_dir: Path) -> str:
+    import hashlib
+
     try:
         user = getpass.getuser()
     except Exception:  # noqa: BLE001 - no user name in some sandboxes
@@ -41,14 +45,19 @@ class SingleInstance(QObject):
 
     def __init__(self, data_dir: Path, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.name = server_name(data_dir)
-        self.lock_path = Path(data_dir) / "panel.lock"
+        self.data_dir = Path(data_dir)
+        self.lock_path = self.data_dir / "panel.lock"
         self.lock = QLockFile(str(self.lock_path))
         self.lock.setStaleLockTime(0)  # never stale by age: only when its process is gone
-        self.server: QLocalServer | None = None
+        self.server: Any = None  # a QLocalServer once listening
 
-    def acquire(self) -> bool:
-        """True when this process is now the primary instance (listening for others)."""
+    @property
+    def name(self) -> str:
+        return server_name(self.data_dir)
+
+    def acquire(self, listen: bool = True) -> bool:
+        """True when this process is now the primary instance; it listens for others now, or (listen
+        False) once listen() is called."""
         if not self.lock.tryLock(100):
             if self.lock.error() == QLockFile.LockError.LockFailedError:
                 return False
@@ -56,20 +65,37 @@ class SingleInstance(QObject):
             log.warning("single-instance lock unavailable (%s); continuing", self.lock.error())
         else:
             private.set_private(self.lock_path)  # QLockFile creates it 0666 & ~umask
+        if listen:
+            self.listen()
+        return True
+
+    def listen(self) -> None:
+        """Answer other launches (the primary instance, after acquire(listen=False))."""
+        from PySide6.QtNetwork import QLocalServer
+
+        if self.server is not None:
+            return
         self.server = QLocalServer(self)
         self.server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
         QLocalServer.removeServer(self.name)  # a dead instance's socket file
         if not self.server.listen(self.name):
             log.warning("single-instance server could not listen: %s", self.server.errorString())
         self.server.newConnection.connect(self._on_connection)
-        return True
 
     def notify_primary(self) -> bool:
-        """Ask the running instance to show its panel; False if it did not answer."""
-        socket = QLocalSocket()
-        socket.connectToServer(self.name)
-        if not socket.waitForConnected(CONNECT_TIMEOUT_MS):
-            return False
+        """Ask the running instance to show its panel; False if it did not answer. A primary still
+        starting (it listens after its first frame) is retried until CONNECT_TIMEOUT_MS."""
+        from PySide6.QtNetwork import QLocalSocket
+
+        deadline = time.monotonic() + CONNECT_TIMEOUT_MS / 1000
+        while True:
+            socket = QLocalSocket()
+            socket.connectToServer(self.name)
+            if socket.waitForConnected(CONNECT_TIMEOUT_MS):
+                break
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
         socket.write(MESSAGE_SHOW)
         ok = socket.waitForBytesWritten(CONNECT_TIMEOUT_MS)
         socket.waitForReadyRead(CONNECT_TIMEOUT_MS)

@@ -182,3 +182,18 @@ def test_capture_does_not_repeat_a_conflict(qapp, db, other):
         assert len(signals.of("conflict")) == 1 and signals.of("info") == []
     finally:
         hk.shutdown()
+
+
+def test_a_snapshot_read_before_the_first_frame_is_grabbed_at_start(env, other):
+    """app.run reads the paste snapshot with its own connection and hands it to start(): the keys are
+    grabbed at once (issue 17), before the worker's own read of it comes back."""
+    hk, backend, *_, signals, log = env
+    reply = replies.update_reply(other, "wh2", hotkey="Ctrl+Alt+1")
+    snapshot = replies.load_paste_snapshot(other)
+    jobs = []
+    hk.worker.submit = lambda *args, **kwargs: jobs.append(args[0])  # the worker answers later: not here
+    hk.watch.start()
+    hk.map.start(snapshot)
+    assert backend.hotkeys.registered()[f"paste:{reply.id}"] == "Ctrl+Alt+1"
+    assert hk.flow.snapshot is snapshot  # the paste flow pastes from it at once
+    assert replies.load_paste_snapshot in jobs  # and it is read again on the worker

@@ -70,3 +70,20 @@ def test_different_data_folders_are_different_instances(tmp_path):
     finally:
         one.release()
         two.release()
+
+
+def test_a_second_launch_waits_for_a_primary_that_listens_after_its_first_frame(qtbot, tmp_path):
+    """The panel takes the lock before its first frame and listens after it (issue 17): a launch in
+    between retries its connection instead of reporting a hung instance."""
+    first = SingleInstance(tmp_path)
+    assert first.acquire(listen=False) and first.server is None
+    try:
+        proc = subprocess.Popen([sys.executable, "-c", SECOND, str(tmp_path)], stdout=subprocess.PIPE,
+                                text=True, env=dict(os.environ, QT_QPA_PLATFORM="offscreen"))
+        qtbot.wait(800)  # the second launch is up and retrying by now
+        with qtbot.waitSignal(first.activate_requested, timeout=20000):
+            first.listen()
+        out, _ = proc.communicate(timeout=30)
+        assert out.strip() == "notified"
+    finally:
+        first.release()

@@ -16,7 +16,6 @@ import logging
 from typing import Any
 
 from PySide6.QtCore import (
-    QT_TRANSLATE_NOOP,
     QCoreApplication,
     QEvent,
     QModelIndex,
@@ -49,6 +48,7 @@ from ...core.clock import Clock, SystemClock
 from ...errors import KnownError
 from ...services.messages import MessageBridge
 from ...services.worker import StoreWorker
+from .. import tabs
 from ..widgets import icons, style
 from ..widgets.widgets import paint_row_background
 from .case_form import CaseForm, FormTarget, pick
@@ -124,7 +124,7 @@ class AftersalesTab(QWidget):
     """The 售后 page."""
 
     #: (key, label) for Panel.add_tab
-    TAB = ("aftersales", QT_TRANSLATE_NOOP("Tabs", "售后"))
+    TAB = tabs.AFTERSALES
     #: paste a library reply (reply id, fill-in values): app.py connects the paste flow's paste_reply
     paste_requested = Signal(int, dict)
     #: the page wants to be seen (app.py: show the tab and the panel, without taking focus)

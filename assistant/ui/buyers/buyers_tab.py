@@ -10,7 +10,6 @@ import html
 from typing import Any
 
 from PySide6.QtCore import (
-    QT_TRANSLATE_NOOP,
     QCoreApplication,
     QEvent,
     QModelIndex,
@@ -47,6 +46,7 @@ from PySide6.QtWidgets import (
 from ...core import customers, invites, products, reminders
 from ...core.clock import Clock, SystemClock
 from ...services.worker import StoreWorker
+from .. import tabs
 from ..reminders.reminders import ChaseActions, ago, angle_name, clock_text, platform_name, state_name
 from ..team import holder as holding
 from ..team import queries as team_queries
@@ -154,7 +154,7 @@ class BuyerDelegate(QStyledItemDelegate):
 class BuyersTab(QWidget):
     """The 客户 page."""
     #: (key, label) for Panel.add_tab
-    TAB = ("buyers", QT_TRANSLATE_NOOP("Tabs", "客户"))
+    TAB = tabs.BUYERS
 
 
     #: fill-in values for the chosen buyer ({客户}: nickname) — app.py hands them to panel.set_context

@@ -38,6 +38,7 @@ from ...core.store import Store
 from ...errors import KnownError
 from ...services.messages import MessageBridge
 from ...services.worker import StoreWorker
+from .. import tabs
 from ..widgets import i18n, icons, style
 from ..widgets.widgets import ElidedLabel
 from .handover_dialogs import (
@@ -382,7 +383,7 @@ class SegmentedButtons(QWidget):
 
 class HandoverTab(QWidget):
     #: (key, label) for Panel.add_tab
-    TAB = ("handover", QT_TRANSLATE_NOOP("Tabs", "交接"))
+    TAB = tabs.HANDOVER
 
     #: the agent wants to set their name (agent.name): app.py opens the settings dialog
     settings_requested = Signal()

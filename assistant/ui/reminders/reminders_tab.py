@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, QSize, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from ...core import reminders
 from ...core.clock import Clock, SystemClock
 from ...services.worker import StoreWorker
+from .. import tabs
 from ..team import queries as team_queries
 from ..team.holder import blocked_text, following_text
 from ..widgets import i18n, icons, style
@@ -40,7 +41,7 @@ def _end_of_today(now: Any) -> timedelta:
 
 class RemindersTab(QWidget):
     #: (key, label) for Panel.add_tab
-    TAB = ("reminders", QT_TRANSLATE_NOOP("Tabs", "提醒"))
+    TAB = tabs.REMINDERS
 
     def __init__(self, worker: StoreWorker, actions: ChaseActions, clock: Clock | None = None,
                  parent: QWidget | None = None) -> None:

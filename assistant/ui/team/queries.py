@@ -5,10 +5,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from ...core import customers, outbox, reminders, replies, settings
+from ...core import outbox, replies, settings
 from ...core.store import Store
 from ...errors import NotFoundError
+
+if TYPE_CHECKING:
+    from ...core import customers
+
+# core.customers and core.reminders (~18 ms of imports) are imported where they are used: the panel
+# imports this module before its first frame for load() alone (issue 17).
 
 
 @dataclass(frozen=True)
@@ -97,6 +104,8 @@ def resolve(store: Store, conflict_id: int) -> None:
 def holders(store: Store, buyers: list[customers.Buyer], now: datetime | None = None) -> dict[int, str]:
     """{buyer id: display name} of the buyers another agent follows (an unexpired lease); {} without
     a team server."""
+    from ...core import customers
+
     if not customers.team_role(store):
         return {}
     out = {}
@@ -109,6 +118,8 @@ def holders(store: Store, buyers: list[customers.Buyer], now: datetime | None = 
 
 def holders_by_id(store: Store, buyer_ids: list[int], now: datetime | None = None) -> dict[int, str]:
     """holders() for buyer ids (the 提醒 tab's rows); one query for them all."""
+    from ...core import customers
+
     ids = sorted(set(buyer_ids))
     if not ids or not customers.team_role(store):
         return {}
@@ -119,6 +130,8 @@ def holders_by_id(store: Store, buyer_ids: list[int], now: datetime | None = Non
 
 def holder_of(store: Store, buyer_id: int, now: datetime | None = None) -> str | None:
     """The display name of the other agent following this buyer, or None (free, mine, no team)."""
+    from ...core import customers
+
     if not customers.team_role(store):
         return None
     other = customers.held_by_other(store, customers.get_buyer(store, buyer_id), now)
@@ -129,6 +142,8 @@ def holder_by_identity(store: Store, platform: str | None, shop: str, nickname: 
                        now: datetime | None = None) -> tuple[int, str] | None:
     """(buyer id, holder's name) when the star dialog's platform + shop + nickname is a buyer another
     agent follows."""
+    from ...core import customers
+
     nick = nickname.strip()
     if not nick or not platform or not customers.team_role(store):
         return None
@@ -143,6 +158,8 @@ def holder_by_identity(store: Store, platform: str | None, shop: str, nickname: 
 def take_over_and_star(store: Store, buyer_id: int, reason: str, now: datetime | None = None,
                        **star: object) -> customers.Buyer:
     """The star dialog's 接手并标星: the logged take-over and the star in one transaction."""
+    from ...core import customers, reminders
+
     with store.write():
         customers.take_over(store, buyer_id, reason, now)
         return reminders.star(store, buyer_id=buyer_id, now=now, **star)  # type: ignore[arg-type]

@@ -20,14 +20,35 @@ Geometry = tuple[int, int, int, int]
 
 
 class X11Locator:
+    """Connects to the X server when first asked (issue 17: ~10 ms before the first frame, and most
+    panels dock to the screen edge and never ask)."""
+
     def __init__(self, display_name: str | None = None) -> None:
         from Xlib import X, display  # noqa: F401 - fails here when python-xlib is missing
 
-        self._display = display.Display(display_name)
-        self._root = self._display.screen().root
-        self._atom = self._display.intern_atom
+        self._display_name = display_name
+        self._display = None
+        self._root = None
+        self._failed = False
+
+    def _atom(self, name: str) -> int:
+        return self._display.intern_atom(name)
+
+    def _connect(self) -> bool:
+        if self._display is None and not self._failed:
+            from Xlib import display
+
+            try:
+                self._display = display.Display(self._display_name)
+                self._root = self._display.screen().root
+            except Exception as exc:  # noqa: BLE001 - no X connection
+                self._failed = True
+                log.warning("window locator unavailable: %s", exc)
+        return self._display is not None
 
     def _clients(self):
+        if not self._connect():
+            return []
         prop = self._root.get_full_property(self._atom("_NET_CLIENT_LIST"), 0)
         if prop is None:  # no EWMH window manager: top-level children of the root
             return [w for w in self._root.query_tree().children]

@@ -533,11 +533,14 @@ def test_hotkey_path_through_app_wiring(qtbot, qapp, make_panel, cworker, clock,
     panel = make_panel()
     flow = FakePasteFlow()
     parts = wire_reminders(qapp, panel, Tray(), cworker, flow, {}, clock)
-    tab = parts["aftersales_tab"]
+    lazy = parts["aftersales_tab"]  # a LazyPage: the 售后 page is built when an entry point needs it
     try:
         panel.show_tab("replies")
+        assert not lazy.is_built()
         flow.aftersales_requested.emit("小鱼")  # known buyer, no case: the form for them
-        qtbot.waitUntil(lambda: tab.current_page() == "form" and tab.form.target is not None, timeout=5000)
+        qtbot.waitUntil(lambda: lazy.is_built() and lazy.page().current_page() == "form"
+                        and lazy.page().form.target is not None, timeout=5000)
+        tab = lazy.page()
         assert panel.current_tab() == "aftersales" and tab.form.target.buyer_id == buyer_id(cstore, "小鱼")
         qtbot.waitUntil(lambda: tab.form.category.count() > 1, timeout=5000)
         fill(tab.form)
@@ -617,12 +620,12 @@ def test_the_tab_fits_a_360_px_panel(qtbot, qapp, make_panel, cworker, clock, cs
     af.advance_step(cstore, other.id)
     panel = make_panel()
     parts = wire_reminders(qapp, panel, Tray(), cworker, None, {}, clock)
-    tab = parts["aftersales_tab"]
     try:
         i18n.install(lang)
         QApplication.processEvents()
         panel.resize(360, 800)
         panel.show_tab("aftersales")
+        tab = parts["aftersales_tab"].page()  # built when the tab is first opened
         qtbot.waitUntil(lambda: tab.list.count() == 2, timeout=5000)
         assert panel.minimumSizeHint().width() <= 360, (lang, "list", panel.minimumSizeHint())
         tab.search.setFocus()

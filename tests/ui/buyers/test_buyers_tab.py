@@ -212,6 +212,7 @@ def test_wire_reminders(qtbot, qapp, make_panel, cworker, clock, cstore):
     parts = wire_reminders(qapp, panel, Tray(), cworker, flow, {}, clock)
     try:
         assert panel.pages.widget(1) is parts["buyers_tab"] and panel.pages.widget(2) is parts["reminders_tab"]
+        assert not parts["buyers_tab"].is_built()  # a LazyPage: built when the tab is first opened
         clock.advance(timedelta(minutes=4))
         parts["scheduler"].fire()
         qtbot.waitUntil(lambda: parts["popup"].count() >= 1, timeout=5000)
@@ -231,7 +232,9 @@ def test_wire_reminders(qtbot, qapp, make_panel, cworker, clock, cstore):
         qtbot.waitUntil(lambda: parts["popup"].count() >= 1, timeout=5000)
         card = next(iter(parts["popup"].cards.values()))
         qtbot.mouseClick(card.open_button, Qt.MouseButton.LeftButton)
-        assert panel.current_tab() == "buyers"
+        assert panel.current_tab() == "buyers" and parts["buyers_tab"].is_built()
+        tab = parts["buyers_tab"].page()
+        qtbot.waitUntil(lambda: tab.buyer is not None and tab.buyer.nickname == card.item.nickname, timeout=5000)
     finally:
         parts["scheduler"].stop()
         parts["popup"].dismiss()
@@ -251,7 +254,7 @@ def wired_panel(qtbot, qapp, make_panel, cworker, clock, cstore):
     clock.advance(timedelta(minutes=4))
     parts["scheduler"].fire()
     qtbot.waitUntil(lambda: parts["popup"].count() >= 1, timeout=5000)
-    qtbot.waitUntil(lambda: parts["buyers_tab"].shop_filter.count() > 1, timeout=5000)
+    qtbot.waitUntil(lambda: parts["buyers_tab"].page().shop_filter.count() > 1, timeout=5000)
     yield panel, parts
     parts["scheduler"].stop()
     parts["popup"].dismiss()
@@ -268,7 +271,7 @@ def test_every_page_fits_a_360_px_panel(qtbot, wired_panel, lang):
     i18n.install(lang)
     QApplication.processEvents()  # LanguageChange is a posted event
     panel.resize(360, 800)
-    tab = parts["buyers_tab"]
+    tab = parts["buyers_tab"].page()
     for page in ("buyers", "reminders", "handover", "replies"):
         panel.show_tab(page)
         qtbot.wait(50)
@@ -291,7 +294,7 @@ def test_live_switch_relabels_filters_history_and_cadence_names(qtbot, wired_pan
     from assistant.ui.widgets import i18n
 
     panel, parts = wired_panel
-    tab = parts["buyers_tab"]
+    tab = parts["buyers_tab"].page()
     panel.show_tab("buyers")
     qtbot.waitUntil(lambda: tab.history.count() > 0, timeout=5000)
     card = next(c for c in parts["popup"].cards.values() if c.item.nickname == "大树")
