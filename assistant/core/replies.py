@@ -828,6 +828,9 @@ def load_library_file(path) -> list[tuple[list[str], dict]]:
     return items
 
 
+DEFAULT_INDEX = "default.index.json"  # search's analysis of default.json (packaging/make_default_index.py)
+
+
 def seed_defaults(store: Store, force: bool = False) -> int:
     """Fill an empty library with the shipped defaults, once per database. Returns replies added.
     First brings the search index up to date (search.ensure_index: a library migrated from before
@@ -845,11 +848,13 @@ def seed_defaults(store: Store, force: bool = False) -> int:
             return 0
         added = 0
         if force or count_replies(store) == 0:
-            for group_path, item in load_library_file(resource_path("library", "default.json")):
-                create_reply(store, body=item["body"], title=item.get("title", ""), group="/".join(group_path),
-                             code=item.get("code"), language=item.get("language", "zh"),
-                             platforms=item.get("platforms", []), angle=item.get("angle"))
-                added += 1
+            # the library's analysis ships with it: a first start seeds before jieba is loaded
+            with search.using_prepared(search.load_prepared(resource_path("library", DEFAULT_INDEX))):
+                for group_path, item in load_library_file(resource_path("library", "default.json")):
+                    create_reply(store, body=item["body"], title=item.get("title", ""), group="/".join(group_path),
+                                 code=item.get("code"), language=item.get("language", "zh"),
+                                 platforms=item.get("platforms", []), angle=item.get("angle"))
+                    added += 1
         db.execute("INSERT OR REPLACE INTO settings (key, value, updated_at) VALUES (?,?,?)",
                    (SEEDED_KEY, json.dumps(True), to_db(store.clock.now())))
     return added

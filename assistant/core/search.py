@@ -466,9 +466,14 @@ def _write(conn: sqlite3.Connection, reply_id: int, title: str, body: str, group
     if gids is None:
         gids = _group_tokens(conn, [group_id]).get(group_id, "")
     old = conn.execute(f"SELECT {', '.join(DOC_COLUMNS)} FROM {DOCS} WHERE id = ?", (reply_id,)).fetchone()
-    if old is None or old[DOC_COLUMNS.index("tsig")] != _text_sig(title, body):
-        _ensure_jieba(conn)
-    values, long_tokens = _row_values(title, body, gids, old)
+    sig = _text_sig(title, body)
+    ready = _prepared_in_force.get(sig) if _prepared_in_force else None
+    if ready is not None:  # the shipped library's analysis (seeding): no jieba needed
+        values, long_tokens = (*ready[0], gids, sig), set(ready[1])
+    else:
+        if old is None or old[DOC_COLUMNS.index("tsig")] != sig:
+            _ensure_jieba(conn)
+        values, long_tokens = _row_values(title, body, gids, old)
     doc = _doc_values(values)
     if old is not None and tuple(old) == doc:
         in_used = conn.execute(_USED_HOLDS, (reply_id,)).fetchone() is not None
@@ -489,7 +494,50 @@ def index_reply(store: Store, reply: Indexable) -> None:
 
 
 # text signature -> (TEXT_COLUMNS values, their latin/pinyin/initials tokens for search_terms)
-Prepared = dict[str, tuple[tuple[str, ...], frozenset[str]]]
+Prepared = dict[bytes, tuple[tuple[str, ...], frozenset[str]]]
+
+# index_reply's analysis of texts known in advance (using_prepared); set by one writer at a time,
+# inside its write transaction, so a module global is enough
+_prepared_in_force: Prepared | None = None
+PREPARED_FORMAT = "kefu-search-prepared"
+
+
+@contextlib.contextmanager
+def using_prepared(prepared: Prepared):  # noqa: ANN201 - a context manager
+    """Within it, index_reply takes the analysis of a text found in ``prepared`` instead of running
+    jieba and pypinyin: the default library is seeded on a first start before they are loaded."""
+    global _prepared_in_force
+    previous, _prepared_in_force = _prepared_in_force, prepared
+    try:
+        yield
+    finally:
+        _prepared_in_force = previous
+
+
+def dump_prepared(texts: Sequence[tuple[str, str]], prepared: Prepared) -> dict:
+    """A JSON-able form of prepare_texts' answer for these (title, body) texts (the shipped
+    library's resources/library/default.index.json, made by packaging/make_default_index.py)."""
+    rows = []
+    for title, body in texts:
+        text, tokens = prepared[_text_sig(title, body)]
+        rows.append([title, body, list(text), sorted(tokens)])
+    return {"format": PREPARED_FORMAT, "index_version": INDEX_VERSION, "rows": rows}
+
+
+def load_prepared(path: Path) -> Prepared:
+    """dump_prepared's file as a Prepared; empty (every text analysed as usual) when it is missing,
+    unreadable or made for another index format."""
+    try:
+        data = json.loads(Path(path).read_text("utf-8"))
+        if data.get("format") != PREPARED_FORMAT or data.get("index_version") != INDEX_VERSION:
+            log.warning("search: %s is for another index format; the texts are analysed instead", Path(path).name)
+            return {}
+        return {_text_sig(title, body): (tuple(text), frozenset(tokens)) for title, body, text, tokens in data["rows"]
+                if isinstance(text, list) and len(text) == len(TEXT_COLUMNS)}
+    except (OSError, ValueError, TypeError, AttributeError) as exc:
+        log.warning("search: cannot read %s (%s); the texts are analysed instead", Path(path).name,
+                    type(exc).__name__)
+        return {}
 
 
 def prepare_texts(store: Store, texts: Sequence[tuple[str, str]],
