@@ -251,9 +251,8 @@ def wire_rest(rest: RestContext, on_done=None) -> None:  # noqa: ANN001 - a call
 
     from PySide6.QtCore import QTimer
 
-    from .core import lexicon, search
+    from .core import search
 
-    lexicon.build_in_background(rest.ctx.cache_dir)  # only when missing: a first start does not wait for it
     search.start_background_loading(rest.ctx.cache_dir)  # full word search within ~1 s, off the GUI thread
     blocks = [_rest_seed_and_backup, _rest_reminders, _rest_handover, _rest_team]
     imported = threading.Event()

@@ -289,48 +289,6 @@ def _stub(name: str, **attrs: Any) -> None:
     sys.modules[name] = module
 
 
-_background: subprocess.Popen | None = None
-
-
-def build_in_background(cache_dir: Path) -> bool:
-    """The panel's first start after an install or upgrade: the lexicon is written by a child process
-    for the next start, and this session loads the dictionaries in full instead of waiting ~2 s for the
-    file (the default library is seeded that much sooner). True if a build was started."""
-    global _background
-    if getattr(sys, "frozen", False):
-        return False
-    with _install_lock:
-        if _installed is not None or _background is not None:
-            return _background is not None
-        try:
-            path = lexicon_path(cache_dir)
-            if path.is_file():
-                return False
-            path.parent.mkdir(parents=True, exist_ok=True)
-            proc = subprocess.Popen(_child_argv(path), cwd=path.parent, stdin=subprocess.DEVNULL,
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        except (OSError, ValueError):
-            return False
-        _background = proc
-    threading.Thread(target=_reap, args=(proc, path), name="lexicon-build", daemon=True).start()
-    return True
-
-
-def _reap(proc: subprocess.Popen, path: Path) -> None:
-    code = proc.wait()
-    if code == 0 and path.is_file():
-        _remove_stale(path)
-        log.info("search: word lexicon written for the next start")
-    else:
-        log.warning("search: word lexicon not written (exit %s); the next start tries again", code)
-
-
-def building_in_background() -> bool:
-    """A background build was started in this process: it loads the dictionaries in full, without
-    writing jieba's own cache next to the lexicon."""
-    return _background is not None
-
-
 def install(cache_dir: Path | None) -> bool:
     """Make jieba and pypinyin use the lexicon in cache_dir (built now if missing). Call it before
     anything imports them. False (and one log line) if that cannot be done: the caller then loads the
@@ -339,7 +297,7 @@ def install(cache_dir: Path | None) -> bool:
     with _install_lock:
         if _installed is not None:
             return True
-        if cache_dir is None or _background is not None or any(m in sys.modules for m in ("jieba", "pypinyin")):
+        if cache_dir is None or any(m in sys.modules for m in ("jieba", "pypinyin")):
             return False
         try:
             path = lexicon_path(cache_dir)

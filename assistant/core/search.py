@@ -243,8 +243,8 @@ def _load_analyzers(cache_dir: Path | None) -> None:
         from pypinyin import lazy_pinyin
 
         jieba.setLogLevel(logging.WARNING)
-        if not on_disk:  # no jieba.cache while the lexicon is being written beside it
-            _init_jieba(jieba, None if lexicon.building_in_background() else cache_dir or _cache_dir)
+        if not on_disk:
+            _init_jieba(jieba, cache_dir or _cache_dir)
         jieba.lcut("预热分词词典")  # the first cut is slow too: pay for it here
         lazy_pinyin("预热")
         _ready.set()

@@ -131,31 +131,26 @@ def test_unbuildable_lexicon_falls_back_to_the_full_load(tmp_path):
     assert cache.read_text() == "not a folder"
 
 
-def test_first_start_builds_in_the_background_and_loads_in_full(tmp_path):
-    """The panel's first start: the lexicon is written by a child for the next start while this
-    process loads the dictionaries in full (no waiting), writing no jieba.cache beside it."""
+def test_a_first_start_builds_the_lexicon_on_the_loader_thread_and_the_next_reuses_it(tmp_path):
+    """No lexicon yet (a first start, an upgrade): the loader builds it in a child and uses it - the
+    dictionaries are never loaded in full (~140 MB that would stay for the whole session)."""
     cache = tmp_path / "cache"
     code = textwrap.dedent(f"""
-        import threading
         from pathlib import Path
         from assistant.core import lexicon, search
-        assert lexicon.build_in_background(Path({str(cache)!r})) is True
         search._load_analyzers(Path({str(cache)!r}))
         import jieba
-        assert not lexicon.installed() and isinstance(jieba.dt.FREQ, dict)
+        assert lexicon.installed() and not isinstance(jieba.dt.FREQ, dict)
         assert "发货" in jieba.lcut("今天发货吗")
-        for thread in threading.enumerate():
-            if thread.name == "lexicon-build":
-                thread.join(120)
     """)
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, timeout=180)
     assert [p.name for p in cache.iterdir()] == [f"lexicon-{_key()}.sqlite3"]
-    # the next start uses it
+    built = (cache / f"lexicon-{_key()}.sqlite3").stat().st_mtime_ns
     again = textwrap.dedent(f"""
         from pathlib import Path
         from assistant.core import lexicon, search
-        assert lexicon.build_in_background(Path({str(cache)!r})) is False
         search._load_analyzers(Path({str(cache)!r}))
         assert lexicon.installed()
     """)
     subprocess.run([sys.executable, "-c", again], cwd=REPO, check=True, timeout=60)
+    assert (cache / f"lexicon-{_key()}.sqlite3").stat().st_mtime_ns == built  # reused, not rebuilt
