@@ -242,7 +242,7 @@ REST_MODULES = ("assistant.core.backup", "assistant.core.replies", "assistant.co
                 "assistant.ui.reminders.reminders_tab", "assistant.ui.widgets.lazy", "assistant.ui.team.link")
 
 
-def wire_rest(rest: RestContext, on_done=None) -> None:  # noqa: ANN001 - a callable
+def wire_rest(rest: RestContext) -> None:
     """After the first frame: search's analyzers, seeding, the first backup, then the 客户 / 提醒 / 售后 /
     交接 tabs, the scheduler and team sync, built one block per event-loop turn so that a hotkey pressed
     meanwhile waits for one block at most. The blocks' modules are imported on a thread first."""
@@ -276,8 +276,6 @@ def wire_rest(rest: RestContext, on_done=None) -> None:  # noqa: ANN001 - a call
             QTimer.singleShot(0, step)
         else:
             log.info("start-up: deferred wiring done")
-            if on_done is not None:
-                on_done()
 
     QTimer.singleShot(0, step)
 
