@@ -9,7 +9,8 @@ text lands in the chat client's box:
     after   `python -m assistant` of this checkout
 
 Printed per program: launch -> first paste (median of the rounds), RSS once settled (3 s after the first
-paste: search fully loaded), RSS after a workload of 100 hotkey pastes; then first start on an empty
+paste: search fully loaded), RSS after a workload of 100 hotkey pastes (kefu: then 500 buyers' messages
+searched through the suggestion hotkey and 50 buyers starred from the CLI, with their reminders); then first start on an empty
 folder (launch -> "hotkeys registered" in the log: panel shown and searchable, hotkeys grabbed; and
 launch -> "seeded N default replies"), and the
 CLI (`kefu replies search 催单` and `kefu paste wh2` beside `kefu replies show wh2`: wall time and max
@@ -42,6 +43,11 @@ from tests.helpers.xvfb import start_xvfb  # noqa: E402
 
 ROUNDS = 3
 CHORD = "ctrl+alt+1"
+SUGGEST_CHORD = "ctrl+alt+s"  # replies for the message selected in the chat client
+SEARCHES, STARS = 500, 50     # issue 17's workload, with the 100 pastes
+MESSAGES = ["亲 我的退款多久能到账啊", "请问这个优惠券可以叠加使用吗", "什么时候发货 能发顺丰吗", "衣服有色差可以退货吗 运费谁出",
+            "这款保温杯能保温多久", "我买大了能换小一码吗", "赠品没收到 怎么回事", "包郵嗎 幾天能到", "质量太差了 穿一次就开线了",
+            "双十一会更便宜吗"]
 FLOOR = Path(__file__).with_name("startup_floor.py")
 TARGET_LAUNCH_MS, TARGET_RSS_MB, TARGET_EMPTY_MS = 400, 120, 1000
 
@@ -111,6 +117,24 @@ class Bench:
             wrong += state["text"] != body
         return wrong
 
+    def agent_workload(self, env: dict[str, str], cwd: Path, searches: int = SEARCHES, stars: int = STARS) -> None:
+        """The rest of issue 17's workload, for kefu only: buyers' messages selected in the chat client
+        and searched through the suggestion hotkey (Chinese: jieba, pypinyin and OpenCC at work), then
+        buyers starred from the CLI, whose chase reminders the running panel picks up and schedules."""
+        for i in range(searches):
+            desktop.focus_window(self.xvfb, self.chat.window)  # the copy chord reads the focused window
+            message = f"{MESSAGES[i % len(MESSAGES)]} {i}"
+            self.chat.command(f"select {message}")
+            self.chat.wait(lambda s, m=message: s["text"] == m, timeout=3.0)
+            desktop.press(self.xvfb, SUGGEST_CHORD)
+            time.sleep(0.03)
+        for i in range(stars):
+            subprocess.run([sys.executable, "-m", "assistant", "buyers", "star", f"bench_buyer_{i}",
+                            "--platform", "taobao", "--mark", "咨询未付款"], env=env, cwd=str(cwd), stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, check=True, timeout=60)
+        time.sleep(2.0)  # the panel sees the new buyers and schedules their reminders
+        desktop.focus_window(self.xvfb, self.chat.window)
+
     def run_program(self, name: str, argv: list[str], env: dict[str, str], cwd: Path, body: str,
                     with_workload: bool) -> dict:
         ms, proc = self.launch_to_paste(argv, env, cwd, body)
@@ -118,6 +142,8 @@ class Bench:
             time.sleep(3.0)  # search fully ready (jieba/pypinyin/OpenCC), deferred work done
             settled = rss_mb(proc.pid)
             wrong = self.workload(body) if with_workload else 0
+            if with_workload and name != "floor":
+                self.agent_workload(env, cwd)
             after = rss_mb(proc.pid) if with_workload else float("nan")
         finally:
             stop(proc)
@@ -244,7 +270,7 @@ def measure(rounds: int = ROUNDS) -> dict:
 
 def report(m: dict) -> str:
     lines = [f"start-up, {m['rounds']} rounds (medians), launch -> first hotkey paste in a separate window:",
-             f"  {'program':<8} {'launch->paste':>14} {'RSS settled':>12} {'RSS after 100 pastes':>21} {'wrong':>6}"]
+             f"  {'program':<8} {'launch->paste':>14} {'RSS settled':>12} {'RSS after workload':>21} {'wrong':>6}"]
     for name, rows in m["results"].items():
         ms = statistics.median(r["ms"] for r in rows)
         rss = statistics.median(r["rss"] for r in rows)
