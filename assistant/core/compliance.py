@@ -21,7 +21,6 @@ replies.compliance): the paste path never runs a rule. Everything here but the l
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -33,7 +32,7 @@ from typing import Any
 
 from ..errors import ValidationError
 from ..paths import resource_path
-from . import templates
+from . import digest, templates
 
 log = logging.getLogger(__name__)
 
@@ -390,8 +389,8 @@ def load_rules(user_file: Path | str | None = None) -> RuleSet:
     if user is None:
         merged = _merge(shipped, None)
     rules, categories, groups, angles = merged
-    digest = hashlib.sha256(f"{CHECKER_VERSION}\0".encode() + shipped_bytes + b"\0" + user_bytes).hexdigest()[:16]
-    ruleset = RuleSet(tuple(rules), categories, tuple(groups), frozenset(angles), digest, problem,
+    version = digest.sha256(f"{CHECKER_VERSION}\0".encode() + shipped_bytes + b"\0" + user_bytes).hexdigest()[:16]
+    ruleset = RuleSet(tuple(rules), categories, tuple(groups), frozenset(angles), version, problem,
                       str(user_path) if user_path else "")
     if len(_cache) > 8:
         _cache.clear()

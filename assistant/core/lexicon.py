@@ -15,7 +15,6 @@ No Qt, no store: stdlib only, so that the build can run this file in a bare inte
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
@@ -53,7 +52,9 @@ def _sources() -> list[Path]:
 
 def cache_key() -> str:
     """Changes whenever an installed dictionary changes (library upgrade) or the format does."""
-    h = hashlib.sha1(f"{FORMAT}".encode())
+    from . import digest  # here: the build child loads this file alone, outside the package
+
+    h = digest.sha1(f"{FORMAT}".encode())
     paths = _sources()
     if getattr(sys, "frozen", False):  # a packaged app: its modules are inside it; a new build, a new key
         paths.append(Path(sys.executable))
@@ -321,7 +322,7 @@ def _wire(lex: Lexicon) -> None:
     _stub("pypinyin.pinyin_dict", pinyin_dict=_Han(lex))
     # jieba: the HMM's emission table replaced before jieba.finalseg imports it
     _stub("jieba.finalseg.prob_emit", P=_Emit(lex))
-    import jieba
+    jieba = _import_jieba()
     import pypinyin.seg.mmseg as mmseg
 
     mmseg.p_set._set = _Prefixes(lex)  # type: ignore[assignment]
@@ -329,6 +330,39 @@ def _wire(lex: Lexicon) -> None:
     with dt.lock:
         dt.FREQ, dt.total = _Freq(lex), lex.total
         dt.initialized = True
+
+
+def _import_jieba() -> types.ModuleType:
+    """jieba's module runs `from hashlib import md5` (to name a custom dictionary's cache file, which
+    the lexicon never writes); hashlib loads OpenSSL, ~3.6 MB of the panel's resident memory (issue 17).
+    While jieba imports, and only if nothing imported hashlib before, `hashlib` resolves to a module of
+    CPython's own implementations (the ones hashlib falls back to: same digests)."""
+    if "jieba" in sys.modules or "hashlib" in sys.modules:
+        import jieba
+
+        return jieba
+    shim = types.ModuleType("hashlib")
+    shim.__doc__ = "CPython's builtin digests, standing in for hashlib while jieba imports"
+    for module, names in (("_md5", ("md5",)), ("_sha1", ("sha1",)), ("_sha2", ("sha256", "sha512")),
+                          ("_sha256", ("sha256",)), ("_sha512", ("sha512",)), ("_blake2", ("blake2b", "blake2s"))):
+        try:
+            mod = __import__(module)
+        except ImportError:
+            continue
+        for name in names:
+            if hasattr(mod, name) and not hasattr(shim, name):
+                setattr(shim, name, getattr(mod, name))
+    if not hasattr(shim, "md5"):
+        import jieba
+
+        return jieba
+    sys.modules["hashlib"] = shim
+    try:
+        import jieba
+    finally:
+        if sys.modules.get("hashlib") is shim:
+            del sys.modules["hashlib"]  # the real one loads for whoever imports it next
+    return jieba
 
 
 def _remove_stale(keep: Path) -> None:

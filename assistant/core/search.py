@@ -87,7 +87,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import json
 import logging
 import marshal
@@ -105,7 +104,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..paths import resource_path
-from . import private, searchtext
+from . import digest, private, searchtext
 from .clock import from_db, to_db
 
 if TYPE_CHECKING:
@@ -394,7 +393,7 @@ def _analyze(text: str, rich: bool, long_tokens: set[str]) -> tuple[str, str, st
 
 def _text_sig(title: str, body: str) -> bytes:
     data = f"{INDEX_VERSION}\x00{title}\x00{body}".encode("utf-8", "replace")
-    return hashlib.blake2b(data, digest_size=8).digest()
+    return digest.blake2b(data, digest_size=8).digest()
 
 
 # ---------------------------------------------------------------- index maintenance (caller's transaction)

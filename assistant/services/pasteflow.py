@@ -77,8 +77,6 @@ Slots:
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import itertools
 import logging
 import os
@@ -129,6 +127,9 @@ def selection_marker(text: str) -> str:
     """Privacy-safe description of selected customer text for the log."""
     key = os.environ.get(ENV_TEST_LOG_KEY)
     if key:
+        import hashlib  # tests only (ENV_TEST_LOG_KEY): hmac and hashlib load OpenSSL (~3.7 MB)
+        import hmac
+
         digest = hmac.new(key.encode(), text.encode("utf-8"), hashlib.sha256).hexdigest()[:16]
         return f"len={len(text)} hmac={digest}"
     return f"len={len(text)}"

@@ -1,17 +1,21 @@
 """One running panel per data folder: a second launch asks the first to come forward and exits.
 
 A QLockFile in the data folder says who runs (QLockFile removes a stale lock whose process is gone:
-stale-lock recovery after a crash or kill -9), and a QLocalServer named after the data folder
-carries the "show yourself" message. A leftover socket file of a dead instance is removed before
-listening (QLocalServer.removeServer). The panel takes the lock before its first frame and listens
-after it (issue 17: QtNetwork is not imported before the hotkeys answer); a second launch meanwhile
-retries its connection for up to CONNECT_TIMEOUT_MS.
+stale-lock recovery after a crash or kill -9). The "show yourself" message is a file: a second launch
+creates `instance/show-<pid>-<n>` in the data folder and waits for it to disappear; the primary
+watches that folder (QFileSystemWatcher: inotify on Linux, change notifications on Windows), deletes
+each request it sees - the acknowledgement - and comes forward. No socket: QtNetwork and the Kerberos
+libraries it links cost the panel ~3 MB of resident memory (issue 17) for one word between two
+processes of the same user. The panel takes the lock before its first frame and watches after it; a
+request made meanwhile is found when it starts watching, and the second launch waits up to
+CONNECT_TIMEOUT_MS for its answer.
 """
 
 from __future__ import annotations
 
-import getpass
+import itertools
 import logging
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -22,19 +26,11 @@ from ..core import private
 
 log = logging.getLogger(__name__)
 
-MESSAGE_SHOW = b"show\n"
 CONNECT_TIMEOUT_MS = 1500
-
-
-def server_name(data_dir: Path) -> str:
-    import hashlib
-
-    try:
-        user = getpass.getuser()
-    except Exception:  # noqa: BLE001 - no user name in some sandboxes
-        user = "user"
-    digest = hashlib.sha1(f"{user}|{Path(data_dir).resolve()}".encode()).hexdigest()[:16]
-    return f"kefu-assistant-{digest}"
+REQUESTS_DIR = "instance"
+REQUEST_PREFIX = "show-"
+POLL_S = 0.02
+_counter = itertools.count()
 
 
 class SingleInstance(QObject):
@@ -49,11 +45,12 @@ class SingleInstance(QObject):
         self.lock_path = self.data_dir / "panel.lock"
         self.lock = QLockFile(str(self.lock_path))
         self.lock.setStaleLockTime(0)  # never stale by age: only when its process is gone
-        self.server: Any = None  # a QLocalServer once listening
+        self.requests_dir = self.data_dir / REQUESTS_DIR
+        self.watcher: Any = None  # a QFileSystemWatcher on requests_dir once listening
 
     @property
-    def name(self) -> str:
-        return server_name(self.data_dir)
+    def listening(self) -> bool:
+        return self.watcher is not None
 
     def acquire(self, listen: bool = True) -> bool:
         """True when this process is now the primary instance; it listens for others now, or (listen
@@ -71,56 +68,62 @@ class SingleInstance(QObject):
 
     def listen(self) -> None:
         """Answer other launches (the primary instance, after acquire(listen=False))."""
-        from PySide6.QtNetwork import QLocalServer
+        from PySide6.QtCore import QFileSystemWatcher
 
-        if self.server is not None:
+        if self.watcher is not None:
             return
-        self.server = QLocalServer(self)
-        self.server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
-        QLocalServer.removeServer(self.name)  # a dead instance's socket file
-        if not self.server.listen(self.name):
-            log.warning("single-instance server could not listen: %s", self.server.errorString())
-        self.server.newConnection.connect(self._on_connection)
+        try:
+            private.make_dirs(self.requests_dir)
+        except OSError as exc:
+            log.warning("single-instance requests folder unavailable (%s); a second launch gets no answer",
+                        type(exc).__name__)
+            return
+        self.watcher = QFileSystemWatcher([str(self.requests_dir)], self)
+        self.watcher.directoryChanged.connect(self._answer)
+        self._answer()  # requests made before the panel listened (it listens after its first frame)
 
     def notify_primary(self) -> bool:
-        """Ask the running instance to show its panel; False if it did not answer. A primary still
-        starting (it listens after its first frame) is retried until CONNECT_TIMEOUT_MS."""
-        from PySide6.QtNetwork import QLocalSocket
-
+        """Ask the running instance to show its panel; False if it did not answer within
+        CONNECT_TIMEOUT_MS (a primary still starting answers once it listens)."""
+        try:
+            private.make_dirs(self.requests_dir)
+            request = self.requests_dir / f"{REQUEST_PREFIX}{os.getpid()}-{next(_counter)}"
+            os.close(private.open_private(request, os.O_WRONLY | os.O_CREAT | os.O_EXCL))
+        except OSError as exc:
+            log.warning("could not ask the running instance to show itself (%s)", type(exc).__name__)
+            return False
         deadline = time.monotonic() + CONNECT_TIMEOUT_MS / 1000
-        while True:
-            socket = QLocalSocket()
-            socket.connectToServer(self.name)
-            if socket.waitForConnected(CONNECT_TIMEOUT_MS):
-                break
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.05)
-        socket.write(MESSAGE_SHOW)
-        ok = socket.waitForBytesWritten(CONNECT_TIMEOUT_MS)
-        socket.waitForReadyRead(CONNECT_TIMEOUT_MS)
-        socket.disconnectFromServer()
-        return ok
+        while time.monotonic() < deadline:
+            if not request.exists():
+                return True
+            time.sleep(POLL_S)
+        try:
+            request.unlink()  # unanswered: withdrawn, so a later start is not asked to show itself
+        except FileNotFoundError:
+            return True  # answered at the last moment
+        except OSError:
+            pass
+        return False
 
-    def _on_connection(self) -> None:
-        assert self.server is not None
-        while self.server.hasPendingConnections():
-            socket = self.server.nextPendingConnection()
-            # The other launch writes its one line right after connecting: read it here, briefly.
-            data = b""
-            if socket.bytesAvailable() or socket.waitForReadyRead(CONNECT_TIMEOUT_MS):
-                data = socket.readAll().data()
-            if MESSAGE_SHOW.strip() in bytes(data):
-                log.info("another launch asked this instance to show itself")
-                socket.write(b"ok\n")
-                socket.waitForBytesWritten(CONNECT_TIMEOUT_MS)
-                self.activate_requested.emit()
-            socket.disconnectFromServer()
-            socket.deleteLater()
+    def _answer(self, _path: str = "") -> None:
+        try:
+            requests = [p for p in self.requests_dir.iterdir() if p.name.startswith(REQUEST_PREFIX)]
+        except OSError:
+            return
+        answered = False
+        for request in requests:
+            try:
+                request.unlink()  # the acknowledgement the other launch waits for
+            except OSError:
+                continue  # another answer took it, or it was withdrawn
+            answered = True
+        if answered:
+            log.info("another launch asked this instance to show itself")
+            self.activate_requested.emit()
 
     def release(self) -> None:
-        if self.server is not None:
-            self.server.close()
-            self.server = None
+        if self.watcher is not None:
+            self.watcher.deleteLater()
+            self.watcher = None
         if self.lock.isLocked():
             self.lock.unlock()

@@ -367,6 +367,34 @@ def test_expected_schema_comes_from_the_migrations(tmp_path):
     s.close()
 
 
+def test_the_shipped_schema_snapshot_is_what_the_migrations_make():
+    """Fails when a migration was added without regenerating resources/schema/schema.json."""
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run([sys.executable, "packaging/make_schema_snapshot.py", "--check"], cwd=root,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    names = tuple(integrity.registered_migrations())
+    assert integrity.expected_schema(names) == integrity.computed_schema(names)
+
+
+def test_verifying_a_fully_migrated_backup_needs_no_sqlite_utils(tmp_path):
+    """The daily backup's check compares with the snapshot: the panel does not import sqlite_utils (and
+    the OpenSSL it pulls in through secrets/hmac) for the rest of the day (issue 17)."""
+    open_store(tmp_path / "kefu.db").close()  # migrated here, in the test's process
+    code = (f"import sys; from pathlib import Path; from assistant.core import backup;"
+            f"print(backup.verify(Path({str(tmp_path / 'kefu.db')!r})),"
+            f" sorted(m for m in sys.modules if m.startswith('sqlite_utils') or m == '_hashlib'))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "None []", proc.stdout
+
+
+def test_a_partly_migrated_database_is_still_compared_with_its_own_migrations(tmp_path):
+    names = tuple(integrity.registered_migrations())
+    older = integrity.expected_schema(names[:-1])
+    assert older == integrity.computed_schema(names[:-1]) and older != integrity.expected_schema(names)
+
+
 # ---------------------------------------------------------------- stale partial backups
 
 def test_stale_partials_are_cleaned_but_not_a_running_one(tmp_path, capsys):

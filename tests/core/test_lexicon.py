@@ -154,3 +154,18 @@ def test_a_first_start_builds_the_lexicon_on_the_loader_thread_and_the_next_reus
     """)
     subprocess.run([sys.executable, "-c", again], cwd=REPO, check=True, timeout=60)
     assert (cache / f"lexicon-{_key()}.sqlite3").stat().st_mtime_ns == built  # reused, not rebuilt
+    # memory (issue 17): loading over the lexicon leaves OpenSSL unloaded (jieba's `from hashlib import
+    # md5` is served by CPython's own md5); hashlib imported afterwards is the real, complete module
+    openssl = textwrap.dedent(f"""
+        import sys
+        from pathlib import Path
+        from assistant.core import lexicon, search
+        search._load_analyzers(Path({str(cache)!r}))
+        import jieba
+        assert lexicon.installed() and "发货" in jieba.lcut("今天发货吗")
+        assert "_hashlib" not in sys.modules and "hashlib" not in sys.modules, sorted(sys.modules)
+        assert jieba.md5(b"x").hexdigest() == "9dd4e461268c8034f5c8564e155c67a6"
+        import hashlib
+        assert hashlib.sha256(b"x").hexdigest().startswith("2d711642") and hasattr(hashlib, "pbkdf2_hmac")
+    """)
+    subprocess.run([sys.executable, "-c", openssl], cwd=REPO, check=True, timeout=60)

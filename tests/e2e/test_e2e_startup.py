@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -41,6 +42,9 @@ def test_first_hotkey_after_launch_pastes_and_the_rest_follows(xvfb, tmp_path):
         app.wait_log("search: jieba and pypinyin ready", timeout=20)
         assert log.index(desktop.READY_MARKER) < log.index("start-up: deferred wiring done")
         assert "word lexicon unavailable" not in log and "Traceback" not in log
+        # memory (issue 17): neither OpenSSL (hashlib, hmac) nor QtNetwork is loaded by the panel
+        maps = Path(f"/proc/{proc.pid}/maps").read_text(encoding="utf-8")
+        assert "libcrypto" not in maps and "libQt6Network" not in maps
         # the deferred tabs exist: a paste after them still lands exactly
         chat.clear()
         desktop.press(xvfb, "ctrl+alt+1")

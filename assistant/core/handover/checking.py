@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from ...errors import ImportFileError, KnownError
-from .. import checked, customers, reminders, shifts, zones
+from .. import checked, customers, digest, reminders, shifts, zones
 from ..cadence import ANGLES
 from ..clock import to_db
 from ..fileio import reading
@@ -33,7 +32,7 @@ def read_file(path: Path | str) -> tuple[dict, str]:
     if reading.check_file(p, MAX_FILE_BYTES, _bad) == 0:
         raise _bad("文件是空的", "the file is empty")
     raw = reading.read_bytes(p, MAX_FILE_BYTES, _bad)
-    return parse(raw), hashlib.sha256(raw).hexdigest()
+    return parse(raw), digest.sha256(raw).hexdigest()
 
 
 def parse(raw: bytes) -> dict:

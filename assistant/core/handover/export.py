@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import re
@@ -15,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import KnownError
-from .. import private, shifts
+from .. import digest, private, shifts
 from ..clock import to_db
 from ..fileio.atomic import write_atomic
 from ..fileio.progress import Budget, Progress, Steps
@@ -97,7 +96,7 @@ def export_handover(store: Store, folder: Path | str, *, formats: Iterable[str] 
             path = target / f"{stem}.{fmt}"
             if fmt == "json":
                 data = render_json(doc)
-                sha = hashlib.sha256(data).hexdigest()
+                sha = digest.sha256(data).hexdigest()
                 write_atomic(path, lambda p, d=data: p.write_bytes(d))
                 steps.add(n_buyers + 1)
             elif fmt == "html":
