@@ -825,6 +825,8 @@ def outcome(store: Store, buyer_id: int, what: str, now: datetime | None = None,
         return customers.get_buyer(store, buyer_id)
     with store.write() as db:
         buyer = customers.get_buyer(store, buyer_id)
+        # team mode: a shared buyer's state and cadence are its holder's (the server refuses the rest)
+        _require_holder(store, buyer, "记录跟进结果", "record how the chase went", now)
         stamp = to_db(now)
         if kind in ("paid", "lost", "pause"):
             state = {"paid": "paid", "lost": "lost", "pause": "paused"}[kind]

@@ -3001,6 +3001,10 @@
         <source>{name} 跟进中：先“接手”才能添加订单或标记付款、关闭</source>
         <translation>Followed by {name}: take over before you add orders or mark them paid or closed</translation>
     </message>
+    <message>
+        <source>{name} 跟进中：先“接手”才能记录跟进结果</source>
+        <translation>Followed by {name}: take over before you record how the chase went</translation>
+    </message>
 </context>
 <context>
     <name>Transfer</name>

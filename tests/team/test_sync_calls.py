@@ -89,6 +89,12 @@ def test_call_outcomes_and_do_not_call_are_the_holders_and_everyone_sees_them(te
     assert "王五 跟进中" in e.value.zh
     with pytest.raises(ValidationError):
         reminders.set_do_not_call(li.store, buyer(li, "买家乙").id, on=False)
+    # nor record how the chase went: the buyer's state and cadence are the holder's
+    for what in ("paid", "lost", "pause", "replied"):
+        with pytest.raises(ValidationError) as e:
+            reminders.outcome(li.store, first.id, what)
+        assert "王五 跟进中" in e.value.zh and "take over" in e.value.en
+    assert buyer(li, "买家甲").state == "following"
     assert outbox.size(li.store) == 0 and li.store.query("SELECT count(*) AS n FROM promotion_calls")[0]["n"] == 1
 
     # after a take-over the list shows 王五's call: 李四 picks up where he left off, and 王五 sees it

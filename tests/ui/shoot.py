@@ -1,6 +1,7 @@
 """Screenshot of the panel with Chinese results, in a real X server (run under Xvfb).
 
     python tests/ui/shoot.py OUT.png [--query 催单] [--data-dir DIR] [--lang zh_CN|en] [--dialog editor|settings|import]
+        [--tab buyers|reminders|aftersales|handover]
 
 Builds the panel as the app does (style, language, worker) on an isolated data folder, types the
 query through a QInputMethodEvent (what an input method sends), waits for the results, saves a PNG
@@ -42,6 +43,7 @@ def main() -> int:
     parser.add_argument("--lang", default="zh_CN")
     parser.add_argument("--dialog", default=None, help="editor | settings[:page] | import | fill | crash")
     parser.add_argument("--dock", default="right")
+    parser.add_argument("--tab", default=None, help="buyers | reminders | aftersales | handover: opened last")
     args = parser.parse_args()
 
     from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
@@ -80,15 +82,33 @@ def main() -> int:
     worker = StoreWorker(db)
     worker.start()
     panel = Panel(worker, config, data_dir=data)
-    # The other tabs, in the order app.py adds them.
-    from assistant.ui.buyers.buyers_tab import BuyersTab
-    from assistant.ui.handover.handover_tab import HandoverTab
+    # The other tabs as app.py adds them: 提醒 built now, 客户 / 售后 / 交接 as LazyPages (built when opened).
+    from assistant.ui import tabs
     from assistant.ui.reminders.reminders import ChaseActions
     from assistant.ui.reminders.reminders_tab import RemindersTab
+    from assistant.ui.widgets.lazy import LazyPage
 
     actions = ChaseActions(worker, parent=app)
-    for tab in (BuyersTab(worker, actions), RemindersTab(worker, actions), HandoverTab(worker)):
-        panel.add_tab(*tab.TAB, tab)
+
+    def buyers():  # noqa: ANN202
+        from assistant.ui.buyers.buyers_tab import BuyersTab
+
+        return BuyersTab(worker, actions)
+
+    def aftersales():  # noqa: ANN202
+        from assistant.ui.aftersales.aftersales_tab import AftersalesTab
+
+        return AftersalesTab(worker, actions.messages)
+
+    def handover():  # noqa: ANN202
+        from assistant.ui.handover.handover_tab import HandoverTab
+
+        return HandoverTab(worker)
+
+    panel.add_tab(*tabs.BUYERS, LazyPage(tabs.BUYERS[0], buyers))
+    panel.add_tab(*tabs.REMINDERS, RemindersTab(worker, actions))
+    panel.add_tab(*tabs.AFTERSALES, LazyPage(tabs.AFTERSALES[0], aftersales))
+    panel.add_tab(*tabs.HANDOVER, LazyPage(tabs.HANDOVER[0], handover))
     panel.show()
     panel.apply_placement()
 
@@ -138,6 +158,8 @@ def main() -> int:
         sample.write_text("快捷短语编码,快捷短语,快捷短语分组\r\nwh1,亲，欢迎光临～,售前-问候\r\n"
                           "x9,新的一条回复：{客户}您好,新分组\r\n", encoding="utf-8-sig")
         panel.open_import(str(sample))
+    if args.tab:
+        panel.show_tab(args.tab)
     wait(900)
     screen = QGuiApplication.primaryScreen()
     shot = screen.grabWindow(0)

@@ -616,9 +616,12 @@ class BuyersTab(QWidget):
         self.take_over_button.setVisible(buyer is not None and bool(self.holder))
         if buyer is None or (self.open_cases and self.open_cases[0].buyer_id != buyer.id):
             self._show_cases([])
+        self.product_button.setVisible(buyer is not None)  # no empty chip before a buyer is chosen
         if buyer is None:
             self.name_label.setText("")
             self.info_label.setText(translate("Buyers", "选择一位买家查看备注和催单记录"))
+            self.pause_button.setText(translate("Buyers", "暂停跟进"))  # greyed out, but never blank
+            self.unstar_button.setText(translate("Buyers", "取消标星"))
             self.notes.setPlainText("")
             self.history.clear()
             self.phone_button.hide()
@@ -644,6 +647,13 @@ class BuyersTab(QWidget):
         self.chase_button.setToolTip(blocked)
         if self.holder:
             self.chase_button.setEnabled(False)
+        # ... and its outcome (回复了 / 已付款 / 流失 / 暂停跟进) is the holder's to record (reminders.outcome)
+        outcome_blocked = holding.outcome_blocked_text(self.holder) if self.holder else ""
+        for b in (self.replied_button, self.paid_button, self.lost_button, self.pause_button):
+            b.setToolTip(outcome_blocked)
+            if self.holder:
+                b.setEnabled(False)
+        self.pause_button.setEnabled(not self.holder)
         self.unstar_button.setEnabled(buyer.starred or not self.holder)
         self.unstar_button.setToolTip("" if buyer.starred else blocked)
         self.take_over_button.setToolTip(holding.following_text(self.holder) if self.holder else "")

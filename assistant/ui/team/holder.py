@@ -28,6 +28,11 @@ def blocked_text(name: str) -> str:
     return translate("Team", "{name} 跟进中：先“接手”才能催单或标星").replace("{name}", name)
 
 
+def outcome_blocked_text(name: str) -> str:
+    """Tooltip of 回复了 / 已付款 / 流失 / 暂停跟进 on another agent's buyer."""
+    return translate("Team", "{name} 跟进中：先“接手”才能记录跟进结果").replace("{name}", name)
+
+
 def orders_blocked_text(name: str) -> str:
     """Tooltip of the order buttons (添加 / 已付款 / 已关闭) on another agent's buyer."""
     return translate("Team", "{name} 跟进中：先“接手”才能添加订单或标记付款、关闭").replace("{name}", name)

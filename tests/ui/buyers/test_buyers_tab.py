@@ -62,6 +62,17 @@ def tab(cworker, actions, clock, qtbot):
     return t
 
 
+def test_no_buyer_chosen_shows_labelled_greyed_buttons_and_no_empty_chip(qtbot, tab):
+    tab.list.setCurrentRow(-1)
+    tab._show(None)
+    assert not tab.detail.isEnabled()
+    assert tab.pause_button.text() == "暂停跟进" and tab.unstar_button.text() == "取消标星"
+    assert tab.product_button.isHidden()
+    tab.list.setCurrentRow(0)
+    qtbot.waitUntil(lambda: tab.buyer is not None)
+    assert tab.product_button.isVisible()
+
+
 def test_lists_starred_buyers_with_marks_and_masked_phone(tab):
     assert set(tab.nicknames()) == {"小鱼", "大树", "已付的"}
     fish = next(tab.list.item(i).data(Qt.ItemDataRole.UserRole + 1) for i in range(3)

@@ -98,10 +98,18 @@ def test_buyers_tab_tags_a_held_buyer_and_take_over_frees_it(qtbot, tstore, twor
     select(qtbot, tab, "大树")
     assert tab.holder_tag.isHidden() and tab.take_over_button.isHidden()
     assert tab.chase_button.isEnabled()
+    outcome_buttons = (tab.replied_button, tab.paid_button, tab.lost_button, tab.pause_button)
+    assert all(b.isEnabled() and b.toolTip() == "" for b in outcome_buttons)
     select(qtbot, tab, "小鱼")
     assert tab.holder_tag.isVisible() and tab.holder_tag.text() == "王五 跟进中"
     assert not tab.chase_button.isEnabled()
     assert tab.chase_button.toolTip().startswith("王五 跟进中：先“接手”")
+    # the outcome is the holder's to record too (reminders.outcome refuses it)
+    assert not any(b.isEnabled() for b in outcome_buttons)
+    assert all(b.toolTip() == "王五 跟进中：先“接手”才能记录跟进结果" for b in outcome_buttons)
+    select(qtbot, tab, "大树")
+    assert all(b.isEnabled() for b in outcome_buttons)
+    select(qtbot, tab, "小鱼")
     assert tab.take_over_button.isVisible() and tab.take_over_button.text() == "接手"
     i18n.install("en")
     qtbot.waitUntil(lambda: tab.holder_tag.text() == "Followed by 王五")
@@ -126,6 +134,7 @@ def test_buyers_tab_tags_a_held_buyer_and_take_over_frees_it(qtbot, tstore, twor
                     timeout=5000)
     assert tab.holder_tag.isHidden() and tab.take_over_button.isHidden()
     assert tab.chase_button.isEnabled() and tab.chase_button.toolTip() == ""
+    assert all(b.isEnabled() and b.toolTip() == "" for b in outcome_buttons)
     assert customers.get_buyer(tstore, held.id).holder == ME
 
 
