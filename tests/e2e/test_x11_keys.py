@@ -95,3 +95,27 @@ def test_nothing_held_sends_nothing(sender):
     dispatching(sender, 0)
     assert sender.release_modifiers({"Alt", "Shift", "Meta"}) == set()
     assert sender.sent == []
+
+
+def test_the_display_sets_up_only_the_extensions_we_use(xvfb):
+    """Display() would import and query every X extension python-xlib knows (~11 ms at start);
+    ours asks for XTEST alone, and python-xlib's own list is left whole for anyone else."""
+    from Xlib import ext
+
+    from assistant.platform.x11.display import open_display
+
+    every = list(ext.__extensions__)
+    conn = open_display(xvfb.display)
+    try:
+        assert conn.extensions == ["XTEST"] and conn.has_extension("XTEST")
+        assert hasattr(conn, "xtest_fake_input")
+        assert "XFIXES" in conn.list_extensions()  # the server has more; we did not set them up
+        assert not conn.has_extension("XFIXES")
+    finally:
+        conn.close()
+    assert ext.__extensions__ == every
+    plain = open_display(xvfb.display, extensions=())
+    try:
+        assert plain.extensions == [] and not plain.has_extension("XTEST")
+    finally:
+        plain.close()
