@@ -8,11 +8,13 @@ text lands in the chat client's box:
     before  `python -m assistant` of main (git archive into a temp dir), its own copy of the data folder
     after   `python -m assistant` of this checkout
 
-Printed per program: launch -> first paste (median of the rounds), RSS once settled (3 s after the first
-paste: search fully loaded), RSS after a workload of 100 hotkey pastes (kefu: then 500 buyers' messages
+Printed per program: launch -> first paste (median of the rounds); for kefu, how long after that paste
+full word search was ready (jieba and pypinyin loaded off the GUI thread: the log's line); RSS once
+settled (3 s after the first paste: search fully loaded), RSS after a workload of 100 hotkey pastes (kefu: then 500 buyers' messages
 searched through the suggestion hotkey and 50 buyers starred from the CLI, with their reminders); then first start on an empty
 folder (launch -> "hotkeys registered" in the log: panel shown and searchable, hotkeys grabbed; and
-launch -> "seeded N default replies"), and the
+launch -> "seeded N default replies"; launch -> full word search, which on a first start waits for
+the lexicon a child process builds), and the
 CLI (`kefu replies search 催单` and `kefu paste wh2` beside `kefu replies show wh2`: wall time and max
 RSS). Warm caches: one
 discarded round first. Children write their bytecode under a temp PYTHONPYCACHEPREFIX (the checkout
@@ -49,7 +51,7 @@ MESSAGES = ["亲 我的退款多久能到账啊", "请问这个优惠券可以�
             "这款保温杯能保温多久", "我买大了能换小一码吗", "赠品没收到 怎么回事", "包郵嗎 幾天能到", "质量太差了 穿一次就开线了",
             "双十一会更便宜吗"]
 FLOOR = Path(__file__).with_name("startup_floor.py")
-TARGET_LAUNCH_MS, TARGET_RSS_MB, TARGET_EMPTY_MS = 400, 120, 1000
+TARGET_LAUNCH_MS, TARGET_RSS_MB, TARGET_EMPTY_MS, TARGET_WORDS_MS = 400, 120, 1000, 1000
 
 
 def rss_mb(pid: int) -> float:
@@ -91,6 +93,7 @@ class Bench:
                         timeout: float = 30.0) -> tuple[float, subprocess.Popen]:
         self.chat.clear()
         desktop.focus_window(self.xvfb, self.chat.window)
+        self.launched_wall = time.time()  # the log's clock, for word_search_ready()
         t0 = time.monotonic()
         proc = subprocess.Popen(argv, env=env, cwd=str(cwd), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
@@ -141,16 +144,18 @@ class Bench:
         try:
             time.sleep(3.0)  # search fully ready (jieba/pypinyin/OpenCC), deferred work done
             settled = rss_mb(proc.pid)
+            words = word_search_ready(Path(env["KEFU_HOME"]), self.launched_wall) if "KEFU_HOME" in env else None
             wrong = self.workload(body) if with_workload else 0
             if with_workload and name != "floor":
                 self.agent_workload(env, cwd)
             after = rss_mb(proc.pid) if with_workload else float("nan")
         finally:
             stop(proc)
-        return {"name": name, "ms": ms, "rss": settled, "rss_work": after, "wrong": wrong}
+        return {"name": name, "ms": ms, "rss": settled, "rss_work": after, "wrong": wrong,
+                "words": words - ms if words is not None else float("nan")}
 
-    def empty_start(self, src: Path, data: Path, timeout: float = 30.0) -> tuple[float, float]:
-        """(launch -> hotkeys registered, launch -> default library seeded), ms."""
+    def empty_start(self, src: Path, data: Path, timeout: float = 30.0) -> tuple[float, float, float]:
+        """(launch -> hotkeys registered, launch -> default library seeded, launch -> full word search), ms."""
         argv, env = self.app_argv(src)
         env = {**env, "KEFU_HOME": str(data)}
         log = data / "logs" / "kefu.log"
@@ -169,15 +174,36 @@ class Bench:
                 time.sleep(0.005)
             else:
                 raise AssertionError(f"first start: only {sorted(seen)} logged within the timeout")
-            # Not timed: the lexicon is built by a child process (~2 s of CPU); a run stopped before it
-            # ends would leave it running beside the next run's start.
+            # A first start builds the lexicon in a child process (~2 s of CPU) before word search is
+            # ready; waiting for it also keeps that child from running beside the next run's start.
             while time.monotonic() - t0 < timeout + 30:
-                if "search: jieba and pypinyin ready" in log.read_text(encoding="utf-8", errors="replace"):
+                if SEARCH_READY in log.read_text(encoding="utf-8", errors="replace"):
                     break
-                time.sleep(0.05)
-            return seen[desktop.READY_MARKER], seen["seeded "]
+                time.sleep(0.005)
+            else:
+                raise AssertionError("first start: full word search never became ready")
+            words = (time.monotonic() - t0) * 1000
+            return seen[desktop.READY_MARKER], seen["seeded "], words
         finally:
             stop(proc)
+
+
+SEARCH_READY = "search: jieba and pypinyin ready"
+
+
+def word_search_ready(data: Path, launched_wall: float) -> float | None:
+    """Launch -> full word search ready (jieba and pypinyin loaded, off the GUI thread), ms, from the
+    panel's log (asctime: local time, ms resolution); None if that start never logged it."""
+    log = data / "logs" / "kefu.log"
+    text = log.read_text(encoding="utf-8", errors="replace") if log.is_file() else ""
+    for line in text.splitlines():
+        if SEARCH_READY not in line:
+            continue
+        stamp, _, millis = line[:23].partition(",")
+        at = time.mktime(time.strptime(stamp, "%Y-%m-%d %H:%M:%S")) + int(millis) / 1000
+        if at >= launched_wall - 0.001:  # earlier rounds logged into the same file
+            return (at - launched_wall) * 1000
+    return None
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -257,7 +283,7 @@ def measure(rounds: int = ROUNDS) -> dict:
         empty = {}
         for name, src in sources.items():
             times = [bench.empty_start(src, workdir / f"empty-{name}-{i}") for i in range(rounds)]
-            empty[name] = (statistics.median(t[0] for t in times), statistics.median(t[1] for t in times))
+            empty[name] = tuple(statistics.median(t[k] for t in times) for k in range(3))
         cli = {}
         for name, src in sources.items():
             runs: dict[str, list] = {"show": [], "search": [], "paste": []}
@@ -278,18 +304,22 @@ def measure(rounds: int = ROUNDS) -> dict:
 
 def report(m: dict) -> str:
     lines = [f"start-up, {m['rounds']} rounds (medians), launch -> first hotkey paste in a separate window:",
-             f"  {'program':<8} {'launch->paste':>14} {'RSS settled':>12} {'RSS after workload':>21} {'wrong':>6}"]
+             f"  {'program':<8} {'launch->paste':>14} {'words ready after':>18} {'RSS settled':>12} "
+             f"{'RSS after workload':>21} {'wrong':>6}"]
     for name, rows in m["results"].items():
         ms = statistics.median(r["ms"] for r in rows)
+        words = statistics.median(r["words"] for r in rows)
         rss = statistics.median(r["rss"] for r in rows)
         work = [r["rss_work"] for r in rows if r["rss_work"] == r["rss_work"]]
-        lines.append(f"  {name:<8} {ms:>11.0f} ms {rss:>9.1f} MB {(work[0] if work else float('nan')):>18.1f} MB "
-                     f"{sum(r['wrong'] for r in rows):>6}")
-    lines.append(f"  targets: launch -> paste <= {TARGET_LAUNCH_MS} ms, RSS <= {TARGET_RSS_MB} MB")
+        shown = f"{words:>+15.0f} ms" if words == words else f"{'-':>18}"
+        lines.append(f"  {name:<8} {ms:>11.0f} ms {shown} {rss:>9.1f} MB "
+                     f"{(work[0] if work else float('nan')):>18.1f} MB {sum(r['wrong'] for r in rows):>6}")
+    lines.append(f"  targets: launch -> paste <= {TARGET_LAUNCH_MS} ms; full word search ready <= "
+                 f"{TARGET_WORDS_MS} ms after it (the log's 'search: jieba and pypinyin ready'); RSS <= {TARGET_RSS_MB} MB")
     lines.append(f"first start on an empty folder (target: usable <= {TARGET_EMPTY_MS} ms):")
-    for name, (ready, seeded) in m["empty"].items():
+    for name, (ready, seeded, words) in m["empty"].items():
         lines.append(f"  {name:<8} panel shown, hotkeys registered {ready:>6.0f} ms; default library seeded "
-                     f"{seeded:>6.0f} ms")
+                     f"{seeded:>6.0f} ms; full word search (lexicon built) {words:>6.0f} ms")
     lines.append("CLI (medians; max RSS):")
     for name, runs in m["cli"].items():
         show, search, paste = runs["show"], runs["search"], runs["paste"]
@@ -305,6 +335,8 @@ def test_startup():
     m = measure(1)
     print("\n" + report(m))
     assert all(r["wrong"] == 0 for rows in m["results"].values() for r in rows)
+    # every kefu start logged its full word search (the figure itself is printed, not asserted)
+    assert all(r["words"] == r["words"] for name, rows in m["results"].items() if name != "floor" for r in rows)
 
 
 if __name__ == "__main__":
