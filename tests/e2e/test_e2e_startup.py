@@ -29,7 +29,7 @@ def test_first_hotkey_after_launch_pastes_and_the_rest_follows(xvfb, tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "assistant"], env=env, cwd=str(desktop.REPO),
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr)
     stderr.close()
-    app = desktop.App(proc, data, data / "logs" / "kefu.log")
+    app = desktop.App(proc, data, desktop.log_file(data))
     try:
         deadline = time.monotonic() + 30
         state = chat.state()
@@ -39,7 +39,7 @@ def test_first_hotkey_after_launch_pastes_and_the_rest_follows(xvfb, tmp_path):
             state = chat.wait(lambda s: body in s["text"], timeout=0.05)
         assert body in state["text"]
         log = app.wait_log("start-up: deferred wiring done", timeout=20)
-        app.wait_log("search: jieba and pypinyin ready", timeout=20)
+        app.wait_log(desktop.SEARCH_READY_MARKER, timeout=20)
         assert log.index(desktop.READY_MARKER) < log.index("start-up: deferred wiring done")
         assert "word lexicon unavailable" not in log and "Traceback" not in log
         # memory (issue 17): neither OpenSSL (hashlib, hmac) nor QtNetwork is loaded by the panel

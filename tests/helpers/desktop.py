@@ -22,6 +22,12 @@ from .xvfb import Xvfb, stop_process
 REPO = Path(__file__).resolve().parents[2]
 CHAT_CLIENT = REPO / "tests" / "e2e" / "chat_client.py"
 READY_MARKER = "hotkeys registered:"
+SEARCH_READY_MARKER = "search: jieba and pypinyin ready"  # full word search loaded, off the GUI thread
+
+
+def log_file(data_dir: Path) -> Path:
+    """The panel's log inside a data folder (assistant/app.py writes it)."""
+    return data_dir / "logs" / "kefu.log"
 
 
 def missing_tools() -> list[str]:
@@ -134,7 +140,7 @@ def start_app(xvfb: Xvfb, data_dir: Path, extra_env: dict[str, str | None] | Non
     proc = subprocess.Popen(argv, env=env, cwd=str(REPO),
                             stdout=subprocess.DEVNULL, stderr=stderr)
     stderr.close()
-    app = App(proc, data_dir, data_dir / "logs" / "kefu.log")
+    app = App(proc, data_dir, log_file(data_dir))
     app.wait_log(READY_MARKER, timeout)
     return app
 
