@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from PySide6.QtCore import QObject, Qt, Signal
 
-from assistant.core import customers, reminders, settings
+from assistant.core import customers, products, reminders, settings
 from assistant.core.clock import FakeClock
 from assistant.core.store import open_store
 from assistant.ui.buyers.buyers_tab import BuyersTab
@@ -124,6 +124,8 @@ def test_phone_revealed_only_on_click(qtbot, tab):
 
 
 def test_chase_and_history(qtbot, tab, cstore, actions):
+    cup = products.add_product(cstore, "真空保温杯", selling_points=["316不锈钢内胆，12小时保温"])
+    products.link(cstore, customers.find_buyer(cstore, "大树").id, cup.id)  # no blanks: copied as is
     select(qtbot, tab, "大树")
     qtbot.mouseClick(tab.chase_button, Qt.MouseButton.LeftButton)  # no controller: copy + record
     qtbot.waitUntil(lambda: len(customers.chase_history(cstore, customers.find_buyer(cstore, "大树").id)) == 1,

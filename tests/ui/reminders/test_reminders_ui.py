@@ -12,7 +12,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from assistant.core import customers, reminders, replies
+from assistant.core import customers, products, reminders, replies, templates
 from assistant.ui.reminders.reminders import ChaseActions, ReminderPopup
 from tests.helpers import reminders as rf
 from tests.helpers.reminders import star
@@ -235,13 +235,36 @@ def test_only_the_attributed_paste_is_a_chase_not_the_same_reply_from_the_list(q
 
 def test_paste_without_controller_copies_and_records(qtbot, cstore, clock, scheduler, popup):
     buyer = star(cstore, "复制")
+    cup = products.add_product(cstore, "真空保温杯", selling_points=["316不锈钢内胆，12小时保温"])
+    products.link(cstore, buyer.id, cup.id)  # the product angle's script has its {卖点}
     popup.add(fire_all(qtbot, cstore, clock, scheduler))
     card = next(iter(popup.cards.values()))
-    qtbot.waitUntil(lambda: card.paste_button.isEnabled(), timeout=5000)
+    qtbot.waitUntil(lambda: card.paste_button.isEnabled() and card.proposal is not None, timeout=5000)
+    # the recorded chase re-proposes the card (the next angle), so what was pasted is read before the click
+    proposal, values = card.proposal, card.values()
     qtbot.mouseClick(card.paste_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: popup.count() == 0, timeout=5000)
-    assert "复制" in QApplication.clipboard().text() or card.proposal.reply_body[:4] in QApplication.clipboard().text()
-    assert len(customers.chase_history(cstore, buyer.id)) == 1
+    rendered = templates.render(proposal.reply_body, {"客户": "复制", **values})
+    assert rendered.missing == [] and "316不锈钢内胆" in rendered.text
+    assert QApplication.clipboard().text() == rendered.text
+    assert [h.reply_id for h in customers.chase_history(cstore, buyer.id)] == [proposal.reply_id]
+
+
+def test_paste_without_controller_never_copies_a_script_with_blanks(qtbot, cstore, clock, scheduler, popup, actions):
+    """No product known: the generic script keeps {卖点}; with no fill-in form it is refused, not copied."""
+    warnings = []
+    actions.messages.message.connect(lambda m: m.level == "warning" and warnings.append(m.zh))
+    QApplication.clipboard().setText("买家之前复制的内容")
+    buyer = star(cstore, "留空")
+    popup.add(fire_all(qtbot, cstore, clock, scheduler))
+    card = next(iter(popup.cards.values()))
+    qtbot.waitUntil(lambda: card.paste_button.isEnabled() and card.proposal is not None, timeout=5000)
+    assert "卖点" in templates.render(card.proposal.reply_body, {"客户": "留空", **card.values()}).missing
+    qtbot.mouseClick(card.paste_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(warnings) == 1, timeout=5000)
+    assert "卖点" in warnings[0] and popup.count() == 1
+    assert QApplication.clipboard().text() == "买家之前复制的内容"
+    assert customers.chase_history(cstore, buyer.id) == []
 
 
 def test_star_hotkey_uses_last_place_or_other(qtbot, cstore, actions):
@@ -295,7 +318,6 @@ def test_the_card_says_when_the_script_is_generic_and_fills_the_selling_point(qt
                                                                                   popup):
     """No product known for the buyer: the product-angle script is the generic one, and the card says
     通用 so the agent adapts it. A buyer linked to a product gets a selling point not yet sent, filled in."""
-    from assistant.core import products
 
     plain = star(cstore, "没关联商品")
     linked = star(cstore, "看了保温杯")
@@ -313,7 +335,6 @@ def test_a_generic_card_links_a_product_through_the_customers_tab_and_proposes_a
                                                                                      scheduler, popup, actions):
     """关联商品 on a 通用 script opens the buyer (the 客户 tab's 商品 chip links one: the popup never opens
     a menu); once the link is written the card proposes again: the product's selling point, filled in."""
-    from assistant.core import products
 
     buyer = star(cstore, "后来关联")
     cup = products.add_product(cstore, "真空保温杯", short_name="保温杯", selling_points=["316不锈钢内胆，12小时保温"])
@@ -340,7 +361,6 @@ def test_the_selling_point_the_agent_typed_is_the_one_recorded(qtbot, cstore, cw
                                                                actions, hk):
     """No product known: the script's {卖点} is asked in the fill-in form. What the agent typed is what
     the buyer got, so that is the point recorded as sent - never proposed to this buyer again."""
-    from assistant.core import products
 
     buyer = star(cstore, "手写卖点")
     popup.add(fire_all(qtbot, cstore, clock, scheduler))
@@ -370,7 +390,6 @@ def test_the_selling_point_the_agent_typed_is_the_one_recorded(qtbot, cstore, cw
 
 
 def test_the_star_hotkey_shows_the_buyer_when_the_shop_keeps_products(qtbot, cstore, actions):
-    from assistant.core import products
 
     opened: list[int] = []
     actions.open_buyer.connect(opened.append)
