@@ -139,6 +139,13 @@ class Rendered:
     def complete(self) -> bool:
         return not self.missing
 
+    def blanks_notice(self) -> tuple[str, str]:
+        """(zh, en) for a copy path with no fill-in form, which must not copy the text with blanks."""
+        names = "、".join(self.missing)
+        return (f"这条话术还有待填写的内容（{names}）：请在快捷回复里填写后粘贴",
+                f"This script has fields to fill in ({', '.join(self.missing)}): fill them in from the quick "
+                "replies, then paste")
+
 
 def render(body: str, values: dict[str, str] | None = None) -> Rendered:
     """Substitute values (keys: canonical names or aliases). Missing fields are reported so the UI

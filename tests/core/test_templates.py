@@ -16,6 +16,8 @@ def test_missing_values_reported_and_kept_visible():
     r = templates.render("{客户}您好，{截止时间}前付款有{赠品}", {"客户": "小李", "赠品": " "})
     assert r.missing == ["截止时间", "赠品"]
     assert r.text == "小李您好，{截止时间}前付款有{赠品}"
+    zh, en = r.blanks_notice()  # what a copy path without a fill-in form says instead of copying
+    assert "截止时间、赠品" in zh and "小李" not in zh and "(截止时间, 赠品)" in en
 
 
 def test_unknown_field_named_in_error():

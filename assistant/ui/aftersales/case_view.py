@@ -872,7 +872,11 @@ class CaseView(QWidget):
             return
         from ...core import replies
 
-        QGuiApplication.clipboard().setText(templates.render(script.body, values).text)
+        rendered = templates.render(script.body, values)
+        if rendered.missing:  # no fill-in form without the paste flow: blanks never reach the buyer
+            self.messages.post(*rendered.blanks_notice(), "warning")
+            return
+        QGuiApplication.clipboard().setText(rendered.text)
         self.messages.post("已复制，请按 Ctrl+V 粘贴到聊天窗口", "Copied: press Ctrl+V in the chat window", "success")
         rid = script.reply_id
         self.worker.submit(lambda store: replies.record_use(store, rid, via="copy"), write=True,

@@ -262,12 +262,8 @@ class ChaseActions(QObject):
                 self.paste_chase_to.emit(token, proposal.reply_id, values, attribution)
             return
         rendered = templates.render(proposal.reply_body, values)
-        if rendered.missing:
-            # Without the paste flow there is no fill-in form: a raw {卖点} must never reach a buyer.
-            names = "、".join(rendered.missing)
-            self.messages.post(f"这条催单话术还有待填写的内容（{names}）：请在快捷回复里填写后粘贴",
-                               f"This chase script has fields to fill in ({names}): fill them in from the quick "
-                               "replies, then paste", "warning")
+        if rendered.missing:  # no fill-in form without the paste flow: a raw {卖点} never reaches a buyer
+            self.messages.post(*rendered.blanks_notice(), "warning")
             return
         QGuiApplication.clipboard().setText(rendered.text)
         self.messages.post("催单话术已复制，请到聊天窗口按 Ctrl+V", "Chase script copied: press Ctrl+V in the chat window",

@@ -11,7 +11,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QGuiApplication
 
 from assistant.core import aftersales as af
-from assistant.core import customers, reminders, settings, templates
+from assistant.core import customers, reminders, replies, settings, templates
 from assistant.core.clock import FakeClock
 from assistant.core.store import open_store
 from assistant.ui.aftersales.aftersales_tab import AftersalesTab
@@ -192,6 +192,23 @@ class RecordingFlow(QObject):
 
     def paste_reply(self, reply_id: int, values: dict) -> None:
         self.pasted.append((reply_id, values))
+
+
+def test_without_the_paste_flow_scripts_are_copied_whole_or_not_at_all(qtbot, tab, cstore, actions):
+    warnings = []
+    actions.messages.message.connect(lambda m: m.level == "warning" and warnings.append(m.zh))
+    open_case(qtbot, tab, cstore)
+    view = tab.view
+    rendered = [(b.script, templates.render(b.script.body, view._values())) for b in view.scripts]
+    whole = next(s for s, r in rendered if not r.missing)
+    blank = next(s for s, r in rendered if r.missing)  # the ladder's {金额} before an amount is typed
+    QGuiApplication.clipboard().setText("之前复制的内容")
+    view.paste(blank)
+    assert warnings and "待填写" in warnings[-1] and QGuiApplication.clipboard().text() == "之前复制的内容"
+    view.paste(whole)
+    assert QGuiApplication.clipboard().text() == templates.render(whole.body, view._values()).text
+    qtbot.waitUntil(lambda: replies.get_reply(cstore, whole.reply_id).use_count == 1, timeout=5000)
+    assert replies.get_reply(cstore, blank.reply_id).use_count == 0
 
 
 def test_steps_checklist_and_proposed_scripts_paste(qtbot, tab, cstore):
